@@ -1,0 +1,174 @@
+/*
+ * The configuration a person writes (YAML, parsed with libyaml), as plain
+ * structs. Every value is validated at load time; a mistake is reported as
+ * "FILE:LINE: KEY.PATH: what is wrong". Unknown keys are errors.
+ */
+#ifndef BURNRATE_CONFIG_H
+#define BURNRATE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "burnrate/err.h"
+#include "burnrate/record.h"
+#include "burnrate/tz.h"
+
+/** A string pair with the config line it came from. */
+typedef struct br_kv {
+    char *key;
+    char *value;
+    int line;
+} br_kv_t;
+
+typedef enum {
+    BR_FORMAT_JSON,  /* one JSON object per message / per line of a file */
+    BR_FORMAT_CSV,   /* files only: a FOCUS or CUR CSV export with header */
+} br_format_t;
+
+typedef enum {
+    BR_DIALECT_OTEL,       /* OpenTelemetry GenAI span/log attributes */
+    BR_DIALECT_OPENAI,     /* OpenAI response/usage object */
+    BR_DIALECT_ANTHROPIC,  /* Anthropic Messages usage object */
+    BR_DIALECT_LITELLM,    /* LiteLLM spend log rows */
+    BR_DIALECT_BEDROCK,    /* AWS Bedrock model invocation logs */
+    BR_DIALECT_FOCUS,      /* FinOps FOCUS 1.x billing rows */
+    BR_DIALECT_CUR,        /* AWS Cost and Usage Report rows */
+    BR_DIALECT_CUSTOM,     /* nothing preset: the mapping says it all */
+    BR_DIALECT__CNT
+} br_dialect_t;
+
+/**
+ * Field paths ("usage.prompt_tokens", "attributes.gen_ai.request.model") for
+ * each canonical field. NULL means "use the dialect's preset"; for the custom
+ * dialect, time and cost-or-tokens are required.
+ */
+typedef struct br_mapping {
+    char *time;                  /* event time */
+    char *time_end;              /* end of a charge period, optional */
+    char *cost;                  /* amount in currency units */
+    char *currency;
+    char *id;                    /* dedup id */
+    char *model;
+    char *provider;
+    char *tokens[BR_TOK__CNT];
+    br_kv_t *dims;               /* dim name -> field path */
+    size_t dim_cnt;
+} br_mapping_t;
+
+typedef struct br_input_conf {
+    char *name;                  /* unique; names the input in alerts/logs */
+    char **topics;               /* Kafka topics this input reads */
+    size_t topic_cnt;
+    char **files;                /* files for replay (JSON lines or CSV) */
+    size_t file_cnt;
+    br_format_t format;
+    br_dialect_t dialect;
+    br_mapping_t mapping;        /* overrides on top of the dialect preset */
+    char *cost_column;           /* billing dialects: column holding cost
+                                    (FOCUS default BilledCost, CUR default
+                                    line_item_unblended_cost) */
+    char **charge_categories;    /* billing: categories that count
+                                    (default Usage, Credit, Adjustment) */
+    size_t charge_category_cnt;
+    int64_t lateness_ms;         /* allowed lateness behind max event time */
+    int64_t idle_ms;             /* event-time lag after which a partition is
+                                    idle and left out of the watermark */
+    int line;
+} br_input_conf_t;
+
+typedef struct br_scope_conf {
+    char *name;                  /* unique; e.g. "team_model" */
+    char **dims;                 /* dimension names; empty = total */
+    size_t dim_cnt;
+    size_t max_series;           /* beyond it new values fold into "(other)" */
+    int line;
+} br_scope_conf_t;
+
+typedef struct br_spike_conf {
+    int64_t bucket_ms;           /* bucket width (default 1h) */
+    double sensitivity;          /* robust z-score threshold (default 4) */
+    int64_t min_impact_nanos;    /* absolute floor on observed - expected */
+    double min_ratio;            /* observed must be >= ratio * expected */
+    int warmup_buckets;          /* buckets of history before spikes fire */
+    int64_t new_spend_min_nanos; /* a new series spending this much alerts */
+    int resolve_buckets;         /* quiet final buckets before resolving */
+} br_spike_conf_t;
+
+typedef struct br_budget_conf {
+    char *name;                  /* unique */
+    br_kv_t *match;              /* dim = value; all must match; empty = all */
+    size_t match_cnt;
+    int64_t amount_nanos;        /* > 0 */
+    char currency[BR_CURRENCY_MAX];
+    br_period_t period;
+    char *timezone;              /* default "UTC" */
+    int32_t *thresholds_bp;      /* ascending, in basis points (80% = 8000) */
+    size_t threshold_cnt;
+    int line;
+} br_budget_conf_t;
+
+typedef struct br_kafka_conf {
+    char *brokers;               /* bootstrap.servers */
+    char *group_id;              /* default "burnrate" */
+    char *alerts_topic;          /* default "burnrate.alerts" */
+    char *dlq_topic;             /* default "burnrate.dlq" */
+    br_kv_t *props;              /* passed to every client as-is */
+    size_t prop_cnt;
+    br_kv_t *consumer_props;     /* consumer only */
+    size_t consumer_prop_cnt;
+    br_kv_t *producer_props;     /* producer only */
+    size_t producer_prop_cnt;
+} br_kafka_conf_t;
+
+typedef enum { BR_LOG_ERROR, BR_LOG_WARN, BR_LOG_INFO, BR_LOG_DEBUG } br_log_level_t;
+
+typedef struct br_config {
+    char *path;                  /* file it was loaded from */
+    char currency[BR_CURRENCY_MAX]; /* stage currency (default "USD") */
+    br_input_conf_t *inputs;
+    size_t input_cnt;
+    br_scope_conf_t *scopes;
+    size_t scope_cnt;
+    br_spike_conf_t spike;
+    br_budget_conf_t *budgets;
+    size_t budget_cnt;
+    char *prices_file;           /* LiteLLM-format price table, or NULL */
+    br_kv_t *price_overrides;    /* "model" -> "input=0.15,output=0.60"
+                                    (currency units per 1M tokens) */
+    size_t price_override_cnt;
+    br_kafka_conf_t kafka;
+    char *state_dir;             /* default "./burnrate-state" */
+    size_t max_message_bytes;    /* larger messages are dead-lettered */
+    br_log_level_t log_level;
+} br_config_t;
+
+/**
+ * @brief Load and validate a config file. Relative paths inside it
+ *        (prices file, input files, state dir) are resolved against the
+ *        directory of the file.
+ * @returns a new config the caller destroys, or NULL with errstr set to
+ *          "FILE:LINE: KEY: message".
+ */
+br_config_t *br_config_load(const char *path, char *errstr, size_t errstr_size);
+
+/** @brief Same as br_config_load() over a string; name stands in for the file
+ *         name in messages and base_dir for relative paths (may be NULL). */
+br_config_t *br_config_load_string(const char *yaml, const char *name,
+                                   const char *base_dir, char *errstr,
+                                   size_t errstr_size);
+
+void br_config_destroy(br_config_t *conf);
+
+/** @brief Print the effective configuration (defaults filled in) as YAML;
+ *         values of properties that look secret are printed as "[redacted]". */
+void br_config_dump(const br_config_t *conf, FILE *fp);
+
+/** @returns index of the input named name, or -1. */
+int br_config_input_index(const br_config_t *conf, const char *name);
+
+const char *br_dialect_name(br_dialect_t dialect);
+br_err_t br_dialect_parse(const char *name, br_dialect_t *out);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * Decode: one message (or one CSV row) into one canonical br_record_t,
+ * through a dialect preset plus the input's field mapping. Pure: no I/O, no
+ * clock, no logging; a bad message is an error code and a reason string.
+ */
+#ifndef BURNRATE_DECODE_H
+#define BURNRATE_DECODE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "burnrate/config.h"
+#include "burnrate/err.h"
+#include "burnrate/record.h"
+
+typedef struct br_decoder br_decoder_t;
+
+/**
+ * @brief Build the decoder for one input: preset merged with the mapping.
+ * @param in borrowed; must outlive the decoder.
+ * @returns a new decoder the caller destroys, or NULL with errstr set.
+ */
+br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,
+                             size_t errstr_size);
+void br_decoder_destroy(br_decoder_t *dec);
+
+/**
+ * @brief Decode one JSON message into rec (reset first; origin untouched).
+ * @returns BR_ERR_OK; BR_ERR_SKIP for a valid row the config filters out
+ *          (an uncounted charge category); otherwise the reason it is bad
+ *          (BR_ERR_PARSE not JSON/not an object/invalid UTF-8, BR_ERR_MISSING
+ *          no time or neither cost nor tokens, BR_ERR_TYPE, BR_ERR_RANGE
+ *          huge/negative token counts, NaN, time out of range) with errstr
+ *          naming the field.
+ */
+br_err_t br_decoder_decode(br_decoder_t *dec, const void *buf, size_t len,
+                           br_record_t *rec, char *errstr, size_t errstr_size);
+
+/** @brief Same, from an already parsed object (CSV rows); obj borrowed. */
+br_err_t br_decoder_decode_object(br_decoder_t *dec, json_t *obj,
+                                  br_record_t *rec, char *errstr,
+                                  size_t errstr_size);
+
+#endif
