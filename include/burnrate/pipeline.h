@@ -75,6 +75,11 @@ br_err_t br_pipeline_feed_object(br_pipeline_t *pl, const br_origin_t *origin,
  *         rec->origin must be set; rec may be modified (pricing). */
 br_err_t br_pipeline_feed_record(br_pipeline_t *pl, br_record_t *rec);
 
+/** @brief Count only records whose event time is in [from_ms, to_ms); others
+ *         are skipped (BR_ERR_SKIP). Replay's --from/--to. */
+void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
+                                int64_t to_ms);
+
 /** @brief End of input (replay): the watermark moves past everything, every
  *         bucket is final and its alerts are emitted. */
 void br_pipeline_finish(br_pipeline_t *pl);
