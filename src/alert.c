@@ -1,0 +1,191 @@
+/* Alert names and the JSON encoding routers consume. Field order is fixed
+ * and money is written as exact decimals, so replays are byte-identical. */
+#include <stdio.h>
+#include <string.h>
+
+#include "burnrate/alert.h"
+#include "burnrate/ts.h"
+
+static const char *const type_names[] = {
+#define X(name, str) str,
+    BR_ALERT_TYPES(X)
+#undef X
+};
+
+const char *br_alert_type_name(br_alert_type_t type) {
+    return (unsigned)type < BR_ALERT__CNT ? type_names[type] : "unknown";
+}
+
+const char *br_alert_status_name(br_alert_status_t status) {
+    switch (status) {
+    case BR_STATUS_FIRING: return "firing";
+    case BR_STATUS_UPDATED: return "updated";
+    case BR_STATUS_RESOLVED: return "resolved";
+    }
+    return "unknown";
+}
+
+const char *br_severity_name(br_severity_t sev) {
+    switch (sev) {
+    case BR_SEV_INFO: return "info";
+    case BR_SEV_WARNING: return "warning";
+    case BR_SEV_CRITICAL: return "critical";
+    }
+    return "unknown";
+}
+
+static void put_key(br_buf_t *b, const char *key) {
+    br_buf_printf(b, ",\"%s\":", key);
+}
+
+static void put_time(br_buf_t *b, const char *key, int64_t ms) {
+    char tmp[40];
+    br_ts_format(ms, tmp, sizeof(tmp));
+    put_key(b, key);
+    br_buf_json_str(b, tmp);
+}
+
+static void put_labels(br_buf_t *b, const br_dim_t *labels, size_t cnt) {
+    br_buf_puts(b, "{");
+    for (size_t i = 0; i < cnt; i++) {
+        if (i)
+            br_buf_puts(b, ",");
+        br_buf_json_str(b, labels[i].key);
+        br_buf_puts(b, ":");
+        br_buf_json_str(b, labels[i].value);
+    }
+    br_buf_puts(b, "}");
+}
+
+/* Ratio a/b in basis points as a decimal number, e.g. 12345 -> 1.2345. */
+static void put_bp(br_buf_t *b, int64_t bp) {
+    const char *sign = bp < 0 ? "-" : "";
+    uint64_t v = bp < 0 ? -(uint64_t)bp : (uint64_t)bp;
+    br_buf_printf(b, "%s%llu.%04llu", sign, (unsigned long long)(v / 10000),
+                  (unsigned long long)(v % 10000));
+}
+
+/* impact / expected in basis points of percent (AWS TotalImpactPercentage). */
+static int64_t pct_bp(int64_t impact, int64_t expected) {
+    if (expected <= 0)
+        return -1;
+    __extension__ __int128 q = (__int128)impact * 1000000 / expected;
+    if (q > INT64_MAX / 2)
+        return INT64_MAX / 2;
+    if (q < -(INT64_MAX / 2))
+        return -(INT64_MAX / 2);
+    return (int64_t)q;
+}
+
+void br_alert_to_json(const br_alert_t *a, const char *input_names[],
+                      int64_t emitted_at_ms, br_buf_t *b) {
+    br_buf_puts(b, "{\"id\":");
+    br_buf_json_str(b, a->id);
+    put_key(b, "fingerprint");
+    br_buf_json_str(b, a->id);
+    br_buf_printf(b, ",\"revision\":%u", a->revision);
+    put_key(b, "type");
+    br_buf_json_str(b, br_alert_type_name(a->type));
+    put_key(b, "status");
+    br_buf_json_str(b, br_alert_status_name(a->status));
+    put_key(b, "severity");
+    br_buf_json_str(b, br_severity_name(a->severity));
+    put_key(b, "scope");
+    if (a->scope)
+        br_buf_json_str(b, a->scope);
+    else
+        br_buf_puts(b, "null");
+    put_key(b, "labels");
+    put_labels(b, a->labels, a->label_cnt);
+    br_buf_puts(b, ",\"window\":{\"start\":");
+    char tmp[40];
+    br_ts_format(a->window_start_ms, tmp, sizeof(tmp));
+    br_buf_json_str(b, tmp);
+    br_buf_puts(b, ",\"end\":");
+    br_ts_format(a->window_end_ms, tmp, sizeof(tmp));
+    br_buf_json_str(b, tmp);
+    br_buf_puts(b, "}");
+    put_key(b, "currencyCode");
+    br_buf_json_str(b, a->currency);
+    put_key(b, "observed");
+    br_buf_money(b, a->observed_nanos);
+    put_key(b, "expected");
+    br_buf_money(b, a->expected_nanos);
+    /* AWS Cost Anomaly Detection's impact object. */
+    br_buf_puts(b, ",\"impact\":{\"totalImpact\":");
+    br_buf_money(b, a->impact_nanos);
+    br_buf_puts(b, ",\"totalActualSpend\":");
+    br_buf_money(b, a->observed_nanos);
+    br_buf_puts(b, ",\"totalExpectedSpend\":");
+    br_buf_money(b, a->expected_nanos);
+    br_buf_puts(b, ",\"totalImpactPercentage\":");
+    int64_t pct = pct_bp(a->impact_nanos, a->expected_nanos);
+    if (pct < 0 && a->expected_nanos <= 0)
+        br_buf_puts(b, "null");
+    else
+        put_bp(b, pct);
+    br_buf_puts(b, "}");
+    br_buf_printf(b, ",\"score\":%.3f", a->score);
+    if (a->budget) {
+        br_buf_puts(b, ",\"budget\":{\"name\":");
+        br_buf_json_str(b, a->budget);
+        br_buf_puts(b, ",\"amount\":");
+        br_buf_money(b, a->budget_nanos);
+        br_buf_puts(b, ",\"spent\":");
+        br_buf_money(b, a->spent_nanos);
+        br_buf_puts(b, ",\"forecast\":");
+        if (a->forecast_nanos >= 0)
+            br_buf_money(b, a->forecast_nanos);
+        else
+            br_buf_puts(b, "null");
+        br_buf_puts(b, ",\"threshold_percent\":");
+        put_bp(b, (int64_t)a->threshold_bp * 100);
+        br_buf_puts(b, "}");
+        /* GCP budget notification names. */
+        put_key(b, "costAmount");
+        br_buf_money(b, a->spent_nanos);
+        put_key(b, "budgetAmount");
+        br_buf_money(b, a->budget_nanos);
+        put_key(b, "alertThresholdExceeded");
+        put_bp(b, a->threshold_bp);
+    }
+    if (a->detail) {
+        put_key(b, "detail");
+        br_buf_json_str(b, a->detail);
+    }
+    put_key(b, "rootCauses");
+    br_buf_puts(b, "[");
+    for (size_t i = 0; i < a->contrib_cnt; i++) {
+        const br_contrib_t *c = &a->contribs[i];
+        br_buf_puts(b, i ? ",{\"scope\":" : "{\"scope\":");
+        br_buf_json_str(b, c->scope);
+        put_key(b, "labels");
+        put_labels(b, c->labels, c->label_cnt);
+        put_key(b, "observed");
+        br_buf_money(b, c->observed_nanos);
+        put_key(b, "expected");
+        br_buf_money(b, c->expected_nanos);
+        put_key(b, "impact");
+        br_buf_money(b, c->impact_nanos);
+        put_key(b, "share");
+        put_bp(b, c->share_bp);
+        br_buf_puts(b, "}");
+    }
+    br_buf_puts(b, "]");
+    put_key(b, "summary");
+    br_buf_json_str(b, a->summary);
+    br_buf_puts(b, ",\"source\":{\"input\":");
+    if (input_names && a->source.input >= 0)
+        br_buf_json_str(b, input_names[a->source.input]);
+    else
+        br_buf_puts(b, "null");
+    br_buf_puts(b, ",\"topic\":");
+    br_buf_json_str(b, a->source.topic ? a->source.topic : "");
+    br_buf_printf(b, ",\"partition\":%d,\"offset\":%lld}",
+                  (int)a->source.partition, (long long)a->source.offset);
+    put_time(b, "event_time", a->event_ms);
+    put_time(b, "watermark", a->watermark_ms);
+    if (emitted_at_ms >= 0)
+        put_time(b, "emitted_at", emitted_at_ms);
+    br_buf_puts(b, "}");
+}
