@@ -13,6 +13,8 @@
 #define DELTA 0.02  /* day-of-week offset, per bucket of that day */
 #define BETA 0.10   /* dispersion */
 #define CLIP 3.0    /* Huber clip of residuals, in dispersions */
+#define NZ_ALPHA 0.05 /* sparse-series statistics */
+#define SPARSE 0.5  /* below this share of non-empty buckets */
 #define REL_FLOOR 0.05 /* dispersion never below 5% of the forecast */
 #define ABS_FLOOR 1e6  /* nor below 0.001 currency units */
 
@@ -50,9 +52,17 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
                                int64_t observed_nanos) {
     br_verdict_t v = {0};
     double e = br_baseline_expect(bl, bucket_ms);
+    double d = dispersion(bl, e);
+    if (bl->nz_rate < SPARSE && bl->nz_mean > e) {
+        /* Sparse: when it spends, it spends about nz_mean. */
+        e = bl->nz_mean;
+        double dz = bl->nz_disp > REL_FLOOR * e ? bl->nz_disp : REL_FLOOR * e;
+        if (dz > d)
+            d = dz;
+    }
     double ex = e > 0 ? e : 0;
     v.expected_nanos = (int64_t)llround(ex);
-    v.score = ((double)observed_nanos - e) / dispersion(bl, e);
+    v.score = ((double)observed_nanos - e) / d;
     v.warm = bl->n >= (uint32_t)sc->warmup_buckets;
     int64_t impact = observed_nanos - v.expected_nanos;
     v.spike = v.warm && v.score >= sc->sensitivity &&
@@ -61,11 +71,47 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
     return v;
 }
 
+/* Keep the seasonal offsets centred on zero, so that level alone carries
+ * the series' mean and a silent series decays to an all-zero state. */
+static void normalize(br_baseline_t *bl) {
+    double m = 0;
+    for (int i = 0; i < 24; i++)
+        m += bl->hod[i];
+    m /= 24;
+    for (int i = 0; i < 24; i++)
+        bl->hod[i] -= (float)m;
+    bl->level += m;
+    m = 0;
+    for (int i = 0; i < 7; i++)
+        m += bl->dow[i];
+    m /= 7;
+    for (int i = 0; i < 7; i++)
+        bl->dow[i] -= (float)m;
+    bl->level += m;
+}
+
 void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
                         int64_t observed_nanos) {
     int hod, dow;
     slots(bucket_ms, &hod, &dow);
     double x = (double)observed_nanos;
+    double nz = observed_nanos != 0 ? 1.0 : 0.0;
+    if (observed_nanos != 0) {
+        if (bl->nz_mean == 0 && bl->nz_disp == 0) {
+            bl->nz_mean = x;
+        } else {
+            double dev = fabs(x - bl->nz_mean);
+            double cap = 3.0 * (bl->nz_disp > REL_FLOOR * fabs(bl->nz_mean)
+                                    ? bl->nz_disp
+                                    : REL_FLOOR * fabs(bl->nz_mean));
+            double xc = x;
+            if (bl->n >= 3 && dev > cap)
+                xc = x > bl->nz_mean ? bl->nz_mean + cap : bl->nz_mean - cap;
+            bl->nz_disp += NZ_ALPHA * (fabs(xc - bl->nz_mean) - bl->nz_disp);
+            bl->nz_mean += NZ_ALPHA * (xc - bl->nz_mean);
+        }
+    }
+    bl->nz_rate = bl->n == 0 ? nz : bl->nz_rate + NZ_ALPHA * (nz - bl->nz_rate);
     if (bl->n == 0) {
         bl->level = x;
         bl->n = 1;
@@ -86,18 +132,12 @@ void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
     bl->hod[hod] += (float)(GAMMA * (xc - bl->level - bl->dow[dow] - bl->hod[hod]));
     bl->dow[dow] += (float)(DELTA * (xc - bl->level - bl->hod[hod] - bl->dow[dow]));
     bl->disp += BETA * (fabs(r) - bl->disp);
+    normalize(bl);
     if (bl->n < UINT32_MAX)
         bl->n++;
 }
 
 bool br_baseline_is_quiet(const br_baseline_t *bl) {
-    if (fabs(bl->level) >= 0.5 || bl->disp >= 0.5)
-        return false;
-    for (int i = 0; i < 24; i++)
-        if (fabsf(bl->hod[i]) >= 0.5f)
-            return false;
-    for (int i = 0; i < 7; i++)
-        if (fabsf(bl->dow[i]) >= 0.5f)
-            return false;
-    return true;
+    /* ~135 empty buckets in a row: more of them barely move anything. */
+    return bl->n > 0 && bl->nz_rate < 1e-3;
 }

@@ -20,6 +20,9 @@ typedef struct br_baseline {
     double disp;       /* EW mean absolute residual, nanos */
     float hod[24];     /* additive hour-of-day (UTC) offsets, nanos */
     float dow[7];      /* additive day-of-week offsets, nanos */
+    double nz_rate;    /* EW share of buckets with any spend */
+    double nz_mean;    /* EW mean of non-zero buckets, nanos */
+    double nz_disp;    /* EW mean absolute deviation of those, nanos */
     uint32_t n;        /* final buckets learned from */
 } br_baseline_t;
 
@@ -47,8 +50,9 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
 void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
                         int64_t observed_nanos);
 
-/** @returns true when the baseline is indistinguishable from an empty one
- *           (lets a long gap be skipped instead of replayed bucket by bucket). */
+/** @returns true after a long run of empty buckets, when more of them would
+ *           teach little (lets a long gap be skipped instead of replayed
+ *           bucket by bucket). */
 bool br_baseline_is_quiet(const br_baseline_t *bl);
 
 #endif
