@@ -419,7 +419,7 @@ static int fmt_otel(const call_t *c, char *buf, size_t size) {
     return snprintf(
         buf, size,
         "{\"timestamp\":\"%s\",\"trace_id\":\"%.32s\",\"name\":\"chat %s\","
-        "\"resource\":{\"service.name\":\"%s\"},"
+        "\"resource\":{\"attributes\":{\"service.name\":\"%s\"}},"
         "\"attributes\":{\"gen_ai.operation.name\":\"%s\","
         "\"gen_ai.provider.name\":\"%s\",\"gen_ai.request.model\":\"%s\","
         "\"gen_ai.response.id\":\"%s\","
