@@ -184,7 +184,10 @@ void br_alert_to_json(const br_alert_t *a, const char *input_names[],
     br_buf_printf(b, ",\"partition\":%d,\"offset\":%lld}",
                   (int)a->source.partition, (long long)a->source.offset);
     put_time(b, "event_time", a->event_ms);
-    put_time(b, "watermark", a->watermark_ms);
+    if (a->watermark_ms == INT64_MIN)
+        br_buf_puts(b, ",\"watermark\":null");
+    else
+        put_time(b, "watermark", a->watermark_ms);
     if (emitted_at_ms >= 0)
         put_time(b, "emitted_at", emitted_at_ms);
     br_buf_puts(b, "}");

@@ -834,13 +834,13 @@ static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
     return idx;
 }
 
-static void add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
-                          int64_t cost, bool *late) {
+/* Add cost to bucket b of the series; returns false when b is already final
+ * (late: counted in budgets only). */
+static bool add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
+                          int64_t cost) {
     series_t *s = &pl->series[idx];
-    if (b <= s->last_final) {
-        *late = true;
-        return;
-    }
+    if (b <= s->last_final)
+        return false;
     if (b > s->last_final + RING)
         finalize_series(pl, idx, b - RING);
     s = &pl->series[idx];
@@ -857,12 +857,20 @@ static void add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
             s->new_until = 0;
         }
     }
-    if (s->other || cost <= 0)
+    return true;
+}
+
+/* Early detection: a filling bucket can already be unusual, since spend
+ * within a bucket only grows (credits aside). */
+static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
+    series_t *s = &pl->series[idx];
+    if (s->other || b <= s->last_final)
         return;
+    int64_t obs = s->ring[(uint64_t)b % RING];
     br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike,
-                                       b * pl->conf->spike.bucket_ms, *slot);
+                                       b * pl->conf->spike.bucket_ms, obs);
     if (v.spike)
-        on_unusual(pl, s, idx, b, *slot, &v, false);
+        on_unusual(pl, s, idx, b, obs, &v, false);
 }
 
 /* ---- feeding ---------------------------------------------------------- */
@@ -938,11 +946,20 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         uint32_t si = pl->scope_order[k];
         uint32_t idx = attribute(pl, si, rec, b);
         pl->rec_series[si] = idx;
-        if (idx != NONE)
-            add_to_series(pl, idx, b, rec->cost_nanos, &late);
+        if (idx != NONE && !add_to_series(pl, idx, b, rec->cost_nanos))
+            late = true;
     }
-    if (late)
+    if (late) {
         pl->st.late++;
+    } else if (rec->cost_nanos > 0) {
+        /* Judge after every scope has the cost, so that contributors one
+         * level down already include it. */
+        for (size_t k = 0; k < pl->conf->scope_cnt; k++) {
+            uint32_t idx = pl->rec_series[pl->scope_order[k]];
+            if (idx != NONE)
+                judge_open(pl, idx, b);
+        }
+    }
     note_event_time(pl, o, rec->event_ms);
     return BR_ERR_OK;
 }
