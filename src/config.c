@@ -1,0 +1,2006 @@
+/*
+ * Loads the YAML file a person writes into br_config_t and checks every value
+ * up front, so a mistake is reported once, at startup, as
+ * "FILE:LINE: KEY.PATH: message" instead of surfacing later as odd behaviour.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "burnrate/config.h"
+#include "burnrate/money.h"
+
+#define PATH_LEN 256                    /* longest key path in a message */
+#define MS_PER_S INT64_C(1000)
+#define MS_PER_MIN INT64_C(60000)
+#define MS_PER_H INT64_C(3600000)
+#define MS_PER_DAY INT64_C(86400000)
+#define DURATION_MAX_MS (INT64_C(3650) * MS_PER_DAY)  /* ten years */
+#define CONFIG_FILE_MAX (16u << 20)     /* a config larger than this is a mistake */
+
+/* Defaults, also quoted by scripts/CONFIG.md and the example config. */
+#define DEF_CURRENCY "USD"
+#define DEF_GROUP_ID "burnrate"
+#define DEF_ALERTS_TOPIC "burnrate.alerts"
+#define DEF_DLQ_TOPIC "burnrate.dlq"
+#define DEF_STATE_DIR "burnrate-state"
+#define DEF_MAX_MESSAGE_BYTES 524288
+#define DEF_MAX_SERIES 10000
+#define DEF_TIMEZONE "UTC"
+
+/* One load in progress: the document and where messages go. */
+typedef struct ctx {
+    yaml_document_t *doc;
+    const char *name;           /* file name used in messages */
+    const char *base_dir;       /* for relative paths; may be NULL */
+    char *errstr;
+    size_t errstr_size;
+} ctx_t;
+
+static const char *const dialect_names[BR_DIALECT__CNT] = {
+    [BR_DIALECT_OTEL] = "otel",
+    [BR_DIALECT_OPENAI] = "openai",
+    [BR_DIALECT_ANTHROPIC] = "anthropic",
+    [BR_DIALECT_LITELLM] = "litellm",
+    [BR_DIALECT_BEDROCK] = "bedrock",
+    [BR_DIALECT_FOCUS] = "focus",
+    [BR_DIALECT_CUR] = "cur",
+    [BR_DIALECT_CUSTOM] = "custom",
+};
+
+static const char *const log_level_names[] = {
+    [BR_LOG_ERROR] = "error",
+    [BR_LOG_WARN] = "warn",
+    [BR_LOG_INFO] = "info",
+    [BR_LOG_DEBUG] = "debug",
+};
+
+/* Token types as written in mapping keys ("<name>_tokens") and price specs. */
+static const char *const tok_names[BR_TOK__CNT] = {
+    [BR_TOK_INPUT] = "input",
+    [BR_TOK_OUTPUT] = "output",
+    [BR_TOK_CACHE_READ] = "cache_read",
+    [BR_TOK_CACHE_WRITE] = "cache_write",
+    [BR_TOK_REASONING] = "reasoning",
+};
+
+static const char *const focus_categories[] = {"Usage", "Credit", "Adjustment"};
+static const char *const cur_line_item_types[] = {
+    "Usage", "Credit", "Refund", "DiscountedUsage", "SavingsPlanCoveredUsage"};
+
+/* The mapping's plain string fields, config-map style (after Fluent Bit). */
+static const struct {
+    const char *key;
+    size_t off;
+} mapping_fields[] = {
+    {"time", offsetof(br_mapping_t, time)},
+    {"time_end", offsetof(br_mapping_t, time_end)},
+    {"cost", offsetof(br_mapping_t, cost)},
+    {"currency", offsetof(br_mapping_t, currency)},
+    {"id", offsetof(br_mapping_t, id)},
+    {"model", offsetof(br_mapping_t, model)},
+    {"provider", offsetof(br_mapping_t, provider)},
+    {"input_tokens", offsetof(br_mapping_t, tokens) + BR_TOK_INPUT * sizeof(char *)},
+    {"output_tokens", offsetof(br_mapping_t, tokens) + BR_TOK_OUTPUT * sizeof(char *)},
+    {"cache_read_tokens",
+     offsetof(br_mapping_t, tokens) + BR_TOK_CACHE_READ * sizeof(char *)},
+    {"cache_write_tokens",
+     offsetof(br_mapping_t, tokens) + BR_TOK_CACHE_WRITE * sizeof(char *)},
+    {"reasoning_tokens",
+     offsetof(br_mapping_t, tokens) + BR_TOK_REASONING * sizeof(char *)},
+};
+#define MAPPING_FIELD_CNT (sizeof(mapping_fields) / sizeof(mapping_fields[0]))
+
+static const char *const top_keys[] = {
+    "currency", "inputs", "scopes", "spike", "budgets", "prices", "kafka",
+    "state", "limits", "log", NULL};
+static const char *const input_keys[] = {
+    "name", "topic", "topics", "files", "format", "dialect", "mapping",
+    "cost_column", "charge_categories", "lateness", "idle_timeout", NULL};
+static const char *const mapping_keys[] = {
+    "time", "time_end", "cost", "currency", "id", "model", "provider",
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+    "reasoning_tokens", "dims", NULL};
+static const char *const scope_keys[] = {"name", "dims", "max_series", NULL};
+static const char *const spike_keys[] = {
+    "bucket", "sensitivity", "min_impact", "min_ratio", "warmup",
+    "new_spend_min", "resolve_after", NULL};
+static const char *const budget_keys[] = {
+    "name", "match", "amount", "currency", "period", "timezone", "thresholds",
+    NULL};
+static const char *const prices_keys[] = {"file", "models", NULL};
+static const char *const kafka_keys[] = {
+    "brokers", "group_id", "alerts_topic", "dead_letter_topic", "properties",
+    "consumer_properties", "producer_properties", NULL};
+static const char *const state_keys[] = {"dir", NULL};
+static const char *const limits_keys[] = {"max_message_bytes", NULL};
+static const char *const log_keys[] = {"level", NULL};
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                            */
+
+static char *xstrndup(const char *s, size_t len) {
+    char *d = malloc(len + 1);
+    if (!d)
+        return NULL;
+    memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}
+
+static void free_strv(char **v, size_t cnt) {
+    for (size_t i = 0; i < cnt; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_kv(br_kv_t *kv, size_t cnt) {
+    for (size_t i = 0; i < cnt; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+static bool is_billing(br_dialect_t dialect) {
+    return dialect == BR_DIALECT_FOCUS || dialect == BR_DIALECT_CUR;
+}
+
+static int node_line(const yaml_node_t *node) {
+    return node ? (int)node->start_mark.line + 1 : 1;
+}
+
+static void join_path(char *out, size_t size, const char *parent,
+                      const char *key) {
+    if (parent && *parent)
+        snprintf(out, size, "%s.%s", parent, key);
+    else
+        snprintf(out, size, "%s", key);
+}
+
+static void index_path(char *out, size_t size, const char *parent, size_t i) {
+    snprintf(out, size, "%s[%zu]", parent, i);
+}
+
+/** Report "FILE:LINE: PATH: message" for node; returns BR_ERR_CONFIG. */
+__attribute__((format(printf, 4, 5)))
+static br_err_t fail(ctx_t *cx, const yaml_node_t *node, const char *path,
+                     const char *fmt, ...) {
+    if (cx->errstr && cx->errstr_size) {
+        int n = snprintf(cx->errstr, cx->errstr_size, "%s:%d: %s: ", cx->name,
+                         node_line(node),
+                         path && *path ? path : "(top level)");
+        if (n >= 0 && (size_t)n < cx->errstr_size) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(cx->errstr + n, cx->errstr_size - (size_t)n, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return BR_ERR_CONFIG;
+}
+
+static br_err_t nomem(ctx_t *cx) {
+    return br_seterr(cx->errstr, cx->errstr_size, BR_ERR_NOMEM,
+                     "%s: out of memory", cx->name);
+}
+
+static yaml_node_t *get_node(ctx_t *cx, int idx) {
+    return yaml_document_get_node(cx->doc, idx);
+}
+
+static const char *sval(const yaml_node_t *node) {
+    return (const char *)node->data.scalar.value;
+}
+
+static size_t slen(const yaml_node_t *node) {
+    return node->data.scalar.length;
+}
+
+/** A plain ~, null or nothing: YAML's way to say "no value". */
+static bool is_null(const yaml_node_t *node) {
+    if (!node)
+        return true;
+    if (node->type != YAML_SCALAR_NODE ||
+        node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *s = sval(node);
+    return slen(node) == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+           strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+static size_t map_cnt(const yaml_node_t *map) {
+    return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+}
+
+static size_t seq_cnt(const yaml_node_t *seq) {
+    return (size_t)(seq->data.sequence.items.top -
+                    seq->data.sequence.items.start);
+}
+
+/** @returns the value node for key in map (maybe a null scalar), or NULL. */
+static yaml_node_t *map_get(ctx_t *cx, const yaml_node_t *map, const char *key,
+                            yaml_node_t **key_node) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+         p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = get_node(cx, p->key);
+        if (k && k->type == YAML_SCALAR_NODE && strcmp(sval(k), key) == 0) {
+            if (key_node)
+                *key_node = k;
+            return get_node(cx, p->value);
+        }
+    }
+    return NULL;
+}
+
+/** Append "a, b, c" of names to buf. */
+static void list_names(char *buf, size_t size, const char *const *names,
+                       size_t cnt) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < cnt && names[i]; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
+                         names[i]);
+        if (n < 0 || (size_t)n >= size - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/**
+ * Check that node is a mapping whose keys are non-empty scalars, unique, and
+ * (when accepted is not NULL) among accepted.
+ */
+static br_err_t check_map(ctx_t *cx, const yaml_node_t *node, const char *path,
+                          const char *const *accepted, const char *what) {
+    char kpath[PATH_LEN];
+    if (node->type != YAML_MAPPING_NODE)
+        return fail(cx, node, path, "must be a mapping of %s", what);
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+         p < node->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = get_node(cx, p->key);
+        if (!k || k->type != YAML_SCALAR_NODE || slen(k) == 0 ||
+            strlen(sval(k)) != slen(k))
+            return fail(cx, k, path, "keys must be non-empty strings");
+        join_path(kpath, sizeof kpath, path, sval(k));
+        if (accepted) {
+            size_t i;
+            for (i = 0; accepted[i]; i++)
+                if (strcmp(accepted[i], sval(k)) == 0)
+                    break;
+            if (!accepted[i]) {
+                char names[512];
+                list_names(names, sizeof names, accepted, SIZE_MAX);
+                return fail(cx, k, kpath, "unknown key; accepted keys: %s",
+                            names);
+            }
+        }
+        for (yaml_node_pair_t *q = node->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *prev = get_node(cx, q->key);
+            if (prev && prev->type == YAML_SCALAR_NODE &&
+                strcmp(sval(prev), sval(k)) == 0)
+                return fail(cx, k, kpath, "duplicate key (first given on line %d)",
+                            node_line(prev));
+        }
+    }
+    return BR_ERR_OK;
+}
+
+/** A scalar that holds text: non-null, no embedded NUL. */
+static br_err_t want_scalar(ctx_t *cx, const yaml_node_t *v, const char *path,
+                            const char *what) {
+    if (v->type != YAML_SCALAR_NODE)
+        return fail(cx, v, path, "must be %s, not a %s", what,
+                    v->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
+    if (strlen(sval(v)) != slen(v))
+        return fail(cx, v, path, "must not contain NUL characters");
+    return BR_ERR_OK;
+}
+
+/** Copy a non-empty string scalar into *out (freeing what was there). */
+static br_err_t take_str(ctx_t *cx, const yaml_node_t *v, const char *path,
+                         char **out) {
+    br_err_t err = want_scalar(cx, v, path, "a string");
+    if (err)
+        return err;
+    if (is_null(v) || slen(v) == 0)
+        return fail(cx, v, path, "must not be empty");
+    char *s = xstrndup(sval(v), slen(v));
+    if (!s)
+        return nomem(cx);
+    free(*out);
+    *out = s;
+    return BR_ERR_OK;
+}
+
+/**
+ * Look up key in map and copy its string into *out. An absent or null key is
+ * an error when required and otherwise leaves *out (the default) alone.
+ */
+static br_err_t get_str(ctx_t *cx, const yaml_node_t *map, const char *path,
+                        const char *key, bool required, char **out,
+                        const yaml_node_t **found) {
+    char kpath[PATH_LEN];
+    join_path(kpath, sizeof kpath, path, key);
+    yaml_node_t *v = map_get(cx, map, key, NULL);
+    if (found)
+        *found = v;
+    if (is_null(v)) {
+        if (required)
+            return fail(cx, v ? v : map, kpath, "is required");
+        return BR_ERR_OK;
+    }
+    return take_str(cx, v, kpath, out);
+}
+
+static bool parse_int_text(const char *s, int64_t *out) {
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    for (const char *q = p; *q; q++)
+        if (!isdigit((unsigned char)*q))
+            return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+static bool parse_double_text(const char *s, double *out) {
+    if (!*s)
+        return false;
+    for (const char *q = s; *q; q++)
+        if (!isdigit((unsigned char)*q) && !strchr("+-.eE", *q))
+            return false;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+/** "90s", "5m", "1h30m", "1d", "500ms", or a bare number of seconds. */
+static bool parse_duration_text(const char *s, int64_t *out_ms) {
+    int64_t total = 0;
+    const char *p = s;
+    if (!*p)
+        return false;
+    bool bare = true;
+    for (const char *q = s; *q; q++)
+        if (!isdigit((unsigned char)*q))
+            bare = false;
+    if (bare) {
+        int64_t secs;
+        if (!parse_int_text(s, &secs) || secs > DURATION_MAX_MS / MS_PER_S)
+            return false;
+        *out_ms = secs * MS_PER_S;
+        return true;
+    }
+    while (*p) {
+        if (!isdigit((unsigned char)*p))
+            return false;
+        int64_t n = 0;
+        while (isdigit((unsigned char)*p)) {
+            n = n * 10 + (*p - '0');
+            if (n > DURATION_MAX_MS)
+                return false;
+            p++;
+        }
+        int64_t unit;
+        if (strncmp(p, "ms", 2) == 0) {
+            unit = 1;
+            p += 2;
+        } else if (*p == 's') {
+            unit = MS_PER_S;
+            p++;
+        } else if (*p == 'm') {
+            unit = MS_PER_MIN;
+            p++;
+        } else if (*p == 'h') {
+            unit = MS_PER_H;
+            p++;
+        } else if (*p == 'd') {
+            unit = MS_PER_DAY;
+            p++;
+        } else {
+            return false;
+        }
+        if (n > (DURATION_MAX_MS - total) / unit)
+            return false;
+        total += n * unit;
+    }
+    *out_ms = total;
+    return true;
+}
+
+/** Write ms as the largest exact unit: "1d", "6h", "90s", "500ms". */
+static void format_duration(int64_t ms, char *buf, size_t size) {
+    static const struct {
+        int64_t ms;
+        const char *unit;
+    } units[] = {{MS_PER_DAY, "d"}, {MS_PER_H, "h"}, {MS_PER_MIN, "m"},
+                 {MS_PER_S, "s"}};
+    if (ms == 0) {
+        snprintf(buf, size, "0s");
+        return;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (ms % units[i].ms == 0) {
+            snprintf(buf, size, "%" PRId64 "%s", ms / units[i].ms,
+                     units[i].unit);
+            return;
+        }
+    }
+    snprintf(buf, size, "%" PRId64 "ms", ms);
+}
+
+/** Integer in [min, max] at key; absent leaves *out alone. */
+static br_err_t get_int(ctx_t *cx, const yaml_node_t *map, const char *path,
+                        const char *key, int64_t min, int64_t max,
+                        int64_t *out) {
+    char kpath[PATH_LEN];
+    join_path(kpath, sizeof kpath, path, key);
+    yaml_node_t *v = map_get(cx, map, key, NULL);
+    if (is_null(v))
+        return BR_ERR_OK;
+    int64_t n;
+    if (want_scalar(cx, v, kpath, "a whole number") ||
+        !parse_int_text(sval(v), &n) || n < min || n > max)
+        return fail(cx, v, kpath,
+                    "must be a whole number between %" PRId64 " and %" PRId64,
+                    min, max);
+    *out = n;
+    return BR_ERR_OK;
+}
+
+/** Number >= min (> min when min_open) at key; absent leaves *out alone. */
+static br_err_t get_double(ctx_t *cx, const yaml_node_t *map, const char *path,
+                           const char *key, double min, bool min_open,
+                           double max, double *out) {
+    char kpath[PATH_LEN];
+    join_path(kpath, sizeof kpath, path, key);
+    yaml_node_t *v = map_get(cx, map, key, NULL);
+    if (is_null(v))
+        return BR_ERR_OK;
+    double d;
+    if (want_scalar(cx, v, kpath, "a number") ||
+        !parse_double_text(sval(v), &d) || d < min || (min_open && d == min))
+        return fail(cx, v, kpath, "must be a number %s %g",
+                    min_open ? "greater than" : "of at least", min);
+    if (d > max)
+        return fail(cx, v, kpath, "must be at most %g", max);
+    *out = d;
+    return BR_ERR_OK;
+}
+
+/** Duration of at least min_ms at key; absent leaves *out alone. */
+static br_err_t get_duration(ctx_t *cx, const yaml_node_t *map,
+                             const char *path, const char *key, int64_t min_ms,
+                             int64_t *out, const yaml_node_t **found) {
+    char kpath[PATH_LEN];
+    join_path(kpath, sizeof kpath, path, key);
+    yaml_node_t *v = map_get(cx, map, key, NULL);
+    if (found)
+        *found = v;
+    if (is_null(v))
+        return BR_ERR_OK;
+    int64_t ms;
+    if (want_scalar(cx, v, kpath, "a duration") ||
+        !parse_duration_text(sval(v), &ms))
+        return fail(cx, v, kpath,
+                    "must be a duration such as 500ms, 90s, 5m, 1h or 1d "
+                    "(a bare number is seconds), got \"%s\"",
+                    v->type == YAML_SCALAR_NODE ? sval(v) : "");
+    if (ms < min_ms) {
+        char min[32];
+        format_duration(min_ms, min, sizeof min);
+        return fail(cx, v, kpath, "must be at least %s", min);
+    }
+    *out = ms;
+    return BR_ERR_OK;
+}
+
+/** Exact money from the scalar's text, >= 0 (> 0 when positive). */
+static br_err_t take_money(ctx_t *cx, const yaml_node_t *v, const char *path,
+                           bool positive, int64_t *out) {
+    int64_t nanos;
+    if (want_scalar(cx, v, path, "an amount") || is_null(v) ||
+        br_money_parse(sval(v), slen(v), &nanos) != BR_ERR_OK)
+        return fail(cx, v, path,
+                    "must be an amount such as 100 or 12.50 (at most 9.2e9)");
+    if (nanos < 0 || (positive && nanos == 0))
+        return fail(cx, v, path, "must be %s", positive ? "greater than 0"
+                                                        : "0 or more");
+    *out = nanos;
+    return BR_ERR_OK;
+}
+
+static br_err_t get_money(ctx_t *cx, const yaml_node_t *map, const char *path,
+                          const char *key, bool positive, bool required,
+                          int64_t *out, bool *given) {
+    char kpath[PATH_LEN];
+    join_path(kpath, sizeof kpath, path, key);
+    yaml_node_t *v = map_get(cx, map, key, NULL);
+    if (given)
+        *given = !is_null(v);
+    if (is_null(v))
+        return required ? fail(cx, v ? v : map, kpath, "is required")
+                        : BR_ERR_OK;
+    return take_money(cx, v, kpath, positive, out);
+}
+
+static br_err_t check_currency(ctx_t *cx, const yaml_node_t *v,
+                               const char *path, const char *s) {
+    if (strlen(s) != 3 || !isupper((unsigned char)s[0]) ||
+        !isupper((unsigned char)s[1]) || !isupper((unsigned char)s[2]))
+        return fail(cx, v, path,
+                    "must be an ISO 4217 code of 3 uppercase letters such as "
+                    "USD, got \"%s\"", s);
+    return BR_ERR_OK;
+}
+
+/** A currency code at key copied into out[BR_CURRENCY_MAX]; absent: no-op. */
+static br_err_t get_currency(ctx_t *cx, const yaml_node_t *map,
+                             const char *path, char *out) {
+    char kpath[PATH_LEN];
+    char *s = NULL;
+    const yaml_node_t *v;
+    join_path(kpath, sizeof kpath, path, "currency");
+    br_err_t err = get_str(cx, map, path, "currency", false, &s, &v);
+    if (!err && s) {
+        err = check_currency(cx, v, kpath, s);
+        if (!err)
+            snprintf(out, BR_CURRENCY_MAX, "%s", s);
+    }
+    free(s);
+    return err;
+}
+
+/** A list of non-empty, distinct strings; appends to *out. */
+static br_err_t take_str_list(ctx_t *cx, const yaml_node_t *v,
+                              const char *path, const char *what, char ***out,
+                              size_t *cnt) {
+    char ipath[PATH_LEN];
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, path, "must be a list of %s", what);
+    size_t n = seq_cnt(v);
+    if (n == 0)
+        return BR_ERR_OK;
+    char **grown = realloc(*out, (*cnt + n) * sizeof(char *));
+    if (!grown)
+        return nomem(cx);
+    *out = grown;
+    size_t i = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start;
+         it < v->data.sequence.items.top; it++, i++) {
+        yaml_node_t *item = get_node(cx, *it);
+        index_path(ipath, sizeof ipath, path, i);
+        char *s = NULL;
+        br_err_t err = take_str(cx, item, ipath, &s);
+        if (err)
+            return err;
+        for (size_t j = 0; j < *cnt; j++) {
+            if (strcmp((*out)[j], s) == 0) {
+                free(s);
+                return fail(cx, item, ipath, "\"%s\" is listed twice",
+                            (*out)[j]);
+            }
+        }
+        (*out)[(*cnt)++] = s;
+    }
+    return BR_ERR_OK;
+}
+
+/**
+ * A mapping of name -> scalar into a new br_kv_t array. any_scalar: values
+ * may be any string, number or boolean (passed as their text, empty allowed
+ * when quoted); otherwise they must be non-empty strings.
+ */
+static br_err_t take_kv(ctx_t *cx, const yaml_node_t *v, const char *path,
+                        const char *what, bool any_scalar, br_kv_t **out,
+                        size_t *cnt) {
+    char kpath[PATH_LEN];
+    br_err_t err = check_map(cx, v, path, NULL, what);
+    if (err)
+        return err;
+    size_t n = map_cnt(v);
+    if (n == 0)
+        return BR_ERR_OK;
+    *out = calloc(n, sizeof(br_kv_t));
+    if (!*out)
+        return nomem(cx);
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
+         p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = get_node(cx, p->key);
+        yaml_node_t *val = get_node(cx, p->value);
+        br_kv_t *kv = &(*out)[*cnt];
+        join_path(kpath, sizeof kpath, path, sval(k));
+        if (any_scalar) {
+            if (val->type != YAML_SCALAR_NODE || is_null(val))
+                return fail(cx, val, kpath,
+                            "must be a string, number or boolean");
+            if ((err = want_scalar(cx, val, kpath, "a string")))
+                return err;
+            kv->value = xstrndup(sval(val), slen(val));
+            if (!kv->value)
+                return nomem(cx);
+        } else if ((err = take_str(cx, val, kpath, &kv->value))) {
+            return err;
+        }
+        kv->key = xstrndup(sval(k), slen(k));
+        if (!kv->key) {
+            free(kv->value);
+            kv->value = NULL;
+            return nomem(cx);
+        }
+        kv->line = node_line(k);
+        (*cnt)++;
+    }
+    return BR_ERR_OK;
+}
+
+/** A relative path joined to the config's directory; new string or NULL. */
+static char *resolve_path(const char *base_dir, const char *path) {
+    if (!base_dir || !*base_dir || path[0] == '/')
+        return xstrndup(path, strlen(path));
+    size_t blen = strlen(base_dir);
+    bool slash = base_dir[blen - 1] == '/';
+    size_t len = blen + (slash ? 0 : 1) + strlen(path);
+    char *out = malloc(len + 1);
+    if (out)
+        snprintf(out, len + 1, "%s%s%s", base_dir, slash ? "" : "/", path);
+    return out;
+}
+
+static br_err_t resolve_in_place(ctx_t *cx, char **path) {
+    char *r = resolve_path(cx->base_dir, *path);
+    if (!r)
+        return nomem(cx);
+    free(*path);
+    *path = r;
+    return BR_ERR_OK;
+}
+
+static br_err_t set_str_list(ctx_t *cx, char ***out, size_t *cnt,
+                             const char *const *items, size_t n) {
+    *out = calloc(n, sizeof(char *));
+    if (!*out)
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i] = xstrndup(items[i], strlen(items[i]));
+        if (!(*out)[i])
+            return nomem(cx);
+        (*cnt)++;
+    }
+    return BR_ERR_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sections                                                                 */
+
+static br_err_t parse_mapping(ctx_t *cx, const yaml_node_t *node,
+                              const char *path, br_mapping_t *m) {
+    br_err_t err = check_map(cx, node, path, mapping_keys,
+                             "canonical field -> field path");
+    if (err)
+        return err;
+    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++) {
+        char **slot = (char **)(void *)((char *)m + mapping_fields[i].off);
+        if ((err = get_str(cx, node, path, mapping_fields[i].key, false, slot,
+                           NULL)))
+            return err;
+    }
+    yaml_node_t *dims = map_get(cx, node, "dims", NULL);
+    if (!is_null(dims)) {
+        char kpath[PATH_LEN];
+        join_path(kpath, sizeof kpath, path, "dims");
+        if ((err = take_kv(cx, dims, kpath, "dimension name -> field path",
+                           false, &m->dims, &m->dim_cnt)))
+            return err;
+    }
+    return BR_ERR_OK;
+}
+
+static bool mapping_has_tokens(const br_mapping_t *m) {
+    for (int t = 0; t < BR_TOK__CNT; t++)
+        if (m->tokens[t])
+            return true;
+    return false;
+}
+
+static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
+                            const char *path, br_input_conf_t *in) {
+    char kpath[PATH_LEN];
+    const yaml_node_t *v;
+    char *s = NULL;
+    br_err_t err;
+
+    in->line = node_line(node);
+    if ((err = check_map(cx, node, path, input_keys,
+                         "input settings (name, topic, dialect, ...)")))
+        return err;
+    if ((err = get_str(cx, node, path, "name", true, &in->name, NULL)))
+        return err;
+
+    join_path(kpath, sizeof kpath, path, "dialect");
+    if ((err = get_str(cx, node, path, "dialect", true, &s, &v)))
+        return err;
+    if (br_dialect_parse(s, &in->dialect) != BR_ERR_OK) {
+        char names[256];
+        list_names(names, sizeof names, dialect_names, BR_DIALECT__CNT);
+        err = fail(cx, v, kpath, "unknown dialect \"%s\"; accepted: %s", s,
+                   names);
+        free(s);
+        return err;
+    }
+    free(s);
+    s = NULL;
+
+    const yaml_node_t *fmt_node = NULL;
+    join_path(kpath, sizeof kpath, path, "format");
+    if ((err = get_str(cx, node, path, "format", false, &s, &fmt_node)))
+        return err;
+    if (s) {
+        if (strcmp(s, "json") == 0) {
+            in->format = BR_FORMAT_JSON;
+        } else if (strcmp(s, "csv") == 0) {
+            in->format = BR_FORMAT_CSV;
+        } else {
+            err = fail(cx, fmt_node, kpath,
+                       "unknown format \"%s\"; accepted: json, csv", s);
+            free(s);
+            return err;
+        }
+        free(s);
+        s = NULL;
+    }
+
+    /* topic (one) and topics (a list) add up; files are replay sources. */
+    yaml_node_t *t = map_get(cx, node, "topic", NULL);
+    if (!is_null(t)) {
+        join_path(kpath, sizeof kpath, path, "topic");
+        if ((err = take_str(cx, t, kpath, &s)))
+            return err;
+        in->topics = malloc(sizeof(char *));
+        if (!in->topics) {
+            free(s);
+            return nomem(cx);
+        }
+        in->topics[in->topic_cnt++] = s;
+        s = NULL;
+    }
+    t = map_get(cx, node, "topics", NULL);
+    if (!is_null(t)) {
+        join_path(kpath, sizeof kpath, path, "topics");
+        if ((err = take_str_list(cx, t, kpath, "Kafka topic names",
+                                 &in->topics, &in->topic_cnt)))
+            return err;
+    }
+    t = map_get(cx, node, "files", NULL);
+    if (!is_null(t)) {
+        join_path(kpath, sizeof kpath, path, "files");
+        if ((err = take_str_list(cx, t, kpath, "file paths", &in->files,
+                                 &in->file_cnt)))
+            return err;
+        for (size_t i = 0; i < in->file_cnt; i++)
+            if ((err = resolve_in_place(cx, &in->files[i])))
+                return err;
+    }
+    if (in->topic_cnt == 0 && in->file_cnt == 0)
+        return fail(cx, node, path,
+                    "needs at least one Kafka topic (topic or topics) or one "
+                    "file (files)");
+    join_path(kpath, sizeof kpath, path, "format");
+    if (in->format == BR_FORMAT_CSV && in->topic_cnt > 0)
+        return fail(cx, fmt_node, kpath,
+                    "format csv reads files only; Kafka topics carry one JSON "
+                    "object per message");
+
+    yaml_node_t *m = map_get(cx, node, "mapping", NULL);
+    join_path(kpath, sizeof kpath, path, "mapping");
+    if (!is_null(m) && (err = parse_mapping(cx, m, kpath, &in->mapping)))
+        return err;
+    if (in->dialect == BR_DIALECT_CUSTOM) {
+        const yaml_node_t *at = is_null(m) ? node : m;
+        if (!in->mapping.time) {
+            join_path(kpath, sizeof kpath, path, "mapping.time");
+            return fail(cx, at, kpath,
+                        "is required for the custom dialect (the field that "
+                        "holds the event time)");
+        }
+        if (!in->mapping.cost && !mapping_has_tokens(&in->mapping))
+            return fail(cx, at, kpath,
+                        "the custom dialect needs mapping.cost or at least one "
+                        "token field (input_tokens, output_tokens, ...)");
+    }
+
+    /* Billing settings: only FOCUS and CUR rows have charge categories. */
+    bool billing = is_billing(in->dialect);
+    v = map_get(cx, node, "cost_column", NULL);
+    if (!is_null(v) && !billing) {
+        join_path(kpath, sizeof kpath, path, "cost_column");
+        return fail(cx, v, kpath,
+                    "applies only to the focus and cur dialects (use "
+                    "mapping.cost)");
+    }
+    v = map_get(cx, node, "charge_categories", NULL);
+    join_path(kpath, sizeof kpath, path, "charge_categories");
+    if (!is_null(v) && !billing)
+        return fail(cx, v, kpath, "applies only to the focus and cur dialects");
+    if (billing) {
+        if (in->dialect == BR_DIALECT_FOCUS)
+            in->cost_column = xstrndup("BilledCost", 10);
+        else
+            in->cost_column = xstrndup("line_item_unblended_cost", 24);
+        if (!in->cost_column)
+            return nomem(cx);
+        if ((err = get_str(cx, node, path, "cost_column", false,
+                           &in->cost_column, NULL)))
+            return err;
+        if (!is_null(v)) {
+            if ((err = take_str_list(cx, v, kpath, "charge categories",
+                                     &in->charge_categories,
+                                     &in->charge_category_cnt)))
+                return err;
+            if (in->charge_category_cnt == 0)
+                return fail(cx, v, kpath,
+                            "must list at least one category (nothing would "
+                            "count)");
+        } else if (in->dialect == BR_DIALECT_FOCUS) {
+            if ((err = set_str_list(cx, &in->charge_categories,
+                                    &in->charge_category_cnt, focus_categories,
+                                    3)))
+                return err;
+        } else if ((err = set_str_list(cx, &in->charge_categories,
+                                       &in->charge_category_cnt,
+                                       cur_line_item_types, 5))) {
+            return err;
+        }
+    }
+
+    in->lateness_ms = billing ? MS_PER_H : 5 * MS_PER_MIN;
+    in->idle_ms = billing ? MS_PER_DAY : MS_PER_H;
+    if ((err = get_duration(cx, node, path, "lateness", 0, &in->lateness_ms,
+                            NULL)))
+        return err;
+    return get_duration(cx, node, path, "idle_timeout", MS_PER_S,
+                        &in->idle_ms, NULL);
+}
+
+static br_err_t parse_inputs(ctx_t *cx, const yaml_node_t *root,
+                             br_config_t *conf) {
+    char ipath[PATH_LEN];
+    yaml_node_t *v = map_get(cx, root, "inputs", NULL);
+    br_err_t err;
+    if (is_null(v))
+        return fail(cx, v ? v : root, "inputs",
+                    "is required: list at least one input (a topic or files "
+                    "and a dialect)");
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, "inputs", "must be a list of inputs");
+    size_t n = seq_cnt(v);
+    if (n == 0)
+        return fail(cx, v, "inputs", "must list at least one input");
+    conf->inputs = calloc(n, sizeof(br_input_conf_t));
+    if (!conf->inputs)
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        index_path(ipath, sizeof ipath, "inputs", i);
+        conf->input_cnt++;
+        if ((err = parse_input(cx, item, ipath, &conf->inputs[i])))
+            return err;
+        /* Names and topics are unique across inputs: a message must map to
+         * exactly one decoder. */
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(conf->inputs[j].name, conf->inputs[i].name) == 0) {
+                char kpath[PATH_LEN];
+                join_path(kpath, sizeof kpath, ipath, "name");
+                return fail(cx, map_get(cx, item, "name", NULL), kpath,
+                            "duplicate input name \"%s\" (first used on line "
+                            "%d)", conf->inputs[i].name, conf->inputs[j].line);
+            }
+            for (size_t a = 0; a < conf->inputs[i].topic_cnt; a++)
+                for (size_t b = 0; b < conf->inputs[j].topic_cnt; b++)
+                    if (strcmp(conf->inputs[i].topics[a],
+                               conf->inputs[j].topics[b]) == 0)
+                        return fail(cx, item, ipath,
+                                    "topic \"%s\" is already read by input "
+                                    "\"%s\"", conf->inputs[i].topics[a],
+                                    conf->inputs[j].name);
+        }
+    }
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_scope(ctx_t *cx, const yaml_node_t *node,
+                            const char *path, br_scope_conf_t *sc) {
+    char kpath[PATH_LEN];
+    br_err_t err;
+    sc->line = node_line(node);
+    sc->max_series = DEF_MAX_SERIES;
+    if ((err = check_map(cx, node, path, scope_keys,
+                         "scope settings (name, dims, max_series)")))
+        return err;
+    if ((err = get_str(cx, node, path, "name", true, &sc->name, NULL)))
+        return err;
+    yaml_node_t *dims = map_get(cx, node, "dims", NULL);
+    if (!is_null(dims)) {
+        join_path(kpath, sizeof kpath, path, "dims");
+        if ((err = take_str_list(cx, dims, kpath, "dimension names",
+                                 &sc->dims, &sc->dim_cnt)))
+            return err;
+        if (sc->dim_cnt > BR_DIM_MAX)
+            return fail(cx, dims, kpath, "at most %d dimensions", BR_DIM_MAX);
+    }
+    int64_t max_series = DEF_MAX_SERIES;
+    if ((err = get_int(cx, node, path, "max_series", 1, 100000000,
+                       &max_series)))
+        return err;
+    sc->max_series = (size_t)max_series;
+    return BR_ERR_OK;
+}
+
+static br_err_t set_default_scope(ctx_t *cx, br_config_t *conf) {
+    conf->scopes = calloc(1, sizeof(br_scope_conf_t));
+    if (!conf->scopes)
+        return nomem(cx);
+    conf->scope_cnt = 1;
+    conf->scopes[0].name = xstrndup("total", 5);
+    conf->scopes[0].max_series = DEF_MAX_SERIES;
+    return conf->scopes[0].name ? BR_ERR_OK : nomem(cx);
+}
+
+static br_err_t parse_scopes(ctx_t *cx, const yaml_node_t *root,
+                             br_config_t *conf) {
+    char ipath[PATH_LEN];
+    br_err_t err;
+    yaml_node_t *v = map_get(cx, root, "scopes", NULL);
+    if (is_null(v))
+        return set_default_scope(cx, conf);
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, "scopes", "must be a list of scopes");
+    size_t n = seq_cnt(v);
+    if (n == 0)
+        return fail(cx, v, "scopes",
+                    "must list at least one scope (leave the key out for the "
+                    "default scope \"total\")");
+    conf->scopes = calloc(n, sizeof(br_scope_conf_t));
+    if (!conf->scopes)
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        index_path(ipath, sizeof ipath, "scopes", i);
+        conf->scope_cnt++;
+        if ((err = parse_scope(cx, item, ipath, &conf->scopes[i])))
+            return err;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(conf->scopes[j].name, conf->scopes[i].name) == 0) {
+                char kpath[PATH_LEN];
+                join_path(kpath, sizeof kpath, ipath, "name");
+                return fail(cx, map_get(cx, item, "name", NULL), kpath,
+                            "duplicate scope name \"%s\" (first used on line "
+                            "%d)", conf->scopes[i].name, conf->scopes[j].line);
+            }
+        }
+    }
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_spike(ctx_t *cx, const yaml_node_t *root,
+                            br_spike_conf_t *sp) {
+    yaml_node_t *node = map_get(cx, root, "spike", NULL);
+    const yaml_node_t *bucket_node;
+    br_err_t err;
+    if (is_null(node))
+        return BR_ERR_OK;
+    if ((err = check_map(cx, node, "spike", spike_keys, "spike rule settings")))
+        return err;
+    if ((err = get_duration(cx, node, "spike", "bucket", MS_PER_MIN,
+                            &sp->bucket_ms, &bucket_node)))
+        return err;
+    if (MS_PER_DAY % sp->bucket_ms != 0)
+        return fail(cx, bucket_node, "spike.bucket",
+                    "must divide one day evenly (e.g. 1m, 5m, 15m, 1h, 6h, "
+                    "1d)");
+    if ((err = get_double(cx, node, "spike", "sensitivity", 0, true, 1e6,
+                          &sp->sensitivity)))
+        return err;
+    bool new_given = false;
+    if ((err = get_money(cx, node, "spike", "min_impact", false, false,
+                         &sp->min_impact_nanos, NULL)))
+        return err;
+    if ((err = get_double(cx, node, "spike", "min_ratio", 1, false, 1e6,
+                          &sp->min_ratio)))
+        return err;
+    int64_t n = sp->warmup_buckets;
+    if ((err = get_int(cx, node, "spike", "warmup", 0, 100000, &n)))
+        return err;
+    sp->warmup_buckets = (int)n;
+    if ((err = get_money(cx, node, "spike", "new_spend_min", false, false,
+                         &sp->new_spend_min_nanos, &new_given)))
+        return err;
+    if (!new_given)
+        sp->new_spend_min_nanos = sp->min_impact_nanos;
+    n = sp->resolve_buckets;
+    if ((err = get_int(cx, node, "spike", "resolve_after", 1, 100000, &n)))
+        return err;
+    sp->resolve_buckets = (int)n;
+    return BR_ERR_OK;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
+                                 const char *path, br_budget_conf_t *b) {
+    char ipath[PATH_LEN];
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, path, "must be a list of percents such as "
+                                 "[50, 80, 100]");
+    size_t n = seq_cnt(v);
+    if (n == 0)
+        return fail(cx, v, path, "must list at least one threshold");
+    free(b->thresholds_bp);
+    b->threshold_cnt = 0;
+    b->thresholds_bp = calloc(n, sizeof(int32_t));
+    if (!b->thresholds_bp)
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        int64_t nanos;
+        index_path(ipath, sizeof ipath, path, i);
+        /* Percent to basis points exactly: 12.5 % is 1250 bp. */
+        if (item->type != YAML_SCALAR_NODE || is_null(item) ||
+            br_money_parse(sval(item), slen(item), &nanos) != BR_ERR_OK ||
+            nanos <= 0 || nanos > 1000 * BR_NANOS_PER_UNIT)
+            return fail(cx, item, ipath,
+                        "must be a number between 0 and 1000 (percent)");
+        if (nanos % 10000000 != 0)
+            return fail(cx, item, ipath,
+                        "must have at most two decimals (percent, kept in "
+                        "basis points)");
+        int32_t bp = (int32_t)(nanos / 10000000);
+        for (size_t j = 0; j < b->threshold_cnt; j++)
+            if (b->thresholds_bp[j] == bp)
+                return fail(cx, item, ipath, "threshold %s%% is listed twice",
+                            sval(item));
+        b->thresholds_bp[b->threshold_cnt++] = bp;
+    }
+    qsort(b->thresholds_bp, b->threshold_cnt, sizeof(int32_t), cmp_i32);
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
+                             const char *path, br_budget_conf_t *b,
+                             const br_config_t *conf) {
+    char kpath[PATH_LEN];
+    const yaml_node_t *v;
+    char *s = NULL;
+    br_err_t err;
+
+    b->line = node_line(node);
+    snprintf(b->currency, sizeof b->currency, "%s", conf->currency);
+    b->period = BR_PERIOD_MONTH;
+    if ((err = check_map(cx, node, path, budget_keys,
+                         "budget settings (name, amount, period, ...)")))
+        return err;
+    if ((err = get_str(cx, node, path, "name", true, &b->name, NULL)))
+        return err;
+    yaml_node_t *match = map_get(cx, node, "match", NULL);
+    if (!is_null(match)) {
+        join_path(kpath, sizeof kpath, path, "match");
+        if ((err = take_kv(cx, match, kpath, "dimension -> value", false,
+                           &b->match, &b->match_cnt)))
+            return err;
+    }
+    if ((err = get_money(cx, node, path, "amount", true, true,
+                         &b->amount_nanos, NULL)))
+        return err;
+    if ((err = get_currency(cx, node, path, b->currency)))
+        return err;
+
+    join_path(kpath, sizeof kpath, path, "period");
+    if ((err = get_str(cx, node, path, "period", false, &s, &v)))
+        return err;
+    if (s && br_period_parse(s, &b->period) != BR_ERR_OK) {
+        err = fail(cx, v, kpath,
+                   "unknown period \"%s\"; accepted: day, week, month", s);
+        free(s);
+        return err;
+    }
+    free(s);
+
+    b->timezone = xstrndup(DEF_TIMEZONE, strlen(DEF_TIMEZONE));
+    if (!b->timezone)
+        return nomem(cx);
+    join_path(kpath, sizeof kpath, path, "timezone");
+    if ((err = get_str(cx, node, path, "timezone", false, &b->timezone, &v)))
+        return err;
+    char tzerr[256] = "";
+    br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
+    if (!tz)
+        return fail(cx, v ? v : node, kpath, "%s", tzerr);
+    br_tz_destroy(tz);
+
+    b->thresholds_bp = calloc(3, sizeof(int32_t));
+    if (!b->thresholds_bp)
+        return nomem(cx);
+    b->thresholds_bp[0] = 5000;
+    b->thresholds_bp[1] = 8000;
+    b->thresholds_bp[2] = 10000;
+    b->threshold_cnt = 3;
+    yaml_node_t *th = map_get(cx, node, "thresholds", NULL);
+    join_path(kpath, sizeof kpath, path, "thresholds");
+    if (!is_null(th) && (err = parse_thresholds(cx, th, kpath, b)))
+        return err;
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_budgets(ctx_t *cx, const yaml_node_t *root,
+                              br_config_t *conf) {
+    char ipath[PATH_LEN];
+    br_err_t err;
+    yaml_node_t *v = map_get(cx, root, "budgets", NULL);
+    if (is_null(v))
+        return BR_ERR_OK;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, "budgets", "must be a list of budgets");
+    size_t n = seq_cnt(v);
+    if (n == 0)
+        return BR_ERR_OK;
+    conf->budgets = calloc(n, sizeof(br_budget_conf_t));
+    if (!conf->budgets)
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        index_path(ipath, sizeof ipath, "budgets", i);
+        conf->budget_cnt++;
+        if ((err = parse_budget(cx, item, ipath, &conf->budgets[i], conf)))
+            return err;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(conf->budgets[j].name, conf->budgets[i].name) == 0) {
+                char kpath[PATH_LEN];
+                join_path(kpath, sizeof kpath, ipath, "name");
+                return fail(cx, map_get(cx, item, "name", NULL), kpath,
+                            "duplicate budget name \"%s\" (first used on line "
+                            "%d)", conf->budgets[i].name,
+                            conf->budgets[j].line);
+            }
+        }
+    }
+    return BR_ERR_OK;
+}
+
+/** One model's prices -> "input=0.15,output=0.60" with the text as given. */
+static br_err_t parse_model_prices(ctx_t *cx, const yaml_node_t *node,
+                                   const char *path, char **out) {
+    char kpath[PATH_LEN];
+    br_err_t err = check_map(cx, node, path, NULL,
+                             "token type -> price per 1M tokens");
+    if (err)
+        return err;
+    if (map_cnt(node) == 0)
+        return fail(cx, node, path, "must give at least one price");
+    size_t len = 1;
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+         p < node->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = get_node(cx, p->key);
+        yaml_node_t *v = get_node(cx, p->value);
+        join_path(kpath, sizeof kpath, path, sval(k));
+        int t;
+        for (t = 0; t < BR_TOK__CNT; t++)
+            if (strcmp(tok_names[t], sval(k)) == 0)
+                break;
+        if (t == BR_TOK__CNT) {
+            char names[128];
+            list_names(names, sizeof names, tok_names, BR_TOK__CNT);
+            return fail(cx, k, kpath, "unknown token type; accepted: %s",
+                        names);
+        }
+        int64_t nanos;
+        if ((err = take_money(cx, v, kpath, false, &nanos)))
+            return err;
+        if (memchr(sval(v), ',', slen(v)) || memchr(sval(v), '=', slen(v)))
+            return fail(cx, v, kpath, "must be a plain number");
+        len += slen(k) + 1 + slen(v) + 1;
+    }
+    char *spec = malloc(len);
+    if (!spec)
+        return nomem(cx);
+    size_t used = 0;
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+         p < node->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = get_node(cx, p->key);
+        yaml_node_t *v = get_node(cx, p->value);
+        used += (size_t)snprintf(spec + used, len - used, "%s%s=%s",
+                                 used ? "," : "", sval(k), sval(v));
+    }
+    *out = spec;
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
+                             br_config_t *conf) {
+    char kpath[PATH_LEN];
+    br_err_t err;
+    yaml_node_t *node = map_get(cx, root, "prices", NULL);
+    if (is_null(node))
+        return BR_ERR_OK;
+    if ((err = check_map(cx, node, "prices", prices_keys,
+                         "price settings (file, models)")))
+        return err;
+    if ((err = get_str(cx, node, "prices", "file", false, &conf->prices_file,
+                       NULL)))
+        return err;
+    if (conf->prices_file && (err = resolve_in_place(cx, &conf->prices_file)))
+        return err;
+    yaml_node_t *models = map_get(cx, node, "models", NULL);
+    if (is_null(models))
+        return BR_ERR_OK;
+    if ((err = check_map(cx, models, "prices.models", NULL,
+                         "model name -> prices")))
+        return err;
+    size_t n = map_cnt(models);
+    if (n == 0)
+        return BR_ERR_OK;
+    conf->price_overrides = calloc(n, sizeof(br_kv_t));
+    if (!conf->price_overrides)
+        return nomem(cx);
+    for (yaml_node_pair_t *p = models->data.mapping.pairs.start;
+         p < models->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = get_node(cx, p->key);
+        br_kv_t *kv = &conf->price_overrides[conf->price_override_cnt];
+        join_path(kpath, sizeof kpath, "prices.models", sval(k));
+        if ((err = parse_model_prices(cx, get_node(cx, p->value), kpath,
+                                      &kv->value)))
+            return err;
+        kv->key = xstrndup(sval(k), slen(k));
+        kv->line = node_line(k);
+        conf->price_override_cnt++;
+        if (!kv->key)
+            return nomem(cx);
+    }
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
+                            br_kafka_conf_t *k) {
+    br_err_t err;
+    yaml_node_t *node = map_get(cx, root, "kafka", NULL);
+    if (is_null(node))
+        return BR_ERR_OK;
+    if ((err = check_map(cx, node, "kafka", kafka_keys, "Kafka settings")))
+        return err;
+
+    /* brokers: "host:port,host:port" or a list of host:port. */
+    yaml_node_t *b = map_get(cx, node, "brokers", NULL);
+    if (!is_null(b) && b->type == YAML_SEQUENCE_NODE) {
+        char **list = NULL;
+        size_t cnt = 0, len = 1;
+        if ((err = take_str_list(cx, b, "kafka.brokers", "host:port strings",
+                                 &list, &cnt))) {
+            free_strv(list, cnt);
+            return err;
+        }
+        if (cnt == 0) {
+            free_strv(list, cnt);
+            return fail(cx, b, "kafka.brokers", "must not be empty");
+        }
+        for (size_t i = 0; i < cnt; i++)
+            len += strlen(list[i]) + 1;
+        k->brokers = malloc(len);
+        if (k->brokers) {
+            size_t used = 0;
+            for (size_t i = 0; i < cnt; i++)
+                used += (size_t)snprintf(k->brokers + used, len - used,
+                                         "%s%s", i ? "," : "", list[i]);
+        }
+        free_strv(list, cnt);
+        if (!k->brokers)
+            return nomem(cx);
+    } else if ((err = get_str(cx, node, "kafka", "brokers", false,
+                              &k->brokers, NULL))) {
+        return err;
+    }
+    if ((err = get_str(cx, node, "kafka", "group_id", false, &k->group_id,
+                       NULL)) ||
+        (err = get_str(cx, node, "kafka", "alerts_topic", false,
+                       &k->alerts_topic, NULL)) ||
+        (err = get_str(cx, node, "kafka", "dead_letter_topic", false,
+                       &k->dlq_topic, NULL)))
+        return err;
+
+    static const char *const prop_keys[] = {
+        "properties", "consumer_properties", "producer_properties"};
+    br_kv_t **outs[] = {&k->props, &k->consumer_props, &k->producer_props};
+    size_t *cnts[] = {&k->prop_cnt, &k->consumer_prop_cnt,
+                      &k->producer_prop_cnt};
+    for (size_t i = 0; i < 3; i++) {
+        char kpath[PATH_LEN];
+        yaml_node_t *v = map_get(cx, node, prop_keys[i], NULL);
+        if (is_null(v))
+            continue;
+        join_path(kpath, sizeof kpath, "kafka", prop_keys[i]);
+        if ((err = take_kv(cx, v, kpath, "librdkafka property -> value", true,
+                           outs[i], cnts[i])))
+            return err;
+    }
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
+                                     br_config_t *conf) {
+    br_err_t err;
+    yaml_node_t *node = map_get(cx, root, "state", NULL);
+    if (!is_null(node)) {
+        if ((err = check_map(cx, node, "state", state_keys, "state settings")) ||
+            (err = get_str(cx, node, "state", "dir", false, &conf->state_dir,
+                           NULL)))
+            return err;
+    }
+    if ((err = resolve_in_place(cx, &conf->state_dir)))
+        return err;
+
+    node = map_get(cx, root, "limits", NULL);
+    if (!is_null(node)) {
+        int64_t n = (int64_t)conf->max_message_bytes;
+        if ((err = check_map(cx, node, "limits", limits_keys,
+                             "limit settings")) ||
+            (err = get_int(cx, node, "limits", "max_message_bytes", 1024,
+                           1000000000, &n)))
+            return err;
+        conf->max_message_bytes = (size_t)n;
+    }
+
+    node = map_get(cx, root, "log", NULL);
+    if (!is_null(node)) {
+        char *s = NULL;
+        const yaml_node_t *v;
+        if ((err = check_map(cx, node, "log", log_keys, "log settings")) ||
+            (err = get_str(cx, node, "log", "level", false, &s, &v)))
+            return err;
+        if (s) {
+            size_t i;
+            for (i = 0; i < sizeof log_level_names / sizeof(char *); i++)
+                if (strcmp(s, log_level_names[i]) == 0)
+                    break;
+            if (i == sizeof log_level_names / sizeof(char *)) {
+                err = fail(cx, v, "log.level",
+                           "unknown level \"%s\"; accepted: error, warn, info, "
+                           "debug", s);
+                free(s);
+                return err;
+            }
+            conf->log_level = (br_log_level_t)i;
+            free(s);
+        }
+    }
+    return BR_ERR_OK;
+}
+
+static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
+    snprintf(conf->currency, sizeof conf->currency, "%s", DEF_CURRENCY);
+    conf->spike.bucket_ms = MS_PER_H;
+    conf->spike.sensitivity = 4.0;
+    conf->spike.min_impact_nanos = 10 * BR_NANOS_PER_UNIT;
+    conf->spike.min_ratio = 1.5;
+    conf->spike.warmup_buckets = 24;
+    conf->spike.new_spend_min_nanos = conf->spike.min_impact_nanos;
+    conf->spike.resolve_buckets = 2;
+    conf->max_message_bytes = DEF_MAX_MESSAGE_BYTES;
+    conf->log_level = BR_LOG_INFO;
+    conf->kafka.group_id = xstrndup(DEF_GROUP_ID, strlen(DEF_GROUP_ID));
+    conf->kafka.alerts_topic =
+        xstrndup(DEF_ALERTS_TOPIC, strlen(DEF_ALERTS_TOPIC));
+    conf->kafka.dlq_topic = xstrndup(DEF_DLQ_TOPIC, strlen(DEF_DLQ_TOPIC));
+    conf->state_dir = xstrndup(DEF_STATE_DIR, strlen(DEF_STATE_DIR));
+    if (!conf->kafka.group_id || !conf->kafka.alerts_topic ||
+        !conf->kafka.dlq_topic || !conf->state_dir)
+        return nomem(cx);
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_root(ctx_t *cx, const yaml_node_t *root,
+                           br_config_t *conf) {
+    br_err_t err;
+    if (is_null(root))
+        return fail(cx, root, "",
+                    "the configuration is empty; at least inputs is required");
+    if ((err = check_map(cx, root, "", top_keys, "settings (inputs, scopes, "
+                                                 "budgets, ...)")) ||
+        (err = get_currency(cx, root, "", conf->currency)) ||
+        (err = parse_inputs(cx, root, conf)) ||
+        (err = parse_scopes(cx, root, conf)) ||
+        (err = parse_spike(cx, root, &conf->spike)) ||
+        (err = parse_budgets(cx, root, conf)) ||
+        (err = parse_prices(cx, root, conf)) ||
+        (err = parse_kafka(cx, root, &conf->kafka)) ||
+        (err = parse_small_sections(cx, root, conf)))
+        return err;
+    return BR_ERR_OK;
+}
+
+static br_err_t syntax_error(ctx_t *cx, const yaml_parser_t *parser) {
+    const char *problem = parser->problem ? parser->problem : "syntax error";
+    if (parser->error == YAML_MEMORY_ERROR)
+        return nomem(cx);
+    if (parser->context)
+        return br_seterr(cx->errstr, cx->errstr_size, BR_ERR_CONFIG,
+                         "%s:%zu: YAML syntax error at column %zu: %s (%s at "
+                         "line %zu)", cx->name, parser->problem_mark.line + 1,
+                         parser->problem_mark.column + 1, problem,
+                         parser->context, parser->context_mark.line + 1);
+    return br_seterr(cx->errstr, cx->errstr_size, BR_ERR_CONFIG,
+                     "%s:%zu: YAML syntax error at column %zu: %s", cx->name,
+                     parser->problem_mark.line + 1,
+                     parser->problem_mark.column + 1, problem);
+}
+
+static br_config_t *load(const char *yaml, size_t len, const char *name,
+                         const char *base_dir, char *errstr,
+                         size_t errstr_size) {
+    yaml_parser_t parser;
+    yaml_document_t doc, extra;
+    bool have_doc = false, have_extra = false;
+    ctx_t cx = {&doc, name ? name : "(config)", base_dir, errstr, errstr_size};
+    br_err_t err = BR_ERR_OK;
+
+    br_config_t *conf = calloc(1, sizeof *conf);
+    if (!conf) {
+        nomem(&cx);
+        return NULL;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        free(conf);
+        nomem(&cx);
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        err = syntax_error(&cx, &parser);
+        goto done;
+    }
+    have_doc = true;
+    if (!yaml_parser_load(&parser, &extra)) {
+        err = syntax_error(&cx, &parser);
+        goto done;
+    }
+    have_extra = true;
+    yaml_node_t *second = yaml_document_get_root_node(&extra);
+    if (second) {
+        err = fail(&cx, second, "",
+                   "only one YAML document per configuration file");
+        goto done;
+    }
+    conf->path = xstrndup(cx.name, strlen(cx.name));
+    if (!conf->path) {
+        err = nomem(&cx);
+        goto done;
+    }
+    if ((err = set_defaults(&cx, conf)))
+        goto done;
+    err = parse_root(&cx, yaml_document_get_root_node(&doc), conf);
+
+done:
+    if (have_extra)
+        yaml_document_delete(&extra);
+    if (have_doc)
+        yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (err) {
+        br_config_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+
+br_config_t *br_config_load_string(const char *yaml, const char *name,
+                                   const char *base_dir, char *errstr,
+                                   size_t errstr_size) {
+    return load(yaml, strlen(yaml), name, base_dir, errstr, errstr_size);
+}
+
+br_config_t *br_config_load(const char *path, char *errstr,
+                            size_t errstr_size) {
+    char *buf = NULL, *dir = NULL;
+    br_config_t *conf = NULL;
+    size_t len = 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: cannot open: %s", path,
+                  strerror(errno));
+        return NULL;
+    }
+    buf = malloc(CONFIG_FILE_MAX + 1);
+    if (!buf) {
+        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    len = fread(buf, 1, CONFIG_FILE_MAX + 1, fp);
+    if (ferror(fp)) {
+        int e = errno;
+        br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: cannot read: %s", path,
+                  strerror(e));
+        goto done;
+    }
+    if (len > CONFIG_FILE_MAX) {
+        br_seterr(errstr, errstr_size, BR_ERR_LIMIT,
+                  "%s: larger than %u bytes; not a configuration file", path,
+                  CONFIG_FILE_MAX);
+        goto done;
+    }
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        dir = xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+        if (!dir) {
+            br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "%s: out of memory",
+                      path);
+            goto done;
+        }
+    }
+    conf = load(buf, len, path, dir, errstr, errstr_size);
+
+done:
+    free(dir);
+    free(buf);
+    fclose(fp);
+    return conf;
+}
+
+static void free_mapping(br_mapping_t *m) {
+    free(m->time);
+    free(m->time_end);
+    free(m->cost);
+    free(m->currency);
+    free(m->id);
+    free(m->model);
+    free(m->provider);
+    for (int t = 0; t < BR_TOK__CNT; t++)
+        free(m->tokens[t]);
+    free_kv(m->dims, m->dim_cnt);
+}
+
+void br_config_destroy(br_config_t *conf) {
+    if (!conf)
+        return;
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        br_input_conf_t *in = &conf->inputs[i];
+        free(in->name);
+        free_strv(in->topics, in->topic_cnt);
+        free_strv(in->files, in->file_cnt);
+        free_mapping(&in->mapping);
+        free(in->cost_column);
+        free_strv(in->charge_categories, in->charge_category_cnt);
+    }
+    free(conf->inputs);
+    for (size_t i = 0; i < conf->scope_cnt; i++) {
+        free(conf->scopes[i].name);
+        free_strv(conf->scopes[i].dims, conf->scopes[i].dim_cnt);
+    }
+    free(conf->scopes);
+    for (size_t i = 0; i < conf->budget_cnt; i++) {
+        br_budget_conf_t *b = &conf->budgets[i];
+        free(b->name);
+        free_kv(b->match, b->match_cnt);
+        free(b->timezone);
+        free(b->thresholds_bp);
+    }
+    free(conf->budgets);
+    free(conf->prices_file);
+    free_kv(conf->price_overrides, conf->price_override_cnt);
+    free(conf->kafka.brokers);
+    free(conf->kafka.group_id);
+    free(conf->kafka.alerts_topic);
+    free(conf->kafka.dlq_topic);
+    free_kv(conf->kafka.props, conf->kafka.prop_cnt);
+    free_kv(conf->kafka.consumer_props, conf->kafka.consumer_prop_cnt);
+    free_kv(conf->kafka.producer_props, conf->kafka.producer_prop_cnt);
+    free(conf->state_dir);
+    free(conf->path);
+    free(conf);
+}
+
+int br_config_input_index(const br_config_t *conf, const char *name) {
+    for (size_t i = 0; i < conf->input_cnt; i++)
+        if (strcmp(conf->inputs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *br_dialect_name(br_dialect_t dialect) {
+    return (unsigned)dialect < BR_DIALECT__CNT ? dialect_names[dialect]
+                                               : "unknown";
+}
+
+br_err_t br_dialect_parse(const char *name, br_dialect_t *out) {
+    for (int d = 0; d < BR_DIALECT__CNT; d++) {
+        if (strcmp(dialect_names[d], name) == 0) {
+            *out = (br_dialect_t)d;
+            return BR_ERR_OK;
+        }
+    }
+    return BR_ERR_INVAL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dump: the effective configuration as YAML that loads back to itself.     */
+
+typedef struct out {
+    yaml_emitter_t em;
+    bool ok;
+} out_t;
+
+static void emit(out_t *o, yaml_event_t *ev) {
+    if (!o->ok) {
+        yaml_event_delete(ev);
+        return;
+    }
+    if (!yaml_emitter_emit(&o->em, ev))
+        o->ok = false;
+}
+
+static void o_scalar(out_t *o, const char *s, yaml_scalar_style_t style) {
+    yaml_event_t ev;
+    if (!o->ok)
+        return;
+    if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
+                                      (const yaml_char_t *)s, (int)strlen(s),
+                                      1, 1, style)) {
+        o->ok = false;
+        return;
+    }
+    emit(o, &ev);
+}
+
+static bool looks_plain(const char *s) {
+    static const char *const reserved[] = {
+        "null", "true", "false", "yes", "no", "on", "off", "y", "n"};
+    if (!isalpha((unsigned char)s[0]) && s[0] != '_' && s[0] != '/')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_./-@", *p))
+            return false;
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strcasecmp(s, reserved[i]) == 0)
+            return false;
+    return true;
+}
+
+/** A user string: plain when unambiguous, else double-quoted and escaped. */
+static void o_str(out_t *o, const char *s) {
+    o_scalar(o, s, looks_plain(s) ? YAML_PLAIN_SCALAR_STYLE
+                                  : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+}
+
+static void o_plain(out_t *o, const char *s) {
+    o_scalar(o, s, YAML_PLAIN_SCALAR_STYLE);
+}
+
+static void o_map(out_t *o, bool flow) {
+    yaml_event_t ev;
+    if (!o->ok)
+        return;
+    if (!yaml_mapping_start_event_initialize(
+            &ev, NULL, NULL, 1,
+            flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE)) {
+        o->ok = false;
+        return;
+    }
+    emit(o, &ev);
+}
+
+static void o_map_end(out_t *o) {
+    yaml_event_t ev;
+    if (o->ok && yaml_mapping_end_event_initialize(&ev))
+        emit(o, &ev);
+}
+
+static void o_seq(out_t *o, bool flow) {
+    yaml_event_t ev;
+    if (!o->ok)
+        return;
+    if (!yaml_sequence_start_event_initialize(
+            &ev, NULL, NULL, 1,
+            flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE)) {
+        o->ok = false;
+        return;
+    }
+    emit(o, &ev);
+}
+
+static void o_seq_end(out_t *o) {
+    yaml_event_t ev;
+    if (o->ok && yaml_sequence_end_event_initialize(&ev))
+        emit(o, &ev);
+}
+
+static void o_kv_str(out_t *o, const char *key, const char *value) {
+    o_plain(o, key);
+    o_str(o, value);
+}
+
+static void o_str_list(out_t *o, const char *key, char *const *items,
+                       size_t cnt) {
+    o_plain(o, key);
+    o_seq(o, true);
+    for (size_t i = 0; i < cnt; i++)
+        o_str(o, items[i]);
+    o_seq_end(o);
+}
+
+static void o_money(out_t *o, const char *key, int64_t nanos) {
+    char buf[40];
+    br_money_format(nanos, buf, sizeof buf);
+    o_plain(o, key);
+    o_plain(o, buf);
+}
+
+static void o_int(out_t *o, const char *key, int64_t n) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRId64, n);
+    o_plain(o, key);
+    o_plain(o, buf);
+}
+
+/** Shortest text that reads back as the same double. */
+static void o_double(out_t *o, const char *key, double d) {
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    o_plain(o, key);
+    o_plain(o, buf);
+}
+
+static void o_duration(out_t *o, const char *key, int64_t ms) {
+    char buf[32];
+    format_duration(ms, buf, sizeof buf);
+    o_plain(o, key);
+    o_plain(o, buf);
+}
+
+static bool is_secret_key(const char *key) {
+    static const char *const words[] = {"password", "secret", "token", "key"};
+    size_t len = strlen(key);
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+        size_t wl = strlen(words[w]);
+        for (size_t i = 0; i + wl <= len; i++)
+            if (strncasecmp(key + i, words[w], wl) == 0)
+                return true;
+    }
+    return false;
+}
+
+static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
+                     bool redact) {
+    o_plain(o, key);
+    o_map(o, cnt == 0);
+    for (size_t i = 0; i < cnt; i++) {
+        o_str(o, kv[i].key);
+        o_str(o, redact && is_secret_key(kv[i].key) ? "[redacted]"
+                                                    : kv[i].value);
+    }
+    o_map_end(o);
+}
+
+static void dump_input(out_t *o, const br_input_conf_t *in) {
+    const br_mapping_t *m = &in->mapping;
+    o_map(o, false);
+    o_kv_str(o, "name", in->name);
+    o_kv_str(o, "dialect", br_dialect_name(in->dialect));
+    o_kv_str(o, "format", in->format == BR_FORMAT_CSV ? "csv" : "json");
+    o_str_list(o, "topics", in->topics, in->topic_cnt);
+    o_str_list(o, "files", in->files, in->file_cnt);
+    o_plain(o, "mapping");
+    size_t set = m->dim_cnt;
+    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++)
+        if (*(char *const *)(const void *)((const char *)m +
+                                           mapping_fields[i].off))
+            set++;
+    o_map(o, set == 0);
+    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++) {
+        const char *v = *(char *const *)(const void *)((const char *)m +
+                                                       mapping_fields[i].off);
+        if (v)
+            o_kv_str(o, mapping_fields[i].key, v);
+    }
+    if (m->dim_cnt)
+        o_kv_map(o, "dims", m->dims, m->dim_cnt, false);
+    o_map_end(o);
+    if (in->cost_column)
+        o_kv_str(o, "cost_column", in->cost_column);
+    if (is_billing(in->dialect))
+        o_str_list(o, "charge_categories", in->charge_categories,
+                   in->charge_category_cnt);
+    o_duration(o, "lateness", in->lateness_ms);
+    o_duration(o, "idle_timeout", in->idle_ms);
+    o_map_end(o);
+}
+
+static void dump_budget(out_t *o, const br_budget_conf_t *b) {
+    char buf[40];
+    o_map(o, false);
+    o_kv_str(o, "name", b->name);
+    o_kv_map(o, "match", b->match, b->match_cnt, false);
+    o_money(o, "amount", b->amount_nanos);
+    o_kv_str(o, "currency", b->currency);
+    o_kv_str(o, "period", br_period_name(b->period));
+    o_kv_str(o, "timezone", b->timezone);
+    o_plain(o, "thresholds");
+    o_seq(o, true);
+    for (size_t i = 0; i < b->threshold_cnt; i++) {
+        int32_t bp = b->thresholds_bp[i];
+        if (bp % 100 == 0)
+            snprintf(buf, sizeof buf, "%d", (int)(bp / 100));
+        else if (bp % 10 == 0)
+            snprintf(buf, sizeof buf, "%d.%d", (int)(bp / 100),
+                     (int)(bp % 100 / 10));
+        else
+            snprintf(buf, sizeof buf, "%d.%02d", (int)(bp / 100),
+                     (int)(bp % 100));
+        o_plain(o, buf);
+    }
+    o_seq_end(o);
+    o_map_end(o);
+}
+
+/** Write a price spec "input=0.15,output=0.60" back as a flow mapping. */
+static void dump_price_spec(out_t *o, const char *spec) {
+    char *copy = xstrndup(spec, strlen(spec));
+    if (!copy) {
+        o->ok = false;
+        return;
+    }
+    o_map(o, true);
+    char *save = NULL;
+    for (char *part = strtok_r(copy, ",", &save); part;
+         part = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(part, '=');
+        if (eq) {
+            *eq = '\0';
+            o_plain(o, part);
+            o_plain(o, eq + 1);
+        }
+    }
+    o_map_end(o);
+    free(copy);
+}
+
+void br_config_dump(const br_config_t *conf, FILE *fp) {
+    out_t o = {.ok = true};
+    yaml_event_t ev;
+    if (!yaml_emitter_initialize(&o.em))
+        return;
+    /* Written before the emitter starts, which buffers until it flushes. */
+    fputs("# burnrate effective configuration: defaults filled in, secrets "
+          "redacted\n", fp);
+    yaml_emitter_set_output_file(&o.em, fp);
+    yaml_emitter_set_unicode(&o.em, 1);
+    yaml_emitter_set_indent(&o.em, 2);
+    yaml_emitter_set_width(&o.em, -1);
+
+    if (yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING))
+        emit(&o, &ev);
+    if (yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1))
+        emit(&o, &ev);
+    o_map(&o, false);
+
+    o_kv_str(&o, "currency", conf->currency);
+
+    o_plain(&o, "inputs");
+    o_seq(&o, false);
+    for (size_t i = 0; i < conf->input_cnt; i++)
+        dump_input(&o, &conf->inputs[i]);
+    o_seq_end(&o);
+
+    o_plain(&o, "scopes");
+    o_seq(&o, false);
+    for (size_t i = 0; i < conf->scope_cnt; i++) {
+        const br_scope_conf_t *sc = &conf->scopes[i];
+        o_map(&o, false);
+        o_kv_str(&o, "name", sc->name);
+        o_str_list(&o, "dims", sc->dims, sc->dim_cnt);
+        o_int(&o, "max_series", (int64_t)sc->max_series);
+        o_map_end(&o);
+    }
+    o_seq_end(&o);
+
+    const br_spike_conf_t *sp = &conf->spike;
+    o_plain(&o, "spike");
+    o_map(&o, false);
+    o_duration(&o, "bucket", sp->bucket_ms);
+    o_double(&o, "sensitivity", sp->sensitivity);
+    o_money(&o, "min_impact", sp->min_impact_nanos);
+    o_double(&o, "min_ratio", sp->min_ratio);
+    o_int(&o, "warmup", sp->warmup_buckets);
+    o_money(&o, "new_spend_min", sp->new_spend_min_nanos);
+    o_int(&o, "resolve_after", sp->resolve_buckets);
+    o_map_end(&o);
+
+    o_plain(&o, "budgets");
+    o_seq(&o, conf->budget_cnt == 0);
+    for (size_t i = 0; i < conf->budget_cnt; i++)
+        dump_budget(&o, &conf->budgets[i]);
+    o_seq_end(&o);
+
+    o_plain(&o, "prices");
+    o_map(&o, !conf->prices_file && conf->price_override_cnt == 0);
+    if (conf->prices_file)
+        o_kv_str(&o, "file", conf->prices_file);
+    if (conf->price_override_cnt) {
+        o_plain(&o, "models");
+        o_map(&o, false);
+        for (size_t i = 0; i < conf->price_override_cnt; i++) {
+            o_str(&o, conf->price_overrides[i].key);
+            dump_price_spec(&o, conf->price_overrides[i].value);
+        }
+        o_map_end(&o);
+    }
+    o_map_end(&o);
+
+    const br_kafka_conf_t *k = &conf->kafka;
+    o_plain(&o, "kafka");
+    o_map(&o, false);
+    if (k->brokers)
+        o_kv_str(&o, "brokers", k->brokers);
+    o_kv_str(&o, "group_id", k->group_id);
+    o_kv_str(&o, "alerts_topic", k->alerts_topic);
+    o_kv_str(&o, "dead_letter_topic", k->dlq_topic);
+    o_kv_map(&o, "properties", k->props, k->prop_cnt, true);
+    o_kv_map(&o, "consumer_properties", k->consumer_props,
+             k->consumer_prop_cnt, true);
+    o_kv_map(&o, "producer_properties", k->producer_props,
+             k->producer_prop_cnt, true);
+    o_map_end(&o);
+
+    o_plain(&o, "state");
+    o_map(&o, false);
+    o_kv_str(&o, "dir", conf->state_dir);
+    o_map_end(&o);
+
+    o_plain(&o, "limits");
+    o_map(&o, false);
+    o_int(&o, "max_message_bytes", (int64_t)conf->max_message_bytes);
+    o_map_end(&o);
+
+    o_plain(&o, "log");
+    o_map(&o, false);
+    o_kv_str(&o, "level", (unsigned)conf->log_level < 4
+                              ? log_level_names[conf->log_level]
+                              : "info");
+    o_map_end(&o);
+
+    o_map_end(&o);
+    if (o.ok && yaml_document_end_event_initialize(&ev, 1))
+        emit(&o, &ev);
+    if (o.ok && yaml_stream_end_event_initialize(&ev))
+        emit(&o, &ev);
+    if (o.ok)
+        yaml_emitter_flush(&o.em);
+    yaml_emitter_delete(&o.em);
+}
