@@ -1,0 +1,44 @@
+/*
+ * `burnrate run`: the long-running stage. A consumer group feeds the pure
+ * pipeline; alerts and dead letters go out through one producer; signals,
+ * clocks and periodic stats live here and nowhere below.
+ *
+ * @locality everything runs on the calling thread; librdkafka's own threads
+ *           do the network I/O.
+ */
+#ifndef BURNRATE_DAEMON_H
+#define BURNRATE_DAEMON_H
+
+#include <stdbool.h>
+
+#include "burnrate/config.h"
+
+/** Wall time between two stats lines. */
+#define BR_DAEMON_STATS_MS 10000
+/** How long shutdown waits for the producer to deliver what it holds. */
+#define BR_DAEMON_FLUSH_MS 10000
+
+typedef struct br_daemon_opts {
+    const char *brokers;   /* overrides kafka.brokers, or NULL; borrowed */
+    bool print_alerts;     /* also print each alert readably on stdout */
+} br_daemon_opts_t;
+
+/**
+ * @brief Handle SIGINT/SIGTERM by setting a flag (a second one while the
+ *        flag is set calls _exit(130) at once) and ignore SIGPIPE.
+ */
+void br_daemon_install_signals(void);
+
+/** @returns true once SIGINT or SIGTERM has arrived. */
+bool br_daemon_stop_requested(void);
+
+/**
+ * @brief Run until a signal or a fatal Kafka error.
+ * @param conf borrowed for the call.
+ * @returns the process exit code: 0 after a clean shutdown on a signal, 1
+ *          when startup failed or a fatal error stopped the stage (both
+ *          logged here).
+ */
+int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * Kafka clients for run and replay: configuration built from the burnrate
+ * config (every librdkafka property passes through), and the producer that
+ * publishes alerts and dead letters with their headers.
+ *
+ * @locality the thread that runs the pipeline, except where noted.
+ */
+#ifndef BURNRATE_KAFKA_H
+#define BURNRATE_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "burnrate/alert.h"
+#include "burnrate/buf.h"
+#include "burnrate/config.h"
+#include "burnrate/err.h"
+#include "burnrate/log.h"
+
+/** Dead-letter payloads larger than this are cut (Kafka's default
+ *  message.max.bytes is 1 MB) and carry burnrate.truncated. */
+#define BR_KAFKA_DLQ_MAX_BYTES 900000
+
+typedef enum { BR_KAFKA_CONSUMER, BR_KAFKA_PRODUCER } br_kafka_role_t;
+
+/**
+ * @brief A client configuration: burnrate's defaults for the role first,
+ *        then kafka.properties, then consumer_/producer_properties, then
+ *        brokers (when non-NULL, it overrides kafka.brokers). Consumer
+ *        defaults: group.id from the config, auto.offset.reset=earliest;
+ *        enable.auto.offset.store=false is forced last. Producer defaults:
+ *        enable.idempotence=true, acks=all. librdkafka's own log lines go
+ *        through br_log().
+ * @returns a new conf the caller hands to rd_kafka_new() or destroys, or NULL
+ *          with errstr naming the property that was refused.
+ */
+rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
+                                   br_kafka_role_t role, const char *brokers,
+                                   char *errstr, size_t errstr_size);
+
+/** @brief rd_kafka_conf_set() with an error that names key (and never a
+ *         secret value). */
+br_err_t br_kafka_conf_set(rd_kafka_conf_t *kconf, const char *key,
+                           const char *value, char *errstr,
+                           size_t errstr_size);
+
+/**
+ * @brief The topic -> input map: each topic of each input, in config order.
+ * @returns BR_ERR_OK, or BR_ERR_CONFIG when a topic is listed by two inputs
+ *          or no input has a topic.
+ */
+br_err_t br_kafka_check_topics(const br_config_t *conf, char *errstr,
+                               size_t errstr_size);
+
+/** @returns the index of the input that reads topic, or -1. */
+int br_kafka_topic_input(const br_config_t *conf, const char *topic);
+
+typedef struct br_kafka_out br_kafka_out_t;
+
+/** Delivery counters of the alert/dead-letter producer. */
+typedef struct br_kafka_out_stats {
+    uint64_t alerts_sent;        /* alerts handed to librdkafka */
+    uint64_t dead_letters_sent;  /* dead letters handed to librdkafka */
+    uint64_t delivered;          /* acknowledged by the broker */
+    uint64_t failed;             /* delivery reports with an error */
+} br_kafka_out_stats_t;
+
+/**
+ * @brief Create the producer for kafka.alerts_topic and
+ *        kafka.dead_letter_topic.
+ * @param conf borrowed; must outlive the producer.
+ * @param brokers overrides kafka.brokers when non-NULL.
+ * @param rl borrowed rate limiter for delivery-failure lines; must outlive
+ *        the producer.
+ * @returns a new producer the caller destroys, or NULL with errstr set.
+ */
+br_kafka_out_t *br_kafka_out_new(const br_config_t *conf, const char *brokers,
+                                 br_ratelimit_t *rl, char *errstr,
+                                 size_t errstr_size);
+
+/** @brief Destroy without flushing (flush first with br_kafka_out_flush()). */
+void br_kafka_out_destroy(br_kafka_out_t *out);
+
+/**
+ * @brief Publish one alert: key = id, value = br_alert_to_json(), headers
+ *        burnrate.type, burnrate.status, burnrate.revision. Waits (serving
+ *        delivery reports) while the local queue is full.
+ * @param input_names borrowed (br_pipeline_input_names()).
+ * @returns BR_ERR_OK, or BR_ERR_KAFKA when librdkafka refused the message.
+ */
+br_err_t br_kafka_out_alert(br_kafka_out_t *out, const br_alert_t *alert,
+                            const char **input_names, int64_t emitted_at_ms,
+                            char *errstr, size_t errstr_size);
+
+/**
+ * @brief Publish one dead letter: key = the original key, value = the
+ *        original payload (cut to BR_KAFKA_DLQ_MAX_BYTES with header
+ *        burnrate.truncated), headers burnrate.reason, burnrate.detail,
+ *        burnrate.topic, burnrate.partition, burnrate.offset, burnrate.input.
+ * @returns BR_ERR_OK, or BR_ERR_KAFKA when librdkafka refused the message.
+ */
+br_err_t br_kafka_out_dead_letter(br_kafka_out_t *out,
+                                  const br_origin_t *origin,
+                                  const char *input_name, const void *key,
+                                  size_t key_len, const void *payload,
+                                  size_t len, br_err_t reason,
+                                  const char *detail, char *errstr,
+                                  size_t errstr_size);
+
+/** @brief Serve delivery reports and errors without blocking. */
+void br_kafka_out_poll(br_kafka_out_t *out, int timeout_ms);
+
+/** @brief Wait up to timeout_ms for every message to be delivered.
+ *  @returns the messages still undelivered. */
+int br_kafka_out_flush(br_kafka_out_t *out, int timeout_ms);
+
+void br_kafka_out_stats(const br_kafka_out_t *out, br_kafka_out_stats_t *stats);
+
+/** @returns the producer handle (borrowed), e.g. for rd_kafka_fatal_error(). */
+rd_kafka_t *br_kafka_out_handle(br_kafka_out_t *out);
+
+/** @returns true once a fatal error was raised on the producer; errstr
+ *           gets its text. */
+bool br_kafka_out_fatal(br_kafka_out_t *out, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * Kafka client construction for run and replay, and the producer of alerts
+ * and dead letters. Defaults first, user properties after, so a user can
+ * override anything (TLS, SASL, acks) exactly as librdkafka documents it.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "burnrate/kafka.h"
+
+struct br_kafka_out {
+    rd_kafka_t *rk;                  /* owned */
+    const br_config_t *conf;         /* borrowed */
+    br_ratelimit_t *rl;              /* borrowed */
+    br_buf_t buf;                    /* alert JSON, reused */
+    br_kafka_out_stats_t stats;
+    int fatal;                       /* a fatal error was raised */
+};
+
+br_err_t br_kafka_conf_set(rd_kafka_conf_t *kconf, const char *key,
+                           const char *value, char *errstr,
+                           size_t errstr_size) {
+    char why[512];
+
+    if (rd_kafka_conf_set(kconf, key, value, why, sizeof why) != RD_KAFKA_CONF_OK)
+        return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                         "kafka property %s=%s: %s", key,
+                         br_log_redact(key, value), why);
+    return BR_ERR_OK;
+}
+
+/* librdkafka's threads call this: br_log() is thread safe, the rate
+ * limiter is not, so nothing else happens here. */
+static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
+                           const char *buf) {
+    char qbuf[1024];
+    br_log_level_t lv = level <= 3 ? BR_LOG_ERROR
+                        : level == 4 ? BR_LOG_WARN
+                        : level <= 6 ? BR_LOG_INFO
+                                     : BR_LOG_DEBUG;
+
+    br_log(lv, "librdkafka", "client=%s facility=%s text=%s", rd_kafka_name(rk),
+           fac, br_log_quote(qbuf, sizeof qbuf, buf));
+}
+
+static br_err_t set_kvs(rd_kafka_conf_t *kconf, const br_config_t *conf,
+                        const br_kv_t *kv, size_t cnt, const char *section,
+                        char *errstr, size_t errstr_size) {
+    char why[512];
+
+    for (size_t i = 0; i < cnt; i++) {
+        if (br_kafka_conf_set(kconf, kv[i].key, kv[i].value, why, sizeof why))
+            return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                             "%s:%d: kafka.%s: %s", conf->path ? conf->path : "config",
+                             kv[i].line, section, why);
+    }
+    return BR_ERR_OK;
+}
+
+rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
+                                   br_kafka_role_t role, const char *brokers,
+                                   char *errstr, size_t errstr_size) {
+    rd_kafka_conf_t *kconf = rd_kafka_conf_new();
+    const br_kafka_conf_t *kc = &conf->kafka;
+
+    rd_kafka_conf_set_log_cb(kconf, on_rdkafka_log);
+    if (br_kafka_conf_set(kconf, "client.id", "burnrate", errstr, errstr_size))
+        goto err;
+    if (role == BR_KAFKA_CONSUMER) {
+        if (br_kafka_conf_set(kconf, "group.id", kc->group_id ? kc->group_id : "burnrate",
+                              errstr, errstr_size) ||
+            br_kafka_conf_set(kconf, "auto.offset.reset", "earliest", errstr,
+                              errstr_size))
+            goto err;
+    } else {
+        if (br_kafka_conf_set(kconf, "enable.idempotence", "true", errstr,
+                              errstr_size) ||
+            br_kafka_conf_set(kconf, "acks", "all", errstr, errstr_size))
+            goto err;
+    }
+    if (kc->brokers &&
+        br_kafka_conf_set(kconf, "bootstrap.servers", kc->brokers, errstr, errstr_size))
+        goto err;
+    if (set_kvs(kconf, conf, kc->props, kc->prop_cnt, "properties", errstr,
+                errstr_size))
+        goto err;
+    if (role == BR_KAFKA_CONSUMER
+            ? set_kvs(kconf, conf, kc->consumer_props, kc->consumer_prop_cnt,
+                      "consumer_properties", errstr, errstr_size)
+            : set_kvs(kconf, conf, kc->producer_props, kc->producer_prop_cnt,
+                      "producer_properties", errstr, errstr_size))
+        goto err;
+    if (brokers &&
+        br_kafka_conf_set(kconf, "bootstrap.servers", brokers, errstr, errstr_size))
+        goto err;
+    /* Offsets are stored by the daemon after the pipeline has the message
+     * (see store_progress() in daemon.c); never by librdkafka. */
+    if (role == BR_KAFKA_CONSUMER &&
+        br_kafka_conf_set(kconf, "enable.auto.offset.store", "false", errstr,
+                          errstr_size))
+        goto err;
+    return kconf;
+err:
+    rd_kafka_conf_destroy(kconf);
+    return NULL;
+}
+
+br_err_t br_kafka_check_topics(const br_config_t *conf, char *errstr,
+                               size_t errstr_size) {
+    size_t total = 0;
+
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        const br_input_conf_t *in = &conf->inputs[i];
+        for (size_t t = 0; t < in->topic_cnt; t++) {
+            int owner = br_kafka_topic_input(conf, in->topics[t]);
+            total++;
+            if (owner >= 0 && (size_t)owner != i)
+                return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                                 "%s:%d: inputs.%s.topics: topic \"%s\" is "
+                                 "already read by input \"%s\"; a topic "
+                                 "belongs to one input",
+                                 conf->path ? conf->path : "config", in->line,
+                                 in->name, in->topics[t],
+                                 conf->inputs[owner].name);
+            for (size_t u = 0; u < t; u++) {
+                if (strcmp(in->topics[u], in->topics[t]) == 0)
+                    return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                                     "%s:%d: inputs.%s.topics: topic \"%s\" "
+                                     "listed twice",
+                                     conf->path ? conf->path : "config",
+                                     in->line, in->name, in->topics[t]);
+            }
+        }
+    }
+    if (!total)
+        return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                         "%s: no input has a Kafka topic (inputs.*.topics)",
+                         conf->path ? conf->path : "config");
+    return BR_ERR_OK;
+}
+
+int br_kafka_topic_input(const br_config_t *conf, const char *topic) {
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        for (size_t t = 0; t < conf->inputs[i].topic_cnt; t++) {
+            if (strcmp(conf->inputs[i].topics[t], topic) == 0)
+                return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Delivery reports: served from br_kafka_out_poll() on the pipeline thread. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque) {
+    br_kafka_out_t *out = opaque;
+    uint64_t suppressed;
+    char qbuf[512];
+
+    (void)rk;
+    if (!rkm->err) {
+        out->stats.delivered++;
+        return;
+    }
+    out->stats.failed++;
+    if (br_ratelimit_allow(out->rl, "delivery", br_log_mono_ms(), &suppressed))
+        br_log(BR_LOG_ERROR, "delivery failed",
+               "topic=%s error=%s failed=%" PRIu64 " suppressed=%" PRIu64,
+               rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?",
+               br_log_quote(qbuf, sizeof qbuf, rd_kafka_err2str(rkm->err)),
+               out->stats.failed, suppressed);
+}
+
+static void on_producer_error(rd_kafka_t *rk, int err, const char *reason,
+                              void *opaque) {
+    br_kafka_out_t *out = opaque;
+    uint64_t suppressed;
+    char qbuf[512];
+
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        out->fatal = 1;
+        br_log(BR_LOG_ERROR, "producer fatal error", "error=%s",
+               br_log_quote(qbuf, sizeof qbuf, reason));
+        return;
+    }
+    if (br_ratelimit_allow(out->rl, "producer_error", br_log_mono_ms(), &suppressed))
+        br_log(BR_LOG_WARN, "producer error (librdkafka retries)",
+               "code=%s error=%s suppressed=%" PRIu64,
+               rd_kafka_err2name((rd_kafka_resp_err_t)err),
+               br_log_quote(qbuf, sizeof qbuf, reason), suppressed);
+}
+
+br_kafka_out_t *br_kafka_out_new(const br_config_t *conf, const char *brokers,
+                                 br_ratelimit_t *rl, char *errstr,
+                                 size_t errstr_size) {
+    br_kafka_out_t *out = calloc(1, sizeof *out);
+    rd_kafka_conf_t *kconf = NULL;
+    char why[512];
+
+    if (!out) {
+        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        goto err;
+    }
+    out->conf = conf;
+    out->rl = rl;
+    br_buf_init(&out->buf);
+    kconf = br_kafka_conf_new(conf, BR_KAFKA_PRODUCER, brokers, errstr, errstr_size);
+    if (!kconf)
+        goto err;
+    rd_kafka_conf_set_opaque(kconf, out);
+    rd_kafka_conf_set_dr_msg_cb(kconf, on_delivery);
+    rd_kafka_conf_set_error_cb(kconf, on_producer_error);
+    out->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, why, sizeof why);
+    if (!out->rk) {
+        br_seterr(errstr, errstr_size, BR_ERR_KAFKA, "creating producer: %s", why);
+        goto err;
+    }
+    kconf = NULL; /* rd_kafka_new() took it */
+    return out;
+err:
+    if (kconf)
+        rd_kafka_conf_destroy(kconf);
+    br_kafka_out_destroy(out);
+    return NULL;
+}
+
+void br_kafka_out_destroy(br_kafka_out_t *out) {
+    if (!out)
+        return;
+    if (out->rk)
+        rd_kafka_destroy(out->rk);
+    br_buf_free(&out->buf);
+    free(out);
+}
+
+/* Hand one message to librdkafka, waiting out a full local queue for at
+ * most 30 s. hdrs: ownership passes on success, else destroyed here. */
+static br_err_t produce(br_kafka_out_t *out, const char *topic,
+                        const void *key, size_t key_len, const void *value,
+                        size_t len, rd_kafka_headers_t *hdrs, char *errstr,
+                        size_t errstr_size) {
+    rd_kafka_vu_t vus[5];
+    rd_kafka_error_t *error;
+    int64_t deadline = br_log_mono_ms() + 30000;
+    br_err_t ret = BR_ERR_OK;
+
+    memset(vus, 0, sizeof vus);
+    vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vus[0].u.cstr = topic;
+    vus[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vus[1].u.i = RD_KAFKA_MSG_F_COPY;
+    vus[2].vtype = RD_KAFKA_VTYPE_KEY;
+    vus[2].u.mem.ptr = (void *)(uintptr_t)key; /* copied, never written */
+    vus[2].u.mem.size = key_len;
+    vus[3].vtype = RD_KAFKA_VTYPE_VALUE;
+    vus[3].u.mem.ptr = (void *)(uintptr_t)value;
+    vus[3].u.mem.size = len;
+    vus[4].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[4].u.headers = hdrs;
+    for (;;) {
+        error = rd_kafka_produceva(out->rk, vus, 5);
+        if (!error)
+            return BR_ERR_OK; /* headers now belong to the message */
+        if (rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
+            br_log_mono_ms() > deadline)
+            break;
+        rd_kafka_error_destroy(error);
+        rd_kafka_poll(out->rk, 100);
+    }
+    ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA, "producing to %s: %s",
+                    topic, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    rd_kafka_headers_destroy(hdrs);
+    return ret;
+}
+
+br_err_t br_kafka_out_alert(br_kafka_out_t *out, const br_alert_t *alert,
+                            const char **input_names, int64_t emitted_at_ms,
+                            char *errstr, size_t errstr_size) {
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(3);
+    char rev[16];
+    br_err_t err;
+
+    snprintf(rev, sizeof rev, "%" PRIu32, alert->revision);
+    rd_kafka_header_add(hdrs, "burnrate.type", -1, br_alert_type_name(alert->type), -1);
+    rd_kafka_header_add(hdrs, "burnrate.status", -1,
+                        br_alert_status_name(alert->status), -1);
+    rd_kafka_header_add(hdrs, "burnrate.revision", -1, rev, -1);
+    br_buf_reset(&out->buf);
+    br_alert_to_json(alert, input_names, emitted_at_ms, &out->buf);
+    if (out->buf.oom) {
+        rd_kafka_headers_destroy(hdrs);
+        return br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                         "out of memory formatting alert %s", alert->id);
+    }
+    err = produce(out, out->conf->kafka.alerts_topic, alert->id,
+                  strlen(alert->id), out->buf.data, out->buf.len, hdrs, errstr,
+                  errstr_size);
+    if (!err)
+        out->stats.alerts_sent++;
+    return err;
+}
+
+br_err_t br_kafka_out_dead_letter(br_kafka_out_t *out,
+                                  const br_origin_t *origin,
+                                  const char *input_name, const void *key,
+                                  size_t key_len, const void *payload,
+                                  size_t len, br_err_t reason,
+                                  const char *detail, char *errstr,
+                                  size_t errstr_size) {
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
+    char part[16], off[24], trunc[24];
+    br_err_t err;
+
+    snprintf(part, sizeof part, "%" PRId32, origin->partition);
+    snprintf(off, sizeof off, "%" PRId64, origin->offset);
+    rd_kafka_header_add(hdrs, "burnrate.reason", -1, br_err_name(reason), -1);
+    rd_kafka_header_add(hdrs, "burnrate.detail", -1, detail ? detail : "", -1);
+    rd_kafka_header_add(hdrs, "burnrate.topic", -1,
+                        origin->topic ? origin->topic : "", -1);
+    rd_kafka_header_add(hdrs, "burnrate.partition", -1, part, -1);
+    rd_kafka_header_add(hdrs, "burnrate.offset", -1, off, -1);
+    rd_kafka_header_add(hdrs, "burnrate.input", -1, input_name ? input_name : "", -1);
+    if (len > BR_KAFKA_DLQ_MAX_BYTES) {
+        snprintf(trunc, sizeof trunc, "%zu", len);
+        rd_kafka_header_add(hdrs, "burnrate.truncated", -1, trunc, -1);
+        len = BR_KAFKA_DLQ_MAX_BYTES;
+    }
+    err = produce(out, out->conf->kafka.dlq_topic, key, key_len, payload, len,
+                  hdrs, errstr, errstr_size);
+    if (!err)
+        out->stats.dead_letters_sent++;
+    return err;
+}
+
+void br_kafka_out_poll(br_kafka_out_t *out, int timeout_ms) {
+    rd_kafka_poll(out->rk, timeout_ms);
+}
+
+int br_kafka_out_flush(br_kafka_out_t *out, int timeout_ms) {
+    rd_kafka_flush(out->rk, timeout_ms);
+    return rd_kafka_outq_len(out->rk);
+}
+
+void br_kafka_out_stats(const br_kafka_out_t *out, br_kafka_out_stats_t *stats) {
+    *stats = out->stats;
+}
+
+rd_kafka_t *br_kafka_out_handle(br_kafka_out_t *out) {
+    return out->rk;
+}
+
+bool br_kafka_out_fatal(br_kafka_out_t *out, char *errstr, size_t errstr_size) {
+    if (!out->fatal)
+        return false;
+    rd_kafka_fatal_error(out->rk, errstr, errstr_size);
+    return true;
+}

@@ -1,0 +1,424 @@
+/*
+ * The `burnrate` command line: parse arguments, load the config, hand over
+ * to run, replay or check-config. The only file outside the library.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "burnrate/config.h"
+#include "burnrate/daemon.h"
+#include "burnrate/log.h"
+#include "burnrate/pipeline.h"
+#include "burnrate/replay.h"
+#include "burnrate/ts.h"
+
+#ifndef BR_VERSION
+#define BR_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: burnrate run --config FILE [--brokers LIST] [--print-alerts] [--log-level L]\n"
+    "       burnrate replay --config FILE [--input NAME=PATH]... [--kafka] [--brokers LIST]\n"
+    "                       [--from TIME] [--to TIME] [--start-offset N|beginning]\n"
+    "                       [--end-offset N|end] [--output FILE|-] [--dead-letters FILE]\n"
+    "                       [--print-alerts] [--log-level L]\n"
+    "       burnrate check-config FILE\n"
+    "       burnrate --help | --version\n"
+    "\n"
+    "Commands:\n"
+    "  run           Join consumer group kafka.group_id, read every input's topics,\n"
+    "                publish alerts to kafka.alerts_topic and unusable messages to\n"
+    "                kafka.dead_letter_topic. SIGINT/SIGTERM shut down cleanly (close\n"
+    "                the consumer, flush the producer for up to 10 s); a second\n"
+    "                signal exits at once.\n"
+    "  replay        Run the same engine over history as fast as possible: the\n"
+    "                inputs' files (JSON lines or CSV exports), or with --kafka a\n"
+    "                range of their topics. Alerts go out as JSON lines, a summary\n"
+    "                to stderr. The same input gives the same alerts on every run\n"
+    "                (but emitted_at). Files are read one after another, inputs in\n"
+    "                config order, each input's files in the order given: event time\n"
+    "                drives everything, so files should be roughly time ordered.\n"
+    "  check-config  Validate FILE (config and price table) and print the effective\n"
+    "                configuration on stdout; errors read FILE:LINE: KEY: message.\n"
+    "\n"
+    "Options:\n"
+    "  --config FILE          configuration file (YAML)\n"
+    "  --brokers LIST         bootstrap servers, overriding kafka.brokers\n"
+    "  --print-alerts         also print each alert as a readable line on stdout\n"
+    "  --log-level L          error, warn, info or debug (default: the config's)\n"
+    "  --input NAME=PATH      replay PATH as input NAME; repeatable; replaces the\n"
+    "                         input's files from the config\n"
+    "  --kafka                replay the inputs' topics instead of files: every\n"
+    "                         partition is assigned, nothing is committed\n"
+    "  --from TIME, --to TIME count only records with event time in [from, to)\n"
+    "                         (RFC 3339, \"YYYY-MM-DD[ HH:MM:SS]\" UTC, or epoch)\n"
+    "  --start-offset N|beginning  first offset of each partition (default beginning)\n"
+    "  --end-offset N|end     stop before offset N, or at the end offsets seen at\n"
+    "                         start (default end)\n"
+    "  --output FILE|-        alerts as JSON lines to FILE (default -: stdout)\n"
+    "  --dead-letters FILE    unusable messages as JSON lines to FILE (default:\n"
+    "                         counted in the summary only)\n"
+    "  -h, --help             this text\n"
+    "  --version              print the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 runtime or configuration error, 2 usage error.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...) {
+    va_list ap;
+
+    fputs("burnrate: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n\n", stderr);
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}
+
+/* Walks "--name value" and "--name=value" arguments. */
+typedef struct args {
+    int argc;
+    char **argv;
+    int i;            /* next argument */
+    const char *name; /* current option, without any "=value" */
+    char namebuf[64];
+    char *inline_value; /* after '=', or NULL */
+} args_t;
+
+/* @returns 1 with the next option in a->name, 0 at the end, -1 for a
+ * positional argument (in a->name). */
+static int next_opt(args_t *a) {
+    char *arg, *eq;
+
+    if (a->i >= a->argc)
+        return 0;
+    arg = a->argv[a->i++];
+    a->inline_value = NULL;
+    if (strncmp(arg, "--", 2) != 0 && strcmp(arg, "-h") != 0) {
+        a->name = arg;
+        return -1;
+    }
+    eq = strchr(arg, '=');
+    if (eq && (size_t)(eq - arg) < sizeof a->namebuf) {
+        memcpy(a->namebuf, arg, (size_t)(eq - arg));
+        a->namebuf[eq - arg] = '\0';
+        a->name = a->namebuf;
+        a->inline_value = eq + 1;
+    } else {
+        a->name = arg;
+    }
+    return 1;
+}
+
+static bool is(const args_t *a, const char *name) {
+    return strcmp(a->name, name) == 0;
+}
+
+/* @returns the option's value (writable: it lives in argv) or NULL when it
+ * is missing. */
+static char *value(args_t *a) {
+    if (a->inline_value)
+        return a->inline_value;
+    if (a->i >= a->argc)
+        return NULL;
+    return a->argv[a->i++];
+}
+
+static bool parse_offset(const char *s, const char *word, int64_t sentinel,
+                         int64_t *out) {
+    char *end = NULL;
+    long long v;
+
+    if (strcmp(s, word) == 0) {
+        *out = sentinel;
+        return true;
+    }
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+static br_config_t *load_config(const char *path) {
+    char errstr[1024];
+    br_config_t *conf = br_config_load(path, errstr, sizeof errstr);
+
+    if (!conf)
+        fprintf(stderr, "%s\n", errstr);
+    return conf;
+}
+
+static void nop_alert(void *opaque, const br_alert_t *alert) {
+    (void)opaque;
+    (void)alert;
+}
+
+static void nop_dead_letter(void *opaque, const br_origin_t *origin,
+                            const void *payload, size_t len, br_err_t reason,
+                            const char *detail) {
+    (void)opaque, (void)origin, (void)payload, (void)len, (void)reason, (void)detail;
+}
+
+static int cmd_check_config(args_t *a) {
+    const char *path = NULL;
+    br_config_t *conf;
+    br_pipeline_t *pl;
+    br_sink_t sink = {nop_alert, nop_dead_letter, NULL};
+    char errstr[1024];
+    int rc;
+
+    while ((rc = next_opt(a)) != 0) {
+        if (rc < 0 && !path) {
+            path = a->name;
+        } else if (rc > 0 && (is(a, "--help") || is(a, "-h"))) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else {
+            return usage_error("check-config: unexpected argument %s", a->name);
+        }
+    }
+    if (!path)
+        return usage_error("check-config: %s", "missing FILE");
+    if (!(conf = load_config(path)))
+        return 1;
+    /* The pipeline loads the price table and builds every decoder and
+     * detector: what run would refuse, check-config refuses too. */
+    pl = br_pipeline_new(conf, &sink, errstr, sizeof errstr);
+    if (!pl) {
+        fprintf(stderr, "%s\n", errstr);
+        br_config_destroy(conf);
+        return 1;
+    }
+    br_pipeline_destroy(pl);
+    br_config_dump(conf, stdout);
+    fflush(stdout);
+    fprintf(stderr, "%s: OK\n", path);
+    br_config_destroy(conf);
+    return 0;
+}
+
+static int apply_log_level(const br_config_t *conf, const char *level) {
+    br_log_level_t lv = conf->log_level;
+
+    if (level && br_log_level_parse(level, &lv)) {
+        fprintf(stderr, "burnrate: --log-level %s: expected error, warn, info or debug\n",
+                level);
+        return EXIT_USAGE;
+    }
+    br_log_set_level(lv);
+    return 0;
+}
+
+static int cmd_run(args_t *a) {
+    const char *config = NULL, *level = NULL;
+    br_daemon_opts_t opts = {NULL, false};
+    br_config_t *conf;
+    int rc;
+
+    while ((rc = next_opt(a)) != 0) {
+        if (rc < 0)
+            return usage_error("run: unexpected argument %s", a->name);
+        if (is(a, "--help") || is(a, "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (is(a, "--print-alerts") && !a->inline_value) {
+            opts.print_alerts = true;
+        } else if (is(a, "--config") || is(a, "--brokers") || is(a, "--log-level")) {
+            const char *v = value(a);
+            if (!v)
+                return usage_error("run: %s needs a value", a->name);
+            if (is(a, "--config"))
+                config = v;
+            else if (is(a, "--brokers"))
+                opts.brokers = v;
+            else
+                level = v;
+        } else {
+            return usage_error("run: unknown option %s", a->name);
+        }
+    }
+    if (!config)
+        return usage_error("run: %s is required", "--config FILE");
+    if (level) {
+        br_log_level_t lv;
+        if (br_log_level_parse(level, &lv))
+            return usage_error("--log-level %s: expected error, warn, info or debug",
+                               level);
+    }
+    if (!(conf = load_config(config)))
+        return 1;
+    if ((rc = apply_log_level(conf, level)) == 0) {
+        br_daemon_install_signals();
+        rc = br_daemon_run(conf, &opts);
+    }
+    br_config_destroy(conf);
+    return rc;
+}
+
+static int cmd_replay(args_t *a) {
+    const char *config = NULL, *level = NULL;
+    br_replay_opts_t opts;
+    br_replay_file_t *files = calloc((size_t)a->argc, sizeof *files);
+    br_config_t *conf = NULL;
+    int rc;
+
+    memset(&opts, 0, sizeof opts);
+    opts.from_ms = INT64_MIN;
+    opts.to_ms = INT64_MAX;
+    opts.start_offset = BR_REPLAY_OFFSET_BEGINNING;
+    opts.end_offset = BR_REPLAY_OFFSET_END;
+    opts.files = files;
+    if (!files) {
+        fputs("burnrate: out of memory\n", stderr);
+        return 1;
+    }
+    while ((rc = next_opt(a)) != 0) {
+        char *v;
+        if (rc < 0) {
+            rc = usage_error("replay: unexpected argument %s", a->name);
+            goto done;
+        }
+        if (is(a, "--help") || is(a, "-h")) {
+            fputs(usage_text, stdout);
+            rc = 0;
+            goto done;
+        }
+        if ((is(a, "--print-alerts") || is(a, "--kafka")) && !a->inline_value) {
+            if (is(a, "--kafka"))
+                opts.kafka = true;
+            else
+                opts.print_alerts = true;
+            continue;
+        }
+        if (!is(a, "--config") && !is(a, "--input") && !is(a, "--brokers") &&
+            !is(a, "--from") && !is(a, "--to") && !is(a, "--start-offset") &&
+            !is(a, "--end-offset") && !is(a, "--output") &&
+            !is(a, "--dead-letters") && !is(a, "--log-level")) {
+            rc = usage_error("replay: unknown option %s", a->name);
+            goto done;
+        }
+        if (!(v = value(a))) {
+            rc = usage_error("replay: %s needs a value", a->name);
+            goto done;
+        }
+        if (is(a, "--config")) {
+            config = v;
+        } else if (is(a, "--input")) {
+            char *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1]) {
+                rc = usage_error("replay: --input %s: expected NAME=PATH", v);
+                goto done;
+            }
+            /* Split in place: argv strings are ours to modify. */
+            *eq = '\0';
+            files[opts.file_cnt].input = v;
+            files[opts.file_cnt].path = eq + 1;
+            opts.file_cnt++;
+        } else if (is(a, "--brokers")) {
+            opts.brokers = v;
+        } else if (is(a, "--from") || is(a, "--to")) {
+            int64_t ms;
+            if (br_ts_parse(v, strlen(v), &ms)) {
+                rc = usage_error("replay: cannot read time %s (RFC 3339, "
+                                 "YYYY-MM-DD[ HH:MM:SS] or epoch)", v);
+                goto done;
+            }
+            if (is(a, "--from"))
+                opts.from_ms = ms;
+            else
+                opts.to_ms = ms;
+        } else if (is(a, "--start-offset")) {
+            if (!parse_offset(v, "beginning", BR_REPLAY_OFFSET_BEGINNING,
+                              &opts.start_offset)) {
+                rc = usage_error("replay: --start-offset %s: expected N or beginning", v);
+                goto done;
+            }
+        } else if (is(a, "--end-offset")) {
+            if (!parse_offset(v, "end", BR_REPLAY_OFFSET_END, &opts.end_offset)) {
+                rc = usage_error("replay: --end-offset %s: expected N or end", v);
+                goto done;
+            }
+        } else if (is(a, "--output")) {
+            opts.output = v;
+        } else if (is(a, "--dead-letters")) {
+            opts.dead_letters = v;
+        } else {
+            br_log_level_t lv;
+            if (br_log_level_parse(v, &lv)) {
+                rc = usage_error("--log-level %s: expected error, warn, info or debug", v);
+                goto done;
+            }
+            level = v;
+        }
+    }
+    if (!config) {
+        rc = usage_error("replay: %s is required", "--config FILE");
+        goto done;
+    }
+    if (opts.from_ms >= opts.to_ms) {
+        rc = usage_error("replay: %s", "--from must be before --to");
+        goto done;
+    }
+    if (!opts.kafka && (opts.start_offset != BR_REPLAY_OFFSET_BEGINNING ||
+                        opts.end_offset != BR_REPLAY_OFFSET_END || opts.brokers)) {
+        rc = usage_error("replay: %s apply to --kafka only",
+                         "--start-offset, --end-offset and --brokers");
+        goto done;
+    }
+    if (opts.kafka && opts.file_cnt) {
+        rc = usage_error("replay: %s", "--input and --kafka exclude each other");
+        goto done;
+    }
+    if (!(conf = load_config(config))) {
+        rc = 1;
+        goto done;
+    }
+    if ((rc = apply_log_level(conf, level)) == 0) {
+        br_daemon_install_signals();
+        rc = br_replay_run(conf, &opts);
+    }
+done:
+    br_config_destroy(conf);
+    free(files);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    args_t a;
+    const char *cmd;
+
+    memset(&a, 0, sizeof a);
+    a.argc = argc;
+    a.argv = argv;
+    a.i = 2;
+    if (argc < 2)
+        return usage_error("%s", "missing command");
+    cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("burnrate %s\n", BR_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(&a);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(&a);
+    if (strcmp(cmd, "check-config") == 0)
+        return cmd_check_config(&a);
+    return usage_error("unknown command %s", cmd);
+}

@@ -1,0 +1,740 @@
+/*
+ * `burnrate replay`: drive the pipeline over files or a bounded range of
+ * Kafka partitions, write alerts as JSON lines and a summary to stderr.
+ * Reading is bounded: no line or message makes memory grow past
+ * max_message_bytes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "burnrate/csv.h"
+#include "burnrate/daemon.h"
+#include "burnrate/kafka.h"
+#include "burnrate/log.h"
+#include "burnrate/money.h"
+#include "burnrate/pipeline.h"
+#include "burnrate/replay.h"
+#include "burnrate/ts.h"
+
+#define DEFAULT_MAX_MESSAGE_BYTES (1024 * 1024)
+#define KAFKA_TIMEOUT_MS 10000
+#define KAFKA_STALL_MS 30000   /* no message for this long: give up */
+
+/* One partition of a Kafka replay and where it stops. */
+typedef struct part {
+    const char *topic;          /* borrowed from the config */
+    int32_t partition;
+    int input;
+    int64_t end;                /* exclusive */
+    bool done;
+} part_t;
+
+typedef struct replay {
+    const br_config_t *conf;          /* borrowed */
+    const br_replay_opts_t *opts;     /* borrowed */
+    br_pipeline_t *pl;                /* owned */
+    const char **input_names;         /* borrowed from pl */
+    FILE *out;                        /* alerts; owned unless stdout */
+    FILE *dead;                       /* dead letters or NULL; owned */
+    const void *cur_key;              /* Kafka key of the message being fed */
+    size_t cur_key_len;
+    br_buf_t buf;                     /* reused for every line written */
+    char *line;                       /* input line buffer, owned */
+    size_t line_cap;                  /* bytes, max_message_bytes */
+    uint64_t dead_by_reason[BR_ERR__CNT];
+    uint64_t rejected;                /* dead-lettered by replay itself */
+    uint64_t alerts[BR_ALERT__CNT][3]; /* by type and status */
+    size_t inputs_read;
+    size_t files_read;
+    size_t partitions_read;
+    bool interrupted;
+} replay_t;
+
+/* Append len bytes as a JSON string: control bytes escaped, invalid UTF-8
+ * bytes replaced by U+FFFD, embedded NULs kept as \u0000. */
+static void json_bytes(br_buf_t *b, const unsigned char *p, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0;
+
+    br_buf_append(b, "\"", 1);
+    while (i < len) {
+        unsigned char c = p[i];
+        size_t need = 0;
+        if (c < 0x80) {
+            if (c == '"' || c == '\\') {
+                char e[2] = {'\\', (char)c};
+                br_buf_append(b, e, 2);
+            } else if (c == '\n') {
+                br_buf_append(b, "\\n", 2);
+            } else if (c == '\r') {
+                br_buf_append(b, "\\r", 2);
+            } else if (c == '\t') {
+                br_buf_append(b, "\\t", 2);
+            } else if (c < 0x20 || c == 0x7f) {
+                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                br_buf_append(b, e, 6);
+            } else {
+                br_buf_append(b, &p[i], 1);
+            }
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            need = 1;
+        else if (c >= 0xe0 && c <= 0xef)
+            need = 2;
+        else if (c >= 0xf0 && c <= 0xf4)
+            need = 3;
+        if (need) {
+            bool ok = true;
+            for (size_t k = 1; ok && k <= need; k++)
+                ok = i + k < len && (p[i + k] & 0xc0) == 0x80;
+            /* No overlong forms, surrogates or code points past U+10FFFF. */
+            if (ok && c == 0xe0 && p[i + 1] < 0xa0) ok = false;
+            if (ok && c == 0xed && p[i + 1] > 0x9f) ok = false;
+            if (ok && c == 0xf0 && p[i + 1] < 0x90) ok = false;
+            if (ok && c == 0xf4 && p[i + 1] > 0x8f) ok = false;
+            if (ok) {
+                br_buf_append(b, &p[i], need + 1);
+                i += need + 1;
+                continue;
+            }
+        }
+        br_buf_append(b, "\xef\xbf\xbd", 3);
+        i++;
+    }
+    br_buf_append(b, "\"", 1);
+}
+
+/* Every dead letter of a replay comes through here. */
+static void dead_letter(replay_t *r, const br_origin_t *origin,
+                        const void *payload, size_t len, br_err_t reason,
+                        const char *detail) {
+    if ((unsigned)reason < BR_ERR__CNT)
+        r->dead_by_reason[reason]++;
+    if (!r->dead)
+        return;
+    br_buf_reset(&r->buf);
+    br_buf_puts(&r->buf, "{\"reason\":");
+    br_buf_json_str(&r->buf, br_err_name(reason));
+    br_buf_puts(&r->buf, ",\"detail\":");
+    br_buf_json_str(&r->buf, detail ? detail : "");
+    br_buf_puts(&r->buf, ",\"input\":");
+    br_buf_json_str(&r->buf, origin->input >= 0 &&
+                                     (size_t)origin->input < r->conf->input_cnt
+                                 ? r->conf->inputs[origin->input].name
+                                 : "");
+    br_buf_puts(&r->buf, ",\"topic\":");
+    br_buf_json_str(&r->buf, origin->topic ? origin->topic : "");
+    br_buf_printf(&r->buf, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64,
+                  origin->partition, origin->offset);
+    if (r->cur_key) {
+        br_buf_puts(&r->buf, ",\"key\":");
+        json_bytes(&r->buf, r->cur_key, r->cur_key_len);
+    }
+    br_buf_puts(&r->buf, ",\"payload\":");
+    json_bytes(&r->buf, payload, len);
+    br_buf_puts(&r->buf, "}\n");
+    fwrite(r->buf.data, 1, r->buf.len, r->dead);
+}
+
+static void on_dead_letter(void *opaque, const br_origin_t *origin,
+                           const void *payload, size_t len, br_err_t reason,
+                           const char *detail) {
+    dead_letter(opaque, origin, payload, len, reason, detail);
+}
+
+static void on_alert(void *opaque, const br_alert_t *alert) {
+    replay_t *r = opaque;
+
+    if ((unsigned)alert->type < BR_ALERT__CNT && (unsigned)alert->status < 3)
+        r->alerts[alert->type][alert->status]++;
+    br_buf_reset(&r->buf);
+    br_alert_to_json(alert, r->input_names, br_log_wall_ms(), &r->buf);
+    br_buf_append(&r->buf, "\n", 1);
+    fwrite(r->buf.data, 1, r->buf.len, r->out);
+    if (r->opts->print_alerts) {
+        br_buf_reset(&r->buf);
+        br_alert_format_line(alert, &r->buf);
+        fwrite(r->buf.data, 1, r->buf.len, stdout);
+        fflush(stdout);
+    }
+}
+
+static bool blank(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+            return false;
+    }
+    return true;
+}
+
+/* JSON lines: one message per line, offset = 1-based line number. */
+static br_err_t replay_json(replay_t *r, int input, const char *path, FILE *fp,
+                            char *errstr, size_t errstr_size) {
+    br_origin_t origin = {input, path, 0, 0};
+    char detail[160];
+
+    for (;;) {
+        size_t n = 0, total = 0;
+        int c;
+
+        while ((c = getc(fp)) != EOF && c != '\n') {
+            if (n < r->line_cap)
+                r->line[n++] = (char)c;
+            total++;
+        }
+        if (c == EOF && total == 0)
+            break;
+        origin.offset++;
+        if (n && r->line[n - 1] == '\r' && n == total) {
+            n--;
+            total--;
+        }
+        if (blank(r->line, n) && n == total)
+            continue;
+        if (total > n) {
+            snprintf(detail, sizeof detail,
+                     "line of %zu bytes is longer than max_message_bytes (%zu)",
+                     total, r->line_cap);
+            r->rejected++;
+            dead_letter(r, &origin, r->line, n, BR_ERR_LIMIT, detail);
+        } else {
+            br_pipeline_feed(r->pl, &origin, r->line, n);
+        }
+        if (br_daemon_stop_requested()) {
+            r->interrupted = true;
+            break;
+        }
+    }
+    if (ferror(fp))
+        return br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: read error: %s",
+                         path, strerror(errno));
+    return BR_ERR_OK;
+}
+
+/* CSV exports: one row per record, offset = 1-based row number. */
+static br_err_t replay_csv(replay_t *r, int input, const char *path, FILE *fp,
+                           char *errstr, size_t errstr_size) {
+    br_origin_t origin = {input, path, 0, 0};
+    char why[512];
+    br_csv_t *csv = br_csv_open(fp, why, sizeof why);
+    br_err_t ret = BR_ERR_OK;
+
+    if (!csv)
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s: %s", path, why);
+    for (;;) {
+        json_t *obj = NULL;
+        int64_t row = 0;
+        const char *raw;
+        size_t raw_len = 0;
+        br_err_t err = br_csv_next(csv, &obj, &row, why, sizeof why);
+
+        if (err == BR_ERR_NOTFOUND)
+            break;
+        origin.offset = row;
+        raw = br_csv_raw(csv, &raw_len);
+        if (err == BR_ERR_OK) {
+            br_pipeline_feed_object(r->pl, &origin, obj, raw, raw_len);
+            json_decref(obj);
+        } else if (err == BR_ERR_PARSE) {
+            r->rejected++;
+            dead_letter(r, &origin, raw ? raw : "", raw ? raw_len : 0, err, why);
+        } else {
+            json_decref(obj);
+            ret = br_seterr(errstr, errstr_size, err, "%s: row %" PRId64 ": %s",
+                            path, row, why);
+            break;
+        }
+        if (br_daemon_stop_requested()) {
+            r->interrupted = true;
+            break;
+        }
+    }
+    br_csv_destroy(csv);
+    return ret;
+}
+
+/* The files of input i: --input entries for it when any, else the config's. */
+static size_t input_files(const replay_t *r, size_t i, const char **paths,
+                          size_t max) {
+    size_t n = 0;
+    bool overridden = false;
+
+    for (size_t k = 0; k < r->opts->file_cnt; k++) {
+        if (strcmp(r->opts->files[k].input, r->conf->inputs[i].name) == 0) {
+            overridden = true;
+            if (n < max)
+                paths[n] = r->opts->files[k].path;
+            n++;
+        }
+    }
+    if (overridden)
+        return n;
+    for (size_t k = 0; k < r->conf->inputs[i].file_cnt; k++) {
+        if (n < max)
+            paths[n] = r->conf->inputs[i].files[k];
+        n++;
+    }
+    return n;
+}
+
+static br_err_t replay_files(replay_t *r, char *errstr, size_t errstr_size) {
+    size_t total = 0;
+    const char **paths = NULL;
+    size_t paths_cap = 0;
+    br_err_t ret = BR_ERR_OK;
+
+    for (size_t k = 0; k < r->opts->file_cnt; k++) {
+        if (br_config_input_index(r->conf, r->opts->files[k].input) < 0)
+            return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                             "--input %s=%s: the config has no input named \"%s\"",
+                             r->opts->files[k].input, r->opts->files[k].path,
+                             r->opts->files[k].input);
+    }
+    /* Every file must open before any is read: a typo should not cost a
+     * long replay. */
+    for (size_t i = 0; i < r->conf->input_cnt; i++) {
+        size_t n = input_files(r, i, NULL, 0);
+        if (n > paths_cap) {
+            const char **np = realloc(paths, n * sizeof *paths);
+            if (!np) {
+                ret = br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            paths = np;
+            paths_cap = n;
+        }
+        input_files(r, i, paths, n);
+        for (size_t k = 0; k < n; k++) {
+            FILE *fp = fopen(paths[k], "rb");
+            if (!fp) {
+                ret = br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: %s (input %s)",
+                                paths[k], strerror(errno), r->conf->inputs[i].name);
+                goto done;
+            }
+            fclose(fp);
+        }
+        total += n;
+    }
+    if (!total) {
+        ret = br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                        "no files to replay: list them under inputs.NAME.files "
+                        "in the config or pass --input NAME=PATH (or --kafka)");
+        goto done;
+    }
+    for (size_t i = 0; i < r->conf->input_cnt && !r->interrupted; i++) {
+        size_t n = input_files(r, i, paths, paths_cap);
+        if (n)
+            r->inputs_read++;
+        for (size_t k = 0; k < n && !r->interrupted; k++) {
+            FILE *fp = fopen(paths[k], "rb");
+            if (!fp) {
+                ret = br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: %s", paths[k],
+                                strerror(errno));
+                goto done;
+            }
+            ret = r->conf->inputs[i].format == BR_FORMAT_CSV
+                      ? replay_csv(r, (int)i, paths[k], fp, errstr, errstr_size)
+                      : replay_json(r, (int)i, paths[k], fp, errstr, errstr_size);
+            fclose(fp);
+            if (ret)
+                goto done;
+            r->files_read++;
+        }
+    }
+done:
+    free(paths);
+    return ret;
+}
+
+/* Find the partition entry of a message: a linear scan, with the last hit
+ * first (messages come in runs per partition). */
+static part_t *find_part(part_t *parts, size_t cnt, size_t *last,
+                         const char *topic, int32_t partition) {
+    if (*last < cnt && parts[*last].partition == partition &&
+        strcmp(parts[*last].topic, topic) == 0)
+        return &parts[*last];
+    for (size_t i = 0; i < cnt; i++) {
+        if (parts[i].partition == partition && strcmp(parts[i].topic, topic) == 0) {
+            *last = i;
+            return &parts[i];
+        }
+    }
+    return NULL;
+}
+
+/* Plan the partitions of every input topic: metadata, then watermarks. */
+static br_err_t plan_partitions(replay_t *r, rd_kafka_t *rk, part_t **out_parts,
+                                size_t *out_cnt,
+                                rd_kafka_topic_partition_list_t *assignment,
+                                char *errstr, size_t errstr_size) {
+    part_t *parts = NULL;
+    size_t cnt = 0, cap = 0;
+    br_err_t ret = BR_ERR_OK;
+
+    for (size_t i = 0; i < r->conf->input_cnt; i++) {
+        for (size_t t = 0; t < r->conf->inputs[i].topic_cnt; t++) {
+            const char *topic = r->conf->inputs[i].topics[t];
+            rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+            const struct rd_kafka_metadata *md = NULL;
+            rd_kafka_resp_err_t err;
+
+            if (!rkt) {
+                ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA, "topic %s: %s",
+                                topic, rd_kafka_err2str(rd_kafka_last_error()));
+                goto done;
+            }
+            err = rd_kafka_metadata(rk, 0, rkt, &md, KAFKA_TIMEOUT_MS);
+            rd_kafka_topic_destroy(rkt);
+            if (!err && (md->topic_cnt != 1 || md->topics[0].err))
+                err = md->topic_cnt == 1 ? md->topics[0].err
+                                         : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+            if (err) {
+                if (md)
+                    rd_kafka_metadata_destroy(md);
+                ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA,
+                                "topic %s (input %s): %s", topic,
+                                r->conf->inputs[i].name, rd_kafka_err2str(err));
+                goto done;
+            }
+            for (int p = 0; p < md->topics[0].partition_cnt; p++) {
+                int32_t id = md->topics[0].partitions[p].id;
+                int64_t lo = 0, hi = 0, start, end;
+
+                err = rd_kafka_query_watermark_offsets(rk, topic, id, &lo, &hi,
+                                                       KAFKA_TIMEOUT_MS);
+                if (err) {
+                    rd_kafka_metadata_destroy(md);
+                    ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA,
+                                    "%s[%" PRId32 "]: watermark offsets: %s", topic,
+                                    id, rd_kafka_err2str(err));
+                    goto done;
+                }
+                start = r->opts->start_offset == BR_REPLAY_OFFSET_BEGINNING ||
+                                r->opts->start_offset < lo
+                            ? lo
+                            : r->opts->start_offset;
+                end = r->opts->end_offset == BR_REPLAY_OFFSET_END ||
+                              r->opts->end_offset > hi
+                          ? hi
+                          : r->opts->end_offset;
+                br_log(BR_LOG_DEBUG, "replay partition",
+                       "partition=%s[%" PRId32 "] low=%" PRId64 " high=%" PRId64
+                       " start=%" PRId64 " end=%" PRId64,
+                       topic, id, lo, hi, start, end);
+                if (start >= end)
+                    continue;
+                if (cnt == cap) {
+                    size_t ncap = cap ? cap * 2 : 16;
+                    part_t *np = realloc(parts, ncap * sizeof *parts);
+                    if (!np) {
+                        rd_kafka_metadata_destroy(md);
+                        ret = br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                                        "out of memory");
+                        goto done;
+                    }
+                    parts = np;
+                    cap = ncap;
+                }
+                parts[cnt].topic = topic;
+                parts[cnt].partition = id;
+                parts[cnt].input = (int)i;
+                parts[cnt].end = end;
+                parts[cnt].done = false;
+                cnt++;
+                rd_kafka_topic_partition_list_add(assignment, topic, id)->offset = start;
+            }
+            rd_kafka_metadata_destroy(md);
+        }
+    }
+done:
+    if (ret) {
+        free(parts);
+        parts = NULL;
+        cnt = 0;
+    }
+    *out_parts = parts;
+    *out_cnt = cnt;
+    return ret;
+}
+
+static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
+    rd_kafka_conf_t *kconf = NULL;
+    rd_kafka_t *rk = NULL;
+    rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(16);
+    part_t *parts = NULL;
+    size_t part_cnt = 0, remaining, last = 0;
+    char group[96], why[512];
+    int64_t last_progress;
+    br_err_t ret;
+
+    if ((ret = br_kafka_check_topics(r->conf, errstr, errstr_size)))
+        goto done;
+    kconf = br_kafka_conf_new(r->conf, BR_KAFKA_CONSUMER, r->opts->brokers, errstr,
+                              errstr_size);
+    if (!kconf) {
+        ret = BR_ERR_CONFIG;
+        goto done;
+    }
+    /* Partitions are assigned, never subscribed, and nothing is committed:
+     * a replay must not move the live group's offsets. */
+    snprintf(group, sizeof group, "burnrate-replay-%ld-%" PRId64, (long)getpid(),
+             br_log_wall_ms());
+    if ((ret = br_kafka_conf_set(kconf, "group.id", group, errstr, errstr_size)) ||
+        (ret = br_kafka_conf_set(kconf, "enable.auto.commit", "false", errstr,
+                                 errstr_size)) ||
+        (ret = br_kafka_conf_set(kconf, "enable.partition.eof", "true", errstr,
+                                 errstr_size)))
+        goto done;
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, kconf, why, sizeof why);
+    if (!rk) {
+        ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA, "creating consumer: %s", why);
+        goto done;
+    }
+    kconf = NULL; /* rd_kafka_new() took it */
+    rd_kafka_poll_set_consumer(rk);
+    if ((ret = plan_partitions(r, rk, &parts, &part_cnt, assignment, errstr,
+                               errstr_size)))
+        goto done;
+    r->partitions_read = part_cnt;
+    for (size_t i = 0; i < r->conf->input_cnt; i++) {
+        for (size_t p = 0; p < part_cnt; p++) {
+            if (parts[p].input == (int)i) {
+                r->inputs_read++;
+                break;
+            }
+        }
+    }
+    if (!part_cnt)
+        goto done; /* nothing in range */
+    if (rd_kafka_assign(rk, assignment)) {
+        ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA, "assign failed");
+        goto done;
+    }
+    remaining = part_cnt;
+    last_progress = br_log_mono_ms();
+    while (remaining) {
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 100);
+        part_t *pt;
+
+        if (br_daemon_stop_requested()) {
+            r->interrupted = true;
+            if (rkm)
+                rd_kafka_message_destroy(rkm);
+            break;
+        }
+        if (!rkm) {
+            if (br_log_mono_ms() - last_progress > KAFKA_STALL_MS) {
+                ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA,
+                                "no message for %d s with %zu partitions "
+                                "unfinished", KAFKA_STALL_MS / 1000, remaining);
+                goto done;
+            }
+            continue;
+        }
+        last_progress = br_log_mono_ms();
+        if (rkm->err && rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            br_log(BR_LOG_WARN, "consume error", "code=%s error=%s",
+                   rd_kafka_err2name(rkm->err), rd_kafka_message_errstr(rkm));
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        pt = rkm->rkt ? find_part(parts, part_cnt, &last, rd_kafka_topic_name(rkm->rkt),
+                                  rkm->partition)
+                      : NULL;
+        if (pt && !pt->done) {
+            if (!rkm->err && rkm->offset < pt->end) {
+                br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset};
+                r->cur_key = rkm->key;
+                r->cur_key_len = rkm->key_len;
+                br_pipeline_feed(r->pl, &origin, rkm->payload ? rkm->payload : "",
+                                 rkm->len);
+                r->cur_key = NULL;
+            }
+            /* EOF carries the next offset; a message its own. */
+            if (rkm->err ? rkm->offset >= pt->end : rkm->offset + 1 >= pt->end) {
+                pt->done = true;
+                remaining--;
+            }
+        }
+        rd_kafka_message_destroy(rkm);
+    }
+done:
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
+    if (kconf)
+        rd_kafka_conf_destroy(kconf);
+    rd_kafka_topic_partition_list_destroy(assignment);
+    free(parts);
+    return ret;
+}
+
+static void put_time(FILE *fp, int64_t ms) {
+    char ts[40];
+
+    if (ms == INT64_MIN || ms == INT64_MAX) {
+        fputs("-", fp);
+        return;
+    }
+    br_ts_format(ms, ts, sizeof ts);
+    fputs(ts, fp);
+}
+
+static void summary(replay_t *r, double wall_s) {
+    br_pipeline_stats_t st;
+    uint64_t dead = 0, alerts = 0, messages;
+    char money[40];
+    FILE *fp = stderr;
+    bool first;
+
+    br_pipeline_stats(r->pl, &st);
+    messages = st.messages + r->rejected;
+    for (int i = 0; i < BR_ERR__CNT; i++)
+        dead += r->dead_by_reason[i];
+    fprintf(fp, "burnrate replay%s: ", r->interrupted ? " (interrupted)" : "");
+    if (r->opts->kafka)
+        fprintf(fp, "%zu inputs, %zu partitions\n", r->inputs_read, r->partitions_read);
+    else
+        fprintf(fp, "%zu inputs, %zu files\n", r->inputs_read, r->files_read);
+    fprintf(fp, "  messages %" PRIu64 ", ok %" PRIu64 ", skipped %" PRIu64
+                ", dead letters %" PRIu64,
+            messages, st.ok, st.skipped, dead);
+    first = true;
+    for (int i = 0; i < BR_ERR__CNT; i++) {
+        if (!r->dead_by_reason[i])
+            continue;
+        fprintf(fp, "%s%s %" PRIu64, first ? " (" : ", ", br_err_name((br_err_t)i),
+                r->dead_by_reason[i]);
+        first = false;
+    }
+    if (!first)
+        fputs(")", fp);
+    if (dead && r->opts->dead_letters)
+        fprintf(fp, " written to %s", r->opts->dead_letters);
+    else if (dead)
+        fputs(" counted only (--dead-letters FILE keeps them)", fp);
+    fputs("\n", fp);
+    fprintf(fp, "  priced %" PRIu64 ", unpriced %" PRIu64 ", late %" PRIu64
+                ", series %" PRIu64 ", folded into (other) %" PRIu64 "\n",
+            st.priced, st.unpriced, st.late, st.series, st.folded);
+    for (int t = 0; t < BR_ALERT__CNT; t++)
+        for (int s = 0; s < 3; s++)
+            alerts += r->alerts[t][s];
+    fprintf(fp, "  alerts %" PRIu64, alerts);
+    first = true;
+    for (int t = 0; t < BR_ALERT__CNT; t++) {
+        bool tfirst = true;
+        for (int s = 0; s < 3; s++) {
+            if (!r->alerts[t][s])
+                continue;
+            fprintf(fp, "%s%s%s %" PRIu64 " %s", first ? ": " : "",
+                    !first && tfirst ? "; " : "", tfirst ? br_alert_type_name((br_alert_type_t)t) : ",",
+                    r->alerts[t][s], br_alert_status_name((br_alert_status_t)s));
+            first = tfirst = false;
+        }
+    }
+    fputs("\n", fp);
+    br_money_format(st.total_nanos, money, sizeof money);
+    fprintf(fp, "  money counted %s %s\n", money, r->conf->currency);
+    fputs("  event time: latest ", fp);
+    put_time(fp, st.max_event_ms);
+    fputs(", watermark ", fp);
+    put_time(fp, st.watermark_ms);
+    if (r->opts->from_ms != INT64_MIN || r->opts->to_ms != INT64_MAX) {
+        fputs(", range [", fp);
+        put_time(fp, r->opts->from_ms);
+        fputs(", ", fp);
+        put_time(fp, r->opts->to_ms);
+        fputs(")", fp);
+    }
+    fputs("\n", fp);
+    fprintf(fp, "  alerts to %s; wall time %.3f s, %.0f events/s\n",
+            r->opts->output && strcmp(r->opts->output, "-") ? r->opts->output : "stdout",
+            wall_s, wall_s > 0 ? (double)messages / wall_s : 0.0);
+}
+
+int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
+    replay_t *r = calloc(1, sizeof *r);
+    br_sink_t sink = {on_alert, on_dead_letter, NULL};
+    char errstr[1024];
+    int64_t t0 = br_log_mono_ms();
+    br_err_t err = BR_ERR_OK;
+    int ret = 1;
+
+    if (!r) {
+        fprintf(stderr, "burnrate replay: out of memory\n");
+        return 1;
+    }
+    r->conf = conf;
+    r->opts = opts;
+    r->out = stdout;
+    br_buf_init(&r->buf);
+    sink.opaque = r;
+    r->line_cap = conf->max_message_bytes ? conf->max_message_bytes
+                                          : DEFAULT_MAX_MESSAGE_BYTES;
+    r->line = malloc(r->line_cap);
+    if (!r->line) {
+        snprintf(errstr, sizeof errstr, "out of memory");
+        goto err;
+    }
+    r->pl = br_pipeline_new(conf, &sink, errstr, sizeof errstr);
+    if (!r->pl)
+        goto err;
+    r->input_names = br_pipeline_input_names(r->pl);
+    br_pipeline_set_time_range(r->pl, opts->from_ms, opts->to_ms);
+    if (opts->output && strcmp(opts->output, "-") != 0) {
+        r->out = fopen(opts->output, "w");
+        if (!r->out) {
+            snprintf(errstr, sizeof errstr, "%s: %s", opts->output, strerror(errno));
+            r->out = stdout;
+            goto err;
+        }
+    }
+    if (opts->dead_letters) {
+        r->dead = fopen(opts->dead_letters, "w");
+        if (!r->dead) {
+            snprintf(errstr, sizeof errstr, "%s: %s", opts->dead_letters,
+                     strerror(errno));
+            goto err;
+        }
+    }
+    err = opts->kafka ? replay_kafka(r, errstr, sizeof errstr)
+                      : replay_files(r, errstr, sizeof errstr);
+    if (err)
+        goto err;
+    br_pipeline_finish(r->pl);
+    if (fflush(r->out) || ferror(r->out)) {
+        snprintf(errstr, sizeof errstr, "writing alerts to %s: %s",
+                 r->out == stdout ? "stdout" : opts->output, strerror(errno));
+        goto err;
+    }
+    if (r->dead && (fflush(r->dead) || ferror(r->dead))) {
+        snprintf(errstr, sizeof errstr, "writing dead letters to %s: %s",
+                 opts->dead_letters, strerror(errno));
+        goto err;
+    }
+    summary(r, (double)(br_log_mono_ms() - t0) / 1000.0);
+    ret = r->interrupted ? 1 : 0;
+    goto done;
+err:
+    fprintf(stderr, "burnrate replay: %s\n", errstr);
+done:
+    if (r->out && r->out != stdout)
+        fclose(r->out);
+    if (r->dead)
+        fclose(r->dead);
+    br_pipeline_destroy(r->pl);
+    br_buf_free(&r->buf);
+    free(r->line);
+    free(r);
+    return ret;
+}
