@@ -160,16 +160,18 @@ static int node_line(const yaml_node_t *node) {
     return node ? (int)node->start_mark.line + 1 : 1;
 }
 
+/* Key paths are only for messages: a path cut at PATH_LEN is still useful. */
 static void join_path(char *out, size_t size, const char *parent,
                       const char *key) {
-    if (parent && *parent)
-        snprintf(out, size, "%s.%s", parent, key);
-    else
-        snprintf(out, size, "%s", key);
+    int n = parent && *parent ? snprintf(out, size, "%s.%s", parent, key)
+                              : snprintf(out, size, "%s", key);
+    if (n < 0)
+        out[0] = '\0';
 }
 
 static void index_path(char *out, size_t size, const char *parent, size_t i) {
-    snprintf(out, size, "%s[%zu]", parent, i);
+    if (snprintf(out, size, "%s[%zu]", parent, i) < 0)
+        out[0] = '\0';
 }
 
 /** Report "FILE:LINE: PATH: message" for node; returns BR_ERR_CONFIG. */
