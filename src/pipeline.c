@@ -39,6 +39,7 @@ typedef struct incident {
     int64_t cur_obs;           /* last_bucket while not final */
     int64_t cur_exp;
     bool cur_open;             /* last_bucket not final yet */
+    int64_t emitted_obs;       /* observed in the last message sent */
     double score;              /* latest */
 } incident_t;
 
@@ -403,6 +404,7 @@ static void emit_spike(br_pipeline_t *pl, series_t *s, br_alert_status_t status)
     a.observed_nanos = inc->sum_obs + (inc->cur_open ? inc->cur_obs : 0);
     a.expected_nanos = inc->sum_exp + (inc->cur_open ? inc->cur_exp : 0);
     a.impact_nanos = a.observed_nanos - a.expected_nanos;
+    inc->emitted_obs = a.observed_nanos;
     a.score = inc->score;
     a.severity = inc->severity;
     int64_t lb_obs, lb_exp;
@@ -466,7 +468,6 @@ static void on_unusual(br_pipeline_t *pl, series_t *s, uint32_t idx, int64_t b,
     }
     bool is_new = inc->revision == 0;
     bool extends = b > inc->last_bucket;
-    bool changed = !inc->cur_open || inc->cur_obs != obs;
     inc->last_bucket = b;
     inc->quiet = 0;
     inc->score = v->score;
@@ -482,9 +483,15 @@ static void on_unusual(br_pipeline_t *pl, series_t *s, uint32_t idx, int64_t b,
         inc->cur_exp = v->expected_nanos;
         inc->cur_open = true;
     }
+    /* A new revision when the incident grows: a new bucket, a higher
+     * severity, the final figures of a bucket, or double the spend last
+     * reported while a bucket fills (so updates stay logarithmic). */
+    int64_t total = inc->sum_obs + (inc->cur_open ? inc->cur_obs : 0);
+    bool grew = final ? total != inc->emitted_obs
+                      : total >= 2 * inc->emitted_obs;
     if (is_new)
         emit_spike(pl, s, BR_STATUS_FIRING);
-    else if (extends || sev_up || (final && changed))
+    else if (extends || sev_up || grew)
         emit_spike(pl, s, BR_STATUS_UPDATED);
 }
 
