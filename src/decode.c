@@ -746,8 +746,18 @@ static br_err_t get_money(json_t *v, const char *path, int64_t *out,
 static br_err_t get_time(json_t *v, const char *path, int64_t *out,
                          char *errstr, size_t errstr_size) {
     static const char what[] = "an RFC 3339 timestamp or epoch number";
-    if (json_is_integer(v) || json_is_real(v)) {
-        if (br_ts_from_epoch(json_number_value(v), out))
+    if (json_is_integer(v)) {
+        /* Through text, so epoch nanoseconds beyond 2^53 stay exact. */
+        char buf[32];
+        int n = snprintf(buf, sizeof(buf), "%lld",
+                         (long long)json_integer_value(v));
+        if (br_ts_parse(buf, (size_t)n, out))
+            return field_err(errstr, errstr_size, BR_ERR_RANGE, path,
+                             "a time between years 0 and 9999", v);
+        return BR_ERR_OK;
+    }
+    if (json_is_real(v)) {
+        if (br_ts_from_epoch(json_real_value(v), out))
             return field_err(errstr, errstr_size, BR_ERR_RANGE, path,
                              "a time between years 0 and 9999", v);
         return BR_ERR_OK;

@@ -434,6 +434,41 @@ static void test_misc(void) {
     br_decoder_destroy(NULL);
 }
 
+/* record.c: replace semantics, empty values, a full arena. */
+static void test_record(void) {
+    static br_record_t r;
+    r.origin.offset = 99;
+    br_record_reset(&r);
+    CHECK_INT(r.origin.offset, 99); /* reset leaves origin alone */
+    CHECK(br_record_set_dim(&r, "team", "ml", 2));
+    CHECK(br_record_set_dim(&r, "model", "gpt-4o-mini", 6)); /* a prefix */
+    CHECK(br_record_set_dim(&r, "team", "", 0));              /* ignored */
+    CHECK_STR(br_record_dim(&r, "team"), "ml");
+    CHECK_STR(br_record_dim(&r, "model"), "gpt-4o");
+    CHECK(br_record_set_dim(&r, "team", "search", 6));        /* replaces */
+    CHECK_INT(r.dim_cnt, 2);
+    CHECK_STR(br_record_dim(&r, "team"), "search");
+    CHECK(br_record_dim(&r, "user") == NULL);
+    CHECK_STR(br_tok_name(BR_TOK_CACHE_WRITE), "cache_write");
+    CHECK_STR(br_tok_name(BR_TOK_REASONING), "reasoning");
+    static char big[BR_RECORD_ARENA];
+    memset(big, 'x', sizeof(big));
+    CHECK(br_record_strdup(&r, big, sizeof(big)) == NULL);
+    size_t used = r.arena_used;
+    CHECK(!br_record_set_dim(&r, "huge", big, BR_RECORD_ARENA - used - 2));
+    CHECK_INT(r.arena_used, used); /* a failed set leaves nothing behind */
+    CHECK_INT(r.dim_cnt, 2);
+    for (int i = 0; i < BR_DIM_MAX; i++) {
+        char k[8];
+        snprintf(k, sizeof(k), "k%d", i);
+        bool ok = br_record_set_dim(&r, k, "v", 1);
+        CHECK(ok == (i < BR_DIM_MAX - 2));
+    }
+    br_record_reset(&r);
+    CHECK_INT(r.dim_cnt, 0);
+    CHECK_INT(r.arena_used, 0);
+}
+
 int main(void) {
     static const char *const dialects[] = {
         "otel", "openai", "anthropic", "litellm", "bedrock", "focus", "cur",
@@ -452,6 +487,7 @@ int main(void) {
     printf("corpus: %d valid, %d invalid cases\n", valid, invalid);
     CHECK(valid >= 25);
     CHECK(invalid >= 30);
+    test_record();
     test_big_payloads();
     test_misc();
     return brt_done();
