@@ -73,9 +73,8 @@ typedef struct daemon {
 /* A rate-limited line for noisy events; key groups them. */
 #define LIMITED(d, lvl, key, msg, fmt, ...)                                   \
     do {                                                                      \
-        uint64_t supp_;                                                       \
-        if (br_ratelimit_allow(&(d)->rl, key, br_log_mono_ms(), &supp_))      \
-            br_log(lvl, msg, fmt " suppressed=%" PRIu64, __VA_ARGS__, supp_); \
+        if (br_log_limited(&(d)->rl, key))                                    \
+            br_log(lvl, msg, fmt, __VA_ARGS__);                               \
     } while (0)
 
 static void on_alert(void *opaque, const br_alert_t *alert) {
@@ -240,7 +239,7 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
            "messages=%" PRIu64 " ok=%" PRIu64 " skipped=%" PRIu64
            " dead_letters=%" PRIu64 " alerts=%" PRIu64 " series=%" PRIu64
            " priced=%" PRIu64 " unpriced=%" PRIu64 " late=%" PRIu64
-           " total=%s%s watermark=%s watermark_lag_ms=%" PRId64
+           " total=%s currency=%s watermark=%s watermark_lag_ms=%" PRId64
            " rate_per_s=%.0f delivered=%" PRIu64 " delivery_failed=%" PRIu64,
            st.messages, st.ok, st.skipped, st.dead_letters, st.alerts, st.series,
            st.priced, st.unpriced, st.late, money, d->conf->currency, wm,

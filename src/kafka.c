@@ -156,7 +156,6 @@ int br_kafka_topic_input(const br_config_t *conf, const char *topic) {
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
                         void *opaque) {
     br_kafka_out_t *out = opaque;
-    uint64_t suppressed;
     char qbuf[512];
 
     (void)rk;
@@ -165,18 +164,16 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
         return;
     }
     out->stats.failed++;
-    if (br_ratelimit_allow(out->rl, "delivery", br_log_mono_ms(), &suppressed))
-        br_log(BR_LOG_ERROR, "delivery failed",
-               "topic=%s error=%s failed=%" PRIu64 " suppressed=%" PRIu64,
+    if (br_log_limited(out->rl, "delivery"))
+        br_log(BR_LOG_ERROR, "delivery failed", "topic=%s error=%s failed=%" PRIu64,
                rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "?",
                br_log_quote(qbuf, sizeof qbuf, rd_kafka_err2str(rkm->err)),
-               out->stats.failed, suppressed);
+               out->stats.failed);
 }
 
 static void on_producer_error(rd_kafka_t *rk, int err, const char *reason,
                               void *opaque) {
     br_kafka_out_t *out = opaque;
-    uint64_t suppressed;
     char qbuf[512];
 
     (void)rk;
@@ -186,11 +183,10 @@ static void on_producer_error(rd_kafka_t *rk, int err, const char *reason,
                br_log_quote(qbuf, sizeof qbuf, reason));
         return;
     }
-    if (br_ratelimit_allow(out->rl, "producer_error", br_log_mono_ms(), &suppressed))
-        br_log(BR_LOG_WARN, "producer error (librdkafka retries)",
-               "code=%s error=%s suppressed=%" PRIu64,
+    if (br_log_limited(out->rl, "producer_error"))
+        br_log(BR_LOG_WARN, "producer error (librdkafka retries)", "code=%s error=%s",
                rd_kafka_err2name((rd_kafka_resp_err_t)err),
-               br_log_quote(qbuf, sizeof qbuf, reason), suppressed);
+               br_log_quote(qbuf, sizeof qbuf, reason));
 }
 
 br_kafka_out_t *br_kafka_out_new(const br_config_t *conf, const char *brokers,

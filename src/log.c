@@ -219,6 +219,20 @@ bool br_ratelimit_allow(br_ratelimit_t *rl, const char *key, int64_t now_ms,
     return false;
 }
 
+static void log_suppressed(const char *key, uint64_t cnt) {
+    br_log(BR_LOG_WARN, "more lines suppressed by the rate limit",
+           "what=%s suppressed=%" PRIu64, key, cnt);
+}
+
+bool br_log_limited(br_ratelimit_t *rl, const char *key) {
+    uint64_t suppressed;
+    bool ok = br_ratelimit_allow(rl, key, br_log_mono_ms(), &suppressed);
+
+    if (ok && suppressed)
+        log_suppressed(key, suppressed);
+    return ok;
+}
+
 void br_ratelimit_flush(br_ratelimit_t *rl, int64_t now_ms) {
     for (size_t i = 0; i < rl->slot_cnt; i++) {
         if (!rl->slot[i].suppressed_cnt)
@@ -227,9 +241,7 @@ void br_ratelimit_flush(br_ratelimit_t *rl, int64_t now_ms) {
         if (rl->slot[i].tokens < 1.0)
             continue;
         rl->slot[i].tokens -= 1.0;
-        br_log(BR_LOG_WARN, "log lines suppressed by rate limit",
-               "what=%s suppressed=%" PRIu64, rl->slot[i].key,
-               rl->slot[i].suppressed_cnt);
+        log_suppressed(rl->slot[i].key, rl->slot[i].suppressed_cnt);
         rl->slot[i].suppressed_cnt = 0;
     }
 }

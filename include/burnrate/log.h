@@ -86,6 +86,14 @@ bool br_ratelimit_allow(br_ratelimit_t *rl, const char *key, int64_t now_ms,
                         uint64_t *suppressed_cnt);
 
 /**
+ * @brief The usual way to rate-limit a log line: allow at the monotonic
+ *        clock, and when lines of key were dropped before this one, first
+ *        log one warn line "N more suppressed".
+ * @returns true when the caller should write its line.
+ */
+bool br_log_limited(br_ratelimit_t *rl, const char *key);
+
+/**
  * @brief Report and reset the suppressed counts of every key whose bucket
  *        has refilled since it last dropped a line: one warn line each,
  *        "N more suppressed". Call it from a periodic tick.
