@@ -106,6 +106,49 @@ if log_has ok 'level=error'; then
     br_die "errors logged during a clean run"
 fi
 
+# 1b. Alerts go out keyed by their id with type/status/revision headers,
+# and --print-alerts prints them readably, flushed line by line.
+cat >"$BR_TMP/alerts.yaml" <<EOF
+inputs:
+  - name: tokens
+    dialect: openai
+    topic: llm.openai
+$(sed -n '/^scopes:/,/^kafka:/p' replay/burnrate.yaml | sed '$d')
+EOF
+"$BURNRATE" run --config "$BR_TMP/alerts.yaml" --brokers "$BR_BOOTSTRAP" --print-alerts \
+    >"$BR_TMP/alerts.out" 2>"$BR_TMP/alerts.err" &
+RUN_PID=$!
+br_track "$RUN_PID"
+br_wait_for "partitions assigned" 20 log_has alerts 'msg="partitions assigned"' ||
+    { cat "$BR_TMP/alerts.err" >&2; br_die "run never joined the group"; }
+cat replay/tokens_a.jsonl replay/tokens_b.jsonl | grep -v '^$' |
+    kcat -b "$BR_BOOTSTRAP" -P -t llm.openai -p 0
+spike_printed() { grep -q '^FIRING   cost_spike       team=ml model=gpt-4o  2025-03-03 14:00Z+1h' "$BR_TMP/alerts.out"; }
+br_wait_for "the spike printed" 30 spike_printed ||
+    { cat "$BR_TMP/alerts.out" "$BR_TMP/alerts.err" >&2; br_die "spike not printed"; }
+grep -q '^         Cost spike on team=ml model=gpt-4o' "$BR_TMP/alerts.out" ||
+    br_die "alert summary line not printed"
+printed=$(grep -c '^[A-Z]' "$BR_TMP/alerts.out")
+alerts_sent() { [[ $(br_topic_count burnrate.alerts) -ge $printed ]]; }
+br_wait_for "alerts in the topic" 20 alerts_sent || br_die "alerts not produced"
+br_kcat_dump burnrate.alerts "$BR_TMP/alerts.txt" -f '%k\t%h\t%s\n'
+/usr/bin/python3 - "$BR_TMP/alerts.txt" "$printed" <<'EOF' || br_die "alert messages"
+import json, sys
+rows = [l.rstrip("\n").split("\t", 2) for l in open(sys.argv[1]) if l.strip()]
+assert len(rows) == int(sys.argv[2]), (len(rows), sys.argv[2])
+for key, hdrs, value in rows:
+    a = json.loads(value)
+    h = dict(kv.split("=", 1) for kv in hdrs.split(","))
+    assert key == a["id"], (key, a["id"])
+    assert h == {"burnrate.type": a["type"], "burnrate.status": a["status"],
+                 "burnrate.revision": str(a["revision"])}, h
+    assert a["emitted_at"].startswith("20"), a
+assert any(json.loads(r[2])["type"] == "cost_spike" for r in rows)
+EOF
+kill -TERM "$RUN_PID"
+wait_exit "$RUN_PID" 15 || br_die "alerts run did not exit within 15 s of SIGTERM"
+((EXIT_RC == 0)) || br_die "alerts run exit code $EXIT_RC"
+
 # 2. A second SIGINT during shutdown exits at once. The producer points at a
 # port where nothing listens, so its flush holds shutdown for 10 s.
 dead_port=127.0.0.1:1
