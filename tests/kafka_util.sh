@@ -21,7 +21,7 @@ br_die() {
 
 # br_tmp_init: make $BR_TMP and install the cleanup trap.
 br_tmp_init() {
-    BR_TMP=$(mktemp -d "${TMPDIR:-/tmp}/burnrate-it.XXXXXX")
+    BR_TMP=$(mktemp -d "${TMPDIR:-/tmp}/brtools-$(basename "$0" .sh).XXXXXX")
     trap br_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -67,12 +67,20 @@ br_cleanup() {
 }
 
 # br_wait_for DESCRIPTION TIMEOUT_S COMMAND...: poll COMMAND until it
-# succeeds; fail with DESCRIPTION when the deadline passes.
+# succeeds; fail with DESCRIPTION when the deadline passes, or at once when
+# COMMAND returns 3 (what is waited for can no longer happen).
 br_wait_for() {
-    local what=$1 timeout=$2 deadline
+    local what=$1 timeout=$2 deadline rc
     shift 2
     deadline=$(($(date +%s%N) / 1000000 + timeout * 1000))
-    until "$@"; do
+    while true; do
+        rc=0
+        "$@" || rc=$?
+        ((rc == 0)) && return 0
+        if ((rc == 3)); then
+            br_log "gave up waiting for: $what"
+            return 1
+        fi
         if (($(date +%s%N) / 1000000 > deadline)); then
             br_log "timed out after ${timeout}s waiting for: $what"
             return 1
@@ -99,7 +107,7 @@ br_broker_start() {
 }
 
 _br_broker_ready() {
-    kill -0 "$BR_BROKER_PID" 2>/dev/null || return 2
+    kill -0 "$BR_BROKER_PID" 2>/dev/null || return 3
     [[ -s $1/stdout ]] && [[ $(head -n1 "$1/stdout") == *:* ]]
 }
 
