@@ -185,7 +185,7 @@ static br_err_t replay_json(replay_t *r, int input, const char *path, FILE *fp,
         size_t n = 0, total = 0;
         int c;
 
-        while ((c = getc(fp)) != EOF && c != '\n') {
+        while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
             if (n < r->line_cap)
                 r->line[n++] = (char)c;
             total++;

@@ -200,4 +200,20 @@ rc=0; "$BURNRATE" run --config "$BR_TMP/badprop.yaml" >/dev/null 2>"$BR_TMP/badp
 grep -q 'kafka.properties: kafka property no.such.property=1' "$BR_TMP/badprop.err" ||
     { cat "$BR_TMP/badprop.err" >&2; br_die "bad property not named"; }
 
+cat >"$BR_TMP/twice.yaml" <<EOF
+inputs:
+  - name: a
+    dialect: openai
+    topic: llm.openai
+  - name: b
+    dialect: otel
+    topics: [llm.usage, llm.openai]
+kafka:
+  brokers: $BR_BOOTSTRAP
+EOF
+rc=0; "$BURNRATE" run --config "$BR_TMP/twice.yaml" >/dev/null 2>"$BR_TMP/twice.err" || rc=$?
+((rc == 1)) || br_die "topic in two inputs: exit $rc, want 1"
+grep -q 'topic "llm.openai" is already read by input "a"' "$BR_TMP/twice.err" ||
+    { cat "$BR_TMP/twice.err" >&2; br_die "topic in two inputs not reported"; }
+
 echo "it_signals: OK"
