@@ -665,7 +665,7 @@ static void summary(replay_t *r, double wall_s) {
 int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     replay_t *r = calloc(1, sizeof *r);
     br_sink_t sink = {on_alert, on_dead_letter, NULL};
-    char errstr[1024];
+    char errstr[1024] = "";
     int64_t t0 = br_log_mono_ms();
     br_err_t err = BR_ERR_OK;
     int ret = 1;
@@ -684,11 +684,11 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     r->line = malloc(r->line_cap);
     if (!r->line) {
         snprintf(errstr, sizeof errstr, "out of memory");
-        goto err;
+        goto done;
     }
     r->pl = br_pipeline_new(conf, &sink, errstr, sizeof errstr);
     if (!r->pl)
-        goto err;
+        goto done;
     r->input_names = br_pipeline_input_names(r->pl);
     br_pipeline_set_time_range(r->pl, opts->from_ms, opts->to_ms);
     if (opts->output && strcmp(opts->output, "-") != 0) {
@@ -696,7 +696,7 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
         if (!r->out) {
             snprintf(errstr, sizeof errstr, "%s: %s", opts->output, strerror(errno));
             r->out = stdout;
-            goto err;
+            goto done;
         }
     }
     if (opts->dead_letters) {
@@ -704,30 +704,29 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
         if (!r->dead) {
             snprintf(errstr, sizeof errstr, "%s: %s", opts->dead_letters,
                      strerror(errno));
-            goto err;
+            goto done;
         }
     }
     err = opts->kafka ? replay_kafka(r, errstr, sizeof errstr)
                       : replay_files(r, errstr, sizeof errstr);
     if (err)
-        goto err;
+        goto done;
     br_pipeline_finish(r->pl);
     if (fflush(r->out) || ferror(r->out)) {
         snprintf(errstr, sizeof errstr, "writing alerts to %s: %s",
                  r->out == stdout ? "stdout" : opts->output, strerror(errno));
-        goto err;
+        goto done;
     }
     if (r->dead && (fflush(r->dead) || ferror(r->dead))) {
         snprintf(errstr, sizeof errstr, "writing dead letters to %s: %s",
                  opts->dead_letters, strerror(errno));
-        goto err;
+        goto done;
     }
     summary(r, (double)(br_log_mono_ms() - t0) / 1000.0);
     ret = r->interrupted ? 1 : 0;
-    goto done;
-err:
-    fprintf(stderr, "burnrate replay: %s\n", errstr);
 done:
+    if (ret && !r->interrupted)
+        fprintf(stderr, "burnrate replay: %s\n", errstr[0] ? errstr : "failed");
     if (r->out && r->out != stdout)
         fclose(r->out);
     if (r->dead)
