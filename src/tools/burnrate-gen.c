@@ -661,6 +661,11 @@ static int run_realistic(const opts_t *o, out_t *out) {
             fprintf(stderr,
                     "burnrate-gen:   team %-12s tokens $%9.2f  cloud $%9.2f\n",
                     bench_teams[i], team_tok[i], em.cloud_by_team[i]);
+        fprintf(stderr,
+                "burnrate-gen: budget breach: team=platform spends $%.2f in "
+                "%d days ($%.2f a day), past a $450 monthly budget on day 3\n",
+                team_tok[3] + em.cloud_by_team[3], o->days,
+                (team_tok[3] + em.cloud_by_team[3]) / o->days);
         if (!o->no_spike && o->days >= 2) {
             fmt_time(spike_from, a, sizeof(a));
             fmt_time(spike_to, b, sizeof(b));
