@@ -251,6 +251,24 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
     *last_ms = now;
 }
 
+/* One line with the dead letters of this run by reason, if there were any. */
+static void log_dead_reasons(const daemon_t *d) {
+    char line[512];
+    size_t n = 0;
+
+    line[0] = '\0';
+    for (int i = 0; i < BR_ERR__CNT && n < sizeof line; i++) {
+        if (!d->dead_by_reason[i])
+            continue;
+        int rc = snprintf(line + n, sizeof line - n, "%s%s:%" PRIu64, n ? "," : "",
+                          br_err_name((br_err_t)i), d->dead_by_reason[i]);
+        if (rc > 0)
+            n += (size_t)rc;
+    }
+    if (line[0])
+        br_log(BR_LOG_INFO, "dead letters by reason", "reasons=%s", line);
+}
+
 static br_err_t subscribe(daemon_t *d, char *errstr, size_t errstr_size) {
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(8);
     rd_kafka_resp_err_t err;
@@ -392,6 +410,7 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
     undelivered = br_kafka_out_flush(d->out, BR_DAEMON_FLUSH_MS);
     br_ratelimit_flush(&d->rl, br_log_mono_ms() + LOG_PERIOD_MS);
     log_stats(d, "stopped", &last_messages, &last_ms);
+    log_dead_reasons(d);
     if (undelivered > 0) {
         br_log(BR_LOG_ERROR, "messages not delivered before shutdown",
                "undelivered=%d flush_ms=%d", undelivered, BR_DAEMON_FLUSH_MS);
