@@ -26,21 +26,22 @@
 #define OTHER "(other)"
 #define UNSET "(none)"
 
-/* A spike incident: consecutive unusual buckets of one series. */
+/* A spike incident: unusual buckets of one series, and the usual ones
+ * between them. Figures of final buckets are summed here; those of buckets
+ * still open are read from the series when a message is built. */
 typedef struct incident {
     char id[17];
     uint32_t revision;
     int64_t start_bucket;      /* first unusual bucket */
     int64_t last_bucket;       /* latest unusual bucket */
-    int quiet;                 /* final usual buckets since last_bucket */
+    int quiet;                 /* final usual buckets after last_bucket */
     br_severity_t severity;
-    int64_t sum_obs;           /* finalized unusual buckets, nanos */
+    double score;              /* of the latest unusual verdict */
+    int64_t sum_obs;           /* final buckets in [start, last], nanos */
     int64_t sum_exp;
-    int64_t cur_obs;           /* last_bucket while not final */
-    int64_t cur_exp;
-    bool cur_open;             /* last_bucket not final yet */
+    int64_t pend_obs;          /* final quiet buckets after last_bucket */
+    int64_t pend_exp;
     int64_t emitted_obs;       /* observed in the last message sent */
-    double score;              /* latest */
 } incident_t;
 
 typedef struct series {
@@ -388,6 +389,22 @@ static br_severity_t spike_severity(const br_pipeline_t *pl, int64_t impact) {
                                                   : BR_SEV_WARNING;
 }
 
+/* Observed and expected over the incident's window so far. */
+static void window_figures(const br_pipeline_t *pl, const series_t *s,
+                           int64_t *obs, int64_t *exp) {
+    const incident_t *inc = s->inc;
+    *obs = inc->sum_obs;
+    *exp = inc->sum_exp;
+    int64_t from = s->last_final + 1 > inc->start_bucket ? s->last_final + 1
+                                                          : inc->start_bucket;
+    for (int64_t b = from; b <= inc->last_bucket; b++) {
+        int64_t o, e;
+        bucket_figures(pl, s, b, &o, &e);
+        *obs += o;
+        *exp += e;
+    }
+}
+
 static void emit_spike(br_pipeline_t *pl, series_t *s, br_alert_status_t status) {
     incident_t *inc = s->inc;
     const br_scope_conf_t *sc = pl->scopes[s->scope].conf;
@@ -401,18 +418,13 @@ static void emit_spike(br_pipeline_t *pl, series_t *s, br_alert_status_t status)
     a.label_cnt = series_labels(pl, s, a.labels, BR_ALERT_LABELS_MAX);
     a.window_start_ms = inc->start_bucket * bms;
     a.window_end_ms = (inc->last_bucket + 1) * bms;
-    a.observed_nanos = inc->sum_obs + (inc->cur_open ? inc->cur_obs : 0);
-    a.expected_nanos = inc->sum_exp + (inc->cur_open ? inc->cur_exp : 0);
+    window_figures(pl, s, &a.observed_nanos, &a.expected_nanos);
     a.impact_nanos = a.observed_nanos - a.expected_nanos;
     inc->emitted_obs = a.observed_nanos;
     a.score = inc->score;
     a.severity = inc->severity;
     int64_t lb_obs, lb_exp;
     bucket_figures(pl, s, inc->last_bucket, &lb_obs, &lb_exp);
-    if (inc->cur_open) {
-        lb_obs = inc->cur_obs;
-        lb_exp = inc->cur_exp;
-    }
     contributors(pl, s, inc->last_bucket, lb_obs - lb_exp, &a);
 
     char lbl[200], obs[32], exp[32], imp[32], when[40];
@@ -443,62 +455,70 @@ static void emit_spike(br_pipeline_t *pl, series_t *s, br_alert_status_t status)
     emit(pl, &a);
 }
 
-/* Spike verdict v on bucket b of s (final or filling) drives the incident. */
-static void on_unusual(br_pipeline_t *pl, series_t *s, uint32_t idx, int64_t b,
-                       int64_t obs, const br_verdict_t *v, bool final) {
+/* What marking a bucket unusual did to the incident. */
+typedef struct growth {
+    bool is_new, extends, sev_up;
+} growth_t;
+
+/* An unusual verdict v on bucket b of s (final, or still filling) opens or
+ * widens the incident; nothing is sent yet. */
+static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
+                              const br_verdict_t *v, int64_t obs) {
+    growth_t g = {0};
     incident_t *inc = s->inc;
-    br_severity_t sev = spike_severity(pl, obs - v->expected_nanos);
     if (!inc) {
         inc = calloc(1, sizeof(*inc));
         if (!inc)
-            return;
+            return g;
         s->inc = inc;
-        inc->start_bucket = b;
+        inc->start_bucket = inc->last_bucket = b;
         uint64_t h = fnv_str(FNV0, "cost_spike");
         h = fnv_str(h, pl->scopes[s->scope].conf->name);
         h = fnv(h, s->blob, s->blob_len);
         h = fnv_i64(h, b * pl->conf->spike.bucket_ms);
         id_hex(h, inc->id);
-        (void)idx;
-    } else if (b > inc->last_bucket && inc->cur_open) {
-        /* Cannot happen: buckets finalize in order before newer ones. */
-        inc->sum_obs += inc->cur_obs;
-        inc->sum_exp += inc->cur_exp;
-        inc->cur_open = false;
+        g.is_new = true;
     }
-    bool is_new = inc->revision == 0;
-    bool extends = b > inc->last_bucket;
-    inc->last_bucket = b;
+    if (b > inc->last_bucket) {
+        /* The quiet buckets in between now belong to the window. */
+        inc->sum_obs += inc->pend_obs;
+        inc->sum_exp += inc->pend_exp;
+        inc->pend_obs = inc->pend_exp = 0;
+        inc->last_bucket = b;
+        g.extends = true;
+    }
+    if (b < inc->start_bucket)
+        inc->start_bucket = b; /* an older bucket turned final unusual */
     inc->quiet = 0;
     inc->score = v->score;
-    bool sev_up = sev > inc->severity;
-    if (sev_up || is_new)
+    br_severity_t sev = spike_severity(pl, obs - v->expected_nanos);
+    if (sev > inc->severity || g.is_new) {
+        g.sev_up = !g.is_new && sev > inc->severity;
         inc->severity = sev > inc->severity ? sev : inc->severity;
-    if (final) {
-        inc->sum_obs += obs;
-        inc->sum_exp += v->expected_nanos;
-        inc->cur_open = false;
-    } else {
-        inc->cur_obs = obs;
-        inc->cur_exp = v->expected_nanos;
-        inc->cur_open = true;
     }
-    /* A new revision when the incident grows: a new bucket, a higher
-     * severity, the final figures of a bucket, or double the spend last
-     * reported while a bucket fills (so updates stay logarithmic). */
-    int64_t total = inc->sum_obs + (inc->cur_open ? inc->cur_obs : 0);
-    bool grew = final ? total != inc->emitted_obs
-                      : total >= 2 * inc->emitted_obs;
-    if (is_new)
+    return g;
+}
+
+/* Send a revision when the incident grew: a new bucket, a higher severity,
+ * final figures that differ from those last sent, or (while a bucket fills)
+ * double the spend last sent, so updates stay logarithmic. */
+static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
+                            bool final) {
+    if (!s->inc)
+        return;
+    int64_t total, expected;
+    window_figures(pl, s, &total, &expected);
+    bool grew = final ? total != s->inc->emitted_obs
+                      : total >= 2 * s->inc->emitted_obs;
+    if (g.is_new)
         emit_spike(pl, s, BR_STATUS_FIRING);
-    else if (extends || sev_up || grew)
+    else if (g.extends || g.sev_up || grew)
         emit_spike(pl, s, BR_STATUS_UPDATED);
 }
 
 /* ---- buckets and the watermark --------------------------------------- */
 
-static void finalize_one(br_pipeline_t *pl, series_t *s, uint32_t idx,
-                         int64_t b) {
+static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
     int64_t *slot = &s->ring[(uint64_t)b % RING];
     int64_t x = *slot;
     *slot = 0;
@@ -507,21 +527,25 @@ static void finalize_one(br_pipeline_t *pl, series_t *s, uint32_t idx,
     s->last_final = b;
     s->last_val = x;
     s->last_exp = v.expected_nanos;
-    if (v.spike && !s->other) {
-        on_unusual(pl, s, idx, b, x, &v, true);
-    } else if (s->inc) {
-        incident_t *inc = s->inc;
-        if (inc->cur_open && inc->last_bucket == b) {
-            /* Fired early, but the final total is no longer unusual. */
-            inc->sum_obs += x;
-            inc->sum_exp += v.expected_nanos;
-            inc->cur_open = false;
-        }
-        if (++inc->quiet >= pl->conf->spike.resolve_buckets) {
-            emit_spike(pl, s, BR_STATUS_RESOLVED);
-            free(s->inc);
-            s->inc = NULL;
-        }
+    bool unusual = v.spike && !s->other;
+    growth_t g = {0};
+    if (unusual)
+        g = incident_mark(pl, s, b, &v, x);
+    incident_t *inc = s->inc;
+    if (inc && b >= inc->start_bucket && b <= inc->last_bucket) {
+        inc->sum_obs += x;
+        inc->sum_exp += v.expected_nanos;
+    } else if (inc && b > inc->last_bucket) {
+        inc->pend_obs += x;
+        inc->pend_exp += v.expected_nanos;
+    }
+    if (unusual) {
+        incident_report(pl, s, g, true);
+    } else if (inc && b > inc->last_bucket &&
+               ++inc->quiet >= pl->conf->spike.resolve_buckets) {
+        emit_spike(pl, s, BR_STATUS_RESOLVED);
+        free(s->inc);
+        s->inc = NULL;
     }
     br_baseline_update(&s->bl, bucket_ms, x);
 }
@@ -543,7 +567,7 @@ static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto) {
                 continue;
             }
         }
-        finalize_one(pl, s, idx, b);
+        finalize_one(pl, s, b);
     }
 }
 
@@ -877,7 +901,7 @@ static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
     br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike,
                                        b * pl->conf->spike.bucket_ms, obs);
     if (v.spike)
-        on_unusual(pl, s, idx, b, obs, &v, false);
+        incident_report(pl, s, incident_mark(pl, s, b, &v, obs), false);
 }
 
 /* ---- feeding ---------------------------------------------------------- */
