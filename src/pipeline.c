@@ -995,21 +995,25 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     return BR_ERR_OK;
 }
 
-br_err_t br_pipeline_feed(br_pipeline_t *pl, const br_origin_t *origin,
-                          const void *payload, size_t len) {
+br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
+                            const void *payload, size_t len, json_t *obj,
+                            br_record_t *rec) {
     pl->st.messages++;
     if (origin->input < 0 || (size_t)origin->input >= pl->conf->input_cnt)
         return dead_letter(pl, origin, payload, len, BR_ERR_INVAL,
                            "message from an unknown input");
-    if (len > pl->conf->max_message_bytes) {
+    if (!obj && len > pl->conf->max_message_bytes) {
         text(pl->errbuf, sizeof(pl->errbuf),
-                 "message of %zu bytes exceeds limits.max_message_bytes (%zu)",
-                 len, pl->conf->max_message_bytes);
+             "message of %zu bytes exceeds limits.max_message_bytes (%zu)",
+             len, pl->conf->max_message_bytes);
         return dead_letter(pl, origin, payload, len, BR_ERR_LIMIT, pl->errbuf);
     }
-    br_record_t *rec = &pl->rec;
-    br_err_t err = br_decoder_decode(pl->decoders[origin->input], payload, len,
-                                     rec, pl->errbuf, sizeof(pl->errbuf));
+    br_decoder_t *dec = pl->decoders[origin->input];
+    br_err_t err =
+        obj ? br_decoder_decode_object(dec, obj, rec, pl->errbuf,
+                                       sizeof(pl->errbuf))
+            : br_decoder_decode(dec, payload, len, rec, pl->errbuf,
+                                sizeof(pl->errbuf));
     if (err == BR_ERR_SKIP) {
         pl->st.skipped++;
         return err;
@@ -1017,27 +1021,24 @@ br_err_t br_pipeline_feed(br_pipeline_t *pl, const br_origin_t *origin,
     if (err != BR_ERR_OK)
         return dead_letter(pl, origin, payload, len, err, pl->errbuf);
     rec->origin = *origin;
+    return BR_ERR_OK;
+}
+
+br_err_t br_pipeline_feed_decoded(br_pipeline_t *pl, br_record_t *rec,
+                                  const void *payload, size_t len) {
     return process(pl, rec, payload, len);
+}
+
+br_err_t br_pipeline_feed(br_pipeline_t *pl, const br_origin_t *origin,
+                          const void *payload, size_t len) {
+    br_err_t err = br_pipeline_decode(pl, origin, payload, len, NULL, &pl->rec);
+    return err == BR_ERR_OK ? process(pl, &pl->rec, payload, len) : err;
 }
 
 br_err_t br_pipeline_feed_object(br_pipeline_t *pl, const br_origin_t *origin,
                                  json_t *obj, const void *raw, size_t raw_len) {
-    pl->st.messages++;
-    if (origin->input < 0 || (size_t)origin->input >= pl->conf->input_cnt)
-        return dead_letter(pl, origin, raw, raw_len, BR_ERR_INVAL,
-                           "row from an unknown input");
-    br_record_t *rec = &pl->rec;
-    br_err_t err = br_decoder_decode_object(pl->decoders[origin->input], obj,
-                                            rec, pl->errbuf,
-                                            sizeof(pl->errbuf));
-    if (err == BR_ERR_SKIP) {
-        pl->st.skipped++;
-        return err;
-    }
-    if (err != BR_ERR_OK)
-        return dead_letter(pl, origin, raw, raw_len, err, pl->errbuf);
-    rec->origin = *origin;
-    return process(pl, rec, raw, raw_len);
+    br_err_t err = br_pipeline_decode(pl, origin, raw, raw_len, obj, &pl->rec);
+    return err == BR_ERR_OK ? process(pl, &pl->rec, raw, raw_len) : err;
 }
 
 br_err_t br_pipeline_feed_record(br_pipeline_t *pl, br_record_t *rec) {

@@ -45,8 +45,7 @@ typedef struct replay {
     const void *cur_key;              /* Kafka key of the message being fed */
     size_t cur_key_len;
     br_buf_t buf;                     /* reused for every line written */
-    char *line;                       /* input line buffer, owned */
-    size_t line_cap;                  /* bytes, max_message_bytes */
+    size_t line_cap;                  /* longest line read, bytes */
     uint64_t dead_by_reason[BR_ERR__CNT];
     uint64_t rejected;                /* dead-lettered by replay itself */
     uint64_t alerts[BR_ALERT__CNT][3]; /* by type and status */
@@ -175,90 +174,148 @@ static bool blank(const char *s, size_t n) {
     return true;
 }
 
-/* JSON lines: one message per line, offset = 1-based line number. */
-static br_err_t replay_json(replay_t *r, int input, const char *path, FILE *fp,
-                            char *errstr, size_t errstr_size) {
-    br_origin_t origin = {input, path, 0, 0};
-    char detail[160];
+/*
+ * One input's files, read one after another, with the next good record
+ * decoded ahead so that inputs can be merged by event time: billing exports
+ * and token logs of the same days then interleave as they would live,
+ * instead of the second file arriving entirely behind the watermark.
+ */
+typedef struct cursor {
+    int input;
+    const char **paths;         /* borrowed from config/options */
+    size_t path_cnt, path_idx;
+    const char *path;           /* file being read, or NULL */
+    FILE *fp;
+    br_csv_t *csv;
+    br_origin_t origin;
+    br_record_t *rec;           /* the pending record, when has */
+    char *raw;                  /* its raw message, for dead letters */
+    size_t raw_len, raw_cap;
+    bool has;
+} cursor_t;
 
-    for (;;) {
-        size_t n = 0, total = 0;
-        int c;
-
-        while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
-            if (n < r->line_cap)
-                r->line[n++] = (char)c;
-            total++;
-        }
-        if (c == EOF && total == 0)
-            break;
-        origin.offset++;
-        if (n && r->line[n - 1] == '\r' && n == total) {
-            n--;
-            total--;
-        }
-        if (blank(r->line, n) && n == total)
-            continue;
-        if (total > n) {
-            snprintf(detail, sizeof detail,
-                     "line of %zu bytes is longer than max_message_bytes (%zu)",
-                     total, r->line_cap);
-            r->rejected++;
-            dead_letter(r, &origin, r->line, n, BR_ERR_LIMIT, detail);
-        } else {
-            br_pipeline_feed(r->pl, &origin, r->line, n);
-        }
-        if (br_daemon_stop_requested()) {
-            r->interrupted = true;
-            break;
-        }
+static br_err_t cursor_open(replay_t *r, cursor_t *c, char *errstr,
+                            size_t errstr_size) {
+    c->path = c->paths[c->path_idx++];
+    c->fp = fopen(c->path, "rb");
+    if (!c->fp)
+        return br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: %s", c->path,
+                         strerror(errno));
+    c->origin = (br_origin_t){c->input, c->path, 0, 0};
+    if (r->conf->inputs[c->input].format == BR_FORMAT_CSV) {
+        char why[512];
+        c->csv = br_csv_open(c->fp, why, sizeof why);
+        if (!c->csv)
+            return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s: %s",
+                             c->path, why);
     }
-    if (ferror(fp))
-        return br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: read error: %s",
-                         path, strerror(errno));
     return BR_ERR_OK;
 }
 
-/* CSV exports: one row per record, offset = 1-based row number. */
-static br_err_t replay_csv(replay_t *r, int input, const char *path, FILE *fp,
-                           char *errstr, size_t errstr_size) {
-    br_origin_t origin = {input, path, 0, 0};
-    char why[512];
-    br_csv_t *csv = br_csv_open(fp, why, sizeof why);
-    br_err_t ret = BR_ERR_OK;
-
-    if (!csv)
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s: %s", path, why);
-    for (;;) {
-        json_t *obj = NULL;
-        int64_t row = 0;
-        const char *raw;
-        size_t raw_len = 0;
-        br_err_t err = br_csv_next(csv, &obj, &row, why, sizeof why);
-
-        if (err == BR_ERR_NOTFOUND)
-            break;
-        origin.offset = row;
-        raw = br_csv_raw(csv, &raw_len);
-        if (err == BR_ERR_OK) {
-            br_pipeline_feed_object(r->pl, &origin, obj, raw, raw_len);
-            json_decref(obj);
-        } else if (err == BR_ERR_PARSE) {
-            r->rejected++;
-            dead_letter(r, &origin, raw ? raw : "", raw ? raw_len : 0, err, why);
-        } else {
-            json_decref(obj);
-            ret = br_seterr(errstr, errstr_size, err, "%s: row %" PRId64 ": %s",
-                            path, row, why);
-            break;
-        }
-        if (br_daemon_stop_requested()) {
-            r->interrupted = true;
-            break;
-        }
+static void cursor_close(replay_t *r, cursor_t *c) {
+    br_csv_destroy(c->csv);
+    c->csv = NULL;
+    if (c->fp) {
+        fclose(c->fp);
+        r->files_read++;
     }
-    br_csv_destroy(csv);
-    return ret;
+    c->fp = NULL;
+    c->path = NULL;
+}
+
+/* Read one JSON line into c->raw; false at end of file. */
+static bool read_line(replay_t *r, cursor_t *c, size_t *total) {
+    size_t n = 0;
+    int ch;
+    *total = 0;
+    while ((ch = getc_unlocked(c->fp)) != EOF && ch != '\n') {
+        if (n < r->line_cap)
+            c->raw[n++] = (char)ch;
+        (*total)++;
+    }
+    if (ch == EOF && *total == 0)
+        return false;
+    if (n && c->raw[n - 1] == '\r' && n == *total) {
+        n--;
+        (*total)--;
+    }
+    c->raw_len = n;
+    return true;
+}
+
+/* Decode ahead to the input's next good record; c->has says if there is one. */
+static br_err_t cursor_next(replay_t *r, cursor_t *c, char *errstr,
+                            size_t errstr_size) {
+    char why[512];
+    c->has = false;
+    while (!br_daemon_stop_requested()) {
+        if (!c->fp) {
+            if (c->path_idx == c->path_cnt)
+                return BR_ERR_OK;
+            br_err_t err = cursor_open(r, c, errstr, errstr_size);
+            if (err)
+                return err;
+        }
+        br_err_t err;
+        if (c->csv) {
+            json_t *obj = NULL;
+            int64_t row = 0;
+            err = br_csv_next(c->csv, &obj, &row, why, sizeof why);
+            if (err == BR_ERR_NOTFOUND) {
+                cursor_close(r, c);
+                continue;
+            }
+            c->origin.offset = row;
+            const char *raw = br_csv_raw(c->csv, &c->raw_len);
+            if (c->raw_len > c->raw_cap)
+                c->raw_len = c->raw_cap;
+            memcpy(c->raw, raw ? raw : "", raw ? c->raw_len : 0);
+            if (err == BR_ERR_PARSE) {
+                r->rejected++;
+                dead_letter(r, &c->origin, c->raw, c->raw_len, err, why);
+                continue;
+            }
+            if (err != BR_ERR_OK) {
+                json_decref(obj);
+                return br_seterr(errstr, errstr_size, err,
+                                 "%s: row %" PRId64 ": %s", c->path, row, why);
+            }
+            err = br_pipeline_decode(r->pl, &c->origin, c->raw, c->raw_len,
+                                     obj, c->rec);
+            json_decref(obj);
+        } else {
+            size_t total;
+            if (!read_line(r, c, &total)) {
+                if (ferror(c->fp))
+                    return br_seterr(errstr, errstr_size, BR_ERR_IO,
+                                     "%s: read error: %s", c->path,
+                                     strerror(errno));
+                cursor_close(r, c);
+                continue;
+            }
+            c->origin.offset++; /* 1-based line number */
+            if (total == c->raw_len && blank(c->raw, c->raw_len))
+                continue;
+            if (total > c->raw_len) {
+                snprintf(why, sizeof why,
+                         "line of %zu bytes is longer than max_message_bytes "
+                         "(%zu)", total, r->line_cap);
+                r->rejected++;
+                dead_letter(r, &c->origin, c->raw, c->raw_len, BR_ERR_LIMIT,
+                            why);
+                continue;
+            }
+            err = br_pipeline_decode(r->pl, &c->origin, c->raw, c->raw_len,
+                                     NULL, c->rec);
+        }
+        if (err == BR_ERR_OK) {
+            c->has = true;
+            return BR_ERR_OK;
+        }
+        /* SKIP or a dead letter, already counted: read on. */
+    }
+    r->interrupted = true;
+    return BR_ERR_OK;
 }
 
 /* The files of input i: --input entries for it when any, else the config's. */
@@ -287,6 +344,7 @@ static size_t input_files(const replay_t *r, size_t i, const char **paths,
 
 static br_err_t replay_files(replay_t *r, char *errstr, size_t errstr_size) {
     size_t total = 0;
+    cursor_t *cursors = NULL;
     const char **paths = NULL;
     size_t paths_cap = 0;
     br_err_t ret = BR_ERR_OK;
@@ -329,27 +387,54 @@ static br_err_t replay_files(replay_t *r, char *errstr, size_t errstr_size) {
                         "in the config or pass --input NAME=PATH (or --kafka)");
         goto done;
     }
-    for (size_t i = 0; i < r->conf->input_cnt && !r->interrupted; i++) {
-        size_t n = input_files(r, i, paths, paths_cap);
-        if (n)
-            r->inputs_read++;
-        for (size_t k = 0; k < n && !r->interrupted; k++) {
-            FILE *fp = fopen(paths[k], "rb");
-            if (!fp) {
-                ret = br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: %s", paths[k],
-                                strerror(errno));
-                goto done;
-            }
-            ret = r->conf->inputs[i].format == BR_FORMAT_CSV
-                      ? replay_csv(r, (int)i, paths[k], fp, errstr, errstr_size)
-                      : replay_json(r, (int)i, paths[k], fp, errstr, errstr_size);
-            fclose(fp);
-            if (ret)
-                goto done;
-            r->files_read++;
+    /* One cursor per input, merged by the event time of their next record
+     * (ties go to the input listed first, so the order is deterministic). */
+    cursors = calloc(r->conf->input_cnt, sizeof *cursors);
+    if (!cursors) {
+        ret = br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < r->conf->input_cnt; i++) {
+        cursor_t *c = &cursors[i];
+        c->input = (int)i;
+        c->path_cnt = input_files(r, i, NULL, 0);
+        if (!c->path_cnt)
+            continue;
+        r->inputs_read++;
+        c->paths = calloc(c->path_cnt, sizeof *c->paths);
+        c->rec = malloc(sizeof *c->rec);
+        c->raw_cap = r->line_cap;
+        c->raw = malloc(c->raw_cap ? c->raw_cap : 1);
+        if (!c->paths || !c->rec || !c->raw) {
+            ret = br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+            goto done;
         }
+        input_files(r, i, c->paths, c->path_cnt);
+        if ((ret = cursor_next(r, c, errstr, errstr_size)))
+            goto done;
+    }
+    for (;;) {
+        cursor_t *next = NULL;
+        for (size_t i = 0; i < r->conf->input_cnt; i++)
+            if (cursors[i].has &&
+                (!next || cursors[i].rec->event_ms < next->rec->event_ms))
+                next = &cursors[i];
+        if (!next || r->interrupted)
+            break;
+        br_pipeline_feed_decoded(r->pl, next->rec, next->raw, next->raw_len);
+        if ((ret = cursor_next(r, next, errstr, errstr_size)))
+            goto done;
     }
 done:
+    if (cursors) {
+        for (size_t i = 0; i < r->conf->input_cnt; i++) {
+            cursor_close(r, &cursors[i]);
+            free(cursors[i].paths);
+            free(cursors[i].rec);
+            free(cursors[i].raw);
+        }
+        free(cursors);
+    }
     free(paths);
     return ret;
 }
@@ -681,11 +766,6 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     sink.opaque = r;
     r->line_cap = conf->max_message_bytes ? conf->max_message_bytes
                                           : DEFAULT_MAX_MESSAGE_BYTES;
-    r->line = malloc(r->line_cap);
-    if (!r->line) {
-        snprintf(errstr, sizeof errstr, "out of memory");
-        goto done;
-    }
     r->pl = br_pipeline_new(conf, &sink, errstr, sizeof errstr);
     if (!r->pl)
         goto done;
@@ -733,7 +813,6 @@ done:
         fclose(r->dead);
     br_pipeline_destroy(r->pl);
     br_buf_free(&r->buf);
-    free(r->line);
     free(r);
     return ret;
 }

@@ -91,6 +91,30 @@ grep -q "alerts $alerts: cost_spike 3 firing, .*3 resolved; " "$T/s1.txt" || br_
 grep -q 'money counted [0-9.]* USD' "$T/s1.txt" || br_die "summary money"
 grep -q 'event time: latest 2025-03-03T23:46:21Z' "$T/s1.txt" || br_die "summary event time"
 grep -q 'events/s' "$T/s1.txt" || br_die "summary rate"
+# 3b. Two inputs covering the same two days, each file in time order, are
+# merged by event time: no row of the second arrives behind the watermark
+# that the first one moved.
+$PY - "$T" <<'PYEOF'
+import json, sys
+for name, team in (("x", "red"), ("y", "blue")):
+    with open(f"{sys.argv[1]}/{name}.jsonl", "w") as f:
+        for m in range(0, 48 * 60, 7):
+            f.write(json.dumps({"ts": 1740787200 + m * 60, "team": team,
+                                "cost": "0.25"}) + "\n")
+PYEOF
+cat >"$T/merge.yaml" <<EOF
+inputs:
+  - {name: x, dialect: custom, files: [x.jsonl], lateness: 1m,
+     mapping: {time: ts, cost: cost, dims: {team: team}}}
+  - {name: y, dialect: custom, files: [y.jsonl], lateness: 1m,
+     mapping: {time: ts, cost: cost, dims: {team: team}}}
+scopes:
+  - {name: team, dims: [team]}
+EOF
+"$BURNRATE" replay --config "$T/merge.yaml" --output /dev/null 2>"$T/merge.txt" ||
+    { cat "$T/merge.txt" >&2; br_die "merge replay failed"; }
+tr '\n' ' ' <"$T/merge.txt" | grep -q 'messages 824, ok 824, .*late 0,' ||
+    { cat "$T/merge.txt" >&2; br_die "inputs not merged by event time"; }
 
 # 4. --output - (stdout) gives the same alerts as --output FILE.
 replay --output - >"$T/stdout.jsonl" 2>/dev/null

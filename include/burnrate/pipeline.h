@@ -71,6 +71,24 @@ br_err_t br_pipeline_feed(br_pipeline_t *pl, const br_origin_t *origin,
 br_err_t br_pipeline_feed_object(br_pipeline_t *pl, const br_origin_t *origin,
                                  json_t *obj, const void *raw, size_t raw_len);
 
+/**
+ * @brief The decode half of br_pipeline_feed(), for callers that order
+ *        records before feeding them (replay merges its files by event
+ *        time): decodes payload (or obj, when non-NULL) of input
+ *        origin->input into rec. A bad message goes to the dead-letter
+ *        callback here.
+ * @returns BR_ERR_OK (then call br_pipeline_feed_decoded()), BR_ERR_SKIP, or
+ *          the dead-letter reason.
+ */
+br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
+                            const void *payload, size_t len, json_t *obj,
+                            br_record_t *rec);
+
+/** @brief The second half: count a record from br_pipeline_decode();
+ *         payload is what a dead letter would carry (borrowed). */
+br_err_t br_pipeline_feed_decoded(br_pipeline_t *pl, br_record_t *rec,
+                                  const void *payload, size_t len);
+
 /** @brief Same for a record already decoded (tests, generators);
  *         rec->origin must be set; rec may be modified (pricing). */
 br_err_t br_pipeline_feed_record(br_pipeline_t *pl, br_record_t *rec);
