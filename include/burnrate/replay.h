@@ -4,11 +4,11 @@
  * in; alerts as JSON lines and a summary an analyst can read out.
  *
  * Event time is all that matters: the same records in the same order give
- * byte-identical alerts (but emitted_at), live or replayed. Files of all
- * inputs are read one after another, inputs in config order and each
- * input's files in the order given, so they should be roughly time ordered:
- * a file that jumps far ahead moves the watermark and makes the records of
- * the next, older file late.
+ * byte-identical alerts (but emitted_at), live or replayed. Each input's
+ * files are read one after another in the order given, and the inputs are
+ * merged by the event time of their next record (ties: the input listed
+ * first). Within an input, records more than its lateness out of order are
+ * late, so exports should be roughly time ordered or the lateness widened.
  */
 #ifndef BURNRATE_REPLAY_H
 #define BURNRATE_REPLAY_H
