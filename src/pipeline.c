@@ -292,6 +292,13 @@ static int text(char *buf, size_t size, const char *fmt, ...) {
     return n;
 }
 
+/* Money for a human line: rounded to cents ("43.57"); the JSON fields keep
+ * every digit. */
+static void money_text(int64_t nanos, char *buf, size_t size) {
+    br_money_format(br_muldiv_round(nanos, 1, 10000000) * 10000000, buf,
+                    size);
+}
+
 static void labels_text(const br_dim_t *labels, size_t cnt, char *buf,
                         size_t size) {
     size_t off = 0;
@@ -429,9 +436,9 @@ static void emit_spike(br_pipeline_t *pl, series_t *s, br_alert_status_t status)
 
     char lbl[200], obs[32], exp[32], imp[32], when[40];
     labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
-    br_money_format(a.observed_nanos, obs, sizeof(obs));
-    br_money_format(a.expected_nanos, exp, sizeof(exp));
-    br_money_format(a.impact_nanos, imp, sizeof(imp));
+    money_text(a.observed_nanos, obs, sizeof(obs));
+    money_text(a.expected_nanos, exp, sizeof(exp));
+    money_text(a.impact_nanos, imp, sizeof(imp));
     br_ts_format(a.window_start_ms, when, sizeof(when));
     int off;
     if (status == BR_STATUS_RESOLVED)
@@ -448,7 +455,7 @@ static void emit_spike(br_pipeline_t *pl, series_t *s, br_alert_status_t status)
         char cl[120], ci[32];
         const br_contrib_t *c = &a.contribs[0];
         labels_text(&c->labels[c->label_cnt - 1], 1, cl, sizeof(cl));
-        br_money_format(c->impact_nanos, ci, sizeof(ci));
+        money_text(c->impact_nanos, ci, sizeof(ci));
         text(a.summary + off, sizeof(a.summary) - (size_t)off,
                  "; top contributor %s (+%s)", cl, ci);
     }
@@ -693,8 +700,8 @@ static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
     a.threshold_bp = bp;
     memcpy(a.currency, bc->currency, sizeof(a.currency));
     char spent[32], amount[32], when[40];
-    br_money_format(p->spent_nanos, spent, sizeof(spent));
-    br_money_format(bc->amount_nanos, amount, sizeof(amount));
+    money_text(p->spent_nanos, spent, sizeof(spent));
+    money_text(bc->amount_nanos, amount, sizeof(amount));
     br_ts_format(p->start_ms, when, sizeof(when));
     if (status == BR_STATUS_RESOLVED)
         text(a.summary, sizeof(a.summary),
@@ -790,7 +797,7 @@ static void new_spend_alert(br_pipeline_t *pl, series_t *s, int64_t b) {
     a.impact_nanos = s->new_nanos;
     char lbl[200], obs[32], when[40];
     labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
-    br_money_format(s->new_nanos, obs, sizeof(obs));
+    money_text(s->new_nanos, obs, sizeof(obs));
     br_ts_format(s->new_first_ms, when, sizeof(when));
     text(a.summary, sizeof(a.summary),
              "New spend on %s: %s %s since %s, a series never seen before",
