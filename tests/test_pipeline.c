@@ -139,6 +139,19 @@ static br_config_t *load(int max_series) {
     return conf;
 }
 
+/* A fresh collector and a pipeline over conf that reports into it. */
+static br_pipeline_t *start(const br_config_t *conf, got_t *g) {
+    memset(g, 0, sizeof(*g));
+    br_buf_init(&g->json);
+    br_sink_t sink = {on_alert, on_dead, g};
+    char err[512];
+    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof(err));
+    CHECK(pl != NULL);
+    if (!pl)
+        fprintf(stderr, "pipeline: %s\n", err);
+    return pl;
+}
+
 static int64_t offset;
 
 static br_err_t feed(br_pipeline_t *pl, int64_t t, const char *team,
@@ -204,14 +217,8 @@ static void test_workload(void) {
     if (!conf)
         return;
     got_t g;
-    memset(&g, 0, sizeof(g));
-    br_buf_init(&g.json);
-    br_sink_t sink = {on_alert, on_dead, &g};
-    char err[512];
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof(err));
-    CHECK(pl != NULL);
+    br_pipeline_t *pl = start(conf, &g);
     if (!pl) {
-        fprintf(stderr, "pipeline: %s\n", err);
         br_config_destroy(conf);
         return;
     }
@@ -262,10 +269,7 @@ static void test_workload(void) {
 
     /* Same input, same bytes. */
     got_t g2;
-    memset(&g2, 0, sizeof(g2));
-    br_buf_init(&g2.json);
-    br_sink_t sink2 = {on_alert, on_dead, &g2};
-    br_pipeline_t *pl2 = br_pipeline_new(conf, &sink2, err, sizeof(err));
+    br_pipeline_t *pl2 = start(conf, &g2);
     workload(pl2);
     br_pipeline_finish(pl2);
     CHECK_INT(g.json.len, g2.json.len);
@@ -286,11 +290,11 @@ static void test_series_cap(void) {
     if (!conf)
         return;
     got_t g;
-    memset(&g, 0, sizeof(g));
-    br_buf_init(&g.json);
-    br_sink_t sink = {on_alert, on_dead, &g};
-    char err[512];
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof(err));
+    br_pipeline_t *pl = start(conf, &g);
+    if (!pl) {
+        br_config_destroy(conf);
+        return;
+    }
     offset = 0;
     for (int i = 0; i < 1000; i++) {
         char team[32];
@@ -332,10 +336,11 @@ static void test_early_with_lateness(void) {
         return;
     }
     got_t g;
-    memset(&g, 0, sizeof(g));
-    br_buf_init(&g.json);
-    br_sink_t sink = {on_alert, on_dead, &g};
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof(err));
+    br_pipeline_t *pl = start(conf, &g);
+    if (!pl) {
+        br_config_destroy(conf);
+        return;
+    }
     workload(pl);
     br_pipeline_finish(pl);
     CHECK_INT(g.lifecycle_errors, 0);
