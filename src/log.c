@@ -292,7 +292,9 @@ void br_alert_format_line(const br_alert_t *alert, br_buf_t *out) {
         br_buf_printf(out, "%s%s=%s", out->len > mark ? " " : "",
                       alert->labels[i].key, alert->labels[i].value);
     }
-    if (out->len == mark)
+    if (out->len == mark && alert->detail)
+        br_buf_printf(out, "model=%s", alert->detail);
+    else if (out->len == mark)
         br_buf_puts(out, alert->scope ? alert->scope : "total");
     br_buf_puts(out, "  ");
     put_window(out, alert->window_start_ms, alert->window_end_ms);
