@@ -1048,14 +1048,6 @@ br_err_t br_pipeline_feed_object(br_pipeline_t *pl, const br_origin_t *origin,
     return err == BR_ERR_OK ? process(pl, &pl->rec, raw, raw_len) : err;
 }
 
-br_err_t br_pipeline_feed_record(br_pipeline_t *pl, br_record_t *rec) {
-    pl->st.messages++;
-    if (rec->origin.input < 0 ||
-        (size_t)rec->origin.input >= pl->conf->input_cnt)
-        return BR_ERR_INVAL;
-    return process(pl, rec, NULL, 0);
-}
-
 void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
                                 int64_t to_ms) {
     pl->from_ms = from_ms;

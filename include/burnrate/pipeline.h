@@ -89,10 +89,6 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
 br_err_t br_pipeline_feed_decoded(br_pipeline_t *pl, br_record_t *rec,
                                   const void *payload, size_t len);
 
-/** @brief Same for a record already decoded (tests, generators);
- *         rec->origin must be set; rec may be modified (pricing). */
-br_err_t br_pipeline_feed_record(br_pipeline_t *pl, br_record_t *rec);
-
 /** @brief Count only records whose event time is in [from_ms, to_ms); others
  *         are skipped (BR_ERR_SKIP). Replay's --from/--to. */
 void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
