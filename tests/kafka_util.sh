@@ -9,6 +9,10 @@ BR_TMP=""
 # Bootstrap servers of the broker started by br_broker_start.
 BR_BOOTSTRAP=""
 BR_BROKER_PID=""
+# Commands sent to the broker so far (its answer to the Nth is stdout line N+1).
+BR_BROKER_CMDS=0
+# The answer to the last br_broker_cmd.
+BR_BROKER_ANSWER=""
 
 br_log() {
     printf '%s\n' "$*" >&2
@@ -104,6 +108,31 @@ br_broker_start() {
     br_wait_for "broker bootstrap line" 10 _br_broker_ready "$dir" ||
         { cat "$dir/stderr" >&2; return 1; }
     BR_BOOTSTRAP=$(head -n1 "$dir/stdout")
+    BR_BROKER_CMDS=0
+}
+
+# br_broker_cmd "COMMAND" [TIMEOUT_S]: send one fault-injection command to
+# the broker started by br_broker_start (see burnrate-broker --help) and wait
+# for its answer; fails when the answer is "error ..." or does not come. The
+# answer is left in BR_BROKER_ANSWER. Commands are answered in order, so the
+# answer to the Nth command is line N+1 of the broker's stdout.
+br_broker_cmd() {
+    local cmd=$1 timeout=${2:-10} want
+    [[ -n ${BR_BROKER_FD:-} ]] || { br_log "br_broker_cmd: no broker"; return 1; }
+    printf '%s\n' "$cmd" >&"$BR_BROKER_FD" || { br_log "br_broker_cmd: broker stdin closed"; return 1; }
+    BR_BROKER_CMDS=$((BR_BROKER_CMDS + 1))
+    want=$((BR_BROKER_CMDS + 1))
+    br_wait_for "broker answer to '$cmd'" "$timeout" _br_broker_answered "$want" || return 1
+    BR_BROKER_ANSWER=$(sed -n "${want}p" "$BR_TMP/broker/stdout")
+    if [[ $BR_BROKER_ANSWER != "ok $cmd"* ]]; then
+        br_log "broker: $BR_BROKER_ANSWER"
+        return 1
+    fi
+}
+
+_br_broker_answered() {
+    kill -0 "$BR_BROKER_PID" 2>/dev/null || return 3
+    (($(wc -l <"$BR_TMP/broker/stdout") >= $1))
 }
 
 _br_broker_ready() {
