@@ -382,7 +382,7 @@ static int run_command(const broker_ctx_t *ctx, char **args, int argc,
 /* Answer one command line on stdout ("ok ..." / "error ...: why") and echo
  * it on stderr; blank lines and lines starting with '#' are ignored. */
 static void handle_line(const broker_ctx_t *ctx, char *line) {
-    char *args[CMD_MAX_ARGS + 1];
+    char *args[CMD_MAX_ARGS + 1] = {NULL};
     char text[1024], why[512], extra[64];
     char *save = NULL, *tok;
     size_t len;
