@@ -105,6 +105,10 @@ int br_budget_add(br_budget_t *b, int64_t t_ms, int64_t cost_nanos,
     return (int)n;
 }
 
+br_budget_period_t *br_budget_periods(br_budget_t *b) {
+    return b->periods;
+}
+
 size_t br_budget_close(br_budget_t *b, int64_t watermark_ms,
                        br_budget_period_t *out, size_t out_cap) {
     size_t n = 0;

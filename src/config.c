@@ -103,7 +103,7 @@ static const struct {
 
 static const char *const top_keys[] = {
     "currency", "inputs", "scopes", "spike", "budgets", "prices", "kafka",
-    "state", "limits", "log", NULL};
+    "state", "dedup", "limits", "log", NULL};
 static const char *const input_keys[] = {
     "name", "topic", "topics", "files", "format", "dialect", "mapping",
     "cost_column", "charge_categories", "lateness", "idle_timeout", NULL};
@@ -122,7 +122,9 @@ static const char *const prices_keys[] = {"file", "models", NULL};
 static const char *const kafka_keys[] = {
     "brokers", "group_id", "alerts_topic", "dead_letter_topic", "properties",
     "consumer_properties", "producer_properties", NULL};
-static const char *const state_keys[] = {"dir", NULL};
+static const char *const state_keys[] = {"dir", "snapshot_interval", "keep",
+                                         NULL};
+static const char *const dedup_keys[] = {"window", "max_ids", NULL};
 static const char *const limits_keys[] = {"max_message_bytes", NULL};
 static const char *const log_keys[] = {"level", NULL};
 
@@ -1357,11 +1359,29 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
     if (!is_null(node)) {
         if ((err = check_map(cx, node, "state", state_keys, "state settings")) ||
             (err = get_str(cx, node, "state", "dir", false, &conf->state_dir,
-                           NULL)))
+                           NULL)) ||
+            (err = get_duration(cx, node, "state", "snapshot_interval", 100,
+                                &conf->snapshot_interval_ms, NULL)))
             return err;
+        int64_t n = conf->snapshot_keep;
+        if ((err = get_int(cx, node, "state", "keep", 1, 100, &n)))
+            return err;
+        conf->snapshot_keep = (int)n;
     }
     if ((err = resolve_in_place(cx, &conf->state_dir)))
         return err;
+
+    node = map_get(cx, root, "dedup", NULL);
+    if (!is_null(node)) {
+        int64_t n = (int64_t)conf->dedup_max_ids;
+        if ((err = check_map(cx, node, "dedup", dedup_keys,
+                             "dedup settings")) ||
+            (err = get_duration(cx, node, "dedup", "window", MS_PER_S,
+                                &conf->dedup_window_ms, NULL)) ||
+            (err = get_int(cx, node, "dedup", "max_ids", 0, 100000000, &n)))
+            return err;
+        conf->dedup_max_ids = (size_t)n;
+    }
 
     node = map_get(cx, root, "limits", NULL);
     if (!is_null(node)) {
@@ -1410,6 +1430,10 @@ static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
     conf->spike.new_spend_min_nanos = conf->spike.min_impact_nanos;
     conf->spike.resolve_buckets = 2;
     conf->max_message_bytes = DEF_MAX_MESSAGE_BYTES;
+    conf->snapshot_interval_ms = 30 * MS_PER_S;
+    conf->snapshot_keep = 3;
+    conf->dedup_window_ms = 48 * MS_PER_H;
+    conf->dedup_max_ids = 1000000;
     conf->log_level = BR_LOG_INFO;
     conf->kafka.group_id = xstrndup(DEF_GROUP_ID, strlen(DEF_GROUP_ID));
     conf->kafka.alerts_topic =
@@ -1983,6 +2007,14 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     o_plain(&o, "state");
     o_map(&o, false);
     o_kv_str(&o, "dir", conf->state_dir);
+    o_duration(&o, "snapshot_interval", conf->snapshot_interval_ms);
+    o_int(&o, "keep", conf->snapshot_keep);
+    o_map_end(&o);
+
+    o_plain(&o, "dedup");
+    o_map(&o, false);
+    o_duration(&o, "window", conf->dedup_window_ms);
+    o_int(&o, "max_ids", (int64_t)conf->dedup_max_ids);
     o_map_end(&o);
 
     o_plain(&o, "limits");

@@ -18,11 +18,14 @@
 #include "burnrate/pipeline.h"
 #include "burnrate/price.h"
 #include "burnrate/ts.h"
+#include "burnrate/wire.h"
 
 #define RING 8                 /* open buckets a series holds */
 #define NONE UINT32_MAX
 #define MAX_SCOPES 32
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
+#define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
+#define CORE_VERSION 1         /* layout of br_pipeline_save() */
 #define OTHER "(other)"
 #define UNSET "(none)"
 
@@ -59,6 +62,7 @@ typedef struct series {
     int64_t new_nanos;
     bool new_fired;
     bool other;                /* the scope's "(other)" series */
+    int64_t total;             /* all cost ever added to its buckets */
     uint32_t *children;
     uint32_t child_cnt, child_cap;
     incident_t *inc;
@@ -78,6 +82,22 @@ typedef struct part {
     int32_t partition;
     int64_t max_ms;
 } part_t;
+
+/* The dedup window: ids (as two 64-bit hashes of input name and id) in
+ * arrival order, oldest first, with an index for lookup. */
+typedef struct dedup_ent {
+    uint64_t h1, h2;
+    int64_t t;                 /* event time */
+} dedup_ent_t;
+
+typedef struct dedup {
+    dedup_ent_t *ring;
+    size_t alloc;              /* entries allocated (grows to max) */
+    size_t head;               /* index of the oldest */
+    size_t cnt;
+    uint32_t *table;           /* ring index + 1; 0 = empty */
+    size_t table_cap;
+} dedup_t;
 
 typedef struct strset {
     char **keys;
@@ -106,6 +126,7 @@ struct br_pipeline {
     int64_t max_event_ms;
     int64_t from_ms, to_ms;
     strset_t unpriced;
+    dedup_t dedup;
     br_record_t rec;           /* reused for every message */
     uint32_t rec_series[MAX_SCOPES];
     const br_origin_t *cur_origin;
@@ -176,6 +197,158 @@ static void strset_free(strset_t *ss) {
     for (size_t i = 0; i < ss->cap; i++)
         free(ss->keys[i]);
     free(ss->keys);
+}
+
+/* ---- dedup window ------------------------------------------------------ */
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+static void dedup_key(const char *input, const char *id, uint64_t *h1,
+                      uint64_t *h2) {
+    uint64_t a = fnv_str(FNV0, input), b = fnv_str(UINT64_C(0x9e3779b97f4a7c15), input);
+    size_t n = strlen(id);
+    a = fnv(a, id, n);
+    b = fnv(b, id, n);
+    *h1 = mix64(a ^ (uint64_t)n);
+    *h2 = mix64(b + UINT64_C(0x632be59bd9b4e019));
+}
+
+static size_t dedup_slot(const dedup_t *dd, uint64_t h1, uint64_t h2,
+                         bool *found) {
+    size_t mask = dd->table_cap - 1, j = (size_t)h1 & mask;
+    for (;;) {
+        uint32_t v = dd->table[j];
+        if (v == 0) {
+            *found = false;
+            return j;
+        }
+        const dedup_ent_t *e = &dd->ring[v - 1];
+        if (e->h1 == h1 && e->h2 == h2) {
+            *found = true;
+            return j;
+        }
+        j = (j + 1) & mask;
+    }
+}
+
+/* Remove table slot j (linear probing: shift the cluster back). */
+static void dedup_unlink(dedup_t *dd, size_t j) {
+    size_t mask = dd->table_cap - 1;
+    dd->table[j] = 0;
+    for (size_t k = (j + 1) & mask; dd->table[k]; k = (k + 1) & mask) {
+        size_t home = (size_t)dd->ring[dd->table[k] - 1].h1 & mask;
+        /* Move k to j when its home is not within (j, k]. */
+        if (((k - home) & mask) >= ((k - j) & mask)) {
+            dd->table[j] = dd->table[k];
+            dd->table[k] = 0;
+            j = k;
+        }
+    }
+}
+
+static void dedup_pop(dedup_t *dd) {
+    const dedup_ent_t *e = &dd->ring[dd->head];
+    bool found;
+    size_t j = dedup_slot(dd, e->h1, e->h2, &found);
+    if (found)
+        dedup_unlink(dd, j);
+    dd->head = (dd->head + 1) % dd->alloc;
+    dd->cnt--;
+}
+
+/* Grow the ring (entries become contiguous, oldest at 0) and the table. */
+static bool dedup_grow(dedup_t *dd, size_t max) {
+    size_t alloc = dd->alloc ? dd->alloc * 2 : 1024;
+    if (alloc > max)
+        alloc = max;
+    size_t tcap = 1;
+    while (tcap < alloc * 2)
+        tcap <<= 1;
+    dedup_ent_t *ring = malloc(alloc * sizeof *ring);
+    uint32_t *table = calloc(tcap, sizeof *table);
+    if (!ring || !table) {
+        free(ring);
+        free(table);
+        return false;
+    }
+    for (size_t i = 0; i < dd->cnt; i++)
+        ring[i] = dd->ring[(dd->head + i) % dd->alloc];
+    free(dd->ring);
+    free(dd->table);
+    dd->ring = ring;
+    dd->table = table;
+    dd->alloc = alloc;
+    dd->table_cap = tcap;
+    dd->head = 0;
+    for (size_t i = 0; i < dd->cnt; i++) {
+        bool found;
+        size_t j = dedup_slot(dd, ring[i].h1, ring[i].h2, &found);
+        if (!found)
+            table[j] = (uint32_t)i + 1;
+    }
+    return true;
+}
+
+/* Forget the oldest ids while they are older than the window behind the
+ * newest event time (now: the record at hand included). */
+static void dedup_expire(br_pipeline_t *pl, int64_t now) {
+    dedup_t *dd = &pl->dedup;
+    int64_t window = pl->conf->dedup_window_ms;
+    if (now == INT64_MIN || now < INT64_MIN + window)
+        return;
+    while (dd->cnt && dd->ring[dd->head].t < now - window)
+        dedup_pop(dd);
+}
+
+/* Remember (h1, h2) at event time t (not there yet), evicting the oldest
+ * when the set is full. */
+static void dedup_insert(br_pipeline_t *pl, uint64_t h1, uint64_t h2,
+                         int64_t t) {
+    dedup_t *dd = &pl->dedup;
+    size_t max = pl->conf->dedup_max_ids;
+    if (dd->cnt == max) {
+        dedup_pop(dd);
+        pl->st.dedup_evicted++;
+    }
+    if (dd->cnt == dd->alloc && !dedup_grow(dd, max))
+        return; /* out of memory: this id is not remembered */
+    size_t pos = (dd->head + dd->cnt) % dd->alloc;
+    dd->ring[pos] = (dedup_ent_t){h1, h2, t};
+    bool found;
+    size_t j = dedup_slot(dd, h1, h2, &found);
+    dd->table[j] = (uint32_t)pos + 1;
+    dd->cnt++;
+}
+
+/* True when the record's id was seen within the window (then it is not
+ * counted again); otherwise the id is remembered. */
+static bool dedup_seen(br_pipeline_t *pl, const br_record_t *rec) {
+    if (!rec->id || !rec->id[0] || pl->conf->dedup_max_ids == 0)
+        return false;
+    uint64_t h1, h2;
+    dedup_key(pl->conf->inputs[rec->origin.input].name, rec->id, &h1, &h2);
+    dedup_expire(pl, rec->event_ms > pl->max_event_ms ? rec->event_ms
+                                                      : pl->max_event_ms);
+    if (pl->dedup.cnt) {
+        bool found;
+        dedup_slot(&pl->dedup, h1, h2, &found);
+        if (found)
+            return true;
+    }
+    dedup_insert(pl, h1, h2, rec->event_ms);
+    return false;
+}
+
+static void dedup_free(dedup_t *dd) {
+    free(dd->ring);
+    free(dd->table);
+    memset(dd, 0, sizeof *dd);
 }
 
 /* ---- series table ----------------------------------------------------- */
@@ -805,6 +978,35 @@ static void new_spend_alert(br_pipeline_t *pl, series_t *s, int64_t b) {
     emit(pl, &a);
 }
 
+/* The dimension of scope si with the most distinct values among its series
+ * (counting the record that overflowed): the one running away. */
+static const char *runaway_dim(const br_pipeline_t *pl, uint32_t si,
+                               const br_record_t *rec, size_t *distinct) {
+    const br_scope_conf_t *sc = pl->scopes[si].conf;
+    const char *best = NULL;
+    *distinct = 0;
+    for (size_t d = 0; d < sc->dim_cnt; d++) {
+        strset_t seen = {0};
+        for (uint32_t i = 0; i < pl->series_cnt; i++) {
+            const series_t *s = &pl->series[i];
+            if (s->scope != si || s->other)
+                continue;
+            const char *v = s->blob;
+            for (size_t k = 0; k < d; k++)
+                v += strlen(v) + 1;
+            strset_add(&seen, v);
+        }
+        const char *v = br_record_dim(rec, sc->dims[d]);
+        strset_add(&seen, v ? v : UNSET);
+        if (seen.cnt > *distinct) {
+            *distinct = seen.cnt;
+            best = sc->dims[d];
+        }
+        strset_free(&seen);
+    }
+    return best;
+}
+
 /* The series of scope si for the record, created (or folded) as needed. */
 static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
                           const br_record_t *rec, int64_t b) {
@@ -839,13 +1041,21 @@ static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
         h = series_hash(si, blob, len);
         if (!sc->cap_alerted) {
             sc->cap_alerted = true;
-            char msg[320];
-            text(msg, sizeof(msg),
+            size_t distinct = 0;
+            const char *dim = runaway_dim(pl, si, rec, &distinct);
+            char msg[400];
+            if (dim)
+                text(msg, sizeof(msg),
+                     "Scope %s reached its cap of %zu series: dimension %s "
+                     "has %zu distinct values (an id used as a tag?); new "
+                     "values now fold into \"(other)\"",
+                     sc->conf->name, sc->conf->max_series, dim, distinct);
+            else
+                text(msg, sizeof(msg),
                      "Scope %s reached its cap of %zu series: new values now "
-                     "fold into \"(other)\" (a dimension with runaway "
-                     "cardinality?)",
+                     "fold into \"(other)\"",
                      sc->conf->name, sc->conf->max_series);
-            one_off_alert(pl, BR_ALERT_SERIES_CAP, sc->conf->name, NULL, msg);
+            one_off_alert(pl, BR_ALERT_SERIES_CAP, sc->conf->name, dim, msg);
         }
     }
     idx = series_create(pl, si, blob, len, h, b);
@@ -884,6 +1094,7 @@ static bool add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
     s = &pl->series[idx];
     int64_t *slot = &s->ring[(uint64_t)b % RING];
     *slot += cost;
+    s->total += cost;
     if (s->new_until && !s->new_fired) {
         if (b < s->new_until) {
             s->new_nanos += cost;
@@ -930,6 +1141,16 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         pl->st.skipped++;
         return BR_ERR_SKIP;
     }
+    if (dedup_seen(pl, rec)) {
+        pl->st.duplicates++;
+        pl->st.dedup_ids = pl->dedup.cnt;
+        return BR_ERR_SKIP;
+    }
+    pl->st.dedup_ids = pl->dedup.cnt;
+    /* Whatever this record sets off (a watermark move included) is reported
+     * with its origin and time. */
+    pl->cur_origin = o;
+    pl->cur_event_ms = rec->event_ms;
     if (rec->currency[0] && strcmp(rec->currency, pl->conf->currency) != 0) {
         text(errbuf, sizeof(pl->errbuf),
                  "currency %s differs from the stage currency %s (no "
@@ -944,7 +1165,8 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         if (!price) {
             pl->st.unpriced++;
             const char *m = model ? model : UNSET;
-            if (strset_add(&pl->unpriced, m)) {
+            if (pl->unpriced.cnt < MAX_UNPRICED &&
+                strset_add(&pl->unpriced, m)) {
                 char msg[320];
                 text(msg, sizeof(msg),
                          "No price for model %s%s%s: its token usage is not "
@@ -1076,6 +1298,900 @@ void br_pipeline_stats(const br_pipeline_t *pl, br_pipeline_stats_t *stats) {
 
 const char **br_pipeline_input_names(const br_pipeline_t *pl) {
     return pl->input_names;
+}
+
+/* ---- state: save, restore, describe ---------------------------------- */
+
+/* One layout, read by one parser (core_parse) that hands each piece to a
+ * visitor: restore puts the pieces into a pipeline, describe prints them.
+ * Layout version 1, in order (see schemas/snapshot.md):
+ *   version, bucket_ms, counters, watermark/final/first/max event time,
+ *   inputs (name, max event time), partitions, scopes (name, dims,
+ *   cap_alerted), series, budgets (name, period, zone, kept periods with
+ *   the basis points that fired), unpriced model names, dedup window. */
+
+typedef struct core_head {
+    uint64_t version;
+    int64_t bucket_ms;
+    br_pipeline_stats_t st;
+    int64_t watermark_ms, final_bucket, first_bucket, max_event_ms;
+} core_head_t;
+
+typedef struct saved_period {
+    br_budget_period_t p;      /* fired unused: see bp */
+    int32_t bp[64];            /* thresholds that fired, basis points */
+    size_t bp_cnt;
+} saved_period_t;
+
+typedef struct core_visit {
+    void *ctx;
+    br_err_t (*head)(void *ctx, const core_head_t *h);
+    void (*input)(void *ctx, size_t i, const char *name, int64_t max_ms);
+    void (*part)(void *ctx, size_t input, int32_t partition, int64_t max_ms);
+    void (*scope)(void *ctx, size_t i, const char *name,
+                  char *const *dims, size_t dim_cnt, bool cap_alerted);
+    /* s is the parser's; take what you keep and NULL the pointers. */
+    br_err_t (*series)(void *ctx, size_t i, size_t n, series_t *s);
+    void (*budget)(void *ctx, const char *name, int period, const char *tz,
+                   const saved_period_t *periods, size_t cnt);
+    void (*unpriced)(void *ctx, const char *model);
+    void (*dedup)(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
+                  size_t cnt);
+} core_visit_t;
+
+static void save_stats(br_buf_t *b, const br_pipeline_stats_t *st) {
+    const uint64_t v[] = {st->messages, st->ok, st->skipped, st->dead_letters,
+                          st->priced, st->unpriced, st->late, st->alerts,
+                          st->folded, st->duplicates, st->dedup_evicted};
+    br_wr_uvar(b, sizeof v / sizeof v[0]);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        br_wr_uvar(b, v[i]);
+    br_wr_ivar(b, st->total_nanos);
+}
+
+static void load_stats(br_rd_t *r, br_pipeline_stats_t *st) {
+    uint64_t *v[] = {&st->messages, &st->ok, &st->skipped, &st->dead_letters,
+                     &st->priced, &st->unpriced, &st->late, &st->alerts,
+                     &st->folded, &st->duplicates, &st->dedup_evicted};
+    uint64_t n = br_rd_count(r, 64);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t x = br_rd_uvar(r);
+        if (i < sizeof v / sizeof v[0])
+            *v[i] = x; /* counters of a later layout are skipped */
+    }
+    st->total_nanos = br_rd_ivar(r);
+}
+
+static void save_baseline(br_buf_t *b, const br_baseline_t *bl) {
+    br_wr_f64(b, bl->level);
+    br_wr_f64(b, bl->disp);
+    for (int i = 0; i < 24; i++)
+        br_wr_f32(b, bl->hod[i]);
+    for (int i = 0; i < 7; i++)
+        br_wr_f32(b, bl->dow[i]);
+    br_wr_f64(b, bl->nz_rate);
+    br_wr_f64(b, bl->nz_mean);
+    br_wr_f64(b, bl->nz_disp);
+    br_wr_uvar(b, bl->n);
+}
+
+static void load_baseline(br_rd_t *r, br_baseline_t *bl) {
+    bl->level = br_rd_f64(r);
+    bl->disp = br_rd_f64(r);
+    for (int i = 0; i < 24; i++)
+        bl->hod[i] = br_rd_f32(r);
+    for (int i = 0; i < 7; i++)
+        bl->dow[i] = br_rd_f32(r);
+    bl->nz_rate = br_rd_f64(r);
+    bl->nz_mean = br_rd_f64(r);
+    bl->nz_disp = br_rd_f64(r);
+    bl->n = (uint32_t)br_rd_count(r, UINT32_MAX);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
+    const br_config_t *conf = pl->conf;
+    br_wr_uvar(b, CORE_VERSION);
+    br_wr_ivar(b, conf->spike.bucket_ms);
+    save_stats(b, &pl->st);
+    br_wr_ivar(b, pl->watermark_ms);
+    br_wr_ivar(b, pl->final_bucket);
+    br_wr_ivar(b, pl->first_bucket);
+    br_wr_ivar(b, pl->max_event_ms);
+
+    br_wr_uvar(b, conf->input_cnt);
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        br_wr_str(b, conf->inputs[i].name);
+        br_wr_ivar(b, pl->input_max[i]);
+    }
+    br_wr_uvar(b, pl->part_cnt);
+    for (size_t i = 0; i < pl->part_cnt; i++) {
+        br_wr_uvar(b, (uint64_t)pl->parts[i].input);
+        br_wr_ivar(b, pl->parts[i].partition);
+        br_wr_ivar(b, pl->parts[i].max_ms);
+    }
+    br_wr_uvar(b, conf->scope_cnt);
+    for (size_t i = 0; i < conf->scope_cnt; i++) {
+        const br_scope_conf_t *sc = &conf->scopes[i];
+        br_wr_str(b, sc->name);
+        br_wr_uvar(b, sc->dim_cnt);
+        for (size_t d = 0; d < sc->dim_cnt; d++)
+            br_wr_str(b, sc->dims[d]);
+        br_wr_u8(b, pl->scopes[i].cap_alerted);
+    }
+
+    br_wr_uvar(b, pl->series_cnt);
+    for (uint32_t i = 0; i < pl->series_cnt; i++) {
+        const series_t *s = &pl->series[i];
+        br_wr_uvar(b, s->scope);
+        br_wr_bytes(b, s->blob, s->blob_len);
+        br_wr_ivar(b, s->last_final);
+        for (int k = 0; k < RING; k++)
+            br_wr_ivar(b, s->ring[k]);
+        br_wr_ivar(b, s->last_val);
+        br_wr_ivar(b, s->last_exp);
+        save_baseline(b, &s->bl);
+        br_wr_ivar(b, s->new_until);
+        br_wr_ivar(b, s->new_first_ms);
+        br_wr_ivar(b, s->new_nanos);
+        br_wr_u8(b, s->new_fired);
+        br_wr_u8(b, s->other);
+        br_wr_ivar(b, s->total);
+        br_wr_uvar(b, s->child_cnt);
+        for (uint32_t c = 0; c < s->child_cnt; c++)
+            br_wr_uvar(b, s->children[c]);
+        br_wr_u8(b, s->inc != NULL);
+        if (s->inc) {
+            const incident_t *inc = s->inc;
+            br_wr_bytes(b, inc->id, 16);
+            br_wr_uvar(b, inc->revision);
+            br_wr_ivar(b, inc->start_bucket);
+            br_wr_ivar(b, inc->last_bucket);
+            br_wr_uvar(b, (uint64_t)inc->quiet);
+            br_wr_u8(b, (uint8_t)inc->severity);
+            br_wr_f64(b, inc->score);
+            br_wr_ivar(b, inc->sum_obs);
+            br_wr_ivar(b, inc->sum_exp);
+            br_wr_ivar(b, inc->pend_obs);
+            br_wr_ivar(b, inc->pend_exp);
+            br_wr_ivar(b, inc->emitted_obs);
+        }
+    }
+
+    br_wr_uvar(b, conf->budget_cnt);
+    for (size_t i = 0; i < conf->budget_cnt; i++) {
+        const br_budget_conf_t *bc = &conf->budgets[i];
+        br_budget_period_t *ps = br_budget_periods(pl->budgets[i]);
+        br_wr_str(b, bc->name);
+        br_wr_uvar(b, (uint64_t)bc->period);
+        br_wr_str(b, bc->timezone ? bc->timezone : "UTC");
+        size_t open = 0;
+        for (size_t k = 0; k < BR_BUDGET_PERIODS; k++)
+            open += ps[k].open;
+        br_wr_uvar(b, open);
+        for (size_t k = 0; k < BR_BUDGET_PERIODS; k++) {
+            const br_budget_period_t *p = &ps[k];
+            if (!p->open)
+                continue;
+            br_wr_ivar(b, p->start_ms);
+            br_wr_ivar(b, p->end_ms);
+            br_wr_ivar(b, p->spent_nanos);
+            br_wr_u8(b, p->closed);
+            size_t fired = 0;
+            for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
+                fired += (p->fired >> t) & 1;
+            br_wr_uvar(b, fired);
+            for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
+                if ((p->fired >> t) & 1)
+                    br_wr_ivar(b, bc->thresholds_bp[t]);
+        }
+    }
+
+    /* Unpriced names in a stable order: the set's slots depend only on the
+     * names and the order they came in, which a restore replays. */
+    char **names = NULL;
+    size_t nn = 0;
+    if (pl->unpriced.cnt) {
+        names = malloc(pl->unpriced.cnt * sizeof *names);
+        if (!names)
+            return BR_ERR_NOMEM;
+        for (size_t i = 0; i < pl->unpriced.cap; i++)
+            if (pl->unpriced.keys[i])
+                names[nn++] = pl->unpriced.keys[i];
+    }
+    if (nn)
+        qsort(names, nn, sizeof *names, cmp_str);
+    br_wr_uvar(b, nn);
+    for (size_t i = 0; i < nn; i++)
+        br_wr_str(b, names[i]);
+    free(names);
+
+    const dedup_t *dd = &pl->dedup;
+    br_wr_uvar(b, dd->cnt);
+    for (size_t i = 0; i < dd->cnt; i++) {
+        const dedup_ent_t *e = &dd->ring[(dd->head + i) % dd->alloc];
+        br_wr_u64le(b, e->h1);
+        br_wr_u64le(b, e->h2);
+        br_wr_ivar(b, e->t);
+    }
+    return b->oom ? BR_ERR_NOMEM : BR_ERR_OK;
+}
+
+static void series_release(series_t *s) {
+    free(s->blob);
+    free(s->children);
+    free(s->inc);
+    s->blob = NULL;
+    s->children = NULL;
+    s->inc = NULL;
+}
+
+static br_err_t core_parse(const void *data, size_t len,
+                           const core_visit_t *v, char *errstr,
+                           size_t errstr_size) {
+    br_rd_t rr, *r = &rr;
+    core_head_t h;
+    br_err_t err = BR_ERR_OK;
+    size_t scope_cnt = 0, input_cnt = 0;
+    size_t *scope_dims = NULL;
+    series_t s;
+
+    memset(&h, 0, sizeof h);
+    memset(&s, 0, sizeof s);
+    br_rd_init(r, data, len);
+    h.version = br_rd_uvar(r);
+    if (!r->err && (h.version == 0 || h.version > CORE_VERSION))
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "state layout %" PRIu64 " is newer than this "
+                         "version reads (%d)", h.version, CORE_VERSION);
+    h.bucket_ms = br_rd_ivar(r);
+    load_stats(r, &h.st);
+    h.watermark_ms = br_rd_ivar(r);
+    h.final_bucket = br_rd_ivar(r);
+    h.first_bucket = br_rd_ivar(r);
+    h.max_event_ms = br_rd_ivar(r);
+    if (!r->err && h.bucket_ms <= 0)
+        br_rd_fail(r, "bad bucket width");
+    if (r->err)
+        goto done;
+    if ((err = v->head(v->ctx, &h)))
+        goto done;
+
+    input_cnt = (size_t)br_rd_count(r, 100000);
+    for (size_t i = 0; i < input_cnt && !r->err; i++) {
+        char *name = br_rd_strdup(r);
+        int64_t mx = br_rd_ivar(r);
+        if (!r->err && v->input)
+            v->input(v->ctx, i, name, mx);
+        free(name);
+    }
+    size_t part_cnt = (size_t)br_rd_count(r, 10000000);
+    for (size_t i = 0; i < part_cnt && !r->err; i++) {
+        uint64_t in = br_rd_uvar(r);
+        int64_t p = br_rd_ivar(r), mx = br_rd_ivar(r);
+        if (!r->err && (in >= input_cnt || p < 0 || p > INT32_MAX))
+            br_rd_fail(r, "partition of an unknown input");
+        if (!r->err && v->part)
+            v->part(v->ctx, (size_t)in, (int32_t)p, mx);
+    }
+    scope_cnt = (size_t)br_rd_count(r, MAX_SCOPES);
+    scope_dims = calloc(scope_cnt + 1, sizeof *scope_dims);
+    if (!scope_dims) {
+        err = br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < scope_cnt && !r->err; i++) {
+        char *name = br_rd_strdup(r);
+        size_t dc = (size_t)br_rd_count(r, BR_DIM_MAX);
+        char *dims[BR_DIM_MAX] = {0};
+        for (size_t d = 0; d < dc; d++)
+            dims[d] = br_rd_strdup(r);
+        bool cap = br_rd_bool(r);
+        scope_dims[i] = dc;
+        if (!r->err && v->scope)
+            v->scope(v->ctx, i, name, dims, dc, cap);
+        free(name);
+        for (size_t d = 0; d < dc; d++)
+            free(dims[d]);
+    }
+
+    uint64_t series_cnt = br_rd_count(r, UINT32_MAX - 1);
+    for (uint64_t i = 0; i < series_cnt && !r->err && !err; i++) {
+        memset(&s, 0, sizeof s);
+        uint64_t scope = br_rd_uvar(r);
+        size_t bl;
+        const char *blob = br_rd_bytes(r, &bl);
+        if (!r->err && scope >= scope_cnt)
+            br_rd_fail(r, "series of an unknown scope");
+        if (r->err)
+            break;
+        /* The labels: exactly one NUL-terminated value per dim. */
+        size_t nuls = 0;
+        for (size_t k = 0; k < bl; k++)
+            nuls += blob[k] == '\0';
+        if (nuls != scope_dims[scope] || (bl && blob[bl - 1] != '\0')) {
+            br_rd_fail(r, "series labels do not match their scope");
+            break;
+        }
+        s.scope = (uint32_t)scope;
+        s.blob_len = (uint32_t)bl;
+        s.blob = malloc(bl ? bl : 1);
+        if (!s.blob) {
+            br_rd_fail(r, "out of memory");
+            break;
+        }
+        memcpy(s.blob, blob, bl);
+        s.hash = series_hash(s.scope, s.blob, bl);
+        s.last_final = br_rd_ivar(r);
+        for (int k = 0; k < RING; k++)
+            s.ring[k] = br_rd_ivar(r);
+        s.last_val = br_rd_ivar(r);
+        s.last_exp = br_rd_ivar(r);
+        load_baseline(r, &s.bl);
+        s.new_until = br_rd_ivar(r);
+        s.new_first_ms = br_rd_ivar(r);
+        s.new_nanos = br_rd_ivar(r);
+        s.new_fired = br_rd_bool(r);
+        s.other = br_rd_bool(r);
+        s.total = br_rd_ivar(r);
+        uint64_t cc = br_rd_count(r, series_cnt);
+        if (cc) {
+            s.children = malloc(cc * sizeof *s.children);
+            if (!s.children)
+                br_rd_fail(r, "out of memory");
+            s.child_cap = (uint32_t)cc;
+        }
+        for (uint64_t c = 0; c < cc && !r->err; c++) {
+            uint64_t idx = br_rd_uvar(r);
+            if (idx >= series_cnt)
+                br_rd_fail(r, "child link out of range");
+            s.children[c] = (uint32_t)idx;
+            s.child_cnt = (uint32_t)c + 1;
+        }
+        if (br_rd_bool(r)) {
+            incident_t *inc = calloc(1, sizeof *inc);
+            s.inc = inc;
+            size_t il;
+            const char *id = br_rd_bytes(r, &il);
+            if (!inc || (!r->err && il != 16)) {
+                br_rd_fail(r, inc ? "bad incident id" : "out of memory");
+                break;
+            }
+            if (id)
+                memcpy(inc->id, id, 16);
+            inc->revision = (uint32_t)br_rd_count(r, UINT32_MAX);
+            inc->start_bucket = br_rd_ivar(r);
+            inc->last_bucket = br_rd_ivar(r);
+            inc->quiet = (int)br_rd_count(r, INT_MAX);
+            uint8_t sev = br_rd_u8(r);
+            if (sev > BR_SEV_CRITICAL)
+                br_rd_fail(r, "bad severity");
+            inc->severity = (br_severity_t)sev;
+            inc->score = br_rd_f64(r);
+            inc->sum_obs = br_rd_ivar(r);
+            inc->sum_exp = br_rd_ivar(r);
+            inc->pend_obs = br_rd_ivar(r);
+            inc->pend_exp = br_rd_ivar(r);
+            inc->emitted_obs = br_rd_ivar(r);
+        }
+        if (!r->err)
+            err = v->series(v->ctx, (size_t)i, (size_t)series_cnt, &s);
+        series_release(&s);
+    }
+    if (err || r->err)
+        goto done;
+
+    size_t budget_cnt = (size_t)br_rd_count(r, 1000000);
+    for (size_t i = 0; i < budget_cnt && !r->err; i++) {
+        char *name = br_rd_strdup(r);
+        uint64_t period = br_rd_uvar(r);
+        char *tz = br_rd_strdup(r);
+        size_t pc = (size_t)br_rd_count(r, BR_BUDGET_PERIODS);
+        saved_period_t ps[BR_BUDGET_PERIODS];
+        memset(ps, 0, sizeof ps);
+        for (size_t k = 0; k < pc && !r->err; k++) {
+            ps[k].p.open = true;
+            ps[k].p.start_ms = br_rd_ivar(r);
+            ps[k].p.end_ms = br_rd_ivar(r);
+            ps[k].p.spent_nanos = br_rd_ivar(r);
+            ps[k].p.closed = br_rd_bool(r);
+            ps[k].bp_cnt = (size_t)br_rd_count(r, 64);
+            for (size_t t = 0; t < ps[k].bp_cnt; t++)
+                ps[k].bp[t] = (int32_t)br_rd_ivar(r);
+        }
+        if (!r->err && v->budget)
+            v->budget(v->ctx, name, (int)period, tz, ps, pc);
+        free(name);
+        free(tz);
+    }
+    size_t un = (size_t)br_rd_count(r, 10000000);
+    for (size_t i = 0; i < un && !r->err; i++) {
+        char *m = br_rd_strdup(r);
+        if (!r->err && v->unpriced)
+            v->unpriced(v->ctx, m);
+        free(m);
+    }
+    size_t dn = (size_t)br_rd_count(r, br_rd_left(r) / 17);
+    for (size_t i = 0; i < dn && !r->err; i++) {
+        uint64_t h1 = br_rd_u64le(r), h2 = br_rd_u64le(r);
+        int64_t t = br_rd_ivar(r);
+        if (!r->err && v->dedup)
+            v->dedup(v->ctx, h1, h2, t, dn);
+    }
+    if (!r->err && br_rd_left(r))
+        br_rd_fail(r, "trailing bytes after the state");
+done:
+    series_release(&s);
+    free(scope_dims);
+    if (err)
+        return err;
+    if (r->err)
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "inconsistent state: %s", r->err);
+    return BR_ERR_OK;
+}
+
+/* ---- restore ---- */
+
+typedef struct restore_ctx {
+    br_pipeline_t *pl;
+    br_restore_info_t *info;
+    int *input_map;            /* saved input -> config input or -1 */
+    size_t input_cnt;
+    int scope_map[MAX_SCOPES]; /* saved scope -> config scope or -1 */
+    uint32_t *series_map;      /* saved series -> restored index or NONE */
+    size_t series_seen;
+    char *errstr;
+    size_t errstr_size;
+} restore_ctx_t;
+
+static br_err_t r_head(void *ctx, const core_head_t *h) {
+    restore_ctx_t *rc = ctx;
+    br_pipeline_t *pl = rc->pl;
+    if (h->bucket_ms != pl->conf->spike.bucket_ms) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%" PRId64 "s", h->bucket_ms / 1000);
+        snprintf(b, sizeof b, "%" PRId64 "s", pl->conf->spike.bucket_ms / 1000);
+        return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_CONFIG,
+                         "the snapshot was taken with spike.bucket %s, the "
+                         "config says %s: its buckets cannot be reused (move "
+                         "the state directory aside to start empty)", a, b);
+    }
+    pl->st = h->st;
+    pl->st.series = 0;
+    pl->st.dedup_ids = 0;
+    pl->st.watermark_ms = h->watermark_ms;
+    pl->st.max_event_ms = h->max_event_ms;
+    pl->watermark_ms = h->watermark_ms;
+    pl->final_bucket = h->final_bucket;
+    pl->first_bucket = h->first_bucket;
+    pl->max_event_ms = h->max_event_ms;
+    return BR_ERR_OK;
+}
+
+static void r_input(void *ctx, size_t i, const char *name, int64_t max_ms) {
+    restore_ctx_t *rc = ctx;
+    int *m = realloc(rc->input_map, (i + 1) * sizeof *m);
+    if (!m)
+        return;
+    rc->input_map = m;
+    rc->input_cnt = i + 1;
+    m[i] = br_config_input_index(rc->pl->conf, name);
+    if (m[i] < 0)
+        rc->info->dropped_inputs++;
+    else
+        rc->pl->input_max[m[i]] = max_ms;
+}
+
+static void r_part(void *ctx, size_t input, int32_t partition, int64_t max_ms) {
+    restore_ctx_t *rc = ctx;
+    br_pipeline_t *pl = rc->pl;
+    if (input >= rc->input_cnt || rc->input_map[input] < 0)
+        return;
+    if (pl->part_cnt == pl->part_cap) {
+        size_t cap = pl->part_cap ? pl->part_cap * 2 : 16;
+        part_t *p = realloc(pl->parts, sizeof(*p) * cap);
+        if (!p)
+            return;
+        pl->parts = p;
+        pl->part_cap = cap;
+    }
+    pl->parts[pl->part_cnt++] =
+        (part_t){rc->input_map[input], partition, max_ms};
+}
+
+static void r_scope(void *ctx, size_t i, const char *name, char *const *dims,
+                    size_t dim_cnt, bool cap_alerted) {
+    restore_ctx_t *rc = ctx;
+    const br_config_t *conf = rc->pl->conf;
+    rc->scope_map[i] = -1;
+    for (size_t k = 0; k < conf->scope_cnt; k++) {
+        const br_scope_conf_t *sc = &conf->scopes[k];
+        if (strcmp(sc->name, name) != 0 || sc->dim_cnt != dim_cnt)
+            continue;
+        bool same = true;
+        for (size_t d = 0; d < dim_cnt && same; d++)
+            same = strcmp(sc->dims[d], dims[d]) == 0;
+        if (same) {
+            rc->scope_map[i] = (int)k;
+            rc->pl->scopes[k].cap_alerted = cap_alerted;
+        }
+        break;
+    }
+    if (rc->scope_map[i] < 0)
+        rc->info->dropped_scopes++;
+}
+
+static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
+    restore_ctx_t *rc = ctx;
+    br_pipeline_t *pl = rc->pl;
+    if (!rc->series_map) {
+        rc->series_map = malloc(sizeof(uint32_t) * (n + 1));
+        if (!rc->series_map)
+            return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_NOMEM,
+                             "out of memory");
+    }
+    rc->series_seen = i + 1;
+    int scope = rc->scope_map[in->scope];
+    if (scope < 0) {
+        rc->series_map[i] = NONE;
+        rc->info->dropped_series++;
+        return BR_ERR_OK;
+    }
+    if (series_find(pl, (uint32_t)scope, in->blob, in->blob_len,
+                    series_hash((uint32_t)scope, in->blob, in->blob_len)) !=
+        NONE)
+        return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_PARSE,
+                         "inconsistent state: a series is listed twice");
+    uint32_t idx = series_create(pl, (uint32_t)scope, in->blob, in->blob_len,
+                                 series_hash((uint32_t)scope, in->blob,
+                                             in->blob_len),
+                                 0);
+    if (idx == NONE)
+        return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_NOMEM,
+                         "out of memory");
+    series_t *s = &pl->series[idx];
+    char *blob = s->blob;
+    uint64_t hash = s->hash;
+    free(blob);
+    *s = *in;
+    s->scope = (uint32_t)scope;
+    s->hash = hash;
+    in->blob = NULL;
+    in->children = NULL;
+    in->inc = NULL;
+    if (s->other)
+        pl->scopes[scope].other = idx;
+    else
+        pl->scopes[scope].series_cnt++;
+    rc->series_map[i] = idx;
+    rc->info->series++;
+    return BR_ERR_OK;
+}
+
+static void r_budget(void *ctx, const char *name, int period, const char *tz,
+                     const saved_period_t *ps, size_t cnt) {
+    restore_ctx_t *rc = ctx;
+    const br_config_t *conf = rc->pl->conf;
+    for (size_t i = 0; i < conf->budget_cnt; i++) {
+        const br_budget_conf_t *bc = &conf->budgets[i];
+        if (strcmp(bc->name, name) != 0)
+            continue;
+        if ((int)bc->period != period ||
+            strcmp(bc->timezone ? bc->timezone : "UTC", tz) != 0)
+            break;
+        br_budget_period_t *slots = br_budget_periods(rc->pl->budgets[i]);
+        for (size_t k = 0; k < cnt && k < BR_BUDGET_PERIODS; k++) {
+            slots[k] = ps[k].p;
+            slots[k].fired = 0;
+            for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
+                for (size_t f = 0; f < ps[k].bp_cnt; f++)
+                    if (bc->thresholds_bp[t] == ps[k].bp[f])
+                        slots[k].fired |= UINT64_C(1) << t;
+        }
+        return;
+    }
+    rc->info->dropped_budgets++;
+}
+
+static void r_unpriced(void *ctx, const char *model) {
+    restore_ctx_t *rc = ctx;
+    strset_add(&rc->pl->unpriced, model);
+}
+
+static void r_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
+                    size_t cnt) {
+    restore_ctx_t *rc = ctx;
+    br_pipeline_t *pl = rc->pl;
+    dedup_t *dd = &pl->dedup;
+    size_t max = pl->conf->dedup_max_ids;
+    if (max == 0)
+        return;
+    (void)cnt;
+    /* Oldest first, as saved: inserting in order rebuilds the same ring
+     * (a smaller max_ids keeps the newest). */
+    if (dd->cnt == max)
+        dedup_pop(dd);
+    if (dd->cnt == dd->alloc && !dedup_grow(dd, max))
+        return;
+    size_t pos = (dd->head + dd->cnt) % dd->alloc;
+    dd->ring[pos] = (dedup_ent_t){h1, h2, t};
+    bool found;
+    size_t j = dedup_slot(dd, h1, h2, &found);
+    if (found)
+        return; /* listed twice: keep the first */
+    dd->table[j] = (uint32_t)pos + 1;
+    dd->cnt++;
+}
+
+br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
+                             br_restore_info_t *info, char *errstr,
+                             size_t errstr_size) {
+    br_restore_info_t dummy;
+    restore_ctx_t rc = {.pl = pl, .info = info ? info : &dummy,
+                        .errstr = errstr, .errstr_size = errstr_size};
+    core_visit_t v = {&rc,     r_head,   r_input,    r_part, r_scope,
+                      r_series, r_budget, r_unpriced, r_dedup};
+    memset(rc.info, 0, sizeof *rc.info);
+    if (pl->series_cnt || pl->st.messages)
+        return br_seterr(errstr, errstr_size, BR_ERR_INVAL,
+                         "restore needs a pipeline that has not been fed");
+    br_err_t err = core_parse(data, len, &v, errstr, errstr_size);
+    /* Child links point at saved indices: map them to restored ones. */
+    for (uint32_t i = 0; err == BR_ERR_OK && i < pl->series_cnt; i++) {
+        series_t *s = &pl->series[i];
+        uint32_t n = 0;
+        for (uint32_t c = 0; c < s->child_cnt; c++) {
+            uint32_t old = s->children[c];
+            uint32_t now = old < rc.series_seen ? rc.series_map[old] : NONE;
+            if (now != NONE)
+                s->children[n++] = now;
+        }
+        s->child_cnt = n;
+    }
+    free(rc.input_map);
+    free(rc.series_map);
+    pl->st.series = pl->series_cnt;
+    pl->st.dedup_ids = pl->dedup.cnt;
+    return err;
+}
+
+/* ---- describe ---- */
+
+typedef struct desc_series {
+    uint32_t scope;
+    char *labels;              /* JSON object text */
+    int64_t total;
+} desc_series_t;
+
+typedef struct desc_ctx {
+    br_buf_t *out;
+    char *scope_names[MAX_SCOPES];
+    char **scope_dims[MAX_SCOPES];
+    size_t scope_dim_cnt[MAX_SCOPES];
+    desc_series_t *series;
+    size_t series_cnt;
+    br_buf_t incidents;        /* JSON array members */
+    br_buf_t budgets;
+    size_t dedup_cnt;
+    bool oom;
+} desc_ctx_t;
+
+static void put_ms(br_buf_t *b, int64_t ms) {
+    char t[40];
+    if (ms == INT64_MIN) {
+        br_buf_puts(b, "null");
+        return;
+    }
+    br_ts_format(ms, t, sizeof t);
+    br_buf_json_str(b, t);
+}
+
+static void put_money_str(br_buf_t *b, int64_t nanos) {
+    char t[40];
+    br_money_format(nanos, t, sizeof t);
+    br_buf_json_str(b, t);
+}
+
+static br_err_t d_head(void *ctx, const core_head_t *h) {
+    desc_ctx_t *dc = ctx;
+    br_buf_t *b = dc->out;
+    const br_pipeline_stats_t *st = &h->st;
+    br_buf_printf(b,
+                  "\"stats\": {\"messages\": %" PRIu64 ", \"ok\": %" PRIu64
+                  ", \"skipped\": %" PRIu64 ", \"dead_letters\": %" PRIu64
+                  ", \"duplicates\": %" PRIu64 ", \"late\": %" PRIu64
+                  ", \"priced\": %" PRIu64 ", \"unpriced\": %" PRIu64
+                  ", \"folded\": %" PRIu64 ", \"alerts\": %" PRIu64
+                  ", \"dedup_evicted\": %" PRIu64 ", \"total\": ",
+                  st->messages, st->ok, st->skipped, st->dead_letters,
+                  st->duplicates, st->late, st->priced, st->unpriced,
+                  st->folded, st->alerts, st->dedup_evicted);
+    put_money_str(b, st->total_nanos);
+    br_buf_printf(b, "},\n\"bucket_seconds\": %" PRId64 ",\n\"watermark\": ",
+                  h->bucket_ms / 1000);
+    put_ms(b, h->watermark_ms);
+    br_buf_puts(b, ",\n\"max_event_time\": ");
+    put_ms(b, h->max_event_ms);
+    br_buf_puts(b, ",\n");
+    return BR_ERR_OK;
+}
+
+static void d_scope(void *ctx, size_t i, const char *name, char *const *dims,
+                    size_t dim_cnt, bool cap_alerted) {
+    desc_ctx_t *dc = ctx;
+    (void)cap_alerted;
+    dc->scope_names[i] = strdup(name);
+    dc->scope_dims[i] = calloc(dim_cnt + 1, sizeof(char *));
+    if (!dc->scope_names[i] || !dc->scope_dims[i]) {
+        dc->oom = true;
+        return;
+    }
+    for (size_t d = 0; d < dim_cnt; d++)
+        dc->scope_dims[i][d] = strdup(dims[d]);
+    dc->scope_dim_cnt[i] = dim_cnt;
+}
+
+static br_err_t d_series(void *ctx, size_t i, size_t n, series_t *s) {
+    desc_ctx_t *dc = ctx;
+    if (!dc->series) {
+        dc->series = calloc(n + 1, sizeof *dc->series);
+        if (!dc->series)
+            return BR_ERR_NOMEM;
+    }
+    br_buf_t l;
+    br_buf_init(&l);
+    br_buf_puts(&l, "{");
+    const char *p = s->blob;
+    for (size_t d = 0; d < dc->scope_dim_cnt[s->scope]; d++) {
+        const char *k = dc->scope_dims[s->scope][d];
+        br_buf_printf(&l, "%s", d ? ", " : "");
+        br_buf_json_str(&l, k ? k : "");
+        br_buf_puts(&l, ": ");
+        br_buf_json_str(&l, p);
+        p += strlen(p) + 1;
+    }
+    br_buf_puts(&l, "}");
+    if (l.oom) {
+        br_buf_free(&l);
+        return BR_ERR_NOMEM;
+    }
+    dc->series[i] = (desc_series_t){s->scope, l.data, s->total};
+    dc->series_cnt = i + 1;
+    if (s->inc) {
+        br_buf_t *b = &dc->incidents;
+        char id[17];
+        memcpy(id, s->inc->id, 16);
+        id[16] = '\0';
+        br_buf_printf(b, "%s{\"id\": \"%s\", \"revision\": %" PRIu32
+                         ", \"scope\": ",
+                      b->len ? ", " : "", id, s->inc->revision);
+        br_buf_json_str(b, dc->scope_names[s->scope]
+                               ? dc->scope_names[s->scope] : "");
+        br_buf_printf(b, ", \"labels\": %s}", l.data);
+    }
+    return BR_ERR_OK;
+}
+
+static void d_budget(void *ctx, const char *name, int period, const char *tz,
+                     const saved_period_t *ps, size_t cnt) {
+    desc_ctx_t *dc = ctx;
+    br_buf_t *b = &dc->budgets;
+    (void)period;
+    br_buf_printf(b, "%s{\"name\": ", b->len ? ",\n  " : "");
+    br_buf_json_str(b, name);
+    br_buf_puts(b, ", \"timezone\": ");
+    br_buf_json_str(b, tz);
+    br_buf_puts(b, ", \"periods\": [");
+    /* Oldest first. */
+    bool done[BR_BUDGET_PERIODS] = {false};
+    for (size_t n = 0; n < cnt; n++) {
+        size_t best = cnt;
+        for (size_t k = 0; k < cnt; k++)
+            if (!done[k] &&
+                (best == cnt || ps[k].p.start_ms < ps[best].p.start_ms))
+                best = k;
+        done[best] = true;
+        const saved_period_t *sp = &ps[best];
+        br_buf_printf(b, "%s{\"start\": ", n ? ", " : "");
+        put_ms(b, sp->p.start_ms);
+        br_buf_puts(b, ", \"end\": ");
+        put_ms(b, sp->p.end_ms);
+        br_buf_puts(b, ", \"spent\": ");
+        put_money_str(b, sp->p.spent_nanos);
+        br_buf_printf(b, ", \"closed\": %s, \"fired_bp\": [",
+                      sp->p.closed ? "true" : "false");
+        for (size_t t = 0; t < sp->bp_cnt; t++)
+            br_buf_printf(b, "%s%" PRId32, t ? ", " : "", sp->bp[t]);
+        br_buf_puts(b, "]}");
+    }
+    br_buf_puts(b, "]}");
+}
+
+static void d_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
+                    size_t cnt) {
+    desc_ctx_t *dc = ctx;
+    (void)h1;
+    (void)h2;
+    (void)t;
+    dc->dedup_cnt = cnt;
+}
+
+static int cmp_desc_series(const void *a, const void *b) {
+    const desc_series_t *x = a, *y = b;
+    if (x->scope != y->scope)
+        return x->scope < y->scope ? -1 : 1;
+    return strcmp(x->labels, y->labels);
+}
+
+br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
+                              char *errstr, size_t errstr_size) {
+    desc_ctx_t dc;
+    memset(&dc, 0, sizeof dc);
+    dc.out = json;
+    br_buf_init(&dc.incidents);
+    br_buf_init(&dc.budgets);
+    core_visit_t v = {&dc,     d_head,   NULL, NULL, d_scope,
+                      d_series, d_budget, NULL, d_dedup};
+    br_err_t err = core_parse(data, len, &v, errstr, errstr_size);
+    if (err == BR_ERR_OK) {
+        if (dc.series_cnt)
+            qsort(dc.series, dc.series_cnt, sizeof *dc.series,
+                  cmp_desc_series);
+        br_buf_puts(json, "\"series\": [");
+        for (size_t i = 0; i < dc.series_cnt; i++) {
+            const desc_series_t *s = &dc.series[i];
+            br_buf_printf(json, "%s\n  {\"scope\": ", i ? "," : "");
+            br_buf_json_str(json, dc.scope_names[s->scope]
+                                      ? dc.scope_names[s->scope] : "");
+            br_buf_printf(json, ", \"labels\": %s, \"total\": ", s->labels);
+            put_money_str(json, s->total);
+            br_buf_puts(json, "}");
+        }
+        br_buf_printf(json, "],\n\"budgets\": [%s],\n\"incidents\": [%s],\n"
+                            "\"dedup\": {\"ids\": %zu, \"bytes\": %zu}",
+                      dc.budgets.len ? dc.budgets.data : "",
+                      dc.incidents.len ? dc.incidents.data : "",
+                      dc.dedup_cnt, dc.dedup_cnt * sizeof(dedup_ent_t));
+        if (json->oom || dc.oom)
+            err = br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                            "out of memory");
+    }
+    for (size_t i = 0; i < dc.series_cnt; i++)
+        free(dc.series[i].labels);
+    free(dc.series);
+    for (size_t i = 0; i < MAX_SCOPES; i++) {
+        free(dc.scope_names[i]);
+        for (size_t d = 0; dc.scope_dims[i] && d < dc.scope_dim_cnt[i]; d++)
+            free(dc.scope_dims[i][d]);
+        free(dc.scope_dims[i]);
+    }
+    br_buf_free(&dc.incidents);
+    br_buf_free(&dc.budgets);
+    return err;
+}
+
+void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
+    memset(mem, 0, sizeof *mem);
+    mem->series = (size_t)pl->series_cap * sizeof(series_t);
+    for (uint32_t i = 0; i < pl->series_cnt; i++) {
+        const series_t *s = &pl->series[i];
+        mem->series += (s->blob_len ? s->blob_len : 1) +
+                       (size_t)s->child_cap * sizeof(uint32_t);
+        if (s->inc)
+            mem->incidents += sizeof(incident_t);
+    }
+    mem->index = (size_t)pl->table_cap * sizeof(uint32_t);
+    mem->dedup = pl->dedup.alloc * sizeof(dedup_ent_t) +
+                 pl->dedup.table_cap * sizeof(uint32_t);
+    mem->other = pl->part_cap * sizeof(part_t) +
+                 pl->unpriced.cap * sizeof(char *);
+    for (size_t i = 0; i < pl->unpriced.cap; i++)
+        if (pl->unpriced.keys[i])
+            mem->other += strlen(pl->unpriced.keys[i]) + 1;
 }
 
 /* ---- construction ----------------------------------------------------- */
@@ -1229,5 +2345,6 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     free(pl->scope_order);
     br_prices_destroy(pl->prices);
     strset_free(&pl->unpriced);
+    dedup_free(&pl->dedup);
     free(pl);
 }

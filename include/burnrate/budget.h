@@ -54,6 +54,10 @@ bool br_budget_matches(const br_budget_t *b, const br_record_t *rec);
 int br_budget_add(br_budget_t *b, int64_t t_ms, int64_t cost_nanos,
                   br_budget_crossing_t *out, size_t out_cap);
 
+/** @returns the BR_BUDGET_PERIODS kept slots (unused ones have open false),
+ *           for snapshots to save and restore. */
+br_budget_period_t *br_budget_periods(br_budget_t *b);
+
 /**
  * @brief Close the periods that ended at or before watermark_ms: each is
  *        copied to out (so its fired thresholds can be resolved) and marked

@@ -140,6 +140,10 @@ typedef struct br_config {
     size_t price_override_cnt;
     br_kafka_conf_t kafka;
     char *state_dir;             /* default "./burnrate-state" */
+    int64_t snapshot_interval_ms; /* wall clock between snapshots (30s) */
+    int snapshot_keep;           /* snapshot generations kept (3) */
+    int64_t dedup_window_ms;     /* event time an id is remembered (48h) */
+    size_t dedup_max_ids;        /* cap of the dedup set (1000000); 0: off */
     size_t max_message_bytes;    /* larger messages are dead-lettered */
     br_log_level_t log_level;
 } br_config_t;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "burnrate/alert.h"
+#include "burnrate/buf.h"
 #include "burnrate/config.h"
 #include "burnrate/err.h"
 #include "burnrate/record.h"
@@ -41,6 +42,9 @@ typedef struct br_pipeline_stats {
     uint64_t alerts;            /* alert messages emitted */
     uint64_t series;            /* live series, all scopes */
     uint64_t folded;            /* records folded into "(other)" */
+    uint64_t duplicates;        /* ids seen before within the dedup window */
+    uint64_t dedup_ids;         /* ids remembered now */
+    uint64_t dedup_evicted;     /* ids forgotten early: dedup.max_ids reached */
     int64_t total_nanos;        /* money counted, all records */
     int64_t watermark_ms;       /* INT64_MIN before any data */
     int64_t max_event_ms;       /* INT64_MIN before any data */
@@ -99,6 +103,59 @@ void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
 void br_pipeline_finish(br_pipeline_t *pl);
 
 void br_pipeline_stats(const br_pipeline_t *pl, br_pipeline_stats_t *stats);
+
+/** Bytes held by the pipeline's growing structures. */
+typedef struct br_pipeline_memory {
+    size_t series;              /* series array, labels, child links */
+    size_t index;               /* the series hash table */
+    size_t incidents;           /* open spike incidents */
+    size_t dedup;               /* dedup ring and its table */
+    size_t other;               /* partitions, unpriced model names */
+} br_pipeline_memory_t;
+
+void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem);
+
+/**
+ * @brief Append the whole state (series with buckets and baselines, alert
+ *        incidents with their revisions, budget periods, watermarks, the
+ *        dedup window, counters) to out, in the versioned layout of
+ *        schemas/snapshot.md. Deterministic: the same state gives the same
+ *        bytes.
+ * @returns BR_ERR_OK or BR_ERR_NOMEM.
+ */
+br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *out);
+
+/** What a restore kept and what it had to drop because the config changed. */
+typedef struct br_restore_info {
+    uint64_t series;            /* series restored */
+    uint64_t dropped_series;    /* of scopes no longer configured alike */
+    uint64_t dropped_scopes;    /* scopes missing or with other dims */
+    uint64_t dropped_budgets;   /* budgets missing or with another period or
+                                   time zone */
+    uint64_t dropped_inputs;    /* inputs no longer configured */
+} br_restore_info_t;
+
+/**
+ * @brief Load state saved by br_pipeline_save() (this or an older layout)
+ *        into a pipeline that has not been fed yet. Scopes, budgets and
+ *        inputs are matched by name; what no longer matches the config is
+ *        dropped and counted in info.
+ * @returns BR_ERR_OK; BR_ERR_PARSE when the bytes are inconsistent, or
+ *          BR_ERR_CONFIG when the snapshot cannot mean anything under this
+ *          config (another bucket width). After an error the pipeline holds
+ *          part of the state: destroy it and build a new one.
+ */
+br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
+                             br_restore_info_t *info, char *errstr,
+                             size_t errstr_size);
+
+/**
+ * @brief Describe saved state as JSON members (no braces): "stats",
+ *        "watermark", "series" (sorted by scope and labels, with totals),
+ *        "budgets", "incidents", "dedup". Needs no config.
+ */
+br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
+                              char *errstr, size_t errstr_size);
 
 /** @returns the input names indexed like conf->inputs (for alert JSON). */
 const char **br_pipeline_input_names(const br_pipeline_t *pl);
