@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Independent Kafka clients (confluent_kafka) for tests/it_fault.sh.
 
-  faultkit.py feed --rate R --file F --topic T --status S BOOTSTRAP...
+  faultkit.py feed --rate R --file F --topic T --status S [--hold N:FILE] BOOTSTRAP...
       produce every line of F, in order, to partition 0 of T on each cluster,
       paced at R lines/s; S is rewritten every 100 ms with the progress.
+      With --hold, stop after N lines until FILE exists.
       Idempotent, acks=all, max.in.flight=1 (librdkafka 2.0.2's mock cluster
       may lose an acknowledged message of an idempotent producer with more
       than one request in flight when Produce errors are injected), and a
@@ -44,7 +45,8 @@ def write_atomic(path, text):
 
 
 def feed(args):
-    opts = {"--rate": None, "--file": None, "--topic": None, "--status": None}
+    opts = {"--rate": None, "--file": None, "--topic": None, "--status": None,
+            "--hold": None}
     rest = []
     i = 0
     while i < len(args):
@@ -57,6 +59,10 @@ def feed(args):
     rate = float(opts["--rate"])
     lines = [l.rstrip("\n") for l in open(opts["--file"]) if l.strip()]
     topic, status = opts["--topic"], opts["--status"]
+    hold_at, hold_file = -1, None
+    if opts["--hold"]:
+        h, hold_file = opts["--hold"].split(":", 1)
+        hold_at = int(h)
     acked = [0] * len(rest)
     failed = [0] * len(rest)
     errors = []
@@ -96,6 +102,14 @@ def feed(args):
     last_report = 0.0
     sent = 0
     for n, line in enumerate(lines):
+        if n == hold_at:
+            held = time.monotonic()
+            report()
+            while not os.path.exists(hold_file):
+                for p, _ in producers:
+                    p.poll(0.05)
+                report()
+            t0 += time.monotonic() - held
         due = t0 + n / rate
         while True:
             wait = due - time.monotonic()
