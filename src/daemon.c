@@ -1,7 +1,15 @@
 /*
  * `burnrate run`: consume -> pipeline -> produce on one thread. Signal
  * handlers only set a flag; the loop notices it within one poll (100 ms),
- * closes the consumer, flushes the producer and returns.
+ * writes a last snapshot, closes the consumer, flushes the producer and
+ * returns.
+ *
+ * Durability: every state.snapshot_interval the producer is flushed (all
+ * alerts and dead letters emitted so far acknowledged), the pipeline state
+ * and the next offset of every partition are written as one snapshot, and
+ * only then are those offsets committed. On start the newest valid snapshot
+ * is restored and each partition resumes from its offset, so a crash at any
+ * moment re-reads exactly what came after the snapshot.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -17,11 +25,15 @@
 #include "burnrate/log.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
+#include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
 
 #define POLL_MS 100
 #define LOG_BURST 5           /* lines per key ... */
 #define LOG_PERIOD_MS 10000   /* ... per this much time */
+#define SNAP_FLUSH_MS 5000    /* producer flush before a periodic snapshot */
+#define SNAP_RETRY_MS 5000    /* retry a failed snapshot after this, at most */
+#define COMMITTED_MS 5000     /* asking the group for its offsets */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -52,6 +64,13 @@ bool br_daemon_stop_requested(void) {
     return stop_requested != 0;
 }
 
+/* The next offset to read of one partition: what the state covers. */
+typedef struct progress {
+    char *topic;
+    int32_t partition;
+    int64_t next;
+} progress_t;
+
 typedef struct daemon {
     const br_config_t *conf;              /* borrowed */
     const br_daemon_opts_t *opts;         /* borrowed */
@@ -68,6 +87,20 @@ typedef struct daemon {
     uint64_t produce_errors;              /* alerts/dead letters refused */
     uint64_t foreign;                     /* messages of unknown topics */
     int fatal;                            /* consumer raised a fatal error */
+    br_snapdir_t *sd;                     /* the state directory, owned */
+    progress_t *prog;                     /* per partition, owned */
+    size_t prog_cnt, prog_cap;
+    size_t prog_last;                     /* lookup cache */
+    uint64_t next_gen;                    /* generation of the next snapshot */
+    uint64_t changes;                     /* messages since the last snapshot */
+    int64_t next_snap_ms;                 /* monotonic time of the next one */
+    int64_t last_snap_wall_ms;            /* wall time of the last good one */
+    uint64_t snapshots;                   /* written by this process */
+    uint64_t snap_failures;               /* failed attempts (consecutive) */
+    uint64_t snap_failures_total;
+    br_buf_t snapbuf;                     /* encoded snapshot, reused */
+    br_buf_t corebuf;                     /* pipeline state, reused */
+    bool stopping;
 } daemon_t;
 
 /* A rate-limited line for noisy events; key groups them. */
@@ -143,19 +176,75 @@ static void on_consumer_error(rd_kafka_t *rk, int err, const char *reason,
             br_log_quote(qbuf, sizeof qbuf, reason));
 }
 
+static progress_t *progress_find(daemon_t *d, const char *topic,
+                                 int32_t partition, bool create);
+static bool take_snapshot(daemon_t *d, const char *why, int flush_ms,
+                          bool sync_commit);
+
+/* Each newly assigned partition resumes where the state left it: the
+ * snapshot's (or this run's) next offset; others take the group's. */
+static void resume_offsets(daemon_t *d, rd_kafka_t *rk,
+                           rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_topic_partition_list_t *committed =
+        rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t cerr = rd_kafka_committed(rk, committed, COMMITTED_MS);
+
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        progress_t *p = progress_find(d, tp->topic, tp->partition, false);
+        int64_t group = cerr ? RD_KAFKA_OFFSET_INVALID
+                             : committed->elems[i].offset;
+        char gtext[32];
+        if (group >= 0)
+            snprintf(gtext, sizeof gtext, "%" PRId64, group);
+        else
+            snprintf(gtext, sizeof gtext, "%s", cerr ? "unknown" : "none");
+        if (p) {
+            tp->offset = p->next;
+            if (group != p->next)
+                br_log(BR_LOG_INFO, "resuming from the snapshot, not the group",
+                       "partition=%s[%" PRId32 "] offset=%" PRId64 " group_offset=%s"
+                       " reason=\"%s\"", tp->topic, tp->partition, p->next, gtext,
+                       group >= 0 && group > p->next
+                           ? "the state covers only up to the snapshot: events "
+                             "after it are read again"
+                           : "the group lags the snapshot (its last commit was "
+                             "lost or not made)");
+            else
+                br_log(BR_LOG_DEBUG, "resuming", "partition=%s[%" PRId32 "] "
+                       "offset=%" PRId64 " source=snapshot", tp->topic,
+                       tp->partition, p->next);
+        } else {
+            br_log(BR_LOG_INFO, "resuming from the group",
+                   "partition=%s[%" PRId32 "] group_offset=%s reason=\"%s\"",
+                   tp->topic, tp->partition, gtext,
+                   "no snapshot covers this partition (auto.offset.reset "
+                   "applies without a group offset)");
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    daemon_t *d = opaque;
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     bool assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
-    (void)opaque;
     br_log(BR_LOG_INFO, assign ? "partitions assigned" : "partitions revoked",
            "count=%d protocol=%s", parts->cnt, cooperative ? "cooperative" : "eager");
     for (int i = 0; i < parts->cnt && br_log_enabled(BR_LOG_DEBUG); i++)
         br_log(BR_LOG_DEBUG, assign ? "assigned" : "revoked", "partition=%s[%" PRId32 "]",
                parts->elems[i].topic, parts->elems[i].partition);
+    if (assign) {
+        resume_offsets(d, rk, parts);
+    } else if (d->pl && !rd_kafka_assignment_lost(rk)) {
+        /* Hand over what the state covers before another member takes
+         * these partitions. */
+        take_snapshot(d, "revoke", SNAP_FLUSH_MS, true);
+    }
     if (cooperative)
         error = assign ? rd_kafka_incremental_assign(rk, parts)
                        : rd_kafka_incremental_unassign(rk, parts);
@@ -169,20 +258,260 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+static progress_t *progress_find(daemon_t *d, const char *topic,
+                                 int32_t partition, bool create) {
+    if (d->prog_last < d->prog_cnt) {
+        progress_t *p = &d->prog[d->prog_last];
+        if (p->partition == partition && strcmp(p->topic, topic) == 0)
+            return p;
+    }
+    for (size_t i = 0; i < d->prog_cnt; i++)
+        if (d->prog[i].partition == partition &&
+            strcmp(d->prog[i].topic, topic) == 0) {
+            d->prog_last = i;
+            return &d->prog[i];
+        }
+    if (!create)
+        return NULL;
+    if (d->prog_cnt == d->prog_cap) {
+        size_t cap = d->prog_cap ? d->prog_cap * 2 : 16;
+        progress_t *np = realloc(d->prog, cap * sizeof *np);
+        if (!np)
+            return NULL;
+        d->prog = np;
+        d->prog_cap = cap;
+    }
+    progress_t *p = &d->prog[d->prog_cnt];
+    p->topic = strdup(topic);
+    if (!p->topic)
+        return NULL;
+    p->partition = partition;
+    p->next = 0;
+    d->prog_last = d->prog_cnt++;
+    return p;
+}
+
+/* The pipeline has taken the message (counted, skipped or dead-lettered):
+ * the state now covers it. Nothing is committed here; commit_snapshot()
+ * commits what a durable snapshot covers. */
+static void note_progress(daemon_t *d, const rd_kafka_message_t *rkm) {
+    progress_t *p = progress_find(d, rd_kafka_topic_name(rkm->rkt),
+                                  rkm->partition, true);
+    if (!p) {
+        LIMITED(d, BR_LOG_ERROR, "progress", "out of memory tracking offsets",
+                "partition=%" PRId32, rkm->partition);
+        return;
+    }
+    p->next = rkm->offset + 1;
+    d->changes++;
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+    daemon_t *d = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    if (err)
+        LIMITED(d, BR_LOG_WARN, "commit", "offset commit failed (the next "
+                "snapshot commits again)", "error=%s", rd_kafka_err2name(err));
+    for (int i = 0; offsets && i < offsets->cnt; i++)
+        if (offsets->elems[i].err)
+            LIMITED(d, BR_LOG_WARN, "commit", "offset commit failed",
+                    "partition=%s[%" PRId32 "] error=%s",
+                    offsets->elems[i].topic, offsets->elems[i].partition,
+                    rd_kafka_err2name(offsets->elems[i].err));
+}
+
+/* Commit the offsets the newest snapshot covers, for the partitions this
+ * member owns now. */
+static void commit_snapshot(daemon_t *d, bool sync) {
+    rd_kafka_topic_partition_list_t *own = NULL, *list;
+    rd_kafka_resp_err_t err;
+
+    if (!d->rk || rd_kafka_assignment(d->rk, &own) || !own)
+        return;
+    list = rd_kafka_topic_partition_list_new(own->cnt > 0 ? own->cnt : 1);
+    for (int i = 0; i < own->cnt; i++) {
+        progress_t *p = progress_find(d, own->elems[i].topic,
+                                      own->elems[i].partition, false);
+        if (p)
+            rd_kafka_topic_partition_list_add(list, p->topic, p->partition)
+                ->offset = p->next;
+    }
+    rd_kafka_topic_partition_list_destroy(own);
+    if (list->cnt > 0) {
+        err = rd_kafka_commit(d->rk, list, sync ? 0 : 1);
+        if (sync && err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            LIMITED(d, BR_LOG_WARN, "commit", "offset commit failed (the next "
+                    "snapshot commits again)", "error=%s", rd_kafka_err2name(err));
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
 /*
- * The one place that decides what may be committed. Today: every message
- * the pipeline has taken (at-least-once; a restart replays what came after
- * the last auto-commit). With durable snapshots this stores only the
- * offsets a snapshot covers.
+ * Make the state durable: every alert and dead letter emitted so far
+ * acknowledged, then the snapshot written, then its offsets committed. A
+ * failure leaves the previous snapshot (and the committed offsets) as they
+ * were; it is logged and retried.
+ * @returns true when a snapshot was written (or nothing had changed).
  */
-static void store_progress(daemon_t *d, const rd_kafka_message_t *rkm) {
-    rd_kafka_resp_err_t err = rd_kafka_offset_store(rkm->rkt, rkm->partition,
-                                                    rkm->offset);
-    if (err && err != RD_KAFKA_RESP_ERR__STATE)
-        LIMITED(d, BR_LOG_WARN, "offset_store", "offset not stored",
-                "where=%s[%" PRId32 "]@%" PRId64 " error=%s",
-                rd_kafka_topic_name(rkm->rkt), rkm->partition, rkm->offset,
-                rd_kafka_err2name(err));
+static bool take_snapshot(daemon_t *d, const char *why, int flush_ms,
+                          bool sync_commit) {
+    char errstr[1024], qbuf[1100];
+    int64_t t0 = br_log_mono_ms();
+    int undelivered;
+    br_err_t err;
+
+    if (d->changes == 0)
+        return true; /* the newest snapshot on disk covers everything */
+    undelivered = br_kafka_out_flush(d->out, flush_ms);
+    if (undelivered > 0) {
+        snprintf(errstr, sizeof errstr,
+                 "%d alert/dead-letter messages not yet acknowledged by the "
+                 "broker (retrying)", undelivered);
+        err = BR_ERR_KAFKA;
+        goto failed;
+    }
+    br_buf_reset(&d->corebuf);
+    br_buf_reset(&d->snapbuf);
+    if ((err = br_pipeline_save(d->pl, &d->corebuf))) {
+        snprintf(errstr, sizeof errstr, "out of memory saving the state");
+        goto failed;
+    }
+    {
+        br_snap_offset_t *offs = calloc(d->prog_cnt + 1, sizeof *offs);
+        br_snapshot_t snap = {
+            .generation = d->next_gen,
+            .written_ms = br_log_wall_ms(),
+            .version = (char *)(uintptr_t)BR_VERSION,
+            .offsets = offs,
+            .offset_cnt = d->prog_cnt,
+            .core = d->corebuf.data,
+            .core_len = d->corebuf.len,
+        };
+        if (!offs) {
+            err = BR_ERR_NOMEM;
+            snprintf(errstr, sizeof errstr, "out of memory");
+            goto failed;
+        }
+        for (size_t i = 0; i < d->prog_cnt; i++)
+            offs[i] = (br_snap_offset_t){d->prog[i].topic, d->prog[i].partition,
+                                         d->prog[i].next};
+        err = br_snapshot_encode(&snap, &d->snapbuf);
+        free(offs);
+        if (err) {
+            snprintf(errstr, sizeof errstr, "out of memory encoding the snapshot");
+            goto failed;
+        }
+    }
+    if ((err = br_snapdir_write(d->sd, d->next_gen, d->snapbuf.data,
+                                d->snapbuf.len, errstr, sizeof errstr)))
+        goto failed;
+    commit_snapshot(d, sync_commit);
+    if (d->snap_failures)
+        br_log(BR_LOG_WARN, "snapshot written again after failures",
+               "generation=%" PRIu64 " failed_attempts=%" PRIu64, d->next_gen,
+               d->snap_failures);
+    d->snap_failures = 0;
+    d->snapshots++;
+    d->changes = 0;
+    d->last_snap_wall_ms = br_log_wall_ms();
+    LIMITED(d, BR_LOG_INFO, "snapshot", "snapshot written",
+            "generation=%" PRIu64 " bytes=%zu ms=%" PRId64 " partitions=%zu why=%s",
+            d->next_gen, d->snapbuf.len, br_log_mono_ms() - t0, d->prog_cnt, why);
+    d->next_gen++;
+    /* Large states keep their buffers; small ones give memory back. */
+    if (d->snapbuf.cap > ((size_t)64 << 20)) {
+        br_buf_free(&d->snapbuf);
+        br_buf_free(&d->corebuf);
+    }
+    return true;
+failed:
+    d->snap_failures++;
+    d->snap_failures_total++;
+    LIMITED(d, BR_LOG_ERROR, "snapshot_failed",
+            "snapshot failed; offsets stay at the previous snapshot",
+            "generation=%" PRIu64 " attempt=%" PRIu64 " why=%s error=%s",
+            d->next_gen, d->snap_failures, why,
+            br_log_quote(qbuf, sizeof qbuf, errstr));
+    return false;
+}
+
+/* Load the newest usable snapshot into a fresh pipeline. */
+static void on_bad_snapshot(void *opaque, const char *path, const char *reason) {
+    int *bad = opaque;
+    char qp[600], qr[1100];
+    (*bad)++;
+    br_log(BR_LOG_ERROR, "snapshot rejected and moved aside", "file=%s reason=%s",
+           br_log_quote(qp, sizeof qp, path), br_log_quote(qr, sizeof qr, reason));
+}
+
+static br_err_t restore(daemon_t *d, const br_sink_t *sink, char *errstr,
+                        size_t errstr_size) {
+    br_buf_t bytes;
+    br_snapshot_t snap;
+    char path[4096], why[1024], qp[4200];
+    int bad = 0;
+    br_err_t err;
+
+    br_buf_init(&bytes);
+    for (;;) {
+        err = br_snapdir_load(d->sd, &bytes, &snap, path, sizeof path,
+                              on_bad_snapshot, &bad, why, sizeof why);
+        if (err == BR_ERR_NOTFOUND) {
+            if (bad)
+                br_log(BR_LOG_ERROR, "NO VALID SNAPSHOT LEFT: starting with empty "
+                       "state; partitions resume from the group's committed "
+                       "offsets", "state_dir=%s rejected=%d",
+                       br_log_quote(qp, sizeof qp, br_snapdir_path(d->sd)), bad);
+            else
+                br_log(BR_LOG_INFO, "no snapshot, starting empty", "state_dir=%s",
+                       br_log_quote(qp, sizeof qp, br_snapdir_path(d->sd)));
+            err = BR_ERR_OK;
+            break;
+        }
+        if (err) {
+            br_seterr(errstr, errstr_size, err, "%s", why);
+            break;
+        }
+        br_restore_info_t info;
+        err = br_pipeline_restore(d->pl, snap.core, snap.core_len, &info, why,
+                                  sizeof why);
+        if (err == BR_ERR_OK) {
+            for (size_t i = 0; i < snap.offset_cnt; i++) {
+                progress_t *p = progress_find(d, snap.offsets[i].topic,
+                                              snap.offsets[i].partition, true);
+                if (p)
+                    p->next = snap.offsets[i].offset;
+            }
+            br_log(BR_LOG_INFO, "snapshot restored",
+                   "file=%s generation=%" PRIu64 " written_by=%s series=%" PRIu64
+                   " partitions=%zu dropped_scopes=%" PRIu64 " dropped_series=%" PRIu64
+                   " dropped_budgets=%" PRIu64 " dropped_inputs=%" PRIu64,
+                   br_log_quote(qp, sizeof qp, path), snap.generation,
+                   snap.version, info.series, snap.offset_cnt, info.dropped_scopes,
+                   info.dropped_series, info.dropped_budgets, info.dropped_inputs);
+            br_snapshot_clear(&snap);
+            break;
+        }
+        br_snapshot_clear(&snap);
+        /* The pipeline holds part of the state: start over with a new one. */
+        br_pipeline_destroy(d->pl);
+        d->pl = br_pipeline_new(d->conf, sink, errstr, errstr_size);
+        if (!d->pl) {
+            err = BR_ERR_CONFIG;
+            break;
+        }
+        if (err == BR_ERR_CONFIG) {
+            br_seterr(errstr, errstr_size, err, "%s: %s", path, why);
+            break;
+        }
+        br_snapdir_reject(d->sd, path, why, on_bad_snapshot, &bad);
+    }
+    br_buf_free(&bytes);
+    d->next_gen = br_snapdir_next_generation(d->sd);
+    return err;
 }
 
 static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
@@ -206,7 +535,7 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     if (d->last_input < 0) {
         /* Subscribed topics only; a regex subscription is not offered. */
         d->foreign++;
-        store_progress(d, rkm);
+        note_progress(d, rkm);
         return;
     }
     origin.input = d->last_input;
@@ -216,7 +545,7 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     d->cur = rkm;
     br_pipeline_feed(d->pl, &origin, rkm->payload ? rkm->payload : "", rkm->len);
     d->cur = NULL;
-    store_progress(d, rkm);
+    note_progress(d, rkm);
 }
 
 static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
@@ -227,7 +556,10 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
     char wm[40] = "-", money[40];
     double rate;
 
+    br_pipeline_memory_t mem;
+
     br_pipeline_stats(d->pl, &st);
+    br_pipeline_memory(d->pl, &mem);
     br_kafka_out_stats(d->out, &os);
     if (st.watermark_ms != INT64_MIN)
         br_ts_format(st.watermark_ms, wm, sizeof wm);
@@ -239,14 +571,20 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
            "messages=%" PRIu64 " ok=%" PRIu64 " skipped=%" PRIu64
            " dead_letters=%" PRIu64 " alerts=%" PRIu64 " series=%" PRIu64
            " priced=%" PRIu64 " unpriced=%" PRIu64 " late=%" PRIu64
+           " duplicates=%" PRIu64 " dedup_ids=%" PRIu64 " dedup_evicted=%" PRIu64
            " total=%s currency=%s watermark=%s watermark_lag_ms=%" PRId64
-           " rate_per_s=%.0f delivered=%" PRIu64 " delivery_failed=%" PRIu64,
+           " rate_per_s=%.0f delivered=%" PRIu64 " delivery_failed=%" PRIu64
+           " snapshots=%" PRIu64 " snapshot_failures=%" PRIu64 " snapshot_age_s=%" PRId64
+           " mem_series=%zu mem_index=%zu mem_dedup=%zu mem_other=%zu",
            st.messages, st.ok, st.skipped, st.dead_letters, st.alerts, st.series,
-           st.priced, st.unpriced, st.late, money, d->conf->currency, wm,
+           st.priced, st.unpriced, st.late, st.duplicates, st.dedup_ids,
+           st.dedup_evicted, money, d->conf->currency, wm,
            st.watermark_ms != INT64_MIN && st.max_event_ms != INT64_MIN
                ? st.max_event_ms - st.watermark_ms
                : 0,
-           rate, os.delivered, os.failed);
+           rate, os.delivered, os.failed, d->snapshots, d->snap_failures_total,
+           d->last_snap_wall_ms ? (br_log_wall_ms() - d->last_snap_wall_ms) / 1000 : -1,
+           mem.series + mem.incidents, mem.index, mem.dedup, mem.other);
     *last_messages = st.messages;
     *last_ms = now;
 }
@@ -301,6 +639,12 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     d->pl = br_pipeline_new(d->conf, &sink, errstr, errstr_size);
     if (!d->pl)
         return BR_ERR_CONFIG;
+    d->sd = br_snapdir_open(d->conf->state_dir, d->conf->snapshot_keep, errstr,
+                            errstr_size);
+    if (!d->sd)
+        return BR_ERR_IO;
+    if ((err = restore(d, &sink, errstr, errstr_size)))
+        return err;
     d->input_names = br_pipeline_input_names(d->pl);
     d->out = br_kafka_out_new(d->conf, d->opts->brokers, &d->rl, errstr, errstr_size);
     if (!d->out)
@@ -312,6 +656,7 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     rd_kafka_conf_set_opaque(kconf, d);
     rd_kafka_conf_set_error_cb(kconf, on_consumer_error);
     rd_kafka_conf_set_rebalance_cb(kconf, on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(kconf, on_commit);
     d->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kconf, why, sizeof why);
     if (!d->rk) {
         rd_kafka_conf_destroy(kconf);
@@ -376,6 +721,7 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
     br_log(BR_LOG_INFO, "running", "pid=%ld", (long)getpid());
     last_ms = br_log_mono_ms();
     next_stats_ms = last_ms + BR_DAEMON_STATS_MS;
+    d->next_snap_ms = last_ms + conf->snapshot_interval_ms;
     while (!stop_requested && !d->fatal) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(d->rk, POLL_MS);
         int64_t now;
@@ -388,6 +734,14 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
         if (br_kafka_out_fatal(d->out, errstr, sizeof errstr))
             break;
         now = br_log_mono_ms();
+        if (now >= d->next_snap_ms) {
+            bool ok = take_snapshot(d, "interval", SNAP_FLUSH_MS, false);
+            int64_t retry = conf->snapshot_interval_ms < SNAP_RETRY_MS
+                                ? conf->snapshot_interval_ms
+                                : SNAP_RETRY_MS;
+            now = br_log_mono_ms();
+            d->next_snap_ms = now + (ok ? conf->snapshot_interval_ms : retry);
+        }
         if (now >= next_stats_ms) {
             log_stats(d, "stats", &last_messages, &last_ms);
             br_ratelimit_flush(&d->rl, now);
@@ -405,9 +759,17 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
     } else {
         br_log(BR_LOG_INFO, "shutting down", "reason=signal");
     }
-    /* Commits the stored offsets and leaves the group. */
+    /* The last snapshot covers everything taken; then leave the group
+     * (nothing is committed on close but what the snapshot covers). */
+    d->stopping = true;
+    bool saved = take_snapshot(d, "shutdown", BR_DAEMON_FLUSH_MS, true);
+    if (!saved)
+        br_log(BR_LOG_ERROR, "the last snapshot failed: the next start re-reads "
+               "what came after the previous one", "messages_since=%" PRIu64,
+               d->changes);
     rd_kafka_consumer_close(d->rk);
-    undelivered = br_kafka_out_flush(d->out, BR_DAEMON_FLUSH_MS);
+    /* The snapshot's flush already waited for the producer. */
+    undelivered = br_kafka_out_flush(d->out, saved ? BR_DAEMON_FLUSH_MS : 0);
     br_ratelimit_flush(&d->rl, br_log_mono_ms() + LOG_PERIOD_MS);
     log_stats(d, "stopped", &last_messages, &last_ms);
     log_dead_reasons(d);
@@ -421,6 +783,12 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
 done:
     if (d->rk)
         rd_kafka_destroy(d->rk);
+    br_snapdir_close(d->sd);
+    for (size_t i = 0; i < d->prog_cnt; i++)
+        free(d->prog[i].topic);
+    free(d->prog);
+    br_buf_free(&d->snapbuf);
+    br_buf_free(&d->corebuf);
     br_kafka_out_destroy(d->out);
     br_pipeline_destroy(d->pl);
     br_buf_free(&d->line);

@@ -76,9 +76,14 @@ rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
                               errstr_size))
             goto err;
     } else {
+        /* Alerts and dead letters are retried until delivered (no message
+         * timeout): the daemon snapshots, and so commits input offsets,
+         * only once everything emitted so far is acknowledged. */
         if (br_kafka_conf_set(kconf, "enable.idempotence", "true", errstr,
                               errstr_size) ||
-            br_kafka_conf_set(kconf, "acks", "all", errstr, errstr_size))
+            br_kafka_conf_set(kconf, "acks", "all", errstr, errstr_size) ||
+            br_kafka_conf_set(kconf, "message.timeout.ms", "0", errstr,
+                              errstr_size))
             goto err;
     }
     if (kc->brokers &&
@@ -96,11 +101,14 @@ rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
     if (brokers &&
         br_kafka_conf_set(kconf, "bootstrap.servers", brokers, errstr, errstr_size))
         goto err;
-    /* Offsets are stored by the daemon after the pipeline has the message
-     * (see store_progress() in daemon.c); never by librdkafka. */
+    /* Offsets are committed by the daemon, and only those a durable
+     * snapshot covers (see commit_snapshot() in daemon.c); never by
+     * librdkafka on its own. */
     if (role == BR_KAFKA_CONSUMER &&
-        br_kafka_conf_set(kconf, "enable.auto.offset.store", "false", errstr,
-                          errstr_size))
+        (br_kafka_conf_set(kconf, "enable.auto.offset.store", "false", errstr,
+                           errstr_size) ||
+         br_kafka_conf_set(kconf, "enable.auto.commit", "false", errstr,
+                           errstr_size)))
         goto err;
     return kconf;
 err:

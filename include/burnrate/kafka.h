@@ -30,8 +30,9 @@ typedef enum { BR_KAFKA_CONSUMER, BR_KAFKA_PRODUCER } br_kafka_role_t;
  *        then kafka.properties, then consumer_/producer_properties, then
  *        brokers (when non-NULL, it overrides kafka.brokers). Consumer
  *        defaults: group.id from the config, auto.offset.reset=earliest;
- *        enable.auto.offset.store=false is forced last. Producer defaults:
- *        enable.idempotence=true, acks=all. librdkafka's own log lines go
+ *        enable.auto.offset.store=false and enable.auto.commit=false are
+ *        forced last. Producer defaults: enable.idempotence=true, acks=all,
+ *        message.timeout.ms=0 (retry until delivered). librdkafka's own log lines go
  *        through br_log().
  * @returns a new conf the caller hands to rd_kafka_new() or destroys, or NULL
  *          with errstr naming the property that was refused.
