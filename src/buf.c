@@ -43,7 +43,8 @@ static int reserve(br_buf_t *b, size_t extra) {
 void br_buf_append(br_buf_t *b, const void *p, size_t n) {
     if (!reserve(b, n))
         return;
-    memcpy(b->data + b->len, p, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
