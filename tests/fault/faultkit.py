@@ -416,6 +416,10 @@ def compare(args):
             with open(p) as f:
                 snaps.append(json.load(f))
         print("snapshots (burnrate snapshot show):")
+        for snap in snaps:
+            # Alert emissions: re-emissions are allowed, checked by id above.
+            if isinstance(snap.get("stats"), dict):
+                snap["stats"].pop("alerts", None)
         for k in ["stats", "series", "budgets", "incidents", "offsets",
                   "watermark"]:
             same = snaps[0].get(k) == snaps[1].get(k)
