@@ -39,6 +39,7 @@ crash_say() {
 # crash_fail MESSAGE: say why, where the evidence is, and exit 1 (the trap
 # of kafka_util.sh stops every child and keeps the scratch directory).
 crash_fail() {
+    trap - ERR
     printf 'FAIL: %s\n' "$*" >&2
     exit 1
 }
@@ -162,6 +163,9 @@ crash_main() {
     ((keep)) && BR_KEEP_TMP=1
     br_tmp_init
     local T=$BR_TMP
+    # Nothing fails silently: a command that stops the script says which.
+    set -E
+    trap 'crash_fail "unexpected failure (status $?) at line $LINENO of crashlib.sh: $BASH_COMMAND"' ERR
     local t_start=$SECONDS
 
     CRASH_TOPIC=crash.usage
@@ -311,7 +315,7 @@ c.close()' "$BR_BOOTSTRAP" "$CRASH_TOPIC")
     local bad
     local bad_files
     bad=$(cat "$T"/logs/run-*.log | grep -c 'snapshot rejected' || true)
-    bad_files=$(find "$T/state" -name '*.bad' 2>/dev/null | wc -l)
+    bad_files=$(find "$T/state" -name '*.bad' 2>/dev/null | wc -l || true)
     ((bad_files > bad)) && bad=$bad_files
 
     echo "crash test: seed $seed, $((SECONDS - t_start)) s, scratch $T"

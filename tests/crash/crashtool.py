@@ -97,10 +97,12 @@ def produce(bootstrap, topic, path, first, last, rate, gate):
                 p.poll(0.05)
                 # Pace from where the gate opened, not from the start.
                 t0 = time.monotonic() - sent / rate if rate > 0 else t0
-        if rate > 0:
+        while rate > 0:
+            # poll() returns early when it serves a delivery report.
             wait = t0 + sent / rate - time.monotonic()
-            if wait > 0:
-                p.poll(wait)
+            if wait <= 0:
+                break
+            p.poll(wait)
         while True:
             try:
                 p.produce(topic, line, partition=0, on_delivery=on_delivery)
