@@ -709,8 +709,10 @@ static void summary(replay_t *r, double wall_s) {
         fputs(" counted only (--dead-letters FILE keeps them)", fp);
     fputs("\n", fp);
     fprintf(fp, "  priced %" PRIu64 ", unpriced %" PRIu64 ", late %" PRIu64
-                ", series %" PRIu64 ", folded into (other) %" PRIu64 "\n",
-            st.priced, st.unpriced, st.late, st.series, st.folded);
+                ", series %" PRIu64 ", folded into (other) %" PRIu64
+                ", duplicates %" PRIu64 "\n",
+            st.priced, st.unpriced, st.late, st.series, st.folded,
+            st.duplicates);
     for (int t = 0; t < BR_ALERT__CNT; t++)
         for (int s = 0; s < 3; s++)
             alerts += r->alerts[t][s];
