@@ -31,6 +31,9 @@ CRASH_SPLIT_PERCENT=85
 CRASH_EARLY_PERCENT=20
 # After assignment a kill lands uniformly within this many milliseconds.
 CRASH_MAX_DELAY_MS=2500
+# Probability (percent) that a kill after assignment is aimed inside a
+# snapshot write (the moment its temporary file exists).
+CRASH_IN_WRITE_PERCENT=${CRASH_IN_WRITE_PERCENT:-15}
 
 crash_say() {
     printf 'crashtest: %s\n' "$*" >&2
@@ -218,7 +221,7 @@ crash_main() {
     br_track "$prod_pid"
 
     # The kill loop.
-    local k early=0 late=0 in_write=0 runs=0 log
+    local k early=0 late=0 in_write=0 runs=0 log rc
     mkdir -p "$T/logs"
     for ((k = 1; k <= kills; k++)); do
         log=$T/logs/run-$k.log
@@ -232,17 +235,30 @@ crash_main() {
             br_wait_for "partition assignment in run $k" 60 _crash_assigned "$log" "$RUN_PID" ||
                 crash_fail "run $k got no partitions: $(tail -3 "$log")"
             echo $((split * k / kills)) >"$T/gate"
-            crash_sleep_ms "$(crash_rand_ms "$CRASH_MAX_DELAY_MS")"
+            if (($(crash_rand_ms 99) < CRASH_IN_WRITE_PERCENT)); then
+                crash_sleep_ms "$(crash_rand_ms 1000)"
+                # Killed by the tool when it catches a write in progress.
+                $CRASH_PY "$CRASH_TOOL" kill-in-write "$T/state" "$RUN_PID" 2 || true
+            else
+                crash_sleep_ms "$(crash_rand_ms "$CRASH_MAX_DELAY_MS")"
+            fi
         fi
-        kill -0 "$RUN_PID" 2>/dev/null ||
-            crash_fail "run $k exited before its kill: $(tail -3 "$log")"
         if grep -q 'msg="partitions assigned"' "$log"; then
             late=$((late + 1))
         else
             early=$((early + 1))
         fi
-        kill -KILL "$RUN_PID"
-        wait "$RUN_PID" 2>/dev/null || true
+        if kill -0 "$RUN_PID" 2>/dev/null; then
+            kill -KILL "$RUN_PID"
+            rc=0
+            wait "$RUN_PID" 2>/dev/null || rc=$?
+        else
+            # Gone already: only the kill-in-write tool may have done that.
+            rc=0
+            wait "$RUN_PID" 2>/dev/null || rc=$?
+        fi
+        ((rc == 137)) ||
+            crash_fail "run $k ended with status $rc, not by SIGKILL: $(tail -3 "$log")"
         # A kill inside a snapshot write leaves a temporary file, which the
         # next start removes and never loads.
         if compgen -G "$T/state/*.tmp" >/dev/null; then

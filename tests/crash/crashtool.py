@@ -12,6 +12,10 @@
   crashtool.py wait-caught-up BOOTSTRAP GROUP TOPIC TIMEOUT_S [--pid PID]
       poll until GROUP's committed offset equals the end offset of every
       partition of TOPIC; exit 1 on timeout, 3 at once when PID has died.
+  crashtool.py kill-in-write STATE_DIR PID TIMEOUT_S
+      SIGKILL PID the moment a snapshot's temporary file (*.tmp) appears in
+      STATE_DIR, that is inside a snapshot write; exit 1 if none appeared
+      within TIMEOUT_S (PID is left alone then).
   crashtool.py dump BOOTSTRAP TOPIC OUT
       every message of TOPIC, beginning to current end, one JSON object per
       line: partition, offset, key, value.
@@ -154,6 +158,26 @@ def wait_caught_up(bootstrap, group, topic, timeout, pid):
             time.sleep(0.2)
     finally:
         c.close()
+
+
+# ---- kill inside a snapshot write ----
+
+def kill_in_write(state_dir, pid, timeout):
+    import signal
+    deadline = time.monotonic() + timeout
+    # A write lasts a few milliseconds: a tight loop sees it.
+    while time.monotonic() < deadline:
+        try:
+            names = os.listdir(state_dir)
+        except FileNotFoundError:
+            names = []
+        if any(n.endswith(".tmp") for n in names):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return 1
+            return 0
+    return 1
 
 
 # ---- dump ----
@@ -437,6 +461,8 @@ def main(argv):
     if cmd == "wait-caught-up" and len(argv) in (6, 8):
         pid = int(argv[7]) if len(argv) == 8 else 0
         return wait_caught_up(argv[2], argv[3], argv[4], float(argv[5]), pid)
+    if cmd == "kill-in-write" and len(argv) == 5:
+        return kill_in_write(argv[2], int(argv[3]), float(argv[4]))
     if cmd == "dump" and len(argv) == 5:
         return dump(argv[2], argv[3], argv[4])
     if cmd == "stopped-stats" and len(argv) == 3:
