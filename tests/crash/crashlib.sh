@@ -334,12 +334,18 @@ c.close()' "$BR_BOOTSTRAP" "$CRASH_TOPIC")
     bad_files=$(find "$T/state" -name '*.bad' 2>/dev/null | wc -l || true)
     ((bad_files > bad)) && bad=$bad_files
 
+    # How the restarts resumed (informational; the daemon logs both).
+    local restored ahead
+    restored=$(cat "$T"/logs/run-*.log | grep -c 'msg="snapshot restored"' || true)
+    ahead=$(cat "$T"/logs/run-*.log | grep -c 'msg="resuming from the snapshot, not the group"' || true)
+
     echo "crash test: seed $seed, $((SECONDS - t_start)) s, scratch $T"
     local rc=0
     $CRASH_PY "$CRASH_TOOL" compare "$T/cmp/ref" "$T/cmp/crash" \
         "runs=$runs" "kills=$kills" "kills_before_assignment=$early" \
         "kills_while_processing=$late" "kills_inside_a_snapshot_write=$in_write" \
-        "snapshots_written=$snaps" "!snapshots_rejected=$bad" || rc=$?
+        "snapshots_written=$snaps" "!snapshots_rejected=$bad" \
+        "starts_from_a_snapshot=$restored" "resumes_from_the_snapshot,_not_the_group=$ahead" || rc=$?
     if ((rc != 0)); then
         crash_fail "the crashed run differs from the crash-free run (seed $seed; logs in $T/logs, states and alerts in $T/cmp)"
     fi
