@@ -330,11 +330,22 @@ def compare(ref_dir, crash_dir, info):
     row("messages (reference / crashed)", "%d / %d" % (rm, cm))
     row("lost events", max(0, rm - cm), True)
     row("double-counted events", max(0, cm - rm), True)
-    for k in ("ok", "duplicates", "skipped", "dead_letters", "late"):
-        if k in rs or k in cs:
-            a, b = int(rs.get(k, 0)), int(cs.get(k, 0))
-            row("%s mismatch" % k, b - a, True,
-                "reference %d, crashed %d" % (a, b))
+    # Every other counter of the state (ok, duplicates, priced, alerts...).
+    for k in sorted(set(rs) | set(cs)):
+        if k in ("messages", "total"):
+            continue
+        a, b = int(rs.get(k, 0)), int(cs.get(k, 0))
+        row("%s mismatch (crashed - reference)" % k, b - a, True,
+            "reference %d, crashed %d" % (a, b))
+    if "watermark" in ref or "watermark" in crash:
+        same = ref.get("watermark") == crash.get("watermark")
+        row("watermark mismatch", 0 if same else 1, True, "%s vs %s" % (
+            ref.get("watermark"), crash.get("watermark")))
+    if "dedup" in ref or "dedup" in crash:
+        a = int((ref.get("dedup") or {}).get("ids", 0))
+        b = int((crash.get("dedup") or {}).get("ids", 0))
+        row("dedup window ids mismatch (crashed - reference)", b - a, True,
+            "reference %d, crashed %d" % (a, b))
     rt, ct = dec(rs.get("total", "0")), dec(cs.get("total", "0"))
     row("total money (reference / crashed)", "%s / %s" % (rt, ct))
     row("lost money", max(Decimal(0), rt - ct), True)
