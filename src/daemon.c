@@ -31,7 +31,9 @@
 #define POLL_MS 100
 #define LOG_BURST 5           /* lines per key ... */
 #define LOG_PERIOD_MS 10000   /* ... per this much time */
-#define SNAP_FLUSH_MS 5000    /* producer flush before a periodic snapshot */
+#define SNAP_FLUSH_MS 1000    /* producer flush before a periodic snapshot,
+                                 once delivery has been pending an interval */
+#define SNAP_WAIT_MS 100      /* re-check of pending deliveries */
 #define SNAP_RETRY_MS 5000    /* retry a failed snapshot after this, at most */
 #define COMMITTED_MS 5000     /* asking the group for its offsets */
 
@@ -94,6 +96,7 @@ typedef struct daemon {
     uint64_t next_gen;                    /* generation of the next snapshot */
     uint64_t changes;                     /* messages since the last snapshot */
     int64_t next_snap_ms;                 /* monotonic time of the next one */
+    int64_t snap_due_ms;                  /* when the waiting one fell due */
     int64_t last_snap_wall_ms;            /* wall time of the last good one */
     uint64_t snapshots;                   /* written by this process */
     uint64_t snap_failures;               /* failed attempts (consecutive) */
@@ -734,12 +737,22 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
         if (br_kafka_out_fatal(d->out, errstr, sizeof errstr))
             break;
         now = br_log_mono_ms();
-        if (now >= d->next_snap_ms) {
+        if (now >= d->next_snap_ms && d->changes &&
+            br_kafka_out_flush(d->out, 0) > 0 &&
+            (d->snap_due_ms == 0 || now - d->snap_due_ms < conf->snapshot_interval_ms)) {
+            /* Alerts or dead letters are still on their way: consume on and
+             * look again shortly, rather than block; after a whole interval
+             * of this, the snapshot waits for them (briefly) and reports. */
+            if (d->snap_due_ms == 0)
+                d->snap_due_ms = now;
+            d->next_snap_ms = now + SNAP_WAIT_MS;
+        } else if (now >= d->next_snap_ms) {
             bool ok = take_snapshot(d, "interval", SNAP_FLUSH_MS, false);
             int64_t retry = conf->snapshot_interval_ms < SNAP_RETRY_MS
                                 ? conf->snapshot_interval_ms
                                 : SNAP_RETRY_MS;
             now = br_log_mono_ms();
+            d->snap_due_ms = ok ? 0 : d->snap_due_ms;
             d->next_snap_ms = now + (ok ? conf->snapshot_interval_ms : retry);
         }
         if (now >= next_stats_ms) {

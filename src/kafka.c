@@ -67,7 +67,11 @@ rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
     const br_kafka_conf_t *kc = &conf->kafka;
 
     rd_kafka_conf_set_log_cb(kconf, on_rdkafka_log);
-    if (br_kafka_conf_set(kconf, "client.id", "burnrate", errstr, errstr_size))
+    /* A broker that comes back is found within a second, not librdkafka's
+     * default ten. */
+    if (br_kafka_conf_set(kconf, "client.id", "burnrate", errstr, errstr_size) ||
+        br_kafka_conf_set(kconf, "reconnect.backoff.max.ms", "1000", errstr,
+                          errstr_size))
         goto err;
     if (role == BR_KAFKA_CONSUMER) {
         if (br_kafka_conf_set(kconf, "group.id", kc->group_id ? kc->group_id : "burnrate",

@@ -26,7 +26,8 @@
 typedef enum { BR_KAFKA_CONSUMER, BR_KAFKA_PRODUCER } br_kafka_role_t;
 
 /**
- * @brief A client configuration: burnrate's defaults for the role first,
+ * @brief A client configuration: burnrate's defaults first
+ *        (reconnect.backoff.max.ms=1000, and those of the role),
  *        then kafka.properties, then consumer_/producer_properties, then
  *        brokers (when non-NULL, it overrides kafka.brokers). Consumer
  *        defaults: group.id from the config, auto.offset.reset=earliest;
