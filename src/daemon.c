@@ -261,6 +261,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
+static const char *group_id(const br_config_t *conf) {
+    return conf->kafka.group_id ? conf->kafka.group_id : "burnrate";
+}
+
 static progress_t *progress_find(daemon_t *d, const char *topic,
                                  int32_t partition, bool create) {
     if (d->prog_last < d->prog_cnt) {
@@ -388,6 +392,7 @@ static bool take_snapshot(daemon_t *d, const char *why, int flush_ms,
             .generation = d->next_gen,
             .written_ms = br_log_wall_ms(),
             .version = (char *)(uintptr_t)BR_VERSION,
+            .group = (char *)(uintptr_t)group_id(d->conf),
             .offsets = offs,
             .offset_cnt = d->prog_cnt,
             .core = d->corebuf.data,
@@ -476,6 +481,17 @@ static br_err_t restore(daemon_t *d, const br_sink_t *sink, char *errstr,
         }
         if (err) {
             br_seterr(errstr, errstr_size, err, "%s", why);
+            break;
+        }
+        if (snap.group && *snap.group &&
+            strcmp(snap.group, group_id(d->conf)) != 0) {
+            err = br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                            "%s holds the state of consumer group %s, but "
+                            "kafka.group_id is %s: point state.dir at another "
+                            "directory (or move this one aside) to start that "
+                            "group afresh", path, snap.group,
+                            group_id(d->conf));
+            br_snapshot_clear(&snap);
             break;
         }
         br_restore_info_t info;

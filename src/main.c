@@ -457,6 +457,8 @@ static int cmd_snapshot(args_t *a) {
                       (unsigned)snap.format,
                       (unsigned long long)snap.generation, when);
         br_buf_json_str(&head, snap.version ? snap.version : "");
+        br_buf_puts(&head, ", \"group\": ");
+        br_buf_json_str(&head, snap.group ? snap.group : "");
         br_buf_puts(&head, ",\n\"offsets\": [");
         for (size_t i = 0; i < snap.offset_cnt; i++) {
             br_buf_printf(&head, "%s{\"topic\": ", i ? ", " : "");

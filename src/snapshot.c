@@ -67,6 +67,7 @@ br_err_t br_snapshot_encode(const br_snapshot_t *s, br_buf_t *out) {
     br_wr_ivar(&tmp, s->written_ms);
     br_wr_str(&tmp, s->version ? s->version : "");
     section(&tmp, out, TAG_META);
+    br_wr_str(&tmp, s->group ? s->group : "");
     br_wr_uvar(&tmp, s->offset_cnt);
     for (size_t i = 0; i < s->offset_cnt; i++) {
         br_wr_str(&tmp, s->offsets[i].topic);
@@ -94,6 +95,7 @@ void br_snapshot_clear(br_snapshot_t *s) {
         free(s->offsets[i].topic);
     free(s->offsets);
     free(s->version);
+    free(s->group);
     memset(s, 0, sizeof *s);
 }
 
@@ -105,6 +107,7 @@ static br_err_t parse_meta(br_rd_t *r, br_snapshot_t *out) {
 }
 
 static br_err_t parse_offsets(br_rd_t *r, br_snapshot_t *out) {
+    out->group = br_rd_strdup(r);
     uint64_t n = br_rd_count(r, br_rd_left(r) / 3);
     if (r->err)
         return BR_ERR_PARSE;

@@ -4,7 +4,8 @@
 # error level, retried, and offsets stay at the last good snapshot until it
 # succeeds again; on restart a corrupted newest snapshot is moved aside and
 # the previous generation restored (the counts go on from it); with no valid
-# snapshot left burnrate starts empty and says so at error level.
+# snapshot left burnrate starts empty and says so at error level; a state
+# directory of another consumer group is refused.
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./kafka_util.sh
@@ -143,5 +144,16 @@ br_wait_for "loud empty start" 20 log_has c 'level=error msg="NO VALID SNAPSHOT 
     { cat "$BR_TMP/c.err" >&2; br_die "no loud line"; }
 br_wait_for "resumed from the group" 30 log_has c 'msg="resuming from the group" partition=llm.openai\[0\] group_offset=30' ||
     { cat "$BR_TMP/c.err" >&2; br_die "did not resume from the group's offset"; }
+produce 1
+br_wait_for "the new event committed" 30 committed_is g-a 31 || br_die "no commit of 31"
 stop_run c
+
+# 5. The state belongs to its consumer group: another group_id on the same
+# state.dir is refused at start-up rather than resumed from foreign offsets.
+write_config "$BR_TMP/other.yaml" "$STATE" g-other
+rc=0
+"$BURNRATE" run --config "$BR_TMP/other.yaml" >"$BR_TMP/other.out" 2>"$BR_TMP/other.err" || rc=$?
+((rc == 1)) || br_die "a snapshot of another group: exit $rc, want 1"
+grep -q 'holds the state of consumer group g-a, but kafka.group_id is g-other' "$BR_TMP/other.err" ||
+    { cat "$BR_TMP/other.err" >&2; br_die "no clear error for a snapshot of another group"; }
 br_log "it_state: ok"

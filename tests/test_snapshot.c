@@ -310,7 +310,7 @@ static void small_file(br_buf_t *file) {
     msgs_t w = {0};
     run_t r;
     br_buf_t core;
-    char topic[] = "usage", version[] = "test";
+    char topic[] = "usage", version[] = "test", group[] = "g1";
     br_snap_offset_t offs[2] = {{topic, 0, 42}, {topic, 1, 7}};
     workload(&w);
     run_init(&r, conf);
@@ -318,7 +318,7 @@ static void small_file(br_buf_t *file) {
     br_buf_init(&core);
     save(r.pl, &core);
     br_snapshot_t s = {.generation = 5, .written_ms = T0, .version = version,
-                       .offsets = offs, .offset_cnt = 2, .core = core.data,
+                       .group = group, .offsets = offs, .offset_cnt = 2, .core = core.data,
                        .core_len = core.len};
     br_buf_reset(file);
     CHECK_INT(br_snapshot_encode(&s, file), BR_ERR_OK);
@@ -343,6 +343,7 @@ static void test_container(void) {
         CHECK(s.offsets[1].partition == 1 && s.offsets[1].offset == 7);
     }
     CHECK_STR(s.version, "test");
+    CHECK_STR(s.group, "g1");
     br_snapshot_clear(&s);
 
     /* Every truncation is refused. */
@@ -557,10 +558,11 @@ static void test_fixture(void) {
         feed_range(&r, &w, 0, 165);
         br_buf_init(&core);
         save(r.pl, &core);
-        char topic[] = "usage", version[] = "0.1.0";
+        char topic[] = "usage", version[] = "0.1.0", group[] = "burnrate";
         br_snap_offset_t off = {topic, 0, 165};
         br_snapshot_t fs = {.generation = 1, .written_ms = T0 + 60 * H,
-                            .version = version, .offsets = &off,
+                            .version = version, .group = group,
+                            .offsets = &off,
                             .offset_cnt = 1, .core = core.data,
                             .core_len = core.len};
         br_buf_t file;
@@ -584,6 +586,7 @@ static void test_fixture(void) {
                                     sizeof err), BR_ERR_OK);
     CHECK_INT(s.format, 1);
     CHECK_STR(s.version, "0.1.0");
+    CHECK_STR(s.group, "burnrate");
     br_buf_reset(&json);
     CHECK_INT(br_pipeline_describe(s.core, s.core_len, &json, err, sizeof err),
               BR_ERR_OK);

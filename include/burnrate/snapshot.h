@@ -35,6 +35,8 @@ typedef struct br_snapshot {
     uint64_t generation;            /* increases by one per write */
     int64_t written_ms;             /* wall clock of the write (information) */
     char *version;                  /* burnrate version that wrote it, owned */
+    char *group;                    /* consumer group the offsets belong to,
+                                       owned ("" for none) */
     br_snap_offset_t *offsets;      /* owned */
     size_t offset_cnt;
     const void *core;               /* br_pipeline_save() bytes; borrowed
