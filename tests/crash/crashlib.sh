@@ -225,6 +225,7 @@ crash_main() {
     mkdir -p "$T/logs"
     for ((k = 1; k <= kills; k++)); do
         log=$T/logs/run-$k.log
+        rc=0
         crash_start "$T/crash.yaml" "$log"
         runs=$((runs + 1))
         if (($(crash_rand_ms 99) < CRASH_EARLY_PERCENT)); then
@@ -237,8 +238,15 @@ crash_main() {
             echo $((split * k / kills)) >"$T/gate"
             if (($(crash_rand_ms 99) < CRASH_IN_WRITE_PERCENT)); then
                 crash_sleep_ms "$(crash_rand_ms 1000)"
-                # Killed by the tool when it catches a write in progress.
-                $CRASH_PY "$CRASH_TOOL" kill-in-write "$T/state" "$RUN_PID" 2 || true
+                # Killed by the tool when it catches a write in progress;
+                # reaped at once, inside the group, so that bash's job
+                # notice ("Killed") goes nowhere.
+                {
+                    if $CRASH_PY "$CRASH_TOOL" kill-in-write "$T/state" "$RUN_PID" 2 \
+                        2>>"$T/kill-in-write.err"; then
+                        wait "$RUN_PID" || rc=$?
+                    fi
+                } 2>/dev/null
             else
                 crash_sleep_ms "$(crash_rand_ms "$CRASH_MAX_DELAY_MS")"
             fi
@@ -248,13 +256,9 @@ crash_main() {
         else
             early=$((early + 1))
         fi
-        if kill -0 "$RUN_PID" 2>/dev/null; then
-            kill -KILL "$RUN_PID"
-            rc=0
-            wait "$RUN_PID" 2>/dev/null || rc=$?
-        else
-            # Gone already: only the kill-in-write tool may have done that.
-            rc=0
+        if ((rc == 0)); then
+            # Not reaped yet: SIGKILL it (if it is still there).
+            kill -KILL "$RUN_PID" 2>/dev/null || true
             wait "$RUN_PID" 2>/dev/null || rc=$?
         fi
         ((rc == 137)) ||
