@@ -32,8 +32,10 @@ CRASH_EARLY_PERCENT=20
 # After assignment a kill lands uniformly within this many milliseconds.
 CRASH_MAX_DELAY_MS=2500
 # Probability (percent) that a kill after assignment is aimed inside a
-# snapshot write (the moment its temporary file exists).
+# snapshot write (the moment its temporary file exists), and that one is
+# aimed just after a snapshot's rename (before its offsets are committed).
 CRASH_IN_WRITE_PERCENT=${CRASH_IN_WRITE_PERCENT:-15}
+CRASH_AFTER_RENAME_PERCENT=${CRASH_AFTER_RENAME_PERCENT:-10}
 
 crash_say() {
     printf 'crashtest: %s\n' "$*" >&2
@@ -221,7 +223,7 @@ crash_main() {
     br_track "$prod_pid"
 
     # The kill loop.
-    local k early=0 late=0 in_write=0 runs=0 log rc
+    local k early=0 late=0 in_write=0 after_rename=0 runs=0 log rc aim how
     mkdir -p "$T/logs"
     for ((k = 1; k <= kills; k++)); do
         log=$T/logs/run-$k.log
@@ -236,15 +238,19 @@ crash_main() {
             br_wait_for "partition assignment in run $k" 60 _crash_assigned "$log" "$RUN_PID" ||
                 crash_fail "run $k got no partitions: $(tail -3 "$log")"
             echo $((split * k / kills)) >"$T/gate"
-            if (($(crash_rand_ms 99) < CRASH_IN_WRITE_PERCENT)); then
+            aim=$(crash_rand_ms 99)
+            if ((aim < CRASH_IN_WRITE_PERCENT + CRASH_AFTER_RENAME_PERCENT)); then
+                how=kill-in-write
+                ((aim < CRASH_IN_WRITE_PERCENT)) || how=kill-after-rename
                 crash_sleep_ms "$(crash_rand_ms 1000)"
                 # Killed by the tool when it catches a write in progress;
                 # reaped at once, inside the group, so that bash's job
                 # notice ("Killed") goes nowhere.
                 {
-                    if $CRASH_PY "$CRASH_TOOL" kill-in-write "$T/state" "$RUN_PID" 2 \
-                        2>>"$T/kill-in-write.err"; then
+                    if $CRASH_PY "$CRASH_TOOL" "$how" "$T/state" "$RUN_PID" 2 \
+                        2>>"$T/kill-aimed.err"; then
                         wait "$RUN_PID" || rc=$?
+                        [[ $how == kill-after-rename ]] && after_rename=$((after_rename + 1))
                     fi
                 } 2>/dev/null
             else
@@ -348,6 +354,7 @@ c.close()' "$BR_BOOTSTRAP" "$CRASH_TOPIC")
     $CRASH_PY "$CRASH_TOOL" compare "$T/cmp/ref" "$T/cmp/crash" \
         "runs=$runs" "kills=$kills" "kills_before_assignment=$early" \
         "kills_while_processing=$late" "kills_inside_a_snapshot_write=$in_write" \
+        "kills_just_after_a_snapshot_rename=$after_rename" \
         "snapshots_written=$snaps" "!snapshots_rejected=$bad" \
         "starts_from_a_snapshot=$restored" "resumes_from_the_snapshot,_not_the_group=$ahead" || rc=$?
     if ((rc != 0)); then

@@ -16,6 +16,9 @@
       SIGKILL PID the moment a snapshot's temporary file (*.tmp) appears in
       STATE_DIR, that is inside a snapshot write; exit 1 if none appeared
       within TIMEOUT_S (PID is left alone then).
+  crashtool.py kill-after-rename STATE_DIR PID TIMEOUT_S
+      the same, the moment a new snapshot-*.brs appears: after the rename,
+      most likely before its offsets reach the group.
   crashtool.py dump BOOTSTRAP TOPIC OUT
       every message of TOPIC, beginning to current end, one JSON object per
       line: partition, offset, key, value.
@@ -162,16 +165,28 @@ def wait_caught_up(bootstrap, group, topic, timeout, pid):
 
 # ---- kill inside a snapshot write ----
 
-def kill_in_write(state_dir, pid, timeout):
+def snapshot_names(state_dir):
+    try:
+        return set(n for n in os.listdir(state_dir) if n.endswith(".brs"))
+    except FileNotFoundError:
+        return set()
+
+
+def kill_in_write(state_dir, pid, timeout, after_rename=False):
     import signal
     deadline = time.monotonic() + timeout
+    before = snapshot_names(state_dir)
     # A write lasts a few milliseconds: a tight loop sees it.
     while time.monotonic() < deadline:
-        try:
-            names = os.listdir(state_dir)
-        except FileNotFoundError:
-            names = []
-        if any(n.endswith(".tmp") for n in names):
+        if after_rename:
+            hit = bool(snapshot_names(state_dir) - before)
+        else:
+            try:
+                names = os.listdir(state_dir)
+            except FileNotFoundError:
+                names = []
+            hit = any(n.endswith(".tmp") for n in names)
+        if hit:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -472,8 +487,9 @@ def main(argv):
     if cmd == "wait-caught-up" and len(argv) in (6, 8):
         pid = int(argv[7]) if len(argv) == 8 else 0
         return wait_caught_up(argv[2], argv[3], argv[4], float(argv[5]), pid)
-    if cmd == "kill-in-write" and len(argv) == 5:
-        return kill_in_write(argv[2], int(argv[3]), float(argv[4]))
+    if cmd in ("kill-in-write", "kill-after-rename") and len(argv) == 5:
+        return kill_in_write(argv[2], int(argv[3]), float(argv[4]),
+                             cmd == "kill-after-rename")
     if cmd == "dump" and len(argv) == 5:
         return dump(argv[2], argv[3], argv[4])
     if cmd == "stopped-stats" and len(argv) == 3:
