@@ -103,7 +103,6 @@ typedef struct daemon {
     uint64_t snap_failures_total;
     br_buf_t snapbuf;                     /* encoded snapshot, reused */
     br_buf_t corebuf;                     /* pipeline state, reused */
-    bool stopping;
 } daemon_t;
 
 /* A rate-limited line for noisy events; key groups them. */
@@ -790,7 +789,6 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
     }
     /* The last snapshot covers everything taken; then leave the group
      * (nothing is committed on close but what the snapshot covers). */
-    d->stopping = true;
     bool saved = take_snapshot(d, "shutdown", BR_DAEMON_FLUSH_MS, true);
     if (!saved)
         br_log(BR_LOG_ERROR, "the last snapshot failed: the next start re-reads "
