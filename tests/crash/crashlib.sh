@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The crash test (issue 3), shared by scripts/crashtest and tests/it_crash.sh:
 # burnrate run is SIGKILLed at random moments while a workload with a known
 # spike and budget breaches streams in, restarted each time, then allowed to
