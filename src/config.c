@@ -17,6 +17,7 @@
 
 #include <yaml.h>
 
+#include "burnrate/avro.h"
 #include "burnrate/config.h"
 #include "burnrate/money.h"
 
@@ -106,7 +107,11 @@ static const char *const top_keys[] = {
     "state", "dedup", "limits", "log", NULL};
 static const char *const input_keys[] = {
     "name", "topic", "topics", "files", "format", "dialect", "mapping",
-    "cost_column", "charge_categories", "lateness", "idle_timeout", NULL};
+    "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
+    NULL};
+static const char *const avro_keys[] = {
+    "schema", "schema_dir", "registry", "registry_username",
+    "registry_password", "registry_ca_file", NULL};
 static const char *const mapping_keys[] = {
     "time", "time_end", "cost", "currency", "id", "model", "provider",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
@@ -682,6 +687,131 @@ static br_err_t resolve_in_place(ctx_t *cx, char **path) {
     return BR_ERR_OK;
 }
 
+/* Read a whole small file (an Avro schema) into *out. */
+static bool read_text(const char *path, char **out, char *why, size_t why_size) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        snprintf(why, why_size, "%s", strerror(errno));
+        return false;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len - 1, fp);
+        len += n;
+        if (len < cap - 1)
+            break;
+        if (cap > ((size_t)16 << 20)) {
+            snprintf(why, why_size, "larger than 16 MB");
+            free(buf);
+            fclose(fp);
+            return false;
+        }
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    fclose(fp);
+    if (!buf) {
+        snprintf(why, why_size, "out of memory");
+        return false;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return true;
+}
+
+/* inputs[].avro: where the schemas of an Avro input come from. */
+static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
+                           const char *path, br_input_conf_t *in,
+                           const yaml_node_t *fmt_node) {
+    char kpath[PATH_LEN];
+    br_err_t err;
+    br_avro_conf_t *a = &in->avro;
+    bool avro = in->format == BR_FORMAT_AVRO ||
+                in->format == BR_FORMAT_AVRO_CONFLUENT;
+    yaml_node_t *an = map_get(cx, node, "avro", NULL);
+    join_path(kpath, sizeof kpath, path, "avro");
+    if (!avro) {
+        if (!is_null(an))
+            return fail(cx, an, kpath,
+                        "is for inputs of format avro or avro-confluent");
+        return BR_ERR_OK;
+    }
+    if (in->file_cnt > 0) {
+        join_path(kpath, sizeof kpath, path, "files");
+        return fail(cx, map_get(cx, node, "files", NULL), kpath,
+                    "Avro inputs are read from Kafka topics; replaying Avro "
+                    "object container files is not supported yet");
+    }
+    if (is_null(an)) {
+        join_path(kpath, sizeof kpath, path, "avro.schema");
+        return fail(cx, fmt_node ? fmt_node : node, kpath,
+                    in->format == BR_FORMAT_AVRO
+                        ? "is required for format avro (the writer schema, "
+                          "an .avsc file)"
+                        : "format avro-confluent needs avro.schema_dir or "
+                          "avro.registry (where schemas by id come from)");
+    }
+    if ((err = check_map(cx, an, kpath, avro_keys, "Avro settings")) ||
+        (err = get_str(cx, an, kpath, "schema", false, &a->schema, NULL)) ||
+        (err = get_str(cx, an, kpath, "schema_dir", false, &a->schema_dir,
+                       NULL)) ||
+        (err = get_str(cx, an, kpath, "registry", false, &a->registry,
+                       NULL)) ||
+        (err = get_str(cx, an, kpath, "registry_username", false,
+                       &a->registry_username, NULL)) ||
+        (err = get_str(cx, an, kpath, "registry_password", false,
+                       &a->registry_password, NULL)) ||
+        (err = get_str(cx, an, kpath, "registry_ca_file", false,
+                       &a->registry_ca_file, NULL)) ||
+        (a->schema && (err = resolve_in_place(cx, &a->schema))) ||
+        (a->schema_dir && (err = resolve_in_place(cx, &a->schema_dir))) ||
+        (a->registry_ca_file &&
+         (err = resolve_in_place(cx, &a->registry_ca_file))))
+        return err;
+    if (in->format == BR_FORMAT_AVRO && !a->schema) {
+        join_path(kpath, sizeof kpath, path, "avro.schema");
+        return fail(cx, an, kpath,
+                    "is required for format avro (the writer schema)");
+    }
+    if (in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
+        !a->registry) {
+        join_path(kpath, sizeof kpath, path, "avro");
+        return fail(cx, an, kpath,
+                    "format avro-confluent needs schema_dir or registry "
+                    "(where schemas by id come from)");
+    }
+    if (a->registry && strncmp(a->registry, "http://", 7) != 0 &&
+        strncmp(a->registry, "https://", 8) != 0) {
+        join_path(kpath, sizeof kpath, path, "avro.registry");
+        return fail(cx, map_get(cx, an, "registry", NULL), kpath,
+                    "must be an http:// or https:// URL");
+    }
+    if (a->schema) {
+        char why[256];
+        if (!read_text(a->schema, &a->schema_json, why, sizeof why)) {
+            join_path(kpath, sizeof kpath, path, "avro.schema");
+            return fail(cx, map_get(cx, an, "schema", NULL), kpath,
+                        "cannot read %s: %s", a->schema, why);
+        }
+        br_avro_schema_t *s = br_avro_schema_parse(
+            a->schema_json, strlen(a->schema_json), why, sizeof why);
+        if (!s) {
+            join_path(kpath, sizeof kpath, path, "avro.schema");
+            return fail(cx, map_get(cx, an, "schema", NULL), kpath, "%s: %s",
+                        a->schema, why);
+        }
+        br_avro_schema_free(s);
+    }
+    return BR_ERR_OK;
+}
+
 static br_err_t set_str_list(ctx_t *cx, char ***out, size_t *cnt,
                              const char *const *items, size_t n) {
     *out = calloc(n, sizeof(char *));
@@ -766,9 +896,14 @@ static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
             in->format = BR_FORMAT_JSON;
         } else if (strcmp(s, "csv") == 0) {
             in->format = BR_FORMAT_CSV;
+        } else if (strcmp(s, "avro") == 0) {
+            in->format = BR_FORMAT_AVRO;
+        } else if (strcmp(s, "avro-confluent") == 0) {
+            in->format = BR_FORMAT_AVRO_CONFLUENT;
         } else {
             err = fail(cx, fmt_node, kpath,
-                       "unknown format \"%s\"; accepted: json, csv", s);
+                       "unknown format \"%s\"; accepted: json, csv, avro, "
+                       "avro-confluent", s);
             free(s);
             return err;
         }
@@ -816,6 +951,9 @@ static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
         return fail(cx, fmt_node, kpath,
                     "format csv reads files only; Kafka topics carry one JSON "
                     "object per message");
+
+    if ((err = parse_avro(cx, node, path, in, fmt_node)))
+        return err;
 
     yaml_node_t *m = map_get(cx, node, "mapping", NULL);
     join_path(kpath, sizeof kpath, path, "mapping");
@@ -1620,6 +1758,13 @@ void br_config_destroy(br_config_t *conf) {
         free_mapping(&in->mapping);
         free(in->cost_column);
         free_strv(in->charge_categories, in->charge_category_cnt);
+        free(in->avro.schema);
+        free(in->avro.schema_json);
+        free(in->avro.schema_dir);
+        free(in->avro.registry);
+        free(in->avro.registry_username);
+        free(in->avro.registry_password);
+        free(in->avro.registry_ca_file);
     }
     free(conf->inputs);
     for (size_t i = 0; i < conf->scope_cnt; i++) {
@@ -1839,7 +1984,9 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     o_map(o, false);
     o_kv_str(o, "name", in->name);
     o_kv_str(o, "dialect", br_dialect_name(in->dialect));
-    o_kv_str(o, "format", in->format == BR_FORMAT_CSV ? "csv" : "json");
+    static const char *const formats[] = {"json", "csv", "avro",
+                                          "avro-confluent"};
+    o_kv_str(o, "format", formats[in->format]);
     o_str_list(o, "topics", in->topics, in->topic_cnt);
     o_str_list(o, "files", in->files, in->file_cnt);
     o_plain(o, "mapping");
@@ -1860,6 +2007,24 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     o_map_end(o);
     if (in->cost_column)
         o_kv_str(o, "cost_column", in->cost_column);
+    if (in->format == BR_FORMAT_AVRO || in->format == BR_FORMAT_AVRO_CONFLUENT) {
+        const br_avro_conf_t *a = &in->avro;
+        o_plain(o, "avro");
+        o_map(o, false);
+        if (a->schema)
+            o_kv_str(o, "schema", a->schema);
+        if (a->schema_dir)
+            o_kv_str(o, "schema_dir", a->schema_dir);
+        if (a->registry)
+            o_kv_str(o, "registry", a->registry);
+        if (a->registry_username)
+            o_kv_str(o, "registry_username", a->registry_username);
+        if (a->registry_password)
+            o_kv_str(o, "registry_password", "[redacted]");
+        if (a->registry_ca_file)
+            o_kv_str(o, "registry_ca_file", a->registry_ca_file);
+        o_map_end(o);
+    }
     if (is_billing(in->dialect))
         o_str_list(o, "charge_categories", in->charge_categories,
                    in->charge_category_cnt);

@@ -25,7 +25,21 @@ typedef struct br_kv {
 typedef enum {
     BR_FORMAT_JSON,  /* one JSON object per message / per line of a file */
     BR_FORMAT_CSV,   /* files only: a FOCUS or CUR CSV export with header */
+    BR_FORMAT_AVRO,  /* one Avro binary datum per message (avro.schema) */
+    BR_FORMAT_AVRO_CONFLUENT, /* magic 0, 4-byte schema id, Avro body */
 } br_format_t;
+
+/** Where Avro schemas come from (formats avro and avro-confluent). */
+typedef struct br_avro_conf {
+    char *schema;                /* .avsc path: writer schema (avro) or
+                                    reader schema (avro-confluent) */
+    char *schema_json;           /* its text, read at load time */
+    char *schema_dir;            /* avro-confluent: <id>.avsc files */
+    char *registry;              /* avro-confluent: Schema Registry URL */
+    char *registry_username;
+    char *registry_password;     /* secret: never printed */
+    char *registry_ca_file;
+} br_avro_conf_t;
 
 typedef enum {
     BR_DIALECT_OTEL,       /* OpenTelemetry GenAI span/log attributes */
@@ -66,6 +80,7 @@ typedef struct br_input_conf {
     br_format_t format;
     br_dialect_t dialect;
     br_mapping_t mapping;        /* overrides on top of the dialect preset */
+    br_avro_conf_t avro;         /* formats avro and avro-confluent */
     char *cost_column;           /* billing dialects: column holding cost
                                     (FOCUS default BilledCost, CUR default
                                     line_item_unblended_cost) */
