@@ -1,0 +1,388 @@
+#!/usr/bin/python3
+# Avro test data written by an independent encoder (python3-avro's
+# DatumWriter, never burnrate's code), from JSON lines of OpenAI-shape usage
+# events such as tests/replay/tokens_a.jsonl.
+#
+#   gen.py messages [--framing plain|confluent] [--id N] [--schema AVSC]
+#                   IN.jsonl OUT.hex
+#       one message per line, hex: a plain Avro binary datum, or the
+#       Confluent framing (magic 0, 4-byte big-endian schema id, datum).
+#       Lines of IN that are not JSON objects of the schema's shape are
+#       skipped (tokens_b.jsonl holds deliberate dead letters).
+#   gen.py ocf [--schema AVSC] [--codec null|deflate] IN.jsonl OUT.avro
+#       an Avro object container file of the same events.
+#   gen.py fixtures DIR
+#       the committed evolution fixtures, DIR = tests/avro/fixtures; made by
+#       `tests/avro/gen.py fixtures tests/avro/fixtures` (deterministic: same
+#       bytes on every run). For each case C:
+#         C.writer.avsc   the writer schema
+#         C.reader.avsc   the reader schema (a copy of schemas/usage.avsc
+#                         unless the case needs another)
+#         C.hex           datums written with C.writer.avsc, one per line
+#         C.expect.jsonl  what each datum must decode to, read through
+#                         C.reader.avsc, in burnrate's JSON shape (a union
+#                         is its branch's value; decimals are decimal text
+#                         and compare by value; times are RFC 3339 text
+#                         and compare as instants)
+#       Cases: added (writer has an extra optional field: skipped),
+#       removed (writer lacks fields the reader defaults: metadata -> {},
+#       provider -> null), promoted (writer's token counts are int: read as
+#       long), float (FOCUS costs written as float, read as double),
+#       incompatible (prompt_tokens a required string: resolution must fail,
+#       C.expect.jsonl is empty). Plus bad.hex: a corpus of bad Confluent
+#       messages, "hex<TAB>reason<TAB>case" per line.
+import argparse
+import copy
+import datetime
+import decimal
+import io
+import json
+import os
+import struct
+import sys
+
+import avro.datafile
+import avro.io
+import avro.schema
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+USAGE_AVSC = os.path.join(HERE, "..", "..", "schemas", "usage.avsc")
+FOCUS_AVSC = os.path.join(HERE, "..", "..", "schemas", "focus.avsc")
+
+# The ids the tests register the fixture schemas under.
+CONFLUENT_IDS = {"usage": 7, "added": 8, "promoted": 9, "incompatible": 10}
+
+
+def load_schema(path):
+    with open(path, encoding="utf-8") as f:
+        return avro.schema.parse(f.read())
+
+
+def quantize(d, scale):
+    """python3-avro 1.11 writes a Decimal's own digits unscaled: rescale."""
+    return decimal.Decimal(d).quantize(decimal.Decimal(1).scaleb(-scale))
+
+
+def usage_datum(ev):
+    """An OpenAI chat.completion JSON object as a datum of usage.avsc, or
+    None when it does not have that shape."""
+    if not isinstance(ev, dict):
+        return None
+    u = ev.get("usage")
+    if (not isinstance(u, dict) or not isinstance(ev.get("id"), str)
+            or not isinstance(ev.get("created"), int)
+            or not isinstance(ev.get("model"), str)
+            or not isinstance(u.get("prompt_tokens"), int)
+            or not isinstance(u.get("completion_tokens"), int)):
+        return None
+    d = {
+        "id": ev["id"], "object": ev.get("object"), "created": ev["created"],
+        "model": ev["model"], "provider": ev.get("provider"),
+        "usage": {
+            "prompt_tokens": u["prompt_tokens"],
+            "completion_tokens": u["completion_tokens"],
+            "total_tokens": u.get("total_tokens"),
+            "prompt_tokens_details": None,
+            "completion_tokens_details": None,
+        },
+        "cost": None, "currency": ev.get("currency"), "user": ev.get("user"),
+        "service_tier": ev.get("service_tier"),
+        "metadata": {k: str(v) for k, v in (ev.get("metadata") or {}).items()},
+    }
+    p = u.get("prompt_tokens_details")
+    if isinstance(p, dict):
+        d["usage"]["prompt_tokens_details"] = {
+            "cached_tokens": p.get("cached_tokens")}
+    c = u.get("completion_tokens_details")
+    if isinstance(c, dict):
+        d["usage"]["completion_tokens_details"] = {
+            "reasoning_tokens": c.get("reasoning_tokens")}
+    if ev.get("cost") is not None:
+        d["cost"] = quantize(str(ev["cost"]), 12)
+    return d
+
+
+def read_events(path):
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                d = usage_datum(json.loads(line))
+            except ValueError:
+                d = None
+            if d is not None:
+                out.append(d)
+    return out
+
+
+def encode(schema, datum):
+    b = io.BytesIO()
+    avro.io.DatumWriter(schema).write(datum, avro.io.BinaryEncoder(b))
+    return b.getvalue()
+
+
+def confluent(schema_id, body):
+    return b"\x00" + struct.pack(">I", schema_id) + body
+
+
+def write_hex(path, msgs):
+    with open(path, "w", encoding="ascii") as f:
+        for m in msgs:
+            f.write(m.hex() + "\n")
+
+
+def cmd_messages(a):
+    schema = load_schema(a.schema)
+    msgs = []
+    for d in read_events(a.input):
+        body = encode(schema, d)
+        msgs.append(confluent(a.id, body) if a.framing == "confluent"
+                    else body)
+    write_hex(a.output, msgs)
+    return 0
+
+
+def cmd_ocf(a):
+    schema = load_schema(a.schema)
+    with open(a.output, "wb") as f:
+        w = avro.datafile.DataFileWriter(f, avro.io.DatumWriter(), schema,
+                                         codec=a.codec)
+        for d in read_events(a.input):
+            w.append(d)
+        w.close()
+    return 0
+
+
+# --- fixtures ---------------------------------------------------------------
+
+SAMPLES = [
+    {"id": "chatcmpl-fx-1", "object": "chat.completion",
+     "created": 1740787215, "model": "gpt-4o",
+     "metadata": {"team": "ml", "app": "assistant"},
+     "usage": {"prompt_tokens": 62816, "completion_tokens": 6076,
+               "total_tokens": 68892,
+               "prompt_tokens_details": {"cached_tokens": 1024},
+               "completion_tokens_details": {"reasoning_tokens": 512}}},
+    {"id": "chatcmpl-fx-2", "created": 1740787277, "model": "gpt-4o-mini",
+     "metadata": {"team": "search"}, "user": "u-42",
+     "service_tier": "flex", "cost": "0.000000800001", "currency": "USD",
+     "usage": {"prompt_tokens": 26058, "completion_tokens": 2716}},
+    {"id": "chatcmpl-fx-3", "created": 1740790000, "model": "o3",
+     "provider": "openai", "metadata": {},
+     "usage": {"prompt_tokens": 0, "completion_tokens": 2147483647,
+               "completion_tokens_details": {"reasoning_tokens": None}}},
+]
+
+
+def as_burnrate_json(datum):
+    """A datum as burnrate's JSON shape: unions unwrapped (Python datums
+    already are), decimals as text."""
+    if isinstance(datum, dict):
+        return {k: as_burnrate_json(v) for k, v in datum.items()}
+    if isinstance(datum, list):
+        return [as_burnrate_json(v) for v in datum]
+    if isinstance(datum, decimal.Decimal):
+        return format(datum, "f")
+    return datum
+
+
+def field(schema_json, path):
+    """The field dict at dotted path (through record and union types)."""
+    cur = schema_json
+    for part in path.split("."):
+        fields = cur["fields"] if "fields" in cur else None
+        if fields is None:
+            for branch in cur["type"] if isinstance(cur["type"], list) else [cur["type"]]:
+                if isinstance(branch, dict) and branch.get("type") == "record":
+                    fields = branch["fields"]
+        cur = next(f for f in fields if f["name"] == part)
+    return cur
+
+
+def dump_json(path, obj):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2)
+        f.write("\n")
+
+
+def write_case(out, name, writer_json, reader_json, datums, expects):
+    dump_json(os.path.join(out, name + ".writer.avsc"), writer_json)
+    dump_json(os.path.join(out, name + ".reader.avsc"), reader_json)
+    writer = avro.schema.parse(json.dumps(writer_json))
+    write_hex(os.path.join(out, name + ".hex"),
+              [encode(writer, d) for d in datums])
+    # The expectation comes from python3-avro's own resolver, so the
+    # fixture is what an independent implementation reads.
+    reader = avro.schema.parse(json.dumps(reader_json))
+    with open(os.path.join(out, name + ".expect.jsonl"), "w",
+              encoding="utf-8") as f:
+        for d, want in zip(datums, expects):
+            got = avro.io.DatumReader(writer, reader).read(
+                avro.io.BinaryDecoder(io.BytesIO(encode(writer, d))))
+            got = as_burnrate_json(got)
+            if want is not None and got != want:
+                raise SystemExit("%s: python3-avro read %s, want %s"
+                                 % (name, got, want))
+            f.write(json.dumps(got, sort_keys=True) + "\n")
+
+
+def cmd_fixtures(a):
+    out = a.dir
+    os.makedirs(out, exist_ok=True)
+    with open(USAGE_AVSC, encoding="utf-8") as f:
+        usage = json.load(f)
+    base = [usage_datum(e) for e in SAMPLES]
+    plain = [as_burnrate_json(d) for d in base]
+
+    # added: the writer has a newer optional field the reader lacks.
+    w = copy.deepcopy(usage)
+    w["fields"].append({"name": "region", "type": ["null", "string"],
+                        "default": None, "doc": "Added in a later version."})
+    ds = []
+    for d in base:
+        d = dict(d)
+        d["region"] = "eu-west-1"
+        ds.append(d)
+    write_case(out, "added", w, usage, ds, plain)
+
+    # removed: the writer lacks fields the reader defaults.
+    w = copy.deepcopy(usage)
+    w["fields"] = [f for f in w["fields"]
+                   if f["name"] not in ("metadata", "provider")]
+    ds, want = [], []
+    for d in base:
+        d = {k: v for k, v in d.items() if k not in ("metadata", "provider")}
+        ds.append(d)
+        e = as_burnrate_json(d)
+        e["metadata"] = {}
+        e["provider"] = None
+        want.append(e)
+    write_case(out, "removed", w, usage, ds, want)
+
+    # promoted: the writer's token counts are int, the reader's long.
+    w = copy.deepcopy(usage)
+    for p in ("usage.prompt_tokens", "usage.completion_tokens"):
+        field(w, p)["type"] = "int"
+    field(w, "usage.total_tokens")["type"] = ["null", "int"]
+    field(w, "created")["type"] = "int"
+    write_case(out, "promoted", w, usage, base, plain)
+
+    # float: FOCUS costs written as float, read as double (a producer that
+    # uses floating point money; values exact in binary).
+    with open(FOCUS_AVSC, encoding="utf-8") as f:
+        focus = json.load(f)
+    r = copy.deepcopy(focus)
+    field(r, "BilledCost")["type"] = "double"
+    field(r, "EffectiveCost")["type"] = ["null", "double"]
+    w = copy.deepcopy(focus)
+    field(w, "BilledCost")["type"] = "float"
+    field(w, "EffectiveCost")["type"] = ["null", "float"]
+    rows = []
+    for i, (cost, eff) in enumerate([(0.5, 0.25), (-1.25, None),
+                                     (1048576.0, 3.0)]):
+        rows.append({
+            "BilledCost": cost, "EffectiveCost": eff,
+            "BillingCurrency": "USD",
+            "ChargePeriodStart": ms_time(1726696800000 + i * 3600000),
+            "ChargePeriodEnd": ms_time(1726700400000 + i * 3600000),
+            "ChargeCategory": "Credit" if cost < 0 else "Usage",
+            "ChargeClass": None, "ServiceName": "Amazon Bedrock",
+            "ServiceCategory": "AI and Machine Learning",
+            "ProviderName": "AWS", "SubAccountId": "123456789012",
+            "SubAccountName": None, "ResourceId": None,
+            "RegionId": "us-east-1", "SkuId": "SKU%d" % i,
+            "Tags": {"team": "ml"}})
+    # timestamp-millis reads as RFC 3339 text in burnrate's shape;
+    # python3-avro gives datetimes: compare through the same text.
+    write_case_focus(out, "float", w, r, rows)
+
+    # incompatible: a required field of another type. No datum of it can be
+    # read through usage.avsc; the reader must refuse the pair.
+    w = copy.deepcopy(usage)
+    field(w, "usage.prompt_tokens")["type"] = "string"
+    ds = []
+    for d in base:
+        d = copy.deepcopy(d)
+        d["usage"]["prompt_tokens"] = str(d["usage"]["prompt_tokens"])
+        ds.append(d)
+    dump_json(os.path.join(out, "incompatible.writer.avsc"), w)
+    dump_json(os.path.join(out, "incompatible.reader.avsc"), usage)
+    write_hex(os.path.join(out, "incompatible.hex"),
+              [encode(avro.schema.parse(json.dumps(w)), d) for d in ds])
+    open(os.path.join(out, "incompatible.expect.jsonl"), "w").close()
+
+    write_bad(out, usage)
+    return 0
+
+
+def ms_time(ms):
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+
+
+def write_case_focus(out, name, writer_json, reader_json, rows):
+    dump_json(os.path.join(out, name + ".writer.avsc"), writer_json)
+    dump_json(os.path.join(out, name + ".reader.avsc"), reader_json)
+    writer = avro.schema.parse(json.dumps(writer_json))
+    reader = avro.schema.parse(json.dumps(reader_json))
+    write_hex(os.path.join(out, name + ".hex"),
+              [encode(writer, d) for d in rows])
+    with open(os.path.join(out, name + ".expect.jsonl"), "w",
+              encoding="utf-8") as f:
+        for d in rows:
+            got = avro.io.DatumReader(writer, reader).read(
+                avro.io.BinaryDecoder(io.BytesIO(encode(writer, d))))
+            for k in ("ChargePeriodStart", "ChargePeriodEnd"):
+                got[k] = got[k].astimezone(datetime.timezone.utc).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            assert got["BilledCost"] == d["BilledCost"]
+            f.write(json.dumps(got, sort_keys=True) + "\n")
+
+
+def write_bad(out, usage_json):
+    """bad.hex: Confluent messages that must become dead letters, with the
+    reason: the sample truncated at every byte, wrong magic bytes, an
+    unknown schema id, a garbage body, trailing bytes, too short."""
+    schema = avro.schema.parse(json.dumps(usage_json))
+    body = encode(schema, usage_datum(SAMPLES[0]))
+    good = confluent(CONFLUENT_IDS["usage"], body)
+    rows = []
+    for n in range(len(good)):
+        reason = "PARSE"
+        rows.append((good[:n], reason, "truncated_%d" % n))
+    rows.append((b"\x01" + good[1:], "PARSE", "magic_1"))
+    rows.append((b"{" + good[1:], "PARSE", "magic_json"))
+    rows.append((b'{"id":"chatcmpl-x","created":1740787215}', "PARSE",
+                 "json_not_avro"))
+    rows.append((confluent(4040, body), "NOTFOUND", "unknown_id"))
+    rows.append((confluent(CONFLUENT_IDS["usage"], b"\xff" * 40), "PARSE",
+                 "garbage_body"))
+    rows.append((good + b"\x00\x00", "PARSE", "trailing_bytes"))
+    with open(os.path.join(out, "bad.tsv"), "w", encoding="ascii") as f:
+        for msg, reason, case in rows:
+            f.write("%s\t%s\t%s\n" % (msg.hex(), reason, case))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("messages")
+    m.add_argument("--framing", choices=["plain", "confluent"],
+                   default="plain")
+    m.add_argument("--id", type=int, default=CONFLUENT_IDS["usage"])
+    m.add_argument("--schema", default=USAGE_AVSC)
+    m.add_argument("input")
+    m.add_argument("output")
+    o = sub.add_parser("ocf")
+    o.add_argument("--schema", default=USAGE_AVSC)
+    o.add_argument("--codec", choices=["null", "deflate"], default="null")
+    o.add_argument("input")
+    o.add_argument("output")
+    x = sub.add_parser("fixtures")
+    x.add_argument("dir")
+    a = ap.parse_args()
+    return {"messages": cmd_messages, "ocf": cmd_ocf,
+            "fixtures": cmd_fixtures}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
