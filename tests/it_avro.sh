@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Avro in, produced by independent tools: the same OpenAI usage events go to
+# one topic as JSON (kcat), one as plain Avro datums and one in the Confluent
+# framing (python3-avro through confluent_kafka), the framed topic mixing
+# three compatible writer schemas (ids 7, 8 = an added field, 9 = int counts)
+# with bad messages (every truncation of a sample, wrong magic, unknown id,
+# garbage, trailing bytes, an incompatible writer schema). One `burnrate run`
+# per encoding, each with its own group, state, alert and dead-letter topic:
+# json, avro (schema file), cfdir (schema_dir), cfreg (the registry test
+# server with basic auth), cfflaky (a registry that answers 500 three times
+# and is slow). Every run must emit the same alerts (ignoring emitted_at and
+# source); the bad messages, and only they, go to the dead-letter topic with
+# their reasons; a flaky registry delays but loses nothing.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${BR_BIN:?set BR_BIN to the build directory}"
+# shellcheck source=tests/kafka_util.sh
+source "$HERE/kafka_util.sh"
+AV=$HERE/avro
+E2E=$HERE/e2e
+PY=/usr/bin/python3
+RUNS=(json avro cfdir cfreg cfflaky)
+
+br_tmp_init
+"$PY" "$AV/schema_doc.py" --check || br_die "schemas/avro.md does not match schemas/*.avsc"
+
+topics=llm.json,llm.avro,llm.avro.cf
+for r in "${RUNS[@]}"; do topics+=",alerts.$r,dlq.$r"; done
+br_broker_start --topics "$topics" --partitions 1
+
+n_good=$("$PY" "$AV/produce.py" prepare "$BR_TMP/in" "$HERE/replay/tokens_a.jsonl" "$HERE/replay/tokens_b.jsonl")
+n_bad=$(wc -l <"$BR_TMP/in/bad_expect.tsv")
+((n_good > 800 && n_bad > 50)) || br_die "fixtures: $n_good good, $n_bad bad"
+
+# Registry test servers: a good one with basic auth, and a flaky one.
+start_registry() {  # NAME [args...]; sets REG_PORT
+    local name=$1
+    shift
+    "$PY" "$AV/registry.py" --dir "$BR_TMP/in/schemas" "$@" \
+        >"$BR_TMP/reg.$name.out" 2>"$BR_TMP/reg.$name.err" &
+    br_track $!
+    br_wait_for "registry $name port" 10 test -s "$BR_TMP/reg.$name.out" || return 1
+    REG_PORT=$(head -n1 "$BR_TMP/reg.$name.out")
+}
+start_registry good --user alice --password 's3cret'
+REG_GOOD=$REG_PORT
+start_registry flaky
+REG_FLAKY=$REG_PORT
+curl -fsS -XPOST "http://127.0.0.1:$REG_FLAKY/control/fail?status=500&count=3" >/dev/null
+curl -fsS -XPOST "http://127.0.0.1:$REG_FLAKY/control/delay?ms=300" >/dev/null
+
+SCHEMA=$HERE/../schemas/usage.avsc
+avro_section() {  # RUN: the input's avro section
+    case $1 in
+    json) ;;
+    avro) printf '    avro:\n      schema: %s\n' "$SCHEMA" ;;
+    cfdir) printf '    avro:\n      schema: %s\n      schema_dir: %s\n' "$SCHEMA" "$BR_TMP/in/schemas" ;;
+    cfreg) printf '    avro:\n      schema: %s\n      registry: http://127.0.0.1:%s\n      registry_username: alice\n      registry_password: s3cret\n' "$SCHEMA" "$REG_GOOD" ;;
+    cfflaky) printf '    avro:\n      schema: %s\n      registry: http://127.0.0.1:%s\n' "$SCHEMA" "$REG_FLAKY" ;;
+    esac
+}
+declare -A TOPIC=([json]=llm.json [avro]=llm.avro [cfdir]=llm.avro.cf [cfreg]=llm.avro.cf [cfflaky]=llm.avro.cf)
+declare -A FORMAT=([json]=json [avro]=avro [cfdir]=avro-confluent [cfreg]=avro-confluent [cfflaky]=avro-confluent)
+declare -A PID=()
+for r in "${RUNS[@]}"; do
+    avro_section "$r" >"$BR_TMP/avro.$r"
+    sed -e "s|@NAME@|$r|g" -e "s|@TOPIC@|${TOPIC[$r]}|g" -e "s|@FORMAT@|${FORMAT[$r]}|g" \
+        -e "s|@BR_TMP@|$BR_TMP|g" -e "/@AVRO@/{r $BR_TMP/avro.$r" -e "d}" \
+        "$AV/run.yaml" >"$BR_TMP/$r.yaml"
+    "$BR_BIN/burnrate" check-config "$BR_TMP/$r.yaml" >/dev/null 2>"$BR_TMP/$r.check" ||
+        br_die "check-config $r: $(cat "$BR_TMP/$r.check")"
+done
+
+# Produce first, then consume: each topic is one ordered stream, so every
+# run sees the events in the same order.
+kcat -b "$BR_BOOTSTRAP" -P -t llm.json -p 0 -l "$BR_TMP/in/good.jsonl"
+"$PY" "$AV/produce.py" send "$BR_BOOTSTRAP" llm.avro "$BR_TMP/in/plain.hex"
+"$PY" "$AV/produce.py" send "$BR_BOOTSTRAP" llm.avro.cf "$BR_TMP/in/confluent.hex"
+
+for r in "${RUNS[@]}"; do
+    "$BR_BIN/burnrate" run --config "$BR_TMP/$r.yaml" --brokers "$BR_BOOTSTRAP" \
+        >"$BR_TMP/$r.out" 2>"$BR_TMP/$r.err" &
+    PID[$r]=$!
+    br_track "${PID[$r]}"
+done
+
+caught_up() {  # RUN
+    kill -0 "${PID[$1]}" 2>/dev/null || return 3
+    "$PY" "$E2E/kafkatool.py" caught-up "$BR_BOOTSTRAP" "burnrate-it-avro-$1" "${TOPIC[$1]}"
+}
+for r in "${RUNS[@]}"; do
+    br_wait_for "run $r to consume ${TOPIC[$r]}" 40 caught_up "$r" ||
+        { tail -20 "$BR_TMP/$r.err" >&2; br_die "run $r did not consume its input"; }
+done
+
+for r in "${RUNS[@]}"; do
+    kill -TERM "${PID[$r]}"
+    rc=0
+    wait "${PID[$r]}" || rc=$?
+    [[ $rc -eq 0 ]] || br_die "run $r exited $rc after SIGTERM: $(tail -5 "$BR_TMP/$r.err")"
+    grep -q "msg=stopped .* ok=$n_good " "$BR_TMP/$r.err" ||
+        br_die "run $r: expected ok=$n_good: $(grep 'msg=stopped' "$BR_TMP/$r.err")"
+    "$PY" "$E2E/kafkatool.py" dump "$BR_BOOTSTRAP" "alerts.$r" >"$BR_TMP/alerts.$r.jsonl"
+    "$PY" "$E2E/kafkatool.py" dump "$BR_BOOTSTRAP" "dlq.$r" >"$BR_TMP/dlq.$r.jsonl"
+done
+
+# The same alerts from every encoding: every field but emitted_at and source
+# (the topics and offsets differ), as a multiset.
+"$PY" - "$BR_TMP" "${RUNS[@]}" <<'EOF' || br_die "the encodings gave different alerts"
+import json, sys
+tmp, runs = sys.argv[1], sys.argv[2:]
+def alerts(r):
+    out = []
+    for line in open("%s/alerts.%s.jsonl" % (tmp, r)):
+        m = json.loads(line)
+        a = json.loads(m["value"])
+        if m["key"] != a["id"]:
+            sys.exit("run %s: key %s != id %s" % (r, m["key"], a["id"]))
+        a.pop("emitted_at", None)
+        a.pop("source", None)
+        out.append(json.dumps(a, sort_keys=True))
+    return sorted(out)
+want = alerts(runs[0])
+types = {json.loads(a)["type"] for a in want}
+if not {"cost_spike", "budget_threshold"} <= types:
+    sys.exit("run %s: alert types %s, want a spike and a budget" % (runs[0], sorted(types)))
+bad = 0
+for r in runs[1:]:
+    got = alerts(r)
+    if got != want:
+        bad += 1
+        print("run %s: %d alerts, %s: %d" % (r, len(got), runs[0], len(want)))
+        for a in sorted(set(want) - set(got))[:3]:
+            print("  only in %s: %s" % (runs[0], a))
+        for a in sorted(set(got) - set(want))[:3]:
+            print("  only in %s: %s" % (r, a))
+print("%d alerts, identical across %s" % (len(want), ", ".join(runs)) if not bad else "")
+sys.exit(1 if bad else 0)
