@@ -2,6 +2,14 @@
  * avro-c reads the bytes; this file walks the value next to the schema's
  * JSON text (avro-c 1.11 keeps no logical types), so decimals and
  * timestamps come out as the exact text a JSON producer would have sent.
+ *
+ * Schema resolution happens on that JSON, not in avro-c: its resolved
+ * reader (1.11.1) cannot default a reader field the writer lacks and
+ * double-frees trying. A datum is read with its writer schema; the reader
+ * schema then drops fields it does not know and fills the defaults of those
+ * it has and the writer lacks; promotions (int to long, float to double)
+ * need nothing in JSON. A type that does not fit is left for the dialect's
+ * decoder to refuse, per message.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -141,23 +149,6 @@ br_avro_reader_t *br_avro_reader_new(const br_avro_schema_t *writer,
         br_seterr(errstr, errstr_size, BR_ERR_PARSE, "writer schema: %s",
                   avro_strerror());
         goto fail;
-    }
-    if (reader) {
-        r->riface = avro_resolved_reader_new(writer->schema, reader->schema);
-        if (!r->riface) {
-            br_seterr(errstr, errstr_size, BR_ERR_TYPE,
-                      "the writer schema does not resolve against the reader "
-                      "schema: %s", avro_strerror());
-            goto fail;
-        }
-        if (avro_resolved_reader_new_value(r->riface, &r->rvalue) != 0) {
-            br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "%s",
-                      avro_strerror());
-            avro_value_iface_decref(r->riface);
-            r->riface = NULL;
-            goto fail;
-        }
-        avro_resolved_reader_set_source(&r->rvalue, &r->wvalue);
     }
     r->mem = avro_reader_memory("", 0);
     if (!r->mem) {
@@ -406,6 +397,75 @@ static json_t *conv_value(conv_t *cx, avro_value_t *v, json_t *sch, int depth) {
     }
 }
 
+/* The reader's view of a decoded record: unknown fields dropped, missing
+ * ones defaulted (their "default" is already JSON), records within
+ * projected alike. */
+static void project(const br_avro_schema_t *rs, json_t *v, json_t *sch,
+                    int depth) {
+    if (depth > MAX_DEPTH || !json_is_object(v))
+        return;
+    conv_t cx = {.s = rs};
+    sch = resolve_named(&cx, sch);
+    if (json_is_array(sch)) {
+        /* A union: project into its one record branch, if it has one. */
+        json_t *rec = NULL, *b;
+        size_t i;
+        json_array_foreach(sch, i, b) {
+            json_t *rb = resolve_named(&cx, b);
+            if (json_is_object(rb) &&
+                json_is_array(json_object_get(rb, "fields")))
+                rec = rec ? json_null() : rb;
+        }
+        if (rec && json_is_object(rec))
+            project(rs, v, rec, depth + 1);
+        return;
+    }
+    if (!json_is_object(sch))
+        return;
+    json_t *t = json_object_get(sch, "type");
+    if (!json_is_string(t) || (strcmp(json_string_value(t), "record") &&
+                               strcmp(json_string_value(t), "error"))) {
+        if (json_is_object(t) || json_is_array(t) ||
+            (json_is_string(t) && !is_primitive(json_string_value(t))))
+            project(rs, v, t, depth + 1);
+        if (json_is_string(t) && !strcmp(json_string_value(t), "map")) {
+            const char *k;
+            json_t *mv;
+            json_object_foreach(v, k, mv)
+                project(rs, mv, json_object_get(sch, "values"), depth + 1);
+        }
+        return;
+    }
+    json_t *fields = json_object_get(sch, "fields");
+    const char *key;
+    json_t *fv, *tmp;
+    json_object_foreach_safe(v, tmp, key, fv) {
+        bool known = false;
+        size_t i;
+        json_t *f;
+        json_array_foreach(fields, i, f)
+            known = known || !strcmp(json_string_value(json_object_get(f, "name"))
+                                         ? json_string_value(json_object_get(f, "name"))
+                                         : "", key);
+        if (!known)
+            json_object_del(v, key);
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach(fields, i, f) {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        if (!name)
+            continue;
+        json_t *have = json_object_get(v, name);
+        if (have) {
+            project(rs, have, json_object_get(f, "type"), depth + 1);
+        } else if (json_object_get(f, "default")) {
+            json_object_set_new(v, name,
+                                json_deep_copy(json_object_get(f, "default")));
+        }
+    }
+}
+
 br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
                                size_t len, json_t **out, char *errstr,
                                size_t errstr_size) {
@@ -421,11 +481,13 @@ br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
         return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
                          "Avro datum of %zu bytes followed by %zu bytes more",
                          used, len - used);
-    conv_t cx = {.s = r->reader ? r->reader : r->writer};
-    *out = conv_value(&cx, r->riface ? &r->rvalue : &r->wvalue, cx.s->json, 0);
+    conv_t cx = {.s = r->writer};
+    *out = conv_value(&cx, &r->wvalue, cx.s->json, 0);
     if (!*out)
         return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "Avro datum: %s",
                          cx.err ? cx.err : "out of memory");
+    if (r->reader)
+        project(r->reader, *out, r->reader->json, 0);
     return BR_ERR_OK;
 }
 

@@ -25,6 +25,7 @@
 #include "burnrate/log.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
+#include "burnrate/schemasrc.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
 
@@ -36,6 +37,8 @@
 #define SNAP_WAIT_MS 100      /* re-check of pending deliveries */
 #define SNAP_RETRY_MS 5000    /* retry a failed snapshot after this, at most */
 #define COMMITTED_MS 5000     /* asking the group for its offsets */
+#define HOLD_MIN_MS 500       /* a partition waiting for its Avro schema ... */
+#define HOLD_MAX_MS 30000     /* ... retries with backoff up to this */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -65,6 +68,15 @@ void br_daemon_install_signals(void) {
 bool br_daemon_stop_requested(void) {
     return stop_requested != 0;
 }
+
+/* A partition paused at a message whose Avro schema could not be fetched. */
+typedef struct held {
+    char *topic;
+    int32_t partition;
+    int64_t resume_ms;         /* monotonic */
+    int64_t backoff_ms;
+    bool paused;
+} held_t;
 
 /* The next offset to read of one partition: what the state covers. */
 typedef struct progress {
@@ -103,6 +115,8 @@ typedef struct daemon {
     uint64_t snap_failures_total;
     br_buf_t snapbuf;                     /* encoded snapshot, reused */
     br_buf_t corebuf;                     /* pipeline state, reused */
+    held_t *held;                         /* partitions waiting, owned */
+    size_t held_cnt, held_cap;
 } daemon_t;
 
 /* A rate-limited line for noisy events; key groups them. */
@@ -532,6 +546,68 @@ static br_err_t restore(daemon_t *d, const br_sink_t *sink, char *errstr,
     return err;
 }
 
+static held_t *held_find(daemon_t *d, const char *topic, int32_t partition) {
+    for (size_t i = 0; i < d->held_cnt; i++)
+        if (d->held[i].partition == partition && !strcmp(d->held[i].topic, topic))
+            return &d->held[i];
+    return NULL;
+}
+
+/* The schema source could not answer for this message: pause its
+ * partition, rewind to it, and try again after a backoff. Other partitions
+ * go on; nothing of this message is counted or dead-lettered. */
+static void hold_partition(daemon_t *d, const rd_kafka_message_t *rkm,
+                           const char *why) {
+    const char *topic = rd_kafka_topic_name(rkm->rkt);
+    held_t *h = held_find(d, topic, rkm->partition);
+    char qbuf[600];
+    if (!h) {
+        if (d->held_cnt == d->held_cap) {
+            size_t cap = d->held_cap ? d->held_cap * 2 : 8;
+            held_t *nh = realloc(d->held, cap * sizeof *nh);
+            if (!nh)
+                return;
+            d->held = nh;
+            d->held_cap = cap;
+        }
+        h = &d->held[d->held_cnt++];
+        memset(h, 0, sizeof *h);
+        h->topic = strdup(topic);
+        h->partition = rkm->partition;
+        h->backoff_ms = HOLD_MIN_MS;
+    } else {
+        h->backoff_ms = h->backoff_ms * 2 > HOLD_MAX_MS ? HOLD_MAX_MS
+                                                        : h->backoff_ms * 2;
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, rkm->partition)->offset = rkm->offset;
+    rd_kafka_pause_partitions(d->rk, l);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(d->rk, l, 1000);
+    if (e)
+        rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(l);
+    h->paused = true;
+    h->resume_ms = br_log_mono_ms() + h->backoff_ms;
+    LIMITED(d, BR_LOG_WARN, "schema_wait",
+            "Avro schema unavailable: partition waits and retries",
+            "where=%s[%" PRId32 "]@%" PRId64 " retry_ms=%" PRId64 " error=%s",
+            topic, rkm->partition, rkm->offset, h->backoff_ms,
+            br_log_quote(qbuf, sizeof qbuf, why));
+}
+
+static void resume_held(daemon_t *d, int64_t now) {
+    for (size_t i = 0; i < d->held_cnt; i++) {
+        held_t *h = &d->held[i];
+        if (!h->paused || now < h->resume_ms)
+            continue;
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, h->topic, h->partition);
+        rd_kafka_resume_partitions(d->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        h->paused = false;
+    }
+}
+
 static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     br_origin_t origin;
     char qbuf[512];
@@ -561,8 +637,20 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     origin.partition = rkm->partition;
     origin.offset = rkm->offset;
     d->cur = rkm;
-    br_pipeline_feed(d->pl, &origin, rkm->payload ? rkm->payload : "", rkm->len);
+    char why[600];
+    br_err_t err = br_pipeline_feed_why(d->pl, &origin,
+                                        rkm->payload ? rkm->payload : "",
+                                        rkm->len, why, sizeof why);
     d->cur = NULL;
+    if (err == BR_ERR_IO) {
+        hold_partition(d, rkm, why);
+        return;
+    }
+    if (d->held_cnt) {
+        held_t *h = held_find(d, origin.topic, origin.partition);
+        if (h)
+            h->backoff_ms = HOLD_MIN_MS;
+    }
     note_progress(d, rkm);
 }
 
@@ -664,6 +752,7 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     if ((err = restore(d, &sink, errstr, errstr_size)))
         return err;
     d->input_names = br_pipeline_input_names(d->pl);
+    br_pipeline_set_schema_fetch(d->pl, br_schemasrc_fetch, NULL);
     d->out = br_kafka_out_new(d->conf, d->opts->brokers, &d->rl, errstr, errstr_size);
     if (!d->out)
         return BR_ERR_KAFKA;
@@ -752,6 +841,8 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
         if (br_kafka_out_fatal(d->out, errstr, sizeof errstr))
             break;
         now = br_log_mono_ms();
+        if (d->held_cnt)
+            resume_held(d, now);
         if (now >= d->next_snap_ms && d->changes &&
             br_kafka_out_flush(d->out, 0) > 0 &&
             (d->snap_due_ms == 0 || now - d->snap_due_ms < conf->snapshot_interval_ms)) {
@@ -814,6 +905,9 @@ done:
     for (size_t i = 0; i < d->prog_cnt; i++)
         free(d->prog[i].topic);
     free(d->prog);
+    for (size_t i = 0; i < d->held_cnt; i++)
+        free(d->held[i].topic);
+    free(d->held);
     br_buf_free(&d->snapbuf);
     br_buf_free(&d->corebuf);
     br_kafka_out_destroy(d->out);

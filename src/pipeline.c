@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "burnrate/avro.h"
 #include "burnrate/baseline.h"
 #include "burnrate/budget.h"
 #include "burnrate/decode.h"
@@ -99,6 +100,22 @@ typedef struct dedup {
     size_t table_cap;
 } dedup_t;
 
+/* Avro readers of one input: the configured schema's (format avro), or
+ * one per writer schema id (avro-confluent), failures remembered too. */
+typedef struct avro_ent {
+    uint32_t id;
+    br_avro_schema_t *schema;  /* writer schema, owned */
+    br_avro_reader_t *reader;  /* NULL: unusable, see why */
+    br_err_t err;
+    char *why;
+} avro_ent_t;
+
+typedef struct avro_in {
+    br_avro_schema_t *schema;  /* avro.schema: writer (avro) or reader */
+    avro_ent_t *ents;
+    size_t cnt, cap;
+} avro_in_t;
+
 typedef struct strset {
     char **keys;
     size_t cnt, cap;
@@ -109,6 +126,10 @@ struct br_pipeline {
     br_sink_t sink;
     br_prices_t *prices;
     br_decoder_t **decoders;
+    avro_in_t *avro;           /* per input */
+    br_schema_fetch_fn fetch;
+    void *fetch_opaque;
+    br_buf_t fetched;
     const char **input_names;
     scope_t *scopes;
     uint32_t *scope_order;     /* scopes by ascending dim count */
@@ -1224,6 +1245,103 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     return BR_ERR_OK;
 }
 
+static avro_ent_t *avro_ent_add(avro_in_t *ai, uint32_t id) {
+    if (ai->cnt == ai->cap) {
+        size_t cap = ai->cap ? ai->cap * 2 : 4;
+        avro_ent_t *e = realloc(ai->ents, cap * sizeof *e);
+        if (!e)
+            return NULL;
+        ai->ents = e;
+        ai->cap = cap;
+    }
+    avro_ent_t *e = &ai->ents[ai->cnt++];
+    memset(e, 0, sizeof *e);
+    e->id = id;
+    return e;
+}
+
+/* The reader for writer schema `id` of an avro-confluent input, fetched
+ * and resolved on first use; BR_ERR_IO when the source cannot answer. */
+static br_err_t avro_reader_for(br_pipeline_t *pl, int input, uint32_t id,
+                                br_avro_reader_t **out) {
+    avro_in_t *ai = &pl->avro[input];
+    char why[512];
+    for (size_t i = 0; i < ai->cnt; i++)
+        if (ai->ents[i].id == id) {
+            *out = ai->ents[i].reader;
+            if (!*out)
+                text(pl->errbuf, sizeof(pl->errbuf), "%s", ai->ents[i].why);
+            return *out ? BR_ERR_OK : ai->ents[i].err;
+        }
+    if (!pl->fetch) {
+        text(pl->errbuf, sizeof(pl->errbuf),
+             "schema id %u: no schema source to look it up", id);
+        return BR_ERR_NOTFOUND;
+    }
+    br_buf_reset(&pl->fetched);
+    br_err_t err = pl->fetch(pl->fetch_opaque, &pl->conf->inputs[input], id,
+                             &pl->fetched, why, sizeof why);
+    if (err == BR_ERR_IO) {
+        text(pl->errbuf, sizeof(pl->errbuf), "%s", why);
+        return err;
+    }
+    avro_ent_t *e = avro_ent_add(ai, id);
+    if (!e) {
+        text(pl->errbuf, sizeof(pl->errbuf), "out of memory");
+        return BR_ERR_NOMEM;
+    }
+    if (err != BR_ERR_OK) {
+        e->err = err;
+        text(pl->errbuf, sizeof(pl->errbuf), "schema id %u: %s", id, why);
+    } else if (!(e->schema = br_avro_schema_parse(pl->fetched.data,
+                                                  pl->fetched.len, why,
+                                                  sizeof why))) {
+        e->err = BR_ERR_PARSE;
+        text(pl->errbuf, sizeof(pl->errbuf), "schema id %u: %s", id, why);
+    } else if (!(e->reader = br_avro_reader_new(e->schema, ai->schema, why,
+                                                sizeof why))) {
+        e->err = BR_ERR_TYPE;
+        text(pl->errbuf, sizeof(pl->errbuf), "schema id %u: %s", id, why);
+    }
+    if (!e->reader)
+        e->why = strdup(pl->errbuf);
+    *out = e->reader;
+    return e->reader ? BR_ERR_OK : e->err;
+}
+
+static br_err_t avro_decode(br_pipeline_t *pl, int input, const void *payload,
+                            size_t len, json_t **obj) {
+    avro_in_t *ai = &pl->avro[input];
+    br_avro_reader_t *r = NULL;
+    const void *body = payload;
+    size_t body_len = len;
+    br_err_t err;
+    if (pl->conf->inputs[input].format == BR_FORMAT_AVRO_CONFLUENT) {
+        uint32_t id;
+        if ((err = br_avro_confluent_split(payload, len, &id, &body, &body_len,
+                                           pl->errbuf, sizeof(pl->errbuf))))
+            return err;
+        if ((err = avro_reader_for(pl, input, id, &r)))
+            return err;
+    } else {
+        r = ai->cnt ? ai->ents[0].reader : NULL;
+        if (!r) {
+            text(pl->errbuf, sizeof(pl->errbuf), "%s",
+                 ai->cnt && ai->ents[0].why ? ai->ents[0].why
+                                            : "no Avro schema");
+            return BR_ERR_TYPE;
+        }
+    }
+    return br_avro_reader_decode(r, body, body_len, obj, pl->errbuf,
+                                 sizeof(pl->errbuf));
+}
+
+void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
+                                  void *opaque) {
+    pl->fetch = fn;
+    pl->fetch_opaque = opaque;
+}
+
 br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
                             const void *payload, size_t len, json_t *obj,
                             br_record_t *rec) {
@@ -1238,11 +1356,24 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
         return dead_letter(pl, origin, payload, len, BR_ERR_LIMIT, pl->errbuf);
     }
     br_decoder_t *dec = pl->decoders[origin->input];
+    br_format_t fmt = pl->conf->inputs[origin->input].format;
+    json_t *avro_obj = NULL;
+    if (!obj && (fmt == BR_FORMAT_AVRO || fmt == BR_FORMAT_AVRO_CONFLUENT)) {
+        br_err_t aerr = avro_decode(pl, origin->input, payload, len, &avro_obj);
+        if (aerr == BR_ERR_IO) {
+            pl->st.messages--; /* not taken: it comes again */
+            return aerr;
+        }
+        if (aerr != BR_ERR_OK)
+            return dead_letter(pl, origin, payload, len, aerr, pl->errbuf);
+        obj = avro_obj;
+    }
     br_err_t err =
         obj ? br_decoder_decode_object(dec, obj, rec, pl->errbuf,
                                        sizeof(pl->errbuf))
             : br_decoder_decode(dec, payload, len, rec, pl->errbuf,
                                 sizeof(pl->errbuf));
+    json_decref(avro_obj);
     if (err == BR_ERR_SKIP) {
         pl->st.skipped++;
         return err;
@@ -1262,6 +1393,15 @@ br_err_t br_pipeline_feed(br_pipeline_t *pl, const br_origin_t *origin,
                           const void *payload, size_t len) {
     br_err_t err = br_pipeline_decode(pl, origin, payload, len, NULL, &pl->rec);
     return err == BR_ERR_OK ? process(pl, &pl->rec, payload, len) : err;
+}
+
+br_err_t br_pipeline_feed_why(br_pipeline_t *pl, const br_origin_t *origin,
+                              const void *payload, size_t len, char *why,
+                              size_t why_size) {
+    br_err_t err = br_pipeline_feed(pl, origin, payload, len);
+    if (err != BR_ERR_OK && err != BR_ERR_SKIP && why)
+        snprintf(why, why_size, "%s", pl->errbuf);
+    return err;
 }
 
 br_err_t br_pipeline_feed_object(br_pipeline_t *pl, const br_origin_t *origin,
@@ -2268,6 +2408,37 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
             goto fail;
         }
     }
+    pl->avro = calloc(conf->input_cnt + 1, sizeof(*pl->avro));
+    if (!pl->avro)
+        goto oom;
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        const br_input_conf_t *in = &conf->inputs[i];
+        char err[512];
+        if (!in->avro.schema_json)
+            continue;
+        avro_in_t *ai = &pl->avro[i];
+        ai->schema = br_avro_schema_parse(in->avro.schema_json,
+                                          strlen(in->avro.schema_json), err,
+                                          sizeof(err));
+        if (!ai->schema) {
+            br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                      "%s:%d: inputs.%s.avro.schema: %s", conf->path,
+                      in->line, in->name, err);
+            goto fail;
+        }
+        if (in->format == BR_FORMAT_AVRO) {
+            avro_ent_t *e = avro_ent_add(ai, 0);
+            if (!e)
+                goto oom;
+            e->reader = br_avro_reader_new(ai->schema, NULL, err, sizeof(err));
+            if (!e->reader) {
+                br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                          "%s:%d: inputs.%s.avro.schema: %s", conf->path,
+                          in->line, in->name, err);
+                goto fail;
+            }
+        }
+    }
     pl->scopes = calloc(conf->scope_cnt + 1, sizeof(*pl->scopes));
     pl->scope_order = calloc(conf->scope_cnt + 1, sizeof(*pl->scope_order));
     if (!pl->scopes || !pl->scope_order)
@@ -2335,6 +2506,18 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
         for (size_t i = 0; i < pl->conf->input_cnt; i++)
             br_decoder_destroy(pl->decoders[i]);
     free(pl->decoders);
+    for (size_t i = 0; pl->avro && i < pl->conf->input_cnt; i++) {
+        avro_in_t *ai = &pl->avro[i];
+        for (size_t k = 0; k < ai->cnt; k++) {
+            br_avro_reader_free(ai->ents[k].reader);
+            br_avro_schema_free(ai->ents[k].schema);
+            free(ai->ents[k].why);
+        }
+        free(ai->ents);
+        br_avro_schema_free(ai->schema);
+    }
+    free(pl->avro);
+    br_buf_free(&pl->fetched);
     free(pl->input_names);
     free(pl->input_max);
     if (pl->budgets)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
@@ -20,6 +21,7 @@
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/replay.h"
+#include "burnrate/schemasrc.h"
 #include "burnrate/ts.h"
 
 #define DEFAULT_MAX_MESSAGE_BYTES (1024 * 1024)
@@ -639,8 +641,20 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
                 br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset};
                 r->cur_key = rkm->key;
                 r->cur_key_len = rkm->key_len;
-                br_pipeline_feed(r->pl, &origin, rkm->payload ? rkm->payload : "",
-                                 rkm->len);
+                /* An Avro schema the registry cannot give now: replay has
+                 * time, so it waits (with backoff) rather than skip. */
+                char swhy[600];
+                int64_t backoff = 500;
+                while (br_pipeline_feed_why(r->pl, &origin,
+                                            rkm->payload ? rkm->payload : "",
+                                            rkm->len, swhy, sizeof swhy) == BR_ERR_IO &&
+                       !br_daemon_stop_requested()) {
+                    br_log(BR_LOG_WARN, "Avro schema unavailable, retrying",
+                           "retry_ms=%" PRId64 " error=\"%s\"", backoff, swhy);
+                    struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
+                    nanosleep(&ts, NULL);
+                    backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+                }
                 r->cur_key = NULL;
             }
             /* EOF carries the next offset; a message its own. */
@@ -772,6 +786,7 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     if (!r->pl)
         goto done;
     r->input_names = br_pipeline_input_names(r->pl);
+    br_pipeline_set_schema_fetch(r->pl, br_schemasrc_fetch, NULL);
     br_pipeline_set_time_range(r->pl, opts->from_ms, opts->to_ms);
     if (opts->output && strcmp(opts->output, "-") != 0) {
         r->out = fopen(opts->output, "w");

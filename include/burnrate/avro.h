@@ -5,7 +5,9 @@
  * a union its branch's value, an enum its symbol; logical types
  * timestamp-millis/micros and date become RFC 3339 text and decimals exact
  * decimal text. Writer schemas are resolved against an optional reader
- * schema with avro-c's resolver (added, removed and promoted fields).
+ * schema on the JSON (fields the reader does not know dropped, defaults
+ * filled, promotions free); avro-c's own resolver cannot default a missing
+ * field and double-frees trying.
  * Pure: no I/O; schemas arrive as JSON text.
  */
 #ifndef BURNRATE_AVRO_H
@@ -31,8 +33,9 @@ typedef struct br_avro_reader br_avro_reader_t;
  * @brief A reader of datums written with `writer`, seen through `reader`
  *        (NULL: the writer schema itself). Both borrowed; they must outlive
  *        the reader.
- * @returns a reader, or NULL with errstr when the schemas cannot be
- *          resolved (an incompatible writer schema).
+ * @returns a reader, or NULL with errstr (out of memory). A writer schema
+ *          whose types do not fit the reader's is read with the writer's
+ *          types; the dialect's decoder refuses them per message.
  */
 br_avro_reader_t *br_avro_reader_new(const br_avro_schema_t *writer,
                                      const br_avro_schema_t *reader,

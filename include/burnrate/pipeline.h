@@ -65,11 +65,19 @@ void br_pipeline_destroy(br_pipeline_t *pl);
 
 /**
  * @brief Feed one raw message of input origin->input.
- * @returns BR_ERR_OK (counted), BR_ERR_SKIP (filtered), or the reason the
- *          message went to the dead-letter callback.
+ * @returns BR_ERR_OK (counted), BR_ERR_SKIP (filtered), BR_ERR_IO (an Avro
+ *          schema could not be fetched now: nothing happened, feed the
+ *          message again later), or the reason the message went to the
+ *          dead-letter callback.
  */
 br_err_t br_pipeline_feed(br_pipeline_t *pl, const br_origin_t *origin,
                           const void *payload, size_t len);
+
+/** @brief br_pipeline_feed() that also says why a message was not taken
+ *         (a dead letter's detail, or why a schema could not be fetched). */
+br_err_t br_pipeline_feed_why(br_pipeline_t *pl, const br_origin_t *origin,
+                              const void *payload, size_t len, char *why,
+                              size_t why_size);
 
 /** @brief Same for a parsed CSV row; raw is what a dead letter carries. */
 br_err_t br_pipeline_feed_object(br_pipeline_t *pl, const br_origin_t *origin,
@@ -156,6 +164,24 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
  */
 br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
                               char *errstr, size_t errstr_size);
+
+/**
+ * Fetches the writer schema with Confluent id `id` for an avro-confluent
+ * input (a directory of <id>.avsc files or a Schema Registry): the JSON
+ * text into out.
+ * @returns BR_ERR_OK; BR_ERR_NOTFOUND for an id that does not exist (the
+ *          message is dead-lettered); BR_ERR_IO when the source cannot
+ *          answer now (the message is not consumed: the caller retries it).
+ */
+typedef br_err_t (*br_schema_fetch_fn)(void *opaque,
+                                       const br_input_conf_t *in,
+                                       uint32_t id, br_buf_t *out,
+                                       char *errstr, size_t errstr_size);
+
+/** @brief Where avro-confluent inputs get writer schemas; without one,
+ *         their messages are dead-lettered (NOTFOUND). */
+void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
+                                  void *opaque);
 
 /** @returns the input names indexed like conf->inputs (for alert JSON). */
 const char **br_pipeline_input_names(const br_pipeline_t *pl);

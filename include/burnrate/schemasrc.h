@@ -1,0 +1,32 @@
+/*
+ * Writer schemas of avro-confluent inputs by id, for the pipeline's
+ * br_schema_fetch_fn: a directory of <id>.avsc files (air-gapped sites)
+ * and/or a Confluent Schema Registry (GET /schemas/ids/{id}, libcurl, with
+ * optional basic auth and CA file). The daemon and replay wire it in; the
+ * pipeline caches what it returns.
+ */
+#ifndef BURNRATE_SCHEMASRC_H
+#define BURNRATE_SCHEMASRC_H
+
+#include <stdint.h>
+
+#include "burnrate/buf.h"
+#include "burnrate/config.h"
+#include "burnrate/err.h"
+
+/** HTTP timeouts of one registry lookup. */
+#define BR_SCHEMASRC_CONNECT_MS 2000
+#define BR_SCHEMASRC_TOTAL_MS 5000
+
+/**
+ * @brief Look up schema `id` of input `in`: schema_dir/<id>.avsc first, then
+ *        the registry. Matches br_schema_fetch_fn (opaque unused).
+ * @returns BR_ERR_OK with the schema's JSON text in out; BR_ERR_NOTFOUND
+ *          (no such file and no registry, or HTTP 404); BR_ERR_IO (registry
+ *          unreachable, slow, 5xx or refusing the credentials: retry later).
+ */
+br_err_t br_schemasrc_fetch(void *opaque, const br_input_conf_t *in,
+                            uint32_t id, br_buf_t *out, char *errstr,
+                            size_t errstr_size);
+
+#endif
