@@ -12,7 +12,8 @@
 #                              id 9 every 7th), with the bad messages of
 #                              fixtures/bad.tsv and 3 incompatible ones
 #                              (id 10) spread between them
-#       OUTDIR/bad_expect.tsv  offset<TAB>reason<TAB>case of each bad one
+#       OUTDIR/bad_expect.tsv  offset<TAB>reasons<TAB>case of each bad one
+#                              (reasons: the accepted ones, |-separated)
 #   produce.py send BOOTSTRAP TOPIC FILE.hex
 #       every line one message, in order, to partition 0
 import json
@@ -62,7 +63,7 @@ def prepare(out, inputs):
         h, reason, case = line.rstrip("\n").split("\t")
         bad.append((bytes.fromhex(h), reason, case))
     for i, h in enumerate(open(os.path.join(FX, "incompatible.hex"))):
-        bad.append((gen.confluent(10, bytes.fromhex(h.strip())), "PARSE",
+        bad.append((gen.confluent(10, bytes.fromhex(h.strip())), "TYPE|PARSE",
                     "incompatible_%d" % i))
     plain, framed, expect = [], [], []
     every = max(1, len(good) // (len(bad) + 1))
