@@ -29,7 +29,7 @@
 #       provider -> null), promoted (writer's token counts are int: read as
 #       long), float (FOCUS costs written as float, read as double),
 #       incompatible (prompt_tokens a required string: resolution must fail,
-#       C.expect.jsonl is empty). Plus bad.hex: a corpus of bad Confluent
+#       C.expect.jsonl is empty). Plus bad.tsv: a corpus of bad Confluent
 #       messages, "hex<TAB>reason<TAB>case" per line.
 import argparse
 import copy
@@ -339,7 +339,7 @@ def write_case_focus(out, name, writer_json, reader_json, rows):
 
 
 def write_bad(out, usage_json):
-    """bad.hex: Confluent messages that must become dead letters, with the
+    """bad.tsv: Confluent messages that must become dead letters, with the
     reason: the sample truncated at every byte, wrong magic bytes, an
     unknown schema id, a garbage body, trailing bytes, too short."""
     schema = avro.schema.parse(json.dumps(usage_json))
