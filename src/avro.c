@@ -472,6 +472,7 @@ br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
     size_t used = 0;
     *out = NULL;
     avro_value_reset(&r->wvalue);
+    avro_set_error("%s", ""); /* avro-c prefixes onto the last error */
     avro_reader_memory_set_source(r->mem, len ? buf : "", (int64_t)len);
     if (avro_value_read(r->mem, &r->wvalue) != 0)
         return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
