@@ -32,9 +32,7 @@ struct br_avro_schema {
 struct br_avro_reader {
     const br_avro_schema_t *writer, *reader;
     avro_value_iface_t *wiface;   /* generic class of the writer schema */
-    avro_value_iface_t *riface;   /* resolved reader, or NULL */
     avro_value_t wvalue;
-    avro_value_t rvalue;
     avro_reader_t mem;
 };
 
@@ -164,10 +162,6 @@ fail:
 void br_avro_reader_free(br_avro_reader_t *r) {
     if (!r)
         return;
-    if (r->riface) {
-        avro_value_decref(&r->rvalue);
-        avro_value_iface_decref(r->riface);
-    }
     if (r->wiface) {
         if (r->wvalue.iface)
             avro_value_decref(&r->wvalue);

@@ -327,24 +327,23 @@ static void dedup_expire(br_pipeline_t *pl, int64_t now) {
         dedup_pop(dd);
 }
 
-/* Remember (h1, h2) at event time t (not there yet), evicting the oldest
- * when the set is full. */
-static void dedup_insert(br_pipeline_t *pl, uint64_t h1, uint64_t h2,
-                         int64_t t) {
-    dedup_t *dd = &pl->dedup;
-    size_t max = pl->conf->dedup_max_ids;
+/* Remember (h1, h2), not there yet, at event time t, evicting the oldest
+ * when the set holds max ids. @returns true when it evicted. */
+static bool dedup_put(dedup_t *dd, size_t max, uint64_t h1, uint64_t h2,
+                      int64_t t) {
+    bool found, evicted = false;
     if (dd->cnt == max) {
         dedup_pop(dd);
-        pl->st.dedup_evicted++;
+        evicted = true;
     }
     if (dd->cnt == dd->alloc && !dedup_grow(dd, max))
-        return; /* out of memory: this id is not remembered */
+        return evicted; /* out of memory: this id is not remembered */
     size_t pos = (dd->head + dd->cnt) % dd->alloc;
     dd->ring[pos] = (dedup_ent_t){h1, h2, t};
-    bool found;
     size_t j = dedup_slot(dd, h1, h2, &found);
     dd->table[j] = (uint32_t)pos + 1;
     dd->cnt++;
+    return evicted;
 }
 
 /* True when the record's id was seen within the window (then it is not
@@ -362,7 +361,8 @@ static bool dedup_seen(br_pipeline_t *pl, const br_record_t *rec) {
         if (found)
             return true;
     }
-    dedup_insert(pl, h1, h2, rec->event_ms);
+    if (dedup_put(&pl->dedup, pl->conf->dedup_max_ids, h1, h2, rec->event_ms))
+        pl->st.dedup_evicted++;
     return false;
 }
 
@@ -2045,26 +2045,15 @@ static void r_unpriced(void *ctx, const char *model) {
 static void r_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
                     size_t cnt) {
     restore_ctx_t *rc = ctx;
-    br_pipeline_t *pl = rc->pl;
-    dedup_t *dd = &pl->dedup;
-    size_t max = pl->conf->dedup_max_ids;
-    if (max == 0)
-        return;
+    size_t max = rc->pl->conf->dedup_max_ids;
     (void)cnt;
     /* Oldest first, as saved: inserting in order rebuilds the same ring
-     * (a smaller max_ids keeps the newest). */
-    if (dd->cnt == max)
-        dedup_pop(dd);
-    if (dd->cnt == dd->alloc && !dedup_grow(dd, max))
-        return;
-    size_t pos = (dd->head + dd->cnt) % dd->alloc;
-    dd->ring[pos] = (dedup_ent_t){h1, h2, t};
-    bool found;
-    size_t j = dedup_slot(dd, h1, h2, &found);
-    if (found)
-        return; /* listed twice: keep the first */
-    dd->table[j] = (uint32_t)pos + 1;
-    dd->cnt++;
+     * (a smaller max_ids keeps the newest; an id listed twice, the first). */
+    bool found = false;
+    if (max && rc->pl->dedup.cnt)
+        dedup_slot(&rc->pl->dedup, h1, h2, &found);
+    if (max && !found)
+        dedup_put(&rc->pl->dedup, max, h1, h2, t);
 }
 
 br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
