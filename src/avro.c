@@ -1,17 +1,26 @@
 /*
- * avro-c reads the bytes; this file walks the value next to the schema's
- * JSON text (avro-c 1.11 keeps no logical types), so decimals and
- * timestamps come out as the exact text a JSON producer would have sent.
+ * avro-c parses schemas, reads and writes datums and object container
+ * files; this file adds what avro-c 1.11 lacks:
  *
- * Schema resolution happens on that JSON, not in avro-c: its resolved
- * reader (1.11.1) cannot default a reader field the writer lacks and
- * double-frees trying. A datum is read with its writer schema; the reader
- * schema then drops fields it does not know and fills the defaults of those
- * it has and the writer lacks; promotions (int to long, float to double)
- * need nothing in JSON. A type that does not fit is left for the dialect's
- * decoder to refuse, per message.
+ * - Logical types. avro-c keeps none, so each schema is also compiled from
+ *   its JSON text into a small node tree that knows decimals, timestamps
+ *   and dates; values come out as the exact text a JSON producer sends.
+ * - Schema resolution. avro-c's resolved reader (1.11.1) cannot default a
+ *   reader field the writer lacks and double-frees trying, so a datum is
+ *   read with its writer schema and resolved against the reader's nodes
+ *   while it becomes JSON: fields renamed by alias, dropped or defaulted,
+ *   ints promoted, union branches matched, enum symbols mapped. The pair is
+ *   checked once when the reader is made, so an incompatible writer schema
+ *   is refused before any of its messages is read.
+ * - A bounds check. avro-c allocates a string or bytes value of the length
+ *   the datum claims before it finds the datum too short, and does not free
+ *   it; hostile input would grow memory. Each datum is walked against the
+ *   writer schema first, and avro-c only reads datums that are whole.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,71 +32,230 @@
 
 #define MAX_DEPTH 64
 
+__extension__ typedef unsigned __int128 u128;
+
+typedef enum {
+    K_NULL, K_BOOLEAN, K_INT, K_LONG, K_FLOAT, K_DOUBLE, K_BYTES, K_STRING,
+    K_RECORD, K_ENUM, K_ARRAY, K_MAP, K_UNION, K_FIXED
+} kind_t;
+
+static const char *const kind_names[] = {
+    "null", "boolean", "int", "long", "float", "double", "bytes", "string",
+    "record", "enum", "array", "map", "union", "fixed"};
+
+typedef enum { LT_NONE, LT_DATE, LT_TS_MILLIS, LT_TS_MICROS, LT_DECIMAL } lt_t;
+
+typedef struct node node_t;
+
+typedef struct field {
+    const char *name;           /* borrowed from the schema's JSON */
+    json_t *aliases;            /* borrowed; array or NULL */
+    json_t *deflt;              /* borrowed; NULL when there is none */
+    node_t *type;
+} field_t;
+
+struct node {
+    kind_t kind;
+    lt_t logical;
+    int scale;                  /* decimal */
+    size_t size;                /* fixed */
+    char *name;                 /* full name of a named type, owned */
+    size_t n;                   /* fields, branches or symbols */
+    field_t *fields;            /* record */
+    node_t **branches;          /* union */
+    node_t *items;              /* array items, map values */
+    json_t *symbols;            /* enum, borrowed */
+    const char *enum_default;   /* enum, borrowed */
+};
+
 struct br_avro_schema {
     avro_schema_t schema;
-    json_t *json;              /* the schema's JSON, for logical types */
-    json_t *names;             /* full and short names -> definitions */
+    json_t *json;
+    node_t *root;
+    node_t **nodes;             /* every node, owned */
+    size_t node_cnt, node_cap;
 };
 
-struct br_avro_reader {
-    const br_avro_schema_t *writer, *reader;
-    avro_value_iface_t *wiface;   /* generic class of the writer schema */
-    avro_value_t wvalue;
-    avro_reader_t mem;
-};
+/* ---- compiling a schema's JSON into nodes ----------------------------- */
 
-static bool is_primitive(const char *t) {
-    static const char *const p[] = {"null", "boolean", "int", "long", "float",
-                                    "double", "bytes", "string", NULL};
-    for (size_t i = 0; p[i]; i++)
-        if (strcmp(t, p[i]) == 0)
-            return true;
-    return false;
+typedef struct compiler {
+    br_avro_schema_t *s;
+    char err[256];
+} compiler_t;
+
+static node_t *node_new(compiler_t *c, kind_t kind) {
+    br_avro_schema_t *s = c->s;
+    if (s->node_cnt == s->node_cap) {
+        size_t cap = s->node_cap ? s->node_cap * 2 : 16;
+        node_t **nn = realloc(s->nodes, cap * sizeof *nn);
+        if (!nn)
+            return NULL;
+        s->nodes = nn;
+        s->node_cap = cap;
+    }
+    node_t *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->kind = kind;
+    s->nodes[s->node_cnt++] = n;
+    return n;
 }
 
-/* Index every named type by full and short name. */
-static void collect_names(json_t *names, json_t *node, const char *ns,
-                          int depth) {
-    if (depth > MAX_DEPTH)
-        return;
-    if (json_is_array(node)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(node, i, v) collect_names(names, v, ns, depth + 1);
-        return;
-    }
-    if (!json_is_object(node))
-        return;
-    const char *type = json_string_value(json_object_get(node, "type"));
-    const char *name = json_string_value(json_object_get(node, "name"));
-    const char *nns = json_string_value(json_object_get(node, "namespace"));
-    if (!nns)
-        nns = ns;
-    if (type && name &&
-        (!strcmp(type, "record") || !strcmp(type, "error") ||
-         !strcmp(type, "enum") || !strcmp(type, "fixed"))) {
-        json_object_set(names, name, node);
-        if (!strchr(name, '.') && nns && *nns) {
-            char full[512];
-            snprintf(full, sizeof full, "%s.%s", nns, name);
-            json_object_set(names, full, node);
-        } else if (strchr(name, '.')) {
-            json_object_set(names, strrchr(name, '.') + 1, node);
-            /* A dotted name sets the namespace of what it contains. */
+static int primitive_kind(const char *t) {
+    for (int k = K_NULL; k <= K_STRING; k++)
+        if (!strcmp(t, kind_names[k]))
+            return k;
+    return -1;
+}
+
+/* The full name of `name` declared or referenced in namespace ns. */
+static char *full_name(const char *name, const char *ns) {
+    size_t nl = strlen(name), sl = ns ? strlen(ns) : 0;
+    char *out = malloc(nl + sl + 2);
+    if (!out)
+        return NULL;
+    if (strchr(name, '.') || !sl)
+        memcpy(out, name, nl + 1);
+    else
+        snprintf(out, nl + sl + 2, "%s.%s", ns, name);
+    return out;
+}
+
+static node_t *lookup(compiler_t *c, const char *name, const char *ns) {
+    char *full = full_name(name, ns);
+    node_t *hit = NULL;
+    for (size_t i = 0; full && i < c->s->node_cnt && !hit; i++)
+        if (c->s->nodes[i]->name && !strcmp(c->s->nodes[i]->name, full))
+            hit = c->s->nodes[i];
+    for (size_t i = 0; i < c->s->node_cnt && !hit; i++)
+        if (c->s->nodes[i]->name && !strcmp(c->s->nodes[i]->name, name))
+            hit = c->s->nodes[i];
+    free(full);
+    return hit;
+}
+
+static node_t *compile(compiler_t *c, json_t *j, const char *ns, int depth);
+
+static node_t *compile_named(compiler_t *c, json_t *j, kind_t kind,
+                             const char *ns, int depth) {
+    const char *name = json_string_value(json_object_get(j, "name"));
+    const char *jns = json_string_value(json_object_get(j, "namespace"));
+    node_t *n = node_new(c, kind);
+    if (!n || !name)
+        return NULL;
+    if (jns && !strchr(name, '.'))
+        ns = jns;
+    n->name = full_name(name, ns);
+    if (!n->name)
+        return NULL;
+    /* Names in a dotted name's scope take its namespace. */
+    char *dot = strrchr(n->name, '.');
+    char inner[512] = "";
+    if (dot)
+        snprintf(inner, sizeof inner, "%.*s", (int)(dot - n->name), n->name);
+    if (kind == K_FIXED) {
+        json_int_t size = json_integer_value(json_object_get(j, "size"));
+        n->size = size > 0 ? (size_t)size : 0;
+    } else if (kind == K_ENUM) {
+        n->symbols = json_object_get(j, "symbols");
+        n->n = json_array_size(n->symbols);
+        n->enum_default = json_string_value(json_object_get(j, "default"));
+    } else {
+        json_t *fields = json_object_get(j, "fields");
+        n->n = json_array_size(fields);
+        n->fields = calloc(n->n + 1, sizeof *n->fields);
+        if (!n->fields)
+            return NULL;
+        for (size_t i = 0; i < n->n; i++) {
+            json_t *f = json_array_get(fields, i);
+            field_t *fd = &n->fields[i];
+            fd->name = json_string_value(json_object_get(f, "name"));
+            fd->aliases = json_object_get(f, "aliases");
+            fd->deflt = json_object_get(f, "default");
+            fd->type = compile(c, json_object_get(f, "type"), inner, depth + 1);
+            if (!fd->name || !fd->type)
+                return NULL;
         }
     }
-    json_t *fields = json_object_get(node, "fields");
-    if (json_is_array(fields)) {
-        size_t i;
-        json_t *f;
-        json_array_foreach(fields, i, f)
-            collect_names(names, json_object_get(f, "type"), nns, depth + 1);
+    return n;
+}
+
+static node_t *compile(compiler_t *c, json_t *j, const char *ns, int depth) {
+    if (depth > MAX_DEPTH) {
+        snprintf(c->err, sizeof c->err, "nested deeper than %d levels",
+                 MAX_DEPTH);
+        return NULL;
     }
-    json_t *t = json_object_get(node, "type");
-    if (json_is_object(t) || json_is_array(t))
-        collect_names(names, t, nns, depth + 1);
-    collect_names(names, json_object_get(node, "items"), nns, depth + 1);
-    collect_names(names, json_object_get(node, "values"), nns, depth + 1);
+    if (json_is_string(j)) {
+        int k = primitive_kind(json_string_value(j));
+        if (k >= 0)
+            return node_new(c, (kind_t)k);
+        node_t *n = lookup(c, json_string_value(j), ns);
+        if (!n)
+            snprintf(c->err, sizeof c->err, "unknown type \"%s\"",
+                     json_string_value(j));
+        return n;
+    }
+    if (json_is_array(j)) {
+        node_t *n = node_new(c, K_UNION);
+        if (!n)
+            return NULL;
+        n->n = json_array_size(j);
+        n->branches = calloc(n->n + 1, sizeof *n->branches);
+        if (!n->branches)
+            return NULL;
+        for (size_t i = 0; i < n->n; i++)
+            if (!(n->branches[i] = compile(c, json_array_get(j, i), ns,
+                                           depth + 1)))
+                return NULL;
+        return n;
+    }
+    json_t *t = json_object_get(j, "type");
+    if (!json_is_string(t))
+        return compile(c, t, ns, depth + 1);
+    const char *type = json_string_value(t);
+    const char *logical = json_string_value(json_object_get(j, "logicalType"));
+    node_t *n = NULL;
+    if (!strcmp(type, "record") || !strcmp(type, "error"))
+        n = compile_named(c, j, K_RECORD, ns, depth);
+    else if (!strcmp(type, "enum"))
+        n = compile_named(c, j, K_ENUM, ns, depth);
+    else if (!strcmp(type, "fixed"))
+        n = compile_named(c, j, K_FIXED, ns, depth);
+    else if (!strcmp(type, "array") || !strcmp(type, "map")) {
+        n = node_new(c, type[0] == 'a' ? K_ARRAY : K_MAP);
+        if (n && !(n->items = compile(c, json_object_get(j, type[0] == 'a'
+                                                                ? "items"
+                                                                : "values"),
+                                      ns, depth + 1)))
+            return NULL;
+    } else if (primitive_kind(type) >= 0) {
+        n = node_new(c, (kind_t)primitive_kind(type));
+    } else {
+        return compile(c, t, ns, depth + 1); /* {"type": "SomeName"} */
+    }
+    if (!n || !logical)
+        return n;
+    /* Logical types on the wrong base type are ignored, as the spec says. */
+    if (!strcmp(logical, "date") && n->kind == K_INT)
+        n->logical = LT_DATE;
+    else if ((!strcmp(logical, "timestamp-millis") ||
+              !strcmp(logical, "local-timestamp-millis")) &&
+             n->kind == K_LONG)
+        n->logical = LT_TS_MILLIS;
+    else if ((!strcmp(logical, "timestamp-micros") ||
+              !strcmp(logical, "local-timestamp-micros")) &&
+             n->kind == K_LONG)
+        n->logical = LT_TS_MICROS;
+    else if (!strcmp(logical, "decimal") &&
+             (n->kind == K_BYTES || n->kind == K_FIXED)) {
+        json_int_t scale = json_integer_value(json_object_get(j, "scale"));
+        if (scale >= 0 && scale <= 38) {
+            n->logical = LT_DECIMAL;
+            n->scale = (int)scale;
+        }
+    }
+    return n;
 }
 
 br_avro_schema_t *br_avro_schema_parse(const char *json, size_t len,
@@ -110,12 +278,13 @@ br_avro_schema_t *br_avro_schema_parse(const char *json, size_t len,
         s->schema = NULL;
         goto fail;
     }
-    s->names = json_object();
-    if (!s->names) {
-        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+    compiler_t c = {.s = s};
+    s->root = compile(&c, s->json, "", 0);
+    if (!s->root) {
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "Avro schema: %s",
+                  c.err[0] ? c.err : "out of memory");
         goto fail;
     }
-    collect_names(s->names, s->json, "", 0);
     return s;
 fail:
     br_avro_schema_free(s);
@@ -127,14 +296,323 @@ void br_avro_schema_free(br_avro_schema_t *s) {
         return;
     if (s->schema)
         avro_schema_decref(s->schema);
+    for (size_t i = 0; i < s->node_cnt; i++) {
+        free(s->nodes[i]->name);
+        free(s->nodes[i]->fields);
+        free(s->nodes[i]->branches);
+        free(s->nodes[i]);
+    }
+    free(s->nodes);
     json_decref(s->json);
-    json_decref(s->names);
     free(s);
 }
+
+/* ---- resolution rules ------------------------------------------------- */
+
+static const char *short_name(const char *full) {
+    const char *dot = full ? strrchr(full, '.') : NULL;
+    return dot ? dot + 1 : full ? full : "";
+}
+
+/* Whether a writer value of kind w is readable as kind r (the spec's
+ * promotions). */
+static bool promotes(kind_t w, kind_t r) {
+    if (w == r)
+        return true;
+    switch (w) {
+    case K_INT:
+        return r == K_LONG || r == K_FLOAT || r == K_DOUBLE;
+    case K_LONG:
+        return r == K_FLOAT || r == K_DOUBLE;
+    case K_FLOAT:
+        return r == K_DOUBLE;
+    case K_STRING:
+        return r == K_BYTES;
+    case K_BYTES:
+        return r == K_STRING;
+    default:
+        return false;
+    }
+}
+
+/* The reader union's branch for a (non-union) writer type: the same type
+ * (same name first, for named types), else the first it promotes to. */
+static const node_t *pick_branch(const node_t *w, const node_t *ru) {
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t i = 0; i < ru->n; i++) {
+            const node_t *b = ru->branches[i];
+            if (pass == 0 && b->kind == w->kind &&
+                (!w->name || !strcmp(short_name(b->name), short_name(w->name))))
+                return b;
+            if (pass == 1 && b->kind == w->kind)
+                return b;
+            if (pass == 2 && promotes(w->kind, b->kind))
+                return b;
+        }
+    return NULL;
+}
+
+static bool has_alias(const field_t *rf, const char *name) {
+    size_t i;
+    json_t *a;
+    json_array_foreach(rf->aliases, i, a) if (json_is_string(a) &&
+                                              !strcmp(json_string_value(a), name))
+        return true;
+    return false;
+}
+
+/* The writer field the reader's field rf reads (by name, else alias). */
+static const field_t *writer_field(const node_t *w, const field_t *rf,
+                                   size_t hint) {
+    if (hint < w->n && !strcmp(w->fields[hint].name, rf->name))
+        return &w->fields[hint];
+    for (size_t i = 0; i < w->n; i++)
+        if (!strcmp(w->fields[i].name, rf->name))
+            return &w->fields[i];
+    for (size_t i = 0; i < w->n; i++)
+        if (has_alias(rf, w->fields[i].name))
+            return &w->fields[i];
+    return NULL;
+}
+
+/* The reader's field for writer field wf, or NULL: the reader drops it. */
+static const field_t *reader_field(const node_t *r, const field_t *wf,
+                                   size_t hint) {
+    if (hint < r->n && !strcmp(r->fields[hint].name, wf->name))
+        return &r->fields[hint];
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->fields[i].name, wf->name))
+            return &r->fields[i];
+    for (size_t i = 0; i < r->n; i++)
+        if (has_alias(&r->fields[i], wf->name))
+            return &r->fields[i];
+    return NULL;
+}
+
+/* Put `name` (and a dot) before the field path in why. */
+static void prefix(char *why, size_t size, const char *name) {
+    size_t nl = strlen(name), wl = strlen(why);
+    size_t add = nl + (wl && why[0] != '[' ? 1 : 0);
+    if (add + wl + 1 > size)
+        return; /* too deep to name: keep the inner part */
+    memmove(why + add, why, wl + 1);
+    memcpy(why, name, nl);
+    if (add > nl)
+        why[nl] = '.';
+}
+
+/* Whether every datum of w could be read as r; why names the first field
+ * that cannot. A writer union passes when one of its branches fits (a
+ * datum in another branch is refused when it comes), as do enums whose
+ * symbols differ (a symbol the reader lacks is refused per datum). */
+static bool compatible(const node_t *w, const node_t *r, int depth, char *why,
+                       size_t why_size, char *what, size_t what_size) {
+    if (depth > MAX_DEPTH)
+        return true; /* a recursive type: checked once round the loop */
+    if (w->kind == K_UNION) {
+        for (size_t i = 0; i < w->n; i++)
+            if (compatible(w->branches[i], r, depth + 1, why, why_size, what,
+                           what_size))
+                return true;
+        return false;
+    }
+    if (r->kind == K_UNION) {
+        const node_t *b = pick_branch(w, r);
+        if (!b) {
+            snprintf(what, what_size,
+                     "the writer's %s fits no branch of the reader's union",
+                     kind_names[w->kind]);
+            why[0] = '\0';
+            return false;
+        }
+        return compatible(w, b, depth + 1, why, why_size, what, what_size);
+    }
+    if (!promotes(w->kind, r->kind)) {
+        snprintf(what, what_size, "the writer's %s cannot be read as %s",
+                 kind_names[w->kind], kind_names[r->kind]);
+        why[0] = '\0';
+        return false;
+    }
+    switch (r->kind) {
+    case K_RECORD:
+        for (size_t i = 0; i < r->n; i++) {
+            const field_t *rf = &r->fields[i];
+            const field_t *wf = writer_field(w, rf, i);
+            if (!wf && !rf->deflt) {
+                snprintf(what, what_size,
+                         "is not in the writer schema and has no default");
+                snprintf(why, why_size, "%s", rf->name);
+                return false;
+            }
+            if (wf && !compatible(wf->type, rf->type, depth + 1, why, why_size,
+                                  what, what_size)) {
+                prefix(why, why_size, rf->name);
+                return false;
+            }
+        }
+        return true;
+    case K_ARRAY:
+    case K_MAP:
+        return compatible(w->items, r->items, depth + 1, why, why_size, what,
+                          what_size);
+    case K_FIXED:
+        if (w->size != r->size) {
+            snprintf(what, what_size, "fixed of %zu bytes, reader %zu",
+                     w->size, r->size);
+            why[0] = '\0';
+            return false;
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* ---- the bounds check ------------------------------------------------- */
+
+typedef struct walk {
+    const unsigned char *p, *start, *end;
+    char what[160];             /* what is wrong */
+    char where[256];            /* field path, built on the way out */
+} walk_t;
+
+static bool walk_fail(walk_t *w, const char *what) {
+    if (!w->what[0])
+        snprintf(w->what, sizeof w->what, "%s at byte %zu", what,
+                 (size_t)(w->p - w->start));
+    return false;
+}
+
+static bool walk_long(walk_t *w, int64_t *out, int max_bytes) {
+    uint64_t v = 0;
+    for (int shift = 0, i = 0; i < max_bytes; i++, shift += 7) {
+        if (w->p >= w->end)
+            return walk_fail(w, "truncated");
+        unsigned char b = *w->p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return true;
+        }
+    }
+    return walk_fail(w, "a varint longer than its type allows");
+}
+
+static bool walk_bytes(walk_t *w, size_t n) {
+    if ((size_t)(w->end - w->p) < n)
+        return walk_fail(w, "truncated");
+    w->p += n;
+    return true;
+}
+
+static bool walk(walk_t *w, const node_t *n, int depth) {
+    int64_t v;
+    if (depth > MAX_DEPTH)
+        return walk_fail(w, "nested too deep");
+    switch (n->kind) {
+    case K_NULL:
+        return true;
+    case K_BOOLEAN:
+        if (w->p >= w->end)
+            return walk_fail(w, "truncated");
+        if (*w->p > 1)
+            return walk_fail(w, "a boolean byte that is not 0 or 1");
+        w->p++;
+        return true;
+    case K_INT:
+        return walk_long(w, &v, 5) &&
+               (v >= INT32_MIN && v <= INT32_MAX ? true
+                                                 : walk_fail(w, "int out of range"));
+    case K_LONG:
+        return walk_long(w, &v, 10);
+    case K_FLOAT:
+        return walk_bytes(w, 4);
+    case K_DOUBLE:
+        return walk_bytes(w, 8);
+    case K_BYTES:
+    case K_STRING:
+        if (!walk_long(w, &v, 10))
+            return false;
+        if (v < 0)
+            return walk_fail(w, "a negative length");
+        return walk_bytes(w, (size_t)v);
+    case K_FIXED:
+        return walk_bytes(w, n->size);
+    case K_ENUM:
+        if (!walk_long(w, &v, 5))
+            return false;
+        if (v < 0 || (uint64_t)v >= n->n)
+            return walk_fail(w, "an enum index out of range");
+        return true;
+    case K_UNION:
+        if (!walk_long(w, &v, 10))
+            return false;
+        if (v < 0 || (uint64_t)v >= n->n)
+            return walk_fail(w, "a union branch out of range");
+        return walk(w, n->branches[v], depth + 1);
+    case K_RECORD:
+        for (size_t i = 0; i < n->n; i++)
+            if (!walk(w, n->fields[i].type, depth + 1)) {
+                prefix(w->where, sizeof w->where, n->fields[i].name);
+                return false;
+            }
+        return true;
+    case K_ARRAY:
+    case K_MAP:
+        for (;;) {
+            int64_t count;
+            if (!walk_long(w, &count, 10))
+                return false;
+            if (count == 0)
+                return true;
+            if (count < 0) {
+                int64_t size;
+                if (!walk_long(w, &size, 10))
+                    return false;
+                count = count == INT64_MIN ? INT64_MAX : -count;
+            }
+            /* Every item takes a byte or more but an array of nulls; a
+             * count beyond the bytes left is a lie avro-c would allocate. */
+            if ((uint64_t)count > (uint64_t)(w->end - w->p) + 1)
+                return walk_fail(w, "a block count larger than the datum");
+            for (int64_t i = 0; i < count; i++) {
+                int64_t kl;
+                if (n->kind == K_MAP &&
+                    (!walk_long(w, &kl, 10) ||
+                     (kl < 0 ? walk_fail(w, "a negative length")
+                             : !walk_bytes(w, (size_t)kl))))
+                    return false;
+                if (!walk(w, n->items, depth + 1))
+                    return false;
+            }
+        }
+    }
+    return walk_fail(w, "an unknown type");
+}
+
+/* ---- readers ---------------------------------------------------------- */
+
+struct br_avro_reader {
+    const br_avro_schema_t *writer, *reader;
+    avro_value_iface_t *wiface;   /* generic class of the writer schema */
+    avro_value_t wvalue;
+    avro_reader_t mem;
+};
 
 br_avro_reader_t *br_avro_reader_new(const br_avro_schema_t *writer,
                                      const br_avro_schema_t *reader,
                                      char *errstr, size_t errstr_size) {
+    if (reader) {
+        char why[512] = "", what[256] = "";
+        if (!compatible(writer->root, reader->root, 0, why, sizeof why, what,
+                        sizeof what)) {
+            br_seterr(errstr, errstr_size, BR_ERR_TYPE,
+                      "writer schema does not resolve against the reader "
+                      "schema: %s%s%s",
+                      why, why[0] ? " " : "", what);
+            return NULL;
+        }
+    }
     br_avro_reader_t *r = calloc(1, sizeof *r);
     if (!r) {
         br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
@@ -172,24 +650,35 @@ void br_avro_reader_free(br_avro_reader_t *r) {
     free(r);
 }
 
-/* ---- value -> JSON ---------------------------------------------------- */
+/* ---- value -> JSON, resolved ------------------------------------------ */
 
 typedef struct conv {
-    const br_avro_schema_t *s;
-    const char *err;
+    char what[256];
+    char where[256];
 } conv_t;
 
+__attribute__((format(printf, 2, 3)))
+static json_t *conv_fail(conv_t *cx, const char *fmt, ...) {
+    if (!cx->what[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cx->what, sizeof cx->what, fmt, ap);
+        va_end(ap);
+    }
+    return NULL;
+}
+
 /* Exact decimal text of a big-endian two's complement unscaled integer. */
-static json_t *decimal_text(const unsigned char *b, size_t n, long scale) {
-    if (n == 0 || n > 16 || scale < 0 || scale > 38)
+static json_t *decimal_text(const unsigned char *b, size_t n, int scale) {
+    if (n == 0 || n > 16)
         return json_null();
-    __extension__ unsigned __int128 u = 0;
+    u128 u = 0;
     bool neg = b[0] & 0x80;
     for (size_t i = 0; i < n; i++)
         u = (u << 8) | b[i];
     if (neg) {
         if (n < 16)
-            u |= ~(__extension__ (unsigned __int128)0) << (8 * n);
+            u |= ~(u128)0 << (8 * n);
         u = ~u + 1;
     }
     char digits[64];
@@ -213,166 +702,181 @@ static json_t *decimal_text(const unsigned char *b, size_t n, long scale) {
     return json_string(out);
 }
 
-static json_t *conv_value(conv_t *cx, avro_value_t *v, json_t *sch, int depth);
-
-static json_t *resolve_named(conv_t *cx, json_t *sch) {
-    if (json_is_string(sch) && !is_primitive(json_string_value(sch))) {
-        json_t *def = json_object_get(cx->s->names, json_string_value(sch));
-        return def ? def : sch;
-    }
-    return sch;
-}
-
-static json_t *bytes_json(const void *buf, size_t size) {
-    /* Plain bytes: text when it is UTF-8, otherwise left out. */
-    json_t *s = json_stringn((const char *)buf, size);
-    return s ? s : json_null();
-}
-
-static json_t *conv_value(conv_t *cx, avro_value_t *v, json_t *sch, int depth) {
-    if (depth > MAX_DEPTH) {
-        cx->err = "nested deeper than 64 levels";
+static json_t *time_text(int64_t ms, bool date) {
+    char t[40];
+    if (ms < -62135596800000 || ms > 253402300799999)
         return NULL;
-    }
-    sch = resolve_named(cx, sch);
-    const char *type = NULL, *logical = NULL;
-    if (json_is_object(sch)) {
-        json_t *t = json_object_get(sch, "type");
-        logical = json_string_value(json_object_get(sch, "logicalType"));
-        if (json_is_string(t)) {
-            type = json_string_value(t);
-            if (!is_primitive(type) && strcmp(type, "record") &&
-                strcmp(type, "error") && strcmp(type, "enum") &&
-                strcmp(type, "fixed") && strcmp(type, "array") &&
-                strcmp(type, "map"))
-                return conv_value(cx, v, t, depth + 1); /* {"type": "Named"} */
-        } else {
-            return conv_value(cx, v, t, depth + 1);     /* {"type": [...]} */
-        }
-    } else if (json_is_string(sch)) {
-        type = json_string_value(sch);
-    }
+    br_ts_format(ms, t, sizeof t);
+    if (date)
+        t[10] = '\0';
+    return json_string(t);
+}
 
-    switch (avro_value_get_type(v)) {
-    case AVRO_NULL:
+static json_t *conv(conv_t *cx, avro_value_t *v, const node_t *w,
+                    const node_t *r, int depth);
+
+static json_t *conv_record(conv_t *cx, avro_value_t *v, const node_t *w,
+                           const node_t *r, int depth) {
+    json_t *obj = json_object();
+    for (size_t i = 0; obj && i < w->n; i++) {
+        const field_t *rf = r ? reader_field(r, &w->fields[i], i) : NULL;
+        if (r && !rf)
+            continue; /* the reader drops it */
+        avro_value_t child;
+        if (avro_value_get_by_index(v, i, &child, NULL)) {
+            json_decref(obj);
+            return conv_fail(cx, "a record without field %s",
+                             w->fields[i].name);
+        }
+        json_t *cj = conv(cx, &child, w->fields[i].type, rf ? rf->type : NULL,
+                          depth + 1);
+        if (!cj) {
+            prefix(cx->where, sizeof cx->where, rf ? rf->name : w->fields[i].name);
+            json_decref(obj);
+            return NULL;
+        }
+        json_object_set_new(obj, rf ? rf->name : w->fields[i].name, cj);
+    }
+    for (size_t i = 0; obj && r && i < r->n; i++)
+        if (!json_object_get(obj, r->fields[i].name)) {
+            if (!r->fields[i].deflt) {
+                json_decref(obj);
+                snprintf(cx->where, sizeof cx->where, "%s", r->fields[i].name);
+                return conv_fail(cx, "missing, with no default");
+            }
+            json_object_set_new(obj, r->fields[i].name,
+                                json_deep_copy(r->fields[i].deflt));
+        }
+    return obj;
+}
+
+static json_t *conv(conv_t *cx, avro_value_t *v, const node_t *w,
+                    const node_t *r, int depth) {
+    if (depth > MAX_DEPTH)
+        return conv_fail(cx, "nested deeper than 64 levels");
+    if (w->kind == K_UNION) {
+        int d = 0;
+        avro_value_t branch;
+        if (avro_value_get_discriminant(v, &d) ||
+            avro_value_get_current_branch(v, &branch) || d < 0 ||
+            (size_t)d >= w->n)
+            return conv_fail(cx, "a union without a branch");
+        return conv(cx, &branch, w->branches[d], r, depth + 1);
+    }
+    if (r && r->kind == K_UNION) {
+        const node_t *b = pick_branch(w, r);
+        if (!b)
+            return conv_fail(cx, "the writer's %s fits no branch of the "
+                                 "reader's union",
+                             kind_names[w->kind]);
+        r = b;
+    }
+    if (r && !promotes(w->kind, r->kind))
+        return conv_fail(cx, "the writer's %s cannot be read as %s",
+                         kind_names[w->kind], kind_names[r->kind]);
+    /* The writer's logical type says what its bytes mean; a reader's can
+     * give a plain writer long or int its meaning. */
+    lt_t lt = w->logical ? w->logical : r ? r->logical : LT_NONE;
+    int scale = w->logical ? w->scale : r ? r->scale : 0;
+    bool to_real = r && (r->kind == K_FLOAT || r->kind == K_DOUBLE);
+
+    switch (w->kind) {
+    case K_NULL:
         return json_null();
-    case AVRO_BOOLEAN: {
+    case K_BOOLEAN: {
         int b = 0;
         avro_value_get_boolean(v, &b);
         return json_boolean(b);
     }
-    case AVRO_INT32: {
+    case K_INT: {
         int32_t i = 0;
         avro_value_get_int(v, &i);
-        if (logical && !strcmp(logical, "date")) {
-            char t[40];
-            br_ts_format((int64_t)i * 86400000, t, sizeof t);
-            t[10] = '\0';
-            return json_string(t);
-        }
-        return json_integer(i);
+        json_t *j = to_real ? json_real(i)
+                    : lt == LT_DATE ? time_text((int64_t)i * 86400000, true)
+                                    : NULL;
+        return j ? j : json_integer(i);
     }
-    case AVRO_INT64: {
+    case K_LONG: {
         int64_t l = 0;
         avro_value_get_long(v, &l);
-        if (logical && (!strcmp(logical, "timestamp-millis") ||
-                        !strcmp(logical, "timestamp-micros") ||
-                        !strcmp(logical, "local-timestamp-millis") ||
-                        !strcmp(logical, "local-timestamp-micros"))) {
-            int64_t ms = strstr(logical, "micros")
-                             ? (l >= 0 ? l / 1000 : -((-l + 999) / 1000))
-                             : l;
-            char t[40];
-            if (ms < -62135596800000 || ms > 253402300799999)
-                return json_integer(l);
-            br_ts_format(ms, t, sizeof t);
-            return json_string(t);
-        }
-        return json_integer(l);
+        json_t *j = NULL;
+        if (to_real)
+            j = json_real((double)l);
+        else if (lt == LT_TS_MILLIS)
+            j = time_text(l, false);
+        else if (lt == LT_TS_MICROS)
+            j = time_text(l >= 0 ? l / 1000 : -((-(l + 1)) / 1000) - 1, false);
+        return j ? j : json_integer(l);
     }
-    case AVRO_FLOAT: {
+    case K_FLOAT: {
         float f = 0;
         avro_value_get_float(v, &f);
         json_t *j = json_real((double)f);
-        return j ? j : json_null();
+        return j ? j : conv_fail(cx, "a float that is not a number");
     }
-    case AVRO_DOUBLE: {
+    case K_DOUBLE: {
         double d = 0;
         avro_value_get_double(v, &d);
         json_t *j = json_real(d);
-        return j ? j : json_null();
+        return j ? j : conv_fail(cx, "a double that is not a number");
     }
-    case AVRO_STRING: {
-        const char *s = NULL;
-        size_t size = 0;
-        avro_value_get_string(v, &s, &size);
-        json_t *j = json_stringn(s ? s : "", size ? size - 1 : 0);
-        return j ? j : json_null();
-    }
-    case AVRO_BYTES:
-    case AVRO_FIXED: {
+    case K_STRING:
+    case K_BYTES:
+    case K_FIXED: {
         const void *buf = NULL;
         size_t size = 0;
-        if (avro_value_get_type(v) == AVRO_BYTES)
+        if (w->kind == K_STRING) {
+            const char *s = NULL;
+            avro_value_get_string(v, &s, &size);
+            buf = s;
+            size = size ? size - 1 : 0; /* avro-c counts the NUL */
+        } else if (w->kind == K_BYTES) {
             avro_value_get_bytes(v, &buf, &size);
-        else
+        } else {
             avro_value_get_fixed(v, &buf, &size);
-        if (logical && !strcmp(logical, "decimal"))
-            return decimal_text(buf, size,
-                                (long)json_integer_value(
-                                    json_object_get(sch, "scale")));
-        return bytes_json(buf, size);
+        }
+        if (lt == LT_DECIMAL && w->kind != K_STRING) {
+            if (size > 16)
+                return conv_fail(cx, "a decimal wider than 16 bytes");
+            return decimal_text(buf, size, scale);
+        }
+        json_t *j = json_stringn(buf ? buf : "", size);
+        return j ? j : conv_fail(cx, "%s that is not UTF-8 text",
+                                 w->kind == K_STRING ? "a string" : "bytes");
     }
-    case AVRO_ENUM: {
+    case K_ENUM: {
         int i = 0;
         avro_value_get_enum(v, &i);
-        json_t *sym = json_array_get(json_object_get(sch, "symbols"), (size_t)i);
-        return sym ? json_incref(sym) : json_integer(i);
-    }
-    case AVRO_UNION: {
-        int d = 0;
-        avro_value_t branch;
-        if (avro_value_get_discriminant(v, &d) ||
-            avro_value_get_current_branch(v, &branch)) {
-            cx->err = "a union without a branch";
-            return NULL;
+        json_t *sym = json_array_get(w->symbols, (size_t)i);
+        if (!sym)
+            return conv_fail(cx, "an enum index out of range");
+        if (r) {
+            size_t k;
+            json_t *rs;
+            json_array_foreach(r->symbols, k, rs) if (json_equal(rs, sym))
+                return json_incref(sym);
+            if (r->enum_default)
+                return json_string(r->enum_default);
+            return conv_fail(cx, "enum symbol %s is not one of the reader's",
+                             json_string_value(sym));
         }
-        json_t *bs = json_is_array(sch) ? json_array_get(sch, (size_t)d) : NULL;
-        return conv_value(cx, &branch, bs ? bs : json_null(), depth + 1);
+        return json_incref(sym);
     }
-    case AVRO_RECORD: {
-        size_t n = 0;
-        json_t *obj = json_object();
-        json_t *fields = json_object_get(sch, "fields");
-        avro_value_get_size(v, &n);
-        for (size_t i = 0; obj && i < n; i++) {
-            avro_value_t child;
-            const char *name = NULL;
-            if (avro_value_get_by_index(v, i, &child, &name))
-                continue;
-            json_t *fs = json_object_get(json_array_get(fields, i), "type");
-            json_t *cj = conv_value(cx, &child, fs ? fs : json_null(), depth + 1);
-            if (!cj) {
-                json_decref(obj);
-                return NULL;
-            }
-            json_object_set_new(obj, name, cj);
-        }
-        return obj;
-    }
-    case AVRO_MAP:
-    case AVRO_ARRAY: {
-        bool map = avro_value_get_type(v) == AVRO_MAP;
+    case K_RECORD:
+        return conv_record(cx, v, w, r, depth);
+    case K_MAP:
+    case K_ARRAY: {
+        bool map = w->kind == K_MAP;
         size_t n = 0;
         json_t *out = map ? json_object() : json_array();
-        json_t *es = json_object_get(sch, map ? "values" : "items");
         avro_value_get_size(v, &n);
         for (size_t i = 0; out && i < n; i++) {
             avro_value_t child;
             const char *key = NULL;
             if (avro_value_get_by_index(v, i, &child, &key))
                 continue;
-            json_t *cj = conv_value(cx, &child, es ? es : json_null(), depth + 1);
+            json_t *cj = conv(cx, &child, w->items, r ? r->items : NULL,
+                              depth + 1);
             if (!cj) {
                 json_decref(out);
                 return NULL;
@@ -385,86 +889,38 @@ static json_t *conv_value(conv_t *cx, avro_value_t *v, json_t *sch, int depth) {
         return out;
     }
     default:
-        (void)type;
-        cx->err = "an Avro type this version does not read";
-        return NULL;
+        return conv_fail(cx, "an Avro type this version does not read");
     }
 }
 
-/* The reader's view of a decoded record: unknown fields dropped, missing
- * ones defaulted (their "default" is already JSON), records within
- * projected alike. */
-static void project(const br_avro_schema_t *rs, json_t *v, json_t *sch,
-                    int depth) {
-    if (depth > MAX_DEPTH || !json_is_object(v))
-        return;
-    conv_t cx = {.s = rs};
-    sch = resolve_named(&cx, sch);
-    if (json_is_array(sch)) {
-        /* A union: project into its one record branch, if it has one. */
-        json_t *rec = NULL, *b;
-        size_t i;
-        json_array_foreach(sch, i, b) {
-            json_t *rb = resolve_named(&cx, b);
-            if (json_is_object(rb) &&
-                json_is_array(json_object_get(rb, "fields")))
-                rec = rec ? json_null() : rb;
-        }
-        if (rec && json_is_object(rec))
-            project(rs, v, rec, depth + 1);
-        return;
-    }
-    if (!json_is_object(sch))
-        return;
-    json_t *t = json_object_get(sch, "type");
-    if (!json_is_string(t) || (strcmp(json_string_value(t), "record") &&
-                               strcmp(json_string_value(t), "error"))) {
-        if (json_is_object(t) || json_is_array(t) ||
-            (json_is_string(t) && !is_primitive(json_string_value(t))))
-            project(rs, v, t, depth + 1);
-        if (json_is_string(t) && !strcmp(json_string_value(t), "map")) {
-            const char *k;
-            json_t *mv;
-            json_object_foreach(v, k, mv)
-                project(rs, mv, json_object_get(sch, "values"), depth + 1);
-        }
-        return;
-    }
-    json_t *fields = json_object_get(sch, "fields");
-    const char *key;
-    json_t *fv, *tmp;
-    json_object_foreach_safe(v, tmp, key, fv) {
-        bool known = false;
-        size_t i;
-        json_t *f;
-        json_array_foreach(fields, i, f)
-            known = known || !strcmp(json_string_value(json_object_get(f, "name"))
-                                         ? json_string_value(json_object_get(f, "name"))
-                                         : "", key);
-        if (!known)
-            json_object_del(v, key);
-    }
-    size_t i;
-    json_t *f;
-    json_array_foreach(fields, i, f) {
-        const char *name = json_string_value(json_object_get(f, "name"));
-        if (!name)
-            continue;
-        json_t *have = json_object_get(v, name);
-        if (have) {
-            project(rs, have, json_object_get(f, "type"), depth + 1);
-        } else if (json_object_get(f, "default")) {
-            json_object_set_new(v, name,
-                                json_deep_copy(json_object_get(f, "default")));
-        }
-    }
+static br_err_t to_json(const br_avro_schema_t *writer,
+                        const br_avro_schema_t *reader, avro_value_t *v,
+                        json_t **out, char *errstr, size_t errstr_size) {
+    conv_t cx = {.what = "", .where = ""};
+    *out = conv(&cx, v, writer->root, reader ? reader->root : NULL, 0);
+    if (*out)
+        return BR_ERR_OK;
+    if (!cx.what[0])
+        return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+    return br_seterr(errstr, errstr_size, BR_ERR_TYPE, "Avro datum: %s%s%s",
+                     cx.where, cx.where[0] ? ": " : "", cx.what);
 }
 
 br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
                                size_t len, json_t **out, char *errstr,
                                size_t errstr_size) {
-    size_t used = 0;
     *out = NULL;
+    walk_t w = {.p = buf, .start = buf, .end = (const unsigned char *)buf + len};
+    if (!walk(&w, r->writer->root, 0))
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         len ? "not an Avro datum of the writer schema: %s%s%s"
+                             : "empty message: not an Avro datum of the "
+                               "writer schema%.0s%.0s%.0s",
+                         w.where, w.where[0] ? ": " : "", w.what);
+    if (w.p != w.end)
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "Avro datum of %zu bytes followed by %zu bytes more",
+                         (size_t)(w.p - w.start), (size_t)(w.end - w.p));
     avro_value_reset(&r->wvalue);
     avro_set_error("%s", ""); /* avro-c prefixes onto the last error */
     avro_reader_memory_set_source(r->mem, len ? buf : "", (int64_t)len);
@@ -472,19 +928,437 @@ br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
         return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
                          "not an Avro datum of the writer schema: %s",
                          avro_strerror());
-    if (avro_value_sizeof(&r->wvalue, &used) != 0 || used != len)
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                         "Avro datum of %zu bytes followed by %zu bytes more",
-                         used, len - used);
-    conv_t cx = {.s = r->writer};
-    *out = conv_value(&cx, &r->wvalue, cx.s->json, 0);
-    if (!*out)
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "Avro datum: %s",
-                         cx.err ? cx.err : "out of memory");
-    if (r->reader)
-        project(r->reader, *out, r->reader->json, 0);
-    return BR_ERR_OK;
+    return to_json(r->writer, r->reader, &r->wvalue, out, errstr, errstr_size);
 }
+
+/* ---- object container files ------------------------------------------- */
+
+struct br_avro_file {
+    avro_file_reader_t fr;
+    br_avro_schema_t *writer;
+    const br_avro_schema_t *reader;
+    avro_value_iface_t *iface;
+    avro_value_t value;
+    bool has_value;
+};
+
+/* The writer schema's JSON from the file header ("avro.schema"): avro-c
+ * hands back its own rendering, which has lost the logical types. */
+static char *header_schema(FILE *fp, size_t *len, char *errstr,
+                           size_t errstr_size) {
+    unsigned char *buf = malloc(1 << 20);
+    if (!buf) {
+        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    size_t got = fread(buf, 1, 1 << 20, fp);
+    walk_t w = {.p = buf + 4, .start = buf, .end = buf + got};
+    char *out = NULL;
+    if (got < 4 || memcmp(buf, "Obj\x01", 4) != 0) {
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                  "not an Avro object container file (no \"Obj\\x01\" magic)");
+        goto done;
+    }
+    for (;;) {
+        int64_t count, size, kl, vl;
+        if (!walk_long(&w, &count, 10) || count == 0)
+            break;
+        if (count < 0 && !walk_long(&w, &size, 10))
+            break;
+        for (int64_t i = 0; i < (count < 0 ? -count : count); i++) {
+            if (!walk_long(&w, &kl, 10) || kl < 0 ||
+                (size_t)(w.end - w.p) < (size_t)kl)
+                goto bad;
+            const unsigned char *key = w.p;
+            w.p += kl;
+            if (!walk_long(&w, &vl, 10) || vl < 0 ||
+                (size_t)(w.end - w.p) < (size_t)vl)
+                goto bad;
+            if (kl == 11 && !memcmp(key, "avro.schema", 11) &&
+                (out = malloc((size_t)vl + 1))) {
+                memcpy(out, w.p, (size_t)vl);
+                out[vl] = '\0';
+                *len = (size_t)vl;
+                goto done;
+            }
+            w.p += vl;
+        }
+    }
+bad:
+    br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+              "Avro object container file header without a readable "
+              "avro.schema (or larger than 1 MiB)");
+done:
+    free(buf);
+    return out;
+}
+
+br_avro_file_t *br_avro_file_open(const char *path,
+                                  const br_avro_schema_t *reader,
+                                  char *errstr, size_t errstr_size) {
+    br_avro_file_t *f = calloc(1, sizeof *f);
+    char why[512];
+    size_t len = 0;
+    char *json = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!f || !fp) {
+        br_seterr(errstr, errstr_size, f ? BR_ERR_IO : BR_ERR_NOMEM, "%s",
+                  f ? strerror(errno) : "out of memory");
+        goto fail;
+    }
+    if (!(json = header_schema(fp, &len, errstr, errstr_size)))
+        goto fail;
+    if (!(f->writer = br_avro_schema_parse(json, len, why, sizeof why))) {
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "the file's schema: %s",
+                  why);
+        goto fail;
+    }
+    if (reader) {
+        char where[512] = "", what[256] = "";
+        if (!compatible(f->writer->root, reader->root, 0, where, sizeof where,
+                        what, sizeof what)) {
+            br_seterr(errstr, errstr_size, BR_ERR_TYPE,
+                      "the file's schema does not resolve against the reader "
+                      "schema: %s%s%s",
+                      where, where[0] ? " " : "", what);
+            goto fail;
+        }
+    }
+    f->reader = reader;
+    avro_set_error("%s", "");
+    if (avro_file_reader(path, &f->fr) != 0) {
+        f->fr = NULL;
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s", avro_strerror());
+        goto fail;
+    }
+    avro_schema_t ws = avro_file_reader_get_writer_schema(f->fr);
+    f->iface = avro_generic_class_from_schema(ws);
+    if (!f->iface || avro_generic_value_new(f->iface, &f->value) != 0) {
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "the file's schema: %s",
+                  avro_strerror());
+        goto fail;
+    }
+    f->has_value = true;
+    free(json);
+    fclose(fp);
+    return f;
+fail:
+    free(json);
+    if (fp)
+        fclose(fp);
+    br_avro_file_close(f);
+    return NULL;
+}
+
+br_err_t br_avro_file_next(br_avro_file_t *f, json_t **out, char *errstr,
+                           size_t errstr_size) {
+    *out = NULL;
+    avro_value_reset(&f->value);
+    avro_set_error("%s", "");
+    int rc = avro_file_reader_read_value(f->fr, &f->value);
+    if (rc == EOF)
+        return BR_ERR_NOTFOUND;
+    if (rc != 0)
+        return br_seterr(errstr, errstr_size, BR_ERR_IO,
+                         "unreadable block: %s", avro_strerror());
+    return to_json(f->writer, f->reader, &f->value, out, errstr, errstr_size);
+}
+
+void br_avro_file_close(br_avro_file_t *f) {
+    if (!f)
+        return;
+    if (f->has_value)
+        avro_value_decref(&f->value);
+    if (f->iface)
+        avro_value_iface_decref(f->iface);
+    if (f->fr)
+        avro_file_reader_close(f->fr);
+    br_avro_schema_free(f->writer);
+    free(f);
+}
+
+/* ---- JSON -> Avro ----------------------------------------------------- */
+
+struct br_avro_encoder {
+    const br_avro_schema_t *schema;
+    avro_value_iface_t *iface;
+    avro_value_t value;
+    char *out;
+    size_t out_cap;
+};
+
+br_avro_encoder_t *br_avro_encoder_new(const br_avro_schema_t *s,
+                                       char *errstr, size_t errstr_size) {
+    br_avro_encoder_t *e = calloc(1, sizeof *e);
+    if (!e) {
+        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    e->schema = s;
+    e->iface = avro_generic_class_from_schema(s->schema);
+    if (!e->iface || avro_generic_value_new(e->iface, &e->value) != 0) {
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "schema: %s",
+                  avro_strerror());
+        if (e->iface)
+            avro_value_iface_decref(e->iface);
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void br_avro_encoder_free(br_avro_encoder_t *e) {
+    if (!e)
+        return;
+    avro_value_decref(&e->value);
+    avro_value_iface_decref(e->iface);
+    free(e->out);
+    free(e);
+}
+
+/* Unscaled big-endian two's complement bytes of decimal text at `scale`;
+ * false when the text is not an exact decimal of at most `scale` places
+ * that fits 16 bytes. */
+static bool decimal_bytes(const char *s, int scale, unsigned char *out,
+                          size_t *n) {
+    u128 u = 0, lim = ~(u128)0 >> 1;
+    bool neg = *s == '-';
+    int places = -1;
+    s += neg || *s == '+';
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        if (*s == '.' && places < 0) {
+            places = 0;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return false;
+        if (places >= 0 && ++places > scale)
+            return false;
+        if (u > (lim - 9) / 10)
+            return false;
+        u = u * 10 + (unsigned)(*s - '0');
+    }
+    for (int p = places < 0 ? 0 : places; p < scale; p++) {
+        if (u > lim / 10)
+            return false;
+        u *= 10;
+    }
+    if (neg)
+        u = ~u + 1;
+    unsigned char be[16];
+    for (int i = 15; i >= 0; i--, u >>= 8)
+        be[i] = (unsigned char)u;
+    /* Minimal: drop leading bytes that only repeat the sign. */
+    size_t skip = 0;
+    while (skip < 15 && ((be[skip] == 0 && !(be[skip + 1] & 0x80)) ||
+                         (be[skip] == 0xff && (be[skip + 1] & 0x80))))
+        skip++;
+    *n = 16 - skip;
+    memcpy(out, be + skip, *n);
+    return true;
+}
+
+typedef struct enc {
+    char what[256];
+    char where[256];
+} enc_t;
+
+static bool enc_fail(enc_t *cx, const char *what, const node_t *n) {
+    if (!cx->what[0])
+        snprintf(cx->what, sizeof cx->what, "%s (schema type %s)", what,
+                 n->kind <= K_FIXED ? kind_names[n->kind] : "?");
+    return false;
+}
+
+static bool fill(enc_t *cx, avro_value_t *av, const node_t *n, json_t *j,
+                 int depth) {
+    if (depth > MAX_DEPTH)
+        return enc_fail(cx, "nested too deep", n);
+    switch (n->kind) {
+    case K_NULL:
+        return json_is_null(j) ? avro_value_set_null(av) == 0
+                               : enc_fail(cx, "not null", n);
+    case K_BOOLEAN:
+        return json_is_boolean(j) ? avro_value_set_boolean(av, json_is_true(j)) == 0
+                                  : enc_fail(cx, "not a boolean", n);
+    case K_INT:
+    case K_LONG: {
+        int64_t v;
+        if (json_is_integer(j)) {
+            v = json_integer_value(j);
+        } else if (json_is_string(j) && n->logical != LT_NONE &&
+                   n->logical != LT_DECIMAL &&
+                   br_ts_parse(json_string_value(j), json_string_length(j),
+                               &v) == BR_ERR_OK) {
+            if (n->logical == LT_DATE)
+                v = v >= 0 ? v / 86400000 : -((-(v + 1)) / 86400000) - 1;
+            else if (n->logical == LT_TS_MICROS)
+                v *= 1000;
+        } else {
+            return enc_fail(cx, "not an integer or a time", n);
+        }
+        if (n->kind == K_INT) {
+            if (v < INT32_MIN || v > INT32_MAX)
+                return enc_fail(cx, "out of int range", n);
+            return avro_value_set_int(av, (int32_t)v) == 0;
+        }
+        return avro_value_set_long(av, v) == 0;
+    }
+    case K_FLOAT:
+    case K_DOUBLE:
+        if (!json_is_number(j))
+            return enc_fail(cx, "not a number", n);
+        return n->kind == K_FLOAT
+                   ? avro_value_set_float(av, (float)json_number_value(j)) == 0
+                   : avro_value_set_double(av, json_number_value(j)) == 0;
+    case K_STRING:
+        if (!json_is_string(j))
+            return enc_fail(cx, "not a string", n);
+        return avro_value_set_string_len(av, json_string_value(j),
+                                         json_string_length(j) + 1) == 0;
+    case K_BYTES:
+    case K_FIXED: {
+        unsigned char dec[16];
+        const void *p;
+        size_t len;
+        char num[64];
+        if (n->logical == LT_DECIMAL) {
+            const char *text = json_string_value(j);
+            if (json_is_integer(j)) {
+                snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(j));
+                text = num;
+            }
+            if (!text || !decimal_bytes(text, n->scale, dec, &len))
+                return enc_fail(cx, "not an exact decimal text of the "
+                                    "schema's scale", n);
+            p = dec;
+            if (n->kind == K_FIXED) {
+                /* Sign-extend to the fixed size. */
+                unsigned char wide[64];
+                if (len > n->size || n->size > sizeof wide)
+                    return enc_fail(cx, "decimal too wide for the fixed", n);
+                memset(wide, dec[0] & 0x80 ? 0xff : 0, n->size - len);
+                memcpy(wide + n->size - len, dec, len);
+                return avro_value_set_fixed(av, wide, n->size) == 0;
+            }
+        } else {
+            if (!json_is_string(j))
+                return enc_fail(cx, "not a string", n);
+            p = json_string_value(j);
+            len = json_string_length(j);
+            if (n->kind == K_FIXED && len != n->size)
+                return enc_fail(cx, "not of the fixed size", n);
+            if (n->kind == K_FIXED)
+                return avro_value_set_fixed(av, (void *)(uintptr_t)p, len) == 0;
+        }
+        return avro_value_set_bytes(av, (void *)(uintptr_t)p, len) == 0;
+    }
+    case K_ENUM: {
+        size_t i;
+        json_t *sym;
+        json_array_foreach(n->symbols, i, sym) if (json_equal(sym, j))
+            return avro_value_set_enum(av, (int)i) == 0;
+        return enc_fail(cx, "not one of the enum's symbols", n);
+    }
+    case K_UNION:
+        for (size_t i = 0; i < n->n; i++) {
+            avro_value_t branch;
+            if (json_is_null(j) != (n->branches[i]->kind == K_NULL))
+                continue;
+            enc_t trial = {.what = ""};
+            if (avro_value_set_branch(av, (int)i, &branch) == 0 &&
+                fill(&trial, &branch, n->branches[i], j, depth + 1))
+                return true;
+        }
+        return enc_fail(cx, "fits no branch of the union", n);
+    case K_RECORD:
+        if (!json_is_object(j))
+            return enc_fail(cx, "not an object", n);
+        for (size_t i = 0; i < n->n; i++) {
+            avro_value_t child;
+            json_t *fv = json_object_get(j, n->fields[i].name);
+            if (!fv)
+                fv = n->fields[i].deflt;
+            if (!fv) {
+                snprintf(cx->where, sizeof cx->where, "%s", n->fields[i].name);
+                return enc_fail(cx, "missing, with no default", n->fields[i].type);
+            }
+            if (avro_value_get_by_index(av, i, &child, NULL) ||
+                !fill(cx, &child, n->fields[i].type, fv, depth + 1)) {
+                prefix(cx->where, sizeof cx->where, n->fields[i].name);
+                return false;
+            }
+        }
+        return true;
+    case K_ARRAY: {
+        size_t i;
+        json_t *item;
+        if (!json_is_array(j))
+            return enc_fail(cx, "not an array", n);
+        json_array_foreach(j, i, item) {
+            avro_value_t child;
+            if (avro_value_append(av, &child, NULL) ||
+                !fill(cx, &child, n->items, item, depth + 1))
+                return false;
+        }
+        return true;
+    }
+    case K_MAP: {
+        const char *k;
+        json_t *item;
+        if (!json_is_object(j))
+            return enc_fail(cx, "not an object", n);
+        json_object_foreach(j, k, item) {
+            avro_value_t child;
+            if (avro_value_add(av, k, &child, NULL, NULL) ||
+                !fill(cx, &child, n->items, item, depth + 1))
+                return false;
+        }
+        return true;
+    }
+    }
+    return enc_fail(cx, "an unknown type", n);
+}
+
+br_err_t br_avro_encode(br_avro_encoder_t *e, json_t *value, br_buf_t *out,
+                        char *errstr, size_t errstr_size) {
+    enc_t cx = {.what = "", .where = ""};
+    size_t size = 0;
+    avro_value_reset(&e->value);
+    avro_set_error("%s", "");
+    if (!fill(&cx, &e->value, e->schema->root, value, 0))
+        return br_seterr(errstr, errstr_size, BR_ERR_TYPE,
+                         "value does not fit the Avro schema: %s%s%s",
+                         cx.where, cx.where[0] ? ": " : "",
+                         cx.what[0] ? cx.what : avro_strerror());
+    if (avro_value_sizeof(&e->value, &size) != 0)
+        return br_seterr(errstr, errstr_size, BR_ERR_TYPE, "Avro: %s",
+                         avro_strerror());
+    if (size > e->out_cap) {
+        char *nb = realloc(e->out, size);
+        if (!nb)
+            return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        e->out = nb;
+        e->out_cap = size;
+    }
+    avro_writer_t w = avro_writer_memory(e->out, (int64_t)size);
+    if (!w)
+        return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+    int rc = avro_value_write(w, &e->value);
+    avro_writer_free(w);
+    if (rc != 0)
+        return br_seterr(errstr, errstr_size, BR_ERR_TYPE, "Avro: %s",
+                         avro_strerror());
+    br_buf_append(out, e->out, size);
+    return out->oom ? br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                                "out of memory")
+                    : BR_ERR_OK;
+}
+
+/* ---- Confluent framing ------------------------------------------------ */
 
 br_err_t br_avro_confluent_split(const void *msg, size_t len, uint32_t *id,
                                  const void **body, size_t *body_len,
@@ -503,4 +1377,11 @@ br_err_t br_avro_confluent_split(const void *msg, size_t len, uint32_t *id,
     *body = p + BR_AVRO_CONFLUENT_HEADER;
     *body_len = len - BR_AVRO_CONFLUENT_HEADER;
     return BR_ERR_OK;
+}
+
+void br_avro_confluent_header(uint32_t id, br_buf_t *out) {
+    unsigned char h[BR_AVRO_CONFLUENT_HEADER] = {
+        0, (unsigned char)(id >> 24), (unsigned char)(id >> 16),
+        (unsigned char)(id >> 8), (unsigned char)id};
+    br_buf_append(out, h, sizeof h);
 }

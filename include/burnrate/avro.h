@@ -5,10 +5,14 @@
  * a union its branch's value, an enum its symbol; logical types
  * timestamp-millis/micros and date become RFC 3339 text and decimals exact
  * decimal text. Writer schemas are resolved against an optional reader
- * schema on the JSON (fields the reader does not know dropped, defaults
- * filled, promotions free); avro-c's own resolver cannot default a missing
- * field and double-frees trying.
- * Pure: no I/O; schemas arrive as JSON text.
+ * schema by the Avro spec's rules (fields matched by name or reader alias,
+ * unknown ones dropped, missing ones defaulted, int/long/float promoted to
+ * wider numbers, string and bytes interchangeable, union branches matched,
+ * enum symbols mapped); avro-c's own resolver cannot default a missing
+ * field and double-frees trying, so this is done here.
+ * And back: JSON values into Avro datums (alerts), and object container
+ * files read record by record (replay).
+ * No I/O but br_avro_file_*; schemas arrive as JSON text.
  */
 #ifndef BURNRATE_AVRO_H
 #define BURNRATE_AVRO_H
@@ -18,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "burnrate/buf.h"
 #include "burnrate/err.h"
 
 typedef struct br_avro_schema br_avro_schema_t;
@@ -33,9 +38,12 @@ typedef struct br_avro_reader br_avro_reader_t;
  * @brief A reader of datums written with `writer`, seen through `reader`
  *        (NULL: the writer schema itself). Both borrowed; they must outlive
  *        the reader.
- * @returns a reader, or NULL with errstr (out of memory). A writer schema
- *          whose types do not fit the reader's is read with the writer's
- *          types; the dialect's decoder refuses them per message.
+ * @returns a reader, or NULL with errstr: BR_ERR_TYPE when the writer
+ *          schema cannot be read as the reader's (a reader field the writer
+ *          lacks without a default, a type that does not promote; the
+ *          errstr names the field), BR_ERR_NOMEM. A writer union or enum
+ *          that fits only in part is accepted; a datum in the part that
+ *          does not fit is refused when decoded.
  */
 br_avro_reader_t *br_avro_reader_new(const br_avro_schema_t *writer,
                                      const br_avro_schema_t *reader,
@@ -45,8 +53,11 @@ void br_avro_reader_free(br_avro_reader_t *r);
 /**
  * @brief Decode one Avro binary datum (exactly len bytes) into a new JSON
  *        value (*out, the caller decrefs).
- * @returns BR_ERR_OK, or BR_ERR_PARSE with errstr (truncated, trailing
- *          bytes, bad encoding).
+ * @returns BR_ERR_OK; BR_ERR_PARSE with errstr (truncated, trailing
+ *          bytes, bad encoding: the datum is checked against the writer
+ *          schema before avro-c reads it, so a lying length allocates
+ *          nothing); BR_ERR_TYPE (a union branch or enum symbol the reader
+ *          cannot take, text that is not UTF-8). The errstr names the field.
  */
 br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
                                size_t len, json_t **out, char *errstr,
@@ -63,5 +74,50 @@ br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
 br_err_t br_avro_confluent_split(const void *msg, size_t len, uint32_t *id,
                                  const void **body, size_t *body_len,
                                  char *errstr, size_t errstr_size);
+
+/** @brief Append the Confluent header of schema `id` to out. */
+void br_avro_confluent_header(uint32_t id, br_buf_t *out);
+
+typedef struct br_avro_encoder br_avro_encoder_t;
+
+/** @returns an encoder of JSON values as datums of s (borrowed), or NULL. */
+br_avro_encoder_t *br_avro_encoder_new(const br_avro_schema_t *s,
+                                       char *errstr, size_t errstr_size);
+void br_avro_encoder_free(br_avro_encoder_t *e);
+
+/**
+ * @brief Append `value` as one Avro binary datum to out. Records come from
+ *        objects (absent fields take their defaults), maps from objects,
+ *        enums from symbols, unions from the first branch the value fits,
+ *        decimals from exact decimal text (or integers), timestamps and
+ *        dates from RFC 3339 text or integers.
+ * @returns BR_ERR_OK, or BR_ERR_TYPE with errstr naming the field.
+ */
+br_err_t br_avro_encode(br_avro_encoder_t *e, json_t *value, br_buf_t *out,
+                        char *errstr, size_t errstr_size);
+
+typedef struct br_avro_file br_avro_file_t;
+
+/**
+ * @brief Open an Avro object container file (any codec avro-c reads: null,
+ *        deflate, snappy, lzma), its records seen through `reader`
+ *        (borrowed; NULL: the file's own schema).
+ * @returns the file, or NULL with errstr (cannot open, not an object
+ *          container file, BR_ERR_TYPE when its schema does not resolve
+ *          against the reader's).
+ */
+br_avro_file_t *br_avro_file_open(const char *path,
+                                  const br_avro_schema_t *reader,
+                                  char *errstr, size_t errstr_size);
+
+/**
+ * @brief The next record as JSON (*out, the caller decrefs).
+ * @returns BR_ERR_OK; BR_ERR_NOTFOUND at the end; BR_ERR_TYPE for a record
+ *          the reader cannot take (read on); BR_ERR_IO for a block avro-c
+ *          cannot read (the rest of the file is lost).
+ */
+br_err_t br_avro_file_next(br_avro_file_t *f, json_t **out, char *errstr,
+                           size_t errstr_size);
+void br_avro_file_close(br_avro_file_t *f);
 
 #endif
