@@ -1,9 +1,12 @@
 /* Alert names and the JSON encoding routers consume. Field order is fixed
- * and money is written as exact decimals, so replays are byte-identical. */
+ * and money is written as exact decimals, so replays are byte-identical.
+ * The same fields as a JSON value feed the Avro encoder. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "burnrate/alert.h"
+#include "burnrate/money.h"
 #include "burnrate/ts.h"
 
 static const char *const type_names[] = {
@@ -191,4 +194,113 @@ void br_alert_to_json(const br_alert_t *a, const char *input_names[],
     if (emitted_at_ms >= 0)
         put_time(b, "emitted_at", emitted_at_ms);
     br_buf_puts(b, "}");
+}
+
+/* ---- the same alert as a JSON value ----------------------------------- */
+
+static json_t *money_value(int64_t nanos) {
+    char tmp[40];
+    br_money_format(nanos, tmp, sizeof tmp);
+    return json_string(tmp);
+}
+
+static json_t *time_value(int64_t ms) {
+    char tmp[40];
+    br_ts_format(ms, tmp, sizeof tmp);
+    return json_string(tmp);
+}
+
+static json_t *bp_value(int64_t bp) { return json_real((double)bp / 10000.0); }
+
+static json_t *labels_value(const br_dim_t *labels, size_t cnt) {
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < cnt; i++)
+        json_object_set_new(o, labels[i].key, json_string(labels[i].value));
+    return o;
+}
+
+static json_t *str_or_null(const char *s) {
+    return s ? json_string(s) : json_null();
+}
+
+json_t *br_alert_to_value(const br_alert_t *a, const char *input_names[],
+                          int64_t emitted_at_ms) {
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int64_t pct = pct_bp(a->impact_nanos, a->expected_nanos);
+    json_object_set_new(o, "id", json_string(a->id));
+    json_object_set_new(o, "fingerprint", json_string(a->id));
+    json_object_set_new(o, "revision", json_integer(a->revision));
+    json_object_set_new(o, "type", json_string(br_alert_type_name(a->type)));
+    json_object_set_new(o, "status",
+                        json_string(br_alert_status_name(a->status)));
+    json_object_set_new(o, "severity", json_string(br_severity_name(a->severity)));
+    json_object_set_new(o, "scope", str_or_null(a->scope));
+    json_object_set_new(o, "labels", labels_value(a->labels, a->label_cnt));
+    json_object_set_new(o, "window",
+                        json_pack("{s:o,s:o}", "start",
+                                  time_value(a->window_start_ms), "end",
+                                  time_value(a->window_end_ms)));
+    json_object_set_new(o, "currencyCode", json_string(a->currency));
+    json_object_set_new(o, "observed", money_value(a->observed_nanos));
+    json_object_set_new(o, "expected", money_value(a->expected_nanos));
+    json_object_set_new(
+        o, "impact",
+        json_pack("{s:o,s:o,s:o,s:o}", "totalImpact",
+                  money_value(a->impact_nanos), "totalActualSpend",
+                  money_value(a->observed_nanos), "totalExpectedSpend",
+                  money_value(a->expected_nanos), "totalImpactPercentage",
+                  pct < 0 && a->expected_nanos <= 0 ? json_null()
+                                                    : bp_value(pct)));
+    /* %.3f in the JSON form: the same rounding here. */
+    char score[40];
+    snprintf(score, sizeof score, "%.3f", a->score);
+    json_object_set_new(o, "score", json_real(strtod(score, NULL)));
+    if (a->budget) {
+        json_object_set_new(
+            o, "budget",
+            json_pack("{s:s,s:o,s:o,s:o,s:o}", "name", a->budget, "amount",
+                      money_value(a->budget_nanos), "spent",
+                      money_value(a->spent_nanos), "forecast",
+                      a->forecast_nanos >= 0 ? money_value(a->forecast_nanos)
+                                             : json_null(),
+                      "threshold_percent",
+                      bp_value((int64_t)a->threshold_bp * 100)));
+        json_object_set_new(o, "costAmount", money_value(a->spent_nanos));
+        json_object_set_new(o, "budgetAmount", money_value(a->budget_nanos));
+        json_object_set_new(o, "alertThresholdExceeded",
+                            bp_value(a->threshold_bp));
+    }
+    if (a->detail)
+        json_object_set_new(o, "detail", json_string(a->detail));
+    json_t *rc = json_array();
+    for (size_t i = 0; rc && i < a->contrib_cnt; i++) {
+        const br_contrib_t *c = &a->contribs[i];
+        json_array_append_new(
+            rc, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o}", "scope", c->scope,
+                          "labels", labels_value(c->labels, c->label_cnt),
+                          "observed", money_value(c->observed_nanos),
+                          "expected", money_value(c->expected_nanos),
+                          "impact", money_value(c->impact_nanos), "share",
+                          bp_value(c->share_bp)));
+    }
+    json_object_set_new(o, "rootCauses", rc);
+    json_object_set_new(o, "summary", json_string(a->summary));
+    json_object_set_new(
+        o, "source",
+        json_pack("{s:o,s:s,s:i,s:I}", "input",
+                  input_names && a->source.input >= 0
+                      ? json_string(input_names[a->source.input])
+                      : json_null(),
+                  "topic", a->source.topic ? a->source.topic : "",
+                  "partition", (int)a->source.partition, "offset",
+                  (json_int_t)a->source.offset));
+    json_object_set_new(o, "event_time", time_value(a->event_ms));
+    json_object_set_new(o, "watermark", a->watermark_ms == INT64_MIN
+                                            ? json_null()
+                                            : time_value(a->watermark_ms));
+    if (emitted_at_ms >= 0)
+        json_object_set_new(o, "emitted_at", time_value(emitted_at_ms));
+    return o;
 }

@@ -124,8 +124,12 @@ static const char *const budget_keys[] = {
     "name", "match", "amount", "currency", "period", "timezone", "thresholds",
     NULL};
 static const char *const prices_keys[] = {"file", "models", NULL};
+static const char *const alerts_avro_keys[] = {
+    "schema", "schema_id", "registry", "subject", "registry_username",
+    "registry_password", "registry_ca_file", NULL};
 static const char *const kafka_keys[] = {
-    "brokers", "group_id", "alerts_topic", "dead_letter_topic", "properties",
+    "brokers", "group_id", "alerts_topic", "alerts_format", "alerts_avro",
+    "dead_letter_topic", "properties",
     "consumer_properties", "producer_properties", NULL};
 static const char *const state_keys[] = {"dir", "snapshot_interval", "keep",
                                          NULL};
@@ -726,44 +730,21 @@ static bool read_text(const char *path, char **out, char *why, size_t why_size) 
     return true;
 }
 
-/* inputs[].avro: where the schemas of an Avro input come from. */
-static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
-                           const char *path, br_input_conf_t *in,
-                           const yaml_node_t *fmt_node) {
-    char kpath[PATH_LEN];
+/* The keys an avro section may have: an input's, or kafka.alerts_avro's. */
+static br_err_t parse_avro_keys(ctx_t *cx, const yaml_node_t *an,
+                                const char *kpath, br_avro_conf_t *a,
+                                const char *const *keys) {
+    char sub[PATH_LEN];
     br_err_t err;
-    br_avro_conf_t *a = &in->avro;
-    bool avro = in->format == BR_FORMAT_AVRO ||
-                in->format == BR_FORMAT_AVRO_CONFLUENT;
-    yaml_node_t *an = map_get(cx, node, "avro", NULL);
-    join_path(kpath, sizeof kpath, path, "avro");
-    if (!avro) {
-        if (!is_null(an))
-            return fail(cx, an, kpath,
-                        "is for inputs of format avro or avro-confluent");
-        return BR_ERR_OK;
-    }
-    if (in->file_cnt > 0) {
-        join_path(kpath, sizeof kpath, path, "files");
-        return fail(cx, map_get(cx, node, "files", NULL), kpath,
-                    "Avro inputs are read from Kafka topics; replaying Avro "
-                    "object container files is not supported yet");
-    }
-    if (is_null(an)) {
-        join_path(kpath, sizeof kpath, path, "avro.schema");
-        return fail(cx, fmt_node ? fmt_node : node, kpath,
-                    in->format == BR_FORMAT_AVRO
-                        ? "is required for format avro (the writer schema, "
-                          "an .avsc file)"
-                        : "format avro-confluent needs avro.schema_dir or "
-                          "avro.registry (where schemas by id come from)");
-    }
-    if ((err = check_map(cx, an, kpath, avro_keys, "Avro settings")) ||
+    int64_t id = -1;
+    if ((err = check_map(cx, an, kpath, keys, "Avro settings")) ||
         (err = get_str(cx, an, kpath, "schema", false, &a->schema, NULL)) ||
         (err = get_str(cx, an, kpath, "schema_dir", false, &a->schema_dir,
                        NULL)) ||
         (err = get_str(cx, an, kpath, "registry", false, &a->registry,
                        NULL)) ||
+        (err = get_str(cx, an, kpath, "subject", false, &a->subject, NULL)) ||
+        (err = get_int(cx, an, kpath, "schema_id", 0, INT32_MAX, &id)) ||
         (err = get_str(cx, an, kpath, "registry_username", false,
                        &a->registry_username, NULL)) ||
         (err = get_str(cx, an, kpath, "registry_password", false,
@@ -775,39 +756,74 @@ static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
         (a->registry_ca_file &&
          (err = resolve_in_place(cx, &a->registry_ca_file))))
         return err;
-    if (in->format == BR_FORMAT_AVRO && !a->schema) {
+    a->schema_id = id;
+    if (a->registry && strncmp(a->registry, "http://", 7) != 0 &&
+        strncmp(a->registry, "https://", 8) != 0) {
+        join_path(sub, sizeof sub, kpath, "registry");
+        return fail(cx, map_get(cx, an, "registry", NULL), sub,
+                    "must be an http:// or https:// URL");
+    }
+    if (a->schema) {
+        char why[256];
+        join_path(sub, sizeof sub, kpath, "schema");
+        if (!read_text(a->schema, &a->schema_json, why, sizeof why))
+            return fail(cx, map_get(cx, an, "schema", NULL), sub,
+                        "cannot read %s: %s", a->schema, why);
+        br_avro_schema_t *s = br_avro_schema_parse(
+            a->schema_json, strlen(a->schema_json), why, sizeof why);
+        if (!s)
+            return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
+                        a->schema, why);
+        br_avro_schema_free(s);
+    }
+    return BR_ERR_OK;
+}
+
+/* inputs[].avro: where the schemas of an Avro input come from. Files are
+ * object container files, which carry their writer schema, so an input
+ * that only replays files needs no schema source. */
+static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
+                           const char *path, br_input_conf_t *in,
+                           const yaml_node_t *fmt_node) {
+    char kpath[PATH_LEN];
+    br_err_t err;
+    br_avro_conf_t *a = &in->avro;
+    bool avro = in->format == BR_FORMAT_AVRO ||
+                in->format == BR_FORMAT_AVRO_CONFLUENT;
+    bool kafka = in->topic_cnt > 0;
+    yaml_node_t *an = map_get(cx, node, "avro", NULL);
+    join_path(kpath, sizeof kpath, path, "avro");
+    a->schema_id = -1;
+    if (!avro) {
+        if (!is_null(an))
+            return fail(cx, an, kpath,
+                        "is for inputs of format avro or avro-confluent");
+        return BR_ERR_OK;
+    }
+    if (is_null(an)) {
+        if (!kafka)
+            return BR_ERR_OK;
+        join_path(kpath, sizeof kpath, path, "avro.schema");
+        return fail(cx, fmt_node ? fmt_node : node, kpath,
+                    in->format == BR_FORMAT_AVRO
+                        ? "is required for format avro (the writer schema, "
+                          "an .avsc file)"
+                        : "format avro-confluent needs avro.schema_dir or "
+                          "avro.registry (where schemas by id come from)");
+    }
+    if ((err = parse_avro_keys(cx, an, kpath, a, avro_keys)))
+        return err;
+    if (kafka && in->format == BR_FORMAT_AVRO && !a->schema) {
         join_path(kpath, sizeof kpath, path, "avro.schema");
         return fail(cx, an, kpath,
                     "is required for format avro (the writer schema)");
     }
-    if (in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
+    if (kafka && in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
         !a->registry) {
         join_path(kpath, sizeof kpath, path, "avro");
         return fail(cx, an, kpath,
                     "format avro-confluent needs schema_dir or registry "
                     "(where schemas by id come from)");
-    }
-    if (a->registry && strncmp(a->registry, "http://", 7) != 0 &&
-        strncmp(a->registry, "https://", 8) != 0) {
-        join_path(kpath, sizeof kpath, path, "avro.registry");
-        return fail(cx, map_get(cx, an, "registry", NULL), kpath,
-                    "must be an http:// or https:// URL");
-    }
-    if (a->schema) {
-        char why[256];
-        if (!read_text(a->schema, &a->schema_json, why, sizeof why)) {
-            join_path(kpath, sizeof kpath, path, "avro.schema");
-            return fail(cx, map_get(cx, an, "schema", NULL), kpath,
-                        "cannot read %s: %s", a->schema, why);
-        }
-        br_avro_schema_t *s = br_avro_schema_parse(
-            a->schema_json, strlen(a->schema_json), why, sizeof why);
-        if (!s) {
-            join_path(kpath, sizeof kpath, path, "avro.schema");
-            return fail(cx, map_get(cx, an, "schema", NULL), kpath, "%s: %s",
-                        a->schema, why);
-        }
-        br_avro_schema_free(s);
     }
     return BR_ERR_OK;
 }
@@ -1425,6 +1441,52 @@ static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
     return BR_ERR_OK;
 }
 
+/* kafka.alerts_format and kafka.alerts_avro: JSON alerts, or Avro in the
+ * Confluent framing under a schema id given or registered at start. */
+static br_err_t parse_alerts_format(ctx_t *cx, const yaml_node_t *node,
+                                    br_kafka_conf_t *k) {
+    br_err_t err;
+    char *fmt = NULL;
+    yaml_node_t *fn = map_get(cx, node, "alerts_format", NULL);
+    yaml_node_t *an = map_get(cx, node, "alerts_avro", NULL);
+    br_avro_conf_t *a = &k->alerts_avro;
+    a->schema_id = -1;
+    if ((err = get_str(cx, node, "kafka", "alerts_format", false, &fmt, NULL)))
+        return err;
+    if (fmt && strcmp(fmt, "json") && strcmp(fmt, "avro-confluent")) {
+        err = fail(cx, fn, "kafka.alerts_format",
+                   "unknown format \"%s\"; accepted: json, avro-confluent",
+                   fmt);
+        free(fmt);
+        return err;
+    }
+    k->alerts_avro_on = fmt && !strcmp(fmt, "avro-confluent");
+    free(fmt);
+    if (!k->alerts_avro_on) {
+        if (!is_null(an))
+            return fail(cx, an, "kafka.alerts_avro",
+                        "is for kafka.alerts_format: avro-confluent");
+        return BR_ERR_OK;
+    }
+    if (is_null(an))
+        return fail(cx, fn, "kafka.alerts_avro",
+                    "alerts_format avro-confluent needs alerts_avro.schema_id "
+                    "or alerts_avro.registry (the id the alert schema has, or "
+                    "where to register it)");
+    if ((err = parse_avro_keys(cx, an, "kafka.alerts_avro", a,
+                               alerts_avro_keys)))
+        return err;
+    if ((a->schema_id >= 0) == (a->registry != NULL))
+        return fail(cx, an, "kafka.alerts_avro",
+                    "needs exactly one of schema_id (the id the alert schema "
+                    "is registered under) or registry (register it at start)");
+    if (a->subject && !a->registry)
+        return fail(cx, map_get(cx, an, "subject", NULL),
+                    "kafka.alerts_avro.subject",
+                    "is the registry subject; it needs registry");
+    return BR_ERR_OK;
+}
+
 static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
                             br_kafka_conf_t *k) {
     br_err_t err;
@@ -1469,7 +1531,8 @@ static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
         (err = get_str(cx, node, "kafka", "alerts_topic", false,
                        &k->alerts_topic, NULL)) ||
         (err = get_str(cx, node, "kafka", "dead_letter_topic", false,
-                       &k->dlq_topic, NULL)))
+                       &k->dlq_topic, NULL)) ||
+        (err = parse_alerts_format(cx, node, k)))
         return err;
 
     static const char *const prop_keys[] = {
@@ -1747,6 +1810,17 @@ static void free_mapping(br_mapping_t *m) {
     free_kv(m->dims, m->dim_cnt);
 }
 
+static void free_avro(br_avro_conf_t *a) {
+    free(a->schema);
+    free(a->schema_json);
+    free(a->schema_dir);
+    free(a->registry);
+    free(a->subject);
+    free(a->registry_username);
+    free(a->registry_password);
+    free(a->registry_ca_file);
+}
+
 void br_config_destroy(br_config_t *conf) {
     if (!conf)
         return;
@@ -1758,13 +1832,7 @@ void br_config_destroy(br_config_t *conf) {
         free_mapping(&in->mapping);
         free(in->cost_column);
         free_strv(in->charge_categories, in->charge_category_cnt);
-        free(in->avro.schema);
-        free(in->avro.schema_json);
-        free(in->avro.schema_dir);
-        free(in->avro.registry);
-        free(in->avro.registry_username);
-        free(in->avro.registry_password);
-        free(in->avro.registry_ca_file);
+        free_avro(&in->avro);
     }
     free(conf->inputs);
     for (size_t i = 0; i < conf->scope_cnt; i++) {
@@ -1785,6 +1853,7 @@ void br_config_destroy(br_config_t *conf) {
     free(conf->kafka.brokers);
     free(conf->kafka.group_id);
     free(conf->kafka.alerts_topic);
+    free_avro(&conf->kafka.alerts_avro);
     free(conf->kafka.dlq_topic);
     free_kv(conf->kafka.props, conf->kafka.prop_cnt);
     free_kv(conf->kafka.consumer_props, conf->kafka.consumer_prop_cnt);
@@ -1979,6 +2048,32 @@ static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
     o_map_end(o);
 }
 
+static void o_avro(out_t *o, const char *key, const br_avro_conf_t *a) {
+    o_plain(o, key);
+    o_map(o, false);
+    if (a->schema)
+        o_kv_str(o, "schema", a->schema);
+    if (a->schema_id >= 0) {
+        char id[24];
+        snprintf(id, sizeof id, "%" PRId64, a->schema_id);
+        o_plain(o, "schema_id");
+        o_plain(o, id);
+    }
+    if (a->schema_dir)
+        o_kv_str(o, "schema_dir", a->schema_dir);
+    if (a->registry)
+        o_kv_str(o, "registry", a->registry);
+    if (a->subject)
+        o_kv_str(o, "subject", a->subject);
+    if (a->registry_username)
+        o_kv_str(o, "registry_username", a->registry_username);
+    if (a->registry_password)
+        o_kv_str(o, "registry_password", "[redacted]");
+    if (a->registry_ca_file)
+        o_kv_str(o, "registry_ca_file", a->registry_ca_file);
+    o_map_end(o);
+}
+
 static void dump_input(out_t *o, const br_input_conf_t *in) {
     const br_mapping_t *m = &in->mapping;
     o_map(o, false);
@@ -2008,22 +2103,7 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     if (in->cost_column)
         o_kv_str(o, "cost_column", in->cost_column);
     if (in->format == BR_FORMAT_AVRO || in->format == BR_FORMAT_AVRO_CONFLUENT) {
-        const br_avro_conf_t *a = &in->avro;
-        o_plain(o, "avro");
-        o_map(o, false);
-        if (a->schema)
-            o_kv_str(o, "schema", a->schema);
-        if (a->schema_dir)
-            o_kv_str(o, "schema_dir", a->schema_dir);
-        if (a->registry)
-            o_kv_str(o, "registry", a->registry);
-        if (a->registry_username)
-            o_kv_str(o, "registry_username", a->registry_username);
-        if (a->registry_password)
-            o_kv_str(o, "registry_password", "[redacted]");
-        if (a->registry_ca_file)
-            o_kv_str(o, "registry_ca_file", a->registry_ca_file);
-        o_map_end(o);
+        o_avro(o, "avro", &in->avro);
     }
     if (is_billing(in->dialect))
         o_str_list(o, "charge_categories", in->charge_categories,
@@ -2161,6 +2241,9 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
         o_kv_str(&o, "brokers", k->brokers);
     o_kv_str(&o, "group_id", k->group_id);
     o_kv_str(&o, "alerts_topic", k->alerts_topic);
+    o_kv_str(&o, "alerts_format", k->alerts_avro_on ? "avro-confluent" : "json");
+    if (k->alerts_avro_on)
+        o_avro(&o, "alerts_avro", &k->alerts_avro);
     o_kv_str(&o, "dead_letter_topic", k->dlq_topic);
     o_kv_map(&o, "properties", k->props, k->prop_cnt, true);
     o_kv_map(&o, "consumer_properties", k->consumer_props,

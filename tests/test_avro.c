@@ -15,7 +15,9 @@
 
 #include "brtest.h"
 #include "burnrate/avro.h"
+#include "burnrate/alert.h"
 #include "burnrate/buf.h"
+#include "burnrate/money.h"
 #include "burnrate/ts.h"
 
 static char *slurp(const char *path, size_t *len) {
@@ -310,6 +312,142 @@ static void test_encode_alert(void) {
     br_avro_schema_free(s);
 }
 
+/* Same value: times as instants, money (text or number) to the nano,
+ * other numbers to 1e-9. */
+static bool same(json_t *a, json_t *b) {
+    int64_t x, y;
+    if (json_is_string(a) && json_is_string(b)) {
+        if (json_equal(a, b))
+            return true;
+        if (br_ts_parse(json_string_value(a), json_string_length(a), &x) == BR_ERR_OK &&
+            br_ts_parse(json_string_value(b), json_string_length(b), &y) == BR_ERR_OK)
+            return x == y;
+        return br_money_parse(json_string_value(a), json_string_length(a), &x) == BR_ERR_OK &&
+               br_money_parse(json_string_value(b), json_string_length(b), &y) == BR_ERR_OK &&
+               x == y;
+    }
+    if (json_is_number(a) && json_is_string(b))
+        return same(b, a);
+    if (json_is_string(a) && json_is_number(b)) {
+        double d = json_number_value(b);
+        double tol = 1e-9 + (d < 0 ? -d : d) * 1e-15; /* a JSON number is a double */
+        return br_money_parse(json_string_value(a), json_string_length(a), &x) == BR_ERR_OK &&
+               (double)x / 1e9 - d < tol && d - (double)x / 1e9 < tol;
+    }
+    if (json_is_number(a) && json_is_number(b))
+        return json_number_value(a) - json_number_value(b) < 1e-9 &&
+               json_number_value(b) - json_number_value(a) < 1e-9;
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *k;
+        json_t *v;
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        json_object_foreach(a, k, v) if (!json_object_get(b, k) ||
+                                         !same(v, json_object_get(b, k))) {
+            fprintf(stderr, "  differs at %s\n", k);
+            return false;
+        }
+        return true;
+    }
+    if (json_is_array(a) && json_is_array(b)) {
+        if (json_array_size(a) != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!same(json_array_get(a, i), json_array_get(b, i)))
+                return false;
+        return true;
+    }
+    return json_equal(a, b);
+}
+
+/* The alert's JSON text, its JSON value and its Avro datum (the built-in
+ * schema) all say the same; a budget alert and a spike alert. */
+static void test_alert_forms(void) {
+    char err[512];
+    br_avro_schema_t *s = br_avro_schema_parse(br_alert_avsc, strlen(br_alert_avsc),
+                                               err, sizeof err);
+    CHECK(s != NULL);
+    br_avro_encoder_t *e = s ? br_avro_encoder_new(s, err, sizeof err) : NULL;
+    br_avro_reader_t *r = s ? br_avro_reader_new(s, NULL, err, sizeof err) : NULL;
+    CHECK(e && r);
+    const char *inputs[] = {"tokens", "billing"};
+    for (int k = 0; e && r && k < 2; k++) {
+        br_alert_t a;
+        memset(&a, 0, sizeof a);
+        snprintf(a.id, sizeof a.id, "%s", k ? "0123456789abcdef" : "fedcba9876543210");
+        a.revision = 3;
+        a.type = k ? BR_ALERT_SPIKE : BR_ALERT_BUDGET_THRESHOLD;
+        a.status = BR_STATUS_UPDATED;
+        a.severity = BR_SEV_CRITICAL;
+        a.scope = k ? "team" : "search-daily";
+        a.label_cnt = 1;
+        a.labels[0] = (br_dim_t){"team", "search"};
+        a.window_start_ms = 1740787200000;
+        a.window_end_ms = 1740873600000;
+        a.event_ms = 1740790000123;
+        a.watermark_ms = k ? INT64_MIN : 1740789000000;
+        a.observed_nanos = 123456789012345678;
+        a.expected_nanos = k ? 1000000001 : 0;
+        a.impact_nanos = a.observed_nanos - a.expected_nanos;
+        a.score = 7.25;
+        if (!k) {
+            a.budget = "search-daily";
+            a.budget_nanos = 8000000000;
+            a.spent_nanos = 8250000001;
+            a.forecast_nanos = -1;
+            a.threshold_bp = 10000;
+        }
+        a.detail = k ? NULL : "team";
+        snprintf(a.currency, sizeof a.currency, "USD");
+        a.contrib_cnt = k;
+        if (k) {
+            a.contribs[0].scope = "team_model";
+            a.contribs[0].label_cnt = 2;
+            a.contribs[0].labels[0] = (br_dim_t){"team", "search"};
+            a.contribs[0].labels[1] = (br_dim_t){"model", "gpt-4o"};
+            a.contribs[0].observed_nanos = 5;
+            a.contribs[0].impact_nanos = -7;
+            a.contribs[0].share_bp = 2500;
+        }
+        a.source = (br_origin_t){1, "billing.focus", 4, 977};
+        snprintf(a.summary, sizeof a.summary, "summary \"%d\"", k);
+
+        br_buf_t text, bin;
+        br_buf_init(&text);
+        br_buf_init(&bin);
+        br_alert_to_json(&a, inputs, 1740790001000, &text);
+        json_error_t jerr;
+        json_t *from_text = json_loadb(text.data, text.len, 0, &jerr);
+        json_t *value = br_alert_to_value(&a, inputs, 1740790001000);
+        CHECK(from_text && value);
+        CHECK(same(value, from_text));
+        CHECK_INT(br_avro_encode(e, value, &bin, err, sizeof err), BR_ERR_OK);
+        json_t *back = NULL;
+        CHECK_INT(br_avro_reader_decode(r, bin.data, bin.len, &back, err, sizeof err),
+                  BR_ERR_OK);
+        /* The Avro form carries every field, absent ones as null. */
+        const char *key;
+        json_t *v;
+        json_object_foreach(back, key, v) if (!json_object_get(from_text, key))
+            CHECK(json_is_null(v));
+        json_t *trimmed = json_deep_copy(back);
+        json_t *tmp;
+        json_object_foreach_safe(trimmed, tmp, key, v) if (json_is_null(v) &&
+                                                           !json_object_get(from_text, key))
+            json_object_del(trimmed, key);
+        CHECK(same(trimmed, from_text));
+        json_decref(trimmed);
+        json_decref(back);
+        json_decref(value);
+        json_decref(from_text);
+        br_buf_free(&text);
+        br_buf_free(&bin);
+    }
+    br_avro_encoder_free(e);
+    br_avro_reader_free(r);
+    br_avro_schema_free(s);
+}
+
 int main(void) {
     check_case("added", true);
     check_case("removed", true);
@@ -319,5 +457,6 @@ int main(void) {
     test_confluent();
     test_lying_length();
     test_encode_alert();
+    test_alert_forms();
     return brt_done();
 }

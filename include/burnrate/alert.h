@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "burnrate/buf.h"
 #include "burnrate/record.h"
 
@@ -86,5 +88,17 @@ const char *br_severity_name(br_severity_t sev);
  */
 void br_alert_to_json(const br_alert_t *alert, const char *input_names[],
                       int64_t emitted_at_ms, br_buf_t *out);
+
+/**
+ * @brief The alert as a new JSON value (the caller decrefs) with the same
+ *        fields as br_alert_to_json(), for encoders that take a value (Avro):
+ *        money as exact decimal text ("12.5"), times as RFC 3339 text.
+ * @returns the value, or NULL when out of memory.
+ */
+json_t *br_alert_to_value(const br_alert_t *alert, const char *input_names[],
+                          int64_t emitted_at_ms);
+
+/** schemas/alert.avsc, built in: the default schema of Avro alerts. */
+extern const char br_alert_avsc[];
 
 #endif

@@ -29,13 +29,18 @@ typedef enum {
     BR_FORMAT_AVRO_CONFLUENT, /* magic 0, 4-byte schema id, Avro body */
 } br_format_t;
 
-/** Where Avro schemas come from (formats avro and avro-confluent). */
+/** Where Avro schemas come from (inputs of formats avro and avro-confluent,
+ *  and Avro alerts). */
 typedef struct br_avro_conf {
-    char *schema;                /* .avsc path: writer schema (avro) or
-                                    reader schema (avro-confluent) */
+    char *schema;                /* .avsc path: writer schema (avro), reader
+                                    schema (avro-confluent, object container
+                                    files) or the alert schema */
     char *schema_json;           /* its text, read at load time */
     char *schema_dir;            /* avro-confluent: <id>.avsc files */
-    char *registry;              /* avro-confluent: Schema Registry URL */
+    char *registry;              /* Schema Registry URL */
+    char *subject;               /* alerts: subject to register under
+                                    (default "<alerts_topic>-value") */
+    int64_t schema_id;           /* alerts: the id given, -1 when none */
     char *registry_username;
     char *registry_password;     /* secret: never printed */
     char *registry_ca_file;
@@ -128,6 +133,8 @@ typedef struct br_kafka_conf {
     char *brokers;               /* bootstrap.servers */
     char *group_id;              /* default "burnrate" */
     char *alerts_topic;          /* default "burnrate.alerts" */
+    bool alerts_avro_on;         /* alerts_format avro-confluent (else JSON) */
+    br_avro_conf_t alerts_avro;  /* its schema and id or registry */
     char *dlq_topic;             /* default "burnrate.dlq" */
     br_kv_t *props;              /* passed to every client as-is */
     size_t prop_cnt;
