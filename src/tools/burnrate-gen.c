@@ -3,6 +3,8 @@
  * tests: LLM token events (OpenTelemetry GenAI, OpenAI, LiteLLM shapes) and
  * FOCUS billing rows over a few simulated days, with daily patterns, noise,
  * one injected spike and one budget breach, to Kafka or to JSON-lines files.
+ * OpenAI-shape events can go to Kafka as Avro (plain or Confluent-framed) for
+ * the Avro benchmark, encoded with burnrate's own encoder.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,8 +18,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <librdkafka/rdkafka.h>
 
+#include "burnrate/avro.h"
+#include "burnrate/buf.h"
 #include "burnrate/ts.h"
 
 #define HOUR_MS 3600000LL
@@ -29,6 +34,12 @@
 #define DEFAULT_START_MS 1740960000000LL
 
 typedef enum { SHAPE_OTEL, SHAPE_OPENAI, SHAPE_LITELLM, SHAPE__CNT } shape_t;
+
+/* How OpenAI-shape events are encoded (the other shapes are always JSON). */
+typedef enum { FMT_JSON, FMT_AVRO, FMT_AVRO_CONFLUENT, FMT__CNT } fmt_t;
+
+static const char *const fmt_names[FMT__CNT] = {"json", "avro",
+                                                "avro-confluent"};
 
 /* Prices in currency units per token, as in the LiteLLM table, used only to
  * put a "spend" on LiteLLM rows the way the gateway itself would. */
@@ -133,6 +144,8 @@ static const resource_t resources[] = {
 static const char *const bench_teams[] = {"search", "ml-research",
                                           "support-bot", "platform"};
 static const int bench_models[] = {M_4O_MINI, M_4O, M_SONNET, M_41, M_HAIKU};
+/* OpenAI-shape events name no provider: OpenAI's models only. */
+static const int bench_openai_models[] = {M_4O_MINI, M_4O, M_O3_MINI, M_41};
 
 typedef struct opts {
     const char *brokers;
@@ -147,6 +160,10 @@ typedef struct opts {
     bool no_spike;
     int64_t events;           /* benchmark mode: number of token events */
     int64_t series;           /* benchmark mode: distinct users */
+    shape_t shape;            /* benchmark mode: OTEL or OPENAI events */
+    fmt_t format;             /* encoding of OpenAI-shape events */
+    const char *avro_schema;  /* .avsc path: writer schema (Avro formats) */
+    uint32_t schema_id;       /* avro-confluent: id in every message */
 } opts_t;
 
 /* Where messages go: a Kafka producer or files. */
@@ -159,6 +176,10 @@ typedef struct out {
     uint64_t bytes;
     double rate;
     struct timespec t0;
+    br_avro_encoder_t *enc;   /* set: OpenAI-shape events go as Avro */
+    bool framed;              /* Confluent framing, schema_id */
+    uint32_t schema_id;
+    br_buf_t avro;            /* one encoded message */
 } out_t;
 
 #define OUT_BILLING SHAPE__CNT
@@ -375,6 +396,34 @@ static int out_send(out_t *out, int which, const char *key, const char *val,
     out->counts[which]++;
     out->bytes += len;
     return 0;
+}
+
+/* Send one token event of `shape`: as it is, or re-encoded as an Avro
+ * datum when OpenAI-shape events go as Avro. */
+static int out_send_event(out_t *out, int shape, const char *key,
+                          const char *val, size_t len) {
+    json_error_t jerr;
+    json_t *obj;
+    char err[512];
+    br_err_t e;
+
+    if (!out->enc || shape != SHAPE_OPENAI)
+        return out_send(out, shape, key, val, len);
+    obj = json_loadb(val, len, 0, &jerr);
+    if (!obj) {
+        fprintf(stderr, "burnrate-gen: internal: not JSON: %s\n", jerr.text);
+        return -1;
+    }
+    br_buf_reset(&out->avro);
+    if (out->framed)
+        br_avro_confluent_header(out->schema_id, &out->avro);
+    e = br_avro_encode(out->enc, obj, &out->avro, err, sizeof(err));
+    json_decref(obj);
+    if (e || out->avro.oom) {
+        fprintf(stderr, "burnrate-gen: Avro: %s\n", e ? err : "out of memory");
+        return -1;
+    }
+    return out_send(out, shape, key, out->avro.data, out->avro.len);
 }
 
 static int out_close(out_t *out) {
@@ -636,7 +685,7 @@ static int run_realistic(const opts_t *o, out_t *out) {
                 em.spend[f] += call_spend(&c);
                 if (f == SPIKE_FLOW && c.t_ms >= spike_from && c.t_ms < spike_to)
                     spike_spend += call_spend(&c);
-                if (out_send(out, fl->shape, c.id, buf, (size_t)len))
+                if (out_send_event(out, fl->shape, c.id, buf, (size_t)len))
                     return -1;
             }
         }
@@ -679,14 +728,16 @@ static int run_realistic(const opts_t *o, out_t *out) {
     return 0;
 }
 
-/* Benchmark scale: n OTel events spread evenly over the days, cycling
- * through `series` distinct users so the team/user scope has that many. */
+/* Benchmark scale: n events of one shape (OTel, or OpenAI) spread evenly
+ * over the days, cycling through `series` distinct users so the team/user
+ * scope has that many. */
 static int run_bench(const opts_t *o, out_t *out) {
     rng_t r;
     char buf[2048];
     int64_t i;
     int64_t span = (int64_t)o->days * DAY_MS;
-    flow_t fl = flows[0];
+    bool openai = o->shape == SHAPE_OPENAI;
+    flow_t fl = flows[openai ? 2 : 0];
 
     rng_seed(&r, o->seed);
     for (i = 0; i < o->events && !stop_sig; i++) {
@@ -695,16 +746,64 @@ static int run_bench(const opts_t *o, out_t *out) {
         int64_t user = (int64_t)(((uint64_t)i * 2654435761ULL) % (uint64_t)o->series);
 
         fl.team = bench_teams[user % 4];
-        fl.model = bench_models[(user / 4) % 5];
+        if (openai) {
+            fl.model = bench_openai_models[(user / 4) % 4];
+            fl.reasoning_frac = fl.model == M_O3_MINI ? 2.0 : 0;
+        } else {
+            fl.model = bench_models[(user / 4) % 5];
+        }
         fill_call(&r, &fl, o->start_ms + (int64_t)((double)span * (double)i / (double)o->events), &c);
         snprintf(c.user, sizeof(c.user), "u%07" PRId64, user);
-        len = fmt_otel(&c, buf, sizeof(buf));
+        len = fmt_call(&c, buf, sizeof(buf));
         if (len <= 0 || (size_t)len >= sizeof(buf))
             return -1;
-        if (out_send(out, SHAPE_OTEL, c.id, buf, (size_t)len))
+        if (out_send_event(out, fl.shape, c.id, buf, (size_t)len))
             return -1;
     }
     return 0;
+}
+
+/* The writer schema at path as an encoder (and the schema it borrows). */
+static int open_encoder(const char *path, br_avro_schema_t **schema,
+                        br_avro_encoder_t **enc, char *errstr,
+                        size_t errstr_size) {
+    FILE *fp = fopen(path, "rb");
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    int ret = -1;
+
+    if (!fp) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        size_t n;
+        if (cap - len < 4096) {
+            char *t = realloc(text, cap + 65536);
+            if (!t) {
+                snprintf(errstr, errstr_size, "%s: out of memory", path);
+                goto done;
+            }
+            text = t;
+            cap += 65536;
+        }
+        n = fread(text + len, 1, cap - len, fp);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!(*schema = br_avro_schema_parse(text, len, errstr, errstr_size)) ||
+        !(*enc = br_avro_encoder_new(*schema, errstr, errstr_size)))
+        goto done;
+    ret = 0;
+done:
+    free(text);
+    fclose(fp);
+    return ret;
 }
 
 static void usage(FILE *fp) {
@@ -730,8 +829,16 @@ static void usage(FILE *fp) {
         "  --rate N             messages per second (default: as fast as possible)\n"
         "  --unpriced           add a model that no price table knows\n"
         "  --no-spike           leave the spike out\n"
-        "  --events N           benchmark mode: N OTel events only\n"
-        "  --series N           benchmark mode: distinct users (default 1000)\n");
+        "  --events N           benchmark mode: N token events of one shape only\n"
+        "  --series N           benchmark mode: distinct users (default 1000)\n"
+        "  --shape otel|openai  benchmark mode: the events' shape (default otel;\n"
+        "                       openai events go to --openai-topic)\n"
+        "  --format json|avro|avro-confluent\n"
+        "                       encoding of the OpenAI events (default json);\n"
+        "                       Avro needs --brokers and --avro-schema\n"
+        "  --avro-schema FILE   writer schema of Avro events (schemas/usage.avsc)\n"
+        "  --schema-id N        avro-confluent: schema id framed into each\n"
+        "                       message (default 1)\n");
 }
 
 static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
@@ -748,6 +855,7 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
 int main(int argc, char **argv) {
     opts_t o;
     out_t out;
+    br_avro_schema_t *schema = NULL;
     char errstr[512];
     struct sigaction sa;
     int i, ret = 1;
@@ -763,6 +871,9 @@ int main(int argc, char **argv) {
     o.days = 3;
     o.start_ms = DEFAULT_START_MS;
     o.series = 1000;
+    o.shape = SHAPE_OTEL;
+    o.format = FMT_JSON;
+    o.schema_id = 1;
 
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -808,6 +919,18 @@ int main(int argc, char **argv) {
             o.events = v;
         else if (!strcmp(arg, "--series") && !parse_i64(val, 1, 100000000, &v))
             o.series = v;
+        else if (!strcmp(arg, "--shape") && (!strcmp(val, "otel") || !strcmp(val, "openai")))
+            o.shape = !strcmp(val, "otel") ? SHAPE_OTEL : SHAPE_OPENAI;
+        else if (!strcmp(arg, "--format") && (!strcmp(val, fmt_names[FMT_JSON]) ||
+                                              !strcmp(val, fmt_names[FMT_AVRO]) ||
+                                              !strcmp(val, fmt_names[FMT_AVRO_CONFLUENT])))
+            o.format = !strcmp(val, fmt_names[FMT_JSON]) ? FMT_JSON
+                       : !strcmp(val, fmt_names[FMT_AVRO]) ? FMT_AVRO
+                       : FMT_AVRO_CONFLUENT;
+        else if (!strcmp(arg, "--avro-schema"))
+            o.avro_schema = val;
+        else if (!strcmp(arg, "--schema-id") && !parse_i64(val, 0, INT32_MAX, &v))
+            o.schema_id = (uint32_t)v;
         else if (!strcmp(arg, "--start")) {
             if (br_ts_parse(val, strlen(val), &o.start_ms) != BR_ERR_OK) {
                 fprintf(stderr, "burnrate-gen: --start: not RFC 3339: %s\n", val);
@@ -824,6 +947,11 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    if (o.format != FMT_JSON && (!o.brokers || !o.avro_schema)) {
+        fprintf(stderr, "burnrate-gen: --format %s needs --brokers and --avro-schema\n",
+                fmt_names[o.format]);
+        return 2;
+    }
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -836,8 +964,17 @@ int main(int argc, char **argv) {
         out.topics[i] = o.topics[i];
     out.topics[OUT_BILLING] = o.billing_topic;
     if (o.events > 0) {
-        for (i = 1; i < SHAPE__CNT + 1; i++)
-            out.topics[i] = NULL;
+        for (i = 0; i < SHAPE__CNT + 1; i++)
+            if (i != (int)o.shape)
+                out.topics[i] = NULL;
+    }
+    if (o.format != FMT_JSON) {
+        if (open_encoder(o.avro_schema, &schema, &out.enc, errstr, sizeof(errstr))) {
+            fprintf(stderr, "burnrate-gen: --avro-schema: %s\n", errstr);
+            goto done;
+        }
+        out.framed = o.format == FMT_AVRO_CONFLUENT;
+        out.schema_id = o.schema_id;
     }
     if (o.brokers) {
         if (out_open_kafka(&out, o.brokers, errstr, sizeof(errstr))) {
@@ -863,13 +1000,17 @@ int main(int argc, char **argv) {
         fprintf(stderr,
                 "burnrate-gen: %" PRIu64 " messages (otel %" PRIu64
                 ", openai %" PRIu64 ", litellm %" PRIu64 ", focus %" PRIu64
-                "), %" PRIu64 " bytes in %.2f s\n",
+                "), %" PRIu64 " bytes in %.2f s%s%s\n",
                 out.sent, out.counts[SHAPE_OTEL], out.counts[SHAPE_OPENAI],
                 out.counts[SHAPE_LITELLM], out.counts[OUT_BILLING], out.bytes,
-                secs);
+                secs, out.enc ? "; openai as " : "",
+                out.enc ? fmt_names[o.format] : "");
     }
     ret = ret == 0 && !stop_sig ? 0 : 1;
 done:
     out_close(&out);
+    br_avro_encoder_free(out.enc);
+    br_avro_schema_free(schema);
+    br_buf_free(&out.avro);
     return ret;
 }
