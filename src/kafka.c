@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "burnrate/avro.h"
 #include "burnrate/kafka.h"
 
 struct br_kafka_out {
@@ -18,6 +19,9 @@ struct br_kafka_out {
     br_buf_t buf;                    /* alert JSON, reused */
     br_kafka_out_stats_t stats;
     int fatal;                       /* a fatal error was raised */
+    br_avro_schema_t *alert_schema;  /* Avro alerts: owned, else NULL */
+    br_avro_encoder_t *alert_enc;
+    uint32_t alert_schema_id;
 };
 
 br_err_t br_kafka_conf_set(rd_kafka_conf_t *kconf, const char *key,
@@ -241,7 +245,29 @@ void br_kafka_out_destroy(br_kafka_out_t *out) {
     if (out->rk)
         rd_kafka_destroy(out->rk);
     br_buf_free(&out->buf);
+    br_avro_encoder_free(out->alert_enc);
+    br_avro_schema_free(out->alert_schema);
     free(out);
+}
+
+br_err_t br_kafka_out_use_avro(br_kafka_out_t *out, const char *schema_json,
+                               uint32_t schema_id, char *errstr,
+                               size_t errstr_size) {
+    char why[512];
+    br_avro_schema_t *s =
+        br_avro_schema_parse(schema_json, strlen(schema_json), why, sizeof why);
+    br_avro_encoder_t *e = s ? br_avro_encoder_new(s, why, sizeof why) : NULL;
+    if (!e) {
+        br_avro_schema_free(s);
+        return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                         "alert schema: %s", why);
+    }
+    br_avro_encoder_free(out->alert_enc);
+    br_avro_schema_free(out->alert_schema);
+    out->alert_schema = s;
+    out->alert_enc = e;
+    out->alert_schema_id = schema_id;
+    return BR_ERR_OK;
 }
 
 /* Hand one message to librdkafka, waiting out a full local queue for at
@@ -298,7 +324,22 @@ br_err_t br_kafka_out_alert(br_kafka_out_t *out, const br_alert_t *alert,
                         br_alert_status_name(alert->status), -1);
     rd_kafka_header_add(hdrs, "burnrate.revision", -1, rev, -1);
     br_buf_reset(&out->buf);
-    br_alert_to_json(alert, input_names, emitted_at_ms, &out->buf);
+    if (out->alert_enc) {
+        json_t *v = br_alert_to_value(alert, input_names, emitted_at_ms);
+        char why[512];
+        br_avro_confluent_header(out->alert_schema_id, &out->buf);
+        err = v ? br_avro_encode(out->alert_enc, v, &out->buf, why, sizeof why)
+                : BR_ERR_NOMEM;
+        json_decref(v);
+        if (err) {
+            rd_kafka_headers_destroy(hdrs);
+            return br_seterr(errstr, errstr_size, err,
+                             "alert %s as Avro: %s", alert->id,
+                             err == BR_ERR_NOMEM ? "out of memory" : why);
+        }
+    } else {
+        br_alert_to_json(alert, input_names, emitted_at_ms, &out->buf);
+    }
     if (out->buf.oom) {
         rd_kafka_headers_destroy(hdrs);
         return br_seterr(errstr, errstr_size, BR_ERR_NOMEM,

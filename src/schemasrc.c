@@ -1,6 +1,7 @@
 /*
  * Schema lookups by id for avro-confluent inputs: local files first, then
- * the registry over HTTP. Only the answer's "schema" member is used.
+ * the registry over HTTP (only the answer's "schema" member is used); and
+ * the registration of the alert schema.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,15 +42,15 @@ static br_err_t from_dir(const char *dir, uint32_t id, br_buf_t *out,
     return BR_ERR_OK;
 }
 
-static br_err_t from_registry(const br_avro_conf_t *a, uint32_t id,
-                              br_buf_t *out, char *errstr,
-                              size_t errstr_size) {
+/* One HTTP exchange with the registry at base URL + path: GET, or POST of
+ * a JSON body. The answer's status and body come back; BR_ERR_IO when
+ * there is no answer (unreachable, too slow). */
+static br_err_t http(const br_avro_conf_t *a, const char *path,
+                     const char *post, long *status, br_buf_t *body,
+                     char *url, size_t url_size, char *errstr,
+                     size_t errstr_size) {
     static int curl_ready;
-    char url[2048], cerr[CURL_ERROR_SIZE] = "";
-    br_buf_t body;
-    long status = 0;
-    br_err_t err = BR_ERR_OK;
-
+    char cerr[CURL_ERROR_SIZE] = "";
     if (!curl_ready) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         curl_ready = 1;
@@ -57,23 +58,26 @@ static br_err_t from_registry(const br_avro_conf_t *a, uint32_t id,
     size_t base = strlen(a->registry);
     while (base > 0 && a->registry[base - 1] == '/')
         base--;
-    snprintf(url, sizeof url, "%.*s/schemas/ids/%u", (int)base, a->registry,
-             id);
+    snprintf(url, url_size, "%.*s%s", (int)base, a->registry, path);
     CURL *c = curl_easy_init();
     if (!c)
         return br_seterr(errstr, errstr_size, BR_ERR_IO,
                          "registry: cannot create an HTTP handle");
-    br_buf_init(&body);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)BR_SCHEMASRC_CONNECT_MS);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)BR_SCHEMASRC_TOTAL_MS);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "burnrate/" BR_VERSION);
-    struct curl_slist *hdrs =
-        curl_slist_append(NULL, "Accept: application/vnd.schemaregistry.v1+json, application/json");
+    struct curl_slist *hdrs = curl_slist_append(
+        NULL, "Accept: application/vnd.schemaregistry.v1+json, application/json");
+    if (post) {
+        hdrs = curl_slist_append(
+            hdrs, "Content-Type: application/vnd.schemaregistry.v1+json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     if (a->registry_username) {
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -85,18 +89,45 @@ static br_err_t from_registry(const br_avro_conf_t *a, uint32_t id,
         curl_easy_setopt(c, CURLOPT_CAINFO, a->registry_ca_file);
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
-    if (rc != CURLE_OK) {
-        err = br_seterr(errstr, errstr_size, BR_ERR_IO, "registry %s: %s",
-                        url, cerr[0] ? cerr : curl_easy_strerror(rc));
+    if (rc != CURLE_OK)
+        return br_seterr(errstr, errstr_size, BR_ERR_IO, "registry %s: %s",
+                         url, cerr[0] ? cerr : curl_easy_strerror(rc));
+    return BR_ERR_OK;
+}
+
+/* The registry's own words on an error answer, if it gave any. */
+static const char *registry_message(const br_buf_t *body, char *buf,
+                                    size_t size) {
+    json_error_t jerr;
+    json_t *doc = json_loadb(body->data ? body->data : "", body->len, 0, &jerr);
+    const char *m = json_string_value(json_object_get(doc, "message"));
+    snprintf(buf, size, "%s%s", m ? ": " : "", m ? m : "");
+    json_decref(doc);
+    return buf;
+}
+
+static br_err_t from_registry(const br_avro_conf_t *a, uint32_t id,
+                              br_buf_t *out, char *errstr,
+                              size_t errstr_size) {
+    char url[2048], path[64], msg[256];
+    br_buf_t body;
+    long status = 0;
+    snprintf(path, sizeof path, "/schemas/ids/%u", id);
+    br_buf_init(&body);
+    br_err_t err = http(a, path, NULL, &status, &body, url, sizeof url, errstr,
+                        errstr_size);
+    if (err) {
+        /* no answer: retry later */
     } else if (status == 404) {
         err = br_seterr(errstr, errstr_size, BR_ERR_NOTFOUND,
                         "registry %s: unknown schema id (HTTP 404)", url);
     } else if (status != 200) {
         err = br_seterr(errstr, errstr_size, BR_ERR_IO,
-                        "registry %s: HTTP %ld", url, status);
+                        "registry %s: HTTP %ld%s", url, status,
+                        registry_message(&body, msg, sizeof msg));
     } else {
         json_error_t jerr;
         json_t *doc = json_loadb(body.data ? body.data : "", body.len, 0, &jerr);
@@ -108,6 +139,59 @@ static br_err_t from_registry(const br_avro_conf_t *a, uint32_t id,
         else
             br_buf_puts(out, schema);
         json_decref(doc);
+    }
+    br_buf_free(&body);
+    return err;
+}
+
+br_err_t br_schemasrc_register(const br_avro_conf_t *a, const char *subject,
+                               const char *schema_json, uint32_t *id,
+                               char *errstr, size_t errstr_size) {
+    char url[2048], path[1024], msg[256];
+    long status = 0;
+    br_buf_t body;
+    char *escaped = curl_easy_escape(NULL, subject, 0);
+    json_t *req = json_pack("{s:s}", "schema", schema_json);
+    char *post = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!escaped || !post) {
+        curl_free(escaped);
+        free(post);
+        return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+    }
+    snprintf(path, sizeof path, "/subjects/%s/versions", escaped);
+    curl_free(escaped);
+    br_buf_init(&body);
+    br_err_t err = http(a, path, post, &status, &body, url, sizeof url, errstr,
+                        errstr_size);
+    free(post);
+    if (err) {
+        /* no answer: retry later */
+    } else if (status == 200) {
+        json_error_t jerr;
+        json_t *doc = json_loadb(body.data ? body.data : "", body.len, 0, &jerr);
+        json_t *jid = json_object_get(doc, "id");
+        if (!json_is_integer(jid) || json_integer_value(jid) < 0 ||
+            json_integer_value(jid) > INT32_MAX)
+            err = br_seterr(errstr, errstr_size, BR_ERR_IO,
+                            "registry %s: the answer has no schema \"id\"",
+                            url);
+        else
+            *id = (uint32_t)json_integer_value(jid);
+        json_decref(doc);
+    } else if (status >= 500 || status == 408 || status == 429) {
+        err = br_seterr(errstr, errstr_size, BR_ERR_IO,
+                        "registry %s: HTTP %ld%s", url, status,
+                        registry_message(&body, msg, sizeof msg));
+    } else {
+        /* 401/403 credentials, 409 incompatible with the subject's
+         * earlier versions, 422 not a valid schema: no retry helps. */
+        err = br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                        "registry %s refused the alert schema: HTTP %ld%s%s",
+                        url, status, registry_message(&body, msg, sizeof msg),
+                        status == 409 ? " (incompatible with the subject's "
+                                        "earlier versions)"
+                                      : "");
     }
     br_buf_free(&body);
     return err;

@@ -9,8 +9,10 @@
 # json, avro (schema file), cfdir (schema_dir), cfreg (the registry test
 # server with basic auth), cfflaky (a registry that answers 500 three times
 # and is slow). Every run must emit the same alerts (ignoring emitted_at and
-# source); the bad messages, and only they, go to the dead-letter topic with
-# their reasons; a flaky registry delays but loses nothing.
+# source), the avro and cfreg runs as Avro in the Confluent framing (an id
+# from the config; the schema registered at start) decoded by python3-avro;
+# the bad messages, and only they, go to the dead-letter topic with their
+# reasons; a flaky registry delays but loses nothing.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,13 +62,26 @@ avro_section() {  # RUN: the input's avro section
     cfflaky) printf '    avro:\n      schema: %s\n      registry: http://127.0.0.1:%s\n' "$SCHEMA" "$REG_FLAKY" ;;
     esac
 }
+# Alerts: JSON from json, cfdir and cfflaky; Avro in the Confluent framing
+# from avro (the built-in alert schema under an id given in the config) and
+# cfreg (registered in the registry at start, under alerts.cfreg-value).
+ALERT_ID=60
+cp "$HERE/../schemas/alert.avsc" "$BR_TMP/in/schemas/$ALERT_ID.avsc"
+alerts_section() {  # RUN
+    case $1 in
+    avro) printf '  alerts_format: avro-confluent\n  alerts_avro:\n    schema_id: %s\n' "$ALERT_ID" ;;
+    cfreg) printf '  alerts_format: avro-confluent\n  alerts_avro:\n    registry: http://127.0.0.1:%s\n    registry_username: alice\n    registry_password: s3cret\n' "$REG_GOOD" ;;
+    esac
+}
 declare -A TOPIC=([json]=llm.json [avro]=llm.avro [cfdir]=llm.avro.cf [cfreg]=llm.avro.cf [cfflaky]=llm.avro.cf)
 declare -A FORMAT=([json]=json [avro]=avro [cfdir]=avro-confluent [cfreg]=avro-confluent [cfflaky]=avro-confluent)
 declare -A PID=()
 for r in "${RUNS[@]}"; do
     avro_section "$r" >"$BR_TMP/avro.$r"
+    alerts_section "$r" >"$BR_TMP/alerts-conf.$r"
     sed -e "s|@NAME@|$r|g" -e "s|@TOPIC@|${TOPIC[$r]}|g" -e "s|@FORMAT@|${FORMAT[$r]}|g" \
         -e "s|@BR_TMP@|$BR_TMP|g" -e "/^@AVRO@$/{r $BR_TMP/avro.$r" -e "d}" \
+        -e "/^@ALERTS@$/{r $BR_TMP/alerts-conf.$r" -e "d}" \
         "$AV/run.yaml" >"$BR_TMP/$r.yaml"
     "$BR_BIN/burnrate" check-config "$BR_TMP/$r.yaml" >/dev/null 2>"$BR_TMP/$r.check" ||
         br_die "check-config $r: $(cat "$BR_TMP/$r.check")"
@@ -108,20 +123,48 @@ for r in "${RUNS[@]}"; do
 done
 
 # The same alerts from every encoding: every field but emitted_at and source
-# (the topics and offsets differ), as a multiset.
-"$PY" - "$BR_TMP" "${RUNS[@]}" <<'EOF' || FAILS+=("the encodings gave different alerts")
-import json, sys
-tmp, runs = sys.argv[1], sys.argv[2:]
+# (the topics and offsets differ), as a multiset. Avro alerts are decoded by
+# python3-avro with the schema their framing names (from the registry's
+# directory), money and times compared by value, absent fields as null.
+"$PY" - "$BR_TMP" "$BR_TMP/in/schemas" "${RUNS[@]}" <<'EOF' || FAILS+=("the encodings gave different alerts")
+import datetime, decimal, io, json, struct, sys
+import avro.io, avro.schema
+tmp, schemas, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+def canon(v):
+    if isinstance(v, dict):
+        return {k: canon(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [canon(x) for x in v]
+    if isinstance(v, datetime.datetime):
+        return int((v - EPOCH) / datetime.timedelta(milliseconds=1))
+    if isinstance(v, str) and len(v) >= 20 and v[4] == "-" and v.endswith("Z"):
+        return canon(datetime.datetime.fromisoformat(v[:-1] + "+00:00"))
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, (int, float, decimal.Decimal)):
+        d = decimal.Decimal(repr(v) if isinstance(v, float) else v).normalize()
+        return "0" if d == 0 else str(d)
+    return v
+formats = {}
 def alerts(r):
     out = []
     for line in open("%s/alerts.%s.jsonl" % (tmp, r)):
         m = json.loads(line)
-        a = json.loads(m["value"])
+        raw = bytes.fromhex(m["value_hex"])
+        if raw[:1] == b"\0":
+            sid = struct.unpack(">I", raw[1:5])[0]
+            sch = avro.schema.parse(open("%s/%d.avsc" % (schemas, sid)).read())
+            a = avro.io.DatumReader(sch).read(avro.io.BinaryDecoder(io.BytesIO(raw[5:])))
+            formats[r] = "Avro id %d" % sid
+        else:
+            a = json.loads(raw, parse_float=decimal.Decimal)
+            formats[r] = "JSON"
         if m["key"] != a["id"]:
             sys.exit("run %s: key %s != id %s" % (r, m["key"], a["id"]))
         a.pop("emitted_at", None)
         a.pop("source", None)
-        out.append(json.dumps(a, sort_keys=True))
+        out.append(json.dumps(canon(a), sort_keys=True))
     return sorted(out)
 want = alerts(runs[0])
 types = {json.loads(a)["type"] for a in want}
@@ -137,7 +180,11 @@ for r in runs[1:]:
             print("  only in %s: %s" % (runs[0], a))
         for a in sorted(set(got) - set(want))[:3]:
             print("  only in %s: %s" % (r, a))
-print("%d alerts, identical across %s" % (len(want), ", ".join(runs)) if not bad else "")
+for r in ("avro", "cfreg"):
+    if not formats.get(r, "").startswith("Avro"):
+        print("run %s: alerts are %s, want Avro" % (r, formats.get(r)))
+        bad += 1
+print("%d alerts, identical across %s" % (len(want), ", ".join("%s (%s)" % (r, formats.get(r)) for r in runs)) if not bad else "")
 sys.exit(1 if bad else 0)
 EOF
 
@@ -180,10 +227,15 @@ done
 
 # Registry: schemas cached by id (each known id looked up once), basic auth
 # sent; the flaky one was retried through its failures.
-"$PY" - "$(curl -fsS "http://127.0.0.1:$REG_GOOD/control/stats")" "$(curl -fsS "http://127.0.0.1:$REG_FLAKY/control/stats")" <<'EOF' || FAILS+=("registry lookups not as expected")
+"$PY" - "$(curl -fsS "http://127.0.0.1:$REG_GOOD/control/stats")" "$(curl -fsS "http://127.0.0.1:$REG_FLAKY/control/stats")" "$ALERT_ID" <<'EOF' || FAILS+=("registry lookups not as expected")
 import json, sys
 good, flaky = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 bad = 0
+# The alert schema is the one already under id ALERT_ID: registering it
+# under alerts.cfreg-value answers that id.
+if good.get("registered", {}).get("alerts.cfreg-value") != int(sys.argv[3]):
+    print("good registry: the alert schema was not registered under alerts.cfreg-value as id %s: %s" % (sys.argv[3], good.get("registered")))
+    bad += 1
 for sid in ("7", "8", "9"):
     if good["by_id"].get(sid) != 1:
         print("good registry: id %s looked up %s times, want 1 (cached by id)" % (sid, good["by_id"].get(sid)))

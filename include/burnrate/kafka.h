@@ -86,7 +86,18 @@ br_kafka_out_t *br_kafka_out_new(const br_config_t *conf, const char *brokers,
 void br_kafka_out_destroy(br_kafka_out_t *out);
 
 /**
- * @brief Publish one alert: key = id, value = br_alert_to_json(), headers
+ * @brief From now on publish alerts as Avro datums of schema_json in the
+ *        Confluent framing under schema_id (kafka.alerts_format
+ *        avro-confluent); the schema must take br_alert_to_value().
+ * @returns BR_ERR_OK, or BR_ERR_CONFIG with errstr (not an Avro schema).
+ */
+br_err_t br_kafka_out_use_avro(br_kafka_out_t *out, const char *schema_json,
+                               uint32_t schema_id, char *errstr,
+                               size_t errstr_size);
+
+/**
+ * @brief Publish one alert: key = id, value = br_alert_to_json() (or its
+ *        Avro form after br_kafka_out_use_avro()), headers
  *        burnrate.type, burnrate.status, burnrate.revision. Waits (serving
  *        delivery reports) while the local queue is full.
  * @param input_names borrowed (br_pipeline_input_names()).

@@ -3,7 +3,7 @@
  * br_schema_fetch_fn: a directory of <id>.avsc files (air-gapped sites)
  * and/or a Confluent Schema Registry (GET /schemas/ids/{id}, libcurl, with
  * optional basic auth and CA file). The daemon and replay wire it in; the
- * pipeline caches what it returns.
+ * pipeline caches what it returns. And the alert schema's registration.
  */
 #ifndef BURNRATE_SCHEMASRC_H
 #define BURNRATE_SCHEMASRC_H
@@ -28,5 +28,17 @@
 br_err_t br_schemasrc_fetch(void *opaque, const br_input_conf_t *in,
                             uint32_t id, br_buf_t *out, char *errstr,
                             size_t errstr_size);
+
+/**
+ * @brief Register the schema `schema_json` under `subject` (POST
+ *        /subjects/{subject}/versions): the registry answers the id it has
+ *        or gives it, so registering again is harmless.
+ * @returns BR_ERR_OK with *id; BR_ERR_IO (no answer, 5xx: retry later);
+ *          BR_ERR_CONFIG (refused: credentials, incompatible with the
+ *          subject's earlier versions, not a valid schema).
+ */
+br_err_t br_schemasrc_register(const br_avro_conf_t *a, const char *subject,
+                               const char *schema_json, uint32_t *id,
+                               char *errstr, size_t errstr_size);
 
 #endif

@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 # A tiny Confluent Schema Registry for the tests: GET /schemas/ids/{id}
 # answers {"schema": "<text of DIR/<id>.avsc>"}, an unknown id 404 with
-# error_code 40403. Threaded. Prints its port on stdout line 1.
+# error_code 40403; POST /subjects/{subject}/versions {"schema": "..."}
+# registers a schema (the id of an identical one already in DIR, else the
+# next id from 100 up, written to DIR/<id>.avsc) and answers {"id": N}; a
+# body without a valid JSON schema is 422 (error_code 42201). Threaded.
+# Prints its port on stdout line 1.
 #
 #   registry.py --dir DIR [--port 0] [--user U --password P]
 #
@@ -12,8 +16,9 @@
 #                               next K lookups only, or until reset)
 #   POST /control/hang          accept connections but never answer lookups
 #   POST /control/reset         back to normal
-#   GET  /control/stats         {"lookups": N, "by_id": {...}, "auth_failures": N}
-# Controls need no auth. With --user/--password every lookup must carry that
+#   GET  /control/stats         {"lookups": N, "by_id": {...}, "auth_failures": N,
+#                                "registered": {subject: id}}
+# fail, delay and hang apply to registrations too. Controls need no auth. With --user/--password every lookup must carry that
 # HTTP basic auth, else 401 {"error_code":40101,...}.
 import argparse
 import base64
@@ -23,7 +28,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 
 class State:
@@ -39,6 +44,7 @@ class State:
         self.lookups = 0
         self.by_id = {}
         self.auth_failures = 0
+        self.registered = {}
 
     def reset(self):
         with self.lock:
@@ -70,8 +76,10 @@ class Handler(BaseHTTPRequestHandler):
         u = urlparse(self.path)
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        body = self.rfile.read(n) if n else b""
+        parts = u.path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "subjects" and parts[2] == "versions":
+            return self.register(parts[1], body)
         if u.path == "/control/delay":
             with st.lock:
                 st.delay_ms = int(q.get("ms", "0"))
@@ -87,27 +95,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, {"error_code": 404, "message": "HTTP 404 Not Found"})
         return self.reply(200, {"ok": u.path})
 
-    def do_GET(self):
+    def authorized(self):
         st = self.state
-        u = urlparse(self.path)
-        if u.path == "/control/stats":
-            with st.lock:
-                return self.reply(200, {"lookups": st.lookups,
-                                        "by_id": st.by_id,
-                                        "auth_failures": st.auth_failures})
-        parts = u.path.strip("/").split("/")
-        if len(parts) != 3 or parts[:2] != ["schemas", "ids"]:
-            return self.reply(404, {"error_code": 404, "message": "HTTP 404 Not Found"})
         if st.auth:
             want = "Basic " + base64.b64encode(st.auth.encode()).decode()
             if self.headers.get("Authorization") != want:
                 with st.lock:
                     st.auth_failures += 1
-                return self.reply(401, {"error_code": 40101,
-                                        "message": "Unauthorized"})
+                self.reply(401, {"error_code": 40101, "message": "Unauthorized"})
+                return False
+        return True
+
+    def injected(self):
+        """Apply the delay/fail/hang controls; True when already answered."""
+        st = self.state
         with st.lock:
-            st.lookups += 1
-            st.by_id[parts[2]] = st.by_id.get(parts[2], 0) + 1
             delay = st.delay_ms
             fail = st.fail_status
             if fail and st.fail_count > 0:
@@ -117,14 +119,61 @@ class Handler(BaseHTTPRequestHandler):
             unhang = st.unhang
         if st.hang.is_set():
             unhang.wait()
-            # The client has usually given up; close without an answer.
             self.close_connection = True
-            return None
+            return True
         if delay:
             time.sleep(delay / 1000.0)
         if fail:
-            return self.reply(fail, {"error_code": fail * 100 + 1,
-                                     "message": "injected failure"})
+            self.reply(fail, {"error_code": fail * 100 + 1,
+                              "message": "injected failure"})
+            return True
+        return False
+
+    def register(self, subject, body):
+        st = self.state
+        if not self.authorized() or self.injected():
+            return None
+        subject = unquote(subject)
+        try:
+            schema = json.loads(json.loads(body)["schema"])
+        except (ValueError, KeyError, TypeError):
+            return self.reply(422, {"error_code": 42201,
+                                    "message": "Invalid schema"})
+        with st.lock:
+            ids = []
+            for name in os.listdir(st.dir):
+                if name.endswith(".avsc") and name[:-5].isdigit():
+                    ids.append(int(name[:-5]))
+                    with open(os.path.join(st.dir, name), encoding="utf-8") as f:
+                        if json.load(f) == schema:
+                            st.registered[subject] = int(name[:-5])
+                            return self.reply(200, {"id": int(name[:-5])})
+            new = max(ids + [99]) + 1
+            with open(os.path.join(st.dir, "%d.avsc" % new), "w",
+                      encoding="utf-8") as f:
+                json.dump(schema, f)
+            st.registered[subject] = new
+        return self.reply(200, {"id": new})
+
+    def do_GET(self):
+        st = self.state
+        u = urlparse(self.path)
+        if u.path == "/control/stats":
+            with st.lock:
+                return self.reply(200, {"lookups": st.lookups,
+                                        "by_id": st.by_id,
+                                        "auth_failures": st.auth_failures,
+                                        "registered": st.registered})
+        parts = u.path.strip("/").split("/")
+        if len(parts) != 3 or parts[:2] != ["schemas", "ids"]:
+            return self.reply(404, {"error_code": 404, "message": "HTTP 404 Not Found"})
+        if not self.authorized():
+            return None
+        with st.lock:
+            st.lookups += 1
+            st.by_id[parts[2]] = st.by_id.get(parts[2], 0) + 1
+        if self.injected():
+            return None
         sid = parts[2]
         path = os.path.join(st.dir, sid + ".avsc")
         if not sid.isdigit() or not os.path.isfile(path):

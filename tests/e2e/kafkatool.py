@@ -116,6 +116,7 @@ def dump(bootstrap, topic, out):
                 "headers": headers,
                 "len": len(value),
                 "value": value.decode("utf-8", "replace"),
+                "value_hex": value.hex(),
             }, sort_keys=True) + "\n")
     finally:
         c.close()
