@@ -1028,7 +1028,8 @@ br_avro_file_t *br_avro_file_open(const char *path,
     avro_set_error("%s", "");
     if (avro_file_reader(path, &f->fr) != 0) {
         f->fr = NULL;
-        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s", avro_strerror());
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "unreadable: %s",
+                  avro_strerror());
         goto fail;
     }
     avro_schema_t ws = avro_file_reader_get_writer_schema(f->fr);

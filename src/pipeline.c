@@ -1336,6 +1336,13 @@ static br_err_t avro_decode(br_pipeline_t *pl, int input, const void *payload,
                                  sizeof(pl->errbuf));
 }
 
+const br_avro_schema_t *br_pipeline_avro_schema(const br_pipeline_t *pl,
+                                                int input) {
+    if (input < 0 || (size_t)input >= pl->conf->input_cnt || !pl->avro)
+        return NULL;
+    return pl->avro[input].schema;
+}
+
 void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
                                   void *opaque) {
     pl->fetch = fn;

@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "burnrate/avro.h"
 #include "burnrate/csv.h"
 #include "burnrate/daemon.h"
 #include "burnrate/kafka.h"
@@ -189,6 +190,7 @@ typedef struct cursor {
     const char *path;           /* file being read, or NULL */
     FILE *fp;
     br_csv_t *csv;
+    br_avro_file_t *ocf;        /* Avro inputs: an object container file */
     br_origin_t origin;
     br_record_t *rec;           /* the pending record, when has */
     char *raw;                  /* its raw message, for dead letters */
@@ -204,10 +206,18 @@ static br_err_t cursor_open(replay_t *r, cursor_t *c, char *errstr,
         return br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: %s", c->path,
                          strerror(errno));
     c->origin = (br_origin_t){c->input, c->path, 0, 0};
-    if (r->conf->inputs[c->input].format == BR_FORMAT_CSV) {
-        char why[512];
+    br_format_t fmt = r->conf->inputs[c->input].format;
+    char why[512];
+    if (fmt == BR_FORMAT_CSV) {
         c->csv = br_csv_open(c->fp, why, sizeof why);
         if (!c->csv)
+            return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s: %s",
+                             c->path, why);
+    } else if (fmt == BR_FORMAT_AVRO || fmt == BR_FORMAT_AVRO_CONFLUENT) {
+        c->ocf = br_avro_file_open(c->path,
+                                   br_pipeline_avro_schema(r->pl, c->input),
+                                   why, sizeof why);
+        if (!c->ocf)
             return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s: %s",
                              c->path, why);
     }
@@ -217,6 +227,8 @@ static br_err_t cursor_open(replay_t *r, cursor_t *c, char *errstr,
 static void cursor_close(replay_t *r, cursor_t *c) {
     br_csv_destroy(c->csv);
     c->csv = NULL;
+    br_avro_file_close(c->ocf);
+    c->ocf = NULL;
     if (c->fp) {
         fclose(c->fp);
         r->files_read++;
@@ -259,7 +271,35 @@ static br_err_t cursor_next(replay_t *r, cursor_t *c, char *errstr,
                 return err;
         }
         br_err_t err;
-        if (c->csv) {
+        if (c->ocf) {
+            /* A record of an object container file: its JSON is the raw
+             * message a dead letter carries. */
+            json_t *obj = NULL;
+            err = br_avro_file_next(c->ocf, &obj, why, sizeof why);
+            if (err == BR_ERR_NOTFOUND) {
+                cursor_close(r, c);
+                continue;
+            }
+            if (err == BR_ERR_IO || err == BR_ERR_NOMEM)
+                return br_seterr(errstr, errstr_size, err,
+                                 "%s: after record %" PRId64 ": %s", c->path,
+                                 c->origin.offset, why);
+            c->origin.offset++; /* 1-based record number */
+            char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+            c->raw_len = text ? strlen(text) : 0;
+            if (c->raw_len > c->raw_cap)
+                c->raw_len = c->raw_cap;
+            memcpy(c->raw, text ? text : "", c->raw_len);
+            free(text);
+            if (err != BR_ERR_OK) {
+                r->rejected++;
+                dead_letter(r, &c->origin, c->raw, c->raw_len, err, why);
+                continue;
+            }
+            err = br_pipeline_decode(r->pl, &c->origin, c->raw, c->raw_len,
+                                     obj, c->rec);
+            json_decref(obj);
+        } else if (c->csv) {
             json_t *obj = NULL;
             int64_t row = 0;
             err = br_csv_next(c->csv, &obj, &row, why, sizeof why);

@@ -183,6 +183,13 @@ typedef br_err_t (*br_schema_fetch_fn)(void *opaque,
 void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
                                   void *opaque);
 
+struct br_avro_schema;
+
+/** @returns the schema of input's avro.schema (the reader schema of its
+ *           object container files), or NULL; owned by the pipeline. */
+const struct br_avro_schema *br_pipeline_avro_schema(const br_pipeline_t *pl,
+                                                      int input);
+
 /** @returns the input names indexed like conf->inputs (for alert JSON). */
 const char **br_pipeline_input_names(const br_pipeline_t *pl);
 
