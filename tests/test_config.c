@@ -441,11 +441,14 @@ static void test_example(void) {
     CHECK(conf != NULL);
     if (!conf)
         return;
-    CHECK_INT(conf->input_cnt, 3);
-    CHECK_INT(br_config_input_index(conf, "focus-billing"), 2);
+    CHECK_INT(conf->input_cnt, 4);
+    CHECK_INT(br_config_input_index(conf, "focus-billing"), 3);
     CHECK_STR(conf->inputs[0].topics[0], "llm.usage");
     CHECK_STR(conf->inputs[1].topics[0], "llm.openai");
-    CHECK_STR(conf->inputs[2].topics[0], "billing.focus");
+    CHECK_STR(conf->inputs[2].topics[0], "llm.openai.avro");
+    CHECK_INT(conf->inputs[2].format, BR_FORMAT_AVRO_CONFLUENT);
+    CHECK(conf->inputs[2].avro.schema_json != NULL); /* schemas/usage.avsc */
+    CHECK_STR(conf->inputs[3].topics[0], "billing.focus");
     CHECK_INT(conf->scope_cnt, 5);
     CHECK(conf->budget_cnt >= 2);
     /* The shipped price table is reachable from the example. */
