@@ -92,6 +92,7 @@ typedef struct daemon {
     const br_daemon_opts_t *opts;         /* borrowed */
     rd_kafka_t *rk;                       /* consumer, owned */
     br_kafka_out_t *out;                  /* producer, owned */
+    br_schemasrc_async_t *fetcher;        /* Avro schema lookups, owned */
     br_pipeline_t *pl;                    /* owned */
     const char **input_names;             /* borrowed from pl */
     const rd_kafka_message_t *cur;        /* message being fed, or NULL */
@@ -576,11 +577,12 @@ static void hold_partition(daemon_t *d, const rd_kafka_message_t *rkm,
         memset(h, 0, sizeof *h);
         h->topic = strdup(topic);
         h->partition = rkm->partition;
-        h->backoff_ms = HOLD_MIN_MS;
-    } else {
-        h->backoff_ms = h->backoff_ms * 2 > HOLD_MAX_MS ? HOLD_MAX_MS
-                                                        : h->backoff_ms * 2;
     }
+    /* The first wait of a hold is the shortest; each retry that fails
+     * again doubles it. */
+    h->backoff_ms = !h->backoff_ms ? HOLD_MIN_MS
+                    : h->backoff_ms * 2 > HOLD_MAX_MS ? HOLD_MAX_MS
+                                                      : h->backoff_ms * 2;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, rkm->partition)->offset = rkm->offset;
     rd_kafka_pause_partitions(d->rk, l);
@@ -651,7 +653,7 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     if (d->held_cnt) {
         held_t *h = held_find(d, origin.topic, origin.partition);
         if (h)
-            h->backoff_ms = HOLD_MIN_MS;
+            h->backoff_ms = 0; /* flowing again: the next hold starts short */
     }
     note_progress(d, rkm);
 }
@@ -845,7 +847,12 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     if ((err = restore(d, &sink, errstr, errstr_size)))
         return err;
     d->input_names = br_pipeline_input_names(d->pl);
-    br_pipeline_set_schema_fetch(d->pl, br_schemasrc_fetch, NULL);
+    /* Lookups on their own thread: a hanging registry holds only the
+     * partitions that need it. */
+    d->fetcher = br_schemasrc_async_new(errstr, errstr_size);
+    if (!d->fetcher)
+        return BR_ERR_IO;
+    br_pipeline_set_schema_fetch(d->pl, br_schemasrc_async_fetch, d->fetcher);
     d->out = br_kafka_out_new(d->conf, d->opts->brokers, &d->rl, errstr, errstr_size);
     if (!d->out)
         return BR_ERR_KAFKA;
@@ -1008,6 +1015,7 @@ done:
     br_buf_free(&d->corebuf);
     br_kafka_out_destroy(d->out);
     br_pipeline_destroy(d->pl);
+    br_schemasrc_async_free(d->fetcher);
     br_buf_free(&d->line);
     free(d);
     return ret;

@@ -4,9 +4,13 @@
  * the registration of the alert schema.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -212,4 +216,185 @@ br_err_t br_schemasrc_fetch(void *opaque, const br_input_conf_t *in,
         return br_seterr(errstr, errstr_size, BR_ERR_NOTFOUND,
                          "no schema source for id %u", id);
     return from_registry(a, id, out, errstr, errstr_size);
+}
+
+/* ---- lookups on a worker thread --------------------------------------- */
+
+/* IDLE: no lookup running (the last one failed, or none yet). */
+typedef enum { LK_IDLE, LK_QUEUED, LK_RUNNING, LK_DONE } lk_state_t;
+
+typedef struct lookup {
+    const br_input_conf_t *in;  /* borrowed from the config */
+    uint32_t id;
+    lk_state_t state;
+    br_err_t err;
+    br_buf_t text;
+    char why[512];
+    char last_fail[512];        /* why the previous lookup failed, or "" */
+} lookup_t;
+
+struct br_schemasrc_async {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    pthread_t thread;
+    lookup_t *lk;
+    size_t cnt, cap;
+    bool stop;
+};
+
+static void *worker(void *arg) {
+    br_schemasrc_async_t *a = arg;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        lookup_t *next = NULL;
+        for (size_t i = 0; i < a->cnt && !next; i++)
+            if (a->lk[i].state == LK_QUEUED)
+                next = &a->lk[i];
+        if (a->stop)
+            break;
+        if (!next) {
+            pthread_cond_wait(&a->work, &a->mu);
+            continue;
+        }
+        next->state = LK_RUNNING;
+        const br_input_conf_t *in = next->in;
+        uint32_t id = next->id;
+        pthread_mutex_unlock(&a->mu);
+        br_buf_t text;
+        char why[512] = "";
+        br_buf_init(&text);
+        br_err_t err = br_schemasrc_fetch(NULL, in, id, &text, why, sizeof why);
+        pthread_mutex_lock(&a->mu);
+        /* The table may have moved while unlocked: find the entry again. */
+        for (size_t i = 0; i < a->cnt; i++)
+            if (a->lk[i].in == in && a->lk[i].id == id &&
+                a->lk[i].state == LK_RUNNING) {
+                lookup_t *l = &a->lk[i];
+                l->state = LK_DONE;
+                l->err = err;
+                l->text = text;
+                br_buf_init(&text);
+                snprintf(l->why, sizeof l->why, "%s", why);
+            }
+        br_buf_free(&text);
+        pthread_cond_broadcast(&a->done);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+br_schemasrc_async_t *br_schemasrc_async_new(char *errstr, size_t errstr_size) {
+    br_schemasrc_async_t *a = calloc(1, sizeof *a);
+    if (!a) {
+        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->work, NULL);
+    pthread_cond_init(&a->done, NULL);
+    int rc = pthread_create(&a->thread, NULL, worker, a);
+    if (rc != 0) {
+        br_seterr(errstr, errstr_size, BR_ERR_IO,
+                  "cannot start the schema lookup thread: %s", strerror(rc));
+        pthread_cond_destroy(&a->done);
+        pthread_cond_destroy(&a->work);
+        pthread_mutex_destroy(&a->mu);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void br_schemasrc_async_free(br_schemasrc_async_t *a) {
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->stop = true;
+    pthread_cond_broadcast(&a->work);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    for (size_t i = 0; i < a->cnt; i++)
+        br_buf_free(&a->lk[i].text);
+    free(a->lk);
+    pthread_cond_destroy(&a->done);
+    pthread_cond_destroy(&a->work);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+static lookup_t *lookup_find(br_schemasrc_async_t *a,
+                             const br_input_conf_t *in, uint32_t id) {
+    for (size_t i = 0; i < a->cnt; i++)
+        if (a->lk[i].in == in && a->lk[i].id == id)
+            return &a->lk[i];
+    return NULL;
+}
+
+br_err_t br_schemasrc_async_fetch(void *opaque, const br_input_conf_t *in,
+                                  uint32_t id, br_buf_t *out, char *errstr,
+                                  size_t errstr_size) {
+    br_schemasrc_async_t *a = opaque;
+    br_err_t err;
+    pthread_mutex_lock(&a->mu);
+    lookup_t *l = lookup_find(a, in, id);
+    if (!l) {
+        if (a->cnt == a->cap) {
+            size_t cap = a->cap ? a->cap * 2 : 8;
+            lookup_t *nl = realloc(a->lk, cap * sizeof *nl);
+            if (!nl) {
+                pthread_mutex_unlock(&a->mu);
+                return br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                                 "out of memory");
+            }
+            a->lk = nl;
+            a->cap = cap;
+        }
+        l = &a->lk[a->cnt++];
+        memset(l, 0, sizeof *l);
+        l->in = in;
+        l->id = id;
+        l->state = LK_IDLE;
+        br_buf_init(&l->text);
+    }
+    if (l->state == LK_IDLE) {
+        l->state = LK_QUEUED;
+        pthread_cond_signal(&a->work);
+        /* A healthy registry answers within the wait. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)BR_SCHEMASRC_WAIT_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        while ((l = lookup_find(a, in, id)) && l->state != LK_DONE &&
+               pthread_cond_timedwait(&a->done, &a->mu, &until) == 0)
+            ;
+        l = lookup_find(a, in, id);
+    }
+    if (!l || l->state != LK_DONE) {
+        err = br_seterr(errstr, errstr_size, BR_ERR_IO,
+                        "schema id %u: lookup in progress%s%s", id,
+                        l && l->last_fail[0] ? "; the last one failed: " : "",
+                        l ? l->last_fail : "");
+        pthread_mutex_unlock(&a->mu);
+        return err;
+    }
+    err = l->err;
+    if (err == BR_ERR_IO) {
+        /* Not answered: the next call looks it up again. */
+        snprintf(l->last_fail, sizeof l->last_fail, "%s", l->why);
+        br_buf_reset(&l->text);
+        l->state = LK_IDLE;
+        br_seterr(errstr, errstr_size, err, "%s", l->why);
+        pthread_mutex_unlock(&a->mu);
+        return err;
+    }
+    /* Answered: hand it over and forget it (the pipeline caches answers). */
+    if (err == BR_ERR_OK)
+        br_buf_append(out, l->text.data ? l->text.data : "", l->text.len);
+    else
+        br_seterr(errstr, errstr_size, err, "%s", l->why);
+    br_buf_free(&l->text);
+    *l = a->lk[--a->cnt];
+    pthread_mutex_unlock(&a->mu);
+    return err;
 }

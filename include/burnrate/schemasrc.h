@@ -30,6 +30,35 @@ br_err_t br_schemasrc_fetch(void *opaque, const br_input_conf_t *in,
                             size_t errstr_size);
 
 /**
+ * Lookups off the pipeline thread, for `run`: a registry that hangs must
+ * not stall the partitions whose schemas are already known. One worker
+ * thread does the lookups br_schemasrc_fetch() would do.
+ */
+typedef struct br_schemasrc_async br_schemasrc_async_t;
+
+/** How long a new lookup is waited for before the caller is told to retry
+ *  later (a healthy registry answers well within it). */
+#define BR_SCHEMASRC_WAIT_MS 200
+
+/** @returns the worker, or NULL with errstr (no thread). */
+br_schemasrc_async_t *br_schemasrc_async_new(char *errstr, size_t errstr_size);
+
+/** @brief Stop the worker, waiting out a lookup in flight (at most
+ *         BR_SCHEMASRC_TOTAL_MS), and free everything. */
+void br_schemasrc_async_free(br_schemasrc_async_t *a);
+
+/**
+ * @brief br_schema_fetch_fn over the worker (opaque: the worker). A lookup
+ *        already answered returns its answer (once: the pipeline caches
+ *        it); one in flight returns BR_ERR_IO at once; a new one is queued
+ *        and waited for up to BR_SCHEMASRC_WAIT_MS, else BR_ERR_IO (the
+ *        caller retries later and finds the answer).
+ */
+br_err_t br_schemasrc_async_fetch(void *opaque, const br_input_conf_t *in,
+                                  uint32_t id, br_buf_t *out, char *errstr,
+                                  size_t errstr_size);
+
+/**
  * @brief Register the schema `schema_json` under `subject` (POST
  *        /subjects/{subject}/versions): the registry answers the id it has
  *        or gives it, so registering again is harmless.
