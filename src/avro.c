@@ -619,7 +619,8 @@ br_avro_reader_t *br_avro_reader_new(const br_avro_schema_t *writer,
         return NULL;
     }
     r->writer = writer;
-    r->reader = reader;
+    /* The same schema needs no resolution. */
+    r->reader = reader && !json_equal(reader->json, writer->json) ? reader : NULL;
     r->wiface = avro_generic_class_from_schema(writer->schema);
     if (!r->wiface || avro_generic_value_new(r->wiface, &r->wvalue) != 0) {
         br_seterr(errstr, errstr_size, BR_ERR_PARSE, "writer schema: %s",
