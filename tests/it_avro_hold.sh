@@ -126,7 +126,7 @@ hold_phase() {
         FAILS+=("partition $((1 - p)) committed ${COMMITTED[1 - p]}, want its end ${HIGH[1 - p]}")
     local n
     n=$(dlq_count)
-    [[ $n == 0 ]] || FAILS+=("$n dead letters while $TOPIC[$p] waits at $off")
+    [[ $n == 0 ]] || FAILS+=("$n dead letters while ${TOPIC}[$p] waits at $off")
 }
 
 ms_now() {
@@ -146,7 +146,7 @@ FLOW_MS=3000
 first_retry() {
     local r
     r=$(wait_line 0 "$2" | grep -o ' retry_ms=[0-9]*' | cut -d= -f2)
-    [[ $r == 500 ]] || FAILS+=("$1: first retry of $TOPIC[0]@$2 after $r ms, want 500 (a new wait starts at the shortest backoff)")
+    [[ $r == 500 ]] || FAILS+=("$1: first retry of ${TOPIC}[0]@$2 after $r ms, want 500 (a new wait starts at the shortest backoff)")
 }
 
 # --- A: id 7 on both partitions ------------------------------------------
@@ -166,7 +166,7 @@ t0=$(date +%s%N)
 send 0 8 10 b0
 B_OFF=$FIRST
 send 0 7 5 b0x  # known schema, behind the waiting message: waits too
-br_wait_for "B: p0 waits" 10 held_at 0 "$B_OFF" || br_die "B: no waiting line for $TOPIC[0]@$B_OFF: $(tail -5 "$LOG")"
+br_wait_for "B: p0 waits" 10 held_at 0 "$B_OFF" || br_die "B: no waiting line for ${TOPIC}[0]@$B_OFF: $(tail -5 "$LOG")"
 send 1 7 20 b1
 since=$(ms_now)
 br_wait_for "B: p1 flows while p0 waits" 15 at 1 "$((LAST + 1))" || br_die "B: p1 stalled behind p0"
@@ -179,7 +179,7 @@ n8=$(lookups 8)
 check "B: 4 tries of id 8 within $(((t1 - t0) / 1000000)) ms: no backoff" test $(((t1 - t0) / 1000000)) -ge 3400
 check "B: $n8 lookups of id 8 by now, want 4 or 5" test "$n8" -le 5
 retries=$(grep "partition waits and retries.* where=$TOPIC\[0\]@$B_OFF " "$LOG" |
-    grep -o ' retry_ms=[0-9]*' | head -n4 | tr -d ' retry_ms=' | paste -sd' ')
+    grep -o ' retry_ms=[0-9]*' | head -n4 | cut -d= -f2 | paste -sd' ')
 check "B: retry_ms '$retries', want '500 1000 2000 4000'" test "$retries" = "500 1000 2000 4000"
 check "B: the waiting line does not name the HTTP 500: $(wait_line 0 "$B_OFF")" \
     grep -q "partition waits and retries.* where=$TOPIC\[0\]@$B_OFF .*HTTP 500" "$LOG"
@@ -198,7 +198,7 @@ send 1 7 20 c1
 since=$(ms_now)
 br_wait_for "C: p1 flows while p0 waits" 30 at 1 "$((LAST + 1))" || br_die "C: p1 stalled behind p0"
 flowed C "$since"
-br_wait_for "C: p0 waits" 15 held_at 0 "$C_OFF" || br_die "C: no waiting line for $TOPIC[0]@$C_OFF"
+br_wait_for "C: p0 waits" 15 held_at 0 "$C_OFF" || br_die "C: no waiting line for ${TOPIC}[0]@$C_OFF"
 hold_phase 0 "$C_OFF"
 first_retry C "$C_OFF"
 check "C: the waiting line does not name the timeout: $(wait_line 0 "$C_OFF")" \
@@ -212,7 +212,7 @@ br_stop "$REG_PID"
 send 0 12 10 d0
 D_OFF=$FIRST
 send 0 7 2 d0x
-br_wait_for "D: p0 waits" 10 held_at 0 "$D_OFF" || br_die "D: no waiting line for $TOPIC[0]@$D_OFF"
+br_wait_for "D: p0 waits" 10 held_at 0 "$D_OFF" || br_die "D: no waiting line for ${TOPIC}[0]@$D_OFF"
 send 1 7 20 d1
 since=$(ms_now)
 br_wait_for "D: p1 flows while p0 waits" 15 at 1 "$((LAST + 1))" || br_die "D: p1 stalled behind p0"
