@@ -101,7 +101,9 @@ br_err_t br_kafka_out_use_avro(br_kafka_out_t *out, const char *schema_json,
  *        burnrate.type, burnrate.status, burnrate.revision. Waits (serving
  *        delivery reports) while the local queue is full.
  * @param input_names borrowed (br_pipeline_input_names()).
- * @returns BR_ERR_OK, or BR_ERR_KAFKA when librdkafka refused the message.
+ * @returns BR_ERR_OK; BR_ERR_KAFKA when librdkafka refused the message;
+ *          BR_ERR_TYPE when the alert does not fit the Avro alert schema
+ *          (the daemon checks the schema against example alerts at start).
  */
 br_err_t br_kafka_out_alert(br_kafka_out_t *out, const br_alert_t *alert,
                             const char **input_names, int64_t emitted_at_ms,
