@@ -264,7 +264,8 @@ def describe(meta, labels):
 
 def load_incidents(path, bucket, t0):
     """Alerts grouped by id: one incident per id, revisions merged (window
-    union, earliest event_time, the first revision's direction)."""
+    union, earliest event_time, the direction of the id's first line: burnrate
+    writes revisions in order)."""
     by_id = {}
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -290,12 +291,10 @@ def load_incidents(path, bucket, t0):
                 by_id[aid] = {"id": aid, "type": "cost_spike", "scope": a.get("scope"),
                               "labels": a.get("labels") or {}, "start": ws, "end": we,
                               "event_time": et, "direction": direction,
-                              "first_rev": a.get("revision", 1), "revisions": 1}
+                              "revisions": 1}
             else:
                 inc["start"] = min(inc["start"], ws)
                 inc["end"] = max(inc["end"], we)
-                if a.get("revision", 0) < inc["first_rev"]:
-                    inc["first_rev"] = a.get("revision", 0)
                 inc["event_time"] = min(inc["event_time"], et)
                 inc["revisions"] += 1
     return list(by_id.values())
@@ -375,13 +374,22 @@ def score(meta, labels, incidents, down_watched):
         return {"row": name, "anomalies": n, "detected": len(det), "missed": n - len(det),
                 "tp_alerts": tp_alerts, "extra_alerts": tp_alerts - len(det), "fp": fp,
                 "precision": p, "recall": r, "f1": f1(p, r),
-                "median_delay": statistics.median(delays) if delays else None,
+                "median_delay": float(statistics.median(delays)) if delays else None,
                 "fa100": 100 * fp / series_days if series_days else None}
 
     ups = [lab for lab in labels if lab["anomaly"] and lab["direction"] == "up"]
     rows = [row(k, [lab for lab in ups if lab["kind"] == k], n_fp) for k in UP_KINDS]
-    rows += [row("class " + c, [lab for lab in ups if lab["class"] == c], n_fp)
-             for c in ("dense", "heavy", "sparse")]
+    # A class row counts only the false alerts on series of that class, over
+    # that class's series-days.
+    cls_of = {series_key(s, dims): s.get("class") for s in meta["series"]}
+    for c in ("dense", "heavy", "sparse"):
+        n_c = sum(1 for v in cls_of.values() if v == c)
+        if not n_c:
+            continue
+        fp_c = sum(1 for inc, _ in fps if cls_of.get(series_key(inc["labels"], dims)) == c)
+        r = row("class " + c, [lab for lab in ups if lab["class"] == c], fp_c)
+        r["fa100"] = 100 * fp_c / (series_days * n_c / n_series)
+        rows.append(r)
     overall = row("upward, all", ups, n_fp)
     drops = [lab for lab in labels if lab["kind"] == "drop"]
     drop_row = row("drop", drops, down_fp)
@@ -451,10 +459,11 @@ def render(res):
         w("  %-32s %8s   target %-8s %s" % (name, fmt(v, "%.2f" if "delay" not in name else "%g"), t, met))
     w("")
     w("anom: labelled anomalies; det/miss: with/without an alert; alerts: incidents (alert ids)")
-    w("matched to them; FP: incidents matching no anomaly (all kinds share them, so a kind's")
-    w("precision is what it would be if that kind were the only one); delay: median buckets from")
-    w("the anomaly's first bucket to the first alert's event time; FA/100sd: FP per 100")
-    w("series-days (%d series, %.0f series-days)." % (res["series"], res["series_days"]))
+    w("matched to them; FP: incidents matching no anomaly (the kind rows share all of them, so")
+    w("a kind's precision is what it would be if that kind were the only one; a class row counts")
+    w("those on its own series); delay: median buckets from the anomaly's first bucket to the")
+    w("first alert's event time; FA/100sd: FP per 100 series-days (%d series, %.0f series-days)." % (
+        res["series"], res["series_days"]))
     return "\n".join(out)
 
 
