@@ -29,6 +29,8 @@ SHIFT_HORIZON = 48       # buckets after a level shift in which an alert is
 ECHO_HORIZON = 24        # buckets after an anomaly (or a collapse) in which
                          # an unmatched alert is blamed on it
 
+CREDIT_HORIZON = 3       # buckets after a credit row in which an alert is
+                         # blamed on it
 UP_KINDS = ("spike", "plateau", "ramp")
 TARGETS = {"precision": 0.9, "recall": 0.9, "delay": 1.0, "fa100": 1.0}
 
@@ -204,6 +206,7 @@ def cmd_gen(a):
         rng = random.Random("burnrate-eval:%d:%d" % (a.seed, i))
         s = Series(rng, team, model, nb)
         plan(rng, s)
+        credit_buckets = []
         for b, (usage, credit) in enumerate(amounts(rng, s)):
             base = T0 + b * BUCKET
             if usage > 0.0:
@@ -219,6 +222,7 @@ def cmd_gen(a):
             if credit:
                 events.append((base + rng.randrange(BUCKET), team, model, credit))
                 counts["credit"] += 1
+                credit_buckets.append(b)
         for lab in s.labels:
             lab["series"] = {"team": team, "model": model}
             lab["class"] = s.cls
@@ -226,7 +230,7 @@ def cmd_gen(a):
             lab["end_time"] = iso(T0 + (lab["end"] + 1) * BUCKET)
             labels.append(lab)
         series_meta.append({"team": team, "model": model, "class": s.cls,
-                            "level": round(s.level, 2), "credits": s.credits})
+                            "level": round(s.level, 2), "credit_buckets": credit_buckets})
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     with open(a.out + "/events.jsonl", "w") as f:
         for t, team, model, cost in events:
@@ -359,6 +363,16 @@ def score(meta, labels, incidents, down_watched):
                 cause = "after_anomaly"
         fps.append((inc, cause))
     n_fp = len(fps)
+    first_label = meta.get("first_anomaly_bucket", 0)
+    credits = {series_key(s, dims): s.get("credit_buckets", []) for s in meta["series"]}
+    for n, (inc, cause) in enumerate(fps):
+        if cause != "noise":
+            continue
+        if any(c <= inc["start"] <= c + CREDIT_HORIZON
+               for c in credits.get(series_key(inc["labels"], dims), [])):
+            fps[n] = (inc, "credit")
+        elif inc["start"] < first_label:
+            fps[n] = (inc, "first_week")
 
     def delay(lab):
         first = min(i["event_time"] for i in lab["_hits"])
@@ -402,7 +416,9 @@ def score(meta, labels, incidents, down_watched):
     for c, what in (("level_shift", "planned level shift (%d)" % len(shifts)),
                     ("after_anomaly", "within %d buckets after an anomaly" % ECHO_HORIZON),
                     ("after_collapse", "during or after a usage collapse"),
-                    ("noise", "elsewhere (seasonality, noise, credits)")):
+                    ("first_week", "before the first label (the first week)"),
+                    ("credit", "within %d buckets after a credit row" % CREDIT_HORIZON),
+                    ("noise", "elsewhere (seasonality, trend, noise)")):
         fp_rows.append({"cause": c, "what": what, "fp": causes.get(c, 0),
                         "fa100": 100 * causes.get(c, 0) / series_days if series_days else None})
     return {"rows": rows, "overall": overall, "drop": drop_row, "fp_causes": fp_rows,
