@@ -356,6 +356,12 @@ br_err_t br_schemasrc_async_fetch(void *opaque, const br_input_conf_t *in,
         l->state = LK_IDLE;
         br_buf_init(&l->text);
     }
+    if (l->state == LK_DONE && l->err == BR_ERR_IO) {
+        /* The last lookup got no answer: this retry asks again. */
+        snprintf(l->last_fail, sizeof l->last_fail, "%s", l->why);
+        br_buf_reset(&l->text);
+        l->state = LK_IDLE;
+    }
     if (l->state == LK_IDLE) {
         l->state = LK_QUEUED;
         pthread_cond_signal(&a->work);
@@ -380,7 +386,7 @@ br_err_t br_schemasrc_async_fetch(void *opaque, const br_input_conf_t *in,
     }
     err = l->err;
     if (err == BR_ERR_IO) {
-        /* Not answered: the next call looks it up again. */
+        /* Not answered within the wait: the next call asks again. */
         snprintf(l->last_fail, sizeof l->last_fail, "%s", l->why);
         br_buf_reset(&l->text);
         l->state = LK_IDLE;

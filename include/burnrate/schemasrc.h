@@ -50,9 +50,10 @@ void br_schemasrc_async_free(br_schemasrc_async_t *a);
 /**
  * @brief br_schema_fetch_fn over the worker (opaque: the worker). A lookup
  *        already answered returns its answer (once: the pipeline caches
- *        it); one in flight returns BR_ERR_IO at once; a new one is queued
- *        and waited for up to BR_SCHEMASRC_WAIT_MS, else BR_ERR_IO (the
- *        caller retries later and finds the answer).
+ *        it); one in flight returns BR_ERR_IO at once; otherwise (none yet,
+ *        or the last one got no answer) one is queued and waited for up to
+ *        BR_SCHEMASRC_WAIT_MS, else BR_ERR_IO (the caller retries later and
+ *        finds the answer). Each retry asks the source at most once.
  */
 br_err_t br_schemasrc_async_fetch(void *opaque, const br_input_conf_t *in,
                                   uint32_t id, br_buf_t *out, char *errstr,
