@@ -21,7 +21,6 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "burnrate/avro.h"
 #include "burnrate/daemon.h"
 #include "burnrate/kafka.h"
 #include "burnrate/log.h"
@@ -734,31 +733,6 @@ static br_err_t subscribe(daemon_t *d, char *errstr, size_t errstr_size) {
     return BR_ERR_OK;
 }
 
-/* Alerts that exercise every field the alert schema must take: a budget
- * alert with a forecast and a spike with a root cause. */
-static void example_alerts(br_alert_t ex[2]) {
-    memset(ex, 0, 2 * sizeof *ex);
-    for (int k = 0; k < 2; k++) {
-        br_alert_t *a = &ex[k];
-        snprintf(a->id, sizeof a->id, "0000000000000000");
-        a->revision = 1;
-        a->type = k ? BR_ALERT_SPIKE : BR_ALERT_BUDGET_THRESHOLD;
-        a->scope = "x";
-        a->label_cnt = 1;
-        a->labels[0] = (br_dim_t){"team", "x"};
-        a->window_end_ms = 3600000;
-        a->watermark_ms = k ? INT64_MIN : 0;
-        a->expected_nanos = k;
-        snprintf(a->currency, sizeof a->currency, "USD");
-        a->source = (br_origin_t){-1, "t", 0, 0};
-    }
-    ex[0].budget = "x";
-    ex[0].forecast_nanos = 1;
-    ex[0].detail = "x";
-    ex[1].contrib_cnt = 1;
-    ex[1].contribs[0].scope = "x";
-}
-
 /* kafka.alerts_format avro-confluent: the alert schema (the built-in one or
  * alerts_avro.schema) under the id given, or registered at start. A
  * registry that does not answer is retried for a minute; one that refuses
@@ -771,33 +745,16 @@ static br_err_t setup_avro_alerts(daemon_t *d, char *errstr,
     uint32_t id = (uint32_t)a->schema_id;
     br_err_t err;
 
-    /* The schema must take every alert burnrate sends. */
-    br_avro_schema_t *s = br_avro_schema_parse(schema, strlen(schema), why,
-                                               sizeof why);
-    br_avro_encoder_t *e = s ? br_avro_encoder_new(s, why, sizeof why) : NULL;
-    br_alert_t ex[2];
-    example_alerts(ex);
-    err = e ? BR_ERR_OK : BR_ERR_CONFIG;
-    for (int k = 0; k < 2 && !err; k++) {
-        br_buf_t b;
-        br_buf_init(&b);
-        json_t *v = br_alert_to_value(&ex[k], NULL, 0);
-        err = br_avro_encode(e, v, &b, why, sizeof why);
-        json_decref(v);
-        br_buf_free(&b);
-    }
-    br_avro_encoder_free(e);
-    br_avro_schema_free(s);
-    if (err)
-        return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
-                         "%s: kafka.alerts_avro.schema: %s does not take "
-                         "burnrate's alerts: %s",
+    /* Checked against burnrate's alerts before anything is registered. */
+    if ((err = br_kafka_out_use_avro(d->out, schema, why, sizeof why)))
+        return br_seterr(errstr, errstr_size, err,
+                         "%s: kafka.alerts_avro.schema: %s: %s",
                          d->conf->path ? d->conf->path : "config",
                          a->schema ? a->schema : "the built-in schema", why);
     if (a->registry) {
-        snprintf(subject, sizeof subject, "%s",
-                 a->subject ? a->subject : "");
-        if (!a->subject)
+        if (a->subject)
+            snprintf(subject, sizeof subject, "%s", a->subject);
+        else
             snprintf(subject, sizeof subject, "%s-value",
                      d->conf->kafka.alerts_topic);
         int64_t give_up = br_log_wall_ms() + 60000, wait_ms = 500;
@@ -817,8 +774,7 @@ static br_err_t setup_avro_alerts(daemon_t *d, char *errstr,
                              "kafka.alerts_avro: registering the alert schema "
                              "under subject %s: %s", subject, why);
     }
-    if ((err = br_kafka_out_use_avro(d->out, schema, id, errstr, errstr_size)))
-        return err;
+    br_kafka_out_set_alert_schema_id(d->out, id);
     br_log(BR_LOG_INFO, "alerts as Avro", "schema_id=%" PRIu32 " subject=%s schema=%s",
            id, a->registry ? subject : "-",
            br_log_quote(qbuf, sizeof qbuf, a->schema ? a->schema : "built-in"));

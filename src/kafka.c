@@ -250,24 +250,65 @@ void br_kafka_out_destroy(br_kafka_out_t *out) {
     free(out);
 }
 
+/* Alerts that exercise every field the alert schema must take: a budget
+ * alert with a forecast and a spike with a root cause. */
+static void example_alerts(br_alert_t ex[2]) {
+    memset(ex, 0, 2 * sizeof *ex);
+    for (int k = 0; k < 2; k++) {
+        br_alert_t *a = &ex[k];
+        snprintf(a->id, sizeof a->id, "0000000000000000");
+        a->revision = 1;
+        a->type = k ? BR_ALERT_SPIKE : BR_ALERT_BUDGET_THRESHOLD;
+        a->scope = "x";
+        a->label_cnt = 1;
+        a->labels[0] = (br_dim_t){"team", "x"};
+        a->window_end_ms = 3600000;
+        a->watermark_ms = k ? INT64_MIN : 0;
+        a->expected_nanos = k;
+        snprintf(a->currency, sizeof a->currency, "USD");
+        a->source = (br_origin_t){-1, "t", 0, 0};
+    }
+    ex[0].budget = "x";
+    ex[0].forecast_nanos = 1;
+    ex[0].detail = "x";
+    ex[1].contrib_cnt = 1;
+    ex[1].contribs[0].scope = "x";
+}
+
 br_err_t br_kafka_out_use_avro(br_kafka_out_t *out, const char *schema_json,
-                               uint32_t schema_id, char *errstr,
-                               size_t errstr_size) {
+                               char *errstr, size_t errstr_size) {
     char why[512];
+    br_err_t err = BR_ERR_CONFIG;
     br_avro_schema_t *s =
         br_avro_schema_parse(schema_json, strlen(schema_json), why, sizeof why);
     br_avro_encoder_t *e = s ? br_avro_encoder_new(s, why, sizeof why) : NULL;
-    if (!e) {
+    br_alert_t ex[2];
+    example_alerts(ex);
+    for (int k = 0; e && k < 2; k++) {
+        br_buf_t b;
+        br_buf_init(&b);
+        json_t *v = br_alert_to_value(&ex[k], NULL, 0);
+        err = br_avro_encode(e, v, &b, why, sizeof why);
+        json_decref(v);
+        br_buf_free(&b);
+        if (err)
+            break;
+    }
+    if (err) {
+        br_avro_encoder_free(e);
         br_avro_schema_free(s);
         return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
-                         "alert schema: %s", why);
+                         "does not take burnrate's alerts: %s", why);
     }
     br_avro_encoder_free(out->alert_enc);
     br_avro_schema_free(out->alert_schema);
     out->alert_schema = s;
     out->alert_enc = e;
-    out->alert_schema_id = schema_id;
     return BR_ERR_OK;
+}
+
+void br_kafka_out_set_alert_schema_id(br_kafka_out_t *out, uint32_t id) {
+    out->alert_schema_id = id;
 }
 
 /* Hand one message to librdkafka, waiting out a full local queue for at

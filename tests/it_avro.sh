@@ -87,6 +87,24 @@ for r in "${RUNS[@]}"; do
         br_die "check-config $r: $(cat "$BR_TMP/$r.check")"
 done
 
+# An alert schema of one's own must take every alert: one with a required
+# field burnrate does not send stops the start, naming the field, before
+# anything is consumed or registered.
+"$PY" - "$HERE/../schemas/alert.avsc" "$BR_TMP/bad_alert.avsc" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["fields"].append({"name": "tenant", "type": "string"})
+json.dump(s, open(sys.argv[2], "w"))
+EOF
+sed -e "s|^  alerts_avro:|&\n    schema: $BR_TMP/bad_alert.avsc|" -e "s|state\.avro|state.badalert|" \
+    "$BR_TMP/avro.yaml" >"$BR_TMP/badalert.yaml"
+grep -q "schema: $BR_TMP/bad_alert.avsc" "$BR_TMP/badalert.yaml" || br_die "badalert.yaml: no alert schema line"
+if timeout 30 "$BR_BIN/burnrate" run --config "$BR_TMP/badalert.yaml" --brokers "$BR_BOOTSTRAP" 2>"$BR_TMP/badalert.err"; then
+    br_die "a run with an alert schema that does not take the alerts started"
+fi
+grep -q "kafka.alerts_avro.schema: $BR_TMP/bad_alert.avsc: does not take burnrate's alerts: .*tenant: missing, with no default" "$BR_TMP/badalert.err" ||
+    br_die "bad alert schema: $(tail -1 "$BR_TMP/badalert.err")"
+
 # Produce first, then consume: each topic is one ordered stream, so every
 # run sees the events in the same order.
 kcat -b "$BR_BOOTSTRAP" -P -t llm.json -p 0 -l "$BR_TMP/in/good.jsonl"

@@ -87,13 +87,17 @@ void br_kafka_out_destroy(br_kafka_out_t *out);
 
 /**
  * @brief From now on publish alerts as Avro datums of schema_json in the
- *        Confluent framing under schema_id (kafka.alerts_format
- *        avro-confluent); the schema must take br_alert_to_value().
- * @returns BR_ERR_OK, or BR_ERR_CONFIG with errstr (not an Avro schema).
+ *        Confluent framing (kafka.alerts_format avro-confluent), under the
+ *        id set with br_kafka_out_set_alert_schema_id(). The schema is
+ *        checked first with example alerts that use every field.
+ * @returns BR_ERR_OK, or BR_ERR_CONFIG with errstr (not an Avro schema, or
+ *          one that does not take burnrate's alerts, naming the field).
  */
 br_err_t br_kafka_out_use_avro(br_kafka_out_t *out, const char *schema_json,
-                               uint32_t schema_id, char *errstr,
-                               size_t errstr_size);
+                               char *errstr, size_t errstr_size);
+
+/** @brief The schema id Avro alerts are framed with. */
+void br_kafka_out_set_alert_schema_id(br_kafka_out_t *out, uint32_t id);
 
 /**
  * @brief Publish one alert: key = id, value = br_alert_to_json() (or its
@@ -103,7 +107,7 @@ br_err_t br_kafka_out_use_avro(br_kafka_out_t *out, const char *schema_json,
  * @param input_names borrowed (br_pipeline_input_names()).
  * @returns BR_ERR_OK; BR_ERR_KAFKA when librdkafka refused the message;
  *          BR_ERR_TYPE when the alert does not fit the Avro alert schema
- *          (the daemon checks the schema against example alerts at start).
+ *          (br_kafka_out_use_avro() checks it with example alerts).
  */
 br_err_t br_kafka_out_alert(br_kafka_out_t *out, const br_alert_t *alert,
                             const char **input_names, int64_t emitted_at_ms,
