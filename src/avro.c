@@ -1033,8 +1033,12 @@ br_avro_file_t *br_avro_file_open(const char *path,
                   avro_strerror());
         goto fail;
     }
+    /* A new reference (avro-c increfs it), given back once the class
+     * holds its own. */
     avro_schema_t ws = avro_file_reader_get_writer_schema(f->fr);
-    f->iface = avro_generic_class_from_schema(ws);
+    f->iface = ws ? avro_generic_class_from_schema(ws) : NULL;
+    if (ws)
+        avro_schema_decref(ws);
     if (!f->iface || avro_generic_value_new(f->iface, &f->value) != 0) {
         br_seterr(errstr, errstr_size, BR_ERR_PARSE, "the file's schema: %s",
                   avro_strerror());
