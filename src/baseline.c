@@ -65,9 +65,20 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
     v.score = ((double)observed_nanos - e) / d;
     v.warm = bl->n >= (uint32_t)sc->warmup_buckets;
     int64_t impact = observed_nanos - v.expected_nanos;
-    v.spike = v.warm && v.score >= sc->sensitivity &&
-              impact >= sc->min_impact_nanos &&
-              (double)observed_nanos >= sc->min_ratio * ex;
+    if (!v.warm)
+        return v;
+    if (sc->direction & BR_DIRECTION_UP)
+        v.spike = v.score >= sc->sensitivity &&
+                  impact >= sc->min_impact_nanos &&
+                  (double)observed_nanos >= sc->min_ratio * ex;
+    if (!v.spike && (sc->direction & BR_DIRECTION_DOWN)) {
+        /* A collapse: as far below as a spike is above, by the same floor,
+         * and down to at most 1/min_ratio of the forecast. */
+        v.drop = v.score <= -sc->sensitivity &&
+                 -impact >= sc->min_impact_nanos &&
+                 (double)observed_nanos * sc->min_ratio <= ex;
+        v.spike = v.drop;
+    }
     return v;
 }
 

@@ -119,7 +119,7 @@ static const char *const mapping_keys[] = {
 static const char *const scope_keys[] = {"name", "dims", "max_series", NULL};
 static const char *const spike_keys[] = {
     "bucket", "sensitivity", "min_impact", "min_ratio", "warmup",
-    "new_spend_min", "resolve_after", NULL};
+    "new_spend_min", "resolve_after", "direction", NULL};
 static const char *const budget_keys[] = {
     "name", "match", "amount", "currency", "period", "timezone", "thresholds",
     NULL};
@@ -1201,6 +1201,21 @@ static br_err_t parse_spike(ctx_t *cx, const yaml_node_t *root,
     if ((err = get_int(cx, node, "spike", "resolve_after", 1, 100000, &n)))
         return err;
     sp->resolve_buckets = (int)n;
+    char *dir = NULL;
+    const yaml_node_t *dir_node = NULL;
+    if ((err = get_str(cx, node, "spike", "direction", false, &dir, &dir_node)))
+        return err;
+    if (dir) {
+        br_direction_t d = strcmp(dir, "up") == 0     ? BR_DIRECTION_UP
+                           : strcmp(dir, "down") == 0 ? BR_DIRECTION_DOWN
+                           : strcmp(dir, "both") == 0 ? BR_DIRECTION_BOTH
+                                                      : 0;
+        free(dir);
+        if (!d)
+            return fail(cx, dir_node, "spike.direction",
+                        "must be up, down or both");
+        sp->direction = d;
+    }
     return BR_ERR_OK;
 }
 
@@ -1628,6 +1643,7 @@ static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
     conf->spike.min_impact_nanos = 10 * BR_NANOS_PER_UNIT;
     conf->spike.min_ratio = 1.5;
     conf->spike.warmup_buckets = 24;
+    conf->spike.direction = BR_DIRECTION_UP;
     conf->spike.new_spend_min_nanos = conf->spike.min_impact_nanos;
     conf->spike.resolve_buckets = 2;
     conf->max_message_bytes = DEF_MAX_MESSAGE_BYTES;
@@ -2211,6 +2227,9 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     o_int(&o, "warmup", sp->warmup_buckets);
     o_money(&o, "new_spend_min", sp->new_spend_min_nanos);
     o_int(&o, "resolve_after", sp->resolve_buckets);
+    o_kv_str(&o, "direction", sp->direction == BR_DIRECTION_BOTH ? "both"
+                              : sp->direction == BR_DIRECTION_DOWN ? "down"
+                                                                   : "up");
     o_map_end(&o);
 
     o_plain(&o, "budgets");

@@ -20,6 +20,7 @@ static br_spike_conf_t rule(void) {
     sc.warmup_buckets = 24;
     sc.new_spend_min_nanos = U;
     sc.resolve_buckets = 2;
+    sc.direction = BR_DIRECTION_UP;
     return sc;
 }
 

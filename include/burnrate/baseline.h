@@ -31,7 +31,10 @@ typedef struct br_verdict {
     int64_t expected_nanos;  /* forecast for the bucket, >= 0 */
     double score;            /* (observed - expected) / dispersion */
     bool warm;               /* enough history to judge */
-    bool spike;              /* unusual, above floor and ratio, and warm */
+    bool spike;              /* unusual in a watched direction, beyond the
+                                floor and the ratio, and warm */
+    bool drop;               /* with spike: it is a collapse (observed below
+                                expected), watched with direction down/both */
 } br_verdict_t;
 
 void br_baseline_init(br_baseline_t *bl);

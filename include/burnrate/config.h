@@ -106,6 +106,13 @@ typedef struct br_scope_conf {
     int line;
 } br_scope_conf_t;
 
+/* Which way a series must move to be unusual (bit set). */
+typedef enum {
+    BR_DIRECTION_UP = 1,         /* spend above the baseline (default) */
+    BR_DIRECTION_DOWN = 2,       /* spend collapsed below it */
+    BR_DIRECTION_BOTH = 3,
+} br_direction_t;
+
 typedef struct br_spike_conf {
     int64_t bucket_ms;           /* bucket width (default 1h) */
     double sensitivity;          /* robust z-score threshold (default 4) */
@@ -114,6 +121,7 @@ typedef struct br_spike_conf {
     int warmup_buckets;          /* buckets of history before spikes fire */
     int64_t new_spend_min_nanos; /* a new series spending this much alerts */
     int resolve_buckets;         /* quiet final buckets before resolving */
+    br_direction_t direction;    /* up (default), down or both */
 } br_spike_conf_t;
 
 typedef struct br_budget_conf {
