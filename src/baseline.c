@@ -1,22 +1,34 @@
-/* Online seasonal baseline with robust dispersion; see baseline.h. The
- * constants are per final bucket and were chosen so an hourly series learns
- * its daily shape in a few days and a 2x level shift stops alerting within a
- * day. */
+/* Online log-space baseline with an hour-of-week profile; see baseline.h.
+ * The constants are per final bucket; they were chosen on scripts/eval so a
+ * series is judged after a day, learns its week in a week, and a lasting
+ * level shift stops alerting after BR_BASELINE_SHIFT_RUN buckets. */
 #include <math.h>
 #include <string.h>
 
 #include "burnrate/baseline.h"
 #include "burnrate/ts.h"
 
-#define ALPHA 0.15  /* level */
-#define GAMMA 0.25  /* hour-of-day offset, per visit (once a day) */
-#define DELTA 0.02  /* day-of-week offset, per bucket of that day */
-#define BETA 0.10   /* dispersion */
-#define CLIP 3.0    /* Huber clip of residuals, in dispersions */
+#define ALPHA 0.05    /* level deviation, per bucket of a seen slot */
+#define OMEGA 0.25    /* profile slot, per visit (once a week) */
+#define BETA 0.03     /* dispersion and tail share */
+#define CLIP 3.0      /* Huber clip of learning, in deviations */
+#define FIRST_CLIP 4.0 /* wider clip while a slot is young */
+#define DCLIP 2.5     /* clip of a residual before it feeds the dispersion */
+#define SHIFT_Z 2.0   /* a run beyond this many deviations may be a shift */
+#define MAD_SIGMA 1.2533 /* mean absolute deviation -> standard deviation */
+#define SIG_FLOOR 0.03   /* never judge against less than 3 % noise */
+#define TAIL_Z 3.0    /* tail share counts residuals beyond this */
+#define TAIL_GAUSS 0.0027 /* ... which a normal series has this often */
+#define TAIL_GAIN 30 /* widening per unit of excess tail share */
+#define TAIL_RATE 0.005 /* tail share learning rate */
+#define TAIL_MAX 1.7  /* most widening for heavy tails */
 #define NZ_ALPHA 0.05 /* sparse-series statistics */
-#define SPARSE 0.5  /* below this share of non-empty buckets */
-#define REL_FLOOR 0.05 /* dispersion never below 5% of the forecast */
-#define ABS_FLOOR 1e6  /* nor below 0.001 currency units */
+#define SPARSE 0.5    /* below this share of non-empty buckets */
+#define C_FRAC 0.1    /* offset: this share of the usual non-zero bucket */
+#define C_RATE 0.002 /* offset: learning rate (about three weeks) */
+#define C_MIN 1e6     /* nor below 0.001 currency units */
+#define DISP_SEED 24
+#define DISP_MIN 8    /* residuals needed before judging */
 
 #define MS_PER_HOUR INT64_C(3600000)
 #define MS_PER_DAY INT64_C(86400000)
@@ -25,125 +37,290 @@ void br_baseline_init(br_baseline_t *bl) {
     memset(bl, 0, sizeof(*bl));
 }
 
-static void slots(int64_t bucket_ms, int *hod, int *dow) {
+static int slot_of(int64_t bucket_ms) {
     int64_t day = br_floordiv(bucket_ms, MS_PER_DAY);
-    *hod = (int)((bucket_ms - day * MS_PER_DAY) / MS_PER_HOUR);
+    int hod = (int)((bucket_ms - day * MS_PER_DAY) / MS_PER_HOUR);
     /* 1970-01-01 was a Thursday; 0 = Monday. */
-    *dow = (int)(((day % 7) + 7 + 3) % 7);
+    int dow = (int)(((day % 7) + 7 + 3) % 7);
+    return dow * 24 + hod;
+}
+
+static bool seen(const br_baseline_t *bl, int slot) {
+    return bl->visits[slot] > 0;
+}
+
+static double offset(const br_baseline_t *bl) {
+    double c = C_FRAC * bl->nz_lin;
+    return c > C_MIN ? c : C_MIN;
+}
+
+static double to_log(const br_baseline_t *bl, double x) {
+    return log((x > 0 ? x : 0) + offset(bl));
+}
+
+static double from_log(const br_baseline_t *bl, double y) {
+    double x = exp(y) - offset(bl);
+    return x > 0 ? x : 0;
+}
+
+/* The standard deviation residuals are judged against, log. */
+static double sigma(const br_baseline_t *bl) {
+    double s = MAD_SIGMA * bl->disp;
+    double widen = 1.0 + TAIL_GAIN * (bl->tail - TAIL_GAUSS);
+    if (widen > TAIL_MAX)
+        widen = TAIL_MAX;
+    if (widen > 1.0)
+        s *= widen;
+    return s > SIG_FLOOR ? s : SIG_FLOOR;
+}
+
+/* What a bucket in slot is judged against: one value for a seen slot; for
+ * an unseen one the span of the same hour on the days seen (or of every
+ * seen slot). Log, without the deviation. @returns false with none seen. */
+typedef struct envelope {
+    double lo, hi, mid;
+    bool exact;       /* the slot itself has been seen */
+    bool same_hour;   /* built from the same hour on other days */
+} envelope_t;
+
+static bool envelope(const br_baseline_t *bl, int slot, envelope_t *ev) {
+    memset(ev, 0, sizeof(*ev));
+    if (seen(bl, slot)) {
+        ev->lo = ev->hi = ev->mid = bl->prof[slot];
+        ev->exact = ev->same_hour = true;
+        return true;
+    }
+    int cnt = 0;
+    double sum = 0;
+    for (int pass = 0; pass < 2 && cnt == 0; pass++) {
+        for (int k = 0; k < BR_BASELINE_SLOTS; k++) {
+            if (!seen(bl, k) || (pass == 0 && k % 24 != slot % 24))
+                continue;
+            double p = bl->prof[k];
+            if (cnt == 0 || p < ev->lo)
+                ev->lo = p;
+            if (cnt == 0 || p > ev->hi)
+                ev->hi = p;
+            sum += p;
+            cnt++;
+        }
+        ev->same_hour = pass == 0;
+    }
+    if (cnt == 0)
+        return false;
+    ev->mid = sum / cnt;
+    return true;
 }
 
 double br_baseline_expect(const br_baseline_t *bl, int64_t bucket_ms) {
-    int hod, dow;
-    slots(bucket_ms, &hod, &dow);
-    return bl->level + bl->hod[hod] + bl->dow[dow];
-}
-
-static double dispersion(const br_baseline_t *bl, double expected) {
-    double d = bl->disp;
-    if (d < REL_FLOOR * fabs(expected))
-        d = REL_FLOOR * fabs(expected);
-    if (d < ABS_FLOOR)
-        d = ABS_FLOOR;
-    return d;
+    envelope_t ev;
+    if (!envelope(bl, slot_of(bucket_ms), &ev))
+        return 0;
+    return from_log(bl, ev.mid + bl->dev);
 }
 
 br_verdict_t br_baseline_judge(const br_baseline_t *bl,
                                const br_spike_conf_t *sc, int64_t bucket_ms,
                                int64_t observed_nanos) {
     br_verdict_t v = {0};
-    double e = br_baseline_expect(bl, bucket_ms);
-    double d = dispersion(bl, e);
-    if (bl->nz_rate < SPARSE && bl->nz_mean > e) {
-        /* Sparse: when it spends, it spends about nz_mean. */
-        e = bl->nz_mean;
-        double dz = bl->nz_disp > REL_FLOOR * e ? bl->nz_disp : REL_FLOOR * e;
-        if (dz > d)
-            d = dz;
-    }
-    double ex = e > 0 ? e : 0;
-    v.expected_nanos = (int64_t)llround(ex);
-    v.score = ((double)observed_nanos - e) / d;
-    v.warm = bl->n >= (uint32_t)sc->warmup_buckets;
-    int64_t impact = observed_nanos - v.expected_nanos;
-    if (!v.warm)
+    envelope_t ev;
+    if (!envelope(bl, slot_of(bucket_ms), &ev))
         return v;
-    if (sc->direction & BR_DIRECTION_UP)
-        v.spike = v.score >= sc->sensitivity &&
-                  impact >= sc->min_impact_nanos &&
-                  (double)observed_nanos >= sc->min_ratio * ex;
-    if (!v.spike && (sc->direction & BR_DIRECTION_DOWN)) {
+    double y = to_log(bl, (double)observed_nanos);
+    double s = sigma(bl);
+    double hi = ev.hi + bl->dev, lo = ev.lo + bl->dev;
+    if (bl->nz_rate < SPARSE) {
+        /* Sparse: when it spends, it spends about nz_mean; empty buckets
+         * are its usual state, never a collapse. */
+        double sz = MAD_SIGMA * bl->nz_disp;
+        hi = lo = bl->nz_mean;
+        s = sz > SIG_FLOOR ? sz : SIG_FLOOR;
+    }
+    double up = (y - hi) / s, down = (y - lo) / s;
+    /* A run of buckets beyond SHIFT_Z the same way (a plateau, a ramp) is
+     * judged as a whole too: the sum of its residuals over sqrt(length). */
+    if (bl->nz_rate >= SPARSE && ev.exact && bl->run != 0 &&
+        !bl->run_first) {
+        double k = fabs((double)bl->run) + 1;
+        double r = y - hi;
+        if (bl->run > 0 && r > SHIFT_Z * s) {
+            double z = (bl->run_sum + r) / (s * sqrt(k));
+            if (z > up)
+                up = z;
+        }
+        r = y - lo;
+        if (bl->run < 0 && r < -SHIFT_Z * s) {
+            double z = (bl->run_sum + r) / (s * sqrt(k));
+            if (z < down)
+                down = z;
+        }
+    }
+    double e_hi = from_log(bl, hi), e_lo = from_log(bl, lo);
+    /* Warm: the configured history, and a dispersion learned from the same
+     * hour on another day (or, when sparse, from enough bursts). */
+    v.warm = bl->n >= (uint32_t)sc->warmup_buckets &&
+             (bl->nz_rate < SPARSE ? bl->nzn >= DISP_MIN : bl->dn >= DISP_MIN);
+    bool spike = false, drop = false;
+    if (v.warm && (sc->direction & BR_DIRECTION_UP))
+        spike = up >= sc->sensitivity &&
+                (double)observed_nanos - e_hi >= (double)sc->min_impact_nanos &&
+                (double)observed_nanos >= sc->min_ratio * e_hi;
+    /* Collapses are judged only where the hour of the week has been seen:
+     * a first weekend would look like one. */
+    if (v.warm && !spike && (sc->direction & BR_DIRECTION_DOWN) &&
+        bl->nz_rate >= SPARSE && ev.exact)
         /* A collapse: as far below as a spike is above, by the same floor,
          * and down to at most 1/min_ratio of the forecast. */
-        v.drop = v.score <= -sc->sensitivity &&
-                 -impact >= sc->min_impact_nanos &&
-                 (double)observed_nanos * sc->min_ratio <= ex;
-        v.spike = v.drop;
+        drop = down <= -sc->sensitivity &&
+               e_lo - (double)observed_nanos >= (double)sc->min_impact_nanos &&
+               (double)observed_nanos * sc->min_ratio <= e_lo;
+    v.spike = spike || drop;
+    v.drop = drop;
+    if (drop || (!spike && y < lo)) {
+        v.score = down;
+        v.expected_nanos = (int64_t)llround(e_lo);
+    } else if (spike || y > hi) {
+        v.score = up;
+        v.expected_nanos = (int64_t)llround(e_hi);
+    } else {
+        v.score = 0;
+        v.expected_nanos = (int64_t)llround(from_log(bl, ev.mid + bl->dev));
     }
     return v;
 }
 
-/* Keep the seasonal offsets centred on zero, so that level alone carries
- * the series' mean and a silent series decays to an all-zero state. */
-static void normalize(br_baseline_t *bl) {
-    double m = 0;
-    for (int i = 0; i < 24; i++)
-        m += bl->hod[i];
-    m /= 24;
-    for (int i = 0; i < 24; i++)
-        bl->hod[i] -= (float)m;
-    bl->level += m;
-    m = 0;
-    for (int i = 0; i < 7; i++)
-        m += bl->dow[i];
-    m /= 7;
-    for (int i = 0; i < 7; i++)
-        bl->dow[i] -= (float)m;
-    bl->level += m;
+static void learn_sparse(br_baseline_t *bl, double x) {
+    double nz = x > 0 ? 1.0 : 0.0;
+    bl->nz_rate = bl->n == 0 ? nz : bl->nz_rate + NZ_ALPHA * (nz - bl->nz_rate);
+    if (x <= 0)
+        return;
+    /* The offset must hardly move, or learned log values drift: a running
+     * mean of non-zero buckets, then a slow exponential one. */
+    double wl = bl->nzn < (uint32_t)(1.0 / C_RATE) ? 1.0 / (bl->nzn + 1) : C_RATE;
+    bl->nz_lin += wl * (x - bl->nz_lin);
+    double y = to_log(bl, x);
+    if (bl->nzn == 0) {
+        bl->nz_mean = y;
+        bl->nzn = 1;
+        return;
+    }
+    double cap = CLIP * (MAD_SIGMA * bl->nz_disp > SIG_FLOOR
+                             ? MAD_SIGMA * bl->nz_disp : SIG_FLOOR);
+    double d = y - bl->nz_mean;
+    if (bl->nzn >= DISP_SEED && fabs(d) > cap)
+        d = d > 0 ? cap : -cap;
+    double w = bl->nzn < (uint32_t)(1.0 / NZ_ALPHA) ? 1.0 / (bl->nzn + 1)
+                                                    : NZ_ALPHA;
+    bl->nz_disp += w * (fabs(d) - bl->nz_disp);
+    bl->nz_mean += w * d;
+    bl->nzn++;
+}
+
+static void learn_disp(br_baseline_t *bl, double r, double s) {
+    uint32_t *dn = &bl->dn;
+    double a = fabs(r);
+    if (a > DCLIP * s && *dn >= DISP_SEED)
+        a = DCLIP * s;
+    double w = *dn < (uint32_t)(1.0 / BETA) ? 1.0 / (*dn + 1) : BETA;
+    bl->disp += w * (a - bl->disp);
+    double t = fabs(r) > TAIL_Z * s ? 1.0 : 0.0;
+    if (*dn >= DISP_SEED)
+        bl->tail += TAIL_RATE * (t - bl->tail);
+    (*dn)++;
+}
+
+/* Extend or restart the run of residuals beyond SHIFT_Z (dir +1 above,
+ * -1 below, 0 within). */
+static void track_run(br_baseline_t *bl, bool first, int dir, double r) {
+    if (dir == 0 || (bl->run > 0) != (dir > 0) || bl->run_first != first) {
+        bl->run_first = first;
+        bl->run = 0;
+        bl->run_sum = 0;
+        bl->run_dev = bl->dev;
+    }
+    if (dir != 0 && bl->run > -1000000 && bl->run < 1000000) {
+        bl->run += dir;
+        bl->run_sum += r;
+    }
 }
 
 void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
                         int64_t observed_nanos) {
-    int hod, dow;
-    slots(bucket_ms, &hod, &dow);
     double x = (double)observed_nanos;
-    double nz = observed_nanos != 0 ? 1.0 : 0.0;
-    if (observed_nanos != 0) {
-        if (bl->nz_mean == 0 && bl->nz_disp == 0) {
-            bl->nz_mean = x;
-        } else {
-            double dev = fabs(x - bl->nz_mean);
-            double cap = 3.0 * (bl->nz_disp > REL_FLOOR * fabs(bl->nz_mean)
-                                    ? bl->nz_disp
-                                    : REL_FLOOR * fabs(bl->nz_mean));
-            double xc = x;
-            if (bl->n >= 3 && dev > cap)
-                xc = x > bl->nz_mean ? bl->nz_mean + cap : bl->nz_mean - cap;
-            bl->nz_disp += NZ_ALPHA * (fabs(xc - bl->nz_mean) - bl->nz_disp);
-            bl->nz_mean += NZ_ALPHA * (xc - bl->nz_mean);
-        }
+    int slot = slot_of(bucket_ms);
+    if (x == 0 && bl->nzn == 0)
+        return; /* a series starts with its first spend */
+    if (x < 0) {
+        /* Net credit: says nothing about usage; counted, not learned. */
+        if (bl->n > 0 && bl->n < UINT32_MAX)
+            bl->n++;
+        return;
     }
-    bl->nz_rate = bl->n == 0 ? nz : bl->nz_rate + NZ_ALPHA * (nz - bl->nz_rate);
-    if (bl->n == 0) {
-        bl->level = x;
+    learn_sparse(bl, x);
+    double y = to_log(bl, x);
+    envelope_t ev;
+    if (bl->n == 0 || !envelope(bl, slot, &ev)) {
+        bl->prof[slot] = (float)(y - bl->dev);
+        bl->visits[slot] = 1;
         bl->n = 1;
         return;
     }
-    double e = bl->level + bl->hod[hod] + bl->dow[dow];
-    double d = dispersion(bl, e);
-    double r = x - e;
-    if (bl->n < 3) {
-        /* Too early to call anything an outlier: learn freely. */
-    } else if (r > CLIP * d) {
-        r = CLIP * d;
-    } else if (r < -CLIP * d) {
-        r = -CLIP * d;
+    double s = sigma(bl);
+    double r = y - (ev.mid + bl->dev);
+    double lim = bl->n < 3 ? INFINITY : CLIP * s;
+    double rc = r > lim ? lim : (r < -lim ? -lim : r);
+    if (ev.exact) {
+        if (ev.same_hour)
+            learn_disp(bl, r, s);
+        /* A run of residuals beyond SHIFT_Z the same way is a shift. */
+        track_run(bl, false,
+                  r > SHIFT_Z * s ? 1 : (r < -SHIFT_Z * s ? -1 : 0), r);
+        double dev0 = bl->dev;
+        bl->dev += ALPHA * rc;
+        /* A slot's first visits are averaged (and clipped wider), so one
+         * odd value in the first week does not stay for weeks. */
+        unsigned k = bl->visits[slot];
+        double w = 1.0 / (k + 1) > OMEGA ? 1.0 / (k + 1) : OMEGA;
+        double rp = k < 3 ? (r > FIRST_CLIP * s ? FIRST_CLIP * s
+                             : (r < -FIRST_CLIP * s ? -FIRST_CLIP * s : r))
+                          : rc;
+        bl->prof[slot] += (float)(w * (ev.mid + dev0 + rp - bl->dev -
+                                       bl->prof[slot]));
+        if (k < 255)
+            bl->visits[slot] = (uint8_t)(k + 1);
+        if (bl->run >= BR_BASELINE_SHIFT_RUN ||
+            bl->run <= -BR_BASELINE_SHIFT_RUN) {
+            bl->dev = bl->run_dev + bl->run_sum / fabs((double)bl->run);
+            bl->run = 0;
+            bl->run_sum = 0;
+            bl->run_dev = bl->dev;
+        }
+    } else {
+        /* First visit of this hour of the week: it teaches the profile,
+         * not the level, kept within reach of the same hour seen before. */
+        if (ev.same_hour && bl->dn < DISP_SEED)
+            learn_disp(bl, r, s);
+        double p = y - bl->dev;
+        if (bl->dn >= DISP_MIN && ev.same_hour) {
+            /* Beyond the same hour of every day seen, for SHIFT_RUN buckets
+             * in a row: the series moved (or it is the weekend), so the new
+             * values are learned as they are; before that, an outlier is not
+             * learned at all (the slot stays unseen), so neither a spike nor
+             * the first hours of a first weekend stay in the profile. */
+            double hi_r = p - ev.hi, lo_r = p - ev.lo;
+            int dir = hi_r > SHIFT_Z * s ? 1 : (lo_r < -SHIFT_Z * s ? -1 : 0);
+            track_run(bl, true, dir, dir > 0 ? hi_r : lo_r);
+            if (bl->run < BR_BASELINE_SHIFT_RUN &&
+                bl->run > -BR_BASELINE_SHIFT_RUN &&
+                (hi_r > FIRST_CLIP * s || lo_r < -FIRST_CLIP * s)) {
+                if (bl->n < UINT32_MAX)
+                    bl->n++;
+                return;
+            }
+        }
+        bl->prof[slot] = (float)p;
+        bl->visits[slot] = 1;
     }
-    double xc = e + r;
-    bl->level += ALPHA * (xc - bl->hod[hod] - bl->dow[dow] - bl->level);
-    bl->hod[hod] += (float)(GAMMA * (xc - bl->level - bl->dow[dow] - bl->hod[hod]));
-    bl->dow[dow] += (float)(DELTA * (xc - bl->level - bl->hod[hod] - bl->dow[dow]));
-    bl->disp += BETA * (fabs(r) - bl->disp);
-    normalize(bl);
     if (bl->n < UINT32_MAX)
         bl->n++;
 }

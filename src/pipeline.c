@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@
 #define MAX_SCOPES 32
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
 #define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
-#define CORE_VERSION 1         /* layout of br_pipeline_save() */
+#define CORE_VERSION 2         /* layout of br_pipeline_save() */
 #define OTHER "(other)"
 #define UNSET "(none)"
 
@@ -1114,7 +1115,11 @@ static bool add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
         finalize_series(pl, idx, b - RING);
     s = &pl->series[idx];
     int64_t *slot = &s->ring[(uint64_t)b % RING];
-    *slot += cost;
+    /* Spike buckets hold gross spend: a credit or refund (negative cost)
+     * counts in totals and budgets, but can neither hide a spike nor look
+     * like a collapse. */
+    if (cost > 0)
+        *slot += cost;
     s->total += cost;
     if (s->new_until && !s->new_fired) {
         if (b < s->new_until) {
@@ -1130,8 +1135,8 @@ static bool add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
     return true;
 }
 
-/* Early detection: a filling bucket can already be unusual, since spend
- * within a bucket only grows (credits aside). */
+/* Early detection: a filling bucket can already be unusual, since its
+ * gross spend only grows. */
 static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
     series_t *s = &pl->series[idx];
     if (s->other || b <= s->last_final)
@@ -1510,29 +1515,85 @@ static void load_stats(br_rd_t *r, br_pipeline_stats_t *st) {
 }
 
 static void save_baseline(br_buf_t *b, const br_baseline_t *bl) {
-    br_wr_f64(b, bl->level);
+    br_wr_f64(b, bl->dev);
     br_wr_f64(b, bl->disp);
-    for (int i = 0; i < 24; i++)
-        br_wr_f32(b, bl->hod[i]);
-    for (int i = 0; i < 7; i++)
-        br_wr_f32(b, bl->dow[i]);
+    br_wr_f64(b, bl->tail);
     br_wr_f64(b, bl->nz_rate);
     br_wr_f64(b, bl->nz_mean);
     br_wr_f64(b, bl->nz_disp);
+    br_wr_f64(b, bl->nz_lin);
+    br_wr_f64(b, bl->run_sum);
+    br_wr_f64(b, bl->run_dev);
+    br_wr_ivar(b, bl->run);
+    br_wr_u8(b, bl->run_first ? 1 : 0);
     br_wr_uvar(b, bl->n);
+    br_wr_uvar(b, bl->dn);
+    br_wr_uvar(b, bl->nzn);
+    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
+        br_wr_uvar(b, bl->visits[i]);
+        if (bl->visits[i])
+            br_wr_f32(b, bl->prof[i]);
+    }
 }
 
-static void load_baseline(br_rd_t *r, br_baseline_t *bl) {
-    bl->level = br_rd_f64(r);
-    bl->disp = br_rd_f64(r);
+/* A layout-1 baseline (additive level, hour and weekday offsets in money,
+ * mean absolute residual in money) becomes a log-space profile with every
+ * slot seen: the forecast it made for each hour of the week is kept. */
+static void load_baseline_v1(br_rd_t *r, br_baseline_t *bl) {
+    double level = br_rd_f64(r);
+    double disp = br_rd_f64(r);
+    float hod[24], dow[7];
     for (int i = 0; i < 24; i++)
-        bl->hod[i] = br_rd_f32(r);
+        hod[i] = br_rd_f32(r);
     for (int i = 0; i < 7; i++)
-        bl->dow[i] = br_rd_f32(r);
+        dow[i] = br_rd_f32(r);
+    double nz_rate = br_rd_f64(r);
+    double nz_mean = br_rd_f64(r);
+    double nz_disp = br_rd_f64(r);
+    uint32_t n = (uint32_t)br_rd_count(r, UINT32_MAX);
+    br_baseline_init(bl);
+    bl->nz_rate = nz_rate;
+    bl->nz_lin = nz_mean > 0 ? nz_mean : (level > 0 ? level : 0);
+    double c = 0.1 * bl->nz_lin > 1e6 ? 0.1 * bl->nz_lin : 1e6;
+    bl->nz_mean = log((nz_mean > 0 ? nz_mean : 0) + c);
+    bl->nz_disp = nz_mean > 0 ? nz_disp / (nz_mean + c) : 0;
+    double sum = 0;
+    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
+        double e = level + hod[i % 24] + dow[i / 24];
+        bl->prof[i] = (float)log((e > 0 ? e : 0) + c);
+        sum += (e > 0 ? e : 0) + c;
+    }
+    bl->disp = disp / (sum / BR_BASELINE_SLOTS);
+    memset(bl->visits, 3, sizeof(bl->visits));
+    bl->n = n;
+    bl->dn = n;
+    bl->nzn = n;
+}
+
+static void load_baseline(br_rd_t *r, uint64_t layout, br_baseline_t *bl) {
+    if (layout < 2) {
+        load_baseline_v1(r, bl);
+        return;
+    }
+    bl->dev = br_rd_f64(r);
+    bl->disp = br_rd_f64(r);
+    bl->tail = br_rd_f64(r);
     bl->nz_rate = br_rd_f64(r);
     bl->nz_mean = br_rd_f64(r);
     bl->nz_disp = br_rd_f64(r);
+    bl->nz_lin = br_rd_f64(r);
+    bl->run_sum = br_rd_f64(r);
+    bl->run_dev = br_rd_f64(r);
+    int64_t run = br_rd_ivar(r);
+    bl->run = run < -1000000 || run > 1000000 ? 0 : (int32_t)run;
+    bl->run_first = br_rd_bool(r);
     bl->n = (uint32_t)br_rd_count(r, UINT32_MAX);
+    bl->dn = (uint32_t)br_rd_count(r, UINT32_MAX);
+    bl->nzn = (uint32_t)br_rd_count(r, UINT32_MAX);
+    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
+        bl->visits[i] = (uint8_t)br_rd_count(r, 255);
+        bl->prof[i] = bl->visits[i] ? br_rd_f32(r) : 0.0f;
+    }
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -1777,7 +1838,7 @@ static br_err_t core_parse(const void *data, size_t len,
             s.ring[k] = br_rd_ivar(r);
         s.last_val = br_rd_ivar(r);
         s.last_exp = br_rd_ivar(r);
-        load_baseline(r, &s.bl);
+        load_baseline(r, h.version, &s.bl);
         s.new_until = br_rd_ivar(r);
         s.new_first_ms = br_rd_ivar(r);
         s.new_nanos = br_rd_ivar(r);

@@ -1,11 +1,23 @@
 /*
- * The per-series baseline behind spike detection: an additive level with
- * hour-of-day and day-of-week offsets (Holt-Winters style, learned online)
- * and an exponentially weighted mean absolute residual as the dispersion.
- * Updates are Huber-clipped so a spike barely moves the baseline, while a
- * lasting level shift is absorbed within a few dozen buckets. Pure and
- * deterministic: the same bucket values in the same order give the same
- * doubles.
+ * The per-series baseline behind spike detection. Spend is modelled in log
+ * space, y = ln(max(x, 0) + c) with c a tenth of the series' usual non-zero
+ * bucket, so a weekly pattern, a trend and the noise all become additive
+ * and a doubling means the same at 2 and at 2000 a bucket. The forecast of a
+ * bucket is a profile value for its hour of the week (UTC, 168 slots) plus a
+ * level deviation shared by all slots. Each slot learns from its own visits
+ * (once a week for hourly buckets); until a slot has been seen, the bucket
+ * is judged against the same hour on the days already seen (the busiest of
+ * them for spikes), so a series is useful after a day and its first
+ * Monday is not news; a collapse (a drop) is judged only in an hour of the
+ * week seen before, so a first weekend is not one either. The dispersion is an
+ * exponentially weighted mean absolute residual scaled to a standard
+ * deviation; a heavy-tailed series (residuals often beyond two deviations)
+ * gets a wider one. Updates are Huber-clipped so a spike barely moves the
+ * baseline; a lasting level shift (SHIFT_RUN buckets in a row beyond two
+ * deviations, the same way) is taken in at once, so it stops alerting after
+ * 6 buckets. Sparse series (most buckets empty) are judged by the size of
+ * their non-empty buckets. Pure and deterministic: the same bucket values in
+ * the same order give the same doubles.
  */
 #ifndef BURNRATE_BASELINE_H
 #define BURNRATE_BASELINE_H
@@ -15,15 +27,28 @@
 
 #include "burnrate/config.h"
 
+#define BR_BASELINE_SLOTS 168  /* hours of the week, Monday 00h UTC first */
+#define BR_BASELINE_SHIFT_RUN 6 /* buckets that make a level shift */
+
 typedef struct br_baseline {
-    double level;      /* deseasonalised spend per bucket, nanos */
-    double disp;       /* EW mean absolute residual, nanos */
-    float hod[24];     /* additive hour-of-day (UTC) offsets, nanos */
-    float dow[7];      /* additive day-of-week offsets, nanos */
+    double offset;     /* c, nanos: a tenth of the usual non-zero bucket */
+    double dev;        /* level deviation from the profile, log */
+    double disp;       /* EW mean absolute residual, log */
+    double tail;       /* EW share of residuals beyond 2 deviations */
     double nz_rate;    /* EW share of buckets with any spend */
-    double nz_mean;    /* EW mean of non-zero buckets, nanos */
-    double nz_disp;    /* EW mean absolute deviation of those, nanos */
+    double nz_mean;    /* EW mean of non-zero buckets, log */
+    double nz_disp;    /* EW mean absolute deviation of those, log */
+    double nz_lin;     /* EW mean of non-zero |buckets|, nanos (for c) */
+    double run_sum;    /* residuals of the current run beyond 2 deviations */
+    double run_dev;    /* dev when the run started */
+    int32_t run;       /* its length, signed by direction */
+    bool run_first;    /* the run is of first visits (against the same hour
+                          on other days), not of a learned profile */
     uint32_t n;        /* final buckets learned from */
+    uint32_t dn;       /* residuals the dispersion has learned from */
+    uint32_t nzn;      /* non-zero buckets learned from */
+    uint8_t visits[BR_BASELINE_SLOTS]; /* per slot, saturating at 255 */
+    float prof[BR_BASELINE_SLOTS]; /* profile, log, with dev = 0 */
 } br_baseline_t;
 
 /** The verdict on one bucket's spend against the baseline. */
@@ -39,8 +64,8 @@ typedef struct br_verdict {
 
 void br_baseline_init(br_baseline_t *bl);
 
-/** @returns the forecast for the bucket starting at bucket_ms, nanos (may be
- *           negative for a series of credits). */
+/** @returns the forecast for the bucket starting at bucket_ms, nanos (>= 0):
+ *           the typical (median) spend of that hour of the week now. */
 double br_baseline_expect(const br_baseline_t *bl, int64_t bucket_ms);
 
 /** @brief Judge observed spend (possibly a still-filling bucket) against the
