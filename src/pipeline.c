@@ -26,7 +26,7 @@
 #define MAX_SCOPES 32
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
 #define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
-#define CORE_VERSION 1         /* layout of br_pipeline_save() */
+#define CORE_VERSION 2         /* layout of br_pipeline_save() */
 #define OTHER "(other)"
 #define UNSET "(none)"
 
@@ -1635,8 +1635,10 @@ typedef struct core_visit {
                   char *const *dims, size_t dim_cnt, bool cap_alerted);
     /* s is the parser's; take what you keep and NULL the pointers. */
     br_err_t (*series)(void *ctx, size_t i, size_t n, series_t *s);
+    /* state: br_budget_save()'s blob (layout >= 2), else NULL */
     void (*budget)(void *ctx, const char *name, int period, const char *tz,
-                   const saved_period_t *periods, size_t cnt);
+                   const saved_period_t *periods, size_t cnt,
+                   const void *state, size_t state_len);
     void (*unpriced)(void *ctx, const char *model);
     void (*dedup)(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
                   size_t cnt);
@@ -1791,6 +1793,14 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
                 if ((p->fired >> t) & 1)
                     br_wr_ivar(b, bc->thresholds_bp[t]);
         }
+        /* Layout 2: forecast profile, burn-rate and rolling rings, flags. */
+        br_buf_t st;
+        br_buf_init(&st);
+        br_budget_save(pl->budgets[i], &st);
+        if (st.oom)
+            b->oom = true;
+        br_wr_bytes(b, st.data, st.len);
+        br_buf_free(&st);
     }
 
     /* Unpriced names in a stable order: the set's slots depend only on the
@@ -2005,8 +2015,13 @@ static br_err_t core_parse(const void *data, size_t len,
             for (size_t t = 0; t < ps[k].bp_cnt; t++)
                 ps[k].bp[t] = (int32_t)br_rd_ivar(r);
         }
+        const void *state = NULL;
+        size_t state_len = 0;
+        if (h.version >= 2)
+            state = br_rd_bytes(r, &state_len);
         if (!r->err && v->budget)
-            v->budget(v->ctx, name, (int)period, tz, ps, pc);
+            v->budget(v->ctx, name, (int)period, tz, ps, pc, state,
+                      state_len);
         free(name);
         free(tz);
     }
@@ -2176,7 +2191,8 @@ static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
 }
 
 static void r_budget(void *ctx, const char *name, int period, const char *tz,
-                     const saved_period_t *ps, size_t cnt) {
+                     const saved_period_t *ps, size_t cnt, const void *state,
+                     size_t state_len) {
     restore_ctx_t *rc = ctx;
     const br_config_t *conf = rc->pl->conf;
     for (size_t i = 0; i < conf->budget_cnt; i++) {
@@ -2195,6 +2211,9 @@ static void r_budget(void *ctx, const char *name, int period, const char *tz,
                     if (bc->thresholds_bp[t] == ps[k].bp[f])
                         slots[k].fired |= UINT64_C(1) << t;
         }
+        /* A malformed blob leaves the budget's look-ahead state fresh. */
+        if (state)
+            (void)br_budget_load(rc->pl->budgets[i], state, state_len);
         return;
     }
     rc->info->dropped_budgets++;
@@ -2369,7 +2388,8 @@ static br_err_t d_series(void *ctx, size_t i, size_t n, series_t *s) {
 }
 
 static void d_budget(void *ctx, const char *name, int period, const char *tz,
-                     const saved_period_t *ps, size_t cnt) {
+                     const saved_period_t *ps, size_t cnt, const void *state,
+                     size_t state_len) {
     desc_ctx_t *dc = ctx;
     br_buf_t *b = &dc->budgets;
     (void)period;
@@ -2400,7 +2420,10 @@ static void d_budget(void *ctx, const char *name, int period, const char *tz,
             br_buf_printf(b, "%s%" PRId32, t ? ", " : "", sp->bp[t]);
         br_buf_puts(b, "]}");
     }
-    br_buf_puts(b, "]}");
+    br_buf_puts(b, "]");
+    if (state) /* layout 2: the look-ahead state's size */
+        br_buf_printf(b, ", \"state_bytes\": %zu", state_len);
+    br_buf_puts(b, "}");
 }
 
 static void d_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
