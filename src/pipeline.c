@@ -1611,7 +1611,8 @@ const char **br_pipeline_input_names(const br_pipeline_t *pl) {
  *   version, bucket_ms, counters, watermark/final/first/max event time,
  *   inputs (name, max event time), partitions, scopes (name, dims,
  *   cap_alerted), series, budgets (name, period, zone, kept periods with
- *   the basis points that fired), unpriced model names, dedup window. */
+ *   the basis points that fired; layout 2: then br_budget_save()'s blob),
+ *   unpriced model names, dedup window. */
 
 typedef struct core_head {
     uint64_t version;
