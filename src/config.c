@@ -20,6 +20,7 @@
 #include "burnrate/avro.h"
 #include "burnrate/config.h"
 #include "burnrate/money.h"
+#include "burnrate/ts.h"
 
 #define PATH_LEN 256                    /* longest key path in a message */
 #define MS_PER_S INT64_C(1000)
@@ -122,7 +123,8 @@ static const char *const spike_keys[] = {
     "new_spend_min", "resolve_after", "direction", NULL};
 static const char *const budget_keys[] = {
     "name", "match", "amount", "currency", "period", "timezone", "thresholds",
-    NULL};
+    "forecast_thresholds", "burn_rates", "window", "start", "every", NULL};
+static const char *const burn_rate_keys[] = {"long", "short", "factor", NULL};
 static const char *const prices_keys[] = {"file", "models", NULL};
 static const char *const alerts_avro_keys[] = {
     "schema", "schema_id", "registry", "subject", "registry_username",
@@ -1225,18 +1227,21 @@ static int cmp_i32(const void *a, const void *b) {
 }
 
 static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
-                                 const char *path, br_budget_conf_t *b) {
+                                 const char *path, bool allow_empty,
+                                 int32_t **out, size_t *out_cnt) {
     char ipath[PATH_LEN];
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(cx, v, path, "must be a list of percents such as "
                                  "[50, 80, 100]");
     size_t n = seq_cnt(v);
-    if (n == 0)
+    if (n == 0 && !allow_empty)
         return fail(cx, v, path, "must list at least one threshold");
-    free(b->thresholds_bp);
-    b->threshold_cnt = 0;
-    b->thresholds_bp = calloc(n, sizeof(int32_t));
-    if (!b->thresholds_bp)
+    if (n == 0)
+        return BR_ERR_OK;
+    free(*out);
+    *out_cnt = 0;
+    *out = calloc(n, sizeof(int32_t));
+    if (!*out)
         return nomem(cx);
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
@@ -1253,13 +1258,174 @@ static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
                         "must have at most two decimals (percent, kept in "
                         "basis points)");
         int32_t bp = (int32_t)(nanos / 10000000);
-        for (size_t j = 0; j < b->threshold_cnt; j++)
-            if (b->thresholds_bp[j] == bp)
+        for (size_t j = 0; j < *out_cnt; j++)
+            if ((*out)[j] == bp)
                 return fail(cx, item, ipath, "threshold %s%% is listed twice",
                             sval(item));
-        b->thresholds_bp[b->threshold_cnt++] = bp;
+        (*out)[(*out_cnt)++] = bp;
     }
-    qsort(b->thresholds_bp, b->threshold_cnt, sizeof(int32_t), cmp_i32);
+    qsort(*out, *out_cnt, sizeof(int32_t), cmp_i32);
+    return BR_ERR_OK;
+}
+
+/** A burn-rate rule {long: 1h, short: 5m, factor: 14.4}. */
+static br_err_t parse_burn_rate(ctx_t *cx, const yaml_node_t *v,
+                                const char *path, br_burn_rate_conf_t *r) {
+    char kpath[PATH_LEN];
+    const yaml_node_t *ln = NULL, *sn = NULL;
+    br_err_t err;
+    r->line = node_line(v);
+    if ((err = check_map(cx, v, path, burn_rate_keys,
+                         "burn-rate settings (long, short, factor)")))
+        return err;
+    static const char *const req[] = {"long", "short", "factor"};
+    for (size_t i = 0; i < 3; i++)
+        if (is_null(map_get(cx, v, req[i], NULL))) {
+            join_path(kpath, sizeof kpath, path, req[i]);
+            return fail(cx, v, kpath, "is required");
+        }
+    if ((err = get_duration(cx, v, path, "long", MS_PER_MIN, &r->long_ms,
+                            &ln)) ||
+        (err = get_duration(cx, v, path, "short", MS_PER_MIN, &r->short_ms,
+                            &sn)) ||
+        (err = get_double(cx, v, path, "factor", 0, true, 1e6, &r->factor)))
+        return err;
+    if (r->long_ms > 31 * MS_PER_DAY) {
+        join_path(kpath, sizeof kpath, path, "long");
+        return fail(cx, ln, kpath, "must be at most 31d");
+    }
+    if (r->short_ms >= r->long_ms) {
+        join_path(kpath, sizeof kpath, path, "short");
+        return fail(cx, sn, kpath, "must be shorter than long");
+    }
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_burn_rates(ctx_t *cx, const yaml_node_t *v,
+                                 const char *path, br_budget_conf_t *b) {
+    char ipath[PATH_LEN];
+    br_err_t err;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, path, "must be a list such as [{long: 1h, short: "
+                                 "5m, factor: 14.4}]");
+    size_t n = seq_cnt(v);
+    if (n > BR_BURN_RATES_MAX)
+        return fail(cx, v, path, "must list at most %d rules",
+                    BR_BURN_RATES_MAX);
+    if (n == 0)
+        return BR_ERR_OK;
+    b->burn_rates = calloc(n, sizeof(*b->burn_rates));
+    if (!b->burn_rates)
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        index_path(ipath, sizeof ipath, path, i);
+        if ((err = parse_burn_rate(cx, item, ipath, &b->burn_rates[i])))
+            return err;
+        b->burn_rate_cnt++;
+    }
+    return BR_ERR_OK;
+}
+
+/** "2026-01-15": a local date as days since 1970-01-01. */
+static bool parse_date_text(const char *s, int64_t *out_day) {
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1970 ||
+        y > 9999 || m < 1 || m > 12 || d < 1)
+        return false;
+    int64_t day = br_days_from_civil(y, (unsigned)m, (unsigned)d);
+    int64_t y2;
+    unsigned m2, d2;
+    br_civil_from_days(day, &y2, &m2, &d2);
+    if (y2 != y || (int)m2 != m || (int)d2 != d)
+        return false; /* 2026-02-30 */
+    *out_day = day;
+    return true;
+}
+
+/** "14d", "1 month", "3 months": a custom period's length. */
+static bool parse_every_text(const char *s, int64_t *days, int64_t *months) {
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (end != s && isdigit((unsigned char)*s) && errno == 0 && n >= 1 &&
+        n <= 120) {
+        while (*end == ' ')
+            end++;
+        if (strcmp(end, "month") == 0 || strcmp(end, "months") == 0) {
+            *months = n;
+            *days = 0;
+            return true;
+        }
+    }
+    int64_t ms;
+    if (!parse_duration_text(s, &ms) || ms % MS_PER_DAY != 0 || ms == 0 ||
+        ms > 3660 * MS_PER_DAY)
+        return false;
+    *days = ms / MS_PER_DAY;
+    *months = 0;
+    return true;
+}
+
+/** window (rolling), start and every (custom): each only with its period. */
+static br_err_t parse_period_shape(ctx_t *cx, const yaml_node_t *node,
+                                   const char *path, br_budget_conf_t *b) {
+    char kpath[PATH_LEN];
+    yaml_node_t *pn = map_get(cx, node, "period", NULL);
+    static const struct {
+        const char *key;
+        br_period_t period;
+    } own[] = {{"window", BR_PERIOD_ROLLING},
+               {"start", BR_PERIOD_CUSTOM},
+               {"every", BR_PERIOD_CUSTOM}};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        yaml_node_t *v = map_get(cx, node, own[i].key, NULL);
+        join_path(kpath, sizeof kpath, path, own[i].key);
+        if (!is_null(v) && b->period != own[i].period)
+            return fail(cx, v, kpath, "only applies to period: %s",
+                        br_period_name(own[i].period));
+        if (is_null(v) && b->period == own[i].period)
+            return fail(cx, pn ? pn : node, kpath,
+                        "is required with period: %s",
+                        br_period_name(own[i].period));
+    }
+    br_err_t err;
+    if (b->period == BR_PERIOD_ROLLING) {
+        const yaml_node_t *wn = NULL;
+        if ((err = get_duration(cx, node, path, "window", MS_PER_H,
+                                &b->window_ms, &wn)))
+            return err;
+        if (b->window_ms > 366 * MS_PER_DAY) {
+            join_path(kpath, sizeof kpath, path, "window");
+            return fail(cx, wn, kpath, "must be at most 366d");
+        }
+        yaml_node_t *fc = map_get(cx, node, "forecast_thresholds", NULL);
+        if (!is_null(fc) &&
+            (fc->type != YAML_SEQUENCE_NODE || seq_cnt(fc) > 0)) {
+            join_path(kpath, sizeof kpath, path, "forecast_thresholds");
+            return fail(cx, fc, kpath, "needs a period with an end (day, "
+                                       "week, month or custom), not rolling");
+        }
+    } else if (b->period == BR_PERIOD_CUSTOM) {
+        yaml_node_t *v = map_get(cx, node, "start", NULL);
+        join_path(kpath, sizeof kpath, path, "start");
+        if ((err = want_scalar(cx, v, kpath, "a date")))
+            return err;
+        if (!parse_date_text(sval(v), &b->start_day))
+            return fail(cx, v, kpath, "must be a local date such as "
+                                      "2026-01-15, got \"%s\"", sval(v));
+        v = map_get(cx, node, "every", NULL);
+        join_path(kpath, sizeof kpath, path, "every");
+        if ((err = want_scalar(cx, v, kpath, "a length")))
+            return err;
+        if (!parse_every_text(sval(v), &b->every_days, &b->every_months))
+            return fail(cx, v, kpath, "must be whole days such as 14d, or "
+                                      "months such as \"1 month\" or \"3 "
+                                      "months\" (at most 120), got \"%s\"",
+                        sval(v));
+    }
     return BR_ERR_OK;
 }
 
@@ -1297,7 +1463,8 @@ static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
         return err;
     if (s && br_period_parse(s, &b->period) != BR_ERR_OK) {
         err = fail(cx, v, kpath,
-                   "unknown period \"%s\"; accepted: day, week, month", s);
+                   "unknown period \"%s\"; accepted: day, week, month, "
+                   "rolling, custom", s);
         free(s);
         return err;
     }
@@ -1324,7 +1491,21 @@ static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
     b->threshold_cnt = 3;
     yaml_node_t *th = map_get(cx, node, "thresholds", NULL);
     join_path(kpath, sizeof kpath, path, "thresholds");
-    if (!is_null(th) && (err = parse_thresholds(cx, th, kpath, b)))
+    if (!is_null(th) && (err = parse_thresholds(cx, th, kpath, false,
+                                                &b->thresholds_bp,
+                                                &b->threshold_cnt)))
+        return err;
+    if ((err = parse_period_shape(cx, node, path, b)))
+        return err;
+    yaml_node_t *fc = map_get(cx, node, "forecast_thresholds", NULL);
+    join_path(kpath, sizeof kpath, path, "forecast_thresholds");
+    if (!is_null(fc) && (err = parse_thresholds(cx, fc, kpath, true,
+                                                &b->forecast_bp,
+                                                &b->forecast_cnt)))
+        return err;
+    yaml_node_t *br = map_get(cx, node, "burn_rates", NULL);
+    join_path(kpath, sizeof kpath, path, "burn_rates");
+    if (!is_null(br) && (err = parse_burn_rates(cx, br, kpath, b)))
         return err;
     return BR_ERR_OK;
 }
@@ -1862,6 +2043,8 @@ void br_config_destroy(br_config_t *conf) {
         free_kv(b->match, b->match_cnt);
         free(b->timezone);
         free(b->thresholds_bp);
+        free(b->forecast_bp);
+        free(b->burn_rates);
     }
     free(conf->budgets);
     free(conf->prices_file);
@@ -2129,19 +2312,13 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     o_map_end(o);
 }
 
-static void dump_budget(out_t *o, const br_budget_conf_t *b) {
+static void o_bp_list(out_t *o, const char *key, const int32_t *bps,
+                      size_t cnt) {
     char buf[40];
-    o_map(o, false);
-    o_kv_str(o, "name", b->name);
-    o_kv_map(o, "match", b->match, b->match_cnt, false);
-    o_money(o, "amount", b->amount_nanos);
-    o_kv_str(o, "currency", b->currency);
-    o_kv_str(o, "period", br_period_name(b->period));
-    o_kv_str(o, "timezone", b->timezone);
-    o_plain(o, "thresholds");
+    o_plain(o, key);
     o_seq(o, true);
-    for (size_t i = 0; i < b->threshold_cnt; i++) {
-        int32_t bp = b->thresholds_bp[i];
+    for (size_t i = 0; i < cnt; i++) {
+        int32_t bp = bps[i];
         if (bp % 100 == 0)
             snprintf(buf, sizeof buf, "%d", (int)(bp / 100));
         else if (bp % 10 == 0)
@@ -2151,6 +2328,44 @@ static void dump_budget(out_t *o, const br_budget_conf_t *b) {
             snprintf(buf, sizeof buf, "%d.%02d", (int)(bp / 100),
                      (int)(bp % 100));
         o_plain(o, buf);
+    }
+    o_seq_end(o);
+}
+
+static void dump_budget(out_t *o, const br_budget_conf_t *b) {
+    char buf[40];
+    o_map(o, false);
+    o_kv_str(o, "name", b->name);
+    o_kv_map(o, "match", b->match, b->match_cnt, false);
+    o_money(o, "amount", b->amount_nanos);
+    o_kv_str(o, "currency", b->currency);
+    o_kv_str(o, "period", br_period_name(b->period));
+    if (b->period == BR_PERIOD_ROLLING)
+        o_duration(o, "window", b->window_ms);
+    if (b->period == BR_PERIOD_CUSTOM) {
+        int64_t y;
+        unsigned m, d;
+        br_civil_from_days(b->start_day, &y, &m, &d);
+        snprintf(buf, sizeof buf, "%04d-%02u-%02u", (int)y, m, d);
+        o_kv_str(o, "start", buf);
+        if (b->every_months)
+            snprintf(buf, sizeof buf, "%" PRId64 " month%s", b->every_months,
+                     b->every_months == 1 ? "" : "s");
+        else
+            snprintf(buf, sizeof buf, "%" PRId64 "d", b->every_days);
+        o_kv_str(o, "every", buf);
+    }
+    o_kv_str(o, "timezone", b->timezone);
+    o_bp_list(o, "thresholds", b->thresholds_bp, b->threshold_cnt);
+    o_bp_list(o, "forecast_thresholds", b->forecast_bp, b->forecast_cnt);
+    o_plain(o, "burn_rates");
+    o_seq(o, b->burn_rate_cnt == 0);
+    for (size_t i = 0; i < b->burn_rate_cnt; i++) {
+        o_map(o, true);
+        o_duration(o, "long", b->burn_rates[i].long_ms);
+        o_duration(o, "short", b->burn_rates[i].short_ms);
+        o_double(o, "factor", b->burn_rates[i].factor);
+        o_map_end(o);
     }
     o_seq_end(o);
     o_map_end(o);

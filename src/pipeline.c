@@ -915,12 +915,166 @@ static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
     emit(pl, &a);
 }
 
+/* Labels, window and money fields every budget alert shares. */
+static void budget_fields(br_alert_t *a, const br_budget_conf_t *bc) {
+    a->scope = bc->name;
+    a->label_cnt = bc->match_cnt < BR_ALERT_LABELS_MAX ? bc->match_cnt
+                                                       : BR_ALERT_LABELS_MAX;
+    for (size_t i = 0; i < a->label_cnt; i++) {
+        a->labels[i].key = bc->match[i].key;
+        a->labels[i].value = bc->match[i].value;
+    }
+    a->budget = bc->name;
+    a->budget_nanos = bc->amount_nanos;
+    memcpy(a->currency, bc->currency, sizeof(a->currency));
+}
+
+static void bp_text(int32_t bp, char *buf, size_t size) {
+    snprintf(buf, size, "%d.%02d%%", (int)(bp / 100), (int)(bp % 100));
+}
+
+/* Forecast, burn-rate and rolling-threshold alerts (see budget.h). */
+static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
+                               const br_budget_event_t *ev) {
+    const br_budget_conf_t *bc = br_budget_conf(bg);
+    const char *zone = bc->timezone ? bc->timezone : "UTC";
+    br_alert_t a;
+    char spent[32], amount[32], level[32], fc[32], when[40], pct[16];
+    money_text(bc->amount_nanos, amount, sizeof(amount));
+    money_text(ev->spent_nanos, spent, sizeof(spent));
+    money_text(ev->level_nanos, level, sizeof(level));
+    br_ts_format(ev->window_start_ms, when, sizeof(when));
+    uint64_t h;
+    if (ev->kind == BR_BUDGET_EV_FORECAST) {
+        int32_t bp = bc->forecast_bp[ev->index];
+        alert_init(pl, &a, BR_ALERT_BUDGET_FORECAST);
+        h = fnv_str(FNV0, "budget_forecast");
+        h = fnv_str(h, bc->name);
+        h = fnv_i64(h, ev->key_ms);
+        h = fnv_i64(h, bp);
+        a.threshold_bp = bp;
+        a.severity = bp >= 10000 ? BR_SEV_WARNING : BR_SEV_INFO;
+        a.observed_nanos = ev->forecast_nanos > 0 ? ev->forecast_nanos : 0;
+        a.expected_nanos = bc->amount_nanos;
+        a.impact_nanos = a.observed_nanos - bc->amount_nanos;
+        a.spent_nanos = ev->spent_nanos;
+        a.forecast_nanos = a.observed_nanos;
+        bp_text(bp, pct, sizeof(pct));
+        money_text(a.forecast_nanos, fc, sizeof(fc));
+        if (ev->period_over)
+            text(a.summary, sizeof(a.summary),
+                 "Budget %s: the %s starting %s (%s) is over; final spend "
+                 "%s of %s %s ended %s the forecast threshold %s (%s; "
+                 "projected %s)",
+                 bc->name, br_period_name(bc->period), when, zone, spent,
+                 amount, bc->currency,
+                 ev->spent_nanos >= ev->level_nanos ? "above" : "below", pct,
+                 level, fc);
+        else if (ev->resolved)
+            text(a.summary, sizeof(a.summary),
+                 "Budget %s: projected spend fell back to %s of %s %s, "
+                 "under 90%% of the forecast threshold %s, for the %s "
+                 "starting %s (%s); %s spent so far",
+                 bc->name, fc, amount, bc->currency, pct,
+                 br_period_name(bc->period), when, zone, spent);
+        else
+            text(a.summary, sizeof(a.summary),
+                 "Budget %s is on course to reach %s: projected %s of %s %s "
+                 "by the end of the %s starting %s (%s); %s spent so far",
+                 bc->name, pct, fc, amount, bc->currency,
+                 br_period_name(bc->period), when, zone, spent);
+    } else if (ev->kind == BR_BUDGET_EV_BURN_RATE) {
+        const br_burn_rate_conf_t *r = &bc->burn_rates[ev->index];
+        alert_init(pl, &a, BR_ALERT_BUDGET_BURN_RATE);
+        h = fnv_str(FNV0, "budget_burn_rate");
+        h = fnv_str(h, bc->name);
+        h = fnv_i64(h, r->long_ms);
+        h = fnv_i64(h, r->short_ms);
+        h = fnv_i64(h, (int64_t)(r->factor * 1000));
+        h = fnv_i64(h, ev->key_ms);
+        double top = 0;
+        for (size_t i = 0; i < bc->burn_rate_cnt; i++)
+            if (bc->burn_rates[i].factor > top)
+                top = bc->burn_rates[i].factor;
+        a.severity = r->factor >= top ? BR_SEV_CRITICAL : BR_SEV_WARNING;
+        a.threshold_bp = (int32_t)br_muldiv_round(ev->level_nanos, 10000,
+                                                  bc->amount_nanos);
+        a.observed_nanos = ev->spent_nanos;
+        a.expected_nanos = ev->level_nanos;
+        a.impact_nanos = ev->spent_nanos - ev->level_nanos;
+        a.spent_nanos = ev->spent_nanos;
+        char sh[32], lw[24], sw[24];
+        money_text(ev->short_nanos, sh, sizeof(sh));
+        snprintf(lw, sizeof(lw), "%" PRId64 "m", r->long_ms / 60000);
+        snprintf(sw, sizeof(sw), "%" PRId64 "m", r->short_ms / 60000);
+        if (ev->resolved)
+            text(a.summary, sizeof(a.summary),
+                 "Budget %s burn rate back under %gx: %s %s in the last %s "
+                 "(%s in the last %s)",
+                 bc->name, r->factor, sh, bc->currency, sw, spent, lw);
+        else
+            text(a.summary, sizeof(a.summary),
+                 "Budget %s burning at over %gx its even pace: %s %s in the "
+                 "last %s (limit %s, %s of %s) and %s in the last %s",
+                 bc->name, r->factor, spent, bc->currency, lw, level,
+                 (bp_text(a.threshold_bp, pct, sizeof(pct)), pct), amount, sh,
+                 sw);
+    } else {
+        int32_t bp = bc->thresholds_bp[ev->index];
+        alert_init(pl, &a, BR_ALERT_BUDGET_THRESHOLD);
+        h = fnv_str(FNV0, "budget_threshold");
+        h = fnv_str(h, bc->name);
+        h = fnv_i64(h, ev->key_ms);
+        h = fnv_i64(h, bp);
+        a.threshold_bp = bp;
+        a.severity = bp >= 10000 ? BR_SEV_CRITICAL
+                     : bp >= 8000 ? BR_SEV_WARNING : BR_SEV_INFO;
+        a.observed_nanos = ev->spent_nanos;
+        a.expected_nanos = bc->amount_nanos;
+        a.impact_nanos = ev->spent_nanos - bc->amount_nanos;
+        a.spent_nanos = ev->spent_nanos;
+        bp_text(bp, pct, sizeof(pct));
+        char win[24];
+        snprintf(win, sizeof(win), "%" PRId64 "h", bc->window_ms / 3600000);
+        if (ev->resolved)
+            text(a.summary, sizeof(a.summary),
+                 "Budget %s back under %s: %s of %s %s spent in the last %s",
+                 bc->name, pct, spent, amount, bc->currency, win);
+        else
+            text(a.summary, sizeof(a.summary),
+                 "Budget %s crossed %s: %s of %s %s spent in the last %s",
+                 bc->name, pct, spent, amount, bc->currency, win);
+    }
+    id_hex(h, a.id);
+    a.revision = ev->resolved ? 2 : 1;
+    a.status = ev->resolved ? BR_STATUS_RESOLVED : BR_STATUS_FIRING;
+    budget_fields(&a, bc);
+    a.window_start_ms = ev->window_start_ms;
+    a.window_end_ms = ev->window_end_ms;
+    emit(pl, &a);
+}
+
+/* Evaluate forecasts, burn rates and rolling windows at the budget's now. */
+static void check_budget(br_pipeline_t *pl, br_budget_t *bg) {
+    br_budget_event_t ev[16];
+    size_t n;
+    do {
+        n = br_budget_check(bg, pl->watermark_ms, ev, 16);
+        for (size_t k = 0; k < n; k++)
+            budget_event_alert(pl, bg, &ev[k]);
+    } while (n == 16);
+}
+
 static void resolve_period(br_pipeline_t *pl, const br_budget_t *bg,
                            const br_budget_period_t *p) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
         if (p->fired & (UINT64_C(1) << t))
             budget_alert(pl, bg, p, t, BR_STATUS_RESOLVED);
+    br_budget_event_t ev[64];
+    size_t n = br_budget_forecast_closed(bg, p, ev, 64);
+    for (size_t k = 0; k < n; k++)
+        budget_event_alert(pl, bg, &ev[k]);
 }
 
 static void close_budgets(br_pipeline_t *pl) {
@@ -930,6 +1084,7 @@ static void close_budgets(br_pipeline_t *pl) {
                                    BR_BUDGET_PERIODS);
         for (size_t k = 0; k < n; k++)
             resolve_period(pl, pl->budgets[i], &closed[k]);
+        check_budget(pl, pl->budgets[i]);
     }
 }
 
@@ -946,6 +1101,7 @@ static void add_budgets(br_pipeline_t *pl, const br_record_t *rec) {
                 budget_alert(pl, bg, x[k].period, x[k].threshold,
                              BR_STATUS_RESOLVED);
         }
+        check_budget(pl, bg);
     }
 }
 
@@ -1460,7 +1616,8 @@ const char **br_pipeline_input_names(const br_pipeline_t *pl) {
  *   version, bucket_ms, counters, watermark/final/first/max event time,
  *   inputs (name, max event time), partitions, scopes (name, dims,
  *   cap_alerted), series, budgets (name, period, zone, kept periods with
- *   the basis points that fired), unpriced model names, dedup window. */
+ *   the basis points that fired; layout 2: then br_budget_save()'s blob),
+ *   unpriced model names, dedup window. */
 
 typedef struct core_head {
     uint64_t version;
@@ -1484,8 +1641,10 @@ typedef struct core_visit {
                   char *const *dims, size_t dim_cnt, bool cap_alerted);
     /* s is the parser's; take what you keep and NULL the pointers. */
     br_err_t (*series)(void *ctx, size_t i, size_t n, series_t *s);
+    /* state: br_budget_save()'s blob (layout >= 2), else NULL */
     void (*budget)(void *ctx, const char *name, int period, const char *tz,
-                   const saved_period_t *periods, size_t cnt);
+                   const saved_period_t *periods, size_t cnt,
+                   const void *state, size_t state_len);
     void (*unpriced)(void *ctx, const char *model);
     void (*dedup)(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
                   size_t cnt);
@@ -1696,6 +1855,14 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
                 if ((p->fired >> t) & 1)
                     br_wr_ivar(b, bc->thresholds_bp[t]);
         }
+        /* Layout 2: forecast profile, burn-rate and rolling rings, flags. */
+        br_buf_t st;
+        br_buf_init(&st);
+        br_budget_save(pl->budgets[i], &st);
+        if (st.oom)
+            b->oom = true;
+        br_wr_bytes(b, st.data, st.len);
+        br_buf_free(&st);
     }
 
     /* Unpriced names in a stable order: the set's slots depend only on the
@@ -1910,8 +2077,13 @@ static br_err_t core_parse(const void *data, size_t len,
             for (size_t t = 0; t < ps[k].bp_cnt; t++)
                 ps[k].bp[t] = (int32_t)br_rd_ivar(r);
         }
+        const void *state = NULL;
+        size_t state_len = 0;
+        if (h.version >= 2)
+            state = br_rd_bytes(r, &state_len);
         if (!r->err && v->budget)
-            v->budget(v->ctx, name, (int)period, tz, ps, pc);
+            v->budget(v->ctx, name, (int)period, tz, ps, pc, state,
+                      state_len);
         free(name);
         free(tz);
     }
@@ -2081,7 +2253,8 @@ static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
 }
 
 static void r_budget(void *ctx, const char *name, int period, const char *tz,
-                     const saved_period_t *ps, size_t cnt) {
+                     const saved_period_t *ps, size_t cnt, const void *state,
+                     size_t state_len) {
     restore_ctx_t *rc = ctx;
     const br_config_t *conf = rc->pl->conf;
     for (size_t i = 0; i < conf->budget_cnt; i++) {
@@ -2100,6 +2273,9 @@ static void r_budget(void *ctx, const char *name, int period, const char *tz,
                     if (bc->thresholds_bp[t] == ps[k].bp[f])
                         slots[k].fired |= UINT64_C(1) << t;
         }
+        /* A malformed blob leaves the budget's look-ahead state fresh. */
+        if (state)
+            (void)br_budget_load(rc->pl->budgets[i], state, state_len);
         return;
     }
     rc->info->dropped_budgets++;
@@ -2274,7 +2450,8 @@ static br_err_t d_series(void *ctx, size_t i, size_t n, series_t *s) {
 }
 
 static void d_budget(void *ctx, const char *name, int period, const char *tz,
-                     const saved_period_t *ps, size_t cnt) {
+                     const saved_period_t *ps, size_t cnt, const void *state,
+                     size_t state_len) {
     desc_ctx_t *dc = ctx;
     br_buf_t *b = &dc->budgets;
     (void)period;
@@ -2305,7 +2482,10 @@ static void d_budget(void *ctx, const char *name, int period, const char *tz,
             br_buf_printf(b, "%s%" PRId32, t ? ", " : "", sp->bp[t]);
         br_buf_puts(b, "]}");
     }
-    br_buf_puts(b, "]}");
+    br_buf_puts(b, "]");
+    if (state) /* layout 2: the look-ahead state's size */
+        br_buf_printf(b, ", \"state_bytes\": %zu", state_len);
+    br_buf_puts(b, "}");
 }
 
 static void d_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,

@@ -604,6 +604,10 @@ void br_tz_period_bounds(const br_tz_t *tz, br_period_t period, int64_t t_ms,
     *end_ms = local_to_utc(tz, next * MS_PER_DAY);
 }
 
+int64_t br_tz_local_to_utc(const br_tz_t *tz, int64_t local_ms) {
+    return local_to_utc(tz, clamp_ms(local_ms));
+}
+
 const char *br_period_name(br_period_t period) {
     switch (period) {
     case BR_PERIOD_DAY:
@@ -612,13 +616,18 @@ const char *br_period_name(br_period_t period) {
         return "week";
     case BR_PERIOD_MONTH:
         return "month";
+    case BR_PERIOD_ROLLING:
+        return "rolling";
+    case BR_PERIOD_CUSTOM:
+        return "custom";
     }
     return "unknown";
 }
 
 br_err_t br_period_parse(const char *name, br_period_t *out) {
     static const br_period_t all[] = {BR_PERIOD_DAY, BR_PERIOD_WEEK,
-                                      BR_PERIOD_MONTH};
+                                      BR_PERIOD_MONTH, BR_PERIOD_ROLLING,
+                                      BR_PERIOD_CUSTOM};
     for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++)
         if (strcmp(name, br_period_name(all[i])) == 0) {
             *out = all[i];

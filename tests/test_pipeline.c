@@ -351,9 +351,79 @@ static void test_early_with_lateness(void) {
     br_buf_free(&g.json);
 }
 
+/* A burn-rate budget end to end: even spend is quiet, 2 % of the month in
+ * an hour fires budget_burn_rate (critical: the highest factor), and a
+ * pipeline restored from a snapshot taken while it fires resolves it under
+ * the same id once the short window calms down. */
+static void test_burn_rate_snapshot(void) {
+    const char *yaml =
+        "inputs:\n"
+        "  - name: usage\n"
+        "    topic: usage\n"
+        "    dialect: custom\n"
+        "    lateness: 0s\n"
+        "    mapping: {time: ts, cost: cost, model: model, dims: {team: team}}\n"
+        "budgets:\n"
+        "  - name: ml-month\n"
+        "    match: {team: ml}\n"
+        "    amount: 7440\n"
+        "    thresholds: [100]\n"
+        "    burn_rates:\n"
+        "      - {long: 1h, short: 5m, factor: 14.4}\n"
+        "      - {long: 6h, short: 30m, factor: 6}\n";
+    char err[512];
+    br_config_t *conf = br_config_load_string(yaml, "burn.yaml", NULL, err,
+                                              sizeof(err));
+    CHECK(conf != NULL);
+    if (!conf) {
+        fprintf(stderr, "config: %s\n", err);
+        return;
+    }
+    /* January: 744 h, pace 10 an hour; 14.4 x pace x 1 h = 144. */
+    got_t g;
+    br_pipeline_t *pl = start(conf, &g);
+    offset = 0;
+    int64_t t = T0 + 24 * H;
+    for (int i = 0; i < 60; i++, t += 6 * 60000)
+        feed(pl, t, "ml", "a", "1.00");
+    CHECK_INT(g.n, 0);
+    for (int i = 0; i < 10; i++, t += 6 * 60000)
+        feed(pl, t, "ml", "a", "14.40");
+    CHECK_INT(find(&g, "budget_burn_rate", "firing", "ml-month", "team=ml"),
+              1);
+    CHECK_INT(g.n, 1);
+    CHECK(strstr(g.json.data, "\"severity\":\"critical\"") != NULL);
+    char id[17];
+    memcpy(id, g.id[0], 17);
+    br_buf_t snap;
+    br_buf_init(&snap);
+    CHECK_INT(br_pipeline_save(pl, &snap), BR_ERR_OK);
+    br_pipeline_destroy(pl);
+
+    got_t g2;
+    br_pipeline_t *p2 = start(conf, &g2);
+    br_restore_info_t info;
+    memset(&info, 0, sizeof(info));
+    CHECK_INT(br_pipeline_restore(p2, snap.data, snap.len, &info, err,
+                                  sizeof(err)), BR_ERR_OK);
+    CHECK_INT(info.dropped_budgets, 0);
+    feed(p2, t, "ml", "a", "1.00");
+    CHECK_INT(g2.n, 1);
+    CHECK_INT(find(&g2, "budget_burn_rate", "resolved", "ml-month",
+                   "team=ml"), 1);
+    CHECK_STR(g2.id[0], id);
+    CHECK_INT(g2.rev[0], 2);
+    br_pipeline_destroy(p2);
+    br_buf_free(&snap);
+    br_buf_free(&g.json);
+    br_buf_free(&g2.json);
+    br_config_destroy(conf);
+}
+
 int main(void) {
     test_workload();
     test_early_with_lateness();
     test_series_cap();
+    test_burn_rate_snapshot();
     return brt_done();
 }

@@ -21,6 +21,8 @@
     X(SPIKE, "cost_spike")                                                 \
     X(NEW_SPEND, "new_spend")                                              \
     X(BUDGET_THRESHOLD, "budget_threshold")                                \
+    X(BUDGET_FORECAST, "budget_forecast")                                  \
+    X(BUDGET_BURN_RATE, "budget_burn_rate")                                \
     X(UNPRICED_MODEL, "unpriced_model")                                    \
     X(SERIES_CAP, "series_cap")
 

@@ -124,6 +124,17 @@ typedef struct br_spike_conf {
     br_direction_t direction;    /* up (default), down or both */
 } br_spike_conf_t;
 
+/** A multi-window burn-rate rule: both windows, ending at the budget's
+ *  "now", spend at least factor x the budget's even pace. */
+typedef struct br_burn_rate_conf {
+    int64_t long_ms;             /* long window */
+    int64_t short_ms;            /* short window, < long_ms */
+    double factor;               /* multiple of the even pace, > 0 */
+    int line;
+} br_burn_rate_conf_t;
+
+#define BR_BURN_RATES_MAX 8
+
 typedef struct br_budget_conf {
     char *name;                  /* unique */
     br_kv_t *match;              /* dim = value; all must match; empty = all */
@@ -134,6 +145,16 @@ typedef struct br_budget_conf {
     char *timezone;              /* default "UTC" */
     int32_t *thresholds_bp;      /* ascending, in basis points (80% = 8000) */
     size_t threshold_cnt;
+    int64_t window_ms;           /* period rolling: window length, else 0 */
+    int64_t start_day;           /* period custom: local date of a period
+                                    start, days since 1970-01-01 */
+    int64_t every_days;          /* period custom: length in local days, or 0 */
+    int64_t every_months;        /* period custom: length in months, or 0 */
+    int32_t *forecast_bp;        /* forecast thresholds, ascending bp; none
+                                    for rolling budgets */
+    size_t forecast_cnt;
+    br_burn_rate_conf_t *burn_rates; /* at most BR_BURN_RATES_MAX */
+    size_t burn_rate_cnt;
     int line;
 } br_budget_conf_t;
 
