@@ -22,7 +22,8 @@
     X(NEW_SPEND, "new_spend")                                              \
     X(BUDGET_THRESHOLD, "budget_threshold")                                \
     X(UNPRICED_MODEL, "unpriced_model")                                    \
-    X(SERIES_CAP, "series_cap")
+    X(SERIES_CAP, "series_cap")                                            \
+    X(STALE_INPUT, "stale_input")
 
 typedef enum {
 #define BR__ALERT_ENUM(name, str) BR_ALERT_##name,
