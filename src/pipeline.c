@@ -126,9 +126,10 @@ typedef struct strset {
 typedef struct stale_in {
     bool live;                 /* some partition of the input is assigned */
     int64_t live_ms;           /* when it last became live */
-    int64_t last_ms;           /* last message taken; INT64_MIN: none */
+    int64_t since_ms;          /* last message taken, or before any, when
+                                  the input first became live; INT64_MIN:
+                                  neither yet. Names the silence (its id). */
     bool firing;               /* a stale_input alert is open */
-    int64_t from_ms;           /* its silence start: the id's time */
 } stale_in_t;
 
 struct br_pipeline {
@@ -1471,14 +1472,14 @@ static bool stale_init(br_pipeline_t *pl) {
     if (!pl->stale)
         return false;
     for (size_t i = 0; i < pl->conf->input_cnt; i++)
-        pl->stale[i].last_ms = INT64_MIN;
+        pl->stale[i].since_ms = INT64_MIN;
     return true;
 }
 
-/* The silence runs from the last message, or from when the input became
- * live if that came later (a fresh start or a new assignment). */
+/* The silence is timed from the last message, or from when the input
+ * became live if that came later (a fresh start or a new assignment). */
 static int64_t stale_start(const stale_in_t *si) {
-    return si->last_ms > si->live_ms ? si->last_ms : si->live_ms;
+    return si->since_ms > si->live_ms ? si->since_ms : si->live_ms;
 }
 
 static void duration_text(int64_t ms, char *buf, size_t size) {
@@ -1500,7 +1501,7 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
     alert_init(pl, &a, BR_ALERT_STALE_INPUT);
     uint64_t h = fnv_str(FNV0, "stale_input");
     h = fnv_str(h, in->name);
-    h = fnv_i64(h, si->from_ms);
+    h = fnv_i64(h, si->since_ms);
     id_hex(h, a.id);
     a.status = status;
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
@@ -1509,12 +1510,12 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
     a.labels[0].key = "input";
     a.labels[0].value = in->name;
     a.detail = in->name;
-    a.window_start_ms = si->from_ms;
+    a.window_start_ms = si->since_ms;
     a.window_end_ms = now_ms;
     /* The newest event time the input ever delivered; an input silent from
      * the start has none, and reports its silence start instead. */
     a.event_ms = pl->input_max[input] != INT64_MIN ? pl->input_max[input]
-                                                   : si->from_ms;
+                                                   : si->since_ms;
     if (origin) {
         a.source = *origin;
     } else {
@@ -1524,8 +1525,8 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
         a.source.offset = -1;
     }
     char since[40], quiet[32], newest[40];
-    br_ts_format(si->from_ms, since, sizeof(since));
-    duration_text(now_ms - si->from_ms, quiet, sizeof(quiet));
+    br_ts_format(si->since_ms, since, sizeof(since));
+    duration_text(now_ms - si->since_ms, quiet, sizeof(quiet));
     if (pl->input_max[input] != INT64_MIN)
         br_ts_format(pl->input_max[input], newest, sizeof(newest));
     else
@@ -1549,6 +1550,8 @@ void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
     stale_in_t *si = &pl->stale[input];
     if (live && !si->live)
         si->live_ms = now_ms;
+    if (live && si->since_ms == INT64_MIN)
+        si->since_ms = now_ms;
     si->live = live;
 }
 
@@ -1557,12 +1560,12 @@ void br_pipeline_note_arrival(br_pipeline_t *pl, const br_origin_t *origin,
     if (origin->input < 0 || (size_t)origin->input >= pl->conf->input_cnt)
         return;
     stale_in_t *si = &pl->stale[origin->input];
-    si->last_ms = now_ms;
     if (si->firing) {
         stale_alert(pl, (size_t)origin->input, now_ms, BR_STATUS_RESOLVED,
                     origin);
         si->firing = false;
     }
+    si->since_ms = now_ms;
 }
 
 void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
@@ -1572,7 +1575,6 @@ void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
         if (after <= 0 || !si->live || si->firing ||
             now_ms - stale_start(si) < after)
             continue;
-        si->from_ms = stale_start(si);
         si->firing = true;
         stale_alert(pl, i, now_ms, BR_STATUS_FIRING, NULL);
     }
@@ -1617,8 +1619,8 @@ typedef struct core_visit {
     void (*dedup)(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
                   size_t cnt);
     /* layout >= 2: an input's silence watch (wall-clock ms). */
-    void (*stale)(void *ctx, const char *name, int64_t last_ms, bool firing,
-                  int64_t from_ms);
+    void (*stale)(void *ctx, const char *name, int64_t since_ms,
+                  bool firing);
 } core_visit_t;
 
 static void save_stats(br_buf_t *b, const br_pipeline_stats_t *st) {
@@ -1674,16 +1676,15 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Layout 2: per input, name, last message (wall ms), alert open, its
- * silence start. Live-ness is not saved: a restart waits for assignment. */
+/* Layout 2: per input, name, last message (wall ms), alert open. Being
+ * live is not saved: after a restart silence counts from the assignment. */
 static void save_stale(const br_pipeline_t *pl, br_buf_t *b) {
     br_wr_uvar(b, pl->conf->input_cnt);
     for (size_t i = 0; i < pl->conf->input_cnt; i++) {
         const stale_in_t *si = &pl->stale[i];
         br_wr_str(b, pl->conf->inputs[i].name);
-        br_wr_ivar(b, si->last_ms);
+        br_wr_ivar(b, si->since_ms);
         br_wr_u8(b, si->firing);
-        br_wr_ivar(b, si->from_ms);
     }
 }
 
@@ -1691,11 +1692,10 @@ static void parse_stale(br_rd_t *r, const core_visit_t *v) {
     size_t n = (size_t)br_rd_count(r, 100000);
     for (size_t i = 0; i < n && !r->err; i++) {
         char *name = br_rd_strdup(r);
-        int64_t last_ms = br_rd_ivar(r);
+        int64_t since_ms = br_rd_ivar(r);
         bool firing = br_rd_bool(r);
-        int64_t from_ms = br_rd_ivar(r);
         if (!r->err && v->stale)
-            v->stale(v->ctx, name, last_ms, firing, from_ms);
+            v->stale(v->ctx, name, since_ms, firing);
         free(name);
     }
 }
@@ -2227,16 +2227,15 @@ static void r_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
         dedup_put(&rc->pl->dedup, max, h1, h2, t);
 }
 
-static void r_stale(void *ctx, const char *name, int64_t last_ms,
-                    bool firing, int64_t from_ms) {
+static void r_stale(void *ctx, const char *name, int64_t since_ms,
+                    bool firing) {
     restore_ctx_t *rc = ctx;
     int i = br_config_input_index(rc->pl->conf, name);
     if (i < 0)
         return;
     stale_in_t *si = &rc->pl->stale[i];
-    si->last_ms = last_ms;
+    si->since_ms = since_ms;
     si->firing = firing;
-    si->from_ms = from_ms;
 }
 
 br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
