@@ -2288,6 +2288,7 @@ typedef struct desc_ctx {
     br_buf_t incidents;        /* JSON array members */
     br_buf_t budgets;
     size_t dedup_cnt;
+    br_buf_t stale;            /* layout >= 2: JSON array members */
     bool oom;
 } desc_ctx_t;
 
@@ -2431,6 +2432,16 @@ static void d_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
     dc->dedup_cnt = cnt;
 }
 
+static void d_stale(void *ctx, const char *name, int64_t since_ms,
+                    bool firing) {
+    desc_ctx_t *dc = ctx;
+    br_buf_puts(&dc->stale, dc->stale.len ? ",\n  {\"input\": " : "\n  {\"input\": ");
+    br_buf_json_str(&dc->stale, name);
+    br_buf_puts(&dc->stale, ", \"since\": ");
+    put_ms(&dc->stale, since_ms);
+    br_buf_printf(&dc->stale, ", \"alert_open\": %s}", firing ? "true" : "false");
+}
+
 static int cmp_desc_series(const void *a, const void *b) {
     const desc_series_t *x = a, *y = b;
     if (x->scope != y->scope)
@@ -2445,8 +2456,9 @@ br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
     dc.out = json;
     br_buf_init(&dc.incidents);
     br_buf_init(&dc.budgets);
+    br_buf_init(&dc.stale);
     core_visit_t v = {&dc,     d_head,   NULL, NULL, d_scope,
-                      d_series, d_budget, NULL, d_dedup, NULL};
+                      d_series, d_budget, NULL, d_dedup, d_stale};
     br_err_t err = core_parse(data, len, &v, errstr, errstr_size);
     if (err == BR_ERR_OK) {
         if (dc.series_cnt)
@@ -2467,7 +2479,9 @@ br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
                       dc.budgets.len ? dc.budgets.data : "",
                       dc.incidents.len ? dc.incidents.data : "",
                       dc.dedup_cnt, dc.dedup_cnt * sizeof(dedup_ent_t));
-        if (json->oom || dc.oom)
+        if (dc.stale.len)
+            br_buf_printf(json, ",\n\"stale_inputs\": [%s]", dc.stale.data);
+        if (json->oom || dc.oom || dc.stale.oom)
             err = br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
                             "out of memory");
     }
@@ -2482,6 +2496,7 @@ br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
     }
     br_buf_free(&dc.incidents);
     br_buf_free(&dc.budgets);
+    br_buf_free(&dc.stale);
     return err;
 }
 

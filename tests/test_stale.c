@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "brtest.h"
+#include "burnrate/avro.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
 #include "burnrate/pipeline.h"
@@ -43,7 +44,10 @@ typedef struct got {
     int64_t start[MAXA], end[MAXA], event[MAXA];
     int64_t offset[MAXA];
     char json[MAXA][1024];
+    int avro_errors;        /* alerts the built-in Avro schema refused */
 } got_t;
+
+static br_avro_encoder_t *enc;   /* schemas/alert.avsc */
 
 static void on_alert(void *opaque, const br_alert_t *a) {
     got_t *g = opaque;
@@ -69,6 +73,14 @@ static void on_alert(void *opaque, const br_alert_t *a) {
     br_alert_to_json(a, names, -1, &b);
     snprintf(g->json[i], sizeof g->json[i], "%.*s", (int)b.len,
              b.data ? b.data : "");
+    br_buf_reset(&b);
+    json_t *v = br_alert_to_value(a, names, 0);
+    char why[256];
+    if (br_avro_encode(enc, v, &b, why, sizeof why) != BR_ERR_OK) {
+        fprintf(stderr, "avro: %s\n", why);
+        g->avro_errors++;
+    }
+    json_decref(v);
     br_buf_free(&b);
 }
 
@@ -154,6 +166,7 @@ static void test_fires_once(const br_config_t *conf) {
     br_pipeline_check_stale(pl, N0 + 120000);
     br_pipeline_check_stale(pl, N0 + 86400000);
     CHECK_INT(g.n, 1);
+    CHECK_INT(g.avro_errors, 0);
     br_pipeline_destroy(pl);
 }
 
@@ -194,6 +207,7 @@ static void test_resolves(const br_config_t *conf) {
     CHECK_INT(g.n, 4);
     CHECK_INT(g.status[3], BR_STATUS_RESOLVED);
     CHECK_STR(g.id[3], g.id[2]);
+    CHECK_INT(g.avro_errors, 0);
     br_pipeline_destroy(pl);
 }
 
@@ -246,6 +260,16 @@ static void test_restart(const br_config_t *conf) {
     br_pipeline_destroy(pl);
 
     char err[256];
+    br_buf_t desc;
+    br_buf_init(&desc);
+    CHECK_INT(br_pipeline_describe(snap.data, snap.len, &desc, err,
+                                   sizeof err), BR_ERR_OK);
+    CHECK(desc.data && strstr(desc.data, "\"stale_inputs\": [\n  {\"input\": "
+                              "\"usage\", \"since\": \"2026-01-01T00:00:01Z\", "
+                              "\"alert_open\": true},\n  {\"input\": "
+                              "\"billing\", \"since\": null, \"alert_open\": "
+                              "false}]") != NULL);
+    br_buf_free(&desc);
     br_pipeline_t *pl2 = start(conf, &g2);
     CHECK_INT(br_pipeline_restore(pl2, snap.data, snap.len, NULL, err,
                                   sizeof err), BR_ERR_OK);
@@ -275,8 +299,13 @@ static void test_restart(const br_config_t *conf) {
 }
 
 int main(void) {
+    char err[256];
+    br_avro_schema_t *schema = br_avro_schema_parse(
+        br_alert_avsc, strlen(br_alert_avsc), err, sizeof err);
+    enc = schema ? br_avro_encoder_new(schema, err, sizeof err) : NULL;
+    CHECK(enc != NULL);
     br_config_t *conf = load();
-    if (!conf)
+    if (!conf || !enc)
         return brt_done();
     test_never_live(conf);
     test_fires_once(conf);
@@ -284,5 +313,7 @@ int main(void) {
     test_live_window(conf);
     test_restart(conf);
     br_config_destroy(conf);
+    br_avro_encoder_free(enc);
+    br_avro_schema_free(schema);
     return brt_done();
 }
