@@ -109,7 +109,7 @@ static const char *const top_keys[] = {
 static const char *const input_keys[] = {
     "name", "topic", "topics", "files", "format", "dialect", "mapping",
     "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
-    NULL};
+    "stale_after", NULL};
 static const char *const avro_keys[] = {
     "schema", "schema_dir", "registry", "registry_username",
     "registry_password", "registry_ca_file", NULL};
@@ -877,6 +877,25 @@ static bool mapping_has_tokens(const br_mapping_t *m) {
     return false;
 }
 
+/* stale_after: off (0 or absent) by default, since a silence that matters
+ * depends on the feed: token events flow every second, billing exports
+ * arrive hours or a day apart. Below a second it would be poll jitter. */
+static br_err_t get_stale_after(ctx_t *cx, const yaml_node_t *node,
+                                const char *path, br_input_conf_t *in) {
+    const yaml_node_t *v = NULL;
+    br_err_t err;
+    in->stale_after_ms = 0;
+    if ((err = get_duration(cx, node, path, "stale_after", 0,
+                            &in->stale_after_ms, &v)))
+        return err;
+    if (in->stale_after_ms > 0 && in->stale_after_ms < MS_PER_S) {
+        char kpath[PATH_LEN];
+        join_path(kpath, sizeof kpath, path, "stale_after");
+        return fail(cx, v, kpath, "must be 0 (off) or at least 1s");
+    }
+    return BR_ERR_OK;
+}
+
 static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
                             const char *path, br_input_conf_t *in) {
     char kpath[PATH_LEN];
@@ -1040,8 +1059,10 @@ static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
     if ((err = get_duration(cx, node, path, "lateness", 0, &in->lateness_ms,
                             NULL)))
         return err;
-    return get_duration(cx, node, path, "idle_timeout", MS_PER_S,
-                        &in->idle_ms, NULL);
+    if ((err = get_duration(cx, node, path, "idle_timeout", MS_PER_S,
+                            &in->idle_ms, NULL)))
+        return err;
+    return get_stale_after(cx, node, path, in);
 }
 
 static br_err_t parse_inputs(ctx_t *cx, const yaml_node_t *root,
@@ -2309,6 +2330,7 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
                    in->charge_category_cnt);
     o_duration(o, "lateness", in->lateness_ms);
     o_duration(o, "idle_timeout", in->idle_ms);
+    o_duration(o, "stale_after", in->stale_after_ms);
     o_map_end(o);
 }
 

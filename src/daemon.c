@@ -243,6 +243,30 @@ static void resume_offsets(daemon_t *d, rd_kafka_t *rk,
     rd_kafka_topic_partition_list_destroy(committed);
 }
 
+/* Inputs with a partition assigned are live: their silence counts (one
+ * paused for its Avro schema is still assigned). Losing every partition
+ * of an input stops the count but leaves an open stale alert open. */
+static void note_assignment(daemon_t *d, rd_kafka_t *rk) {
+    rd_kafka_topic_partition_list_t *own = NULL;
+    bool *live;
+
+    if (!d->pl || rd_kafka_assignment(rk, &own) || !own)
+        return;
+    live = calloc(d->conf->input_cnt + 1, sizeof *live);
+    if (live) {
+        int64_t now = br_log_wall_ms();
+        for (int k = 0; k < own->cnt; k++) {
+            int i = br_kafka_topic_input(d->conf, own->elems[k].topic);
+            if (i >= 0)
+                live[i] = true;
+        }
+        for (size_t i = 0; i < d->conf->input_cnt; i++)
+            br_pipeline_set_live(d->pl, (int)i, live[i], now);
+        free(live);
+    }
+    rd_kafka_topic_partition_list_destroy(own);
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
     daemon_t *d = opaque;
@@ -274,6 +298,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else if (rerr) {
         br_log(BR_LOG_ERROR, "rebalance failed", "error=%s", rd_kafka_err2str(rerr));
     }
+    note_assignment(d, rk);
 }
 
 static const char *group_id(const br_config_t *conf) {
@@ -654,7 +679,21 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
         if (h)
             h->backoff_ms = 0; /* flowing again: the next hold starts short */
     }
+    /* Taken, skipped or dead-lettered alike: the input delivers. */
+    br_pipeline_note_arrival(d->pl, &origin, br_log_wall_ms());
     note_progress(d, rkm);
+}
+
+/* Inputs silent for their stale_after fire; an alert fired is state the
+ * next snapshot must keep (so a restart does not fire it again). */
+static void check_stale(daemon_t *d) {
+    br_pipeline_stats_t before, after;
+
+    br_pipeline_stats(d->pl, &before);
+    br_pipeline_check_stale(d->pl, br_log_wall_ms());
+    br_pipeline_stats(d->pl, &after);
+    if (after.alerts != before.alerts)
+        d->changes++;
 }
 
 static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
@@ -866,7 +905,7 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
     daemon_t *d = calloc(1, sizeof *d);
     char errstr[1024], qbuf[1100];
     uint64_t last_messages = 0;
-    int64_t last_ms, next_stats_ms;
+    int64_t last_ms, next_stats_ms, next_stale_ms = 0;
     int undelivered, ret = 1;
 
     if (!d) {
@@ -902,6 +941,10 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
         now = br_log_mono_ms();
         if (d->held_cnt)
             resume_held(d, now);
+        if (now >= next_stale_ms) {
+            check_stale(d);
+            next_stale_ms = now + POLL_MS;
+        }
         if (now >= d->next_snap_ms && d->changes &&
             br_kafka_out_flush(d->out, 0) > 0 &&
             (d->snap_due_ms == 0 || now - d->snap_due_ms < conf->snapshot_interval_ms)) {

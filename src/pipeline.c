@@ -122,6 +122,17 @@ typedef struct strset {
     size_t cnt, cap;
 } strset_t;
 
+/* Silence watch of one input, in wall-clock ms from the daemon (never read
+ * here). Replay never marks an input live, so nothing here fires there. */
+typedef struct stale_in {
+    bool live;                 /* some partition of the input is assigned */
+    int64_t live_ms;           /* when it last became live */
+    int64_t since_ms;          /* last message taken, or before any, when
+                                  the input first became live; INT64_MIN:
+                                  neither yet. Names the silence (its id). */
+    bool firing;               /* a stale_input alert is open */
+} stale_in_t;
+
 struct br_pipeline {
     const br_config_t *conf;
     br_sink_t sink;
@@ -149,6 +160,7 @@ struct br_pipeline {
     int64_t from_ms, to_ms;
     strset_t unpriced;
     dedup_t dedup;
+    stale_in_t *stale;         /* per input */
     br_record_t rec;           /* reused for every message */
     uint32_t rec_series[MAX_SCOPES];
     const br_origin_t *cur_origin;
@@ -1608,6 +1620,127 @@ const char **br_pipeline_input_names(const br_pipeline_t *pl) {
     return pl->input_names;
 }
 
+/* ---- stale inputs ----------------------------------------------------- */
+
+/* Wall-clock silence per input. The daemon says when an input's partitions
+ * are assigned (live), when a message was taken and what time it is now;
+ * the pipeline decides and emits. One alert per silence episode: its id
+ * hashes the input and the silence start, revision 1 fires, revision 2
+ * resolves on the next message. */
+
+static bool stale_init(br_pipeline_t *pl) {
+    pl->stale = calloc(pl->conf->input_cnt + 1, sizeof(*pl->stale));
+    if (!pl->stale)
+        return false;
+    for (size_t i = 0; i < pl->conf->input_cnt; i++)
+        pl->stale[i].since_ms = INT64_MIN;
+    return true;
+}
+
+/* The silence is timed from the last message, or from when the input
+ * became live if that came later (a fresh start or a new assignment). */
+static int64_t stale_start(const stale_in_t *si) {
+    return si->since_ms > si->live_ms ? si->since_ms : si->live_ms;
+}
+
+static void duration_text(int64_t ms, char *buf, size_t size) {
+    int64_t s = ms / 1000;
+    if (s >= 3600)
+        text(buf, size, "%" PRId64 "h%02" PRId64 "m", s / 3600, s / 60 % 60);
+    else if (s >= 60)
+        text(buf, size, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
+    else
+        text(buf, size, "%" PRId64 "s", s);
+}
+
+static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
+                        br_alert_status_t status,
+                        const br_origin_t *origin) {
+    const br_input_conf_t *in = &pl->conf->inputs[input];
+    stale_in_t *si = &pl->stale[input];
+    br_alert_t a;
+    alert_init(pl, &a, BR_ALERT_STALE_INPUT);
+    uint64_t h = fnv_str(FNV0, "stale_input");
+    h = fnv_str(h, in->name);
+    h = fnv_i64(h, si->since_ms);
+    id_hex(h, a.id);
+    a.status = status;
+    a.revision = status == BR_STATUS_FIRING ? 1 : 2;
+    a.severity = BR_SEV_WARNING;
+    a.label_cnt = 1;
+    a.labels[0].key = "input";
+    a.labels[0].value = in->name;
+    a.detail = in->name;
+    a.window_start_ms = si->since_ms;
+    a.window_end_ms = now_ms;
+    /* The newest event time the input ever delivered; an input silent from
+     * the start has none, and reports its silence start instead. */
+    a.event_ms = pl->input_max[input] != INT64_MIN ? pl->input_max[input]
+                                                   : si->since_ms;
+    if (origin) {
+        a.source = *origin;
+    } else {
+        a.source.input = (int)input;
+        a.source.topic = in->topic_cnt ? in->topics[0] : "";
+        a.source.partition = -1;
+        a.source.offset = -1;
+    }
+    char since[40], quiet[32], newest[40];
+    br_ts_format(si->since_ms, since, sizeof(since));
+    duration_text(now_ms - si->since_ms, quiet, sizeof(quiet));
+    if (pl->input_max[input] != INT64_MIN)
+        br_ts_format(pl->input_max[input], newest, sizeof(newest));
+    else
+        text(newest, sizeof(newest), "none");
+    if (status == BR_STATUS_FIRING)
+        text(a.summary, sizeof(a.summary),
+             "Input %s has delivered nothing for %s (silent since %s; newest "
+             "event time %s): its spend is not being watched", in->name,
+             quiet, since, newest);
+    else
+        text(a.summary, sizeof(a.summary),
+             "Input %s delivers again after %s of silence (since %s)",
+             in->name, quiet, since);
+    emit(pl, &a);
+}
+
+void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
+                          int64_t now_ms) {
+    if (input < 0 || (size_t)input >= pl->conf->input_cnt)
+        return;
+    stale_in_t *si = &pl->stale[input];
+    if (live && !si->live)
+        si->live_ms = now_ms;
+    if (live && si->since_ms == INT64_MIN)
+        si->since_ms = now_ms;
+    si->live = live;
+}
+
+void br_pipeline_note_arrival(br_pipeline_t *pl, const br_origin_t *origin,
+                              int64_t now_ms) {
+    if (origin->input < 0 || (size_t)origin->input >= pl->conf->input_cnt)
+        return;
+    stale_in_t *si = &pl->stale[origin->input];
+    if (si->firing) {
+        stale_alert(pl, (size_t)origin->input, now_ms, BR_STATUS_RESOLVED,
+                    origin);
+        si->firing = false;
+    }
+    si->since_ms = now_ms;
+}
+
+void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
+    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
+        stale_in_t *si = &pl->stale[i];
+        int64_t after = pl->conf->inputs[i].stale_after_ms;
+        if (after <= 0 || !si->live || si->firing ||
+            now_ms - stale_start(si) < after)
+            continue;
+        si->firing = true;
+        stale_alert(pl, i, now_ms, BR_STATUS_FIRING, NULL);
+    }
+}
+
 /* ---- state: save, restore, describe ---------------------------------- */
 
 /* One layout, read by one parser (core_parse) that hands each piece to a
@@ -1617,7 +1750,8 @@ const char **br_pipeline_input_names(const br_pipeline_t *pl) {
  *   inputs (name, max event time), partitions, scopes (name, dims,
  *   cap_alerted), series, budgets (name, period, zone, kept periods with
  *   the basis points that fired; layout 2: then br_budget_save()'s blob),
- *   unpriced model names, dedup window. */
+ *   unpriced model names, dedup window.
+ * Layout 2 appends: per input, its silence watch (save_stale). */
 
 typedef struct core_head {
     uint64_t version;
@@ -1648,6 +1782,9 @@ typedef struct core_visit {
     void (*unpriced)(void *ctx, const char *model);
     void (*dedup)(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
                   size_t cnt);
+    /* layout >= 2: an input's silence watch (wall-clock ms). */
+    void (*stale)(void *ctx, const char *name, int64_t since_ms,
+                  bool firing);
 } core_visit_t;
 
 static void save_stats(br_buf_t *b, const br_pipeline_stats_t *st) {
@@ -1757,6 +1894,30 @@ static void load_baseline(br_rd_t *r, uint64_t layout, br_baseline_t *bl) {
 
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Layout 2: per input, name, last message (wall ms), alert open. Being
+ * live is not saved: after a restart silence counts from the assignment. */
+static void save_stale(const br_pipeline_t *pl, br_buf_t *b) {
+    br_wr_uvar(b, pl->conf->input_cnt);
+    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
+        const stale_in_t *si = &pl->stale[i];
+        br_wr_str(b, pl->conf->inputs[i].name);
+        br_wr_ivar(b, si->since_ms);
+        br_wr_u8(b, si->firing);
+    }
+}
+
+static void parse_stale(br_rd_t *r, const core_visit_t *v) {
+    size_t n = (size_t)br_rd_count(r, 100000);
+    for (size_t i = 0; i < n && !r->err; i++) {
+        char *name = br_rd_strdup(r);
+        int64_t since_ms = br_rd_ivar(r);
+        bool firing = br_rd_bool(r);
+        if (!r->err && v->stale)
+            v->stale(v->ctx, name, since_ms, firing);
+        free(name);
+    }
 }
 
 br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
@@ -1892,6 +2053,7 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
         br_wr_u64le(b, e->h2);
         br_wr_ivar(b, e->t);
     }
+    save_stale(pl, b);
     return b->oom ? BR_ERR_NOMEM : BR_ERR_OK;
 }
 
@@ -2101,6 +2263,8 @@ static br_err_t core_parse(const void *data, size_t len,
         if (!r->err && v->dedup)
             v->dedup(v->ctx, h1, h2, t, dn);
     }
+    if (h.version >= 2)
+        parse_stale(r, v);
     if (!r->err && br_rd_left(r))
         br_rd_fail(r, "trailing bytes after the state");
 done:
@@ -2300,6 +2464,17 @@ static void r_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
         dedup_put(&rc->pl->dedup, max, h1, h2, t);
 }
 
+static void r_stale(void *ctx, const char *name, int64_t since_ms,
+                    bool firing) {
+    restore_ctx_t *rc = ctx;
+    int i = br_config_input_index(rc->pl->conf, name);
+    if (i < 0)
+        return;
+    stale_in_t *si = &rc->pl->stale[i];
+    si->since_ms = since_ms;
+    si->firing = firing;
+}
+
 br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
                              br_restore_info_t *info, char *errstr,
                              size_t errstr_size) {
@@ -2307,7 +2482,7 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
     restore_ctx_t rc = {.pl = pl, .info = info ? info : &dummy,
                         .errstr = errstr, .errstr_size = errstr_size};
     core_visit_t v = {&rc,     r_head,   r_input,    r_part, r_scope,
-                      r_series, r_budget, r_unpriced, r_dedup};
+                      r_series, r_budget, r_unpriced, r_dedup, r_stale};
     memset(rc.info, 0, sizeof *rc.info);
     if (pl->series_cnt || pl->st.messages)
         return br_seterr(errstr, errstr_size, BR_ERR_INVAL,
@@ -2350,6 +2525,7 @@ typedef struct desc_ctx {
     br_buf_t incidents;        /* JSON array members */
     br_buf_t budgets;
     size_t dedup_cnt;
+    br_buf_t stale;            /* layout >= 2: JSON array members */
     bool oom;
 } desc_ctx_t;
 
@@ -2497,6 +2673,16 @@ static void d_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
     dc->dedup_cnt = cnt;
 }
 
+static void d_stale(void *ctx, const char *name, int64_t since_ms,
+                    bool firing) {
+    desc_ctx_t *dc = ctx;
+    br_buf_puts(&dc->stale, dc->stale.len ? ",\n  {\"input\": " : "\n  {\"input\": ");
+    br_buf_json_str(&dc->stale, name);
+    br_buf_puts(&dc->stale, ", \"since\": ");
+    put_ms(&dc->stale, since_ms);
+    br_buf_printf(&dc->stale, ", \"alert_open\": %s}", firing ? "true" : "false");
+}
+
 static int cmp_desc_series(const void *a, const void *b) {
     const desc_series_t *x = a, *y = b;
     if (x->scope != y->scope)
@@ -2511,8 +2697,9 @@ br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
     dc.out = json;
     br_buf_init(&dc.incidents);
     br_buf_init(&dc.budgets);
+    br_buf_init(&dc.stale);
     core_visit_t v = {&dc,     d_head,   NULL, NULL, d_scope,
-                      d_series, d_budget, NULL, d_dedup};
+                      d_series, d_budget, NULL, d_dedup, d_stale};
     br_err_t err = core_parse(data, len, &v, errstr, errstr_size);
     if (err == BR_ERR_OK) {
         if (dc.series_cnt)
@@ -2533,7 +2720,9 @@ br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
                       dc.budgets.len ? dc.budgets.data : "",
                       dc.incidents.len ? dc.incidents.data : "",
                       dc.dedup_cnt, dc.dedup_cnt * sizeof(dedup_ent_t));
-        if (json->oom || dc.oom)
+        if (dc.stale.len)
+            br_buf_printf(json, ",\n\"stale_inputs\": [%s]", dc.stale.data);
+        if (json->oom || dc.oom || dc.stale.oom)
             err = br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
                             "out of memory");
     }
@@ -2548,6 +2737,7 @@ br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
     }
     br_buf_free(&dc.incidents);
     br_buf_free(&dc.budgets);
+    br_buf_free(&dc.stale);
     return err;
 }
 
@@ -2632,6 +2822,8 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     pl->input_names = calloc(conf->input_cnt + 1, sizeof(*pl->input_names));
     pl->input_max = malloc(sizeof(*pl->input_max) * (conf->input_cnt + 1));
     if (!pl->decoders || !pl->input_names || !pl->input_max)
+        goto oom;
+    if (!stale_init(pl))
         goto oom;
     for (size_t i = 0; i < conf->input_cnt; i++) {
         pl->input_max[i] = INT64_MIN;
@@ -2757,6 +2949,7 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     br_buf_free(&pl->fetched);
     free(pl->input_names);
     free(pl->input_max);
+    free(pl->stale);
     if (pl->budgets)
         for (size_t i = 0; i < pl->conf->budget_cnt; i++)
             br_budget_destroy(pl->budgets[i]);

@@ -252,6 +252,7 @@ static void test_values(void) {
     }
     CHECK_INT(in->lateness_ms, 500);
     CHECK_INT(in->idle_ms, 90 * 1000);
+    CHECK_INT(in->stale_after_ms, 15 * 60 * 1000);
     in = &conf->inputs[1];
     CHECK_INT(in->dialect, BR_DIALECT_CUSTOM);
     CHECK_STR(in->mapping.time, "ts");
@@ -268,7 +269,9 @@ static void test_values(void) {
     }
     CHECK_INT(in->lateness_ms, 5400 * 1000);   /* 1h30m */
     CHECK_INT(in->idle_ms, 120 * 1000);        /* bare 120 = seconds */
+    CHECK_INT(in->stale_after_ms, 0);          /* off by default */
     in = &conf->inputs[2];
+    CHECK_INT(in->stale_after_ms, 0);          /* 0 = off */
     CHECK_STR(in->cost_column, "EffectiveCost");
     CHECK_INT(in->charge_category_cnt, 1);
 

@@ -24,7 +24,8 @@
     X(BUDGET_FORECAST, "budget_forecast")                                  \
     X(BUDGET_BURN_RATE, "budget_burn_rate")                                \
     X(UNPRICED_MODEL, "unpriced_model")                                    \
-    X(SERIES_CAP, "series_cap")
+    X(SERIES_CAP, "series_cap")                                            \
+    X(STALE_INPUT, "stale_input")
 
 typedef enum {
 #define BR__ALERT_ENUM(name, str) BR_ALERT_##name,

@@ -95,6 +95,9 @@ typedef struct br_input_conf {
     int64_t lateness_ms;         /* allowed lateness behind max event time */
     int64_t idle_ms;             /* event-time lag after which a partition is
                                     idle and left out of the watermark */
+    int64_t stale_after_ms;      /* wall-clock silence (no message while the
+                                    input's partitions are assigned) that
+                                    raises a stale_input alert; 0 = off */
     int line;
 } br_input_conf_t;
 

@@ -10,6 +10,7 @@
 #define BURNRATE_PIPELINE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -189,6 +190,37 @@ struct br_avro_schema;
  *           object container files), or NULL; owned by the pipeline. */
 const struct br_avro_schema *br_pipeline_avro_schema(const br_pipeline_t *pl,
                                                       int input);
+
+/*
+ * Stale inputs (inputs[].stale_after): wall-clock silence, the one
+ * detector that does not follow event time. The daemon supplies every time
+ * (now_ms, wall clock); replay never calls these, so nothing fires there.
+ */
+
+/**
+ * @brief Input `input` (index into conf->inputs) has partitions assigned
+ *        (live) or none. Silence counts only while live, from the later of
+ *        its last message and the moment it became live. Losing the
+ *        assignment leaves an open stale_input alert open.
+ */
+void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
+                          int64_t now_ms);
+
+/**
+ * @brief A message of origin->input was taken at now_ms (counted, skipped or
+ *        dead-lettered: each shows the feed delivers). Resolves the input's
+ *        open stale_input alert (revision 2, with origin as its source).
+ * @param origin borrowed for the call.
+ */
+void br_pipeline_note_arrival(br_pipeline_t *pl, const br_origin_t *origin,
+                              int64_t now_ms);
+
+/**
+ * @brief Fire a stale_input alert (revision 1) for every live input with a
+ *        stale_after that has taken nothing for that long at now_ms; at most
+ *        one per silence. Cheap: call it from a poll loop.
+ */
+void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms);
 
 /** @returns the input names indexed like conf->inputs (for alert JSON). */
 const char **br_pipeline_input_names(const br_pipeline_t *pl);
