@@ -680,10 +680,14 @@ static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
     a.score = inc->score;
     a.severity = inc->severity;
     a.parent_id = inc->parent_id[0] ? inc->parent_id : NULL;
-    int64_t lb_obs, lb_exp;
-    bucket_figures(pl, s, inc->last_bucket, &lb_obs, &lb_exp);
-    contributors(pl, s, inc->last_bucket, lb_obs - lb_exp, drop ? -1 : 1,
-                 &a);
+    /* Root causes while the incident's last bucket is still readable in
+     * the children; a resolution comes buckets later and names none. */
+    if (!resolved) {
+        int64_t lb_obs, lb_exp;
+        bucket_figures(pl, s, inc->last_bucket, &lb_obs, &lb_exp);
+        contributors(pl, s, inc->last_bucket, lb_obs - lb_exp,
+                     drop ? -1 : 1, &a);
+    }
 
     const char *what = drop ? "drop" : "spike";
     char lbl[200], obs[32], exp[32], imp[32], when[40];
