@@ -156,6 +156,10 @@ void br_alert_to_json(const br_alert_t *a, const char *input_names[],
         put_key(b, "detail");
         br_buf_json_str(b, a->detail);
     }
+    if (a->parent_id) {
+        put_key(b, "parent_id");
+        br_buf_json_str(b, a->parent_id);
+    }
     put_key(b, "rootCauses");
     br_buf_puts(b, "[");
     for (size_t i = 0; i < a->contrib_cnt; i++) {
@@ -274,6 +278,8 @@ json_t *br_alert_to_value(const br_alert_t *a, const char *input_names[],
     }
     if (a->detail)
         json_object_set_new(o, "detail", json_string(a->detail));
+    if (a->parent_id)
+        json_object_set_new(o, "parent_id", json_string(a->parent_id));
     json_t *rc = json_array();
     for (size_t i = 0; rc && i < a->contrib_cnt; i++) {
         const br_contrib_t *c = &a->contribs[i];

@@ -120,7 +120,7 @@ static const char *const mapping_keys[] = {
 static const char *const scope_keys[] = {"name", "dims", "max_series", NULL};
 static const char *const spike_keys[] = {
     "bucket", "sensitivity", "min_impact", "min_ratio", "warmup",
-    "new_spend_min", "resolve_after", "direction", NULL};
+    "new_spend_min", "resolve_after", "direction", "cooldown", NULL};
 static const char *const budget_keys[] = {
     "name", "match", "amount", "currency", "period", "timezone", "thresholds",
     "forecast_thresholds", "burn_rates", "window", "start", "every", NULL};
@@ -1239,6 +1239,12 @@ static br_err_t parse_spike(ctx_t *cx, const yaml_node_t *root,
                         "must be up, down or both");
         sp->direction = d;
     }
+    sp->cooldown_ms = -1;
+    if ((err = get_duration(cx, node, "spike", "cooldown", 0, &sp->cooldown_ms,
+                            NULL)))
+        return err;
+    if (sp->cooldown_ms < 0)
+        sp->cooldown_ms = 6 * sp->bucket_ms;
     return BR_ERR_OK;
 }
 
@@ -1848,6 +1854,7 @@ static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
     conf->spike.direction = BR_DIRECTION_UP;
     conf->spike.new_spend_min_nanos = conf->spike.min_impact_nanos;
     conf->spike.resolve_buckets = 2;
+    conf->spike.cooldown_ms = 6 * MS_PER_H;
     conf->max_message_bytes = DEF_MAX_MESSAGE_BYTES;
     conf->snapshot_interval_ms = 30 * MS_PER_S;
     conf->snapshot_keep = 3;
@@ -2467,6 +2474,7 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     o_kv_str(&o, "direction", sp->direction == BR_DIRECTION_BOTH ? "both"
                               : sp->direction == BR_DIRECTION_DOWN ? "down"
                                                                    : "up");
+    o_duration(&o, "cooldown", sp->cooldown_ms);
     o_map_end(&o);
 
     o_plain(&o, "budgets");

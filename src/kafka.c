@@ -273,6 +273,7 @@ static void example_alerts(br_alert_t ex[2]) {
     ex[0].detail = "x";
     ex[1].contrib_cnt = 1;
     ex[1].contribs[0].scope = "x";
+    ex[1].parent_id = "0000000000000000";
 }
 
 br_err_t br_kafka_out_use_avro(br_kafka_out_t *out, const char *schema_json,

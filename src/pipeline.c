@@ -31,22 +31,31 @@
 #define OTHER "(other)"
 #define UNSET "(none)"
 
-/* A spike incident: unusual buckets of one series, and the usual ones
- * between them. Figures of final buckets are summed here; those of buckets
- * still open are read from the series when a message is built. */
+/* An incident: unusual buckets of one series in one direction (a spike, or
+ * a drop: spend collapsed), and the usual ones between them. Figures of
+ * final buckets are summed here; those of buckets still open are read from
+ * the series when a message is built. A resolved incident is kept through
+ * the cooldown, so that the series' next unusual bucket reopens it. */
+typedef enum { INC_SPIKE, INC_DROP, INC__CNT } inc_kind_t;
+
 typedef struct incident {
     char id[17];
-    uint32_t revision;
+    uint32_t revision;         /* messages sent; 0 while grouped from birth */
+    inc_kind_t kind;
     int64_t start_bucket;      /* first unusual bucket */
     int64_t last_bucket;       /* latest unusual bucket */
     int quiet;                 /* final usual buckets after last_bucket */
-    br_severity_t severity;
+    br_severity_t severity;    /* highest so far */
     double score;              /* of the latest unusual verdict */
     int64_t sum_obs;           /* final buckets in [start, last], nanos */
     int64_t sum_exp;
     int64_t pend_obs;          /* final quiet buckets after last_bucket */
     int64_t pend_exp;
     int64_t emitted_obs;       /* observed in the last message sent */
+    int64_t resolved_bucket;   /* final bucket that resolved it; INT64_MIN
+                                  while open */
+    char parent_id[17];        /* alert id of the parent series' incident it
+                                  is grouped under; "" when on its own */
 } incident_t;
 
 typedef struct series {
@@ -67,7 +76,7 @@ typedef struct series {
     int64_t total;             /* all cost ever added to its buckets */
     uint32_t *children;
     uint32_t child_cnt, child_cap;
-    incident_t *inc;
+    incident_t *inc[INC__CNT]; /* by kind; NULL: none */
 } series_t;
 
 typedef struct scope {
@@ -166,6 +175,8 @@ struct br_pipeline {
     const br_origin_t *cur_origin;
     int64_t cur_event_ms;
     br_pipeline_stats_t st;
+    uint32_t *fin_order;       /* advance_final's series, parents first */
+    uint32_t fin_cap;
     char errbuf[512];
 };
 
@@ -538,12 +549,18 @@ static void emit(br_pipeline_t *pl, br_alert_t *a) {
         pl->sink.alert(pl->sink.opaque, a);
 }
 
-static int cmp_contrib(const void *x, const void *y) {
-    const br_contrib_t *a = x, *b = y;
+/* Contributors rank by how far they moved the way the incident went (sign
+ * +1: up, -1: down), then by scope and labels, so that ties are stable. */
+static int cmp_contrib(const br_contrib_t *a, const br_contrib_t *b,
+                       int sign) {
     if (a->impact_nanos != b->impact_nanos)
-        return a->impact_nanos > b->impact_nanos ? -1 : 1;
-    return strcmp(a->labels[a->label_cnt - 1].value,
-                  b->labels[b->label_cnt - 1].value);
+        return (a->impact_nanos > b->impact_nanos) == (sign > 0) ? -1 : 1;
+    int c = strcmp(a->scope, b->scope);
+    for (size_t i = 0; !c && i < a->label_cnt && i < b->label_cnt; i++)
+        c = strcmp(a->labels[i].value, b->labels[i].value);
+    if (c)
+        return c;
+    return (a->label_cnt > b->label_cnt) - (a->label_cnt < b->label_cnt);
 }
 
 /* Observed and expected of series s in bucket b, wherever it lives now. */
@@ -561,9 +578,11 @@ static void bucket_figures(const br_pipeline_t *pl, const series_t *s,
     *exp = e > 0 ? (int64_t)e : 0;
 }
 
-/* The children one level down that drove bucket b of s, by impact. */
+/* The children one level down that drove bucket b of s the way sign says
+ * (+1: the largest rises, -1: the largest falls), with their share of the
+ * parent's impact in that bucket. */
 static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
-                         int64_t impact, br_alert_t *a) {
+                         int64_t impact, int sign, br_alert_t *a) {
     br_contrib_t top[BR_ALERT_CONTRIB_MAX + 1];
     size_t n = 0;
     for (uint32_t i = 0; i < s->child_cnt; i++) {
@@ -571,18 +590,22 @@ static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
         br_contrib_t cb = {0};
         bucket_figures(pl, c, b, &cb.observed_nanos, &cb.expected_nanos);
         cb.impact_nanos = cb.observed_nanos - cb.expected_nanos;
-        if (cb.impact_nanos <= 0)
+        if (sign > 0 ? cb.impact_nanos <= 0 : cb.impact_nanos >= 0)
             continue;
         cb.scope = pl->scopes[c->scope].conf->name;
         cb.label_cnt = series_labels(pl, c, cb.labels, BR_ALERT_LABELS_MAX);
         if (cb.label_cnt == 0)
             continue;
-        cb.share_bp = impact > 0 ? (int32_t)br_muldiv_round(cb.impact_nanos,
-                                                           10000, impact)
-                                 : 0;
+        if (sign > 0 && impact > 0)
+            cb.share_bp = (int32_t)br_muldiv_round(cb.impact_nanos, 10000,
+                                                   impact);
+        else if (sign < 0 && impact < 0 && impact > INT64_MIN &&
+                 cb.impact_nanos > INT64_MIN)
+            cb.share_bp = (int32_t)br_muldiv_round(-cb.impact_nanos, 10000,
+                                                   -impact);
         /* Insertion into a small sorted array keeps the top ones. */
         size_t pos = n;
-        while (pos > 0 && cmp_contrib(&cb, &top[pos - 1]) < 0) {
+        while (pos > 0 && cmp_contrib(&cb, &top[pos - 1], sign) < 0) {
             if (pos < BR_ALERT_CONTRIB_MAX)
                 top[pos] = top[pos - 1];
             pos--;
@@ -597,16 +620,28 @@ static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
     a->contrib_cnt = n;
 }
 
+/* Severity by the incident's |impact| against spike.min_impact: info
+ * below 3x, warning from 3x, critical from 10x (README, "Alert
+ * lifecycle"). */
 static br_severity_t spike_severity(const br_pipeline_t *pl, int64_t impact) {
     int64_t floor = pl->conf->spike.min_impact_nanos;
-    return impact >= 10 * (floor > 0 ? floor : 1) ? BR_SEV_CRITICAL
-                                                  : BR_SEV_WARNING;
+    uint64_t mag = impact < 0 ? 0 - (uint64_t)impact : (uint64_t)impact;
+    uint64_t times = mag / (floor > 0 ? (uint64_t)floor : 1);
+    return times >= 10 ? BR_SEV_CRITICAL
+           : times >= 3 ? BR_SEV_WARNING
+                        : BR_SEV_INFO;
+}
+
+/* spike.cooldown in buckets, rounded up. */
+static int64_t cooldown_buckets(const br_pipeline_t *pl) {
+    const br_spike_conf_t *sp = &pl->conf->spike;
+    return (sp->cooldown_ms + sp->bucket_ms - 1) / sp->bucket_ms;
 }
 
 /* Observed and expected over the incident's window so far. */
 static void window_figures(const br_pipeline_t *pl, const series_t *s,
-                           int64_t *obs, int64_t *exp) {
-    const incident_t *inc = s->inc;
+                           const incident_t *inc, int64_t *obs,
+                           int64_t *exp) {
     *obs = inc->sum_obs;
     *exp = inc->sum_exp;
     int64_t from = s->last_final + 1 > inc->start_bucket ? s->last_final + 1
@@ -619,28 +654,55 @@ static void window_figures(const br_pipeline_t *pl, const series_t *s,
     }
 }
 
-static void emit_spike(br_pipeline_t *pl, series_t *s, br_alert_status_t status) {
-    incident_t *inc = s->inc;
+/* The label that tells a contributor apart from its parent: the one whose
+ * dimension the parent's scope lacks. */
+static const br_dim_t *own_label(const br_pipeline_t *pl, const series_t *s,
+                                 const br_contrib_t *c) {
+    const br_scope_conf_t *ps = pl->scopes[s->scope].conf;
+    for (size_t i = 0; i < c->label_cnt; i++) {
+        bool shared = false;
+        for (size_t d = 0; d < ps->dim_cnt && !shared; d++)
+            shared = strcmp(ps->dims[d], c->labels[i].key) == 0;
+        if (!shared)
+            return &c->labels[i];
+    }
+    return &c->labels[c->label_cnt - 1];
+}
+
+/* One message about incident inc of series s: firing when nothing was sent
+ * yet, else updated, or resolved; again: reopened within the cooldown. */
+static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
+                          bool resolved, bool again) {
     const br_scope_conf_t *sc = pl->scopes[s->scope].conf;
     int64_t bms = pl->conf->spike.bucket_ms;
+    bool drop = inc->kind == INC_DROP;
     br_alert_t a;
-    alert_init(pl, &a, BR_ALERT_SPIKE);
+    alert_init(pl, &a, drop ? BR_ALERT_DROP : BR_ALERT_SPIKE);
     memcpy(a.id, inc->id, sizeof(a.id));
+    a.status = resolved             ? BR_STATUS_RESOLVED
+               : inc->revision == 0 ? BR_STATUS_FIRING
+                                    : BR_STATUS_UPDATED;
     a.revision = ++inc->revision;
-    a.status = status;
     a.scope = sc->name;
     a.label_cnt = series_labels(pl, s, a.labels, BR_ALERT_LABELS_MAX);
     a.window_start_ms = inc->start_bucket * bms;
     a.window_end_ms = (inc->last_bucket + 1) * bms;
-    window_figures(pl, s, &a.observed_nanos, &a.expected_nanos);
+    window_figures(pl, s, inc, &a.observed_nanos, &a.expected_nanos);
     a.impact_nanos = a.observed_nanos - a.expected_nanos;
     inc->emitted_obs = a.observed_nanos;
     a.score = inc->score;
     a.severity = inc->severity;
-    int64_t lb_obs, lb_exp;
-    bucket_figures(pl, s, inc->last_bucket, &lb_obs, &lb_exp);
-    contributors(pl, s, inc->last_bucket, lb_obs - lb_exp, &a);
+    a.parent_id = inc->parent_id[0] ? inc->parent_id : NULL;
+    /* Root causes while the incident's last bucket is still readable in
+     * the children; a resolution comes buckets later and names none. */
+    if (!resolved) {
+        int64_t lb_obs, lb_exp;
+        bucket_figures(pl, s, inc->last_bucket, &lb_obs, &lb_exp);
+        contributors(pl, s, inc->last_bucket, lb_obs - lb_exp,
+                     drop ? -1 : 1, &a);
+    }
 
+    const char *what = drop ? "drop" : "spike";
     char lbl[200], obs[32], exp[32], imp[32], when[40];
     labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
     money_text(a.observed_nanos, obs, sizeof(obs));
@@ -648,45 +710,70 @@ static void emit_spike(br_pipeline_t *pl, series_t *s, br_alert_status_t status)
     money_text(a.impact_nanos, imp, sizeof(imp));
     br_ts_format(a.window_start_ms, when, sizeof(when));
     int off;
-    if (status == BR_STATUS_RESOLVED)
+    if (resolved)
         off = text(a.summary, sizeof(a.summary),
-                       "Resolved: cost spike on %s since %s is over after %d "
-                       "usual bucket(s); it spent %s %s vs %s expected",
-                       lbl, when, inc->quiet, obs, a.currency, exp);
+                   "Resolved: cost %s on %s since %s is over after %d usual "
+                   "bucket(s); it spent %s %s vs %s expected%s%s", what, lbl,
+                   when, inc->quiet, obs, a.currency, exp,
+                   a.parent_id ? "; grouped under alert " : "",
+                   a.parent_id ? a.parent_id : "");
+    else if (a.parent_id)
+        off = text(a.summary, sizeof(a.summary),
+                   "Cost %s on %s is grouped under alert %s, whose series "
+                   "is unusual too and lists it among its contributors: %s "
+                   "%s since %s vs %s expected", what, lbl, a.parent_id, obs,
+                   a.currency, when, exp);
     else
         off = text(a.summary, sizeof(a.summary),
-                       "Cost spike on %s: %s %s since %s vs %s expected "
-                       "(+%s, score %.1f)",
-                       lbl, obs, a.currency, when, exp, imp, a.score);
+                   "Cost %s on %s%s: %s%s %s since %s vs %s expected (%s%s, "
+                   "score %.1f)", what, lbl, again ? " again" : "",
+                   drop ? "usage collapsed: outage or broken feed? " : "",
+                   obs, a.currency, when, exp, drop ? "" : "+", imp, a.score);
     if (a.contrib_cnt && off > 0 && (size_t)off < sizeof(a.summary)) {
         char cl[120], ci[32];
         const br_contrib_t *c = &a.contribs[0];
-        labels_text(&c->labels[c->label_cnt - 1], 1, cl, sizeof(cl));
+        labels_text(own_label(pl, s, c), 1, cl, sizeof(cl));
         money_text(c->impact_nanos, ci, sizeof(ci));
         text(a.summary + off, sizeof(a.summary) - (size_t)off,
-                 "; top contributor %s (+%s)", cl, ci);
+             "; top contributor %s (%s%s)", cl, drop ? "" : "+", ci);
     }
     emit(pl, &a);
 }
 
 /* What marking a bucket unusual did to the incident. */
 typedef struct growth {
-    bool is_new, extends, sev_up;
+    incident_t *inc;           /* the incident marked; NULL: out of memory */
+    bool is_new, extends, reopened;
 } growth_t;
 
-/* An unusual verdict v on bucket b of s (final, or still filling) opens or
- * widens the incident; nothing is sent yet. */
+/* An unusual verdict v on bucket b of s (final, or still filling) opens,
+ * widens or (within the cooldown) reopens the incident of its direction;
+ * nothing is sent yet. */
 static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
-                              const br_verdict_t *v, int64_t obs) {
+                              const br_verdict_t *v) {
     growth_t g = {0};
-    incident_t *inc = s->inc;
+    inc_kind_t k = v->drop ? INC_DROP : INC_SPIKE;
+    incident_t *inc = s->inc[k];
+    if (inc && inc->resolved_bucket != INT64_MIN) {
+        if (b - inc->resolved_bucket <= cooldown_buckets(pl)) {
+            inc->resolved_bucket = INT64_MIN;
+            g.reopened = true;
+        } else {
+            free(inc);
+            inc = s->inc[k] = NULL;
+        }
+    }
     if (!inc) {
         inc = calloc(1, sizeof(*inc));
         if (!inc)
             return g;
-        s->inc = inc;
+        s->inc[k] = inc;
+        inc->kind = k;
+        inc->resolved_bucket = INT64_MIN;
         inc->start_bucket = inc->last_bucket = b;
-        uint64_t h = fnv_str(FNV0, "cost_spike");
+        uint64_t h = fnv_str(FNV0, br_alert_type_name(
+                                       k == INC_DROP ? BR_ALERT_DROP
+                                                     : BR_ALERT_SPIKE));
         h = fnv_str(h, pl->scopes[s->scope].conf->name);
         h = fnv(h, s->blob, s->blob_len);
         h = fnv_i64(h, b * pl->conf->spike.bucket_ms);
@@ -705,29 +792,128 @@ static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
         inc->start_bucket = b; /* an older bucket turned final unusual */
     inc->quiet = 0;
     inc->score = v->score;
-    br_severity_t sev = spike_severity(pl, obs - v->expected_nanos);
-    if (sev > inc->severity || g.is_new) {
-        g.sev_up = !g.is_new && sev > inc->severity;
-        inc->severity = sev > inc->severity ? sev : inc->severity;
-    }
+    g.inc = inc;
     return g;
 }
 
-/* Send a revision when the incident grew: a new bucket, a higher severity,
- * final figures that differ from those last sent, or (while a bucket fills)
- * double the spend last sent, so updates stay logarithmic. */
+/* The incident of kind k of a parent series of s (a scope with one
+ * dimension fewer) that covers bucket b: open, or resolved at b or later.
+ * Parent scopes in config order; NULL when none. */
+static const incident_t *parent_incident(const br_pipeline_t *pl,
+                                         const series_t *s, inc_kind_t k,
+                                         int64_t b) {
+    const scope_t *sc = &pl->scopes[s->scope];
+    for (size_t p = 0; p < sc->parent_cnt; p++) {
+        const br_scope_conf_t *pc = pl->scopes[sc->parents[p]].conf;
+        char blob[1024];
+        size_t len = 0;
+        bool fits = true;
+        for (size_t d = 0; d < pc->dim_cnt && fits; d++) {
+            const char *v = s->blob;
+            for (size_t j = 0; j < sc->conf->dim_cnt &&
+                               strcmp(sc->conf->dims[j], pc->dims[d]) != 0;
+                 j++)
+                v += strlen(v) + 1;
+            size_t n = strlen(v) + 1;
+            fits = len + n <= sizeof(blob);
+            if (fits) {
+                memcpy(blob + len, v, n);
+                len += n;
+            }
+        }
+        if (!fits)
+            continue;
+        uint32_t idx = series_find(pl, sc->parents[p], blob, len,
+                                   series_hash(sc->parents[p], blob, len));
+        if (idx == NONE)
+            continue;
+        const incident_t *pi = pl->series[idx].inc[k];
+        if (pi && (pi->resolved_bucket == INT64_MIN || pi->resolved_bucket >= b))
+            return pi;
+    }
+    return NULL;
+}
+
+/* The alert a group is known by: its topmost series' incident. */
+static const char *group_root(const incident_t *inc) {
+    return inc->parent_id[0] ? inc->parent_id : inc->id;
+}
+
+/* Series p is unusual: its children's open incidents of the same kind
+ * join the group known as root, and theirs in turn. A child alert already
+ * sent gets one updated revision that names root; then it stays quiet
+ * until it resolves. */
+static void group_children(br_pipeline_t *pl, const series_t *p,
+                           inc_kind_t k, const char *root) {
+    for (uint32_t i = 0; i < p->child_cnt; i++) {
+        series_t *c = &pl->series[p->children[i]];
+        incident_t *ci = c->inc[k];
+        if (!ci || ci->resolved_bucket != INT64_MIN ||
+            strcmp(ci->parent_id, root) == 0)
+            continue;
+        memcpy(ci->parent_id, root, sizeof(ci->parent_id));
+        if (ci->revision > 0)
+            emit_incident(pl, c, ci, false, false);
+        group_children(pl, c, k, root);
+    }
+}
+
+/* After incident_mark() on bucket b: group the incident under a parent's,
+ * or pull its children's under it, and send a revision when it grew: a new
+ * bucket, a higher severity, final figures that differ from those last
+ * sent, or (while a bucket fills) double the spend last sent, so updates
+ * stay logarithmic. A grouped incident sends nothing: its parent's alert
+ * speaks for it. */
 static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
-                            bool final) {
-    if (!s->inc)
+                            int64_t b, bool final) {
+    incident_t *inc = g.inc;
+    if (!inc)
         return;
+    char was[sizeof(inc->parent_id)];
+    memcpy(was, inc->parent_id, sizeof(was));
+    const incident_t *pi = parent_incident(pl, s, inc->kind, b);
+    if (pi)
+        memcpy(inc->parent_id, group_root(pi), sizeof(inc->parent_id));
+    else
+        inc->parent_id[0] = '\0';
+    bool regrouped = strcmp(was, inc->parent_id) != 0;
     int64_t total, expected;
-    window_figures(pl, s, &total, &expected);
-    bool grew = final ? total != s->inc->emitted_obs
-                      : total >= 2 * s->inc->emitted_obs;
-    if (g.is_new)
-        emit_spike(pl, s, BR_STATUS_FIRING);
-    else if (g.extends || g.sev_up || grew)
-        emit_spike(pl, s, BR_STATUS_UPDATED);
+    window_figures(pl, s, inc, &total, &expected);
+    br_severity_t sev = spike_severity(pl, total - expected);
+    bool sev_up = !g.is_new && sev > inc->severity;
+    if (sev > inc->severity)
+        inc->severity = sev;
+    bool grew = final ? total != inc->emitted_obs
+                      : inc->kind == INC_SPIKE && total >= 2 * inc->emitted_obs;
+    if (inc->parent_id[0]) {
+        if (regrouped && inc->revision > 0)
+            emit_incident(pl, s, inc, false, false);
+    } else if (inc->revision == 0 || g.extends || sev_up || grew ||
+               regrouped) {
+        emit_incident(pl, s, inc, false, g.reopened);
+    }
+    group_children(pl, s, inc->kind, group_root(inc));
+}
+
+/* A final bucket that is not unusual for incident kind k of s: count it
+ * quiet, resolve after spike.resolve_after of them, and forget a resolved
+ * incident once its cooldown has passed. */
+static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
+                           int64_t b) {
+    incident_t *inc = s->inc[k];
+    int64_t cool = cooldown_buckets(pl);
+    if (inc->resolved_bucket == INT64_MIN) {
+        if (b <= inc->last_bucket ||
+            ++inc->quiet < pl->conf->spike.resolve_buckets)
+            return;
+        if (inc->revision > 0)
+            emit_incident(pl, s, inc, true, false);
+        inc->resolved_bucket = b;
+    }
+    if (b - inc->resolved_bucket >= cool) {
+        free(inc);
+        s->inc[k] = NULL;
+    }
 }
 
 /* ---- buckets and the watermark --------------------------------------- */
@@ -741,41 +927,44 @@ static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
     s->last_final = b;
     s->last_val = x;
     s->last_exp = v.expected_nanos;
-    bool unusual = v.spike && !s->other;
+    int unusual = v.spike && !s->other ? (v.drop ? INC_DROP : INC_SPIKE) : -1;
     growth_t g = {0};
-    if (unusual)
-        g = incident_mark(pl, s, b, &v, x);
-    incident_t *inc = s->inc;
-    if (inc && b >= inc->start_bucket && b <= inc->last_bucket) {
-        inc->sum_obs += x;
-        inc->sum_exp += v.expected_nanos;
-    } else if (inc && b > inc->last_bucket) {
-        inc->pend_obs += x;
-        inc->pend_exp += v.expected_nanos;
+    if (unusual >= 0)
+        g = incident_mark(pl, s, b, &v);
+    for (int k = 0; k < INC__CNT; k++) {
+        incident_t *inc = s->inc[k];
+        if (inc && b >= inc->start_bucket && b <= inc->last_bucket) {
+            inc->sum_obs += x;
+            inc->sum_exp += v.expected_nanos;
+        } else if (inc && b > inc->last_bucket) {
+            inc->pend_obs += x;
+            inc->pend_exp += v.expected_nanos;
+        }
     }
-    if (unusual) {
-        incident_report(pl, s, g, true);
-    } else if (inc && b > inc->last_bucket &&
-               ++inc->quiet >= pl->conf->spike.resolve_buckets) {
-        emit_spike(pl, s, BR_STATUS_RESOLVED);
-        free(s->inc);
-        s->inc = NULL;
-    }
+    if (unusual >= 0)
+        incident_report(pl, s, g, b, true);
+    for (int k = 0; k < INC__CNT; k++)
+        if (k != unusual && s->inc[k])
+            incident_quiet(pl, s, (inc_kind_t)k, b);
     br_baseline_update(&s->bl, bucket_ms, x);
 }
 
-/* Make every bucket of s up to `upto` final. */
-static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto) {
+/* Make every bucket of s up to `upto` final; horizon (>= upto) is how far
+ * the caller will take it, which decides whether a long silence is
+ * skipped. */
+static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
+                            int64_t horizon) {
     series_t *s = &pl->series[idx];
     while (s->last_final < upto) {
         int64_t b = s->last_final + 1;
-        if (upto - b > GAP_REPLAY_MAX && !s->inc) {
+        if (horizon - b > GAP_REPLAY_MAX && !s->inc[INC_SPIKE] &&
+            !s->inc[INC_DROP]) {
             bool empty = true;
             for (int i = 0; i < RING; i++)
                 empty = empty && s->ring[i] == 0;
             if (empty && br_baseline_is_quiet(&s->bl)) {
                 /* A long silence teaches nothing more: skip ahead. */
-                s->last_final = upto - RING;
+                s->last_final = horizon - RING;
                 s->last_val = 0;
                 s->last_exp = 0;
                 continue;
@@ -787,11 +976,56 @@ static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto) {
 
 static void close_budgets(br_pipeline_t *pl);
 
+/* Every series final up to target, bucket by bucket across series and
+ * within a bucket parents (fewer dimensions) first: a parent's verdict on
+ * a bucket is known before its children's, so a child unusual in the same
+ * incident is grouped under it instead of alerting on its own. */
 static void advance_final(br_pipeline_t *pl, int64_t target) {
     if (pl->final_bucket != INT64_MIN && target <= pl->final_bucket)
         return;
+    if (pl->series_cnt > pl->fin_cap) {
+        uint32_t *o = realloc(pl->fin_order, sizeof(*o) * pl->series_cap);
+        if (!o) {
+            /* Out of memory: series one after another (grouping may miss
+             * a child judged before its parent). */
+            for (uint32_t i = 0; i < pl->series_cnt; i++)
+                finalize_series(pl, i, target, target);
+            pl->final_bucket = target;
+            return;
+        }
+        pl->fin_order = o;
+        pl->fin_cap = pl->series_cap;
+    }
+    /* Counting sort by the scope's rank in scope_order. */
+    size_t at[MAX_SCOPES + 1] = {0};
+    uint32_t rank[MAX_SCOPES];
+    for (size_t k = 0; k < pl->conf->scope_cnt; k++)
+        rank[pl->scope_order[k]] = (uint32_t)k;
+    int64_t lo = target;
+    for (uint32_t i = 0; i < pl->series_cnt; i++) {
+        const series_t *s = &pl->series[i];
+        if (s->last_final >= target)
+            continue;
+        at[rank[s->scope] + 1]++;
+        if (s->last_final + 1 < lo)
+            lo = s->last_final + 1;
+    }
+    for (size_t k = 1; k <= pl->conf->scope_cnt; k++)
+        at[k] += at[k - 1];
+    size_t n = at[pl->conf->scope_cnt];
     for (uint32_t i = 0; i < pl->series_cnt; i++)
-        finalize_series(pl, i, target);
+        if (pl->series[i].last_final < target)
+            pl->fin_order[at[rank[pl->series[i].scope]]++] = i;
+    for (int64_t b = lo; n > 0 && b <= target; b++) {
+        size_t m = 0;
+        for (size_t k = 0; k < n; k++) {
+            uint32_t i = pl->fin_order[k];
+            finalize_series(pl, i, b, target);
+            if (pl->series[i].last_final < target)
+                pl->fin_order[m++] = i;
+        }
+        n = m;
+    }
     pl->final_bucket = target;
 }
 
@@ -1280,7 +1514,7 @@ static bool add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
     if (b <= s->last_final)
         return false;
     if (b > s->last_final + RING)
-        finalize_series(pl, idx, b - RING);
+        finalize_series(pl, idx, b - RING, b - RING);
     s = &pl->series[idx];
     int64_t *slot = &s->ring[(uint64_t)b % RING];
     /* Spike buckets hold gross spend: a credit or refund (negative cost)
@@ -1312,8 +1546,10 @@ static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
     int64_t obs = s->ring[(uint64_t)b % RING];
     br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike,
                                        b * pl->conf->spike.bucket_ms, obs);
-    if (v.spike)
-        incident_report(pl, s, incident_mark(pl, s, b, &v, obs), false);
+    /* Only rises: a bucket still filling is below its forecast until it
+     * ends, so a drop is judged on final buckets alone. */
+    if (v.spike && !v.drop)
+        incident_report(pl, s, incident_mark(pl, s, b, &v), b, false);
 }
 
 /* ---- feeding ---------------------------------------------------------- */
@@ -1751,7 +1987,11 @@ void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
  *   cap_alerted), series, budgets (name, period, zone, kept periods with
  *   the basis points that fired; layout 2: then br_budget_save()'s blob),
  *   unpriced model names, dedup window.
- * Layout 2 appends: per input, its silence watch (save_stale). */
+ * Layout 2 appends: per input, its silence watch (save_stale); it also
+ * adds to each series its incidents (a count, one per kind, where layout 1
+ * had an open-incident flag), each with its kind, the bucket that resolved
+ * it and the parent alert it is grouped under, and stores the baseline
+ * as save_baseline() writes it. */
 
 typedef struct core_head {
     uint64_t version;
@@ -1892,6 +2132,74 @@ static void load_baseline(br_rd_t *r, uint64_t layout, br_baseline_t *bl) {
     }
 }
 
+/* Layout 1 fields, then (layout 2) kind, resolved bucket, parent id. */
+static void save_incident(br_buf_t *b, const incident_t *inc) {
+    br_wr_bytes(b, inc->id, 16);
+    br_wr_uvar(b, inc->revision);
+    br_wr_ivar(b, inc->start_bucket);
+    br_wr_ivar(b, inc->last_bucket);
+    br_wr_uvar(b, (uint64_t)inc->quiet);
+    br_wr_u8(b, (uint8_t)inc->severity);
+    br_wr_f64(b, inc->score);
+    br_wr_ivar(b, inc->sum_obs);
+    br_wr_ivar(b, inc->sum_exp);
+    br_wr_ivar(b, inc->pend_obs);
+    br_wr_ivar(b, inc->pend_exp);
+    br_wr_ivar(b, inc->emitted_obs);
+    br_wr_u8(b, (uint8_t)inc->kind);
+    br_wr_ivar(b, inc->resolved_bucket);
+    br_wr_str(b, inc->parent_id);
+}
+
+/* One incident as save_incident() wrote it in layout version; NULL (with
+ * r failed) when inconsistent. A layout-1 incident is an open spike. */
+static incident_t *load_incident(br_rd_t *r, uint64_t version) {
+    incident_t *inc = calloc(1, sizeof *inc);
+    size_t il;
+    const char *id = br_rd_bytes(r, &il);
+    if (!inc || (!r->err && il != 16)) {
+        br_rd_fail(r, inc ? "bad incident id" : "out of memory");
+        free(inc);
+        return NULL;
+    }
+    if (id)
+        memcpy(inc->id, id, 16);
+    inc->revision = (uint32_t)br_rd_count(r, UINT32_MAX);
+    inc->start_bucket = br_rd_ivar(r);
+    inc->last_bucket = br_rd_ivar(r);
+    inc->quiet = (int)br_rd_count(r, INT_MAX);
+    uint8_t sev = br_rd_u8(r);
+    if (sev > BR_SEV_CRITICAL)
+        br_rd_fail(r, "bad severity");
+    inc->severity = (br_severity_t)sev;
+    inc->score = br_rd_f64(r);
+    inc->sum_obs = br_rd_ivar(r);
+    inc->sum_exp = br_rd_ivar(r);
+    inc->pend_obs = br_rd_ivar(r);
+    inc->pend_exp = br_rd_ivar(r);
+    inc->emitted_obs = br_rd_ivar(r);
+    inc->kind = INC_SPIKE;
+    inc->resolved_bucket = INT64_MIN;
+    if (version >= 2) {
+        uint8_t kind = br_rd_u8(r);
+        if (!r->err && kind >= INC__CNT)
+            br_rd_fail(r, "bad incident kind");
+        inc->kind = (inc_kind_t)(kind < INC__CNT ? kind : 0);
+        inc->resolved_bucket = br_rd_ivar(r);
+        char *pid = br_rd_strdup(r);
+        if (pid && strlen(pid) != 0 && strlen(pid) != 16)
+            br_rd_fail(r, "bad parent alert id");
+        else if (pid)
+            memcpy(inc->parent_id, pid, strlen(pid) + 1);
+        free(pid);
+    }
+    if (r->err) {
+        free(inc);
+        return NULL;
+    }
+    return inc;
+}
+
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -1971,22 +2279,13 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
         br_wr_uvar(b, s->child_cnt);
         for (uint32_t c = 0; c < s->child_cnt; c++)
             br_wr_uvar(b, s->children[c]);
-        br_wr_u8(b, s->inc != NULL);
-        if (s->inc) {
-            const incident_t *inc = s->inc;
-            br_wr_bytes(b, inc->id, 16);
-            br_wr_uvar(b, inc->revision);
-            br_wr_ivar(b, inc->start_bucket);
-            br_wr_ivar(b, inc->last_bucket);
-            br_wr_uvar(b, (uint64_t)inc->quiet);
-            br_wr_u8(b, (uint8_t)inc->severity);
-            br_wr_f64(b, inc->score);
-            br_wr_ivar(b, inc->sum_obs);
-            br_wr_ivar(b, inc->sum_exp);
-            br_wr_ivar(b, inc->pend_obs);
-            br_wr_ivar(b, inc->pend_exp);
-            br_wr_ivar(b, inc->emitted_obs);
-        }
+        uint64_t ic = 0;
+        for (int k = 0; k < INC__CNT; k++)
+            ic += s->inc[k] != NULL;
+        br_wr_uvar(b, ic);
+        for (int k = 0; k < INC__CNT; k++)
+            if (s->inc[k])
+                save_incident(b, s->inc[k]);
     }
 
     br_wr_uvar(b, conf->budget_cnt);
@@ -2060,10 +2359,12 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
 static void series_release(series_t *s) {
     free(s->blob);
     free(s->children);
-    free(s->inc);
+    for (int k = 0; k < INC__CNT; k++) {
+        free(s->inc[k]);
+        s->inc[k] = NULL;
+    }
     s->blob = NULL;
     s->children = NULL;
-    s->inc = NULL;
 }
 
 static br_err_t core_parse(const void *data, size_t len,
@@ -2188,32 +2489,20 @@ static br_err_t core_parse(const void *data, size_t len,
             s.children[c] = (uint32_t)idx;
             s.child_cnt = (uint32_t)c + 1;
         }
-        if (br_rd_bool(r)) {
-            incident_t *inc = calloc(1, sizeof *inc);
-            s.inc = inc;
-            size_t il;
-            const char *id = br_rd_bytes(r, &il);
-            if (!inc || (!r->err && il != 16)) {
-                br_rd_fail(r, inc ? "bad incident id" : "out of memory");
-                break;
+        /* Layout 1: an open-incident flag; 2: a count, one per kind. */
+        uint64_t ic = h.version >= 2 ? br_rd_count(r, INC__CNT)
+                                     : (uint64_t)br_rd_bool(r);
+        for (uint64_t q = 0; q < ic && !r->err; q++) {
+            incident_t *inc = load_incident(r, h.version);
+            if (inc && s.inc[inc->kind]) {
+                br_rd_fail(r, "two incidents of one kind");
+                free(inc);
+            } else if (inc) {
+                s.inc[inc->kind] = inc;
             }
-            if (id)
-                memcpy(inc->id, id, 16);
-            inc->revision = (uint32_t)br_rd_count(r, UINT32_MAX);
-            inc->start_bucket = br_rd_ivar(r);
-            inc->last_bucket = br_rd_ivar(r);
-            inc->quiet = (int)br_rd_count(r, INT_MAX);
-            uint8_t sev = br_rd_u8(r);
-            if (sev > BR_SEV_CRITICAL)
-                br_rd_fail(r, "bad severity");
-            inc->severity = (br_severity_t)sev;
-            inc->score = br_rd_f64(r);
-            inc->sum_obs = br_rd_ivar(r);
-            inc->sum_exp = br_rd_ivar(r);
-            inc->pend_obs = br_rd_ivar(r);
-            inc->pend_exp = br_rd_ivar(r);
-            inc->emitted_obs = br_rd_ivar(r);
         }
+        if (r->err)
+            break;
         if (!r->err)
             err = v->series(v->ctx, (size_t)i, (size_t)series_cnt, &s);
         series_release(&s);
@@ -2406,7 +2695,8 @@ static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
     s->hash = hash;
     in->blob = NULL;
     in->children = NULL;
-    in->inc = NULL;
+    for (int k = 0; k < INC__CNT; k++)
+        in->inc[k] = NULL;
     if (s->other)
         pl->scopes[scope].other = idx;
     else
@@ -2526,6 +2816,7 @@ typedef struct desc_ctx {
     br_buf_t budgets;
     size_t dedup_cnt;
     br_buf_t stale;            /* layout >= 2: JSON array members */
+    int64_t bucket_ms;
     bool oom;
 } desc_ctx_t;
 
@@ -2549,6 +2840,7 @@ static br_err_t d_head(void *ctx, const core_head_t *h) {
     desc_ctx_t *dc = ctx;
     br_buf_t *b = dc->out;
     const br_pipeline_stats_t *st = &h->st;
+    dc->bucket_ms = h->bucket_ms;
     br_buf_printf(b,
                   "\"stats\": {\"messages\": %" PRIu64 ", \"ok\": %" PRIu64
                   ", \"skipped\": %" PRIu64 ", \"dead_letters\": %" PRIu64
@@ -2610,17 +2902,32 @@ static br_err_t d_series(void *ctx, size_t i, size_t n, series_t *s) {
     }
     dc->series[i] = (desc_series_t){s->scope, l.data, s->total};
     dc->series_cnt = i + 1;
-    if (s->inc) {
+    for (int k = 0; k < INC__CNT; k++) {
+        const incident_t *inc = s->inc[k];
+        if (!inc)
+            continue;
         br_buf_t *b = &dc->incidents;
         char id[17];
-        memcpy(id, s->inc->id, 16);
+        memcpy(id, inc->id, 16);
         id[16] = '\0';
         br_buf_printf(b, "%s{\"id\": \"%s\", \"revision\": %" PRIu32
                          ", \"scope\": ",
-                      b->len ? ", " : "", id, s->inc->revision);
+                      b->len ? ", " : "", id, inc->revision);
         br_buf_json_str(b, dc->scope_names[s->scope]
                                ? dc->scope_names[s->scope] : "");
-        br_buf_printf(b, ", \"labels\": %s}", l.data);
+        br_buf_printf(b, ", \"labels\": %s", l.data);
+        /* Beyond what layout 1 could say, only when it says something. */
+        if (inc->kind == INC_DROP)
+            br_buf_puts(b, ", \"type\": \"cost_drop\"");
+        if (inc->resolved_bucket != INT64_MIN) {
+            br_buf_puts(b, ", \"resolved_at\": ");
+            put_ms(b, (inc->resolved_bucket + 1) * dc->bucket_ms);
+        }
+        if (inc->parent_id[0]) {
+            br_buf_puts(b, ", \"parent_id\": ");
+            br_buf_json_str(b, inc->parent_id);
+        }
+        br_buf_puts(b, "}");
     }
     return BR_ERR_OK;
 }
@@ -2748,8 +3055,9 @@ void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
         const series_t *s = &pl->series[i];
         mem->series += (s->blob_len ? s->blob_len : 1) +
                        (size_t)s->child_cap * sizeof(uint32_t);
-        if (s->inc)
-            mem->incidents += sizeof(incident_t);
+        for (int k = 0; k < INC__CNT; k++)
+            if (s->inc[k])
+                mem->incidents += sizeof(incident_t);
     }
     mem->index = (size_t)pl->table_cap * sizeof(uint32_t);
     mem->dedup = pl->dedup.alloc * sizeof(dedup_ent_t) +
@@ -2926,9 +3234,11 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     for (uint32_t i = 0; i < pl->series_cnt; i++) {
         free(pl->series[i].blob);
         free(pl->series[i].children);
-        free(pl->series[i].inc);
+        for (int k = 0; k < INC__CNT; k++)
+            free(pl->series[i].inc[k]);
     }
     free(pl->series);
+    free(pl->fin_order);
     free(pl->table);
     free(pl->parts);
     if (pl->decoders)

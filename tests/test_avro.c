@@ -242,7 +242,7 @@ static void test_encode_alert(void) {
         "\"score\":0.5,\"budget\":{\"name\":\"search-daily\",\"amount\":\"8\","
         "\"spent\":\"8.25\",\"forecast\":null,\"threshold_percent\":100.0},"
         "\"costAmount\":\"8.25\",\"budgetAmount\":\"8\","
-        "\"alertThresholdExceeded\":1.0,\"detail\":null,"
+        "\"alertThresholdExceeded\":1.0,\"detail\":null,\"parent_id\":null,"
         "\"rootCauses\":[{\"scope\":\"team_model\",\"labels\":{\"team\":"
         "\"search\",\"model\":\"gpt-4o\"},\"observed\":\"1\",\"expected\":\"0\","
         "\"impact\":\"1\",\"share\":0.25}],\"summary\":\"s\","
@@ -398,6 +398,7 @@ static void test_alert_forms(void) {
             a.threshold_bp = 10000;
         }
         a.detail = k ? NULL : "team";
+        a.parent_id = k ? "00ff00ff00ff00ff" : NULL;
         snprintf(a.currency, sizeof a.currency, "USD");
         a.contrib_cnt = k;
         if (k) {

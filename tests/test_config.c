@@ -287,6 +287,7 @@ static void test_values(void) {
     CHECK_INT(conf->spike.warmup_buckets, 0);
     CHECK_INT(conf->spike.new_spend_min_nanos, 100000000);     /* = min_impact */
     CHECK_INT(conf->spike.resolve_buckets, 3);
+    CHECK_INT(conf->spike.cooldown_ms, 6 * 15 * 60 * 1000); /* 6 buckets */
 
     CHECK_INT(conf->budget_cnt, 2);
     br_budget_conf_t *b = &conf->budgets[0];

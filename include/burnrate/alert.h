@@ -19,6 +19,7 @@
 
 #define BR_ALERT_TYPES(X)                                                  \
     X(SPIKE, "cost_spike")                                                 \
+    X(DROP, "cost_drop")                                                   \
     X(NEW_SPEND, "new_spend")                                              \
     X(BUDGET_THRESHOLD, "budget_threshold")                                \
     X(BUDGET_FORECAST, "budget_forecast")                                  \
@@ -73,6 +74,9 @@ typedef struct br_alert {
     int64_t forecast_nanos;      /* projected period-end spend, -1 if none */
     int32_t threshold_bp;        /* budget threshold crossed, bp */
     const char *detail;          /* model for unpriced, dim for series cap */
+    const char *parent_id;       /* spike/drop of a child series grouped
+                                    under its parent's alert: that alert's
+                                    id; NULL when it stands on its own */
     char currency[BR_CURRENCY_MAX];
     size_t contrib_cnt;
     br_contrib_t contribs[BR_ALERT_CONTRIB_MAX];

@@ -125,6 +125,10 @@ typedef struct br_spike_conf {
     int64_t new_spend_min_nanos; /* a new series spending this much alerts */
     int resolve_buckets;         /* quiet final buckets before resolving */
     br_direction_t direction;    /* up (default), down or both */
+    int64_t cooldown_ms;         /* event time after an incident resolves in
+                                    which the series' next unusual bucket of
+                                    the same direction reopens it (default 6
+                                    buckets; 0: never) */
 } br_spike_conf_t;
 
 /** A multi-window burn-rate rule: both windows, ending at the budget's

@@ -282,7 +282,9 @@ def load_incidents(path, bucket, t0):
             except (ValueError, KeyError, TypeError) as e:
                 raise SystemExit("%s:%d: not an alert: %s" % (path, n, e))
             inc = by_id.get(aid)
-            if a.get("type") != "cost_spike":
+            # cost_drop is burnrate's downward incident: scored as a
+            # cost_spike going down.
+            if a.get("type") not in ("cost_spike", "cost_drop"):
                 if inc is None:
                     by_id[aid] = {"id": aid, "type": a.get("type"), "scope": a.get("scope")}
                 continue
@@ -291,7 +293,8 @@ def load_incidents(path, bucket, t0):
             et = parse_time(a["event_time"])
             if inc is None:
                 obs, exp_ = float(a.get("observed", 0)), float(a.get("expected", 0))
-                direction = a.get("direction") or ("down" if obs < exp_ else "up")
+                direction = ("down" if a.get("type") == "cost_drop" else
+                             a.get("direction") or ("down" if obs < exp_ else "up"))
                 by_id[aid] = {"id": aid, "type": "cost_spike", "scope": a.get("scope"),
                               "labels": a.get("labels") or {}, "start": ws, "end": we,
                               "event_time": et, "direction": direction,

@@ -8,8 +8,10 @@ expected_alerts.txt must happen is written next to the rows that cause it.
 Event time (UTC), hour h counts from 2025-03-03T00:00 (a Monday):
 - billing (FOCUS, input focus-billing): one EC2 row per hour for team
   platform, $10.00 flat for h = 0..39, except h = 32 (2025-03-04T08:00) at
-  $200.00 (20x): a cost spike on total, team=platform and
-  service=Amazon Elastic Compute Cloud, resolved two quiet hours later. At
+  $200.00 (20x): a cost spike on total, resolved two quiet hours later;
+  team=platform and service=Amazon Elastic Compute Cloud are unusual in the
+  same incident and grouped under the total's alert (no alerts of their
+  own). At
   h = 20 a $5000 "Tax" row, a charge category not counted by default: it
   must change nothing.
 - tokens (OTel GenAI, input otel-usage): team search calls gpt-4o at h:30
