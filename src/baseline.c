@@ -58,9 +58,14 @@ static double to_log(const br_baseline_t *bl, double x) {
     return log((x > 0 ? x : 0) + offset(bl));
 }
 
+/* A forecast is an estimate: five significant digits, so a steady 1.00 is
+ * expected as 1.00, not as 1.000000875 from float rounding in log space. */
 static double from_log(const br_baseline_t *bl, double y) {
     double x = exp(y) - offset(bl);
-    return x > 0 ? x : 0;
+    if (x <= 0)
+        return 0;
+    double q = pow(10.0, floor(log10(x)) - 4);
+    return q >= 1 ? floor(x / q + 0.5) * q : x;
 }
 
 /* The standard deviation residuals are judged against, log. */
@@ -79,6 +84,7 @@ static double sigma(const br_baseline_t *bl) {
  * seen slot). Log, without the deviation. @returns false with none seen. */
 typedef struct envelope {
     double lo, hi, mid;
+    double all_lo;    /* the lowest seen slot of any hour */
     bool exact;       /* the slot itself has been seen */
     bool same_hour;   /* built from the same hour on other days */
 } envelope_t;
@@ -86,10 +92,16 @@ typedef struct envelope {
 static bool envelope(const br_baseline_t *bl, int slot, envelope_t *ev) {
     memset(ev, 0, sizeof(*ev));
     if (seen(bl, slot)) {
-        ev->lo = ev->hi = ev->mid = bl->prof[slot];
+        ev->lo = ev->hi = ev->mid = ev->all_lo = bl->prof[slot];
         ev->exact = ev->same_hour = true;
         return true;
     }
+    bool any = false;
+    for (int k = 0; k < BR_BASELINE_SLOTS; k++)
+        if (seen(bl, k) && (!any || bl->prof[k] < ev->all_lo)) {
+            ev->all_lo = bl->prof[k];
+            any = true;
+        }
     int cnt = 0;
     double sum = 0;
     for (int pass = 0; pass < 2 && cnt == 0; pass++) {
@@ -165,10 +177,15 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
         spike = up >= sc->sensitivity &&
                 (double)observed_nanos - e_hi >= (double)sc->min_impact_nanos &&
                 (double)observed_nanos >= sc->min_ratio * e_hi;
-    /* Collapses are judged only where the hour of the week has been seen:
-     * a first weekend would look like one. */
+    /* Where the hour of the week has not been seen yet, a collapse must go
+     * below every hour seen so far: a first weekend is not one. */
+    if (!ev.exact) {
+        lo = ev.all_lo + bl->dev;
+        down = (y - lo) / s;
+        e_lo = from_log(bl, lo);
+    }
     if (v.warm && !spike && (sc->direction & BR_DIRECTION_DOWN) &&
-        bl->nz_rate >= SPARSE && ev.exact)
+        bl->nz_rate >= SPARSE)
         /* A collapse: as far below as a spike is above, by the same floor,
          * and down to at most 1/min_ratio of the forecast. */
         drop = down <= -sc->sensitivity &&

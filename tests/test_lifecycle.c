@@ -366,11 +366,12 @@ static void test_drop(void) {
         CHECK_INT(a->c_imp[1], -2 * U);
         CHECK_INT(a->c_share[1], 4000);
     }
-    /* Three buckets of collapse: the window and |impact| grow to nearly
-     * 15 (the baseline gives way a little each bucket), over 6x: warning. */
+    /* Three buckets of collapse: the window and |impact| grow to about 15
+     * (a collapse is not learned as usual spend), over 6x: warning. */
     CHECK_INT(count(&r, "cost_drop", "updated", "team=ml"), 2);
     if (r.n >= 3) {
-        CHECK(r.a[2].impact >= -15 * U && r.a[2].impact < -12 * U);
+        CHECK(r.a[2].impact >= -15 * U - U / 10 &&
+              r.a[2].impact < -12 * U);
         CHECK_STR(r.a[2].severity, "warning");
     }
     CHECK_INT(r.order_errors, 0);
