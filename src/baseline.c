@@ -19,7 +19,7 @@
 #define SIG_FLOOR 0.03   /* never judge against less than 3 % noise */
 #define TAIL_Z 3.0    /* tail share counts residuals beyond this */
 #define TAIL_GAUSS 0.0027 /* ... which a normal series has this often */
-#define TAIL_GAIN 30 /* widening per unit of excess tail share */
+#define TAIL_GAIN 30.0 /* widening per unit of excess tail share */
 #define TAIL_RATE 0.005 /* tail share learning rate */
 #define TAIL_MAX 1.7  /* most widening for heavy tails */
 #define NZ_ALPHA 0.05 /* sparse-series statistics */
@@ -27,7 +27,7 @@
 #define C_FRAC 0.1    /* offset: this share of the usual non-zero bucket */
 #define C_RATE 0.002 /* offset: learning rate (about three weeks) */
 #define C_MIN 1e6     /* nor below 0.001 currency units */
-#define DISP_SEED 24
+#define DISP_SEED 24  /* residuals learned as a plain mean before clipping */
 #define DISP_MIN 8    /* residuals needed before judging */
 
 #define MS_PER_HOUR INT64_C(3600000)
@@ -178,8 +178,8 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
                 (double)observed_nanos - e_hi >= (double)sc->min_impact_nanos &&
                 (double)observed_nanos >= sc->min_ratio * e_hi;
     /* Where the hour of the week has not been seen yet, a collapse must go
-     * below every hour seen so far: a first weekend is not one. */
-    if (!ev.exact) {
+     * below every hour seen so far, so a first weekend rarely is one. */
+    if (!ev.exact && bl->nz_rate >= SPARSE) {
         lo = ev.all_lo + bl->dev;
         down = (y - lo) / s;
         e_lo = from_log(bl, lo);
