@@ -1107,6 +1107,16 @@ static void note_event_time(br_pipeline_t *pl, const br_origin_t *o,
 
 /* ---- budgets ---------------------------------------------------------- */
 
+/* The id of a budget alert about threshold bp of the period (or rolling
+ * crossing) starting at key_ms. */
+static uint64_t budget_hash(br_alert_type_t type, const br_budget_conf_t *bc,
+                            int64_t key_ms, int32_t bp) {
+    uint64_t h = fnv_str(FNV0, br_alert_type_name(type));
+    h = fnv_str(h, bc->name);
+    h = fnv_i64(h, key_ms);
+    return fnv_i64(h, bp);
+}
+
 static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
                          const br_budget_period_t *p, size_t th,
                          br_alert_status_t status) {
@@ -1114,11 +1124,7 @@ static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
     br_alert_t a;
     alert_init(pl, &a, BR_ALERT_BUDGET_THRESHOLD);
     int32_t bp = bc->thresholds_bp[th];
-    uint64_t h = fnv_str(FNV0, "budget_threshold");
-    h = fnv_str(h, bc->name);
-    h = fnv_i64(h, p->start_ms);
-    h = fnv_i64(h, bp);
-    id_hex(h, a.id);
+    id_hex(budget_hash(BR_ALERT_BUDGET_THRESHOLD, bc, p->start_ms, bp), a.id);
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
     a.status = status;
     a.severity = bp >= 10000 ? BR_SEV_CRITICAL
@@ -1194,10 +1200,7 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
     if (ev->kind == BR_BUDGET_EV_FORECAST) {
         int32_t bp = bc->forecast_bp[ev->index];
         alert_init(pl, &a, BR_ALERT_BUDGET_FORECAST);
-        h = fnv_str(FNV0, "budget_forecast");
-        h = fnv_str(h, bc->name);
-        h = fnv_i64(h, ev->key_ms);
-        h = fnv_i64(h, bp);
+        h = budget_hash(BR_ALERT_BUDGET_FORECAST, bc, ev->key_ms, bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_WARNING : BR_SEV_INFO;
         a.observed_nanos = ev->forecast_nanos > 0 ? ev->forecast_nanos : 0;
@@ -1268,10 +1271,7 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
     } else {
         int32_t bp = bc->thresholds_bp[ev->index];
         alert_init(pl, &a, BR_ALERT_BUDGET_THRESHOLD);
-        h = fnv_str(FNV0, "budget_threshold");
-        h = fnv_str(h, bc->name);
-        h = fnv_i64(h, ev->key_ms);
-        h = fnv_i64(h, bp);
+        h = budget_hash(BR_ALERT_BUDGET_THRESHOLD, bc, ev->key_ms, bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_CRITICAL
                      : bp >= 8000 ? BR_SEV_WARNING : BR_SEV_INFO;
