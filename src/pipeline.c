@@ -27,7 +27,7 @@
 #define MAX_SCOPES 32
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
 #define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
-#define CORE_VERSION 2         /* layout of br_pipeline_save() */
+#define CORE_VERSION 3         /* layout of br_pipeline_save() */
 #define OTHER "(other)"
 #define UNSET "(none)"
 
@@ -2070,6 +2070,8 @@ static void save_baseline(br_buf_t *b, const br_baseline_t *bl) {
         if (bl->visits[i])
             br_wr_f32(b, bl->prof[i]);
     }
+    br_wr_f64(b, bl->prev_dev); /* layout 3 */
+    br_wr_uvar(b, bl->prev_left);
 }
 
 /* A layout-1 baseline (additive level, hour and weekday offsets in money,
@@ -2129,6 +2131,10 @@ static void load_baseline(br_rd_t *r, uint64_t layout, br_baseline_t *bl) {
     for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
         bl->visits[i] = (uint8_t)br_rd_count(r, 255);
         bl->prof[i] = bl->visits[i] ? br_rd_f32(r) : 0.0f;
+    }
+    if (layout >= 3) {
+        bl->prev_dev = br_rd_f64(r);
+        bl->prev_left = (uint32_t)br_rd_count(r, UINT32_MAX);
     }
 }
 

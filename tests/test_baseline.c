@@ -222,6 +222,37 @@ static void test_drop(void) {
     CHECK(br_baseline_judge(&bl, &sc, t, 20 * U).spike);
 }
 
+/* Two weeks at 1, an outage at 0.05 for 10 hours (taken in as a shift after
+ * BR_BASELINE_SHIFT_RUN), then back at 1: the recovery is not a spike, and
+ * the old level is back at once. A real spike after it still is one. */
+static double outage(int i) {
+    return i >= 24 * 14 && i < 24 * 14 + 10 ? 0.05 : 1.0;
+}
+
+static void test_recovery(void) {
+    br_spike_conf_t sc = rule();
+    br_baseline_t bl;
+    br_baseline_init(&bl);
+    uint32_t st = 5;
+    CHECK_INT(feed(&bl, &sc, 0, 24 * 14 + 10, outage, &st), 0);
+    int64_t t = T0 + (24 * 14 + 10) * H;
+    /* During the outage the level was taken in: 1 would look like 20x. */
+    CHECK(br_baseline_expect(&bl, t) < 0.2 * U);
+    CHECK(!br_baseline_judge(&bl, &sc, t, U).spike);
+    CHECK_INT(feed(&bl, &sc, 24 * 14 + 10, 24, outage, &st), 0);
+    t = T0 + (24 * 15 + 10) * H;
+    CHECK(llabs((int64_t)br_baseline_expect(&bl, t) - U) < U / 10);
+    CHECK(br_baseline_judge(&bl, &sc, t, 3 * U).spike);
+    /* Without the outage having been learned first, the same 1 after a
+     * lasting drop to 0.05 (a week: forgotten) is a spike again. */
+    br_baseline_init(&bl);
+    for (int i = 0; i < 24 * 14; i++)
+        br_baseline_update(&bl, T0 + i * H, U);
+    for (int i = 24 * 14; i < 24 * 21; i++)
+        br_baseline_update(&bl, T0 + i * H, U / 20);
+    CHECK(br_baseline_judge(&bl, &sc, T0 + 24 * 21 * H, U).spike);
+}
+
 /* Spend in one bucket of ten: the usual burst is fine, a 10x one is not. */
 static void test_sparse(void) {
     br_spike_conf_t sc = rule();
@@ -281,6 +312,7 @@ int main(void) {
     test_seasonal();
     test_weekly();
     test_drop();
+    test_recovery();
     test_sparse();
     test_gap();
     test_negative();

@@ -41,6 +41,8 @@ typedef struct br_baseline {
     double nz_lin;     /* EW mean of non-zero |buckets|, nanos (for c) */
     double run_sum;    /* residuals of the current run beyond 2 deviations */
     double run_dev;    /* dev when the run started */
+    double prev_dev;   /* dev before the last collapse taken in as a shift */
+    uint32_t prev_left; /* buckets prev_dev is still remembered (0: none) */
     int32_t run;       /* its length, signed by direction */
     bool run_first;    /* the run is of first visits (against the same hour
                           on other days), not of a learned profile */
