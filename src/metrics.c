@@ -130,7 +130,13 @@ br_err_t br_kstats_parse(const char *json, size_t len, br_kstats_t *st,
     json_object_foreach(brokers, key, b) {
         const json_t *rtt = json_object_get(b, "rtt");
         const char *state = json_string_value(json_object_get(b, "state"));
+        const char *source = json_string_value(json_object_get(b, "source"));
+        /* Real brokers only: not the bootstrap entries (nodeid -1), nor
+         * the logical GroupCoordinator or internal ones (which repeat a
+         * real broker's connection). */
         if (json_integer_value(json_object_get(b, "nodeid")) < 0 ||
+            (source && strcmp(source, "learned") != 0 &&
+             strcmp(source, "configured") != 0) ||
             tmp.broker_cnt == BR_KSTATS_BROKERS)
             continue;
         br_kstats_broker_t *kb = &tmp.brokers[tmp.broker_cnt++];

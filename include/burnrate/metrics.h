@@ -67,15 +67,16 @@ typedef struct br_kstats_broker {
 typedef struct br_kstats {
     int valid;                     /* a statistics JSON has been parsed */
     br_kstats_broker_t brokers[BR_KSTATS_BROKERS];
-    size_t broker_cnt;             /* learned brokers (nodeid >= 0) only */
+    size_t broker_cnt;             /* learned brokers only */
     uint64_t rebalances;           /* cgrp.rebalance_cnt */
     int64_t replyq;                /* ops waiting for the application */
 } br_kstats_t;
 
 /**
  * @brief Read librdkafka's statistics JSON (statistics.interval.ms) into
- *        st. Bootstrap and internal broker entries (nodeid < 0) are left
- *        out; beyond BR_KSTATS_BROKERS, brokers are dropped.
+ *        st. Only learned brokers count: bootstrap entries (nodeid < 0),
+ *        the logical GroupCoordinator and internal ones are left out;
+ *        beyond BR_KSTATS_BROKERS, brokers are dropped.
  * @param json borrowed for the call; need not be NUL-terminated.
  * @returns BR_ERR_OK, or BR_ERR_PARSE (st unchanged) with errstr.
  */
