@@ -105,7 +105,8 @@ static const struct {
 
 static const char *const top_keys[] = {
     "currency", "inputs", "scopes", "spike", "budgets", "prices", "kafka",
-    "state", "dedup", "limits", "log", NULL};
+    "state", "dedup", "limits", "log",
+    "http", NULL};
 static const char *const input_keys[] = {
     "name", "topic", "topics", "files", "format", "dialect", "mapping",
     "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
@@ -138,6 +139,7 @@ static const char *const state_keys[] = {"dir", "snapshot_interval", "keep",
 static const char *const dedup_keys[] = {"window", "max_ids", NULL};
 static const char *const limits_keys[] = {"max_message_bytes", NULL};
 static const char *const log_keys[] = {"level", NULL};
+static const char *const http_keys[] = {"listen", NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -1844,6 +1846,67 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
     return BR_ERR_OK;
 }
 
+/* http.listen: "off", or HOST:PORT with an IPv6 host in brackets; port 0
+ * asks the kernel for one. The address is resolved when the daemon binds. */
+static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
+                           br_http_conf_t *http) {
+    const yaml_node_t *v = NULL;
+    char *s = NULL, *host, *colon, *end;
+    br_err_t err;
+    yaml_node_t *node = map_get(cx, root, "http", NULL);
+
+    if (is_null(node))
+        return BR_ERR_OK;
+    if ((err = check_map(cx, node, "http", http_keys, "HTTP settings")) ||
+        (err = get_str(cx, node, "http", "listen", false, &s, &v)))
+        return err;
+    if (!s)
+        return BR_ERR_OK;
+    http->given = true;
+    http->line = node_line(v);
+    if (strcmp(s, "off") == 0) {
+        http->on = false;
+        free(s);
+        return BR_ERR_OK;
+    }
+    host = s;
+    if (*host == '[') {
+        char *close = strchr(host, ']');
+        colon = close && close[1] == ':' ? close + 1 : NULL;
+        if (colon) {
+            *close = '\0';
+            host++;
+        }
+    } else {
+        colon = strrchr(host, ':');
+        if (colon && strchr(host, ':') != colon)
+            colon = NULL; /* a bare IPv6 address: its port is ambiguous */
+    }
+    long port = -1;
+    if (colon && colon[1]) {
+        errno = 0;
+        port = strtol(colon + 1, &end, 10);
+        if (errno || *end || colon[1] == '-' || colon[1] == '+')
+            port = -1;
+    }
+    if (!colon || colon == host || port < 0 || port > 65535) {
+        err = fail(cx, v, "http.listen",
+                   "\"%s\" is not HOST:PORT (e.g. 127.0.0.1:%d, [::1]:%d, "
+                   "0.0.0.0:%d, port 0 for any free port) or off", s,
+                   BR_HTTP_DEFAULT_PORT, BR_HTTP_DEFAULT_PORT,
+                   BR_HTTP_DEFAULT_PORT);
+        free(s);
+        return err;
+    }
+    *colon = '\0';
+    free(http->host);
+    http->host = xstrndup(host, strlen(host));
+    http->port = (int)port;
+    http->on = true;
+    free(s);
+    return http->host ? BR_ERR_OK : nomem(cx);
+}
+
 static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
     snprintf(conf->currency, sizeof conf->currency, "%s", DEF_CURRENCY);
     conf->spike.bucket_ms = MS_PER_H;
@@ -1866,6 +1929,11 @@ static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
         xstrndup(DEF_ALERTS_TOPIC, strlen(DEF_ALERTS_TOPIC));
     conf->kafka.dlq_topic = xstrndup(DEF_DLQ_TOPIC, strlen(DEF_DLQ_TOPIC));
     conf->state_dir = xstrndup(DEF_STATE_DIR, strlen(DEF_STATE_DIR));
+    conf->http.on = true;
+    conf->http.port = BR_HTTP_DEFAULT_PORT;
+    conf->http.host = xstrndup(BR_HTTP_DEFAULT_HOST, strlen(BR_HTTP_DEFAULT_HOST));
+    if (!conf->http.host)
+        return nomem(cx);
     if (!conf->kafka.group_id || !conf->kafka.alerts_topic ||
         !conf->kafka.dlq_topic || !conf->state_dir)
         return nomem(cx);
@@ -1887,7 +1955,8 @@ static br_err_t parse_root(ctx_t *cx, const yaml_node_t *root,
         (err = parse_budgets(cx, root, conf)) ||
         (err = parse_prices(cx, root, conf)) ||
         (err = parse_kafka(cx, root, &conf->kafka)) ||
-        (err = parse_small_sections(cx, root, conf)))
+        (err = parse_small_sections(cx, root, conf)) ||
+        (err = parse_http(cx, root, &conf->http)))
         return err;
     return BR_ERR_OK;
 }
@@ -2086,6 +2155,7 @@ void br_config_destroy(br_config_t *conf) {
     free_kv(conf->kafka.consumer_props, conf->kafka.consumer_prop_cnt);
     free_kv(conf->kafka.producer_props, conf->kafka.producer_prop_cnt);
     free(conf->state_dir);
+    free(conf->http.host);
     free(conf->path);
     free(conf);
 }
@@ -2422,6 +2492,21 @@ static void dump_price_spec(out_t *o, const char *spec) {
     free(copy);
 }
 
+static void dump_http(out_t *o, const br_http_conf_t *http) {
+    char listen[300];
+    bool v6 = http->host && strchr(http->host, ':');
+
+    if (http->on)
+        snprintf(listen, sizeof listen, "%s%s%s:%d", v6 ? "[" : "",
+                 http->host ? http->host : "", v6 ? "]" : "", http->port);
+    else
+        snprintf(listen, sizeof listen, "off");
+    o_plain(o, "http");
+    o_map(o, false);
+    o_kv_str(o, "listen", listen);
+    o_map_end(o);
+}
+
 void br_config_dump(const br_config_t *conf, FILE *fp) {
     out_t o = {.ok = true};
     yaml_event_t ev;
@@ -2540,6 +2625,8 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
                               ? log_level_names[conf->log_level]
                               : "info");
     o_map_end(&o);
+
+    dump_http(&o, &conf->http);
 
     o_map_end(&o);
     if (o.ok && yaml_document_end_event_initialize(&ev, 1))

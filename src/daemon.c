@@ -22,8 +22,10 @@
 #include <librdkafka/rdkafka.h>
 
 #include "burnrate/daemon.h"
+#include "burnrate/httpd.h"
 #include "burnrate/kafka.h"
 #include "burnrate/log.h"
+#include "burnrate/metrics.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/schemasrc.h"
@@ -119,6 +121,18 @@ typedef struct daemon {
     br_buf_t corebuf;                     /* pipeline state, reused */
     held_t *held;                         /* partitions waiting, owned */
     size_t held_cnt, held_cap;
+    /* Metrics and health (http.listen); see the section below. */
+    br_httpd_t *http;                     /* owned, NULL when off */
+    int64_t start_wall_ms;                /* process start, wall clock */
+    bool restored;                        /* the snapshot is loaded */
+    bool assigned;                        /* an assignment (maybe empty) is
+                                             held, not revoked since */
+    bool was_assigned;                    /* one came at least once */
+    uint64_t alerts_by[BR_ALERT__CNT][3]; /* alerts out by type, status */
+    int64_t last_snap_dur_ms;             /* the last good snapshot took */
+    size_t last_snap_bytes;               /* and wrote */
+    br_kstats_t kstats;                   /* the consumer's librdkafka
+                                             statistics, last emission */
 } daemon_t;
 
 /* A rate-limited line for noisy events; key groups them. */
@@ -132,6 +146,8 @@ static void on_alert(void *opaque, const br_alert_t *alert) {
     daemon_t *d = opaque;
     char why[512], qbuf[600];
 
+    if ((unsigned)alert->type < BR_ALERT__CNT && (unsigned)alert->status < 3)
+        d->alerts_by[alert->type][alert->status]++;
     if (br_kafka_out_alert(d->out, alert, d->input_names, br_log_wall_ms(), why,
                            sizeof why)) {
         d->produce_errors++;
@@ -280,6 +296,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     for (int i = 0; i < parts->cnt && br_log_enabled(BR_LOG_DEBUG); i++)
         br_log(BR_LOG_DEBUG, assign ? "assigned" : "revoked", "partition=%s[%" PRId32 "]",
                parts->elems[i].topic, parts->elems[i].partition);
+    d->assigned = assign; /* /readyz: ready again at the next assignment */
+    d->was_assigned |= assign;
     if (assign) {
         resume_offsets(d, rk, parts);
     } else if (d->pl && !rd_kafka_assignment_lost(rk)) {
@@ -465,6 +483,8 @@ static bool take_snapshot(daemon_t *d, const char *why, int flush_ms,
     d->snapshots++;
     d->changes = 0;
     d->last_snap_wall_ms = br_log_wall_ms();
+    d->last_snap_dur_ms = br_log_mono_ms() - t0;
+    d->last_snap_bytes = d->snapbuf.len;
     LIMITED(d, BR_LOG_INFO, "snapshot", "snapshot written",
             "generation=%" PRIu64 " bytes=%zu ms=%" PRId64 " partitions=%zu why=%s",
             d->next_gen, d->snapbuf.len, br_log_mono_ms() - t0, d->prog_cnt, why);
@@ -755,6 +775,340 @@ static void log_dead_reasons(const daemon_t *d) {
         br_log(BR_LOG_INFO, "dead letters by reason", "reasons=%s", line);
 }
 
+/* ---- metrics and health (http.listen) -------------------------------------
+ * Served from the loop (br_httpd_run() each turn): every scrape reads the
+ * current d->pl, d->conf and Kafka handles afresh, so nothing here outlives
+ * a reload that swaps them. */
+
+#define KSTATS_DEFAULT_MS "15000" /* statistics.interval.ms unless set */
+
+static int on_kafka_stats(rd_kafka_t *rk, char *json, size_t json_len,
+                          void *opaque) {
+    daemon_t *d = opaque;
+    char why[256];
+
+    (void)rk;
+    if (br_kstats_parse(json, json_len, &d->kstats, why, sizeof why))
+        LIMITED(d, BR_LOG_WARN, "kstats", "librdkafka statistics not read",
+                "error=\"%s\"", why);
+    return 0; /* librdkafka frees json */
+}
+
+static bool props_have(const br_kv_t *kv, size_t cnt, const char *key) {
+    for (size_t i = 0; i < cnt; i++)
+        if (strcmp(kv[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+/* The consumer's statistics feed /metrics (served by consumer_poll on this
+ * thread): every 15 s unless the config sets statistics.interval.ms. */
+static br_err_t metrics_kafka_conf(daemon_t *d, rd_kafka_conf_t *kconf,
+                                   char *errstr, size_t errstr_size) {
+    const br_kafka_conf_t *kc = &d->conf->kafka;
+
+    if (!d->conf->http.on)
+        return BR_ERR_OK;
+    rd_kafka_conf_set_stats_cb(kconf, on_kafka_stats);
+    if (props_have(kc->props, kc->prop_cnt, "statistics.interval.ms") ||
+        props_have(kc->consumer_props, kc->consumer_prop_cnt,
+                   "statistics.interval.ms"))
+        return BR_ERR_OK;
+    return br_kafka_conf_set(kconf, "statistics.interval.ms", KSTATS_DEFAULT_MS,
+                             errstr, errstr_size);
+}
+
+/* Shorthands for one family and its samples. */
+#define FAMILY(name, type, help) br_metrics_family(b, name, BR_METRIC_##type, help)
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static void metrics_events(daemon_t *d, br_buf_t *b) {
+    static const char *const outcomes[] = {"ok", "late", "unpriced",
+                                           "duplicate", "skipped"};
+    const br_config_t *conf = d->conf;
+
+    FAMILY("burnrate_events_total", COUNTER,
+           "Messages taken from each input by outcome: ok (counted), late "
+           "(counted, for a bucket already final), unpriced, duplicate, "
+           "skipped (filtered by config), dead_letter (with reason). They add "
+           "up to the messages taken.");
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        br_pipeline_input_stats_t st;
+        const char *in = conf->inputs[i].name;
+        br_pipeline_input_stats(d->pl, (int)i, &st);
+        uint64_t v[] = {st.ok - st.late, st.late, st.unpriced, st.duplicates,
+                        st.skipped};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+            br_metrics_sample_u64(b, "burnrate_events_total", v[k],
+                                  L("input", in, "outcome", outcomes[k]));
+        for (int r = 0; r < BR_ERR__CNT; r++)
+            if (st.dead_by_reason[r] || r == BR_ERR_PARSE)
+                br_metrics_sample_u64(b, "burnrate_events_total",
+                                      st.dead_by_reason[r],
+                                      L("input", in, "outcome", "dead_letter",
+                                        "reason", br_err_name((br_err_t)r)));
+    }
+    FAMILY("burnrate_foreign_messages_total", COUNTER,
+           "Messages of topics no input reads (skipped).");
+    br_metrics_sample_u64(b, "burnrate_foreign_messages_total", d->foreign, NULL);
+}
+
+static void metrics_alerts(daemon_t *d, br_buf_t *b) {
+    FAMILY("burnrate_alerts_total", COUNTER,
+           "Alert messages emitted, by type and status.");
+    for (int t = 0; t < BR_ALERT__CNT; t++)
+        for (int s = 0; s < 3; s++)
+            if (d->alerts_by[t][s] || s == BR_STATUS_FIRING)
+                br_metrics_sample_u64(b, "burnrate_alerts_total", d->alerts_by[t][s],
+                                      L("type", br_alert_type_name((br_alert_type_t)t),
+                                        "status", br_alert_status_name((br_alert_status_t)s)));
+}
+
+/* Lag of each assigned partition: the high watermark librdkafka last saw
+ * (from fetch responses, no request) minus the next offset to read. */
+static void metrics_lag(daemon_t *d, br_buf_t *b) {
+    rd_kafka_topic_partition_list_t *own = NULL;
+
+    FAMILY("burnrate_consumer_lag_messages", GAUGE,
+           "Messages behind the partition's high watermark, per assigned "
+           "partition (known once the partition has been fetched).");
+    if (!d->rk || rd_kafka_assignment(d->rk, &own) || !own)
+        return;
+    rd_kafka_position(d->rk, own);
+    for (int i = 0; i < own->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &own->elems[i];
+        int64_t lo = -1, hi = -1, next = tp->offset;
+        char part[16];
+        if (next < 0) {
+            progress_t *p = progress_find(d, tp->topic, tp->partition, false);
+            next = p ? p->next : -1;
+        }
+        if (rd_kafka_get_watermark_offsets(d->rk, tp->topic, tp->partition, &lo,
+                                           &hi) ||
+            hi < 0 || next < 0)
+            continue;
+        snprintf(part, sizeof part, "%" PRId32, tp->partition);
+        br_metrics_sample_i64(b, "burnrate_consumer_lag_messages",
+                              hi > next ? hi - next : 0,
+                              L("topic", tp->topic, "partition", part));
+    }
+    rd_kafka_topic_partition_list_destroy(own);
+}
+
+static void metrics_state(daemon_t *d, br_buf_t *b, int64_t now_ms) {
+    br_pipeline_stats_t st;
+    br_pipeline_memory_t mem;
+    const br_config_t *conf = d->conf;
+
+    br_pipeline_stats(d->pl, &st);
+    br_pipeline_memory(d->pl, &mem);
+    if (st.watermark_ms != INT64_MIN) {
+        FAMILY("burnrate_watermark_timestamp_seconds", GAUGE,
+               "Event-time watermark (max event time minus lateness, idle "
+               "partitions left out): buckets before it are final.");
+        br_metrics_sample(b, "burnrate_watermark_timestamp_seconds",
+                          (double)st.watermark_ms / 1000.0, NULL);
+        FAMILY("burnrate_watermark_delay_seconds", GAUGE,
+               "Wall clock minus the watermark.");
+        br_metrics_sample(b, "burnrate_watermark_delay_seconds",
+                          (double)(now_ms - st.watermark_ms) / 1000.0, NULL);
+    }
+    FAMILY("burnrate_series", GAUGE, "Live series per scope, \"(other)\" included.");
+    for (size_t i = 0; i < conf->scope_cnt; i++)
+        br_metrics_sample_u64(b, "burnrate_series", br_pipeline_scope_series(d->pl, i),
+                              L("scope", conf->scopes[i].name));
+    FAMILY("burnrate_dedup_ids", GAUGE, "Event ids remembered in the dedup window.");
+    br_metrics_sample_u64(b, "burnrate_dedup_ids", st.dedup_ids, NULL);
+    FAMILY("burnrate_memory_bytes", GAUGE,
+           "Bytes held by the state's growing structures.");
+    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.series, L("structure", "series"));
+    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.index, L("structure", "index"));
+    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.incidents,
+                          L("structure", "incidents"));
+    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.dedup, L("structure", "dedup"));
+    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.other, L("structure", "other"));
+}
+
+static void metrics_snapshots(daemon_t *d, br_buf_t *b, int64_t now_ms) {
+    FAMILY("burnrate_snapshots_total", COUNTER, "Snapshots written by this process.");
+    br_metrics_sample_u64(b, "burnrate_snapshots_total", d->snapshots, NULL);
+    FAMILY("burnrate_snapshot_failures_total", COUNTER,
+           "Snapshot attempts that failed (retried).");
+    br_metrics_sample_u64(b, "burnrate_snapshot_failures_total",
+                          d->snap_failures_total, NULL);
+    if (!d->last_snap_wall_ms)
+        return;
+    FAMILY("burnrate_snapshot_age_seconds", GAUGE,
+           "Time since the last snapshot written by this process.");
+    br_metrics_sample(b, "burnrate_snapshot_age_seconds",
+                      (double)(now_ms - d->last_snap_wall_ms) / 1000.0, NULL);
+    FAMILY("burnrate_snapshot_duration_seconds", GAUGE,
+           "How long the last snapshot took (producer flush, encode, write, fsync).");
+    br_metrics_sample(b, "burnrate_snapshot_duration_seconds",
+                      (double)d->last_snap_dur_ms / 1000.0, NULL);
+    FAMILY("burnrate_snapshot_size_bytes", GAUGE, "Size of the last snapshot.");
+    br_metrics_sample_u64(b, "burnrate_snapshot_size_bytes", d->last_snap_bytes, NULL);
+}
+
+static void metrics_kafka(daemon_t *d, br_buf_t *b) {
+    br_kafka_out_stats_t os;
+    const br_kstats_t *ks = &d->kstats;
+
+    br_kafka_out_stats(d->out, &os);
+    FAMILY("burnrate_producer_queue_messages", GAUGE,
+           "Alerts and dead letters waiting in the producer (rd_kafka_outq_len).");
+    br_metrics_sample_i64(b, "burnrate_producer_queue_messages",
+                          rd_kafka_outq_len(br_kafka_out_handle(d->out)), NULL);
+    FAMILY("burnrate_producer_messages_total", COUNTER,
+           "Messages handed to the producer, by kind.");
+    br_metrics_sample_u64(b, "burnrate_producer_messages_total", os.alerts_sent,
+                          L("kind", "alert"));
+    br_metrics_sample_u64(b, "burnrate_producer_messages_total", os.dead_letters_sent,
+                          L("kind", "dead_letter"));
+    FAMILY("burnrate_producer_delivered_total", COUNTER,
+           "Messages the broker acknowledged.");
+    br_metrics_sample_u64(b, "burnrate_producer_delivered_total", os.delivered, NULL);
+    FAMILY("burnrate_producer_delivery_errors_total", COUNTER,
+           "Delivery reports with an error.");
+    br_metrics_sample_u64(b, "burnrate_producer_delivery_errors_total", os.failed, NULL);
+    FAMILY("burnrate_producer_refused_total", COUNTER,
+           "Alerts and dead letters the producer refused to queue.");
+    br_metrics_sample_u64(b, "burnrate_producer_refused_total", d->produce_errors, NULL);
+    if (!ks->valid)
+        return;
+    FAMILY("burnrate_kafka_rebalances_total", COUNTER,
+           "Consumer group rebalances (librdkafka cgrp.rebalance_cnt).");
+    br_metrics_sample_u64(b, "burnrate_kafka_rebalances_total", ks->rebalances, NULL);
+    FAMILY("burnrate_kafka_broker_up", GAUGE,
+           "1 while the consumer's connection to the broker is up.");
+    for (size_t i = 0; i < ks->broker_cnt; i++)
+        br_metrics_sample(b, "burnrate_kafka_broker_up", ks->brokers[i].up,
+                          L("broker", ks->brokers[i].name));
+    FAMILY("burnrate_kafka_broker_rtt_seconds", GAUGE,
+           "Request round-trip time to the broker over the last statistics "
+           "interval (librdkafka rtt avg and p99).");
+    for (size_t i = 0; i < ks->broker_cnt; i++) {
+        const br_kstats_broker_t *kb = &ks->brokers[i];
+        if (kb->rtt_avg_us < 0)
+            continue;
+        br_metrics_sample(b, "burnrate_kafka_broker_rtt_seconds",
+                          (double)kb->rtt_avg_us / 1e6,
+                          L("broker", kb->name, "stat", "avg"));
+        br_metrics_sample(b, "burnrate_kafka_broker_rtt_seconds",
+                          (double)kb->rtt_p99_us / 1e6,
+                          L("broker", kb->name, "stat", "p99"));
+    }
+    FAMILY("burnrate_kafka_broker_errors_total", COUNTER,
+           "Consumer errors per broker: tx (send), rx (receive), timeout "
+           "(request timed out), disconnect.");
+    for (size_t i = 0; i < ks->broker_cnt; i++) {
+        const br_kstats_broker_t *kb = &ks->brokers[i];
+        br_metrics_sample_u64(b, "burnrate_kafka_broker_errors_total", kb->tx_errors,
+                              L("broker", kb->name, "kind", "tx"));
+        br_metrics_sample_u64(b, "burnrate_kafka_broker_errors_total", kb->rx_errors,
+                              L("broker", kb->name, "kind", "rx"));
+        br_metrics_sample_u64(b, "burnrate_kafka_broker_errors_total", kb->req_timeouts,
+                              L("broker", kb->name, "kind", "timeout"));
+        br_metrics_sample_u64(b, "burnrate_kafka_broker_errors_total", kb->disconnects,
+                              L("broker", kb->name, "kind", "disconnect"));
+    }
+}
+
+static void metrics_render(daemon_t *d, br_buf_t *b) {
+    int64_t now_ms = br_log_wall_ms();
+
+    FAMILY("burnrate_build_info", GAUGE, "Version of burnrate and librdkafka; always 1.");
+    br_metrics_sample(b, "burnrate_build_info", 1,
+                      L("version", BR_VERSION, "librdkafka", rd_kafka_version_str()));
+    FAMILY("process_start_time_seconds", GAUGE,
+           "Start time of the process since the Unix epoch.");
+    br_metrics_sample(b, "process_start_time_seconds",
+                      (double)(d->start_wall_ms / 1000), NULL);
+    FAMILY("burnrate_ready", GAUGE, "1 when /readyz answers 200.");
+    br_metrics_sample(b, "burnrate_ready", d->restored && d->assigned, NULL);
+    metrics_events(d, b);
+    metrics_alerts(d, b);
+    metrics_lag(d, b);
+    metrics_state(d, b, now_ms);
+    metrics_snapshots(d, b, now_ms);
+    metrics_kafka(d, b);
+}
+
+#undef FAMILY
+#undef L
+
+/* GET /metrics, /healthz, /readyz. The loop serves these, so an answer
+ * proves the loop turns; the state is read as it is now. */
+static int on_http(void *opaque, const char *path, br_buf_t *body,
+                   const char **content_type) {
+    daemon_t *d = opaque;
+
+    if (strcmp(path, "/metrics") == 0) {
+        if (!d->pl) {
+            br_buf_puts(body, "starting\n");
+            return 503;
+        }
+        metrics_render(d, body);
+        *content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return 200;
+    }
+    if (strcmp(path, "/healthz") == 0) {
+        if (d->fatal) {
+            br_buf_puts(body, "fatal Kafka error\n");
+            return 503;
+        }
+        br_buf_puts(body, "ok\n");
+        return 200;
+    }
+    if (strcmp(path, "/readyz") == 0) {
+        if (!d->restored) {
+            br_buf_puts(body, "not ready: restoring the snapshot\n");
+            return 503;
+        }
+        if (!d->assigned) {
+            br_buf_puts(body, d->was_assigned
+                                  ? "not ready: partitions revoked by a rebalance, "
+                                    "waiting for the new assignment\n"
+                                  : "not ready: waiting for the first partition "
+                                    "assignment from the consumer group\n");
+            return 503;
+        }
+        br_buf_puts(body, "ready\n");
+        return 200;
+    }
+    br_buf_puts(body, "not found: try /metrics, /healthz or /readyz\n");
+    return 404;
+}
+
+/* Bind http.listen before the work starts. A listen address the config
+ * names must be bound; the default one only warns when taken (a second
+ * instance on the same host runs on without its endpoint). */
+static br_err_t http_start(daemon_t *d, char *errstr, size_t errstr_size) {
+    const br_http_conf_t *hc = &d->conf->http;
+    char why[512], qbuf[600];
+    bool v6;
+
+    if (!hc->on) {
+        br_log(BR_LOG_INFO, "http listener off", "reason=\"http.listen: off\"");
+        return BR_ERR_OK;
+    }
+    d->http = br_httpd_start(hc->host, hc->port, on_http, d, why, sizeof why);
+    if (!d->http) {
+        if (hc->given)
+            return br_seterr(errstr, errstr_size, BR_ERR_IO, "%s:%d: %s",
+                             d->conf->path ? d->conf->path : "config", hc->line,
+                             why);
+        br_log(BR_LOG_WARN, "http listener not started: no /metrics, /healthz, "
+               "/readyz", "error=%s hint=\"set http.listen\"",
+               br_log_quote(qbuf, sizeof qbuf, why));
+        return BR_ERR_OK;
+    }
+    v6 = strchr(hc->host, ':') != NULL;
+    br_log(BR_LOG_INFO, "http listening", "address=%s%s%s:%d paths=/metrics,/healthz,/readyz",
+           v6 ? "[" : "", hc->host, v6 ? "]" : "", br_httpd_port(d->http));
+    return BR_ERR_OK;
+}
+
 static br_err_t subscribe(daemon_t *d, char *errstr, size_t errstr_size) {
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(8);
     rd_kafka_resp_err_t err;
@@ -859,6 +1213,10 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     if (!kconf)
         return BR_ERR_CONFIG;
     rd_kafka_conf_set_opaque(kconf, d);
+    if ((err = metrics_kafka_conf(d, kconf, errstr, errstr_size))) {
+        rd_kafka_conf_destroy(kconf);
+        return err;
+    }
     rd_kafka_conf_set_error_cb(kconf, on_consumer_error);
     rd_kafka_conf_set_rebalance_cb(kconf, on_rebalance);
     rd_kafka_conf_set_offset_commit_cb(kconf, on_commit);
@@ -918,11 +1276,13 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
     br_ratelimit_init(&d->rl, LOG_BURST, LOG_PERIOD_MS);
     br_buf_init(&d->line);
     log_config(conf, opts);
-    if (start(d, errstr, sizeof errstr)) {
+    d->start_wall_ms = br_log_wall_ms();
+    if (http_start(d, errstr, sizeof errstr) || start(d, errstr, sizeof errstr)) {
         br_log(BR_LOG_ERROR, "startup failed", "error=%s",
                br_log_quote(qbuf, sizeof qbuf, errstr));
         goto done;
     }
+    d->restored = true;
     br_log(BR_LOG_INFO, "running", "pid=%ld", (long)getpid());
     last_ms = br_log_mono_ms();
     next_stats_ms = last_ms + BR_DAEMON_STATS_MS;
@@ -936,6 +1296,7 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
             rd_kafka_message_destroy(rkm);
         }
         br_kafka_out_poll(d->out, 0);
+        br_httpd_run(d->http);
         if (br_kafka_out_fatal(d->out, errstr, sizeof errstr))
             break;
         now = br_log_mono_ms();
@@ -1001,6 +1362,7 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
         br_log(BR_LOG_ERROR, "messages refused by the producer", "count=%" PRIu64,
                d->produce_errors);
 done:
+    br_httpd_stop(d->http);
     if (d->rk)
         rd_kafka_destroy(d->rk);
     br_snapdir_close(d->sd);

@@ -175,6 +175,7 @@ struct br_pipeline {
     const br_origin_t *cur_origin;
     int64_t cur_event_ms;
     br_pipeline_stats_t st;
+    br_pipeline_input_stats_t *in_st; /* per input, [input_cnt] for unknown */
     uint32_t *fin_order;       /* advance_final's series, parents first */
     uint32_t fin_cap;
     char errbuf[512];
@@ -1554,10 +1555,19 @@ static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
 
 /* ---- feeding ---------------------------------------------------------- */
 
+/* The per-input counters of input, or the slot of unknown inputs. */
+static br_pipeline_input_stats_t *input_stats(br_pipeline_t *pl, int input) {
+    size_t n = pl->conf->input_cnt;
+    return &pl->in_st[input >= 0 && (size_t)input < n ? (size_t)input : n];
+}
+
 static br_err_t dead_letter(br_pipeline_t *pl, const br_origin_t *o,
                             const void *payload, size_t len, br_err_t err,
                             const char *detail) {
     pl->st.dead_letters++;
+    input_stats(pl, o->input)->dead_letters++;
+    if ((unsigned)err < BR_ERR__CNT)
+        input_stats(pl, o->input)->dead_by_reason[err]++;
     if (pl->sink.dead_letter)
         pl->sink.dead_letter(pl->sink.opaque, o, payload, len, err, detail);
     return err;
@@ -1569,10 +1579,12 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     char *errbuf = pl->errbuf;
     if (rec->event_ms < pl->from_ms || rec->event_ms >= pl->to_ms) {
         pl->st.skipped++;
+        input_stats(pl, o->input)->skipped++;
         return BR_ERR_SKIP;
     }
     if (dedup_seen(pl, rec)) {
         pl->st.duplicates++;
+        input_stats(pl, o->input)->duplicates++;
         pl->st.dedup_ids = pl->dedup.cnt;
         return BR_ERR_SKIP;
     }
@@ -1594,6 +1606,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
             model ? br_prices_lookup(pl->prices, provider, model) : NULL;
         if (!price) {
             pl->st.unpriced++;
+            input_stats(pl, o->input)->unpriced++;
             const char *m = model ? model : UNSET;
             if (pl->unpriced.cnt < MAX_UNPRICED &&
                 strset_add(&pl->unpriced, m)) {
@@ -1623,6 +1636,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     pl->cur_origin = o;
     pl->cur_event_ms = rec->event_ms;
     pl->st.ok++;
+    input_stats(pl, o->input)->ok++;
     pl->st.total_nanos += rec->cost_nanos;
 
     int64_t b = br_floordiv(rec->event_ms, pl->conf->spike.bucket_ms);
@@ -1641,6 +1655,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     }
     if (late) {
         pl->st.late++;
+        input_stats(pl, o->input)->late++;
     } else if (rec->cost_nanos > 0) {
         /* Judge after every scope has the cost, so that contributors one
          * level down already include it. */
@@ -1762,6 +1777,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
                             const void *payload, size_t len, json_t *obj,
                             br_record_t *rec) {
     pl->st.messages++;
+    input_stats(pl, origin->input)->messages++;
     if (origin->input < 0 || (size_t)origin->input >= pl->conf->input_cnt)
         return dead_letter(pl, origin, payload, len, BR_ERR_INVAL,
                            "message from an unknown input");
@@ -1778,6 +1794,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
         br_err_t aerr = avro_decode(pl, origin->input, payload, len, &avro_obj);
         if (aerr == BR_ERR_IO) {
             pl->st.messages--; /* not taken: it comes again */
+            input_stats(pl, origin->input)->messages--;
             return aerr;
         }
         if (aerr != BR_ERR_OK)
@@ -1792,6 +1809,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
     json_decref(avro_obj);
     if (err == BR_ERR_SKIP) {
         pl->st.skipped++;
+        input_stats(pl, origin->input)->skipped++;
         return err;
     }
     if (err != BR_ERR_OK)
@@ -3134,6 +3152,9 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     }
     pl->decoders = calloc(conf->input_cnt, sizeof(*pl->decoders));
     pl->input_names = calloc(conf->input_cnt + 1, sizeof(*pl->input_names));
+    pl->in_st = calloc(conf->input_cnt + 1, sizeof(*pl->in_st));
+    if (!pl->in_st)
+        goto oom;
     pl->input_max = malloc(sizeof(*pl->input_max) * (conf->input_cnt + 1));
     if (!pl->decoders || !pl->input_names || !pl->input_max)
         goto oom;
@@ -3266,6 +3287,7 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     free(pl->input_names);
     free(pl->input_max);
     free(pl->stale);
+    free(pl->in_st);
     if (pl->budgets)
         for (size_t i = 0; i < pl->conf->budget_cnt; i++)
             br_budget_destroy(pl->budgets[i]);
@@ -3276,4 +3298,19 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     strset_free(&pl->unpriced);
     dedup_free(&pl->dedup);
     free(pl);
+}
+
+/* ---- per-input counters and series per scope (metrics) --------------- */
+
+void br_pipeline_input_stats(const br_pipeline_t *pl, int input,
+                             br_pipeline_input_stats_t *out) {
+    size_t n = pl->conf->input_cnt;
+    *out = pl->in_st[input >= 0 && (size_t)input < n ? (size_t)input : n];
+}
+
+uint64_t br_pipeline_scope_series(const br_pipeline_t *pl, size_t scope) {
+    if (scope >= pl->conf->scope_cnt)
+        return 0;
+    return (uint64_t)pl->scopes[scope].series_cnt +
+           (pl->scopes[scope].other != NONE ? 1 : 0);
 }

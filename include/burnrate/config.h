@@ -180,6 +180,20 @@ typedef struct br_kafka_conf {
     size_t producer_prop_cnt;
 } br_kafka_conf_t;
 
+/** The HTTP listener for /metrics, /healthz and /readyz (http.listen). */
+#define BR_HTTP_DEFAULT_HOST "127.0.0.1"
+#define BR_HTTP_DEFAULT_PORT 9477
+
+typedef struct br_http_conf {
+    bool on;                     /* false: http.listen is off */
+    bool given;                  /* http.listen was set (a bind failure then
+                                    stops the start; the default only warns) */
+    char *host;                  /* address or name to bind; IPv6 literals
+                                    without brackets */
+    int port;                    /* 0: an ephemeral port (logged) */
+    int line;                    /* of http.listen, 0 for the default */
+} br_http_conf_t;
+
 typedef enum { BR_LOG_ERROR, BR_LOG_WARN, BR_LOG_INFO, BR_LOG_DEBUG } br_log_level_t;
 
 typedef struct br_config {
@@ -203,6 +217,7 @@ typedef struct br_config {
     int64_t dedup_window_ms;     /* event time an id is remembered (48h) */
     size_t dedup_max_ids;        /* cap of the dedup set (1000000); 0: off */
     size_t max_message_bytes;    /* larger messages are dead-lettered */
+    br_http_conf_t http;         /* metrics and health endpoints */
     br_log_level_t log_level;
 } br_config_t;
 

@@ -225,4 +225,32 @@ void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms);
 /** @returns the input names indexed like conf->inputs (for alert JSON). */
 const char **br_pipeline_input_names(const br_pipeline_t *pl);
 
+/**
+ * Messages of one input by outcome, since this pipeline was built (not
+ * saved in snapshots: a restart or a new pipeline starts from zero, as
+ * Prometheus counters do). Each message taken lands in exactly one of
+ * ok (counted, late or not), unpriced, duplicates, skipped and
+ * dead_letters; late is the part of ok that went to a final bucket.
+ */
+typedef struct br_pipeline_input_stats {
+    uint64_t messages;          /* fed (a message held for its Avro schema
+                                   is counted once it is taken) */
+    uint64_t ok;                /* counted in state */
+    uint64_t late;              /* of ok: for a bucket already final */
+    uint64_t unpriced;          /* tokens of an unknown model */
+    uint64_t duplicates;        /* ids seen within the dedup window */
+    uint64_t skipped;           /* filtered by config or time range */
+    uint64_t dead_letters;      /* sent to the dead-letter callback */
+    uint64_t dead_by_reason[BR_ERR__CNT]; /* dead_letters by reason */
+} br_pipeline_input_stats_t;
+
+/** @brief Copy the counters of input (index into conf->inputs; any other
+ *         index gives those of messages from an unknown input). */
+void br_pipeline_input_stats(const br_pipeline_t *pl, int input,
+                             br_pipeline_input_stats_t *out);
+
+/** @returns live series of scope (index into conf->scopes), its "(other)"
+ *           series included; 0 for an index out of range. */
+uint64_t br_pipeline_scope_series(const br_pipeline_t *pl, size_t scope);
+
 #endif
