@@ -47,6 +47,7 @@ typedef struct ctx {
     const char *base_dir;       /* for relative paths; may be NULL */
     char *errstr;
     size_t errstr_size;
+    br_config_t *conf;          /* being loaded: key lines are noted here */
 } ctx_t;
 
 static const char *const dialect_names[BR_DIALECT__CNT] = {
@@ -137,7 +138,7 @@ static const char *const state_keys[] = {"dir", "snapshot_interval", "keep",
                                          NULL};
 static const char *const dedup_keys[] = {"window", "max_ids", NULL};
 static const char *const limits_keys[] = {"max_message_bytes", NULL};
-static const char *const log_keys[] = {"level", NULL};
+static const char *const log_keys[] = {"level", "format", NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -272,6 +273,29 @@ static void list_names(char *buf, size_t size, const char *const *names,
     }
 }
 
+/* Remember where each key path was given, for messages about a config
+ * after it was loaded (a reload naming what needs a restart). */
+static br_err_t note_key_line(ctx_t *cx, const char *kpath, int line) {
+    br_config_t *conf = cx->conf;
+    if (!conf)
+        return BR_ERR_OK;
+    if (conf->key_line_cnt == conf->key_line_cap) {
+        size_t cap = conf->key_line_cap ? conf->key_line_cap * 2 : 64;
+        br_key_line_t *kl = realloc(conf->key_lines, cap * sizeof *kl);
+        if (!kl)
+            return BR_ERR_NOMEM;
+        conf->key_lines = kl;
+        conf->key_line_cap = cap;
+    }
+    br_key_line_t *kl = &conf->key_lines[conf->key_line_cnt];
+    kl->path = xstrndup(kpath, strlen(kpath));
+    if (!kl->path)
+        return BR_ERR_NOMEM;
+    kl->line = line;
+    conf->key_line_cnt++;
+    return BR_ERR_OK;
+}
+
 /**
  * Check that node is a mapping whose keys are non-empty scalars, unique, and
  * (when accepted is not NULL) among accepted.
@@ -288,6 +312,8 @@ static br_err_t check_map(ctx_t *cx, const yaml_node_t *node, const char *path,
             strlen(sval(k)) != slen(k))
             return fail(cx, k, path, "keys must be non-empty strings");
         join_path(kpath, sizeof kpath, path, sval(k));
+        if (note_key_line(cx, kpath, node_line(k)))
+            return nomem(cx);
         if (accepted) {
             size_t i;
             for (i = 0; accepted[i]; i++)
@@ -1840,6 +1866,22 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
             conf->log_level = (br_log_level_t)i;
             free(s);
         }
+        s = NULL;
+        if ((err = get_str(cx, node, "log", "format", false, &s, &v)))
+            return err;
+        if (s) {
+            if (strcmp(s, "logfmt") == 0) {
+                conf->log_format = BR_LOG_FORMAT_LOGFMT;
+            } else if (strcmp(s, "json") == 0) {
+                conf->log_format = BR_LOG_FORMAT_JSON;
+            } else {
+                err = fail(cx, v, "log.format",
+                           "unknown format \"%s\"; accepted: logfmt, json", s);
+                free(s);
+                return err;
+            }
+            free(s);
+        }
     }
     return BR_ERR_OK;
 }
@@ -1914,7 +1956,8 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
     yaml_parser_t parser;
     yaml_document_t doc, extra;
     bool have_doc = false, have_extra = false;
-    ctx_t cx = {&doc, name ? name : "(config)", base_dir, errstr, errstr_size};
+    ctx_t cx = {&doc, name ? name : "(config)", base_dir, errstr, errstr_size,
+                NULL};
     br_err_t err = BR_ERR_OK;
 
     br_config_t *conf = calloc(1, sizeof *conf);
@@ -1949,6 +1992,7 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
         err = nomem(&cx);
         goto done;
     }
+    cx.conf = conf;
     if ((err = set_defaults(&cx, conf)))
         goto done;
     err = parse_root(&cx, yaml_document_get_root_node(&doc), conf);
@@ -2075,6 +2119,9 @@ void br_config_destroy(br_config_t *conf) {
         free(b->burn_rates);
     }
     free(conf->budgets);
+    for (size_t i = 0; i < conf->key_line_cnt; i++)
+        free(conf->key_lines[i].path);
+    free(conf->key_lines);
     free(conf->prices_file);
     free_kv(conf->price_overrides, conf->price_override_cnt);
     free(conf->kafka.brokers);
@@ -2088,6 +2135,24 @@ void br_config_destroy(br_config_t *conf) {
     free(conf->state_dir);
     free(conf->path);
     free(conf);
+}
+
+int br_config_key_line(const br_config_t *conf, const char *path) {
+    char buf[PATH_LEN];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (;;) {
+        for (size_t i = 0; i < conf->key_line_cnt; i++)
+            if (strcmp(conf->key_lines[i].path, buf) == 0)
+                return conf->key_lines[i].line;
+        /* Not given: the nearest enclosing key that was. */
+        char *cut = strrchr(buf, '.');
+        char *br = strrchr(buf, '[');
+        if (br && (!cut || br > cut))
+            cut = br;
+        if (!cut)
+            return 1;
+        *cut = '\0';
+    }
 }
 
 int br_config_input_index(const br_config_t *conf, const char *name) {
@@ -2539,6 +2604,8 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     o_kv_str(&o, "level", (unsigned)conf->log_level < 4
                               ? log_level_names[conf->log_level]
                               : "info");
+    o_kv_str(&o, "format",
+             conf->log_format == BR_LOG_FORMAT_JSON ? "json" : "logfmt");
     o_map_end(&o);
 
     o_map_end(&o);
