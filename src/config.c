@@ -20,6 +20,7 @@
 #include "burnrate/avro.h"
 #include "burnrate/config.h"
 #include "burnrate/money.h"
+#include "burnrate/redact.h"
 #include "burnrate/ts.h"
 
 #define PATH_LEN 256                    /* longest key path in a message */
@@ -2316,16 +2317,13 @@ static void o_duration(out_t *o, const char *key, int64_t ms) {
     o_plain(o, buf);
 }
 
-static bool is_secret_key(const char *key) {
-    static const char *const words[] = {"password", "secret", "token", "key"};
-    size_t len = strlen(key);
-    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
-        size_t wl = strlen(words[w]);
-        for (size_t i = 0; i + wl <= len; i++)
-            if (strncasecmp(key + i, words[w], wl) == 0)
-                return true;
-    }
-    return false;
+/* A value printed by the dump: a secret key's is hidden whole, a URL's
+ * user:password part wherever it appears. */
+static const char *shown(char *buf, size_t size, const char *key,
+                         const char *value, bool redact) {
+    if (redact && br_redact_is_secret(key))
+        return BR_REDACTED;
+    return br_redact_urls(buf, size, value);
 }
 
 static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
@@ -2333,9 +2331,9 @@ static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
     o_plain(o, key);
     o_map(o, cnt == 0);
     for (size_t i = 0; i < cnt; i++) {
+        char buf[4096];
         o_str(o, kv[i].key);
-        o_str(o, redact && is_secret_key(kv[i].key) ? "[redacted]"
-                                                    : kv[i].value);
+        o_str(o, shown(buf, sizeof buf, kv[i].key, kv[i].value, redact));
     }
     o_map_end(o);
 }
@@ -2353,8 +2351,10 @@ static void o_avro(out_t *o, const char *key, const br_avro_conf_t *a) {
     }
     if (a->schema_dir)
         o_kv_str(o, "schema_dir", a->schema_dir);
-    if (a->registry)
-        o_kv_str(o, "registry", a->registry);
+    if (a->registry) {
+        char buf[4096];
+        o_kv_str(o, "registry", br_redact_urls(buf, sizeof buf, a->registry));
+    }
     if (a->subject)
         o_kv_str(o, "subject", a->subject);
     if (a->registry_username)
@@ -2566,8 +2566,10 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     const br_kafka_conf_t *k = &conf->kafka;
     o_plain(&o, "kafka");
     o_map(&o, false);
-    if (k->brokers)
-        o_kv_str(&o, "brokers", k->brokers);
+    if (k->brokers) {
+        char buf[4096];
+        o_kv_str(&o, "brokers", br_redact_urls(buf, sizeof buf, k->brokers));
+    }
     o_kv_str(&o, "group_id", k->group_id);
     o_kv_str(&o, "alerts_topic", k->alerts_topic);
     o_kv_str(&o, "alerts_format", k->alerts_avro_on ? "avro-confluent" : "json");

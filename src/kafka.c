@@ -205,6 +205,10 @@ static void on_producer_error(rd_kafka_t *rk, int err, const char *reason,
                br_log_quote(qbuf, sizeof qbuf, reason));
 }
 
+void br_kafka_out_set_conf(br_kafka_out_t *out, const br_config_t *conf) {
+    out->conf = conf;
+}
+
 br_kafka_out_t *br_kafka_out_new(const br_config_t *conf, const char *brokers,
                                  br_ratelimit_t *rl, char *errstr,
                                  size_t errstr_size) {
