@@ -134,11 +134,14 @@ const char *br_log_quote(char *buf, size_t size, const char *s) {
 typedef struct out {
     char *buf;
     size_t size, n;
+    bool full;                   /* a byte was dropped */
 } out_t;
 
 static void put(out_t *o, char c) {
     if (o->n + 1 < o->size)
         o->buf[o->n++] = c;
+    else
+        o->full = true;
 }
 
 static void puts_(out_t *o, const char *s) {
@@ -199,16 +202,11 @@ static void put_json_str(out_t *o, const char *s, size_t len) {
         } else if ((l = utf8_len(p, end)) == 0) {
             puts_(o, "\\ufffd");
             p++;
-        } else if (o->n + l + 2 < o->size) {
+        } else {
             while (l--)
                 put(o, (char)*p++);
-        } else {
-            break; /* no room for the whole character */
         }
     }
-    /* Keep the closing quote even when the value was cut short. */
-    if (o->n + 1 >= o->size && o->size >= 2)
-        o->n = o->size - 2;
     put(o, '"');
 }
 
@@ -252,7 +250,8 @@ static size_t take_value(const char **pp, char *val, size_t size) {
 size_t br_log_render(br_log_format_t format, const char *ts,
                      br_log_level_t level, const char *msg, const char *kv,
                      char *buf, size_t size) {
-    out_t o = {buf, size, 0};
+    /* Room is kept for the closing "}\n" and the NUL. */
+    out_t o = {buf, size > 3 ? size - 2 : 1, 0, false};
     char val[4096];
 
     if (!size)
@@ -270,7 +269,15 @@ size_t br_log_render(br_log_format_t format, const char *ts,
         puts_(&o, ",\"level\":");
         put_json_str(&o, br_log_level_name(level), strlen(br_log_level_name(level)));
         puts_(&o, ",\"msg\":");
-        put_json_str(&o, msg, strlen(msg));
+        size_t mark = o.n, mlen = strlen(msg);
+        put_json_str(&o, msg, mlen);
+        /* A message too long for the line is cut, its quote kept. */
+        while (o.full && mlen > 0) {
+            o.n = mark;
+            o.full = false;
+            mlen = mlen > 64 ? mlen - 64 : 0;
+            put_json_str(&o, msg, mlen);
+        }
         /* Every key=value of the logfmt tail, in order, as strings. */
         for (const char *p = kv ? kv : ""; *p;) {
             const char *key;
@@ -282,6 +289,7 @@ size_t br_log_render(br_log_format_t format, const char *ts,
             key = p;
             klen = strcspn(p, "= ");
             p += klen;
+            mark = o.n;
             put(&o, ',');
             put_json_str(&o, klen ? key : "_", klen ? klen : 1);
             put(&o, ':');
@@ -292,10 +300,12 @@ size_t br_log_render(br_log_format_t format, const char *ts,
             } else {
                 puts_(&o, "\"\"");
             }
+            if (o.full) {
+                o.n = mark; /* a member that does not fit is left out whole */
+                break;
+            }
         }
-        if (o.n + 2 >= o.size && o.size >= 3)
-            o.n = o.size - 3; /* a cut line still closes its object */
-        put(&o, '}');
+        buf[o.n++] = '}';
     }
     if (o.n + 1 >= size)
         o.n = size >= 2 ? size - 2 : 0;
