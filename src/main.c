@@ -15,6 +15,7 @@
 #include "burnrate/daemon.h"
 #include "burnrate/log.h"
 #include "burnrate/pipeline.h"
+#include "burnrate/redact.h"
 #include "burnrate/replay.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
@@ -190,9 +191,10 @@ static bool parse_offset(const char *s, const char *word, int64_t sentinel,
 static br_config_t *load_config(const char *path) {
     char errstr[1024];
     br_config_t *conf = br_config_load(path, errstr, sizeof errstr);
+    char clean[sizeof errstr + 64];
 
     if (!conf)
-        fprintf(stderr, "%s\n", errstr);
+        fprintf(stderr, "%s\n", br_redact_urls(clean, sizeof clean, errstr));
     return conf;
 }
 
@@ -233,7 +235,8 @@ static int cmd_check_config(args_t *a) {
      * detector: what run would refuse, check-config refuses too. */
     pl = br_pipeline_new(conf, &sink, errstr, sizeof errstr);
     if (!pl) {
-        fprintf(stderr, "%s\n", errstr);
+        char clean[sizeof errstr + 64];
+        fprintf(stderr, "%s\n", br_redact_urls(clean, sizeof clean, errstr));
         br_config_destroy(conf);
         return 1;
     }
