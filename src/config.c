@@ -20,6 +20,7 @@
 #include "burnrate/avro.h"
 #include "burnrate/config.h"
 #include "burnrate/money.h"
+#include "burnrate/redact.h"
 #include "burnrate/ts.h"
 
 #define PATH_LEN 256                    /* longest key path in a message */
@@ -47,6 +48,7 @@ typedef struct ctx {
     const char *base_dir;       /* for relative paths; may be NULL */
     char *errstr;
     size_t errstr_size;
+    br_config_t *conf;          /* being loaded: key lines are noted here */
 } ctx_t;
 
 static const char *const dialect_names[BR_DIALECT__CNT] = {
@@ -138,7 +140,7 @@ static const char *const state_keys[] = {"dir", "snapshot_interval", "keep",
                                          NULL};
 static const char *const dedup_keys[] = {"window", "max_ids", NULL};
 static const char *const limits_keys[] = {"max_message_bytes", NULL};
-static const char *const log_keys[] = {"level", NULL};
+static const char *const log_keys[] = {"level", "format", NULL};
 static const char *const http_keys[] = {"listen", NULL};
 
 /* ------------------------------------------------------------------------ */
@@ -274,6 +276,29 @@ static void list_names(char *buf, size_t size, const char *const *names,
     }
 }
 
+/* Remember where each key path was given, for messages about a config
+ * after it was loaded (a reload naming what needs a restart). */
+static br_err_t note_key_line(ctx_t *cx, const char *kpath, int line) {
+    br_config_t *conf = cx->conf;
+    if (!conf)
+        return BR_ERR_OK;
+    if (conf->key_line_cnt == conf->key_line_cap) {
+        size_t cap = conf->key_line_cap ? conf->key_line_cap * 2 : 64;
+        br_key_line_t *kl = realloc(conf->key_lines, cap * sizeof *kl);
+        if (!kl)
+            return BR_ERR_NOMEM;
+        conf->key_lines = kl;
+        conf->key_line_cap = cap;
+    }
+    br_key_line_t *kl = &conf->key_lines[conf->key_line_cnt];
+    kl->path = xstrndup(kpath, strlen(kpath));
+    if (!kl->path)
+        return BR_ERR_NOMEM;
+    kl->line = line;
+    conf->key_line_cnt++;
+    return BR_ERR_OK;
+}
+
 /**
  * Check that node is a mapping whose keys are non-empty scalars, unique, and
  * (when accepted is not NULL) among accepted.
@@ -290,6 +315,8 @@ static br_err_t check_map(ctx_t *cx, const yaml_node_t *node, const char *path,
             strlen(sval(k)) != slen(k))
             return fail(cx, k, path, "keys must be non-empty strings");
         join_path(kpath, sizeof kpath, path, sval(k));
+        if (note_key_line(cx, kpath, node_line(k)))
+            return nomem(cx);
         if (accepted) {
             size_t i;
             for (i = 0; accepted[i]; i++)
@@ -1842,6 +1869,22 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
             conf->log_level = (br_log_level_t)i;
             free(s);
         }
+        s = NULL;
+        if ((err = get_str(cx, node, "log", "format", false, &s, &v)))
+            return err;
+        if (s) {
+            if (strcmp(s, "logfmt") == 0) {
+                conf->log_format = BR_LOG_FORMAT_LOGFMT;
+            } else if (strcmp(s, "json") == 0) {
+                conf->log_format = BR_LOG_FORMAT_JSON;
+            } else {
+                err = fail(cx, v, "log.format",
+                           "unknown format \"%s\"; accepted: logfmt, json", s);
+                free(s);
+                return err;
+            }
+            free(s);
+        }
     }
     return BR_ERR_OK;
 }
@@ -1983,7 +2026,8 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
     yaml_parser_t parser;
     yaml_document_t doc, extra;
     bool have_doc = false, have_extra = false;
-    ctx_t cx = {&doc, name ? name : "(config)", base_dir, errstr, errstr_size};
+    ctx_t cx = {&doc, name ? name : "(config)", base_dir, errstr, errstr_size,
+                NULL};
     br_err_t err = BR_ERR_OK;
 
     br_config_t *conf = calloc(1, sizeof *conf);
@@ -2018,6 +2062,7 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
         err = nomem(&cx);
         goto done;
     }
+    cx.conf = conf;
     if ((err = set_defaults(&cx, conf)))
         goto done;
     err = parse_root(&cx, yaml_document_get_root_node(&doc), conf);
@@ -2144,6 +2189,9 @@ void br_config_destroy(br_config_t *conf) {
         free(b->burn_rates);
     }
     free(conf->budgets);
+    for (size_t i = 0; i < conf->key_line_cnt; i++)
+        free(conf->key_lines[i].path);
+    free(conf->key_lines);
     free(conf->prices_file);
     free_kv(conf->price_overrides, conf->price_override_cnt);
     free(conf->kafka.brokers);
@@ -2158,6 +2206,24 @@ void br_config_destroy(br_config_t *conf) {
     free(conf->http.host);
     free(conf->path);
     free(conf);
+}
+
+int br_config_key_line(const br_config_t *conf, const char *path) {
+    char buf[PATH_LEN];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (;;) {
+        for (size_t i = 0; i < conf->key_line_cnt; i++)
+            if (strcmp(conf->key_lines[i].path, buf) == 0)
+                return conf->key_lines[i].line;
+        /* Not given: the nearest enclosing key that was. */
+        char *cut = strrchr(buf, '.');
+        char *br = strrchr(buf, '[');
+        if (br && (!cut || br > cut))
+            cut = br;
+        if (!cut)
+            return 1;
+        *cut = '\0';
+    }
 }
 
 int br_config_input_index(const br_config_t *conf, const char *name) {
@@ -2321,16 +2387,13 @@ static void o_duration(out_t *o, const char *key, int64_t ms) {
     o_plain(o, buf);
 }
 
-static bool is_secret_key(const char *key) {
-    static const char *const words[] = {"password", "secret", "token", "key"};
-    size_t len = strlen(key);
-    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
-        size_t wl = strlen(words[w]);
-        for (size_t i = 0; i + wl <= len; i++)
-            if (strncasecmp(key + i, words[w], wl) == 0)
-                return true;
-    }
-    return false;
+/* A value printed by the dump: a secret key's is hidden whole, a URL's
+ * user:password part wherever it appears. */
+static const char *shown(char *buf, size_t size, const char *key,
+                         const char *value, bool redact) {
+    if (redact && br_redact_is_secret(key))
+        return BR_REDACTED;
+    return br_redact_urls(buf, size, value);
 }
 
 static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
@@ -2338,9 +2401,9 @@ static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
     o_plain(o, key);
     o_map(o, cnt == 0);
     for (size_t i = 0; i < cnt; i++) {
+        char buf[4096];
         o_str(o, kv[i].key);
-        o_str(o, redact && is_secret_key(kv[i].key) ? "[redacted]"
-                                                    : kv[i].value);
+        o_str(o, shown(buf, sizeof buf, kv[i].key, kv[i].value, redact));
     }
     o_map_end(o);
 }
@@ -2358,8 +2421,10 @@ static void o_avro(out_t *o, const char *key, const br_avro_conf_t *a) {
     }
     if (a->schema_dir)
         o_kv_str(o, "schema_dir", a->schema_dir);
-    if (a->registry)
-        o_kv_str(o, "registry", a->registry);
+    if (a->registry) {
+        char buf[4096];
+        o_kv_str(o, "registry", br_redact_urls(buf, sizeof buf, a->registry));
+    }
     if (a->subject)
         o_kv_str(o, "subject", a->subject);
     if (a->registry_username)
@@ -2586,8 +2651,10 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     const br_kafka_conf_t *k = &conf->kafka;
     o_plain(&o, "kafka");
     o_map(&o, false);
-    if (k->brokers)
-        o_kv_str(&o, "brokers", k->brokers);
+    if (k->brokers) {
+        char buf[4096];
+        o_kv_str(&o, "brokers", br_redact_urls(buf, sizeof buf, k->brokers));
+    }
     o_kv_str(&o, "group_id", k->group_id);
     o_kv_str(&o, "alerts_topic", k->alerts_topic);
     o_kv_str(&o, "alerts_format", k->alerts_avro_on ? "avro-confluent" : "json");
@@ -2624,6 +2691,8 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     o_kv_str(&o, "level", (unsigned)conf->log_level < 4
                               ? log_level_names[conf->log_level]
                               : "info");
+    o_kv_str(&o, "format",
+             conf->log_format == BR_LOG_FORMAT_JSON ? "json" : "logfmt");
     o_map_end(&o);
 
     dump_http(&o, &conf->http);

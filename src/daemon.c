@@ -28,6 +28,7 @@
 #include "burnrate/metrics.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
+#include "burnrate/reload.h"
 #include "burnrate/schemasrc.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
@@ -44,6 +45,7 @@
 #define HOLD_MAX_MS 30000     /* ... retries with backoff up to this */
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;  /* SIGHUP: re-read the config */
 
 static void on_signal(int sig) {
     static const char msg[] = "burnrate: second signal during shutdown, exiting now\n";
@@ -68,6 +70,21 @@ void br_daemon_install_signals(void) {
     sigaction(SIGPIPE, &sa, NULL);
 }
 
+static void on_hup(int sig) {
+    (void)sig;
+    reload_requested = 1;
+}
+
+/* Only `run` reloads: elsewhere SIGHUP keeps its default (terminate). */
+static void install_reload_signal(void) {
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 bool br_daemon_stop_requested(void) {
     return stop_requested != 0;
 }
@@ -89,7 +106,7 @@ typedef struct progress {
 } progress_t;
 
 typedef struct daemon {
-    const br_config_t *conf;              /* borrowed */
+    br_config_t *conf;                    /* owned; a reload replaces it */
     const br_daemon_opts_t *opts;         /* borrowed */
     rd_kafka_t *rk;                       /* consumer, owned */
     br_kafka_out_t *out;                  /* producer, owned */
@@ -1259,7 +1276,97 @@ static void log_config(const br_config_t *conf, const br_daemon_opts_t *opts) {
                                           kc->producer_props[i].value)));
 }
 
-int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
+/* Log level and format follow the config unless the command line set them. */
+static void apply_log_settings(const daemon_t *d) {
+    if (!d->opts->keep_log_level)
+        br_log_set_level(d->conf->log_level);
+    if (!d->opts->keep_log_format)
+        br_log_set_format(d->conf->log_format);
+}
+
+/*
+ * SIGHUP: read the config file again and, when it is valid and changes
+ * nothing that needs a restart (br_reload_check()), move the state into a
+ * pipeline built from it and swap. Everything derived from the config
+ * follows: input names, the topic -> input cache, the schema fetcher
+ * (its lookups point into the old config's inputs), stale-input liveness,
+ * snapshot cadence and generations kept, log settings. Otherwise one
+ * error line says why and the running config stays.
+ */
+static void reload(daemon_t *d) {
+    char errstr[2048], qbuf[2200];
+    br_sink_t sink = {on_alert, on_dead_letter, d};
+    br_config_t *conf = NULL, *old;
+    br_pipeline_t *pl = NULL;
+    br_schemasrc_async_t *fetcher = NULL;
+    br_snapdir_t *sd = NULL;
+    br_reload_info_t info;
+    int64_t now;
+
+    br_log(BR_LOG_INFO, "reloading the configuration", "config=%s",
+           br_log_quote(qbuf, sizeof qbuf, d->conf->path));
+    if (!(conf = br_config_load(d->conf->path, errstr, sizeof errstr)) ||
+        br_reload_check(d->conf, conf, errstr, sizeof errstr) ||
+        br_kafka_check_topics(conf, errstr, sizeof errstr) ||
+        !(fetcher = br_schemasrc_async_new(errstr, sizeof errstr)))
+        goto refused;
+    if (conf->snapshot_keep != d->conf->snapshot_keep &&
+        !(sd = br_snapdir_open(conf->state_dir, conf->snapshot_keep, errstr,
+                               sizeof errstr)))
+        goto refused;
+    if (!(pl = br_reload_pipeline(d->pl, d->conf, conf, &sink, &info, errstr,
+                                  sizeof errstr)))
+        goto refused;
+    br_pipeline_set_schema_fetch(pl, br_schemasrc_async_fetch, fetcher);
+
+    /* Swap: nothing below can fail. */
+    br_pipeline_destroy(d->pl);
+    d->pl = pl;
+    br_schemasrc_async_free(d->fetcher); /* waits out a lookup in flight */
+    d->fetcher = fetcher;
+    if (sd) {
+        br_snapdir_close(d->sd);
+        d->sd = sd;
+    }
+    old = d->conf;
+    d->conf = conf;
+    br_kafka_out_set_conf(d->out, conf);
+    d->input_names = br_pipeline_input_names(pl);
+    d->last_rkt = NULL;
+    d->last_input = -1;
+    note_assignment(d, d->rk);
+    apply_log_settings(d);
+    now = br_log_mono_ms();
+    if (d->next_snap_ms > now + conf->snapshot_interval_ms)
+        d->next_snap_ms = now + conf->snapshot_interval_ms;
+    /* The next snapshot records the new layout (dropped scopes gone). */
+    d->changes++;
+    br_log(BR_LOG_INFO, "configuration reloaded",
+           "config=%s series_kept=%" PRIu64 " series_dropped=%" PRIu64
+           " scopes=%zu scopes_added=%" PRIu64 " scopes_removed=%" PRIu64
+           " scopes_dropped=%" PRIu64 " budgets=%zu budgets_added=%" PRIu64
+           " budgets_removed=%" PRIu64 " budgets_changed=%" PRIu64
+           " budgets_restarted=%" PRIu64 " inputs_dropped=%" PRIu64,
+           br_log_quote(qbuf, sizeof qbuf, conf->path), info.restore.series,
+           info.restore.dropped_series, conf->scope_cnt, info.scopes_added,
+           info.scopes_removed, info.restore.dropped_scopes, conf->budget_cnt,
+           info.budgets_added, info.budgets_removed, info.budgets_changed,
+           info.restore.dropped_budgets > info.budgets_removed
+               ? info.restore.dropped_budgets - info.budgets_removed
+               : 0,
+           info.restore.dropped_inputs);
+    br_config_destroy(old);
+    return;
+refused:
+    LIMITED(d, BR_LOG_ERROR, "reload", "reload refused; the running "
+            "configuration stays", "error=%s",
+            br_log_quote(qbuf, sizeof qbuf, errstr));
+    br_snapdir_close(sd);
+    br_schemasrc_async_free(fetcher);
+    br_config_destroy(conf);
+}
+
+int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
     daemon_t *d = calloc(1, sizeof *d);
     char errstr[1024], qbuf[1100];
     uint64_t last_messages = 0;
@@ -1268,6 +1375,7 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
 
     if (!d) {
         br_log(BR_LOG_ERROR, "out of memory", NULL);
+        br_config_destroy(conf);
         return 1;
     }
     d->conf = conf;
@@ -1275,6 +1383,7 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
     d->last_input = -1;
     br_ratelimit_init(&d->rl, LOG_BURST, LOG_PERIOD_MS);
     br_buf_init(&d->line);
+    install_reload_signal();
     log_config(conf, opts);
     d->start_wall_ms = br_log_wall_ms();
     if (http_start(d, errstr, sizeof errstr) || start(d, errstr, sizeof errstr)) {
@@ -1287,6 +1396,7 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
     last_ms = br_log_mono_ms();
     next_stats_ms = last_ms + BR_DAEMON_STATS_MS;
     d->next_snap_ms = last_ms + conf->snapshot_interval_ms;
+    conf = NULL; /* d->conf from here on: a reload replaces it */
     while (!stop_requested && !d->fatal) {
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(d->rk, POLL_MS);
         int64_t now;
@@ -1300,6 +1410,10 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
         if (br_kafka_out_fatal(d->out, errstr, sizeof errstr))
             break;
         now = br_log_mono_ms();
+        if (reload_requested) {
+            reload_requested = 0;
+            reload(d);
+        }
         if (d->held_cnt)
             resume_held(d, now);
         if (now >= next_stale_ms) {
@@ -1308,7 +1422,8 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
         }
         if (now >= d->next_snap_ms && d->changes &&
             br_kafka_out_flush(d->out, 0) > 0 &&
-            (d->snap_due_ms == 0 || now - d->snap_due_ms < conf->snapshot_interval_ms)) {
+            (d->snap_due_ms == 0 ||
+             now - d->snap_due_ms < d->conf->snapshot_interval_ms)) {
             /* Alerts or dead letters are still on their way: consume on and
              * look again shortly, rather than block; after a whole interval
              * of this, the snapshot waits for them (briefly) and reports. */
@@ -1317,12 +1432,12 @@ int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts) {
             d->next_snap_ms = now + SNAP_WAIT_MS;
         } else if (now >= d->next_snap_ms) {
             bool ok = take_snapshot(d, "interval", SNAP_FLUSH_MS, false);
-            int64_t retry = conf->snapshot_interval_ms < SNAP_RETRY_MS
-                                ? conf->snapshot_interval_ms
+            int64_t retry = d->conf->snapshot_interval_ms < SNAP_RETRY_MS
+                                ? d->conf->snapshot_interval_ms
                                 : SNAP_RETRY_MS;
             now = br_log_mono_ms();
             d->snap_due_ms = ok ? 0 : d->snap_due_ms;
-            d->next_snap_ms = now + (ok ? conf->snapshot_interval_ms : retry);
+            d->next_snap_ms = now + (ok ? d->conf->snapshot_interval_ms : retry);
         }
         if (now >= next_stats_ms) {
             log_stats(d, "stats", &last_messages, &last_ms);
@@ -1378,6 +1493,7 @@ done:
     br_pipeline_destroy(d->pl);
     br_schemasrc_async_free(d->fetcher);
     br_buf_free(&d->line);
+    br_config_destroy(d->conf);
     free(d);
     return ret;
 }

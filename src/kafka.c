@@ -4,6 +4,7 @@
  * override anything (TLS, SASL, acks) exactly as librdkafka documents it.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,23 +30,53 @@ br_err_t br_kafka_conf_set(rd_kafka_conf_t *kconf, const char *key,
                            size_t errstr_size) {
     char why[512];
 
-    if (rd_kafka_conf_set(kconf, key, value, why, sizeof why) != RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(kconf, key, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
+        /* librdkafka's reason may quote the value: a secret's is left out. */
+        if (br_log_is_secret(key) && value && *value && strstr(why, value))
+            snprintf(why, sizeof why, "invalid value");
         return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
                          "kafka property %s=%s: %s", key,
                          br_log_redact(key, value), why);
+    }
     return BR_ERR_OK;
 }
 
-/* librdkafka's threads call this: br_log() is thread safe, the rate
- * limiter is not, so nothing else happens here. */
+/* librdkafka's error and warning lines repeat while a broker is down: at
+ * most RDK_LOG_BURST per facility every RDK_LOG_PERIOD_MS, with a count of
+ * what was left out. Its threads call in, so the limiter has a lock. */
+#define RDK_LOG_BURST 10
+#define RDK_LOG_PERIOD_MS 10000
+static pthread_mutex_t rdk_log_mu = PTHREAD_MUTEX_INITIALIZER;
+static br_ratelimit_t rdk_log_rl;
+static bool rdk_log_rl_ready;
+
 static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
                            const char *buf) {
-    char qbuf[1024];
+    char qbuf[1024], key[BR_RATELIMIT_KEY_MAX];
+    uint64_t suppressed = 0;
     br_log_level_t lv = level <= 3 ? BR_LOG_ERROR
                         : level == 4 ? BR_LOG_WARN
                         : level <= 6 ? BR_LOG_INFO
                                      : BR_LOG_DEBUG;
 
+    if (!br_log_enabled(lv))
+        return;
+    if (lv <= BR_LOG_WARN) {
+        bool ok;
+        snprintf(key, sizeof key, "librdkafka:%s", fac);
+        pthread_mutex_lock(&rdk_log_mu);
+        if (!rdk_log_rl_ready) {
+            br_ratelimit_init(&rdk_log_rl, RDK_LOG_BURST, RDK_LOG_PERIOD_MS);
+            rdk_log_rl_ready = true;
+        }
+        ok = br_ratelimit_allow(&rdk_log_rl, key, br_log_mono_ms(), &suppressed);
+        pthread_mutex_unlock(&rdk_log_mu);
+        if (!ok)
+            return;
+        if (suppressed)
+            br_log(BR_LOG_WARN, "more lines suppressed by the rate limit",
+                   "what=%s suppressed=%" PRIu64, key, suppressed);
+    }
     br_log(lv, "librdkafka", "client=%s facility=%s text=%s", rd_kafka_name(rk),
            fac, br_log_quote(qbuf, sizeof qbuf, buf));
 }
@@ -203,6 +234,10 @@ static void on_producer_error(rd_kafka_t *rk, int err, const char *reason,
         br_log(BR_LOG_WARN, "producer error (librdkafka retries)", "code=%s error=%s",
                rd_kafka_err2name((rd_kafka_resp_err_t)err),
                br_log_quote(qbuf, sizeof qbuf, reason));
+}
+
+void br_kafka_out_set_conf(br_kafka_out_t *out, const br_config_t *conf) {
+    out->conf = conf;
 }
 
 br_kafka_out_t *br_kafka_out_new(const br_config_t *conf, const char *brokers,

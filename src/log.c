@@ -7,20 +7,41 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "burnrate/log.h"
 #include "burnrate/money.h"
+#include "burnrate/redact.h"
 #include "burnrate/ts.h"
 
 static volatile int log_level = BR_LOG_INFO;
+static volatile int log_format = BR_LOG_FORMAT_LOGFMT;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void br_log_set_level(br_log_level_t level) {
     log_level = (int)level;
+}
+
+void br_log_set_format(br_log_format_t format) {
+    log_format = (int)format;
+}
+
+br_log_format_t br_log_get_format(void) {
+    return (br_log_format_t)log_format;
+}
+
+br_err_t br_log_format_parse(const char *name, br_log_format_t *out) {
+    if (strcasecmp(name, "logfmt") == 0)
+        *out = BR_LOG_FORMAT_LOGFMT;
+    else if (strcasecmp(name, "json") == 0)
+        *out = BR_LOG_FORMAT_JSON;
+    else
+        return BR_ERR_INVAL;
+    return BR_ERR_OK;
 }
 
 bool br_log_enabled(br_log_level_t level) {
@@ -109,12 +130,194 @@ const char *br_log_quote(char *buf, size_t size, const char *s) {
     return buf;
 }
 
+/* Output being built: bytes past the end are dropped, the NUL kept. */
+typedef struct out {
+    char *buf;
+    size_t size, n;
+    bool full;                   /* a byte was dropped */
+} out_t;
+
+static void put(out_t *o, char c) {
+    if (o->n + 1 < o->size)
+        o->buf[o->n++] = c;
+    else
+        o->full = true;
+}
+
+static void puts_(out_t *o, const char *s) {
+    while (*s)
+        put(o, *s++);
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when invalid. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
+    size_t len;
+    unsigned cp;
+    if (*p < 0x80)
+        return 1;
+    if ((*p & 0xe0) == 0xc0)
+        len = 2, cp = *p & 0x1f;
+    else if ((*p & 0xf0) == 0xe0)
+        len = 3, cp = *p & 0x0f;
+    else if ((*p & 0xf8) == 0xf0)
+        len = 4, cp = *p & 0x07;
+    else
+        return 0;
+    if ((size_t)(end - p) < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* s[0..len) as a JSON string: quotes, backslashes and control bytes
+ * escaped, invalid UTF-8 as U+FFFD. */
+static void put_json_str(out_t *o, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    put(o, '"');
+    while (p < end) {
+        size_t l;
+        if (*p == '"' || *p == '\\') {
+            put(o, '\\');
+            put(o, (char)*p++);
+        } else if (*p == '\n') {
+            puts_(o, "\\n"), p++;
+        } else if (*p == '\t') {
+            puts_(o, "\\t"), p++;
+        } else if (*p == '\r') {
+            puts_(o, "\\r"), p++;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            puts_(o, "\\u00");
+            put(o, hex[*p >> 4]);
+            put(o, hex[*p & 15]);
+            p++;
+        } else if ((l = utf8_len(p, end)) == 0) {
+            puts_(o, "\\ufffd");
+            p++;
+        } else {
+            while (l--)
+                put(o, (char)*p++);
+        }
+    }
+    put(o, '"');
+}
+
+/* One logfmt value at *pp (bare, or quoted with br_log_quote()'s escapes)
+ * decoded into val. */
+static size_t take_value(const char **pp, char *val, size_t size) {
+    const char *p = *pp;
+    size_t n = 0;
+#define VPUT(c) do { if (n + 1 < size) val[n++] = (char)(c); } while (0)
+    if (*p != '"') {
+        while (*p && *p != ' ')
+            VPUT(*p++);
+    } else {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p != '\\' || !p[1]) {
+                VPUT(*p);
+                continue;
+            }
+            p++;
+            if (*p == 'n')
+                VPUT('\n');
+            else if (*p == 't')
+                VPUT('\t');
+            else if (*p == 'x' && isxdigit((unsigned char)p[1]) &&
+                     isxdigit((unsigned char)p[2])) {
+                char h[3] = {p[1], p[2], 0};
+                VPUT(strtol(h, NULL, 16));
+                p += 2;
+            } else
+                VPUT(*p);
+        }
+        if (*p == '"')
+            p++;
+    }
+#undef VPUT
+    val[n] = '\0';
+    *pp = p;
+    return n;
+}
+
+size_t br_log_render(br_log_format_t format, const char *ts,
+                     br_log_level_t level, const char *msg, const char *kv,
+                     char *buf, size_t size) {
+    /* Room is kept for the closing "}\n" and the NUL. */
+    out_t o = {buf, size > 3 ? size - 2 : 1, 0, false};
+    char val[4096];
+
+    if (!size)
+        return 0;
+    if (format != BR_LOG_FORMAT_JSON) {
+        char qmsg[1024];
+        int rc = snprintf(buf, size, "ts=%s level=%s msg=%s%s%s", ts,
+                          br_log_level_name(level),
+                          br_log_quote(qmsg, sizeof qmsg, msg),
+                          kv && *kv ? " " : "", kv ? kv : "");
+        o.n = rc < 0 ? 0 : (size_t)rc < size ? (size_t)rc : size - 1;
+    } else {
+        puts_(&o, "{\"ts\":");
+        put_json_str(&o, ts, strlen(ts));
+        puts_(&o, ",\"level\":");
+        put_json_str(&o, br_log_level_name(level), strlen(br_log_level_name(level)));
+        puts_(&o, ",\"msg\":");
+        size_t mark = o.n, mlen = strlen(msg);
+        put_json_str(&o, msg, mlen);
+        /* A message too long for the line is cut, its quote kept. */
+        while (o.full && mlen > 0) {
+            o.n = mark;
+            o.full = false;
+            mlen = mlen > 64 ? mlen - 64 : 0;
+            put_json_str(&o, msg, mlen);
+        }
+        /* Every key=value of the logfmt tail, in order, as strings. */
+        for (const char *p = kv ? kv : ""; *p;) {
+            const char *key;
+            size_t klen;
+            while (*p == ' ')
+                p++;
+            if (!*p)
+                break;
+            key = p;
+            klen = strcspn(p, "= ");
+            p += klen;
+            mark = o.n;
+            put(&o, ',');
+            put_json_str(&o, klen ? key : "_", klen ? klen : 1);
+            put(&o, ':');
+            if (*p == '=') {
+                p++;
+                size_t vlen = take_value(&p, val, sizeof val);
+                put_json_str(&o, val, vlen);
+            } else {
+                puts_(&o, "\"\"");
+            }
+            if (o.full) {
+                o.n = mark; /* a member that does not fit is left out whole */
+                break;
+            }
+        }
+        buf[o.n++] = '}';
+    }
+    if (o.n + 1 >= size)
+        o.n = size >= 2 ? size - 2 : 0;
+    buf[o.n++] = '\n';
+    buf[o.n] = '\0';
+    return o.n;
+}
+
 void br_log(br_log_level_t level, const char *msg, const char *kvfmt, ...) {
-    char line[4096];
-    char qmsg[1024];
+    char tail[4096], clean[4200], cmsg[1100], line[8192];
     char ts[40];
     size_t n;
-    int rc;
 
     if (!br_log_enabled(level))
         return;
@@ -124,46 +327,30 @@ void br_log(br_log_level_t level, const char *msg, const char *kvfmt, ...) {
         ts[19] = '\0';
         strcat(ts, ".000Z");
     }
-    rc = snprintf(line, sizeof line, "ts=%s level=%s msg=%s", ts,
-                  br_log_level_name(level),
-                  br_log_quote(qmsg, sizeof qmsg, msg));
-    n = rc < 0 ? 0 : (size_t)rc < sizeof line ? (size_t)rc : sizeof line - 1;
-    if (kvfmt && *kvfmt && n + 2 < sizeof line) {
+    tail[0] = '\0';
+    if (kvfmt && *kvfmt) {
         va_list ap;
-        line[n++] = ' ';
         va_start(ap, kvfmt);
-        rc = vsnprintf(line + n, sizeof line - n, kvfmt, ap);
+        vsnprintf(tail, sizeof tail, kvfmt, ap);
         va_end(ap);
-        if (rc > 0)
-            n += (size_t)rc < sizeof line - n ? (size_t)rc : sizeof line - n - 1;
     }
-    if (n + 1 >= sizeof line)
-        n = sizeof line - 2;
-    line[n++] = '\n';
+    /* Whatever a caller passed (an error echoing a registry URL, a
+     * librdkafka line), credentials in URLs never reach the log. */
+    n = br_log_render((br_log_format_t)log_format, ts, level,
+                      br_redact_urls(cmsg, sizeof cmsg, msg),
+                      br_redact_urls(clean, sizeof clean, tail), line,
+                      sizeof line);
     /* One fwrite: stdio locks the stream, so threads never interleave. */
     fwrite(line, 1, n, stderr);
     fflush(stderr);
 }
 
 bool br_log_is_secret(const char *key) {
-    static const char *const words[] = {"password", "secret", "token", "key"};
-    char lower[256];
-    size_t i;
-
-    if (!key)
-        return false;
-    for (i = 0; key[i] && i + 1 < sizeof lower; i++)
-        lower[i] = (char)tolower((unsigned char)key[i]);
-    lower[i] = '\0';
-    for (i = 0; i < sizeof words / sizeof words[0]; i++) {
-        if (strstr(lower, words[i]))
-            return true;
-    }
-    return false;
+    return br_redact_is_secret(key);
 }
 
 const char *br_log_redact(const char *key, const char *value) {
-    return br_log_is_secret(key) ? "[redacted]" : value;
+    return br_log_is_secret(key) ? BR_REDACTED : value;
 }
 
 void br_ratelimit_init(br_ratelimit_t *rl, int burst, int64_t period_ms) {

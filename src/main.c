@@ -15,6 +15,7 @@
 #include "burnrate/daemon.h"
 #include "burnrate/log.h"
 #include "burnrate/pipeline.h"
+#include "burnrate/redact.h"
 #include "burnrate/replay.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
@@ -27,10 +28,11 @@
 
 static const char usage_text[] =
     "usage: burnrate run --config FILE [--brokers LIST] [--print-alerts] [--log-level L]\n"
+    "                    [--log-format F]\n"
     "       burnrate replay --config FILE [--input NAME=PATH]... [--kafka] [--brokers LIST]\n"
     "                       [--from TIME] [--to TIME] [--start-offset N|beginning]\n"
     "                       [--end-offset N|end] [--output FILE|-] [--dead-letters FILE]\n"
-    "                       [--print-alerts] [--log-level L]\n"
+    "                       [--print-alerts] [--log-level L] [--log-format F]\n"
     "       burnrate check-config FILE\n"
     "       burnrate snapshot show PATH\n"
     "       burnrate --help | --version\n"
@@ -45,9 +47,18 @@ static const char usage_text[] =
     "                newest valid snapshot is restored and reading resumes from\n"
     "                its offsets. SIGINT/SIGTERM shut down cleanly (a last\n"
     "                snapshot, close the consumer, flush the producer for up to\n"
-    "                10 s); a second signal exits at once. Prometheus metrics,\n"
-    "                /healthz and /readyz are served on http.listen (default\n"
-    "                127.0.0.1:9477).\n"
+    "                10 s); a second signal exits at once. SIGHUP (systemctl\n"
+    "                reload) re-reads the config file and applies it without\n"
+    "                losing state: series of unchanged scopes keep their totals,\n"
+    "                baselines and open incidents, new scopes start empty,\n"
+    "                removed ones are dropped, budgets keep their spend (those\n"
+    "                with another period or time zone restart). A config that\n"
+    "                fails validation, or that changes currency, anything under\n"
+    "                kafka, the topics or format of an input with topics,\n"
+    "                state.dir or spike.bucket, is refused with one error line\n"
+    "                naming FILE:LINE: KEY (those need a restart); the running\n"
+    "                config then stays. Prometheus metrics, /healthz and /readyz\n"
+    "                are served on http.listen (default 127.0.0.1:9477).\n"
     "  replay        Run the same engine over history as fast as possible: the\n"
     "                inputs' files (JSON lines, CSV exports or Avro object\n"
     "                container files), or with --kafka a\n"
@@ -63,12 +74,19 @@ static const char usage_text[] =
     "                directory for its newest valid one): offsets, counters,\n"
     "                watermark, every series with its total, budget periods,\n"
     "                open incidents and the dedup window's size.\n"
-    "\n"
+    "\n";
+
+/* Two strings: C99 promises string literals of 4095 bytes only. */
+static const char usage_options[] =
     "Options:\n"
     "  --config FILE          configuration file (YAML)\n"
     "  --brokers LIST         bootstrap servers, overriding kafka.brokers\n"
     "  --print-alerts         also print each alert as a readable line on stdout\n"
     "  --log-level L          error, warn, info or debug (default: the config's)\n"
+    "  --log-format F         logfmt or json: log lines on stderr as key=value\n"
+    "                         pairs or one JSON object each (default: the\n"
+    "                         config's log.format, logfmt); a reload keeps a\n"
+    "                         level or format given here\n"
     "  --input NAME=PATH      replay PATH as input NAME; repeatable; replaces the\n"
     "                         input's files from the config\n"
     "  --kafka                replay the inputs' topics instead of files: every\n"
@@ -86,6 +104,11 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 ok, 1 runtime or configuration error, 2 usage error.\n";
 
+static void print_usage(FILE *fp) {
+    fputs(usage_text, fp);
+    fputs(usage_options, fp);
+}
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...) {
@@ -96,7 +119,7 @@ static int usage_error(const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputs("\n\n", stderr);
-    fputs(usage_text, stderr);
+    print_usage(stderr);
     return EXIT_USAGE;
 }
 
@@ -169,9 +192,10 @@ static bool parse_offset(const char *s, const char *word, int64_t sentinel,
 static br_config_t *load_config(const char *path) {
     char errstr[1024];
     br_config_t *conf = br_config_load(path, errstr, sizeof errstr);
+    char clean[sizeof errstr + 64];
 
     if (!conf)
-        fprintf(stderr, "%s\n", errstr);
+        fprintf(stderr, "%s\n", br_redact_urls(clean, sizeof clean, errstr));
     return conf;
 }
 
@@ -198,7 +222,7 @@ static int cmd_check_config(args_t *a) {
         if (rc < 0 && !path) {
             path = a->name;
         } else if (rc > 0 && (is(a, "--help") || is(a, "-h"))) {
-            fputs(usage_text, stdout);
+            print_usage(stdout);
             return 0;
         } else {
             return usage_error("check-config: unexpected argument %s", a->name);
@@ -212,7 +236,8 @@ static int cmd_check_config(args_t *a) {
      * detector: what run would refuse, check-config refuses too. */
     pl = br_pipeline_new(conf, &sink, errstr, sizeof errstr);
     if (!pl) {
-        fprintf(stderr, "%s\n", errstr);
+        char clean[sizeof errstr + 64];
+        fprintf(stderr, "%s\n", br_redact_urls(clean, sizeof clean, errstr));
         br_config_destroy(conf);
         return 1;
     }
@@ -236,9 +261,23 @@ static int apply_log_level(const br_config_t *conf, const char *level) {
     return 0;
 }
 
+/* --log-format wins over log.format; checked before the config is read. */
+static void apply_log_format(const br_config_t *conf, const char *format) {
+    br_log_format_t fmt = conf->log_format;
+
+    if (format)
+        br_log_format_parse(format, &fmt);
+    br_log_set_format(fmt);
+}
+
+static bool bad_log_format(const char *format) {
+    br_log_format_t fmt;
+    return format && br_log_format_parse(format, &fmt) != BR_ERR_OK;
+}
+
 static int cmd_run(args_t *a) {
-    const char *config = NULL, *level = NULL;
-    br_daemon_opts_t opts = {NULL, false};
+    const char *config = NULL, *level = NULL, *format = NULL;
+    br_daemon_opts_t opts = {NULL, false, false, false};
     br_config_t *conf;
     int rc;
 
@@ -246,11 +285,12 @@ static int cmd_run(args_t *a) {
         if (rc < 0)
             return usage_error("run: unexpected argument %s", a->name);
         if (is(a, "--help") || is(a, "-h")) {
-            fputs(usage_text, stdout);
+            print_usage(stdout);
             return 0;
         } else if (is(a, "--print-alerts") && !a->inline_value) {
             opts.print_alerts = true;
-        } else if (is(a, "--config") || is(a, "--brokers") || is(a, "--log-level")) {
+        } else if (is(a, "--config") || is(a, "--brokers") || is(a, "--log-level") ||
+                   is(a, "--log-format")) {
             const char *v = value(a);
             if (!v)
                 return usage_error("run: %s needs a value", a->name);
@@ -258,6 +298,8 @@ static int cmd_run(args_t *a) {
                 config = v;
             else if (is(a, "--brokers"))
                 opts.brokers = v;
+            else if (is(a, "--log-format"))
+                format = v;
             else
                 level = v;
         } else {
@@ -272,18 +314,23 @@ static int cmd_run(args_t *a) {
             return usage_error("--log-level %s: expected error, warn, info or debug",
                                level);
     }
+    if (bad_log_format(format))
+        return usage_error("--log-format %s: expected logfmt or json", format);
     if (!(conf = load_config(config)))
         return 1;
-    if ((rc = apply_log_level(conf, level)) == 0) {
-        br_daemon_install_signals();
-        rc = br_daemon_run(conf, &opts);
+    opts.keep_log_level = level != NULL;
+    opts.keep_log_format = format != NULL;
+    apply_log_format(conf, format);
+    if ((rc = apply_log_level(conf, level)) != 0) {
+        br_config_destroy(conf);
+        return rc;
     }
-    br_config_destroy(conf);
-    return rc;
+    br_daemon_install_signals();
+    return br_daemon_run(conf, &opts); /* takes conf */
 }
 
 static int cmd_replay(args_t *a) {
-    const char *config = NULL, *level = NULL;
+    const char *config = NULL, *level = NULL, *format = NULL;
     br_replay_opts_t opts;
     br_replay_file_t *files = calloc((size_t)a->argc, sizeof *files);
     br_config_t *conf = NULL;
@@ -306,7 +353,7 @@ static int cmd_replay(args_t *a) {
             goto done;
         }
         if (is(a, "--help") || is(a, "-h")) {
-            fputs(usage_text, stdout);
+            print_usage(stdout);
             rc = 0;
             goto done;
         }
@@ -320,7 +367,8 @@ static int cmd_replay(args_t *a) {
         if (!is(a, "--config") && !is(a, "--input") && !is(a, "--brokers") &&
             !is(a, "--from") && !is(a, "--to") && !is(a, "--start-offset") &&
             !is(a, "--end-offset") && !is(a, "--output") &&
-            !is(a, "--dead-letters") && !is(a, "--log-level")) {
+            !is(a, "--dead-letters") && !is(a, "--log-level") &&
+            !is(a, "--log-format")) {
             rc = usage_error("replay: unknown option %s", a->name);
             goto done;
         }
@@ -369,6 +417,12 @@ static int cmd_replay(args_t *a) {
             opts.output = v;
         } else if (is(a, "--dead-letters")) {
             opts.dead_letters = v;
+        } else if (is(a, "--log-format")) {
+            if (bad_log_format(v)) {
+                rc = usage_error("--log-format %s: expected logfmt or json", v);
+                goto done;
+            }
+            format = v;
         } else {
             br_log_level_t lv;
             if (br_log_level_parse(v, &lv)) {
@@ -400,6 +454,7 @@ static int cmd_replay(args_t *a) {
         rc = 1;
         goto done;
     }
+    apply_log_format(conf, format);
     if ((rc = apply_log_level(conf, level)) == 0) {
         br_daemon_install_signals();
         rc = br_replay_run(conf, &opts);
@@ -424,7 +479,7 @@ static int cmd_snapshot(args_t *a) {
         } else if (rc < 0 && !path) {
             path = a->name;
         } else if (rc > 0 && (is(a, "--help") || is(a, "-h"))) {
-            fputs(usage_text, stdout);
+            print_usage(stdout);
             return 0;
         } else {
             return usage_error("snapshot: unexpected argument %s", a->name);
@@ -497,7 +552,7 @@ int main(int argc, char **argv) {
     cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
         strcmp(cmd, "help") == 0) {
-        fputs(usage_text, stdout);
+        print_usage(stdout);
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {

@@ -21,6 +21,7 @@
 #include "burnrate/log.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
+#include "burnrate/redact.h"
 #include "burnrate/replay.h"
 #include "burnrate/schemasrc.h"
 #include "burnrate/ts.h"
@@ -28,6 +29,9 @@
 #define DEFAULT_MAX_MESSAGE_BYTES (1024 * 1024)
 #define KAFKA_TIMEOUT_MS 10000
 #define KAFKA_STALL_MS 30000   /* no message for this long: give up */
+
+/* Lines that can repeat per message: 5 per key every 10 s (one thread). */
+static br_ratelimit_t replay_rl = {.burst = 5, .period_ms = 10000};
 
 /* One partition of a Kafka replay and where it stops. */
 typedef struct part {
@@ -668,8 +672,11 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
         }
         last_progress = br_log_mono_ms();
         if (rkm->err && rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            br_log(BR_LOG_WARN, "consume error", "code=%s error=%s",
-                   rd_kafka_err2name(rkm->err), rd_kafka_message_errstr(rkm));
+            char qerr[600];
+            if (br_log_limited(&replay_rl, "consume_error"))
+                br_log(BR_LOG_WARN, "consume error", "code=%s error=%s",
+                       rd_kafka_err2name(rkm->err),
+                       br_log_quote(qerr, sizeof qerr, rd_kafka_message_errstr(rkm)));
             rd_kafka_message_destroy(rkm);
             continue;
         }
@@ -689,8 +696,11 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
                                             rkm->payload ? rkm->payload : "",
                                             rkm->len, swhy, sizeof swhy) == BR_ERR_IO &&
                        !br_daemon_stop_requested()) {
-                    br_log(BR_LOG_WARN, "Avro schema unavailable, retrying",
-                           "retry_ms=%" PRId64 " error=\"%s\"", backoff, swhy);
+                    char qwhy[700];
+                    if (br_log_limited(&replay_rl, "schema_wait"))
+                        br_log(BR_LOG_WARN, "Avro schema unavailable, retrying",
+                               "retry_ms=%" PRId64 " error=%s", backoff,
+                               br_log_quote(qwhy, sizeof qwhy, swhy));
                     struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
                     nanosleep(&ts, NULL);
                     backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
@@ -862,8 +872,11 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     summary(r, (double)(br_log_mono_ms() - t0) / 1000.0);
     ret = r->interrupted ? 1 : 0;
 done:
-    if (ret && !r->interrupted)
-        fprintf(stderr, "burnrate replay: %s\n", errstr[0] ? errstr : "failed");
+    if (ret && !r->interrupted) {
+        char clean[sizeof errstr + 64];
+        fprintf(stderr, "burnrate replay: %s\n",
+                errstr[0] ? br_redact_urls(clean, sizeof clean, errstr) : "failed");
+    }
     if (r->out && r->out != stdout)
         fclose(r->out);
     if (r->dead)

@@ -196,6 +196,15 @@ typedef struct br_http_conf {
 
 typedef enum { BR_LOG_ERROR, BR_LOG_WARN, BR_LOG_INFO, BR_LOG_DEBUG } br_log_level_t;
 
+/** How log lines are written: logfmt (default) or one JSON object each. */
+typedef enum { BR_LOG_FORMAT_LOGFMT, BR_LOG_FORMAT_JSON } br_log_format_t;
+
+/** Where a key path ("kafka.brokers", "inputs[0].topics") was given. */
+typedef struct br_key_line {
+    char *path;                  /* owned */
+    int line;
+} br_key_line_t;
+
 typedef struct br_config {
     char *path;                  /* file it was loaded from */
     char currency[BR_CURRENCY_MAX]; /* stage currency (default "USD") */
@@ -219,6 +228,9 @@ typedef struct br_config {
     size_t max_message_bytes;    /* larger messages are dead-lettered */
     br_http_conf_t http;         /* metrics and health endpoints */
     br_log_level_t log_level;
+    br_log_format_t log_format;  /* log.format (logfmt) */
+    br_key_line_t *key_lines;    /* every key the file gave, in file order */
+    size_t key_line_cnt, key_line_cap;
 } br_config_t;
 
 /**
@@ -241,6 +253,11 @@ void br_config_destroy(br_config_t *conf);
 /** @brief Print the effective configuration (defaults filled in) as YAML;
  *         values of properties that look secret are printed as "[redacted]". */
 void br_config_dump(const br_config_t *conf, FILE *fp);
+
+/** @returns the line where key path (e.g. "kafka.brokers",
+ *           "inputs[2].topics") was given, else that of the nearest
+ *           enclosing key that was, else 1. */
+int br_config_key_line(const br_config_t *conf, const char *path);
 
 /** @returns index of the input named name, or -1. */
 int br_config_input_index(const br_config_t *conf, const char *name);

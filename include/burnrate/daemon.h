@@ -21,6 +21,8 @@
 typedef struct br_daemon_opts {
     const char *brokers;   /* overrides kafka.brokers, or NULL; borrowed */
     bool print_alerts;     /* also print each alert readably on stdout */
+    bool keep_log_level;   /* --log-level given: a reload leaves the level */
+    bool keep_log_format;  /* --log-format given: a reload leaves it */
 } br_daemon_opts_t;
 
 /**
@@ -33,12 +35,15 @@ void br_daemon_install_signals(void);
 bool br_daemon_stop_requested(void);
 
 /**
- * @brief Run until a signal or a fatal Kafka error.
- * @param conf borrowed for the call.
+ * @brief Run until a signal or a fatal Kafka error. SIGHUP reloads the
+ *        config file (conf->path): applied live when valid and nothing in
+ *        it needs a restart (br_reload_check()), else refused with one
+ *        error line; the state carries over either way.
+ * @param conf taken over (destroyed before return; a reload replaces it).
  * @returns the process exit code: 0 after a clean shutdown on a signal, 1
  *          when startup failed or a fatal error stopped the stage (both
  *          logged here).
  */
-int br_daemon_run(const br_config_t *conf, const br_daemon_opts_t *opts);
+int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts);
 
 #endif

@@ -82,6 +82,10 @@ br_kafka_out_t *br_kafka_out_new(const br_config_t *conf, const char *brokers,
                                  br_ratelimit_t *rl, char *errstr,
                                  size_t errstr_size);
 
+/** @brief Point the producer at another config whose kafka section is the
+ *         same (a reload): conf borrowed, must outlive the producer. */
+void br_kafka_out_set_conf(br_kafka_out_t *out, const br_config_t *conf);
+
 /** @brief Destroy without flushing (flush first with br_kafka_out_flush()). */
 void br_kafka_out_destroy(br_kafka_out_t *out);
 

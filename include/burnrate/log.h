@@ -20,6 +20,12 @@
 void br_log_set_level(br_log_level_t level);
 bool br_log_enabled(br_log_level_t level);
 
+/** @brief Write lines as logfmt (default) or one JSON object each. */
+void br_log_set_format(br_log_format_t format);
+br_log_format_t br_log_get_format(void);
+/** @returns BR_ERR_OK, or BR_ERR_INVAL for a name other than logfmt, json. */
+br_err_t br_log_format_parse(const char *name, br_log_format_t *out);
+
 /** @returns "error", "warn", "info", "debug"; static. */
 const char *br_log_level_name(br_log_level_t level);
 /** @returns BR_ERR_OK, or BR_ERR_INVAL for a name other than the above. */
@@ -27,7 +33,9 @@ br_err_t br_log_level_parse(const char *name, br_log_level_t *out);
 
 /**
  * @brief Write one line `ts=... level=... msg="..." <kv>` to stderr with a
- *        single write, so lines from librdkafka's threads never interleave.
+ *        single write, so lines from librdkafka's threads never interleave;
+ *        in the JSON format the same line as one object (br_log_render()).
+ *        Credentials in URLs (user:password@) are replaced by [redacted].
  * @param kvfmt printf format of the key=value tail, or NULL; values that may
  *        hold blanks or quotes go through br_log_quote().
  * @locality any thread.
@@ -36,14 +44,26 @@ void br_log(br_log_level_t level, const char *msg, const char *kvfmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /**
+ * @brief Render one log line, ending in '\n': logfmt `ts=.. level=..
+ *        msg=.. <kv>`, or JSON {"ts":..,"level":..,"msg":..,<kv>} with
+ *        every key of the logfmt tail kv in order and its value (bare or
+ *        quoted as br_log_quote() writes it) as a JSON string; invalid
+ *        UTF-8 becomes U+FFFD. A line cut at size still ends its object.
+ * @returns the bytes written to buf (NUL-terminated).
+ */
+size_t br_log_render(br_log_format_t format, const char *ts,
+                     br_log_level_t level, const char *msg, const char *kv,
+                     char *buf, size_t size);
+
+/**
  * @brief Render s as a logfmt value: bare when it is plain, else quoted with
  *        `"` and `\` escaped and control bytes as \n, \t or \xHH.
  * @returns buf (always NUL-terminated, truncated to size).
  */
 const char *br_log_quote(char *buf, size_t size, const char *s);
 
-/** @returns true when a property or config key names a secret (it contains
- *           password, secret, token or key, in any case). */
+/** @returns true when a property or config key names a secret
+ *           (br_redact_is_secret()). */
 bool br_log_is_secret(const char *key);
 /** @returns value, or "[redacted]" when key names a secret; borrowed. */
 const char *br_log_redact(const char *key, const char *value);

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Secrets never reach output or logs: a config with a distinctive value in
+# every secret place (SASL password, OAuth client secret, SSL key password,
+# registry passwords, user:password@ in registry URLs) goes through
+# check-config, `run` in both log formats at debug level (with a schema
+# registry that cannot be reached, a dead letter, a refused reload naming a
+# secret key, a broken config and a good reload), and a replay; no byte of
+# any of it holds a secret value. Every wait polls against a deadline.
+set -euo pipefail
+cd "$(dirname "$0")"
+source ./kafka_util.sh
+
+: "${BR_BIN:?BR_BIN must point at the build directory}"
+BURNRATE=$BR_BIN/burnrate
+[[ -x $BURNRATE ]] || br_die "$BURNRATE not built"
+PY=/usr/bin/python3
+
+SECRETS=(SecSaslPw0101 SecOauth0202 SecSslKey0303 SecRegPw0404 SecRegUrl0505
+    SecAlertPw0606 SecAlertUrl0707 SecJaas0808 SecSaslPwNew0909)
+
+br_tmp_init
+br_broker_start --topics llm.usage,llm.avro,burnrate.alerts,burnrate.dlq --partitions 1 ||
+    br_die "broker did not start"
+
+# A schema registry that takes the alert schema (POST -> id 1) and checks
+# nothing else; its port goes to a file.
+"$PY" - "$BR_TMP/registry.port" <<'EOF' >"$BR_TMP/registry.log" 2>&1 &
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"id": 1}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_port))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+EOF
+br_track $!
+br_wait_for "registry port" 10 test -s "$BR_TMP/registry.port" || br_die "registry did not start"
+REG_PORT=$(cat "$BR_TMP/registry.port")
+# A port nobody listens on: input schema lookups fail and say where.
+DEAD_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+CONF=$BR_TMP/burnrate.yaml
+# OAUTH: this librdkafka may lack OIDC (no client.secret at run time), so
+# only check-config sees the OAuth client secret.
+OAUTH=""
+write_config() { # SASL_PASSWORD BUDGET_AMOUNT
+    cat >"$CONF" <<EOF
+inputs:
+  - name: usage
+    topic: llm.usage
+    files: [$BR_TMP/usage.jsonl]
+    dialect: custom
+    mapping: {time: ts, cost: cost}
+  - name: avro
+    topic: llm.avro
+    format: avro-confluent
+    dialect: custom
+    mapping: {time: ts, cost: cost}
+    avro:
+      registry: http://reguser:SecRegUrl0505@127.0.0.1:$DEAD_PORT
+      registry_username: reguser
+      registry_password: SecRegPw0404
+scopes:
+  - name: total
+budgets:
+  - {name: all, amount: $2, period: month}
+kafka:
+  brokers: $BR_BOOTSTRAP
+  group_id: burnrate-it-secrets
+  alerts_format: avro-confluent
+  alerts_avro:
+    registry: http://alertuser:SecAlertUrl0707@127.0.0.1:$REG_PORT
+    registry_username: alertuser
+    registry_password: SecAlertPw0606
+  properties:
+    sasl.password: $1
+    sasl.username: someone
+    debug: conf,security
+    sasl.oauthbearer.config: principal=SecJaas0808
+$OAUTH
+  producer_properties:
+    ssl.key.password: SecSslKey0303
+  consumer_properties:
+    session.timeout.ms: 6000
+state:
+  dir: $BR_TMP/state
+  snapshot_interval: 200ms
+EOF
+}
+printf '{"ts":"2025-03-03T01:00:00Z","cost":1.5}\nnot json\n' >"$BR_TMP/usage.jsonl"
+OAUTH="    sasl.oauthbearer.client.secret: SecOauth0202"
+write_config SecSaslPw0101 100
+
+# 1. check-config prints the effective config.
+"$BURNRATE" check-config "$CONF" >"$BR_TMP/check.out" 2>"$BR_TMP/check.err" ||
+    { cat "$BR_TMP/check.err" >&2; br_die "check-config refused the config"; }
+grep -q '\[redacted\]' "$BR_TMP/check.out" || br_die "check-config redacted nothing"
+OAUTH=""
+
+log_has() { grep -q -- "$2" "$BR_TMP/$1.err"; }
+n_lines_with() { [[ $(grep -c -- "$2" "$BR_TMP/$1.err" || true) -ge $3 ]]; }
+
+# 2. run, once per log format.
+for fmt in logfmt json; do
+    write_config SecSaslPw0101 100
+    "$BURNRATE" run --config "$CONF" --log-level debug --log-format "$fmt" \
+        >"$BR_TMP/run-$fmt.out" 2>"$BR_TMP/run-$fmt.err" &
+    pid=$!
+    br_track "$pid"
+    br_wait_for "$fmt: partitions assigned" 20 log_has "run-$fmt" 'partitions assigned' ||
+        { tail -20 "$BR_TMP/run-$fmt.err" >&2; br_die "$fmt: run never joined"; }
+    printf '{"ts":"2025-03-03T02:00:00Z","cost":2}\nnot json\n' |
+        kcat -b "$BR_BOOTSTRAP" -P -t llm.usage -p 0
+    # Confluent framing, schema id 7: the lookup goes to the dead registry.
+    printf '\x00\x00\x00\x00\x07\x02' | kcat -b "$BR_BOOTSTRAP" -P -t llm.avro -p 0
+    br_wait_for "$fmt: a dead letter" 20 log_has "run-$fmt" 'dead letter' ||
+        br_die "$fmt: no dead letter logged"
+    br_wait_for "$fmt: a schema lookup failure" 20 log_has "run-$fmt" 'Avro schema unavailable' ||
+        br_die "$fmt: no schema failure logged"
+    # A reload that changes a secret: refused, naming the key only.
+    write_config SecSaslPwNew0909 100
+    kill -HUP "$pid"
+    br_wait_for "$fmt: secret change refused" 10 n_lines_with "run-$fmt" 'reload refused' 1 ||
+        br_die "$fmt: secret change not refused"
+    grep 'reload refused' "$BR_TMP/run-$fmt.err" | grep -q 'kafka.properties.sasl.password' ||
+        br_die "$fmt: the refusal does not name the key"
+    # A broken config, then a good one.
+    write_config SecSaslPw0101 lots
+    kill -HUP "$pid"
+    br_wait_for "$fmt: broken config refused" 10 n_lines_with "run-$fmt" 'reload refused' 2 ||
+        br_die "$fmt: broken config not refused"
+    write_config SecSaslPw0101 200
+    kill -HUP "$pid"
+    br_wait_for "$fmt: reloaded" 10 log_has "run-$fmt" 'configuration reloaded' ||
+        br_die "$fmt: good config not applied"
+    kill -TERM "$pid"
+    wait "$pid" || br_die "$fmt: run failed"
+    rm -rf "$BR_TMP/state"
+done
+# Each JSON log line is one JSON object with ts, level and msg.
+"$PY" - "$BR_TMP/run-json.err" <<'EOF' || br_die "run --log-format json wrote a line that is not a JSON object"
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    d = json.loads(line)
+    assert isinstance(d, dict) and {"ts", "level", "msg"} <= set(d), line
+    n += 1
+assert n > 10, n
+EOF
+grep -q 'msg=librdkafka .*facility=CONF' "$BR_TMP/run-logfmt.err" ||
+    br_die "no librdkafka debug lines: the test would not see their secrets"
+grep -q '"msg":"librdkafka"' "$BR_TMP/run-json.err" ||
+    br_die "librdkafka lines are not JSON"
+
+# 3. A replay of the files, and a replay with a config error.
+"$BURNRATE" replay --config "$CONF" --log-level debug --dead-letters "$BR_TMP/replay.dlq" \
+    >"$BR_TMP/replay.out" 2>"$BR_TMP/replay.err" || true
+grep -q '1 dead' "$BR_TMP/replay.err" || grep -qi 'dead' "$BR_TMP/replay.err" ||
+    { cat "$BR_TMP/replay.err" >&2; br_die "replay did not run"; }
+write_config SecSaslPw0101 lots
+"$BURNRATE" check-config "$CONF" >>"$BR_TMP/check.out" 2>>"$BR_TMP/check.err" &&
+    br_die "check-config took a broken config"
+
+# 4. No secret anywhere.
+for s in "${SECRETS[@]}"; do
+    if grep -rl -- "$s" "$BR_TMP"/*.out "$BR_TMP"/*.err "$BR_TMP/replay.dlq" 2>/dev/null; then
+        br_die "secret $s leaked into the files above"
+    fi
+done
+grep -q 'reguser:\|alertuser:' "$BR_TMP"/*.err "$BR_TMP"/*.out &&
+    br_die "a URL's user-info was printed"
+echo "it_secrets: OK"
