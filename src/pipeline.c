@@ -3308,6 +3308,16 @@ void br_pipeline_input_stats(const br_pipeline_t *pl, int input,
     *out = pl->in_st[input >= 0 && (size_t)input < n ? (size_t)input : n];
 }
 
+void br_pipeline_carry_input_stats(br_pipeline_t *pl,
+                                   const br_pipeline_t *from) {
+    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
+        int j = br_config_input_index(from->conf, pl->conf->inputs[i].name);
+        if (j >= 0)
+            pl->in_st[i] = from->in_st[j];
+    }
+    pl->in_st[pl->conf->input_cnt] = from->in_st[from->conf->input_cnt];
+}
+
 uint64_t br_pipeline_scope_series(const br_pipeline_t *pl, size_t scope) {
     if (scope >= pl->conf->scope_cnt)
         return 0;

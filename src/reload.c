@@ -187,6 +187,10 @@ br_err_t br_reload_check(const br_config_t *old, const br_config_t *conf,
     check_kafka(&r, &old->kafka, &conf->kafka);
     check_inputs(&r, old, conf);
     check_str(&r, "state.dir", old->state_dir, conf->state_dir);
+    if (old->http.on != conf->http.on || old->http.port != conf->http.port ||
+        !same_str(old->http.host, conf->http.host))
+        refuse(&r, "http.listen", conf->http.line,
+               "changed (the listener is bound at start)");
     if (old->spike.bucket_ms != conf->spike.bucket_ms)
         refuse(&r, "spike.bucket", 0, "changed (the state's buckets have the "
                "old width)");
@@ -317,6 +321,7 @@ br_pipeline_t *br_reload_pipeline(const br_pipeline_t *pl,
         goto fail;
     }
     br_buf_free(&state);
+    br_pipeline_carry_input_stats(npl, pl);
     br_reload_diff(old, conf, info);
     return npl;
 fail:

@@ -198,6 +198,11 @@ static void test_good_reload(void) {
 
     br_pipeline_stats(npl, &st);
     CHECK_INT(st.ok, 3);
+    /* The per-input counters behind /metrics carry over too. */
+    br_pipeline_input_stats_t ist;
+    br_pipeline_input_stats(npl, 0, &ist);
+    CHECK_INT(ist.messages, 3);
+    CHECK_INT(ist.ok, 3);
     CHECK_INT(st.messages, 3);
     feed(npl, "2025-03-03T04:00:00Z", "ml", "gpt-4o", "1");
     feed(npl, "2025-03-03T05:00:00Z", "web", "claude", "0.25");
@@ -275,6 +280,8 @@ static void test_refusals(void) {
             "reload.yaml:4: inputs[0].topics: changed (input usage)");
     refused("currency: USD\n", "currency: EUR\n",
             "reload.yaml:1: currency: changed");
+    refused("scopes:\n", "http: {listen: \"127.0.0.1:0\"}\nscopes:\n",
+            "reload.yaml:14: http.listen: changed");
     refused("scopes:\n", "state: {dir: /elsewhere}\nscopes:\n",
             "reload.yaml:14: state.dir: changed");
     /* Two at once: both named, counted once. */

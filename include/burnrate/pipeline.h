@@ -249,6 +249,11 @@ typedef struct br_pipeline_input_stats {
 void br_pipeline_input_stats(const br_pipeline_t *pl, int input,
                              br_pipeline_input_stats_t *out);
 
+/** @brief Take over the per-input counters of from (a reload): inputs are
+ *         matched by name; those of inputs from no longer has are gone. */
+void br_pipeline_carry_input_stats(br_pipeline_t *pl,
+                                   const br_pipeline_t *from);
+
 /** @returns live series of scope (index into conf->scopes), its "(other)"
  *           series included; 0 for an index out of range. */
 uint64_t br_pipeline_scope_series(const br_pipeline_t *pl, size_t scope);

@@ -21,7 +21,8 @@
  *        kafka key (brokers, group_id, alerts_topic, dead_letter_topic,
  *        alerts_format, alerts_avro.*, properties, consumer_properties,
  *        producer_properties); the inputs that have topics (added,
- *        removed, or with other topics or format); state.dir; spike.bucket.
+ *        removed, or with other topics or format); state.dir; spike.bucket;
+ *        http.listen.
  *        Everything else (scopes, budgets, spike rules, prices, mappings,
  *        lateness, stale_after, dedup, limits, state.snapshot_interval and
  *        keep, log) applies live.
