@@ -13,7 +13,7 @@ source ./kafka_util.sh
 BUILD=$BR_BIN
 PY=/usr/bin/python3
 KT=$PWD/e2e/kafkatool.py
-[[ -f $BUILD/burnrate.1 ]] || br_die "$BUILD/burnrate.1 not built (target man)"
+[[ -f $BUILD/burnrate.1.in ]] || br_die "$BUILD/burnrate.1.in not built (target man)"
 for tool in systemd-analyze groff man; do
     command -v "$tool" >/dev/null || br_die "$tool missing (scripts/deps installs it)"
 done
@@ -91,9 +91,13 @@ for section in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS 'EXIT STATUS' SIGNALS 
     grep -qx "$section" "$BR_TMP/man.txt" || br_die "burnrate(1) has no $section section"
 done
 grep -q 'SIGHUP' "$BR_TMP/man.txt" || br_die "burnrate(1) does not describe SIGHUP"
-grep -qF "$P/etc/burnrate/burnrate.yaml" "$BR_TMP/man.txt" ||
-    [[ $(grep -c '/burnrate/burnrate.yaml' "$BR_TMP/man.txt") -gt 0 ]] ||
-    br_die "burnrate(1) FILES does not name the service config"
+for f in "$P/etc/burnrate/burnrate.yaml" "$P/lib/systemd/system/burnrate.service" \
+    "$P/libexec/burnrate/burnrate-gen" "$P/share/doc/burnrate/examples/burnrate.example.yaml"; do
+    grep -qF "$f" "$BR_TMP/man.txt" || br_die "burnrate(1) does not name the installed $f"
+done
+! grep -n '@[A-Z_]*@' "$MAN" "$UNIT" || br_die "a placeholder was left in the installed files"
+grep -q "^burnrate $("$P/bin/burnrate" --version | cut -d' ' -f2) " "$BR_TMP/man.txt" ||
+    br_die "burnrate(1)'s footer does not carry the version"
 "$P/bin/burnrate" --help >"$BR_TMP/help.txt"
 grep -oE -- '(^|[^[:alnum:]-])--?[[:alpha:]][[:alnum:]-]*' "$BR_TMP/help.txt" |
     sed -E 's/^[^-]*//' | sort -u >"$BR_TMP/options"
@@ -111,7 +115,7 @@ n_syn=$(sed -n '/^SYNOPSIS$/,/^DESCRIPTION$/p' "$BR_TMP/man.txt" | grep -cE '^ +
 # service config (its state.dir moved to a scratch directory).
 BR_BIN=$P/libexec/burnrate
 INPUT_TOPICS=(llm.usage llm.openai llm.litellm billing.focus)
-br_broker_start --topics "$(IFS=,; echo "${INPUT_TOPICS[*]}"),burnrate.alerts,burnrate.dlq" --partitions 4 ||
+br_broker_start --topics "$(IFS=,; echo "${INPUT_TOPICS[*]}"),burnrate.alerts,burnrate.dlq" --partitions 1 ||
     br_die "the installed broker did not start"
 sed -e "s|^  dir: /var/lib/burnrate .*|  dir: $BR_TMP/state|" \
     -e 's|^  snapshot_interval: 30s|  snapshot_interval: 500ms|' \
