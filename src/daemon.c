@@ -48,10 +48,18 @@ static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;  /* SIGHUP: re-read the config */
 
 static void on_signal(int sig) {
-    static const char msg[] = "burnrate: second signal during shutdown, exiting now\n";
+    /* One parseable line in the log's format (no timestamp: nothing but
+     * write() here). */
+    static const char logfmt[] =
+        "level=error msg=\"second signal during shutdown, exiting now\"\n";
+    static const char json[] =
+        "{\"level\":\"error\",\"msg\":\"second signal during shutdown, "
+        "exiting now\"}\n";
     (void)sig;
     if (stop_requested) {
-        ssize_t rc = write(STDERR_FILENO, msg, sizeof msg - 1);
+        bool j = br_log_get_format() == BR_LOG_FORMAT_JSON;
+        ssize_t rc = write(STDERR_FILENO, j ? json : logfmt,
+                           j ? sizeof json - 1 : sizeof logfmt - 1);
         (void)rc;
         _exit(130);
     }
