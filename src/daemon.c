@@ -322,6 +322,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         br_log(BR_LOG_DEBUG, assign ? "assigned" : "revoked", "partition=%s[%" PRId32 "]",
                parts->elems[i].topic, parts->elems[i].partition);
     d->assigned = assign; /* /readyz: ready again at the next assignment */
+    if (d->pl)
+        br_pipeline_clear_backlog(d->pl); /* only partitions read here count */
     d->was_assigned |= assign;
     if (assign) {
         resume_offsets(d, rk, parts);
@@ -681,13 +683,40 @@ static void resume_held(daemon_t *d, int64_t now) {
     }
 }
 
+/* Tell the watermark whether rkm's partition has more waiting: at the end
+ * of the partition (eof) no; else when the high watermark librdkafka last
+ * saw (no request) is past this message. */
+static void note_backlog(daemon_t *d, const rd_kafka_message_t *rkm, bool msg) {
+    int64_t lo, hi;
+    br_origin_t o;
+
+    if (!rkm->rkt)
+        return;
+    if (rkm->rkt != d->last_rkt) {
+        d->last_rkt = rkm->rkt;
+        d->last_input = br_kafka_topic_input(d->conf, rd_kafka_topic_name(rkm->rkt));
+    }
+    if (d->last_input < 0)
+        return;
+    memset(&o, 0, sizeof o);
+    o.input = d->last_input;
+    o.partition = rkm->partition;
+    bool behind = msg && rd_kafka_get_watermark_offsets(
+                             d->rk, rd_kafka_topic_name(rkm->rkt),
+                             rkm->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                  hi > rkm->offset + 1;
+    br_pipeline_note_backlog(d->pl, &o, behind);
+}
+
 static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     br_origin_t origin;
     char qbuf[512];
 
     if (rkm->err) {
-        if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            note_backlog(d, rkm, false);
             return;
+        }
         LIMITED(d, BR_LOG_WARN, "consume_error", "consume error",
                 "topic=%s partition=%" PRId32 " code=%s error=%s",
                 rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : "-", rkm->partition,
@@ -709,6 +738,7 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     origin.topic = rd_kafka_topic_name(rkm->rkt);
     origin.partition = rkm->partition;
     origin.offset = rkm->offset;
+    note_backlog(d, rkm, true);
     d->cur = rkm;
     char why[600];
     br_err_t err = br_pipeline_feed_why(d->pl, &origin,
@@ -1238,7 +1268,11 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     if (!kconf)
         return BR_ERR_CONFIG;
     rd_kafka_conf_set_opaque(kconf, d);
-    if ((err = metrics_kafka_conf(d, kconf, errstr, errstr_size))) {
+    /* The end of a partition tells the watermark it has caught up
+     * (note_backlog()). */
+    if ((err = br_kafka_conf_set(kconf, "enable.partition.eof", "true", errstr,
+                                 errstr_size)) ||
+        (err = metrics_kafka_conf(d, kconf, errstr, errstr_size))) {
         rd_kafka_conf_destroy(kconf);
         return err;
     }

@@ -92,6 +92,8 @@ typedef struct part {
     int input;
     int32_t partition;
     int64_t max_ms;
+    bool behind;               /* messages waiting (br_pipeline_note_backlog);
+                                  not saved */
 } part_t;
 
 /* The dedup window: ids (as two 64-bit hashes of input name and id) in
@@ -1042,16 +1044,23 @@ static void update_watermark(br_pipeline_t *pl) {
     for (size_t i = 0; i < conf->input_cnt; i++) {
         const br_input_conf_t *in = &conf->inputs[i];
         int64_t imax = pl->input_max[i];
-        if (imax == INT64_MIN || imax < gmax - in->idle_ms)
+        bool behind = false;
+        for (size_t p = 0; p < pl->part_cnt; p++)
+            if (pl->parts[p].input == (int)i && pl->parts[p].behind)
+                behind = true;
+        if (!behind && (imax == INT64_MIN || imax < gmax - in->idle_ms))
             continue; /* no data, or idle in event time */
         int64_t imin = INT64_MAX;
         for (size_t p = 0; p < pl->part_cnt; p++) {
             const part_t *pt = &pl->parts[p];
-            if (pt->input != (int)i || pt->max_ms < imax - in->idle_ms)
+            if (pt->input != (int)i ||
+                (!pt->behind && pt->max_ms < imax - in->idle_ms))
                 continue;
             if (pt->max_ms < imin)
                 imin = pt->max_ms;
         }
+        if (imin == INT64_MIN)
+            return; /* a partition with messages waiting, none read yet */
         if (imin - in->lateness_ms < wm)
             wm = imin - in->lateness_ms;
     }
@@ -1063,6 +1072,51 @@ static void update_watermark(br_pipeline_t *pl) {
     if (pl->first_bucket != INT64_MIN && target >= pl->first_bucket)
         advance_final(pl, target);
     close_budgets(pl);
+}
+
+/* The partition's entry, added when new. @returns NULL out of memory. */
+static part_t *part_get(br_pipeline_t *pl, int input, int32_t partition) {
+    for (size_t i = 0; i < pl->part_cnt; i++)
+        if (pl->parts[i].input == input && pl->parts[i].partition == partition)
+            return &pl->parts[i];
+    if (pl->part_cnt == pl->part_cap) {
+        size_t cap = pl->part_cap ? pl->part_cap * 2 : 16;
+        part_t *p = realloc(pl->parts, sizeof(*p) * cap);
+        if (!p)
+            return NULL;
+        pl->parts = p;
+        pl->part_cap = cap;
+    }
+    pl->parts[pl->part_cnt] = (part_t){input, partition, INT64_MIN, false};
+    return &pl->parts[pl->part_cnt++];
+}
+
+void br_pipeline_note_backlog(br_pipeline_t *pl, const br_origin_t *origin,
+                              bool behind) {
+    if (origin->input < 0 || (size_t)origin->input >= pl->conf->input_cnt)
+        return;
+    part_t *pt = NULL;
+    for (size_t i = 0; i < pl->part_cnt && !pt; i++)
+        if (pl->parts[i].input == origin->input &&
+            pl->parts[i].partition == origin->partition)
+            pt = &pl->parts[i];
+    if (!pt && behind)
+        pt = part_get(pl, origin->input, origin->partition);
+    if (!pt || pt->behind == behind)
+        return;
+    pt->behind = behind;
+    if (!behind)
+        update_watermark(pl); /* it may have been all that held it */
+}
+
+void br_pipeline_clear_backlog(br_pipeline_t *pl) {
+    bool any = false;
+    for (size_t i = 0; i < pl->part_cnt; i++) {
+        any |= pl->parts[i].behind;
+        pl->parts[i].behind = false;
+    }
+    if (any)
+        update_watermark(pl);
 }
 
 static void note_event_time(br_pipeline_t *pl, const br_origin_t *o,
@@ -1077,27 +1131,9 @@ static void note_event_time(br_pipeline_t *pl, const br_origin_t *o,
         pl->input_max[input] = t;
         moved = true;
     }
-    part_t *pt = NULL;
-    for (size_t i = 0; i < pl->part_cnt; i++)
-        if (pl->parts[i].input == input &&
-            pl->parts[i].partition == o->partition) {
-            pt = &pl->parts[i];
-            break;
-        }
-    if (!pt) {
-        if (pl->part_cnt == pl->part_cap) {
-            size_t cap = pl->part_cap ? pl->part_cap * 2 : 16;
-            part_t *p = realloc(pl->parts, sizeof(*p) * cap);
-            if (!p)
-                return;
-            pl->parts = p;
-            pl->part_cap = cap;
-        }
-        pt = &pl->parts[pl->part_cnt++];
-        pt->input = input;
-        pt->partition = o->partition;
-        pt->max_ms = INT64_MIN;
-    }
+    part_t *pt = part_get(pl, input, o->partition);
+    if (!pt)
+        return;
     if (t > pt->max_ms) {
         pt->max_ms = t;
         moved = true;
@@ -2657,7 +2693,7 @@ static void r_part(void *ctx, size_t input, int32_t partition, int64_t max_ms) {
         pl->part_cap = cap;
     }
     pl->parts[pl->part_cnt++] =
-        (part_t){rc->input_map[input], partition, max_ms};
+        (part_t){rc->input_map[input], partition, max_ms, false};
 }
 
 static void r_scope(void *ctx, size_t i, const char *name, char *const *dims,

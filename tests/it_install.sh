@@ -131,7 +131,7 @@ joined() {
 }
 br_wait_for "the installed burnrate to join its group" 30 joined ||
     { cat "$BR_TMP/run.err" >&2; br_die "burnrate run did not start"; }
-"$P/libexec/burnrate/burnrate-gen" --brokers "$BR_BOOTSTRAP" --days 2 --rate 4000 2>"$BR_TMP/gen.err" ||
+"$P/libexec/burnrate/burnrate-gen" --brokers "$BR_BOOTSTRAP" --days 2 --rate 1500 2>"$BR_TMP/gen.err" ||
     { cat "$BR_TMP/gen.err" >&2; br_die "the installed burnrate-gen failed"; }
 consumed() {
     kill -0 "$RUN_PID" 2>/dev/null || return 3

@@ -206,6 +206,26 @@ const struct br_avro_schema *br_pipeline_avro_schema(const br_pipeline_t *pl,
 void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
                           int64_t now_ms);
 
+/*
+ * Backlog (run only): an input or partition whose newest event time lags
+ * by more than its idle_timeout is left out of the watermark as idle. That
+ * is right for a source gone quiet, wrong for one that is merely read more
+ * slowly while catching up (after downtime, or a topic with more traffic):
+ * its records would arrive late. The daemon knows the difference from the
+ * broker (messages after this one, or the end of the partition reached) and
+ * says so here; a partition with messages waiting is never idle, so it
+ * holds the watermark back until it has caught up.
+ */
+
+/** @brief Whether origin's partition (of origin->input) has messages
+ *         waiting after origin->offset. Call it before feeding the message. */
+void br_pipeline_note_backlog(br_pipeline_t *pl, const br_origin_t *origin,
+                              bool behind);
+
+/** @brief Forget every partition's backlog (partitions revoked or assigned:
+ *         a partition read elsewhere must not hold this watermark). */
+void br_pipeline_clear_backlog(br_pipeline_t *pl);
+
 /**
  * @brief A message of origin->input was taken at now_ms (counted, skipped or
  *        dead-lettered: each shows the feed delivers). Resolves the input's
