@@ -29,7 +29,7 @@
 #define C_MIN 1e6     /* nor below 0.001 currency units */
 #define DISP_SEED 24  /* residuals learned as a plain mean before clipping */
 #define DISP_MIN 8    /* residuals needed before judging */
-#define PREV_KEEP 48  /* buckets a level before a collapse is remembered */
+#define PREV_KEEP 48  /* buckets the level before a shift is remembered */
 
 #define MS_PER_HOUR INT64_C(3600000)
 #define MS_PER_DAY INT64_C(86400000)
@@ -142,10 +142,13 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
     double y = to_log(bl, (double)observed_nanos);
     double s = sigma(bl);
     double hi = ev.hi + bl->dev, lo = ev.lo + bl->dev;
-    /* After a collapse was taken in as a shift, coming back to the level
-     * before it is a recovery, not a spike. */
+    /* After a shift was taken in, going back to the level before it is a
+     * recovery: not a spike after a collapse, not a drop after a plateau. */
     if (bl->prev_left > 0 && bl->prev_dev > bl->dev)
         hi = ev.hi + bl->prev_dev;
+    double dlo = bl->prev_left > 0 && bl->prev_dev < bl->dev ? bl->prev_dev
+                                                            : bl->dev;
+    lo = ev.lo + dlo;
     if (bl->nz_rate < SPARSE) {
         /* Sparse: when it spends, it spends about nz_mean; empty buckets
          * are its usual state, never a collapse. */
@@ -185,7 +188,7 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
     /* Where the hour of the week has not been seen yet, a collapse must go
      * below every hour seen so far, so a first weekend rarely is one. */
     if (!ev.exact && bl->nz_rate >= SPARSE) {
-        lo = ev.all_lo + bl->dev;
+        lo = ev.all_lo + dlo;
         down = (y - lo) / s;
         e_lo = from_log(bl, lo);
     }
@@ -290,7 +293,7 @@ void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
     double s = sigma(bl);
     if (bl->prev_left > 0) {
         bl->prev_left--;
-        /* Back near the level before a collapse: take it at once. */
+        /* Back near the level before the last shift: take it at once. */
         if (ev.exact && fabs(y - (ev.mid + bl->prev_dev)) <= SHIFT_Z * s) {
             bl->dev = bl->prev_dev;
             bl->prev_left = 0;
@@ -321,13 +324,8 @@ void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
             bl->visits[slot] = (uint8_t)(k + 1);
         if (bl->run >= BR_BASELINE_SHIFT_RUN ||
             bl->run <= -BR_BASELINE_SHIFT_RUN) {
-            if (bl->run < 0) {
-                if (bl->prev_left == 0 || bl->run_dev > bl->prev_dev)
-                    bl->prev_dev = bl->run_dev;
-                bl->prev_left = PREV_KEEP;
-            } else {
-                bl->prev_left = 0;
-            }
+            bl->prev_dev = bl->run_dev;
+            bl->prev_left = PREV_KEEP;
             bl->dev = bl->run_dev + bl->run_sum / fabs((double)bl->run);
             bl->run = 0;
             bl->run_sum = 0;

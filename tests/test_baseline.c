@@ -224,7 +224,8 @@ static void test_drop(void) {
 
 /* Two weeks at 1, an outage at 0.05 for 10 hours (taken in as a shift after
  * BR_BASELINE_SHIFT_RUN), then back at 1: the recovery is not a spike, and
- * the old level is back at once. A real spike after it still is one. */
+ * the old level is back at once. A real spike after it still is one. The
+ * same the other way: back from a plateau is not a drop. */
 static double outage(int i) {
     return i >= 24 * 14 && i < 24 * 14 + 10 ? 0.05 : 1.0;
 }
@@ -243,6 +244,21 @@ static void test_recovery(void) {
     t = T0 + (24 * 15 + 10) * H;
     CHECK(llabs((int64_t)br_baseline_expect(&bl, t) - U) < U / 10);
     CHECK(br_baseline_judge(&bl, &sc, t, 3 * U).spike);
+    /* The mirror: a 10-hour plateau at 3 is taken in as a shift; coming
+     * back to 1 after it is not a collapse (watched both ways). */
+    sc.direction = BR_DIRECTION_BOTH;
+    br_baseline_init(&bl);
+    for (int i = 0; i < 24 * 14; i++)
+        br_baseline_update(&bl, T0 + i * H, U);
+    for (int i = 24 * 14; i < 24 * 14 + 10; i++)
+        br_baseline_update(&bl, T0 + i * H, 3 * U);
+    t = T0 + (24 * 14 + 10) * H;
+    CHECK(br_baseline_expect(&bl, t) > 2 * U);
+    CHECK(!br_baseline_judge(&bl, &sc, t, U).spike);
+    br_baseline_update(&bl, t, U);
+    CHECK(llabs((int64_t)br_baseline_expect(&bl, t + H) - U) < U / 10);
+    CHECK(br_baseline_judge(&bl, &sc, t + H, U / 20).drop);
+    sc.direction = BR_DIRECTION_UP;
     /* Without the outage having been learned first, the same 1 after a
      * lasting drop to 0.05 (a week: forgotten) is a spike again. */
     br_baseline_init(&bl);

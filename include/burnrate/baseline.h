@@ -15,7 +15,9 @@
  * gets a wider one. Updates are Huber-clipped so a spike barely moves the
  * baseline; a lasting level shift (SHIFT_RUN buckets in a row beyond two
  * deviations, the same way) is taken in at once, so it stops alerting after
- * 6 buckets. Sparse series (most buckets empty) are judged by the size of
+ * 6 buckets; going back to the level before it within 48 buckets is a
+ * recovery, taken in at once too (no spike after an outage, no drop after a
+ * plateau). Sparse series (most buckets empty) are judged by the size of
  * their non-empty buckets. Pure and deterministic: the same bucket values in
  * the same order give the same doubles.
  */
@@ -41,7 +43,7 @@ typedef struct br_baseline {
     double nz_lin;     /* EW mean of non-zero |buckets|, nanos (for c) */
     double run_sum;    /* residuals of the current run beyond 2 deviations */
     double run_dev;    /* dev when the run started */
-    double prev_dev;   /* dev before the last collapse taken in as a shift */
+    double prev_dev;   /* dev before the last shift taken in */
     uint32_t prev_left; /* buckets prev_dev is still remembered (0: none) */
     int32_t run;       /* its length, signed by direction */
     bool run_first;    /* the run is of first visits (against the same hour
