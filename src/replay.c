@@ -686,6 +686,9 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
         if (pt && !pt->done) {
             if (!rkm->err && rkm->offset < pt->end) {
                 br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset};
+                /* More of this partition to come: it holds the watermark
+                 * back rather than go idle (br_pipeline_note_backlog()). */
+                br_pipeline_note_backlog(r->pl, &origin, rkm->offset + 1 < pt->end);
                 r->cur_key = rkm->key;
                 r->cur_key_len = rkm->key_len;
                 /* An Avro schema the registry cannot give now: replay has
@@ -709,6 +712,8 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
             }
             /* EOF carries the next offset; a message its own. */
             if (rkm->err ? rkm->offset >= pt->end : rkm->offset + 1 >= pt->end) {
+                br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset};
+                br_pipeline_note_backlog(r->pl, &origin, false);
                 pt->done = true;
                 remaining--;
             }
