@@ -2684,16 +2684,9 @@ static void r_part(void *ctx, size_t input, int32_t partition, int64_t max_ms) {
     br_pipeline_t *pl = rc->pl;
     if (input >= rc->input_cnt || rc->input_map[input] < 0)
         return;
-    if (pl->part_cnt == pl->part_cap) {
-        size_t cap = pl->part_cap ? pl->part_cap * 2 : 16;
-        part_t *p = realloc(pl->parts, sizeof(*p) * cap);
-        if (!p)
-            return;
-        pl->parts = p;
-        pl->part_cap = cap;
-    }
-    pl->parts[pl->part_cnt++] =
-        (part_t){rc->input_map[input], partition, max_ms, false};
+    part_t *pt = part_get(pl, rc->input_map[input], partition);
+    if (pt)
+        pt->max_ms = max_ms;
 }
 
 static void r_scope(void *ctx, size_t i, const char *name, char *const *dims,
