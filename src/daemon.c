@@ -683,6 +683,15 @@ static void resume_held(daemon_t *d, int64_t now) {
     }
 }
 
+/* The input reading topic rkt, or -1 (cached for the last topic seen). */
+static int input_of(daemon_t *d, rd_kafka_topic_t *rkt) {
+    if (rkt != d->last_rkt) {
+        d->last_rkt = rkt;
+        d->last_input = br_kafka_topic_input(d->conf, rd_kafka_topic_name(rkt));
+    }
+    return d->last_input;
+}
+
 /* Tell the watermark whether rkm's partition has more waiting: at the end
  * of the partition (eof) no; else when the high watermark librdkafka last
  * saw (no request) is past this message. */
@@ -692,14 +701,9 @@ static void note_backlog(daemon_t *d, const rd_kafka_message_t *rkm, bool msg) {
 
     if (!rkm->rkt)
         return;
-    if (rkm->rkt != d->last_rkt) {
-        d->last_rkt = rkm->rkt;
-        d->last_input = br_kafka_topic_input(d->conf, rd_kafka_topic_name(rkm->rkt));
-    }
-    if (d->last_input < 0)
-        return;
     memset(&o, 0, sizeof o);
-    o.input = d->last_input;
+    if ((o.input = input_of(d, rkm->rkt)) < 0)
+        return;
     o.partition = rkm->partition;
     bool behind = msg && rd_kafka_get_watermark_offsets(
                              d->rk, rd_kafka_topic_name(rkm->rkt),
@@ -724,17 +728,12 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
                 br_log_quote(qbuf, sizeof qbuf, rd_kafka_message_errstr(rkm)));
         return;
     }
-    if (rkm->rkt != d->last_rkt) {
-        d->last_rkt = rkm->rkt;
-        d->last_input = br_kafka_topic_input(d->conf, rd_kafka_topic_name(rkm->rkt));
-    }
-    if (d->last_input < 0) {
+    if ((origin.input = input_of(d, rkm->rkt)) < 0) {
         /* Subscribed topics only; a regex subscription is not offered. */
         d->foreign++;
         note_progress(d, rkm);
         return;
     }
-    origin.input = d->last_input;
     origin.topic = rd_kafka_topic_name(rkm->rkt);
     origin.partition = rkm->partition;
     origin.offset = rkm->offset;
