@@ -10,7 +10,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${BR_BIN:?set BR_BIN to the build directory}"
-BR_DATA=${BR_DATA:-$HERE/../../shared/data}
+BR_DATA=${BR_DATA:-$HERE/../scripts/data}
 # shellcheck source=tests/kafka_util.sh
 source "$HERE/kafka_util.sh"
 E2E=$HERE/e2e

@@ -31,6 +31,8 @@ expected=(
     share/man/man1/burnrate.1
     share/doc/burnrate/examples/burnrate.example.yaml
     etc/burnrate/burnrate.yaml
+    share/burnrate/litellm_model_prices.json
+    share/burnrate/SOURCES.md
     lib/systemd/system/burnrate.service
 )
 (cd "$P" && find . -type f | sed 's|^\./||' | sort) >"$BR_TMP/files"
@@ -71,6 +73,10 @@ awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' ||
     br_die "unit exposure $exposure is above 2.0 (see systemd-analyze security)"
 "$P/bin/burnrate" check-config "$P/etc/burnrate/burnrate.yaml" >"$BR_TMP/effective.yaml" 2>"$BR_TMP/check.err" ||
     { cat "$BR_TMP/check.err" >&2; br_die "the installed service config fails check-config"; }
+grep -Eq "^  file: \"?$P/share/burnrate/litellm_model_prices.json\"?\$" "$BR_TMP/effective.yaml" ||
+    br_die "the service config's prices.file is not the installed price table"
+cmp -s "$BR_SRC/scripts/data/litellm_model_prices.json" "$P/share/burnrate/litellm_model_prices.json" ||
+    br_die "the installed price table is not scripts/data/litellm_model_prices.json"
 grep -Eq '^  dir: "?/var/lib/burnrate"?$' "$BR_TMP/effective.yaml" ||
     br_die "the service config's state.dir is not /var/lib/burnrate (StateDirectory=burnrate)"
 
@@ -79,6 +85,9 @@ DESTDIR=$BR_TMP/stage cmake --install "$BUILD" --prefix /opt/burnrate >/dev/null
 grep -qx "ExecStart=/opt/burnrate/bin/burnrate run --config /opt/burnrate/etc/burnrate/burnrate.yaml" \
     "$BR_TMP/stage/opt/burnrate/lib/systemd/system/burnrate.service" ||
     br_die "a DESTDIR install's unit does not name the prefix"
+grep -qx "  file: /opt/burnrate/share/burnrate/litellm_model_prices.json" \
+    "$BR_TMP/stage/opt/burnrate/etc/burnrate/burnrate.yaml" ||
+    br_die "a DESTDIR install's service config does not name the prefix's price table"
 
 # 3. The man page: renders without a warning, has its sections, and
 # mentions every option --help mentions.

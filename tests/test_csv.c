@@ -201,7 +201,7 @@ static void test_focus_sample(void) {
     const char *data = getenv("BR_DATA");
     char path[1024];
     snprintf(path, sizeof(path), "%s/focus_sample.csv",
-             data ? data : "../../shared/data");
+             data ? data : "../scripts/data");
     /*
      * Expected sums, computed once with Python's decimal module over the
      * same file, each row's cost rounded to 1e-9 half away from zero:

@@ -41,7 +41,7 @@ static void test_real_file(void) {
     const char *data = getenv("BR_DATA");
     char path[1024];
     snprintf(path, sizeof(path), "%s/litellm_model_prices.json",
-             data ? data : "../../shared/data");
+             data ? data : "../scripts/data");
     br_prices_t *prices = br_prices_new();
     CHECK(prices != NULL);
     br_err_t err = br_prices_load_litellm(prices, path, errstr,

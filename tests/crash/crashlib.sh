@@ -22,7 +22,7 @@ of those that must be 0 is not.
 
 Environment: BR_BIN (directory with burnrate, burnrate-broker, burnrate-gen;
 default build/test or build of the checkout), BR_DATA (price table
-directory; default ../shared/data next to the checkout)."
+directory; default scripts/data of the checkout)."
 
 CRASH_PY=/usr/bin/python3
 # Share of the workload produced while kills happen; the rest comes after
@@ -160,7 +160,7 @@ crash_main() {
     for b in burnrate burnrate-broker burnrate-gen; do
         [[ -x $BR_BIN/$b ]] || { echo "$BR_BIN/$b missing: build first" >&2; return 1; }
     done
-    BR_DATA=${BR_DATA:-$CRASH_ROOT/../shared/data}
+    BR_DATA=${BR_DATA:-$CRASH_ROOT/scripts/data}
     [[ -f $BR_DATA/litellm_model_prices.json ]] ||
         { echo "no litellm_model_prices.json in $BR_DATA: set BR_DATA" >&2; return 1; }
 
