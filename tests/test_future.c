@@ -116,7 +116,7 @@ static void workload(br_pipeline_t *pl, bool hostile) {
         feed(pl, T0 + h * H + 30 * 60000, "1.00");
         if (hostile && h == 10)
             CHECK_INT(feed_ts(pl, HOSTILE, "1.00"),
-                      pl ? BR_ERR_FUTURE : BR_ERR_OK);
+                      BR_ERR_FUTURE);
     }
     feed(pl, T0 + 48 * H + 30 * 60000, "50.00");
     for (int h = 49; h < 55; h++)
