@@ -737,8 +737,11 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     origin.topic = rd_kafka_topic_name(rkm->rkt);
     origin.partition = rkm->partition;
     origin.offset = rkm->offset;
+    origin.timestamp_ms = rd_kafka_message_timestamp(rkm, NULL);
     note_backlog(d, rkm, true);
     d->cur = rkm;
+    /* max_future is judged against the clock at consume. */
+    br_pipeline_set_now(d->pl, br_log_wall_ms());
     char why[600];
     br_err_t err = br_pipeline_feed_why(d->pl, &origin,
                                         rkm->payload ? rkm->payload : "",

@@ -169,6 +169,8 @@ struct br_pipeline {
     int64_t first_bucket;
     int64_t max_event_ms;
     int64_t from_ms, to_ms;
+    int64_t now_ms;            /* wall clock from the edge (max_future);
+                                  INT64_MIN: not told, no check */
     strset_t unpriced;
     dedup_t dedup;
     stale_in_t *stale;         /* per input */
@@ -978,6 +980,7 @@ static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
 }
 
 static void close_budgets(br_pipeline_t *pl);
+static void duration_text(int64_t ms, char *buf, size_t size);
 
 /* Every series final up to target, bucket by bucket across series and
  * within a bucket parents (fewer dimensions) first: a parent's verdict on
@@ -1809,6 +1812,31 @@ void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
     pl->fetch_opaque = opaque;
 }
 
+/* A record stamped more than its input's max_future ahead of the wall
+ * clock the edge reported is a dead letter (FUTURE): taken, it would move
+ * the watermark past every real record to come, for good. */
+static br_err_t future_check(br_pipeline_t *pl, br_record_t *rec,
+                             const void *payload, size_t len) {
+    const br_input_conf_t *in = &pl->conf->inputs[rec->origin.input];
+    if (pl->now_ms == INT64_MIN || in->max_future_ms <= 0 ||
+        rec->event_ms - pl->now_ms <= in->max_future_ms)
+        return BR_ERR_OK;
+    char ts[40], now[40], ahead[32], max[32];
+    br_ts_format(rec->event_ms, ts, sizeof ts);
+    br_ts_format(pl->now_ms, now, sizeof now);
+    int64_t d = rec->event_ms - pl->now_ms;
+    if (d >= 86400000)
+        text(ahead, sizeof ahead, "%" PRId64 "d", d / 86400000);
+    else
+        duration_text(d, ahead, sizeof ahead);
+    duration_text(in->max_future_ms, max, sizeof max);
+    text(pl->errbuf, sizeof(pl->errbuf),
+         "event time %s is %s ahead of the clock (%s), more than input "
+         "\"%s\" allows (max_future %s)", ts, ahead, now, in->name, max);
+    return dead_letter(pl, &rec->origin, payload, len, BR_ERR_FUTURE,
+                       pl->errbuf);
+}
+
 br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
                             const void *payload, size_t len, json_t *obj,
                             br_record_t *rec) {
@@ -1824,6 +1852,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
         return dead_letter(pl, origin, payload, len, BR_ERR_LIMIT, pl->errbuf);
     }
     br_decoder_t *dec = pl->decoders[origin->input];
+    rec->origin = *origin; /* decode may take the Kafka record's timestamp */
     br_format_t fmt = pl->conf->inputs[origin->input].format;
     json_t *avro_obj = NULL;
     if (!obj && (fmt == BR_FORMAT_AVRO || fmt == BR_FORMAT_AVRO_CONFLUENT)) {
@@ -1851,7 +1880,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
     if (err != BR_ERR_OK)
         return dead_letter(pl, origin, payload, len, err, pl->errbuf);
     rec->origin = *origin;
-    return BR_ERR_OK;
+    return future_check(pl, rec, payload, len);
 }
 
 br_err_t br_pipeline_feed_decoded(br_pipeline_t *pl, br_record_t *rec,
@@ -1878,6 +1907,10 @@ br_err_t br_pipeline_feed_object(br_pipeline_t *pl, const br_origin_t *origin,
                                  json_t *obj, const void *raw, size_t raw_len) {
     br_err_t err = br_pipeline_decode(pl, origin, raw, raw_len, obj, &pl->rec);
     return err == BR_ERR_OK ? process(pl, &pl->rec, raw, raw_len) : err;
+}
+
+void br_pipeline_set_now(br_pipeline_t *pl, int64_t now_ms) {
+    pl->now_ms = now_ms;
 }
 
 void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
@@ -3152,6 +3185,7 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     pl->max_event_ms = INT64_MIN;
     pl->from_ms = INT64_MIN;
     pl->to_ms = INT64_MAX;
+    pl->now_ms = INT64_MIN;
     pl->st.watermark_ms = INT64_MIN;
     pl->st.max_event_ms = INT64_MIN;
     if (conf->scope_cnt > MAX_SCOPES) {

@@ -209,7 +209,7 @@ static br_err_t cursor_open(replay_t *r, cursor_t *c, char *errstr,
     if (!c->fp)
         return br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: %s", c->path,
                          strerror(errno));
-    c->origin = (br_origin_t){c->input, c->path, 0, 0};
+    c->origin = (br_origin_t){c->input, c->path, 0, 0, 0};
     br_format_t fmt = r->conf->inputs[c->input].format;
     char why[512];
     if (fmt == BR_FORMAT_CSV) {
@@ -685,7 +685,8 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
                       : NULL;
         if (pt && !pt->done) {
             if (!rkm->err && rkm->offset < pt->end) {
-                br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset};
+                br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset,
+                                      rd_kafka_message_timestamp(rkm, NULL)};
                 /* More of this partition to come: it holds the watermark
                  * back rather than go idle (br_pipeline_note_backlog()). */
                 br_pipeline_note_backlog(r->pl, &origin, rkm->offset + 1 < pt->end);
@@ -712,7 +713,7 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
             }
             /* EOF carries the next offset; a message its own. */
             if (rkm->err ? rkm->offset >= pt->end : rkm->offset + 1 >= pt->end) {
-                br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset};
+                br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset, 0};
                 br_pipeline_note_backlog(r->pl, &origin, false);
                 pt->done = true;
                 remaining--;
@@ -818,6 +819,22 @@ static void summary(replay_t *r, double wall_s) {
             wall_s, wall_s > 0 ? (double)messages / wall_s : 0.0);
 }
 
+/* Files carry no Kafka record timestamp: an input whose event time is
+ * nothing else would turn every record into a dead letter. */
+static br_err_t files_have_time(const replay_t *r, char *errstr,
+                                size_t errstr_size) {
+    for (size_t i = 0; i < r->conf->input_cnt; i++) {
+        const char *t = r->conf->inputs[i].mapping.time;
+        if (t && strcmp(t, BR_KAFKA_TIMESTAMP) == 0 &&
+            input_files(r, i, NULL, 0) > 0)
+            return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                             "input \"%s\": mapping.time is %s, which files "
+                             "do not carry; replay its topics with --kafka",
+                             r->conf->inputs[i].name, BR_KAFKA_TIMESTAMP);
+    }
+    return BR_ERR_OK;
+}
+
 int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     replay_t *r = calloc(1, sizeof *r);
     br_sink_t sink = {on_alert, on_dead_letter, NULL};
@@ -843,6 +860,11 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     r->input_names = br_pipeline_input_names(r->pl);
     br_pipeline_set_schema_fetch(r->pl, br_schemasrc_fetch, NULL);
     br_pipeline_set_time_range(r->pl, opts->from_ms, opts->to_ms);
+    /* History is fine; a record stamped ahead of this machine's clock is
+     * the same hostile case as live (max_future: 0 turns it off). */
+    br_pipeline_set_now(r->pl, br_log_wall_ms());
+    if (!opts->kafka && (err = files_have_time(r, errstr, sizeof errstr)))
+        goto done;
     if (opts->output && strcmp(opts->output, "-") != 0) {
         r->out = fopen(opts->output, "w");
         if (!r->out) {
