@@ -262,13 +262,13 @@ static result_t run(const br_config_t *conf, const order_t *o) {
     if (o->backlog)
         for (int in = 0; in < 2; in++)
             for (int p = 0; p < o->parts; p++) {
-                br_origin_t og = {in, topics[in], p, 0};
+                br_origin_t og = {in, topics[in], p, 0, 0};
                 br_pipeline_note_backlog(pl, &og, left[in * o->parts + p] > 0);
             }
     for (size_t i = 0; i < o->n; i++) {
         const rec_t *r = o->seq[i];
         size_t *l = &left[r->input * o->parts + o->part[i]];
-        br_origin_t og = {r->input, topics[r->input], o->part[i], (int64_t)i};
+        br_origin_t og = {r->input, topics[r->input], o->part[i], (int64_t)i, 0};
         if (o->backlog)
             br_pipeline_note_backlog(pl, &og, --*l > 0);
         br_err_t e = br_pipeline_feed(pl, &og, r->msg, strlen(r->msg));
