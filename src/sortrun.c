@@ -528,7 +528,8 @@ br_err_t br_sortrun_finish(br_sortrun_t *sr, char *errstr,
         return BR_ERR_OK;
     sr->finished = true;
     if (!sr->run_cnt) {
-        qsort(sr->ents, sr->cnt, sizeof *sr->ents, ent_cmp);
+        if (sr->cnt)
+            qsort(sr->ents, sr->cnt, sizeof *sr->ents, ent_cmp);
         return BR_ERR_OK;
     }
     if (sr->cnt && (err = spill_run(sr, errstr, errstr_size)))
