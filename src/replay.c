@@ -543,8 +543,9 @@ static br_err_t cursor_load(replay_t *r, cursor_t *c, char *errstr,
         if ((err = pack(c, rec, c->raw, c->raw_len))) {
             if (err == BR_ERR_NOMEM)
                 return br_seterr(errstr, errstr_size, err, "out of memory");
-            /* Strings outside the arena that do not fit it: cannot be. */
-            r->rejected++;
+            /* Strings outside the arena that do not fit it: cannot be
+             * today (decode keeps every string in the arena). The message
+             * is already counted by the pipeline. */
             dead_letter(r, &rec->origin, c->raw, c->raw_len, err,
                         "decoded record too large to sort");
             continue;
