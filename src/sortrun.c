@@ -173,9 +173,8 @@ static br_err_t spill_flush(const br_sortrun_t *sr, spill_t *sp, char *errstr,
     return BR_ERR_OK;
 }
 
-static br_err_t add_run(br_sortrun_t *sr, run_t **runs, size_t *cnt,
-                        size_t *cap, uint64_t off, uint64_t end,
-                        char *errstr, size_t errstr_size) {
+static br_err_t add_run(run_t **runs, size_t *cnt, size_t *cap, uint64_t off,
+                        uint64_t end, char *errstr, size_t errstr_size) {
     if (*cnt == *cap) {
         size_t ncap = *cap ? *cap * 2 : 16;
         run_t *nr = realloc(*runs, ncap * sizeof **runs);
@@ -185,7 +184,6 @@ static br_err_t add_run(br_sortrun_t *sr, run_t **runs, size_t *cnt,
         *cap = ncap;
     }
     (*runs)[(*cnt)++] = (run_t){off, end};
-    (void)sr;
     return BR_ERR_OK;
 }
 
@@ -215,7 +213,7 @@ static br_err_t spill_run(br_sortrun_t *sr, char *errstr, size_t errstr_size) {
     /* Flushed per run: a full disk shows up at once, and the run is in
      * the file for pread() whenever the merge starts. */
     if ((err = spill_flush(sr, &sr->spill, errstr, errstr_size)) ||
-        (err = add_run(sr, &sr->runs, &sr->run_cnt, &sr->run_cap, off,
+        (err = add_run(&sr->runs, &sr->run_cnt, &sr->run_cap, off,
                        sr->spill.wpos, errstr, errstr_size)))
         return err;
     sr->st.runs++;
@@ -273,8 +271,8 @@ static br_err_t rd_next(reader_t *rd, char *errstr, size_t errstr_size) {
         return BR_ERR_NOTFOUND;
     if ((err = rd_get(rd, &h, sizeof h, errstr, errstr_size)))
         return err;
-    if (h.len > SIZE_MAX / 2 || h.len > rd->end)
-        return read_err(0, "corrupt record length", errstr, errstr_size);
+    if (h.len > (rd->end - rd->pos) + (rd->buf_len - rd->buf_pos))
+        return read_err(0, "record longer than its run", errstr, errstr_size);
     if (h.len > rd->rec_cap) {
         unsigned char *p = realloc(rd->rec, (size_t)h.len);
         if (!p)
@@ -407,7 +405,7 @@ static br_err_t reduce_runs(br_sortrun_t *sr, char *errstr,
             if (!err)
                 err = spill_flush(sr, &out, errstr, errstr_size);
             if (!err)
-                err = add_run(sr, &runs, &cnt, &cap, off, out.wpos, errstr,
+                err = add_run(&runs, &cnt, &cap, off, out.wpos, errstr,
                               errstr_size);
         }
         if (err) {
