@@ -68,7 +68,6 @@ typedef struct replay {
     uint64_t beyond_lateness;         /* of disordered: by more than the
                                          lateness (late in file order) */
     uint64_t sort_runs;               /* runs spilled, all inputs */
-    size_t inputs_spilled;
     bool interrupted;
 } replay_t;
 
@@ -560,8 +559,6 @@ static br_err_t cursor_load(replay_t *r, cursor_t *c, char *errstr,
     br_sortrun_stats(c->sort, &st);
     r->sorted += st.records;
     r->sort_runs += st.runs;
-    if (st.runs)
-        r->inputs_spilled++;
     br_buf_free(&c->packed);
     return BR_ERR_OK;
 }
