@@ -17,6 +17,7 @@
 #include "burnrate/pipeline.h"
 #include "burnrate/redact.h"
 #include "burnrate/replay.h"
+#include "burnrate/sortrun.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
 
@@ -32,7 +33,8 @@ static const char usage_text[] =
     "       burnrate replay --config FILE [--input NAME=PATH]... [--kafka] [--brokers LIST]\n"
     "                       [--from TIME] [--to TIME] [--start-offset N|beginning]\n"
     "                       [--end-offset N|end] [--output FILE|-] [--dead-letters FILE]\n"
-    "                       [--print-alerts] [--log-level L] [--log-format F]\n"
+    "                       [--sort-memory SIZE] [--print-alerts] [--log-level L]\n"
+    "                       [--log-format F]\n"
     "       burnrate check-config FILE\n"
     "       burnrate snapshot show PATH\n"
     "       burnrate --help | --version\n"
@@ -65,10 +67,10 @@ static const char usage_text[] =
     "                container files), or with --kafka a\n"
     "                range of their topics. Alerts go out as JSON lines, a summary\n"
     "                to stderr. The same input gives the same alerts on every run\n"
-    "                (but emitted_at). Each input's files are read in the order\n"
-    "                given and the inputs are merged by event time, so each\n"
-    "                input's files should be roughly time ordered (or its\n"
-    "                lateness set to cover their disorder).\n"
+    "                (but emitted_at). Each input's files are sorted together\n"
+    "                by event time (stably: equal times keep file order) and\n"
+    "                the inputs merged by event time, so row order in the\n"
+    "                files does not matter.\n"
     "  check-config  Validate FILE (config and price table) and print the effective\n"
     "                configuration on stdout; errors read FILE:LINE: KEY: message.\n"
     "  snapshot show Print a snapshot as JSON (PATH: a snapshot file, or a state\n"
@@ -100,6 +102,9 @@ static const char usage_options[] =
     "  --output FILE|-        alerts as JSON lines to FILE (default -: stdout)\n"
     "  --dead-letters FILE    unusable messages as JSON lines to FILE (default:\n"
     "                         counted in the summary only)\n"
+    "  --sort-memory SIZE     memory for sorting files by event time, shared by\n"
+    "                         the inputs (default 256M; K, M, G suffixes); beyond\n"
+    "                         it sorted runs spill to temporary files in $TMPDIR\n"
     "  -h, --help             this text\n"
     "  --version              print the version\n"
     "\n"
@@ -369,7 +374,7 @@ static int cmd_replay(args_t *a) {
             !is(a, "--from") && !is(a, "--to") && !is(a, "--start-offset") &&
             !is(a, "--end-offset") && !is(a, "--output") &&
             !is(a, "--dead-letters") && !is(a, "--log-level") &&
-            !is(a, "--log-format")) {
+            !is(a, "--log-format") && !is(a, "--sort-memory")) {
             rc = usage_error("replay: unknown option %s", a->name);
             goto done;
         }
@@ -418,6 +423,11 @@ static int cmd_replay(args_t *a) {
             opts.output = v;
         } else if (is(a, "--dead-letters")) {
             opts.dead_letters = v;
+        } else if (is(a, "--sort-memory")) {
+            if (br_sortrun_parse_size(v, &opts.sort_memory_bytes)) {
+                rc = usage_error("replay: --sort-memory %s: expected a size such as 256M", v);
+                goto done;
+            }
         } else if (is(a, "--log-format")) {
             if (bad_log_format(v)) {
                 rc = usage_error("--log-format %s: expected logfmt or json", v);
