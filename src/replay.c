@@ -496,7 +496,7 @@ static br_err_t unpack(cursor_t *c, const void *data, size_t len) {
         rec->dims[i].value = rec->arena + offs[2 + 2 * i];
     }
     rec->origin = (br_origin_t){c->input, c->paths[h.file], h.partition,
-                                h.offset};
+                                h.offset, 0};
     c->feed_raw = p + sizeof h + offs_len + h.arena_len;
     c->feed_raw_len = h.raw_len;
     return BR_ERR_OK;
