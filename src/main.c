@@ -83,6 +83,8 @@ static const char usage_options[] =
     "  --config FILE          configuration file (YAML)\n"
     "  --brokers LIST         bootstrap servers, overriding kafka.brokers\n"
     "  --print-alerts         also print each alert as a readable line on stdout\n"
+    "                         (replay: with --output FILE, so that stdout\n"
+    "                         carries one kind of line)\n"
     "  --log-level L          error, warn, info or debug (default: the config's)\n"
     "  --log-format F         logfmt or json: log lines on stderr as key=value\n"
     "                         pairs or one JSON object each (default: the\n"
@@ -101,10 +103,10 @@ static const char usage_options[] =
     "  --end-offset N|end     stop before offset N, or at the end offsets seen at\n"
     "                         start (default end)\n"
     "  --output FILE|-        alerts as JSON lines to FILE (default -: stdout)\n"
-    "  --dead-letters FILE|-  unusable messages as JSON lines to FILE, or with -\n"
-    "                         to stdout (then give --output FILE: stdout carries\n"
-    "                         one kind of line, and not --print-alerts); default:\n"
-    "                         counted in the summary only\n"
+    "  --dead-letters FILE|-  unusable messages as JSON lines to FILE, or to\n"
+    "                         stdout with - (stdout carries one kind of line:\n"
+    "                         then give --output FILE, and no --print-alerts);\n"
+    "                         default: counted in the summary only\n"
     "  -h, --help             this text\n"
     "  --version              print the version\n"
     "\n"
@@ -561,8 +563,14 @@ static int cmd_replay(args_t *a) {
         rc = usage_error("replay: --from (%s) must be before --to (%s)", from, to);
         goto done;
     }
-    /* stdout carries one kind of line: dead letters there need the alerts
-     * elsewhere, so that each stream stays JSON lines of one shape. */
+    /* stdout carries one kind of line (alert JSON, dead-letter JSON or
+     * readable alerts), so that a parser reading it sees one shape. */
+    if (opts.print_alerts && (!opts.output || strcmp(opts.output, "-") == 0)) {
+        rc = usage_error("replay: --print-alerts and the alerts (--output, "
+                         "default -) would share stdout; give --output FILE "
+                         "(or /dev/null)");
+        goto done;
+    }
     if (opts.dead_letters && strcmp(opts.dead_letters, "-") == 0) {
         if (!opts.output || strcmp(opts.output, "-") == 0) {
             rc = usage_error("replay: --dead-letters - and the alerts (--output, "

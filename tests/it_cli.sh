@@ -2,7 +2,8 @@
 # The command line itself: a usage error is one line plus a pointer to
 # --help (exit 2), naming the option or command meant when one is close;
 # --help goes to stdout; --dead-letters - puts dead letters, and only them,
-# on stdout as JSON lines while the summary stays on stderr; --from/--to
+# on stdout as JSON lines while the summary stays on stderr (stdout carries
+# one kind of line: two asked there is a usage error); --from/--to
 # read times relative to now. No broker: replay over tests/replay/.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -98,6 +99,15 @@ usage_error 'burnrate: replay: --dead-letters - and the alerts .*' \
     replay --config "$CONF" --dead-letters - --output -
 usage_error 'burnrate: replay: --dead-letters - and --print-alerts would share stdout' \
     replay --config "$CONF" --dead-letters - --output /dev/null --print-alerts
+usage_error 'burnrate: replay: --print-alerts and the alerts \(--output, default -\) would share stdout; .*' \
+    replay --config "$CONF" --print-alerts
+# --print-alerts with the alerts in a file: stdout holds the readable lines only.
+"$BURNRATE" replay --config "$CONF" --print-alerts --output "$T/alerts2.jsonl" \
+    >"$T/print.out" 2>/dev/null || br_die "--print-alerts --output FILE failed"
+# (a headline per alert, and its summary indented below)
+[[ $(grep -c '^[A-Z]' "$T/print.out") == $(wc -l <"$T/alerts2.jsonl") ]] ||
+    br_die "--print-alerts: $(grep -c '^[A-Z]' "$T/print.out") headlines for $(wc -l <"$T/alerts2.jsonl") alerts"
+! grep -q '^{' "$T/print.out" || br_die "--print-alerts: JSON on stdout"
 
 # 4. Relative times resolve against the wall clock: today is 00:00 UTC.
 # The fixtures are of March 2025, so every record is out of range.
