@@ -50,7 +50,8 @@ typedef struct replay {
     br_pipeline_t *pl;                /* owned */
     const char **input_names;         /* borrowed from pl */
     FILE *out;                        /* alerts; owned unless stdout */
-    FILE *dead;                       /* dead letters or NULL; owned */
+    FILE *dead;                       /* dead letters or NULL; owned unless
+                                         stdout */
     const void *cur_key;              /* Kafka key of the message being fed */
     size_t cur_key_len;
     br_buf_t buf;                     /* reused for every line written */
@@ -1028,7 +1029,9 @@ static void summary(replay_t *r, double wall_s) {
     }
     if (!first)
         fputs(")", fp);
-    if (dead && r->opts->dead_letters)
+    if (dead && r->dead == stdout)
+        fputs(" written to stdout", fp);
+    else if (dead && r->opts->dead_letters)
         fprintf(fp, " written to %s", r->opts->dead_letters);
     else if (dead)
         fputs(" counted only (--dead-letters FILE keeps them)", fp);
@@ -1144,7 +1147,9 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
             goto done;
         }
     }
-    if (opts->dead_letters) {
+    if (opts->dead_letters && strcmp(opts->dead_letters, "-") == 0) {
+        r->dead = stdout;
+    } else if (opts->dead_letters) {
         r->dead = fopen(opts->dead_letters, "w");
         if (!r->dead) {
             snprintf(errstr, sizeof errstr, "%s: %s", opts->dead_letters,
@@ -1164,7 +1169,8 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     }
     if (r->dead && (fflush(r->dead) || ferror(r->dead))) {
         snprintf(errstr, sizeof errstr, "writing dead letters to %s: %s",
-                 opts->dead_letters, strerror(errno));
+                 r->dead == stdout ? "stdout" : opts->dead_letters,
+                 strerror(errno));
         goto done;
     }
     summary(r, (double)(br_log_mono_ms() - t0) / 1000.0);
@@ -1177,7 +1183,7 @@ done:
     }
     if (r->out && r->out != stdout)
         fclose(r->out);
-    if (r->dead)
+    if (r->dead && r->dead != stdout)
         fclose(r->dead);
     br_pipeline_destroy(r->pl);
     br_buf_free(&r->buf);

@@ -43,7 +43,8 @@ typedef struct br_replay_opts {
     int64_t end_offset;          /* stop before this offset, or ..._END
                                     (the high watermark at start) */
     const char *output;          /* alerts file, "-" or NULL for stdout */
-    const char *dead_letters;    /* dead-letter JSON lines file, or NULL */
+    const char *dead_letters;    /* dead-letter JSON lines file, "-" for
+                                    stdout, or NULL */
     bool print_alerts;           /* readable alert lines on stdout */
     size_t sort_memory_bytes;    /* files: records held in memory while
                                     sorting, shared by the inputs; beyond it
