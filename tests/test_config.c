@@ -4,6 +4,7 @@
  * names on its first line) plus known answers for defaults and exact values.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,45 +100,73 @@ static void test_valid_corpus(void) {
     free(names);
 }
 
+/* The "# expect: " lines at the top of an invalid file: each names one
+ * error, in the order check-config reports them (by line). */
+static size_t read_expects(const char *path, char expects[][512], size_t max) {
+    char line[512];
+    size_t n = 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    while (n < max && fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strncmp(line, "# expect: ", 10) != 0)
+            break;
+        snprintf(expects[n++], 512, "%s", line + 10);
+    }
+    fclose(fp);
+    return n;
+}
+
 static void test_invalid_corpus(void) {
-    char **names, path[512], line[512];
+    char **names, path[512], expects[32][512];
+    static char all[16384];
     size_t n = list_yaml("config/invalid", &names);
     CHECK(n >= 30);
     for (size_t i = 0; i < n; i++) {
         snprintf(path, sizeof path, "config/invalid/%s", names[i]);
-        FILE *fp = fopen(path, "r");
-        CHECK(fp != NULL);
-        line[0] = '\0';
-        if (fp) {
-            if (!fgets(line, sizeof line, fp))
-                line[0] = '\0';
-            fclose(fp);
-        }
-        line[strcspn(line, "\r\n")] = '\0';
-        const char *expect = strncmp(line, "# expect: ", 10) == 0 ? line + 10
-                                                                 : NULL;
-        if (!expect) {
+        size_t want = read_expects(path, expects, 32);
+        if (!want) {
             fprintf(stderr, "%s: first line must be '# expect: ...'\n", path);
-            CHECK(expect != NULL);
+            CHECK(want > 0);
             free(names[i]);
             continue;
         }
-        errstr[0] = '\0';
-        br_config_t *conf = br_config_load(path, errstr, sizeof errstr);
+        all[0] = '\0';
+        br_config_t *conf = br_config_load(path, all, sizeof all);
         if (conf) {
             fprintf(stderr, "%s: loaded but should fail with: %s\n", path,
-                    expect);
+                    expects[0]);
             CHECK(conf == NULL);
             br_config_destroy(conf);
-        } else if (!strstr(errstr, expect)) {
-            fprintf(stderr, "%s:\n  expected: %s\n  got:      %s\n", path,
-                    expect, errstr);
-            CHECK(strstr(errstr, expect) != NULL);
-        } else {
-            /* Every message starts with the file name and a line number. */
-            CHECK(strncmp(errstr, path, strlen(path)) == 0 &&
-                  errstr[strlen(path)] == ':');
+            free(names[i]);
+            continue;
         }
+        /* Exactly the errors expected, one a line, in this order, each
+         * starting with the file name and a line number. */
+        size_t got = 0;
+        bool ok = true;
+        for (char *save = NULL, *l = strtok_r(all, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save), got++) {
+            if (got < want && !strstr(l, expects[got])) {
+                fprintf(stderr, "%s: error %zu:\n  expected: %s\n  got:      "
+                        "%s\n", path, got + 1, expects[got], l);
+                ok = false;
+            } else if (got >= want) {
+                fprintf(stderr, "%s: unexpected error: %s\n", path, l);
+                ok = false;
+            }
+            if (strncmp(l, path, strlen(path)) != 0 || l[strlen(path)] != ':') {
+                fprintf(stderr, "%s: error without FILE: %s\n", path, l);
+                ok = false;
+            }
+        }
+        if (got < want) {
+            fprintf(stderr, "%s: %zu errors, expected %zu (first missing: "
+                    "%s)\n", path, got, want, expects[got]);
+            ok = false;
+        }
+        CHECK(ok);
         free(names[i]);
     }
     free(names);

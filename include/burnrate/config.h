@@ -231,7 +231,18 @@ typedef struct br_config {
     br_log_format_t log_format;  /* log.format (logfmt) */
     br_key_line_t *key_lines;    /* every key the file gave, in file order */
     size_t key_line_cnt, key_line_cap;
+    br_kv_t *refs;               /* values written with ${...}: key = the
+                                    text as written, value = expanded; the
+                                    dump prints the text as written */
+    size_t ref_cnt;
+    char **secrets;              /* each value a ${...} stood for: never
+                                    printed (br_config_scrub()) */
+    size_t secret_cnt;
 } br_config_t;
+
+/** Values from ${...} shorter than this are not hidden inside other text
+ *  (a "1" or "on" would garble every message); whole values always are. */
+#define BR_CONFIG_SECRET_MIN 4
 
 /**
  * @brief Load and validate a config file. Relative paths inside it
