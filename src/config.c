@@ -2606,7 +2606,7 @@ static void report(ctx_t *cx) {
 }
 
 static br_config_t *load(const char *yaml, size_t len, const char *name,
-                         const char *base_dir, char *errstr,
+                         const char *base_dir, bool *mistakes, char *errstr,
                          size_t errstr_size) {
     yaml_parser_t parser;
     yaml_document_t doc, extra;
@@ -2678,10 +2678,17 @@ done:
     free(cx.zones);
     free(cx.near);
     if (err || cx.err_cnt || cx.oom) {
+        /* A config with mistakes goes back only to br_config_load_check(),
+         * and only once its YAML was read (conf->path set). */
+        bool keep = mistakes && !cx.oom && conf->path && err != BR_ERR_NOMEM;
         report(&cx);
         for (size_t i = 0; i < cx.err_cnt; i++)
             free(cx.errs[i].text);
         free(cx.errs);
+        if (keep) {
+            *mistakes = true;
+            return conf;
+        }
         br_config_destroy(conf);
         return NULL;
     }
@@ -2695,11 +2702,25 @@ done:
 br_config_t *br_config_load_string(const char *yaml, const char *name,
                                    const char *base_dir, char *errstr,
                                    size_t errstr_size) {
-    return load(yaml, strlen(yaml), name, base_dir, errstr, errstr_size);
+    return load(yaml, strlen(yaml), name, base_dir, NULL, errstr, errstr_size);
 }
+
+static br_config_t *load_file(const char *path, bool *mistakes,
+                              char *errstr, size_t errstr_size);
 
 br_config_t *br_config_load(const char *path, char *errstr,
                             size_t errstr_size) {
+    return load_file(path, NULL, errstr, errstr_size);
+}
+
+br_config_t *br_config_load_check(const char *path, bool *mistakes,
+                                  char *errstr, size_t errstr_size) {
+    *mistakes = false;
+    return load_file(path, mistakes, errstr, errstr_size);
+}
+
+static br_config_t *load_file(const char *path, bool *mistakes,
+                              char *errstr, size_t errstr_size) {
     char *buf = NULL, *dir = NULL;
     br_config_t *conf = NULL;
     size_t len = 0;
@@ -2736,7 +2757,7 @@ br_config_t *br_config_load(const char *path, char *errstr,
             goto done;
         }
     }
-    conf = load(buf, len, path, dir, errstr, errstr_size);
+    conf = load(buf, len, path, dir, mistakes, errstr, errstr_size);
 
 done:
     free(dir);
@@ -2835,6 +2856,70 @@ int br_config_key_line(const br_config_t *conf, const char *path) {
             return 1;
         *cut = '\0';
     }
+}
+
+void br_config_scrub(const br_config_t *conf, char *s, size_t size) {
+    scrub_values(conf, s, size);
+}
+
+bool br_config_is_secret_value(const br_config_t *conf, const char *value) {
+    for (size_t i = 0; conf && i < conf->secret_cnt; i++)
+        if (strcmp(conf->secrets[i], value) == 0)
+            return true;
+    return false;
+}
+
+/* The line number of "FILE:LINE: ...", 0 when there is none. The file
+ * name may hold colons: the first ":<digits>:" counts. */
+static long error_line(const char *l) {
+    for (const char *p = strchr(l, ':'); p; p = strchr(p + 1, ':')) {
+        char *end;
+        if (!isdigit((unsigned char)p[1]))
+            continue;
+        long n = strtol(p + 1, &end, 10);
+        if (*end == ':')
+            return n;
+    }
+    return 0;
+}
+
+void br_config_merge_errors(char *dst, size_t size, const char *more) {
+    size_t dl = strlen(dst), ml = more ? strlen(more) : 0;
+    if (!ml || !size)
+        return;
+    char *a = xstrndup(dst, dl), *b = xstrndup(more, ml);
+    char *l[512];
+    size_t n = 0, used = 0;
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return;
+    }
+    char *parts[2] = {a, b};
+    for (int k = 0; k < 2; k++)
+        for (char *save = NULL, *t = strtok_r(parts[k], "\n", &save);
+             t && n < 512; t = strtok_r(NULL, "\n", &save))
+            l[n++] = t;
+    /* Insertion sort by line: stable, dst's lines first on equal lines. */
+    for (size_t i = 1; i < n; i++) {
+        char *t = l[i];
+        size_t j = i;
+        for (; j > 0 && error_line(l[j - 1]) > error_line(t); j--)
+            l[j] = l[j - 1];
+        l[j] = t;
+    }
+    dst[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(dst + used, size - used, "%s%s", used ? "\n" : "",
+                         l[i]);
+        if (w < 0 || (size_t)w >= size - used) {
+            dst[used] = '\0';
+            break;
+        }
+        used += (size_t)w;
+    }
+    free(a);
+    free(b);
 }
 
 int br_config_input_index(const br_config_t *conf, const char *name) {

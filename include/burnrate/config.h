@@ -253,6 +253,19 @@ typedef struct br_config {
  */
 br_config_t *br_config_load(const char *path, char *errstr, size_t errstr_size);
 
+/**
+ * @brief br_config_load() for check-config: the config is returned even
+ *        when it has mistakes (*mistakes then true, errstr lists them), so
+ *        that what it does hold can be checked further (Kafka properties,
+ *        the price table) in the same run. Such a config is for checks
+ *        only, never to run: values with a mistake are left at defaults
+ *        or missing.
+ * @returns a new config the caller destroys, or NULL (errstr set) when the
+ *          file cannot be read or is not YAML.
+ */
+br_config_t *br_config_load_check(const char *path, bool *mistakes,
+                                  char *errstr, size_t errstr_size);
+
 /** @brief Same as br_config_load() over a string; name stands in for the file
  *         name in messages and base_dir for relative paths (may be NULL). */
 br_config_t *br_config_load_string(const char *yaml, const char *name,
@@ -269,6 +282,22 @@ void br_config_dump(const br_config_t *conf, FILE *fp);
  *           "inputs[2].topics") was given, else that of the nearest
  *           enclosing key that was, else 1. */
 int br_config_key_line(const br_config_t *conf, const char *path);
+
+/** @brief Replace in s (NUL-terminated, at most size bytes) every value
+ *         that came from ${...} (BR_CONFIG_SECRET_MIN bytes or more) by
+ *         "[redacted]". */
+void br_config_scrub(const br_config_t *conf, char *s, size_t size);
+
+/** @returns true when value is, whole, one a ${...} stood for. */
+bool br_config_is_secret_value(const br_config_t *conf, const char *value);
+
+/**
+ * @brief Merge more into dst, two lists of errors ("FILE:LINE: ..." one a
+ *        line), sorted by line number (stable: dst's first on equal lines,
+ *        a line without a number first of all), cut at whole lines to
+ *        size.
+ */
+void br_config_merge_errors(char *dst, size_t size, const char *more);
 
 /** @returns index of the input named name, or -1. */
 int br_config_input_index(const br_config_t *conf, const char *name);
