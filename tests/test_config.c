@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "brtest.h"
 #include "burnrate/config.h"
+#include "burnrate/kafka.h"
 
 static char errstr[512];
 
@@ -497,6 +499,145 @@ static void test_example(void) {
     br_config_destroy(conf);
 }
 
+/* librdkafka checks the properties of both clients as run builds them,
+ * without a network: every misspelt or refused property, each once. */
+static void test_kafka_check(void) {
+    static char all[8192];
+    const char *yaml =
+        "inputs: [{name: a, topic: t, dialect: otel}]\n"
+        "kafka:\n"
+        "  properties:\n"
+        "    sesion.timeout.ms: 6000\n"
+        "    security.protocol: SASL_SSL\n"
+        "  consumer_properties:\n"
+        "    fetch.max.bytes: lots\n"
+        "  producer_properties:\n"
+        "    compresion.codec: gzip\n";
+    br_config_t *conf = br_config_load_string(yaml, "k.yaml", NULL, errstr,
+                                              sizeof errstr);
+    CHECK(conf != NULL);
+    if (conf) {
+        CHECK_INT(br_kafka_check_config(conf, all, sizeof all), BR_ERR_CONFIG);
+        const char *want[] = {
+            "k.yaml:4: kafka.properties.sesion.timeout.ms: No such "
+            "configuration property: \"sesion.timeout.ms\"",
+            "k.yaml:7: kafka.consumer_properties.fetch.max.bytes: Invalid "
+            "value",
+            "k.yaml:9: kafka.producer_properties.compresion.codec: No such "
+            "configuration property",
+        };
+        char *save = NULL, *l = strtok_r(all, "\n", &save);
+        for (size_t i = 0; i < 3; i++, l = strtok_r(NULL, "\n", &save)) {
+            if (!l || strncmp(l, want[i], strlen(want[i])) != 0)
+                fprintf(stderr, "kafka check %zu: got %s\n", i, l ? l : "-");
+            CHECK(l && strncmp(l, want[i], strlen(want[i])) == 0);
+        }
+        CHECK(l == NULL); /* the kafka.properties mistake only once */
+        br_config_destroy(conf);
+    }
+    conf = br_config_load_string("inputs: [{name: a, topic: t, dialect: "
+                                 "otel}]\nkafka: {properties: {linger.ms: "
+                                 "5}}\n", "k.yaml", NULL, errstr,
+                                 sizeof errstr);
+    CHECK(conf != NULL);
+    if (conf)
+        CHECK_INT(br_kafka_check_config(conf, all, sizeof all), BR_ERR_OK);
+    br_config_destroy(conf);
+
+    /* What would break offsets-follow-snapshots is refused by the loader,
+     * for run as for check-config. */
+    conf = br_config_load_string("inputs: [{name: a, topic: t, dialect: "
+                                 "otel}]\nkafka:\n  properties:\n"
+                                 "    enable.auto.commit: true\n"
+                                 "    acks: all\n"
+                                 "  producer_properties:\n"
+                                 "    message.timeout.ms: 300000\n",
+                                 "r.yaml", NULL, all, sizeof all);
+    CHECK(conf == NULL);
+    CHECK(strncmp(all, "r.yaml:4: kafka.properties.enable.auto.commit: "
+                       "refused: burnrate commits offsets itself", 87) == 0);
+    CHECK(strstr(all, "\nr.yaml:7: kafka.producer_properties."
+                      "message.timeout.ms: refused: ") != NULL);
+    CHECK(strstr(all, "acks") == NULL); /* acks: all is what burnrate sets */
+}
+
+/* ${VAR} and ${file:} in values: expanded for use, shown as written by
+ * the dump, and never quoted by a message. */
+static void test_expansion(void) {
+    static char all[8192];
+    char dir[] = "/tmp/br_conf_XXXXXX", path[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/pw", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("Pw-From-File-77\n", fp);
+    fclose(fp);
+    setenv("BR_TEST_GROUP", "group-from-env", 1);
+    setenv("BR_TEST_LATE", "SecretLateness", 1);
+    setenv("BR_TEST_DIR", dir, 1);
+    const char *yaml =
+        "inputs: [{name: a, topic: t, dialect: otel}]\n"
+        "kafka:\n"
+        "  group_id: ${BR_TEST_GROUP}\n"
+        "  properties:\n"
+        "    sasl.password: ${file:pw}\n"
+        "    sasl.username: ${file:${BR_TEST_DIR}/pw}\n"
+        "    client.rack: a$$b\n";
+    br_config_t *conf = br_config_load_string(yaml, "e.yaml", dir, all,
+                                              sizeof all);
+    if (!conf)
+        fprintf(stderr, "expansion: %s\n", all);
+    CHECK(conf != NULL);
+    if (conf) {
+        CHECK_STR(conf->kafka.group_id, "group-from-env");
+        CHECK_STR(conf->kafka.props[0].value, "Pw-From-File-77");
+        CHECK_STR(conf->kafka.props[1].value, "Pw-From-File-77");
+        CHECK_STR(conf->kafka.props[2].value, "a$b");
+        char *d = dump_str(conf);
+        CHECK(d && strstr(d, "Pw-From-File-77") == NULL);
+        CHECK(d && strstr(d, "group-from-env") == NULL);
+        CHECK(d && strstr(d, "group_id: \"${BR_TEST_GROUP}\"") != NULL);
+        CHECK(d && strstr(d, "sasl.password: \"${file:pw}\"") != NULL);
+        CHECK(d && strstr(d, "client.rack: \"a$$b\"") != NULL);
+        /* The dump loads back to the same values. */
+        br_config_t *again = d ? br_config_load_string(d, "dump", dir, all,
+                                                       sizeof all) : NULL;
+        CHECK(again != NULL);
+        if (again) {
+            CHECK_STR(again->kafka.props[0].value, "Pw-From-File-77");
+            CHECK_STR(again->kafka.props[2].value, "a$b");
+        }
+        br_config_destroy(again);
+        free(d);
+        /* A librdkafka error never quotes a value from ${...}. */
+        char line[512] = "x Pw-From-File-77 y";
+        br_config_scrub(conf, line, sizeof line);
+        CHECK_STR(line, "x [redacted] y");
+        br_config_destroy(conf);
+    }
+    /* A message about an expanded value does not quote it; an unset
+     * variable and a missing file are mistakes of their own. */
+    conf = br_config_load_string(
+        "inputs:\n  - {name: a, topic: t, dialect: otel, lateness: "
+        "\"${BR_TEST_LATE}\"}\nkafka:\n  group_id: ${BR_TEST_NOT_SET}\n"
+        "  properties: {sasl.password: \"${file:missing}\"}\n",
+        "e.yaml", dir, all, sizeof all);
+    CHECK(conf == NULL);
+    if (strstr(all, "e.yaml:2: inputs[0].lateness") != all)
+        fprintf(stderr, "expansion errors:\n%s\n", all);
+    CHECK(strstr(all, "SecretLateness") == NULL);
+    CHECK(strstr(all, "e.yaml:2: inputs[0].lateness: must be a duration") ==
+          all);
+    CHECK(strstr(all, "\ne.yaml:4: kafka.group_id: ${BR_TEST_NOT_SET}: "
+                      "environment variable BR_TEST_NOT_SET is not set\n") !=
+          NULL);
+    snprintf(path, sizeof path, "\ne.yaml:5: kafka.properties.sasl.password: "
+             "${file:missing}: %s/missing: No such file or directory", dir);
+    CHECK(strstr(all, path) != NULL);
+    snprintf(path, sizeof path, "%s/pw", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
     test_valid_corpus();
     test_invalid_corpus();
@@ -506,5 +647,7 @@ int main(void) {
     test_string_loader();
     test_dialects();
     test_example();
+    test_kafka_check();
+    test_expansion();
     return brt_done();
 }
