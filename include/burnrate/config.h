@@ -248,8 +248,12 @@ typedef struct br_config {
  * @brief Load and validate a config file. Relative paths inside it
  *        (prices file, input files, state dir) are resolved against the
  *        directory of the file.
+ *        Values may use ${VAR}, ${env:VAR}, ${file:PATH} and $$
+ *        (burnrate/expand.h); what they stand for is kept in secrets.
  * @returns a new config the caller destroys, or NULL with errstr set to
- *          "FILE:LINE: KEY: message".
+ *          every mistake, "FILE:LINE: KEY: message" one a line, sorted by
+ *          line (stable), cut at a whole line with "FILE: ... and N more"
+ *          when errstr is too small.
  */
 br_config_t *br_config_load(const char *path, char *errstr, size_t errstr_size);
 
