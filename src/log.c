@@ -316,6 +316,7 @@ size_t br_log_render(br_log_format_t format, const char *ts,
 
 void br_log(br_log_level_t level, const char *msg, const char *kvfmt, ...) {
     char tail[4096], clean[4200], cmsg[1100], line[8192];
+    char vtail[4300], vmsg[1200];
     char ts[40];
     size_t n;
 
@@ -336,9 +337,12 @@ void br_log(br_log_level_t level, const char *msg, const char *kvfmt, ...) {
     }
     /* Whatever a caller passed (an error echoing a registry URL, a
      * librdkafka line), credentials in URLs never reach the log. */
+    /* Nor does any value a ${...} of the config stood for. */
+    br_redact_urls(cmsg, sizeof cmsg, msg);
+    br_redact_urls(clean, sizeof clean, tail);
     n = br_log_render((br_log_format_t)log_format, ts, level,
-                      br_redact_urls(cmsg, sizeof cmsg, msg),
-                      br_redact_urls(clean, sizeof clean, tail), line,
+                      br_redact_values(vmsg, sizeof vmsg, cmsg),
+                      br_redact_values(vtail, sizeof vtail, clean), line,
                       sizeof line);
     /* One fwrite: stdio locks the stream, so threads never interleave. */
     fwrite(line, 1, n, stderr);

@@ -3171,6 +3171,19 @@ static bool dims_subset_minus_one(const br_scope_conf_t *parent,
     return true;
 }
 
+br_err_t br_pipeline_load_prices(const br_config_t *conf, br_prices_t *prices,
+                                 char *errstr, size_t errstr_size) {
+    char why[1024];
+    if (!conf->prices_file ||
+        br_prices_load_litellm(prices, conf->prices_file, why, sizeof why) ==
+            BR_ERR_OK)
+        return BR_ERR_OK;
+    /* "CONF:LINE: prices.file: /resolved/path: reason", like every other
+     * mistake in the config file. */
+    return br_seterr(errstr, errstr_size, BR_ERR_CONFIG, "%s:%d: prices.file: %s",
+                     conf->path, br_config_key_line(conf, "prices.file"), why);
+}
+
 br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
                                char *errstr, size_t errstr_size) {
     br_pipeline_t *pl = calloc(1, sizeof(*pl));
@@ -3197,9 +3210,7 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     pl->prices = br_prices_new();
     if (!pl->prices)
         goto oom;
-    if (conf->prices_file &&
-        br_prices_load_litellm(pl->prices, conf->prices_file, errstr,
-                               errstr_size) != BR_ERR_OK)
+    if (br_pipeline_load_prices(conf, pl->prices, errstr, errstr_size))
         goto fail;
     for (size_t i = 0; i < conf->price_override_cnt; i++) {
         char err[256];

@@ -17,6 +17,7 @@
 #include "burnrate/alert.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
+#include "burnrate/price.h"
 #include "burnrate/err.h"
 #include "burnrate/record.h"
 
@@ -52,6 +53,14 @@ typedef struct br_pipeline_stats {
 } br_pipeline_stats_t;
 
 typedef struct br_pipeline br_pipeline_t;
+
+/**
+ * @brief Load conf's prices.file (when set) into prices.
+ * @returns BR_ERR_OK, or BR_ERR_CONFIG with errstr
+ *          "CONF:LINE: prices.file: /resolved/path: reason".
+ */
+br_err_t br_pipeline_load_prices(const br_config_t *conf, br_prices_t *prices,
+                                 char *errstr, size_t errstr_size);
 
 /**
  * @brief Build the core from a validated config: loads the price table,
