@@ -746,7 +746,7 @@ static void put_time(FILE *fp, int64_t ms) {
 static void summary(replay_t *r, double wall_s) {
     br_pipeline_stats_t st;
     uint64_t dead = 0, alerts = 0, messages;
-    char money[40];
+    char money[BR_MONEY_STR_MAX];
     FILE *fp = stderr;
     bool first;
 

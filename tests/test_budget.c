@@ -171,7 +171,7 @@ static void test_forecast_weekdays(void) {
     br_budget_event_t ev[64];
     size_t n = 0;
     int64_t mon1 = ts("2025-01-06T05:00:00Z"); /* Monday 00:00 EST */
-    int64_t proj = 0;
+    br_money_t proj = 0;
     /* Week 1: before 24 h learned there is no forecast; then the hour-of-
      * day fallback knows no weekend and projects Tuesday 09:30 at 22 + 1 +
      * 18 + 5 x 20 = 141: it fires (the documented cost of the fallback). */
@@ -292,7 +292,7 @@ static void test_forecast_dst_days(void) {
     br_budget_conf_t bc = conf(BR_PERIOD_DAY, tz, bp, 1);
     char err[256];
     br_budget_crossing_t x[4];
-    int64_t proj = 0;
+    br_money_t proj = 0;
     struct {
         const char *first, *now;
         int64_t rows, want;
@@ -512,7 +512,7 @@ static void test_state_round_trip(void) {
     memcpy(br_budget_periods(b), br_budget_periods(a),
            BR_BUDGET_PERIODS * sizeof(br_budget_period_t));
     CHECK(br_budget_load(b, blob.data, blob.len));
-    int64_t pa = 0, pb = 1;
+    br_money_t pa = 0, pb = 1;
     CHECK(br_budget_forecast(a, &pa) && br_budget_forecast(b, &pb));
     CHECK_INT(pa, pb);
     CHECK_INT(br_budget_now(a), br_budget_now(b));
