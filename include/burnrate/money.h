@@ -21,6 +21,9 @@
 
 /** A sum of nano-units (or an amount derived from sums): 128-bit signed. */
 __extension__ typedef __int128 br_money_t;
+/** 2^127 - 1, the largest br_money_t. */
+#define BR_MONEY_MAX \
+    ((((br_money_t)1 << 126) - 1) + ((br_money_t)1 << 126))
 
 /** The largest |amount| of one record: 9e9 currency units. Beyond it a
  *  record is a dead letter (BR_ERR_RANGE), parsed or priced from tokens. */
