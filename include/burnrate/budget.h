@@ -112,6 +112,8 @@ bool br_budget_matches(const br_budget_t *b, const br_record_t *rec);
  * @brief Count cost at event time t_ms into its period (rolling budgets:
  *        into the rolling window; they have no period slots and return 0),
  *        the burn-rate ring and the forecast profile's current hour.
+ *        cost_nanos is one record's amount; every spend it adds to is a
+ *        128-bit sum, and thresholds compare it exactly.
  * @param out receives the thresholds this record crossed, lowest first.
  * @returns how many were written to out (at most out_cap), or -1 when the
  *          period is older than every period kept (the cost is not counted).
