@@ -779,7 +779,7 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
     br_pipeline_stats_t st;
     br_kafka_out_stats_t os;
     int64_t now = br_log_mono_ms();
-    char wm[40] = "-", money[40];
+    char wm[40] = "-", money[BR_MONEY_STR_MAX];
     double rate;
 
     br_pipeline_memory_t mem;

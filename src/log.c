@@ -438,12 +438,12 @@ void br_ratelimit_flush(br_ratelimit_t *rl, int64_t now_ms) {
 }
 
 /* Money rounded to cents for reading; the JSON keeps the exact value. */
-static void put_money(br_buf_t *out, int64_t nanos, bool sign) {
-    int64_t cents = br_muldiv_round(nanos, 1, 10000000);
-    uint64_t mag = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+static void put_money(br_buf_t *out, br_money_t nanos, bool sign) {
+    br_money_t cents = br_money_round_to(nanos, 10000000);
+    char tmp[BR_MONEY_STR_MAX];
 
-    br_buf_printf(out, "%s%" PRIu64 ".%02" PRIu64,
-                  cents < 0 ? "-" : sign ? "+" : "", mag / 100, mag % 100);
+    br_money_format(cents, tmp, sizeof tmp); /* two decimals exactly */
+    br_buf_printf(out, "%s%s", cents >= 0 && sign ? "+" : "", tmp);
 }
 
 static void put_window(br_buf_t *out, int64_t start_ms, int64_t end_ms) {
@@ -520,7 +520,8 @@ void br_alert_format_line(const br_alert_t *alert, br_buf_t *out) {
         put_money(out, alert->impact_nanos, true);
         if (alert->expected_nanos > 0)
             br_buf_printf(out, ", x%.1f",
-                          (double)alert->observed_nanos / (double)alert->expected_nanos);
+                          br_money_to_double(alert->observed_nanos) /
+                              br_money_to_double(alert->expected_nanos));
         br_buf_puts(out, ")");
         break;
     }

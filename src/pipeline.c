@@ -27,7 +27,7 @@
 #define MAX_SCOPES 32
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
 #define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
-#define CORE_VERSION 3         /* layout of br_pipeline_save() */
+#define CORE_VERSION 4         /* layout of br_pipeline_save() */
 #define OTHER "(other)"
 #define UNSET "(none)"
 
@@ -47,11 +47,11 @@ typedef struct incident {
     int quiet;                 /* final usual buckets after last_bucket */
     br_severity_t severity;    /* highest so far */
     double score;              /* of the latest unusual verdict */
-    int64_t sum_obs;           /* final buckets in [start, last], nanos */
-    int64_t sum_exp;
-    int64_t pend_obs;          /* final quiet buckets after last_bucket */
-    int64_t pend_exp;
-    int64_t emitted_obs;       /* observed in the last message sent */
+    br_money_t sum_obs;        /* final buckets in [start, last], nanos */
+    br_money_t sum_exp;
+    br_money_t pend_obs;       /* final quiet buckets after last_bucket */
+    br_money_t pend_exp;
+    br_money_t emitted_obs;    /* observed in the last message sent */
     int64_t resolved_bucket;   /* final bucket that resolved it; INT64_MIN
                                   while open */
     char parent_id[17];        /* alert id of the parent series' incident it
@@ -64,16 +64,17 @@ typedef struct series {
     uint32_t blob_len;
     char *blob;                /* values, NUL-separated, in scope dim order */
     int64_t last_final;        /* last final bucket index */
-    int64_t ring[RING];        /* buckets last_final+1 .. +RING, by b % RING */
-    int64_t last_val;          /* final total of bucket last_final */
-    int64_t last_exp;          /* its expectation */
+    br_money_t ring[RING];     /* buckets last_final+1 .. +RING, by b % RING,
+                                  nanos */
+    br_money_t last_val;       /* final total of bucket last_final */
+    br_money_t last_exp;       /* its expectation */
     br_baseline_t bl;
     int64_t new_until;         /* new-spend window end bucket; 0: not new */
     int64_t new_first_ms;
-    int64_t new_nanos;
+    br_money_t new_nanos;
     bool new_fired;
     bool other;                /* the scope's "(other)" series */
-    int64_t total;             /* all cost ever added to its buckets */
+    br_money_t total;          /* all cost ever added to its buckets */
     uint32_t *children;
     uint32_t child_cnt, child_cap;
     incident_t *inc[INC__CNT]; /* by kind; NULL: none */
@@ -517,9 +518,8 @@ static int text(char *buf, size_t size, const char *fmt, ...) {
 
 /* Money for a human line: rounded to cents ("43.57"); the JSON fields keep
  * every digit. */
-static void money_text(int64_t nanos, char *buf, size_t size) {
-    br_money_format(br_muldiv_round(nanos, 1, 10000000) * 10000000, buf,
-                    size);
+static void money_text(br_money_t nanos, char *buf, size_t size) {
+    br_money_format(br_money_round_to(nanos, 10000000), buf, size);
 }
 
 static void labels_text(const br_dim_t *labels, size_t cnt, char *buf,
@@ -570,7 +570,7 @@ static int cmp_contrib(const br_contrib_t *a, const br_contrib_t *b,
 
 /* Observed and expected of series s in bucket b, wherever it lives now. */
 static void bucket_figures(const br_pipeline_t *pl, const series_t *s,
-                           int64_t b, int64_t *obs, int64_t *exp) {
+                           int64_t b, br_money_t *obs, br_money_t *exp) {
     if (s->last_final == b) {
         *obs = s->last_val;
         *exp = s->last_exp;
@@ -580,14 +580,14 @@ static void bucket_figures(const br_pipeline_t *pl, const series_t *s,
                ? s->ring[(uint64_t)b % RING]
                : 0;
     double e = br_baseline_expect(&s->bl, b * pl->conf->spike.bucket_ms);
-    *exp = e > 0 ? (int64_t)e : 0;
+    *exp = e > 0 ? br_money_from_double_est(trunc(e)) : 0;
 }
 
 /* The children one level down that drove bucket b of s the way sign says
  * (+1: the largest rises, -1: the largest falls), with their share of the
  * parent's impact in that bucket. */
 static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
-                         int64_t impact, int sign, br_alert_t *a) {
+                         br_money_t impact, int sign, br_alert_t *a) {
     br_contrib_t top[BR_ALERT_CONTRIB_MAX + 1];
     size_t n = 0;
     for (uint32_t i = 0; i < s->child_cnt; i++) {
@@ -602,12 +602,11 @@ static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
         if (cb.label_cnt == 0)
             continue;
         if (sign > 0 && impact > 0)
-            cb.share_bp = (int32_t)br_muldiv_round(cb.impact_nanos, 10000,
-                                                   impact);
-        else if (sign < 0 && impact < 0 && impact > INT64_MIN &&
-                 cb.impact_nanos > INT64_MIN)
-            cb.share_bp = (int32_t)br_muldiv_round(-cb.impact_nanos, 10000,
-                                                   -impact);
+            cb.share_bp = (int32_t)br_money_ratio(cb.impact_nanos, impact,
+                                                  10000);
+        else if (sign < 0 && impact < 0)
+            cb.share_bp = (int32_t)br_money_ratio(-cb.impact_nanos, -impact,
+                                                  10000);
         /* Insertion into a small sorted array keeps the top ones. */
         size_t pos = n;
         while (pos > 0 && cmp_contrib(&cb, &top[pos - 1], sign) < 0) {
@@ -628,10 +627,11 @@ static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
 /* Severity by the incident's |impact| against spike.min_impact: info
  * below 3x, warning from 3x, critical from 10x (README, "Alert
  * lifecycle"). */
-static br_severity_t spike_severity(const br_pipeline_t *pl, int64_t impact) {
+static br_severity_t spike_severity(const br_pipeline_t *pl,
+                                    br_money_t impact) {
     int64_t floor = pl->conf->spike.min_impact_nanos;
-    uint64_t mag = impact < 0 ? 0 - (uint64_t)impact : (uint64_t)impact;
-    uint64_t times = mag / (floor > 0 ? (uint64_t)floor : 1);
+    br_money_t mag = impact < 0 ? -impact : impact;
+    br_money_t times = mag / (floor > 0 ? floor : 1);
     return times >= 10 ? BR_SEV_CRITICAL
            : times >= 3 ? BR_SEV_WARNING
                         : BR_SEV_INFO;
@@ -645,14 +645,14 @@ static int64_t cooldown_buckets(const br_pipeline_t *pl) {
 
 /* Observed and expected over the incident's window so far. */
 static void window_figures(const br_pipeline_t *pl, const series_t *s,
-                           const incident_t *inc, int64_t *obs,
-                           int64_t *exp) {
+                           const incident_t *inc, br_money_t *obs,
+                           br_money_t *exp) {
     *obs = inc->sum_obs;
     *exp = inc->sum_exp;
     int64_t from = s->last_final + 1 > inc->start_bucket ? s->last_final + 1
                                                           : inc->start_bucket;
     for (int64_t b = from; b <= inc->last_bucket; b++) {
-        int64_t o, e;
+        br_money_t o, e;
         bucket_figures(pl, s, b, &o, &e);
         *obs += o;
         *exp += e;
@@ -701,14 +701,15 @@ static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
     /* Root causes while the incident's last bucket is still readable in
      * the children; a resolution comes buckets later and names none. */
     if (!resolved) {
-        int64_t lb_obs, lb_exp;
+        br_money_t lb_obs, lb_exp;
         bucket_figures(pl, s, inc->last_bucket, &lb_obs, &lb_exp);
         contributors(pl, s, inc->last_bucket, lb_obs - lb_exp,
                      drop ? -1 : 1, &a);
     }
 
     const char *what = drop ? "drop" : "spike";
-    char lbl[200], obs[32], exp[32], imp[32], when[40];
+    char lbl[200], obs[BR_MONEY_STR_MAX], exp[BR_MONEY_STR_MAX],
+        imp[BR_MONEY_STR_MAX], when[40];
     labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
     money_text(a.observed_nanos, obs, sizeof(obs));
     money_text(a.expected_nanos, exp, sizeof(exp));
@@ -735,7 +736,7 @@ static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
                    drop ? "usage collapsed: outage or broken feed? " : "",
                    obs, a.currency, when, exp, drop ? "" : "+", imp, a.score);
     if (a.contrib_cnt && off > 0 && (size_t)off < sizeof(a.summary)) {
-        char cl[120], ci[32];
+        char cl[120], ci[BR_MONEY_STR_MAX];
         const br_contrib_t *c = &a.contribs[0];
         labels_text(own_label(pl, s, c), 1, cl, sizeof(cl));
         money_text(c->impact_nanos, ci, sizeof(ci));
@@ -879,7 +880,7 @@ static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
     incident_t *inc = g.inc;
     if (!inc)
         return;
-    int64_t total, expected;
+    br_money_t total, expected;
     window_figures(pl, s, inc, &total, &expected);
     br_severity_t sev = spike_severity(pl, total - expected);
     bool sev_up = !g.is_new && sev > inc->severity;
@@ -920,11 +921,14 @@ static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
 /* ---- buckets and the watermark --------------------------------------- */
 
 static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
-    int64_t *slot = &s->ring[(uint64_t)b % RING];
-    int64_t x = *slot;
+    br_money_t *slot = &s->ring[(uint64_t)b % RING];
+    br_money_t x = *slot;
     *slot = 0;
     int64_t bucket_ms = b * pl->conf->spike.bucket_ms;
-    br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike, bucket_ms, x);
+    /* The baseline is an estimate in doubles; the sums stay exact. */
+    double xd = br_money_to_double(x);
+    br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike, bucket_ms,
+                                       xd);
     s->last_final = b;
     s->last_val = x;
     s->last_exp = v.expected_nanos;
@@ -951,7 +955,7 @@ static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
         if (k != unusual && s->inc[k])
             incident_quiet(pl, s, (inc_kind_t)k, b);
     }
-    br_baseline_update(&s->bl, bucket_ms, x);
+    br_baseline_update(&s->bl, bucket_ms, xd);
 }
 
 /* Make every bucket of s up to `upto` final; horizon (>= upto) is how far
@@ -1186,7 +1190,7 @@ static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
     a.spent_nanos = p->spent_nanos;
     a.threshold_bp = bp;
     memcpy(a.currency, bc->currency, sizeof(a.currency));
-    char spent[32], amount[32], when[40];
+    char spent[BR_MONEY_STR_MAX], amount[BR_MONEY_STR_MAX], when[40];
     money_text(p->spent_nanos, spent, sizeof(spent));
     money_text(bc->amount_nanos, amount, sizeof(amount));
     br_ts_format(p->start_ms, when, sizeof(when));
@@ -1231,7 +1235,8 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
     const br_budget_conf_t *bc = br_budget_conf(bg);
     const char *zone = bc->timezone ? bc->timezone : "UTC";
     br_alert_t a;
-    char spent[32], amount[32], level[32], fc[32], when[40], pct[16];
+    char spent[BR_MONEY_STR_MAX], amount[BR_MONEY_STR_MAX],
+        level[BR_MONEY_STR_MAX], fc[BR_MONEY_STR_MAX], when[40], pct[16];
     money_text(bc->amount_nanos, amount, sizeof(amount));
     money_text(ev->spent_nanos, spent, sizeof(spent));
     money_text(ev->level_nanos, level, sizeof(level));
@@ -1286,13 +1291,13 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
             if (bc->burn_rates[i].factor > top)
                 top = bc->burn_rates[i].factor;
         a.severity = r->factor >= top ? BR_SEV_CRITICAL : BR_SEV_WARNING;
-        a.threshold_bp = (int32_t)br_muldiv_round(ev->level_nanos, 10000,
-                                                  bc->amount_nanos);
+        int64_t tbp = br_money_ratio(ev->level_nanos, bc->amount_nanos, 10000);
+        a.threshold_bp = tbp > INT32_MAX ? INT32_MAX : (int32_t)tbp;
         a.observed_nanos = ev->spent_nanos;
         a.expected_nanos = ev->level_nanos;
         a.impact_nanos = ev->spent_nanos - ev->level_nanos;
         a.spent_nanos = ev->spent_nanos;
-        char sh[32], lw[24], sw[24];
+        char sh[BR_MONEY_STR_MAX], lw[24], sw[24];
         money_text(ev->short_nanos, sh, sizeof(sh));
         snprintf(lw, sizeof(lw), "%" PRId64 "m", r->long_ms / 60000);
         snprintf(sw, sizeof(sw), "%" PRId64 "m", r->short_ms / 60000);
@@ -1432,7 +1437,7 @@ static void new_spend_alert(br_pipeline_t *pl, series_t *s, int64_t b) {
     a.window_end_ms = (b + 1) * bms;
     a.observed_nanos = s->new_nanos;
     a.impact_nanos = s->new_nanos;
-    char lbl[200], obs[32], when[40];
+    char lbl[200], obs[BR_MONEY_STR_MAX], when[40];
     labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
     money_text(s->new_nanos, obs, sizeof(obs));
     br_ts_format(s->new_first_ms, when, sizeof(when));
@@ -1556,7 +1561,7 @@ static bool add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
     if (b > s->last_final + RING)
         finalize_series(pl, idx, b - RING, b - RING);
     s = &pl->series[idx];
-    int64_t *slot = &s->ring[(uint64_t)b % RING];
+    br_money_t *slot = &s->ring[(uint64_t)b % RING];
     /* Spike buckets hold gross spend: a credit or refund (negative cost)
      * counts in totals and budgets, but can neither hide a spike nor look
      * like a collapse. */
@@ -1583,9 +1588,10 @@ static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
     series_t *s = &pl->series[idx];
     if (s->other || b <= s->last_final)
         return;
-    int64_t obs = s->ring[(uint64_t)b % RING];
+    br_money_t obs = s->ring[(uint64_t)b % RING];
     br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike,
-                                       b * pl->conf->spike.bucket_ms, obs);
+                                       b * pl->conf->spike.bucket_ms,
+                                       br_money_to_double(obs));
     /* Only rises: a bucket still filling is below its forecast until it
      * ends, so a drop is judged on final buckets alone. */
     if (v.spike && !v.drop)
@@ -1663,10 +1669,12 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
             return BR_ERR_OK;
         }
         br_err_t err = br_price_cost(price, rec->tokens, &rec->cost_nanos);
-        if (err != BR_ERR_OK) {
+        if (err != BR_ERR_OK || !br_money_record_ok(rec->cost_nanos)) {
             text(errbuf, sizeof(pl->errbuf),
-                     "token counts overflow the cost of model %s", model);
-            return dead_letter(pl, o, payload, len, err, errbuf);
+                     "token counts overflow the cost of model %s: beyond "
+                     "the per-record bound of +/-%s %s", model,
+                     BR_MONEY_RECORD_MAX_TEXT, pl->conf->currency);
+            return dead_letter(pl, o, payload, len, BR_ERR_RANGE, errbuf);
         }
         rec->has_cost = true;
         rec->priced = true;
@@ -2078,7 +2086,10 @@ void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
  * adds to each series its incidents (a count, one per kind, where layout 1
  * had an open-incident flag), each with its kind, the bucket that resolved
  * it and the parent alert it is grouped under, and stores the baseline
- * as save_baseline() writes it. */
+ * as save_baseline() writes it.
+ * Layout 4 writes every money field (counted total, buckets, series totals,
+ * new spend, incident figures, budget spend) as a 128-bit varint (rd_money)
+ * and the budget blob in its version 2; the fields are where they were. */
 
 typedef struct core_head {
     uint64_t version;
@@ -2121,10 +2132,16 @@ static void save_stats(br_buf_t *b, const br_pipeline_stats_t *st) {
     br_wr_uvar(b, sizeof v / sizeof v[0]);
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         br_wr_uvar(b, v[i]);
-    br_wr_ivar(b, st->total_nanos);
+    br_wr_money(b, st->total_nanos);
 }
 
-static void load_stats(br_rd_t *r, br_pipeline_stats_t *st) {
+/* Money: an int64 varint up to layout 3, 128 bits since layout 4 (the same
+ * bytes for a value within int64). */
+static br_money_t rd_money(br_rd_t *r, uint64_t version) {
+    return version < 4 ? br_rd_ivar(r) : br_rd_money(r);
+}
+
+static void load_stats(br_rd_t *r, uint64_t version, br_pipeline_stats_t *st) {
     uint64_t *v[] = {&st->messages, &st->ok, &st->skipped, &st->dead_letters,
                      &st->priced, &st->unpriced, &st->late, &st->alerts,
                      &st->folded, &st->duplicates, &st->dedup_evicted};
@@ -2134,7 +2151,7 @@ static void load_stats(br_rd_t *r, br_pipeline_stats_t *st) {
         if (i < sizeof v / sizeof v[0])
             *v[i] = x; /* counters of a later layout are skipped */
     }
-    st->total_nanos = br_rd_ivar(r);
+    st->total_nanos = rd_money(r, version);
 }
 
 static void save_baseline(br_buf_t *b, const br_baseline_t *bl) {
@@ -2234,11 +2251,11 @@ static void save_incident(br_buf_t *b, const incident_t *inc) {
     br_wr_uvar(b, (uint64_t)inc->quiet);
     br_wr_u8(b, (uint8_t)inc->severity);
     br_wr_f64(b, inc->score);
-    br_wr_ivar(b, inc->sum_obs);
-    br_wr_ivar(b, inc->sum_exp);
-    br_wr_ivar(b, inc->pend_obs);
-    br_wr_ivar(b, inc->pend_exp);
-    br_wr_ivar(b, inc->emitted_obs);
+    br_wr_money(b, inc->sum_obs);
+    br_wr_money(b, inc->sum_exp);
+    br_wr_money(b, inc->pend_obs);
+    br_wr_money(b, inc->pend_exp);
+    br_wr_money(b, inc->emitted_obs);
     br_wr_u8(b, (uint8_t)inc->kind);
     br_wr_ivar(b, inc->resolved_bucket);
     br_wr_str(b, inc->parent_id);
@@ -2266,11 +2283,11 @@ static incident_t *load_incident(br_rd_t *r, uint64_t version) {
         br_rd_fail(r, "bad severity");
     inc->severity = (br_severity_t)sev;
     inc->score = br_rd_f64(r);
-    inc->sum_obs = br_rd_ivar(r);
-    inc->sum_exp = br_rd_ivar(r);
-    inc->pend_obs = br_rd_ivar(r);
-    inc->pend_exp = br_rd_ivar(r);
-    inc->emitted_obs = br_rd_ivar(r);
+    inc->sum_obs = rd_money(r, version);
+    inc->sum_exp = rd_money(r, version);
+    inc->pend_obs = rd_money(r, version);
+    inc->pend_exp = rd_money(r, version);
+    inc->emitted_obs = rd_money(r, version);
     inc->kind = INC_SPIKE;
     inc->resolved_bucket = INT64_MIN;
     if (version >= 2) {
@@ -2359,16 +2376,16 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
         br_wr_bytes(b, s->blob, s->blob_len);
         br_wr_ivar(b, s->last_final);
         for (int k = 0; k < RING; k++)
-            br_wr_ivar(b, s->ring[k]);
-        br_wr_ivar(b, s->last_val);
-        br_wr_ivar(b, s->last_exp);
+            br_wr_money(b, s->ring[k]);
+        br_wr_money(b, s->last_val);
+        br_wr_money(b, s->last_exp);
         save_baseline(b, &s->bl);
         br_wr_ivar(b, s->new_until);
         br_wr_ivar(b, s->new_first_ms);
-        br_wr_ivar(b, s->new_nanos);
+        br_wr_money(b, s->new_nanos);
         br_wr_u8(b, s->new_fired);
         br_wr_u8(b, s->other);
-        br_wr_ivar(b, s->total);
+        br_wr_money(b, s->total);
         br_wr_uvar(b, s->child_cnt);
         for (uint32_t c = 0; c < s->child_cnt; c++)
             br_wr_uvar(b, s->children[c]);
@@ -2398,7 +2415,7 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
                 continue;
             br_wr_ivar(b, p->start_ms);
             br_wr_ivar(b, p->end_ms);
-            br_wr_ivar(b, p->spent_nanos);
+            br_wr_money(b, p->spent_nanos);
             br_wr_u8(b, p->closed);
             size_t fired = 0;
             for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
@@ -2479,7 +2496,7 @@ static br_err_t core_parse(const void *data, size_t len,
                          "state layout %" PRIu64 " is newer than this "
                          "version reads (%d)", h.version, CORE_VERSION);
     h.bucket_ms = br_rd_ivar(r);
-    load_stats(r, &h.st);
+    load_stats(r, h.version, &h.st);
     h.watermark_ms = br_rd_ivar(r);
     h.final_bucket = br_rd_ivar(r);
     h.first_bucket = br_rd_ivar(r);
@@ -2558,16 +2575,16 @@ static br_err_t core_parse(const void *data, size_t len,
         s.hash = series_hash(s.scope, s.blob, bl);
         s.last_final = br_rd_ivar(r);
         for (int k = 0; k < RING; k++)
-            s.ring[k] = br_rd_ivar(r);
-        s.last_val = br_rd_ivar(r);
-        s.last_exp = br_rd_ivar(r);
+            s.ring[k] = rd_money(r, h.version);
+        s.last_val = rd_money(r, h.version);
+        s.last_exp = rd_money(r, h.version);
         load_baseline(r, h.version, &s.bl);
         s.new_until = br_rd_ivar(r);
         s.new_first_ms = br_rd_ivar(r);
-        s.new_nanos = br_rd_ivar(r);
+        s.new_nanos = rd_money(r, h.version);
         s.new_fired = br_rd_bool(r);
         s.other = br_rd_bool(r);
-        s.total = br_rd_ivar(r);
+        s.total = rd_money(r, h.version);
         uint64_t cc = br_rd_count(r, series_cnt);
         if (cc) {
             s.children = malloc(cc * sizeof *s.children);
@@ -2615,7 +2632,7 @@ static br_err_t core_parse(const void *data, size_t len,
             ps[k].p.open = true;
             ps[k].p.start_ms = br_rd_ivar(r);
             ps[k].p.end_ms = br_rd_ivar(r);
-            ps[k].p.spent_nanos = br_rd_ivar(r);
+            ps[k].p.spent_nanos = rd_money(r, h.version);
             ps[k].p.closed = br_rd_bool(r);
             ps[k].bp_cnt = (size_t)br_rd_count(r, 64);
             for (size_t t = 0; t < ps[k].bp_cnt; t++)
@@ -2888,7 +2905,7 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
 typedef struct desc_series {
     uint32_t scope;
     char *labels;              /* JSON object text */
-    int64_t total;
+    br_money_t total;
 } desc_series_t;
 
 typedef struct desc_ctx {
@@ -2916,8 +2933,8 @@ static void put_ms(br_buf_t *b, int64_t ms) {
     br_buf_json_str(b, t);
 }
 
-static void put_money_str(br_buf_t *b, int64_t nanos) {
-    char t[40];
+static void put_money_str(br_buf_t *b, br_money_t nanos) {
+    char t[BR_MONEY_STR_MAX];
     br_money_format(nanos, t, sizeof t);
     br_buf_json_str(b, t);
 }

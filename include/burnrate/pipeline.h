@@ -19,6 +19,7 @@
 #include "burnrate/config.h"
 #include "burnrate/price.h"
 #include "burnrate/err.h"
+#include "burnrate/money.h"
 #include "burnrate/record.h"
 
 /** Where results go. Called synchronously from inside feed/finish. */
@@ -47,7 +48,8 @@ typedef struct br_pipeline_stats {
     uint64_t duplicates;        /* ids seen before within the dedup window */
     uint64_t dedup_ids;         /* ids remembered now */
     uint64_t dedup_evicted;     /* ids forgotten early: dedup.max_ids reached */
-    int64_t total_nanos;        /* money counted, all records */
+    br_money_t total_nanos;     /* money counted, all records (128 bits:
+                                   never wraps) */
     int64_t watermark_ms;       /* INT64_MIN before any data */
     int64_t max_event_ms;       /* INT64_MIN before any data */
 } br_pipeline_stats_t;
