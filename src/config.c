@@ -147,7 +147,8 @@ static const char *const mapping_keys[] = {
     "time", "time_end", "cost", "currency", "id", "model", "provider",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
     "reasoning_tokens", "dims", NULL};
-static const char *const scope_keys[] = {"name", "dims", "max_series", NULL};
+static const char *const scope_keys[] = {"name", "dims", "max_series",
+                                         "inputs", NULL};
 static const char *const spike_keys[] = {
     "bucket", "sensitivity", "min_impact", "min_ratio", "warmup",
     "new_spend_min", "resolve_after", "direction", "cooldown", NULL};
@@ -1398,7 +1399,7 @@ static br_err_t parse_scope(ctx_t *cx, const yaml_node_t *node,
     sc->line = node_line(node);
     sc->max_series = DEF_MAX_SERIES;
     if ((err = check_map(cx, node, path, scope_keys,
-                         "scope settings (name, dims, max_series)")))
+                         "scope settings (name, dims, max_series, inputs)")))
         return err;
     if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &sc->name,
                                    NULL))))
@@ -1420,6 +1421,45 @@ static br_err_t parse_scope(ctx_t *cx, const yaml_node_t *node,
                                    &max_series))))
         return err;
     sc->max_series = (size_t)max_series;
+    /* The inputs that feed the scope (default: all); inputs are parsed
+     * before scopes, so the names can be checked here. */
+    yaml_node_t *ins = map_get(cx, node, "inputs", NULL);
+    if (!is_null(ins)) {
+        join_path(kpath, sizeof kpath, path, "inputs");
+        if ((err = go_on(&bad, take_str_list(cx, ins, kpath, "input names",
+                                             &sc->inputs, &sc->input_cnt))))
+            return err;
+        if (ins->type == YAML_SEQUENCE_NODE && sc->input_cnt == 0 &&
+            (err = go_on(&bad, fail(cx, ins, kpath,
+                                    "must name at least one input (leave the "
+                                    "key out for all inputs)"))))
+            return err;
+        const br_config_t *conf = cx->conf;
+        for (size_t i = 0; i < sc->input_cnt; i++) {
+            const char **names = calloc(conf->input_cnt + 1, sizeof *names);
+            if (!names)
+                return nomem(cx);
+            bool known = false;
+            for (size_t k = 0; k < conf->input_cnt; k++) {
+                names[k] = conf->inputs[k].name;
+                known |= names[k] && strcmp(names[k], sc->inputs[i]) == 0;
+            }
+            const char *near = known ? NULL
+                                     : br_suggest(sc->inputs[i], names,
+                                                  conf->input_cnt);
+            free(names);
+            if (known)
+                continue;
+            char ipath[PATH_LEN];
+            index_path(ipath, sizeof ipath, kpath, i);
+            if ((err = go_on(&bad, fail(cx, ins, ipath,
+                                        "no input is named \"%s\"%s%s%s",
+                                        sc->inputs[i],
+                                        near ? " (did you mean \"" : "",
+                                        near ? near : "", near ? "\"?)" : ""))))
+                return err;
+        }
+    }
     return bad;
 }
 
@@ -2821,6 +2861,7 @@ void br_config_destroy(br_config_t *conf) {
     for (size_t i = 0; i < conf->scope_cnt; i++) {
         free(conf->scopes[i].name);
         free_strv(conf->scopes[i].dims, conf->scopes[i].dim_cnt);
+        free_strv(conf->scopes[i].inputs, conf->scopes[i].input_cnt);
     }
     free(conf->scopes);
     for (size_t i = 0; i < conf->budget_cnt; i++) {
@@ -3390,6 +3431,8 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
         o_map(&o, false);
         o_kv_str(&o, "name", sc->name);
         o_str_list(&o, "dims", sc->dims, sc->dim_cnt);
+        if (sc->inputs)
+            o_str_list(&o, "inputs", sc->inputs, sc->input_cnt);
         o_int(&o, "max_series", (int64_t)sc->max_series);
         o_map_end(&o);
     }

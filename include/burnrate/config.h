@@ -109,6 +109,9 @@ typedef struct br_scope_conf {
     char **dims;                 /* dimension names; empty = total */
     size_t dim_cnt;
     size_t max_series;           /* beyond it new values fold into "(other)" */
+    char **inputs;               /* names of the inputs that feed it; NULL:
+                                    every input */
+    size_t input_cnt;
     int line;
 } br_scope_conf_t;
 

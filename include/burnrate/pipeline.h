@@ -42,6 +42,9 @@ typedef struct br_pipeline_stats {
     uint64_t priced;            /* cost computed from tokens */
     uint64_t unpriced;          /* tokens of an unknown model: not counted */
     uint64_t late;              /* for a bucket already final */
+    uint64_t late_behind;       /* of late: the bucket was made final by the
+                                   other inputs feeding the series, while
+                                   this record's input had not passed it */
     uint64_t alerts;            /* alert messages emitted */
     uint64_t series;            /* live series, all scopes */
     uint64_t folded;            /* records folded into "(other)" */
@@ -50,6 +53,8 @@ typedef struct br_pipeline_stats {
     uint64_t dedup_evicted;     /* ids forgotten early: dedup.max_ids reached */
     br_money_t total_nanos;     /* money counted, all records (128 bits:
                                    never wraps) */
+    br_money_t late_nanos;      /* of total_nanos: that of late records
+                                   (in totals and budgets, not in buckets) */
     int64_t watermark_ms;       /* INT64_MIN before any data */
     int64_t max_event_ms;       /* INT64_MIN before any data */
 } br_pipeline_stats_t;
@@ -278,6 +283,7 @@ typedef struct br_pipeline_input_stats {
                                    is counted once it is taken) */
     uint64_t ok;                /* counted in state */
     uint64_t late;              /* of ok: for a bucket already final */
+    uint64_t late_behind;       /* of late: made final by other inputs */
     uint64_t unpriced;          /* tokens of an unknown model */
     uint64_t duplicates;        /* ids seen within the dedup window */
     uint64_t skipped;           /* filtered by config or time range */
