@@ -118,7 +118,6 @@ static const struct {
     {"time_end", offsetof(br_mapping_t, time_end)},
     {"cost", offsetof(br_mapping_t, cost)},
     {"currency", offsetof(br_mapping_t, currency)},
-    {"id", offsetof(br_mapping_t, id)},
     {"model", offsetof(br_mapping_t, model)},
     {"provider", offsetof(br_mapping_t, provider)},
     {"input_tokens", offsetof(br_mapping_t, tokens) + BR_TOK_INPUT * sizeof(char *)},
@@ -139,7 +138,8 @@ static const char *const top_keys[] = {
 static const char *const input_keys[] = {
     "name", "topic", "topics", "files", "format", "dialect", "mapping",
     "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
-    "stale_after", "max_future", NULL};
+    "stale_after", "max_future", "restatements", "dedup_window",
+    "dedup_max_ids", NULL};
 static const char *const avro_keys[] = {
     "schema", "schema_dir", "registry", "registry_username",
     "registry_password", "registry_ca_file", NULL};
@@ -1068,6 +1068,26 @@ static br_err_t parse_mapping(ctx_t *cx, const yaml_node_t *node,
                     "is the Kafka record's timestamp)", m->time,
                     BR_KAFKA_TIMESTAMP);
     }
+    /* id: one field, or a list whose values together are the identity. */
+    yaml_node_t *id = map_get(cx, node, "id", NULL);
+    if (!is_null(id)) {
+        char kpath[PATH_LEN];
+        join_path(kpath, sizeof kpath, path, "id");
+        if (id->type != YAML_SEQUENCE_NODE) {
+            m->id = calloc(1, sizeof(char *));
+            if (!m->id)
+                return nomem(cx);
+            m->id_cnt = 1;
+            if ((err = take_str(cx, id, kpath, &m->id[0])))
+                return err;
+        } else if ((err = take_str_list(cx, id, kpath, "field paths", &m->id,
+                                        &m->id_cnt))) {
+            return err;
+        } else if (m->id_cnt == 0 || m->id_cnt > BR_ID_PARTS_MAX) {
+            return fail(cx, id, kpath, "must list 1 to %d field paths",
+                        BR_ID_PARTS_MAX);
+        }
+    }
     yaml_node_t *dims = map_get(cx, node, "dims", NULL);
     if (!is_null(dims)) {
         char kpath[PATH_LEN];
@@ -1152,6 +1172,58 @@ static const char *const format_names[] = {
     [BR_FORMAT_AVRO] = "avro",
     [BR_FORMAT_AVRO_CONFLUENT] = "avro-confluent",
 };
+
+/* restatements, dedup_window, dedup_max_ids. A billing export is rewritten
+ * while its period is open: a row seen again with another amount is that
+ * row restated, so billing inputs replace by default. The window and the
+ * cap default to the dedup section's (resolved in input_dedup_defaults). */
+static br_err_t get_restatements(ctx_t *cx, const yaml_node_t *node,
+                                 const char *path, br_input_conf_t *in) {
+    char kpath[PATH_LEN];
+    const yaml_node_t *v = NULL;
+    char *s = NULL;
+    br_err_t err;
+    int64_t n = -1;
+    in->restatements = is_billing(in->dialect) ? BR_RESTATE_REPLACE
+                                               : BR_RESTATE_DUPLICATE;
+    if ((err = get_str(cx, node, path, "restatements", false, &s, &v)))
+        return err;
+    if (s && strcmp(s, "replace") == 0) {
+        in->restatements = BR_RESTATE_REPLACE;
+    } else if (s && strcmp(s, "duplicate") == 0) {
+        in->restatements = BR_RESTATE_DUPLICATE;
+    } else if (s) {
+        static const char *const kinds[] = {"duplicate", "replace"};
+        join_path(kpath, sizeof kpath, path, "restatements");
+        err = fail_unknown(cx, v, kpath, "value", s, kinds, 2);
+    }
+    free(s);
+    in->dedup_window_ms = -1;
+    if (err ||
+        (err = get_duration(cx, node, path, "dedup_window", MS_PER_S,
+                            &in->dedup_window_ms, NULL)) ||
+        (err = get_int(cx, node, path, "dedup_max_ids", 0, 100000000, &n)))
+        return err;
+    in->dedup_max_ids = n < 0 ? SIZE_MAX : (size_t)n;
+    return BR_ERR_OK;
+}
+
+/* Inputs without their own dedup_window or dedup_max_ids take the dedup
+ * section's; billing inputs remember at least a billing period (a month
+ * of 31 days, restated until the invoice closes a few days later) plus the
+ * export delay: 40 days. */
+static void input_dedup_defaults(br_config_t *conf) {
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        br_input_conf_t *in = &conf->inputs[i];
+        if (in->dedup_window_ms < 0) {
+            in->dedup_window_ms = conf->dedup_window_ms;
+            if (is_billing(in->dialect) && in->dedup_window_ms < 40 * MS_PER_DAY)
+                in->dedup_window_ms = 40 * MS_PER_DAY;
+        }
+        if (in->dedup_max_ids == SIZE_MAX)
+            in->dedup_max_ids = conf->dedup_max_ids;
+    }
+}
 
 static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
                             const char *path, br_input_conf_t *in) {
@@ -1335,6 +1407,8 @@ static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
     in->max_future_ms = billing ? MS_PER_DAY : 15 * MS_PER_MIN;
     if ((err = go_on(&bad, get_duration(cx, node, path, "max_future", 0,
                                         &in->max_future_ms, NULL))))
+        return err;
+    if ((err = go_on(&bad, get_restatements(cx, node, path, in))))
         return err;
     return bad;
 }
@@ -2334,6 +2408,7 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
             return err;
         conf->dedup_max_ids = (size_t)n;
     }
+    input_dedup_defaults(conf);
 
     node = map_get(cx, root, "limits", NULL);
     if (!is_null(node)) {
@@ -2825,7 +2900,7 @@ static void free_mapping(br_mapping_t *m) {
     free(m->time_end);
     free(m->cost);
     free(m->currency);
-    free(m->id);
+    free_strv(m->id, m->id_cnt);
     free(m->model);
     free(m->provider);
     for (int t = 0; t < BR_TOK__CNT; t++)
@@ -3276,6 +3351,7 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
         if (*(char *const *)(const void *)((const char *)m +
                                            mapping_fields[i].off))
             set++;
+    set += m->id_cnt > 0;
     o_map(o, set == 0);
     for (size_t i = 0; i < MAPPING_FIELD_CNT; i++) {
         const char *v = *(char *const *)(const void *)((const char *)m +
@@ -3283,6 +3359,10 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
         if (v)
             o_kv_str(o, mapping_fields[i].key, v);
     }
+    if (m->id_cnt == 1)
+        o_kv_str(o, "id", m->id[0]);
+    else if (m->id_cnt)
+        o_str_list(o, "id", m->id, m->id_cnt);
     if (m->dim_cnt)
         o_kv_map(o, "dims", m->dims, m->dim_cnt, false);
     o_map_end(o);
@@ -3298,6 +3378,10 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     o_duration(o, "idle_timeout", in->idle_ms);
     o_duration(o, "stale_after", in->stale_after_ms);
     o_duration(o, "max_future", in->max_future_ms);
+    o_kv_str(o, "restatements", in->restatements == BR_RESTATE_REPLACE
+                                    ? "replace" : "duplicate");
+    o_duration(o, "dedup_window", in->dedup_window_ms);
+    o_int(o, "dedup_max_ids", (int64_t)in->dedup_max_ids);
     o_map_end(o);
 }
 

@@ -953,6 +953,42 @@ static void metrics_lag(daemon_t *d, br_buf_t *b) {
     rd_kafka_topic_partition_list_destroy(own);
 }
 
+/* The dedup window per input; "(unknown)": ids restored from a snapshot
+ * layout that did not say their input. */
+static void metrics_dedup(daemon_t *d, br_buf_t *b) {
+    const br_config_t *conf = d->conf;
+    static const char *const fams[][2] = {
+        {"burnrate_dedup_ids", "Event ids remembered in the dedup window, "
+                               "per input."},
+        {"burnrate_dedup_bytes", "Bytes the dedup window holds, per input "
+                                 "(40 an id, plus 8 to 16 in its index)."},
+        {"burnrate_dedup_evicted_total", "Ids forgotten before their window "
+                                         "ended: the input's dedup_max_ids "
+                                         "was reached."},
+        {"burnrate_restated_total", "Rows that replaced an earlier amount of "
+                                    "their id (restatements: replace); the "
+                                    "difference was counted."},
+    };
+    for (size_t f = 0; f < 4; f++) {
+        if (f < 2)
+            FAMILY(fams[f][0], GAUGE, fams[f][1]);
+        else
+            FAMILY(fams[f][0], COUNTER, fams[f][1]);
+        for (size_t i = 0; i <= conf->input_cnt; i++) {
+            br_pipeline_input_stats_t st;
+            br_pipeline_input_stats(d->pl, (int)i, &st);
+            uint64_t v[] = {st.dedup_ids, st.dedup_bytes, st.dedup_evicted,
+                            st.restated};
+            if (i == conf->input_cnt && (f > 1 || !v[0]))
+                continue;
+            br_metrics_sample_u64(b, fams[f][0], v[f],
+                                  L("input", i < conf->input_cnt
+                                                 ? conf->inputs[i].name
+                                                 : "(unknown)"));
+        }
+    }
+}
+
 static void metrics_state(daemon_t *d, br_buf_t *b, int64_t now_ms) {
     br_pipeline_stats_t st;
     br_pipeline_memory_t mem;
@@ -975,8 +1011,7 @@ static void metrics_state(daemon_t *d, br_buf_t *b, int64_t now_ms) {
     for (size_t i = 0; i < conf->scope_cnt; i++)
         br_metrics_sample_u64(b, "burnrate_series", br_pipeline_scope_series(d->pl, i),
                               L("scope", conf->scopes[i].name));
-    FAMILY("burnrate_dedup_ids", GAUGE, "Event ids remembered in the dedup window.");
-    br_metrics_sample_u64(b, "burnrate_dedup_ids", st.dedup_ids, NULL);
+    metrics_dedup(d, b);
     FAMILY("burnrate_memory_bytes", GAUGE,
            "Bytes held by the state's growing structures.");
     br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.series, L("structure", "series"));

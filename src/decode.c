@@ -18,6 +18,7 @@
 #define EMB_MAX 8          /* JSON documents embedded in strings, per message */
 #define TOKENS_MAX (INT64_C(1) << 40)
 #define MAX_TIME_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
+#define ID_MORE (BR_ID_PARTS_MAX - 1) /* fields of a composite id after F_ID */
 
 /* Canonical scalar fields other than the dimensions. */
 enum {
@@ -25,8 +26,7 @@ enum {
     F_TIME_END,
     F_COST,
     F_CURRENCY,
-    F_ID,
-    F_ID_SUFFIX,     /* appended to the id after a '/' (CUR: time interval) */
+    F_ID,            /* the id, or the first field of a composite id */
     F_CATEGORY,      /* charge category, billing dialects */
     F_TOK,           /* first of BR_TOK__CNT token fields */
     F__CNT = F_TOK + BR_TOK__CNT
@@ -47,6 +47,7 @@ typedef struct tag_map {
 typedef struct preset {
     br_kind_t kind;
     const char *fields[F__CNT][CAND_MAX];
+    const char *id_more[ID_MORE][CAND_MAX]; /* the rest of a composite id */
     const char *model[CAND_MAX];
     const char *provider[CAND_MAX];
     const char *provider_default;     /* when no provider path is present */
@@ -237,7 +238,18 @@ static const preset_t presets[BR_DIALECT__CNT] = {
             [F_COST] = {"BilledCost"},
             [F_CURRENCY] = {"BillingCurrency"},
             [F_CATEGORY] = {"ChargeCategory"},
+            [F_ID] = {"BillingAccountId"},
         },
+        /* FOCUS rows carry no row id (1.0 to 1.2): a charge is identified
+         * by the account billed, the billing and charge periods, what kind
+         * of charge it is, and what was charged (resource, SKU, price,
+         * commitment, capacity reservation). README, "Duplicates and
+         * restatements", says why these columns and not others. */
+        .id_more = {{"SubAccountId"}, {"BillingPeriodStart"},
+                    {"ChargePeriodStart"}, {"ChargePeriodEnd"},
+                    {"ChargeCategory"}, {"ChargeClass"}, {"ResourceId"},
+                    {"SkuId"}, {"SkuPriceId"}, {"CommitmentDiscountId"},
+                    {"CommitmentDiscountStatus"}, {"CapacityReservationId"}},
         .provider = {"ServiceProviderName", "ProviderName"},
         .dims = {
             {"service", {"ServiceName"}},
@@ -264,11 +276,10 @@ static const preset_t presets[BR_DIALECT__CNT] = {
             [F_CURRENCY] = {"line_item_currency_code",
                             "lineItem/CurrencyCode"},
             [F_ID] = {"identity_line_item_id", "identity/LineItemId"},
-            [F_ID_SUFFIX] = {"identity_time_interval",
-                             "identity/TimeInterval"},
             [F_CATEGORY] = {"line_item_line_item_type",
                             "lineItem/LineItemType"},
         },
+        .id_more = {{"identity_time_interval", "identity/TimeInterval"}},
         .provider = {"bill_billing_entity", "bill/BillingEntity"},
         .provider_default = "AWS",
         .dims = {
@@ -316,6 +327,8 @@ struct br_decoder {
     const preset_t *preset;
     br_kind_t kind;
     cfield_t fields[F__CNT];
+    cfield_t id_more[ID_MORE];      /* fields of a composite id after F_ID */
+    size_t id_more_cnt;
     cdim_t *dims;                   /* owned */
     size_t dim_cnt;
     const char *const *categories;  /* borrowed: config or preset */
@@ -384,7 +397,8 @@ br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,
         cfield_one(&dec->fields[F_COST], in->cost_column);
     const char *const overrides[F__CNT] = {
         [F_TIME] = map->time, [F_TIME_END] = map->time_end,
-        [F_COST] = map->cost, [F_CURRENCY] = map->currency, [F_ID] = map->id,
+        [F_COST] = map->cost, [F_CURRENCY] = map->currency,
+        [F_ID] = map->id_cnt ? map->id[0] : NULL,
         [F_TOK + BR_TOK_INPUT] = map->tokens[BR_TOK_INPUT],
         [F_TOK + BR_TOK_OUTPUT] = map->tokens[BR_TOK_OUTPUT],
         [F_TOK + BR_TOK_CACHE_READ] = map->tokens[BR_TOK_CACHE_READ],
@@ -395,8 +409,15 @@ br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,
         if (overrides[f] && *overrides[f]) cfield_one(&dec->fields[f],
                                                       overrides[f]);
     }
-    /* A mapped id replaces the composed CUR id entirely. */
-    if (map->id && *map->id) dec->fields[F_ID_SUFFIX].cnt = 0;
+    /* A mapped id replaces the preset's (composite) id entirely. */
+    while (dec->id_more_cnt < ID_MORE &&
+           dec->preset->id_more[dec->id_more_cnt][0])
+        dec->id_more_cnt++;
+    if (map->id_cnt) dec->id_more_cnt = 0;
+    for (size_t i = 0; i < dec->id_more_cnt; i++)
+        cfield_list(&dec->id_more[i], dec->preset->id_more[i]);
+    for (size_t i = 1; i < map->id_cnt && i <= ID_MORE; i++)
+        cfield_one(&dec->id_more[dec->id_more_cnt++], map->id[i]);
 
     /* Dimensions: model, provider, the preset's, then the mapping's, a
      * mapping entry replacing the preset's dimension of the same name. */
@@ -908,6 +929,62 @@ static br_err_t event_time(br_decoder_t *dec, json_t *obj, br_record_t *rec,
                      kafka ? ", nor a Kafka record timestamp" : "");
 }
 
+/* Append s[0..n) to the id being built at rec->arena + mark, escaping '/'
+ * and '\\' unless it is the last field. */
+static bool id_put(br_record_t *rec, size_t mark, size_t *len, const char *s,
+                   size_t n, bool last) {
+    char *id = rec->arena + mark;
+    for (size_t i = 0; i < n; i++) {
+        bool esc = !last && (s[i] == '/' || s[i] == '\\');
+        if (*len + 2 >= BR_RECORD_ARENA - mark) return false;
+        if (esc) id[(*len)++] = '\\';
+        id[(*len)++] = s[i];
+    }
+    return true;
+}
+
+/*
+ * The record's id from v (the F_ID field, found at path) and the fields of
+ * a composite id: "<first>/<second>/.../<last>", every field but the last
+ * with '/' and '\\' escaped, so that distinct values give distinct ids; a
+ * missing later field counts as empty. One field gives its value as is,
+ * and CUR's two give "<line item id>/<time interval>", as before.
+ */
+static br_err_t decode_id(br_decoder_t *dec, json_t *obj, json_t *v,
+                          const char *path, br_record_t *rec, char *errstr,
+                          size_t errstr_size) {
+    char buf[40];
+    const char *s;
+    size_t n, len = 0, mark = rec->arena_used;
+    br_err_t err = get_text(v, path, buf, sizeof(buf), &s, &n, errstr,
+                            errstr_size);
+    if (err == BR_ERR_NOTFOUND) return BR_ERR_OK;
+    if (err) return err;
+    const char *id_path = path;
+    if (!id_put(rec, mark, &len, s, n, dec->id_more_cnt == 0))
+        return arena_full(errstr, errstr_size, id_path);
+    for (size_t i = 0; i < dec->id_more_cnt; i++) {
+        bool last = i + 1 == dec->id_more_cnt;
+        s = "";
+        n = 0;
+        if ((v = lookup(dec, obj, &dec->id_more[i], &path))) {
+            err = get_text(v, path, buf, sizeof(buf), &s, &n, errstr,
+                           errstr_size);
+            if (err && err != BR_ERR_NOTFOUND) return err;
+            if (err) n = 0;
+        }
+        /* CUR: no separator before a missing time interval, as before. */
+        if ((n || dec->id_more_cnt > 1) &&
+            (!id_put(rec, mark, &len, "/", 1, true) ||
+             !id_put(rec, mark, &len, s, n, last)))
+            return arena_full(errstr, errstr_size, id_path);
+    }
+    rec->arena[mark + len] = '\0';
+    rec->arena_used = mark + len + 1;
+    rec->id = rec->arena + mark;
+    return BR_ERR_OK;
+}
+
 static br_err_t decode(br_decoder_t *dec, json_t *obj, br_record_t *rec,
                        char *errstr, size_t errstr_size) {
     const preset_t *ps = dec->preset;
@@ -1002,36 +1079,9 @@ static br_err_t decode(br_decoder_t *dec, json_t *obj, br_record_t *rec,
                          : dec->fields[F_TOK].cnt ? dec->fields[F_TOK].paths[0]
                          : "cost");
 
-    if ((v = lookup(dec, obj, &dec->fields[F_ID], &path))) {
-        err = get_text(v, path, buf, sizeof(buf), &s, &len, errstr,
-                       errstr_size);
-        if (err && err != BR_ERR_NOTFOUND) return err;
-        if (!err) {
-            const char *id_path = path;
-            json_t *sv = lookup(dec, obj, &dec->fields[F_ID_SUFFIX], &path);
-            char buf2[40];
-            const char *s2 = NULL;
-            size_t len2 = 0;
-            if (sv) {
-                err = get_text(sv, path, buf2, sizeof(buf2), &s2, &len2,
-                               errstr, errstr_size);
-                if (err && err != BR_ERR_NOTFOUND) return err;
-            }
-            /* "<id>" or "<id>/<suffix>", built in place in the arena. */
-            size_t mark = rec->arena_used, total = len + (len2 ? len2 + 1 : 0);
-            if (total >= BR_RECORD_ARENA - mark)
-                return arena_full(errstr, errstr_size, id_path);
-            char *id = rec->arena + mark;
-            memcpy(id, s, len);
-            if (len2) {
-                id[len] = '/';
-                memcpy(id + len + 1, s2, len2);
-            }
-            id[total] = '\0';
-            rec->arena_used = mark + total + 1;
-            rec->id = id;
-        }
-    }
+    if ((v = lookup(dec, obj, &dec->fields[F_ID], &path)) &&
+        (err = decode_id(dec, obj, v, path, rec, errstr, errstr_size)))
+        return err;
 
     for (size_t i = 0; i < dec->dim_cnt; i++) {
         const cdim_t *d = &dec->dims[i];

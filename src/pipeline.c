@@ -29,7 +29,9 @@
 #define MAX_SCOPES 32
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
 #define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
-#define CORE_VERSION 5         /* layout of br_pipeline_save() */
+#define CORE_VERSION 6         /* layout of br_pipeline_save() */
+#define CORE_DEDUP_AMOUNTS 6   /* first layout whose dedup window is saved per
+                                  input with amounts */
 #define OTHER "(other)"
 #define UNSET "(none)"
 
@@ -108,11 +110,19 @@ typedef struct part {
                                   not saved */
 } part_t;
 
-/* The dedup window: ids (as two 64-bit hashes of input name and id) in
- * arrival order, oldest first, with an index for lookup. */
+/* The dedup window of one input: ids (as two 64-bit hashes of input name
+ * and id) in arrival order, oldest first, with an index for lookup, and
+ * what each id's record counted, so that a restated row (same id, another
+ * amount) can replace it. 40 bytes an entry, plus 8 to 16 in the index. */
+#define AMOUNT_UNKNOWN INT64_MIN /* ids of a layout before amounts */
+
 typedef struct dedup_ent {
     uint64_t h1, h2;
     int64_t t;                 /* event time */
+    int64_t amount;            /* nanos the id's latest record counted (0:
+                                  none yet); AMOUNT_UNKNOWN: not known */
+    int64_t peak;              /* its largest positive amount, nanos: what
+                                  it put into spike buckets */
 } dedup_ent_t;
 
 typedef struct dedup {
@@ -189,7 +199,8 @@ struct br_pipeline {
     int64_t now_ms;            /* wall clock from the edge (max_future);
                                   INT64_MIN: not told, no check */
     strset_t unpriced;
-    dedup_t dedup;
+    dedup_t *dedup;            /* per input; [input_cnt]: ids restored from
+                                  a layout that did not say their input */
     stale_in_t *stale;         /* per input */
     br_record_t rec;           /* reused for every message */
     uint32_t rec_series[MAX_SCOPES];
@@ -363,11 +374,25 @@ static bool dedup_grow(dedup_t *dd, size_t max) {
     return true;
 }
 
-/* Forget the oldest ids while they are older than the window behind the
- * newest event time (now: the record at hand included). */
-static void dedup_expire(br_pipeline_t *pl, int64_t now) {
-    dedup_t *dd = &pl->dedup;
-    int64_t window = pl->conf->dedup_window_ms;
+/* Window and cap of dedup ring i (input_cnt: ids of an older layout). */
+static int64_t dedup_window(const br_pipeline_t *pl, size_t i) {
+    const br_config_t *conf = pl->conf;
+    return i < conf->input_cnt ? conf->inputs[i].dedup_window_ms
+                               : conf->dedup_window_ms;
+}
+
+static size_t dedup_max(const br_pipeline_t *pl, size_t i) {
+    const br_config_t *conf = pl->conf;
+    return i < conf->input_cnt ? conf->inputs[i].dedup_max_ids
+                               : conf->dedup_max_ids;
+}
+
+/* Forget the oldest ids of ring i while they are older than its window
+ * behind now (the input's newest event time, the record at hand
+ * included). */
+static void dedup_expire(br_pipeline_t *pl, size_t i, int64_t now) {
+    dedup_t *dd = &pl->dedup[i];
+    int64_t window = dedup_window(pl, i);
     if (now == INT64_MIN || now < INT64_MIN + window)
         return;
     while (dd->cnt && dd->ring[dd->head].t < now - window)
@@ -375,42 +400,80 @@ static void dedup_expire(br_pipeline_t *pl, int64_t now) {
 }
 
 /* Remember (h1, h2), not there yet, at event time t, evicting the oldest
- * when the set holds max ids. @returns true when it evicted. */
+ * when the set holds max ids. @returns true when it evicted; *pos is the
+ * entry's ring index, or SIZE_MAX when it could not be remembered. */
 static bool dedup_put(dedup_t *dd, size_t max, uint64_t h1, uint64_t h2,
-                      int64_t t) {
+                      int64_t t, size_t *pos) {
     bool found, evicted = false;
+    *pos = SIZE_MAX;
     if (dd->cnt == max) {
         dedup_pop(dd);
         evicted = true;
     }
     if (dd->cnt == dd->alloc && !dedup_grow(dd, max))
         return evicted; /* out of memory: this id is not remembered */
-    size_t pos = (dd->head + dd->cnt) % dd->alloc;
-    dd->ring[pos] = (dedup_ent_t){h1, h2, t};
+    *pos = (dd->head + dd->cnt) % dd->alloc;
+    dd->ring[*pos] = (dedup_ent_t){h1, h2, t, 0, 0};
     size_t j = dedup_slot(dd, h1, h2, &found);
-    dd->table[j] = (uint32_t)pos + 1;
+    dd->table[j] = (uint32_t)*pos + 1;
     dd->cnt++;
     return evicted;
 }
 
-/* True when the record's id was seen within the window (then it is not
- * counted again); otherwise the id is remembered. */
-static bool dedup_seen(br_pipeline_t *pl, const br_record_t *rec) {
-    if (!rec->id || !rec->id[0] || pl->conf->dedup_max_ids == 0)
-        return false;
+/* The entry of (h1, h2) in dd, or NULL. */
+static dedup_ent_t *dedup_find(dedup_t *dd, uint64_t h1, uint64_t h2) {
+    bool found = false;
+    if (!dd->cnt)
+        return NULL;
+    size_t j = dedup_slot(dd, h1, h2, &found);
+    return found ? &dd->ring[dd->table[j] - 1] : NULL;
+}
+
+/* Look the record's id up in its input's window (then in the ids of an
+ * older layout). @returns the entry of an id seen before, with *seen set;
+ * else the entry just made for it (amount 0: nothing counted yet), or NULL
+ * when the record has no id, its input remembers none, or memory ran out.
+ * The entry stays valid until the next dedup call. */
+static dedup_ent_t *dedup_seen(br_pipeline_t *pl, const br_record_t *rec,
+                               bool *seen) {
+    size_t in = (size_t)rec->origin.input, n = pl->conf->input_cnt;
+    *seen = false;
+    if (!rec->id || !rec->id[0] || in >= n || dedup_max(pl, in) == 0)
+        return NULL;
     uint64_t h1, h2;
-    dedup_key(pl->conf->inputs[rec->origin.input].name, rec->id, &h1, &h2);
-    dedup_expire(pl, rec->event_ms > pl->max_event_ms ? rec->event_ms
-                                                      : pl->max_event_ms);
-    if (pl->dedup.cnt) {
-        bool found;
-        dedup_slot(&pl->dedup, h1, h2, &found);
-        if (found)
-            return true;
+    dedup_key(pl->conf->inputs[in].name, rec->id, &h1, &h2);
+    int64_t now = rec->event_ms > pl->input_max[in] ? rec->event_ms
+                                                    : pl->input_max[in];
+    dedup_expire(pl, in, now);
+    if (pl->dedup[n].cnt)
+        dedup_expire(pl, n, rec->event_ms > pl->max_event_ms
+                                ? rec->event_ms : pl->max_event_ms);
+    dedup_ent_t *e = dedup_find(&pl->dedup[in], h1, h2);
+    if (!e)
+        e = dedup_find(&pl->dedup[n], h1, h2);
+    if (e) {
+        *seen = true;
+        return e;
     }
-    if (dedup_put(&pl->dedup, pl->conf->dedup_max_ids, h1, h2, rec->event_ms))
+    size_t pos;
+    if (dedup_put(&pl->dedup[in], dedup_max(pl, in), h1, h2, rec->event_ms,
+                  &pos)) {
         pl->st.dedup_evicted++;
-    return false;
+        pl->in_st[in].dedup_evicted++;
+    }
+    return pos == SIZE_MAX ? NULL : &pl->dedup[in].ring[pos];
+}
+
+/* Ids remembered now, all inputs. */
+static uint64_t dedup_cnt(const br_pipeline_t *pl) {
+    uint64_t n = 0;
+    for (size_t i = 0; pl->dedup && i <= pl->conf->input_cnt; i++)
+        n += pl->dedup[i].cnt;
+    return n;
+}
+
+static size_t dedup_bytes(const dedup_t *dd) {
+    return dd->alloc * sizeof(dedup_ent_t) + dd->table_cap * sizeof(uint32_t);
 }
 
 static void dedup_free(dedup_t *dd) {
@@ -1800,12 +1863,12 @@ static bool ring_open_from(series_t *s, int64_t b) {
     return true;
 }
 
-/* Add the record's cost to bucket b of the series. A bucket already final
- * takes nothing (the record is late: counted in totals and budgets only),
- * except in a fresh series, which opens earlier buckets for records its
- * own input still takes. */
+/* Add the record's cost to bucket b of the series, gross (>= 0) to its
+ * spike bucket. A bucket already final takes nothing (the record is late:
+ * counted in totals and budgets only), except in a fresh series, which
+ * opens earlier buckets for records its own input still takes. */
 static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
-                           const br_record_t *rec) {
+                           const br_record_t *rec, int64_t gross) {
     series_t *s = &pl->series[idx];
     int input = rec->origin.input;
     br_money_t cost = rec->cost_nanos;
@@ -1830,12 +1893,7 @@ static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
     }
     if (s->new_until && rec->event_ms < s->new_first_ms)
         s->new_first_ms = rec->event_ms;
-    br_money_t *slot = ring_slot(s, b);
-    /* Spike buckets hold gross spend: a credit or refund (negative cost)
-     * counts in totals and budgets, but can neither hide a spike nor look
-     * like a collapse. */
-    if (cost > 0)
-        *slot += cost;
+    *ring_slot(s, b) += gross;
     s->total += cost;
     if (s->new_until && !s->new_fired && b < s->new_until) {
         s->new_nanos += cost;
@@ -1891,6 +1949,20 @@ static br_err_t dead_letter(br_pipeline_t *pl, const br_origin_t *o,
     return err;
 }
 
+static br_err_t duplicate(br_pipeline_t *pl, const br_origin_t *o) {
+    pl->st.duplicates++;
+    input_stats(pl, o->input)->duplicates++;
+    return BR_ERR_SKIP;
+}
+
+/* a - b into *d; true when it does not fit. */
+static bool sub_overflows(int64_t a, int64_t b, int64_t *d) {
+    if ((b < 0 && a > INT64_MAX + b) || (b > 0 && a < INT64_MIN + b))
+        return true;
+    *d = a - b;
+    return false;
+}
+
 static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
                         const void *payload, size_t len) {
     const br_origin_t *o = &rec->origin;
@@ -1900,13 +1972,15 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         input_stats(pl, o->input)->skipped++;
         return BR_ERR_SKIP;
     }
-    if (dedup_seen(pl, rec)) {
-        pl->st.duplicates++;
-        input_stats(pl, o->input)->duplicates++;
-        pl->st.dedup_ids = pl->dedup.cnt;
-        return BR_ERR_SKIP;
-    }
-    pl->st.dedup_ids = pl->dedup.cnt;
+    bool seen;
+    dedup_ent_t *de = dedup_seen(pl, rec, &seen);
+    pl->st.dedup_ids = dedup_cnt(pl);
+    /* An id seen before is a duplicate, unless its input replaces restated
+     * rows and knows what the id counted: then the amount decides, below. */
+    if (seen && (pl->conf->inputs[o->input].restatements !=
+                     BR_RESTATE_REPLACE ||
+                 de->amount == AMOUNT_UNKNOWN))
+        return duplicate(pl, o);
     /* Whatever this record sets off (a watermark move included) is reported
      * with its origin and time. */
     pl->cur_origin = o;
@@ -1953,6 +2027,34 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         rec->priced = true;
         pl->st.priced++;
     }
+    /* Spike buckets hold gross spend: a credit or refund (negative cost)
+     * counts in totals and budgets, but can neither hide a spike nor look
+     * like a collapse. */
+    int64_t gross = rec->cost_nanos > 0 ? rec->cost_nanos : 0;
+    if (de && seen) {
+        /* A restated row: the difference from what its id counted goes to
+         * totals, budgets and series (the row's own time and dims: the same
+         * as before when the id includes them). Its spike buckets get only
+         * a rise above the largest amount the id put there, so that they
+         * only grow, as a credit would not lower them either. */
+        int64_t diff;
+        if (rec->cost_nanos == de->amount)
+            return duplicate(pl, o);
+        if (sub_overflows(rec->cost_nanos, de->amount, &diff)) {
+            text(errbuf, sizeof(pl->errbuf), "the restated amount differs "
+                 "from the earlier one by more than the money range");
+            return dead_letter(pl, o, payload, len, BR_ERR_RANGE, errbuf);
+        }
+        de->amount = rec->cost_nanos;
+        gross = gross > de->peak ? gross - de->peak : 0;
+        de->peak += gross;
+        rec->cost_nanos = diff;
+        pl->st.restated++;
+        input_stats(pl, o->input)->restated++;
+    } else if (de) {
+        de->amount = rec->cost_nanos;
+        de->peak = gross;
+    }
     pl->cur_origin = o;
     pl->cur_event_ms = rec->event_ms;
     pl->st.ok++;
@@ -1972,7 +2074,8 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
             continue; /* scopes[].inputs leaves this input out */
         uint32_t idx = attribute(pl, si, rec, b);
         pl->rec_series[si] = idx;
-        add_t r = idx != NONE ? add_to_series(pl, idx, b, rec) : ADD_OK;
+        add_t r = idx != NONE ? add_to_series(pl, idx, b, rec, gross)
+                              : ADD_OK;
         if (r > late)
             late = r;
     }
@@ -1985,7 +2088,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
             pl->st.late_behind++;
             is->late_behind++;
         }
-    } else if (rec->cost_nanos > 0) {
+    } else if (gross > 0) {
         /* Judge after every scope has the cost, so that contributors one
          * level down already include it. */
         for (size_t k = 0; k < pl->conf->scope_cnt; k++) {
@@ -2403,7 +2506,9 @@ typedef struct core_visit {
                    const saved_period_t *periods, size_t cnt,
                    const void *state, size_t state_len);
     void (*unpriced)(void *ctx, const char *model);
-    void (*dedup)(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
+    /* input: index into the saved inputs; SIZE_MAX: not said (a layout
+     * before CORE_DEDUP_AMOUNTS, whose amounts are AMOUNT_UNKNOWN). */
+    void (*dedup)(void *ctx, size_t input, const dedup_ent_t *e,
                   size_t cnt);
     /* layout >= 2: an input's silence watch (wall-clock ms). */
     void (*stale)(void *ctx, const char *name, int64_t since_ms,
@@ -2414,7 +2519,7 @@ static void save_stats(br_buf_t *b, const br_pipeline_stats_t *st) {
     const uint64_t v[] = {st->messages, st->ok, st->skipped, st->dead_letters,
                           st->priced, st->unpriced, st->late, st->alerts,
                           st->folded, st->duplicates, st->dedup_evicted,
-                          st->late_behind};
+                          st->late_behind, st->restated};
     br_wr_uvar(b, sizeof v / sizeof v[0]);
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         br_wr_uvar(b, v[i]);
@@ -2432,7 +2537,7 @@ static void load_stats(br_rd_t *r, uint64_t version, br_pipeline_stats_t *st) {
     uint64_t *v[] = {&st->messages, &st->ok, &st->skipped, &st->dead_letters,
                      &st->priced, &st->unpriced, &st->late, &st->alerts,
                      &st->folded, &st->duplicates, &st->dedup_evicted,
-                     &st->late_behind};
+                     &st->late_behind, &st->restated};
     uint64_t n = br_rd_count(r, 64);
     for (uint64_t i = 0; i < n; i++) {
         uint64_t x = br_rd_uvar(r);
@@ -2746,13 +2851,20 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
         br_wr_str(b, names[i]);
     free(names);
 
-    const dedup_t *dd = &pl->dedup;
-    br_wr_uvar(b, dd->cnt);
-    for (size_t i = 0; i < dd->cnt; i++) {
-        const dedup_ent_t *e = &dd->ring[(dd->head + i) % dd->alloc];
-        br_wr_u64le(b, e->h1);
-        br_wr_u64le(b, e->h2);
-        br_wr_ivar(b, e->t);
+    /* Layout 4: per input (input_cnt: not known), its ids oldest first. */
+    br_wr_uvar(b, conf->input_cnt + 1);
+    for (size_t k = 0; k <= conf->input_cnt; k++) {
+        const dedup_t *dd = &pl->dedup[k];
+        br_wr_uvar(b, k);
+        br_wr_uvar(b, dd->cnt);
+        for (size_t i = 0; i < dd->cnt; i++) {
+            const dedup_ent_t *e = &dd->ring[(dd->head + i) % dd->alloc];
+            br_wr_u64le(b, e->h1);
+            br_wr_u64le(b, e->h2);
+            br_wr_ivar(b, e->t);
+            br_wr_ivar(b, e->amount);
+            br_wr_ivar(b, e->peak);
+        }
     }
     save_stale(pl, b);
     return b->oom ? BR_ERR_NOMEM : BR_ERR_OK;
@@ -2969,12 +3081,34 @@ static br_err_t core_parse(const void *data, size_t len,
             v->unpriced(v->ctx, m);
         free(m);
     }
-    size_t dn = (size_t)br_rd_count(r, br_rd_left(r) / 17);
-    for (size_t i = 0; i < dn && !r->err; i++) {
-        uint64_t h1 = br_rd_u64le(r), h2 = br_rd_u64le(r);
-        int64_t t = br_rd_ivar(r);
-        if (!r->err && v->dedup)
-            v->dedup(v->ctx, h1, h2, t, dn);
+    if (h.version >= CORE_DEDUP_AMOUNTS) {
+        size_t rings = (size_t)br_rd_count(r, input_cnt + 1);
+        for (size_t k = 0; k < rings && !r->err; k++) {
+            uint64_t in = br_rd_uvar(r);
+            size_t dn = (size_t)br_rd_count(r, br_rd_left(r) / 19);
+            if (!r->err && in > input_cnt)
+                br_rd_fail(r, "dedup ids of an unknown input");
+            for (size_t i = 0; i < dn && !r->err; i++) {
+                dedup_ent_t e;
+                e.h1 = br_rd_u64le(r);
+                e.h2 = br_rd_u64le(r);
+                e.t = br_rd_ivar(r);
+                e.amount = br_rd_ivar(r);
+                e.peak = br_rd_ivar(r);
+                if (!r->err && v->dedup)
+                    v->dedup(v->ctx, (size_t)in, &e, dn);
+            }
+        }
+    } else {
+        size_t dn = (size_t)br_rd_count(r, br_rd_left(r) / 17);
+        for (size_t i = 0; i < dn && !r->err; i++) {
+            dedup_ent_t e = {0, 0, 0, AMOUNT_UNKNOWN, 0};
+            e.h1 = br_rd_u64le(r);
+            e.h2 = br_rd_u64le(r);
+            e.t = br_rd_ivar(r);
+            if (!r->err && v->dedup)
+                v->dedup(v->ctx, SIZE_MAX, &e, dn);
+        }
     }
     if (h.version >= 2)
         parse_stale(r, v);
@@ -3161,18 +3295,28 @@ static void r_unpriced(void *ctx, const char *model) {
     strset_add(&rc->pl->unpriced, model);
 }
 
-static void r_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
+static void r_dedup(void *ctx, size_t input, const dedup_ent_t *e,
                     size_t cnt) {
     restore_ctx_t *rc = ctx;
-    size_t max = rc->pl->conf->dedup_max_ids;
+    br_pipeline_t *pl = rc->pl;
+    size_t k = pl->conf->input_cnt, pos;
     (void)cnt;
+    /* Ids of an input the config no longer has are dropped (their hash
+     * holds the input's name); those of an older layout, whose input is not
+     * known, keep their own ring, dedup.window and dedup.max_ids. */
+    if (input < rc->input_cnt) {
+        if (rc->input_map[input] < 0)
+            return;
+        k = (size_t)rc->input_map[input];
+    }
+    size_t max = dedup_max(pl, k);
     /* Oldest first, as saved: inserting in order rebuilds the same ring
      * (a smaller max_ids keeps the newest; an id listed twice, the first). */
-    bool found = false;
-    if (max && rc->pl->dedup.cnt)
-        dedup_slot(&rc->pl->dedup, h1, h2, &found);
-    if (max && !found)
-        dedup_put(&rc->pl->dedup, max, h1, h2, t);
+    if (max && !dedup_find(&pl->dedup[k], e->h1, e->h2)) {
+        dedup_put(&pl->dedup[k], max, e->h1, e->h2, e->t, &pos);
+        if (pos != SIZE_MAX)
+            pl->dedup[k].ring[pos] = *e;
+    }
 }
 
 static void r_stale(void *ctx, const char *name, int64_t since_ms,
@@ -3219,7 +3363,7 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
     if (err == BR_ERR_OK)
         compute_finals(pl);
     pl->st.series = pl->series_cnt;
-    pl->st.dedup_ids = pl->dedup.cnt;
+    pl->st.dedup_ids = dedup_cnt(pl);
     return err;
 }
 
@@ -3241,6 +3385,7 @@ typedef struct desc_ctx {
     br_buf_t incidents;        /* JSON array members */
     br_buf_t budgets;
     size_t dedup_cnt;
+    size_t dedup_amounts;      /* of dedup_cnt: ids whose amount is known */
     br_buf_t stale;            /* layout >= 2: JSON array members */
     int64_t bucket_ms;
     bool oom;
@@ -3397,13 +3542,13 @@ static void d_budget(void *ctx, const char *name, int period, const char *tz,
     br_buf_puts(b, "}");
 }
 
-static void d_dedup(void *ctx, uint64_t h1, uint64_t h2, int64_t t,
+static void d_dedup(void *ctx, size_t input, const dedup_ent_t *e,
                     size_t cnt) {
     desc_ctx_t *dc = ctx;
-    (void)h1;
-    (void)h2;
-    (void)t;
-    dc->dedup_cnt = cnt;
+    (void)input;
+    (void)cnt;
+    dc->dedup_cnt++;
+    dc->dedup_amounts += e->amount != AMOUNT_UNKNOWN;
 }
 
 static void d_stale(void *ctx, const char *name, int64_t since_ms,
@@ -3449,10 +3594,12 @@ br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
             br_buf_puts(json, "}");
         }
         br_buf_printf(json, "],\n\"budgets\": [%s],\n\"incidents\": [%s],\n"
-                            "\"dedup\": {\"ids\": %zu, \"bytes\": %zu}",
+                            "\"dedup\": {\"ids\": %zu, \"with_amount\": %zu, "
+                            "\"bytes\": %zu}",
                       dc.budgets.len ? dc.budgets.data : "",
                       dc.incidents.len ? dc.incidents.data : "",
-                      dc.dedup_cnt, dc.dedup_cnt * sizeof(dedup_ent_t));
+                      dc.dedup_cnt, dc.dedup_amounts,
+                      dc.dedup_cnt * sizeof(dedup_ent_t));
         if (dc.stale.len)
             br_buf_printf(json, ",\n\"stale_inputs\": [%s]", dc.stale.data);
         if (json->oom || dc.oom || dc.stale.oom)
@@ -3486,8 +3633,8 @@ void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
                 mem->incidents += sizeof(incident_t);
     }
     mem->index = (size_t)pl->table_cap * sizeof(uint32_t);
-    mem->dedup = pl->dedup.alloc * sizeof(dedup_ent_t) +
-                 pl->dedup.table_cap * sizeof(uint32_t);
+    for (size_t i = 0; i <= pl->conf->input_cnt; i++)
+        mem->dedup += dedup_bytes(&pl->dedup[i]);
     mem->other = pl->part_cap * sizeof(part_t) +
                  pl->unpriced.cap * sizeof(char *);
     for (size_t i = 0; i < pl->unpriced.cap; i++)
@@ -3567,7 +3714,8 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     pl->decoders = calloc(conf->input_cnt, sizeof(*pl->decoders));
     pl->input_names = calloc(conf->input_cnt + 1, sizeof(*pl->input_names));
     pl->in_st = calloc(conf->input_cnt + 1, sizeof(*pl->in_st));
-    if (!pl->in_st)
+    pl->dedup = calloc(conf->input_cnt + 1, sizeof(*pl->dedup));
+    if (!pl->in_st || !pl->dedup)
         goto oom;
     pl->input_max = malloc(sizeof(*pl->input_max) * (conf->input_cnt + 1));
     pl->input_final = malloc(sizeof(*pl->input_final) * (conf->input_cnt + 1));
@@ -3731,7 +3879,9 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     free(pl->scope_order);
     br_prices_destroy(pl->prices);
     strset_free(&pl->unpriced);
-    dedup_free(&pl->dedup);
+    for (size_t i = 0; pl->dedup && i <= pl->conf->input_cnt; i++)
+        dedup_free(&pl->dedup[i]);
+    free(pl->dedup);
     free(pl);
 }
 
@@ -3740,7 +3890,10 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
 void br_pipeline_input_stats(const br_pipeline_t *pl, int input,
                              br_pipeline_input_stats_t *out) {
     size_t n = pl->conf->input_cnt;
-    *out = pl->in_st[input >= 0 && (size_t)input < n ? (size_t)input : n];
+    size_t i = input >= 0 && (size_t)input < n ? (size_t)input : n;
+    *out = pl->in_st[i];
+    out->dedup_ids = pl->dedup[i].cnt;
+    out->dedup_bytes = dedup_bytes(&pl->dedup[i]);
 }
 
 void br_pipeline_carry_input_stats(br_pipeline_t *pl,

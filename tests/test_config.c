@@ -267,6 +267,40 @@ static void test_billing_defaults(void) {
     br_config_destroy(conf);
 }
 
+/* mapping.id as a list, restatements, dedup_window and dedup_max_ids, and
+ * their defaults per kind of input. */
+static void test_identity(void) {
+    br_config_t *conf = load_valid("identity.yaml");
+    CHECK(conf != NULL);
+    if (!conf)
+        return;
+    const br_input_conf_t *r = &conf->inputs[0], *f = &conf->inputs[1],
+                          *t = &conf->inputs[2];
+    CHECK_INT(r->mapping.id_cnt, 3);
+    if (r->mapping.id_cnt == 3) {
+        CHECK_STR(r->mapping.id[0], "account");
+        CHECK_STR(r->mapping.id[2], "sku");
+    }
+    CHECK_INT(r->restatements, BR_RESTATE_REPLACE);
+    CHECK_INT(r->dedup_window_ms, 3 * 86400 * INT64_C(1000));
+    CHECK_INT(r->dedup_max_ids, 500);
+    CHECK_INT(f->mapping.id_cnt, 0);
+    CHECK_INT(f->restatements, BR_RESTATE_REPLACE);
+    CHECK_INT(f->dedup_window_ms, 40 * 86400 * INT64_C(1000));
+    CHECK_INT(f->dedup_max_ids, 2000);
+    CHECK_INT(t->restatements, BR_RESTATE_DUPLICATE);
+    CHECK_INT(t->dedup_window_ms, 12 * 3600 * INT64_C(1000));
+    CHECK_INT(t->dedup_max_ids, 2000);
+    br_config_destroy(conf);
+    conf = load_valid("custom_cost.yaml"); /* id: one field */
+    CHECK(conf != NULL);
+    if (conf) {
+        CHECK_INT(conf->inputs[0].mapping.id_cnt, 1);
+        CHECK_STR(conf->inputs[0].mapping.id[0], "invoice_id");
+        br_config_destroy(conf);
+    }
+}
+
 static void test_values(void) {
     br_config_t *conf = load_valid("full.yaml");
     CHECK(conf != NULL);
@@ -643,6 +677,7 @@ int main(void) {
     test_invalid_corpus();
     test_defaults();
     test_billing_defaults();
+    test_identity();
     test_values();
     test_string_loader();
     test_dialects();

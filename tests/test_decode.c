@@ -108,6 +108,8 @@ static void run_case(const char *name, const char *msg_path,
     br_kv_t dims[32];
     char *cats[16];
     char cat_buf[256];
+    char *ids[16];
+    char id_buf[512];
     for (size_t i = 0; i < n; i++) {
         const char *k = kv[i].key;
         char *v = kv[i].value;
@@ -120,7 +122,14 @@ static void run_case(const char *name, const char *msg_path,
         else if (strcmp(k, "conf.mapping.time_end") == 0) in.mapping.time_end = v;
         else if (strcmp(k, "conf.mapping.cost") == 0) in.mapping.cost = v;
         else if (strcmp(k, "conf.mapping.currency") == 0) in.mapping.currency = v;
-        else if (strcmp(k, "conf.mapping.id") == 0) in.mapping.id = v;
+        else if (strcmp(k, "conf.mapping.id") == 0) {
+            /* one field, or a composite id: fields separated by commas */
+            snprintf(id_buf, sizeof(id_buf), "%s", v);
+            in.mapping.id = ids;
+            for (char *c = strtok(id_buf, ","); c && in.mapping.id_cnt < 16;
+                 c = strtok(NULL, ","))
+                ids[in.mapping.id_cnt++] = c;
+        }
         else if (strcmp(k, "conf.mapping.model") == 0) in.mapping.model = v;
         else if (strcmp(k, "conf.mapping.provider") == 0) in.mapping.provider = v;
         else if (strcmp(k, "conf.cost_column") == 0) in.cost_column = v;

@@ -543,7 +543,7 @@ static void test_money_beyond_int64(void) {
     br_buf_init(&again);
     br_buf_init(&json);
     CHECK_INT(br_pipeline_save(pl, &snap), BR_ERR_OK);
-    CHECK_INT(snap.data[0], 5); /* CORE layout 5 (128-bit money since 4) */
+    CHECK_INT(snap.data[0], 6); /* CORE layout 6 (128-bit money since 4) */
     CHECK_INT(br_pipeline_describe(snap.data, snap.len, &json, err, sizeof err),
               BR_ERR_OK);
     CHECK(strstr(json.data, "\"total\": \"27000000000.00\"}") != NULL);

@@ -639,6 +639,47 @@ static void test_fixture(const char *name, int layout) {
     br_config_destroy(conf);
 }
 
+/* The v1 fixture's ids carry no amounts: on an input that replaces
+ * restated rows, an id of it seen again with another amount is still a
+ * duplicate (as it was before amounts were kept), while a new id's
+ * restatement replaces. */
+static void test_fixture_amounts_unknown(void) {
+    char yaml[4096], err[512];
+    const char *at = strstr(CONF, "    lateness: 0s\n");
+    const char *mx = strstr(CONF, "MAXIDS");
+    snprintf(yaml, sizeof yaml, "%.*s    restatements: replace\n%.*s1000%s",
+             (int)(at - CONF), CONF, (int)(mx - at), at, mx + 6);
+    br_config_t *conf = br_config_load_string(yaml, "test.yaml", NULL, err,
+                                              sizeof err);
+    br_buf_t bytes;
+    br_snapshot_t s;
+    run_t r;
+    br_pipeline_stats_t a, b;
+    br_buf_init(&bytes);
+    CHECK(conf != NULL);
+    CHECK_INT(br_snapshot_read_file("snapshot/v1.brs", &bytes, &s, err,
+                                    sizeof err), BR_ERR_OK);
+    run_init(&r, conf);
+    CHECK_INT(br_pipeline_restore(r.pl, s.core, s.core_len, NULL, err,
+                                  sizeof err), BR_ERR_OK);
+    br_pipeline_stats(r.pl, &a);
+    msgs_t w = {0};
+    /* s1 (40.00 at 48:10) is in the fixture's window. */
+    event(&w, T0 + 48 * H + 10 * 60000, "ml", "a", "k1", "45.00", "s1");
+    event(&w, T0 + 54 * H, "ml", "a", "k1", "1.00", "n1");
+    event(&w, T0 + 54 * H, "ml", "a", "k1", "3.00", "n1"); /* restated */
+    feed_range(&r, &w, 0, w.n);
+    br_pipeline_stats(r.pl, &b);
+    CHECK_INT(b.duplicates - a.duplicates, 1);
+    CHECK_INT(b.restated - a.restated, 1);
+    CHECK_INT(b.total_nanos - a.total_nanos, INT64_C(3000000000));
+    run_free(&r);
+    msgs_free(&w);
+    br_snapshot_clear(&s);
+    br_buf_free(&bytes);
+    br_config_destroy(conf);
+}
+
 /* Ids count once within the window; beyond max_ids the oldest are
  * forgotten (and counted); the window survives a restore. */
 static void test_dedup(void) {
@@ -733,6 +774,7 @@ int main(void) {
     test_restore_anywhere();
     test_fixture("v1", 1);
     test_fixture("v3", 3);
+    test_fixture_amounts_unknown();
     test_dedup();
     test_hostile_cardinality();
     rm_rf(tmpdir);

@@ -58,6 +58,8 @@ typedef enum {
     BR_DIALECT__CNT
 } br_dialect_t;
 
+#define BR_ID_PARTS_MAX 16      /* fields of a composite id (mapping.id) */
+
 /**
  * Field paths ("usage.prompt_tokens", "attributes.gen_ai.request.model") for
  * each canonical field. NULL means "use the dialect's preset"; for the custom
@@ -68,13 +70,23 @@ typedef struct br_mapping {
     char *time_end;              /* end of a charge period, optional */
     char *cost;                  /* amount in currency units */
     char *currency;
-    char *id;                    /* dedup id */
+    char **id;                   /* fields whose values together are the
+                                    record's identity (dedup id); NULL: the
+                                    dialect's preset */
+    size_t id_cnt;
     char *model;
     char *provider;
     char *tokens[BR_TOK__CNT];
     br_kv_t *dims;               /* dim name -> field path */
     size_t dim_cnt;
 } br_mapping_t;
+
+/** What a record whose id was seen before, with another amount, does. */
+typedef enum {
+    BR_RESTATE_DUPLICATE,        /* counted once: the first amount stays */
+    BR_RESTATE_REPLACE,          /* the latest amount replaces the earlier
+                                    one (the difference is counted) */
+} br_restate_t;
 
 typedef struct br_input_conf {
     char *name;                  /* unique; names the input in alerts/logs */
@@ -101,6 +113,12 @@ typedef struct br_input_conf {
     int64_t max_future_ms;       /* event time further than this ahead of the
                                     wall clock is a dead letter (FUTURE);
                                     0 = off */
+    br_restate_t restatements;   /* default: replace for focus and cur,
+                                    duplicate for the others */
+    int64_t dedup_window_ms;     /* event time an id is remembered (focus,
+                                    cur: 40d; others: dedup.window) */
+    size_t dedup_max_ids;        /* ids remembered at most (dedup.max_ids);
+                                    0: no dedup for this input */
     int line;
 } br_input_conf_t;
 
@@ -229,8 +247,9 @@ typedef struct br_config {
     char *state_dir;             /* default "./burnrate-state" */
     int64_t snapshot_interval_ms; /* wall clock between snapshots (30s) */
     int snapshot_keep;           /* snapshot generations kept (3) */
-    int64_t dedup_window_ms;     /* event time an id is remembered (48h) */
-    size_t dedup_max_ids;        /* cap of the dedup set (1000000); 0: off */
+    int64_t dedup_window_ms;     /* default of inputs[].dedup_window (48h) */
+    size_t dedup_max_ids;        /* default of inputs[].dedup_max_ids
+                                    (1000000); 0: off */
     size_t max_message_bytes;    /* larger messages are dead-lettered */
     br_http_conf_t http;         /* metrics and health endpoints */
     br_log_level_t log_level;

@@ -55,6 +55,9 @@ typedef struct br_pipeline_stats {
                                    never wraps) */
     br_money_t late_nanos;      /* of total_nanos: that of late records
                                    (in totals and budgets, not in buckets) */
+    uint64_t restated;          /* of ok: rows that replaced an earlier
+                                   amount of their id (restatements:
+                                   replace); the difference was counted */
     int64_t watermark_ms;       /* INT64_MIN before any data */
     int64_t max_event_ms;       /* INT64_MIN before any data */
 } br_pipeline_stats_t;
@@ -286,9 +289,14 @@ typedef struct br_pipeline_input_stats {
     uint64_t late_behind;       /* of late: made final by other inputs */
     uint64_t unpriced;          /* tokens of an unknown model */
     uint64_t duplicates;        /* ids seen within the dedup window */
+    uint64_t restated;          /* of ok: rows that replaced an earlier
+                                   amount of their id */
     uint64_t skipped;           /* filtered by config or time range */
     uint64_t dead_letters;      /* sent to the dead-letter callback */
     uint64_t dead_by_reason[BR_ERR__CNT]; /* dead_letters by reason */
+    uint64_t dedup_evicted;     /* ids forgotten early: dedup_max_ids */
+    uint64_t dedup_ids;         /* ids remembered now (read, not counted) */
+    uint64_t dedup_bytes;       /* bytes they hold now (ring and index) */
 } br_pipeline_input_stats_t;
 
 /** @brief Copy the counters of input (index into conf->inputs; any other
