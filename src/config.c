@@ -1394,8 +1394,13 @@ static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
         }
     }
 
-    in->lateness_ms = billing ? MS_PER_H : 5 * MS_PER_MIN;
-    in->idle_ms = billing ? MS_PER_DAY : MS_PER_H;
+    /* Billing exports arrive 24-48 h after the usage and a file's rows are
+     * grouped by account, not time: 48 h of disorder within the input. An
+     * input is judged against its own progress, so billing running a day
+     * or two behind the token feeds is not late; only past idle_timeout of
+     * lag does it stop holding back the series it feeds. */
+    in->lateness_ms = billing ? 48 * MS_PER_H : 5 * MS_PER_MIN;
+    in->idle_ms = billing ? 3 * MS_PER_DAY : MS_PER_H;
     if ((err = go_on(&bad, get_duration(cx, node, path, "lateness", 0,
                                         &in->lateness_ms, NULL))) ||
         (err = go_on(&bad, get_duration(cx, node, path, "idle_timeout",

@@ -1376,8 +1376,11 @@ void br_pipeline_note_backlog(br_pipeline_t *pl, const br_origin_t *origin,
     if (!pt || pt->behind == behind)
         return;
     pt->behind = behind;
-    if (!behind)
-        update_watermark(pl); /* it may have been all that held it */
+    /* It may have been all that held the watermark; but one that has not
+     * delivered yet is about to (the caller feeds the message next): let
+     * that message move the watermark, so that it is not late itself. */
+    if (!behind && pt->max_ms != INT64_MIN)
+        update_watermark(pl);
 }
 
 void br_pipeline_clear_backlog(br_pipeline_t *pl) {

@@ -247,8 +247,8 @@ static void test_billing_defaults(void) {
         CHECK_STR(f->charge_categories[1], "Credit");
         CHECK_STR(f->charge_categories[2], "Adjustment");
     }
-    CHECK_INT(f->lateness_ms, 3600 * 1000);
-    CHECK_INT(f->idle_ms, 86400 * 1000);
+    CHECK_INT(f->lateness_ms, 48 * 3600 * 1000);
+    CHECK_INT(f->idle_ms, 3 * 86400 * 1000);
     CHECK_INT(f->file_cnt, 2);
     if (f->file_cnt == 2) {
         CHECK_STR(f->files[0], "config/valid/focus.csv");
@@ -262,8 +262,8 @@ static void test_billing_defaults(void) {
         CHECK_STR(c->charge_categories[3], "DiscountedUsage");
         CHECK_STR(c->charge_categories[4], "SavingsPlanCoveredUsage");
     }
-    CHECK_INT(c->lateness_ms, 3600 * 1000);
-    CHECK_INT(c->idle_ms, 86400 * 1000);
+    CHECK_INT(c->lateness_ms, 48 * 3600 * 1000);
+    CHECK_INT(c->idle_ms, 3 * 86400 * 1000);
     br_config_destroy(conf);
 }
 
@@ -518,7 +518,9 @@ static void test_example(void) {
     CHECK_INT(conf->inputs[2].format, BR_FORMAT_AVRO_CONFLUENT);
     CHECK(conf->inputs[2].avro.schema_json != NULL); /* schemas/usage.avsc */
     CHECK_STR(conf->inputs[3].topics[0], "billing.focus");
-    CHECK_INT(conf->scope_cnt, 5);
+    CHECK_INT(conf->scope_cnt, 6);
+    CHECK_INT(conf->scopes[5].input_cnt, 3); /* llm_team: token inputs */
+    CHECK(conf->scopes[0].inputs == NULL);  /* total: every input */
     CHECK(conf->budget_cnt >= 2);
     /* The shipped price table is reachable from the example. */
     CHECK(conf->prices_file != NULL);
