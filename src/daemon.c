@@ -1221,6 +1221,44 @@ static void metrics_lag(daemon_t *d, br_buf_t *b) {
     rd_kafka_topic_partition_list_destroy(own);
 }
 
+/* The event-time merge: what it holds, what librdkafka holds below it,
+ * and how often a lagging partition was given up on. */
+static void metrics_merge(daemon_t *d, br_buf_t *b) {
+    br_merge_stats_t ms;
+    size_t bytes = 0, prefetched = 0;
+
+    if (!d->merge)
+        return;
+    br_merge_stats(d->merge, &ms);
+    for (size_t i = 0; i < d->src_cnt; i++) {
+        const src_t *sp = &d->srcs[i];
+        bytes += sizeof *sp->rec + (sp->rkm ? sp->rkm->len : 0);
+        prefetched += rd_kafka_queue_length(sp->q);
+    }
+    FAMILY("burnrate_merge_buffered_records", GAUGE,
+           "Decoded records waiting for their turn in the event-time merge "
+           "(at most one per assigned partition).");
+    br_metrics_sample_u64(b, "burnrate_merge_buffered_records", ms.heads, NULL);
+    FAMILY("burnrate_merge_buffered_bytes", GAUGE,
+           "Bytes the merge holds: one decoded record per assigned partition "
+           "and the payload of each waiting one.");
+    br_metrics_sample_u64(b, "burnrate_merge_buffered_bytes", bytes, NULL);
+    FAMILY("burnrate_merge_prefetched_messages", GAUGE,
+           "Messages librdkafka has fetched into the assigned partitions' "
+           "queues and not yet handed over (bounded per partition by "
+           "queued.max.messages.kbytes).");
+    br_metrics_sample_u64(b, "burnrate_merge_prefetched_messages", prefetched, NULL);
+    FAMILY("burnrate_merge_waiting_partitions", GAUGE,
+           "Assigned partitions that lag (or have not delivered yet) with "
+           "nothing buffered: the merge waits for them.");
+    br_metrics_sample_u64(b, "burnrate_merge_waiting_partitions", ms.waiting, NULL);
+    FAMILY("burnrate_merge_wait_expired_total", COUNTER,
+           "Waits for a lagging partition that ran out (2 s): the others went "
+           "on without it until it delivered.");
+    br_metrics_sample_u64(b, "burnrate_merge_wait_expired_total", ms.waits_expired,
+                          NULL);
+}
+
 static void metrics_state(daemon_t *d, br_buf_t *b, int64_t now_ms) {
     br_pipeline_stats_t st;
     br_pipeline_memory_t mem;
@@ -1355,6 +1393,7 @@ static void metrics_render(daemon_t *d, br_buf_t *b) {
     metrics_events(d, b);
     metrics_alerts(d, b);
     metrics_lag(d, b);
+    metrics_merge(d, b);
     metrics_state(d, b, now_ms);
     metrics_snapshots(d, b, now_ms);
     metrics_kafka(d, b);
