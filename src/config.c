@@ -112,7 +112,7 @@ static const char *const top_keys[] = {
 static const char *const input_keys[] = {
     "name", "topic", "topics", "files", "format", "dialect", "mapping",
     "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
-    "stale_after", NULL};
+    "stale_after", "max_future", NULL};
 static const char *const avro_keys[] = {
     "schema", "schema_dir", "registry", "registry_username",
     "registry_password", "registry_ca_file", NULL};
@@ -888,6 +888,14 @@ static br_err_t parse_mapping(ctx_t *cx, const yaml_node_t *node,
                            NULL)))
             return err;
     }
+    if (m->time && m->time[0] == '$' && strcmp(m->time, BR_KAFKA_TIMESTAMP)) {
+        char kpath[PATH_LEN];
+        join_path(kpath, sizeof kpath, path, "time");
+        return fail(cx, map_get(cx, node, "time", NULL), kpath,
+                    "\"%s\" is no record metadata burnrate knows (\"%s\" "
+                    "is the Kafka record's timestamp)", m->time,
+                    BR_KAFKA_TIMESTAMP);
+    }
     yaml_node_t *dims = map_get(cx, node, "dims", NULL);
     if (!is_null(dims)) {
         char kpath[PATH_LEN];
@@ -1090,6 +1098,12 @@ static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
         return err;
     if ((err = get_duration(cx, node, path, "idle_timeout", MS_PER_S,
                             &in->idle_ms, NULL)))
+        return err;
+    /* Producers' clocks drift by seconds; billing exports may write local
+     * time as UTC (up to 14h off). 0 turns the check off. */
+    in->max_future_ms = billing ? MS_PER_DAY : 15 * MS_PER_MIN;
+    if ((err = get_duration(cx, node, path, "max_future", 0,
+                            &in->max_future_ms, NULL)))
         return err;
     return get_stale_after(cx, node, path, in);
 }
@@ -2473,6 +2487,7 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     o_duration(o, "lateness", in->lateness_ms);
     o_duration(o, "idle_timeout", in->idle_ms);
     o_duration(o, "stale_after", in->stale_after_ms);
+    o_duration(o, "max_future", in->max_future_ms);
     o_map_end(o);
 }
 

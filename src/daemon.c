@@ -794,8 +794,11 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
     origin.topic = rd_kafka_topic_name(rkm->rkt);
     origin.partition = rkm->partition;
     origin.offset = rkm->offset;
+    origin.timestamp_ms = rd_kafka_message_timestamp(rkm, NULL);
     note_backlog(d, rkm, true);
     d->cur = rkm;
+    /* max_future is judged against the clock at consume. */
+    br_pipeline_set_now(d->pl, br_log_wall_ms());
     char why[600];
     br_err_t err = br_pipeline_feed_why(d->pl, &origin,
                                         rkm->payload ? rkm->payload : "",
@@ -847,7 +850,7 @@ static src_t *src_of_slot(daemon_t *d, int slot) {
 /* Whether the partition holds the watermark back (messages waiting, or
  * not known yet). */
 static void src_note(daemon_t *d, src_t *sp, bool behind) {
-    br_origin_t o = {sp->input, sp->topic, sp->partition, sp->next};
+    br_origin_t o = {sp->input, sp->topic, sp->partition, sp->next, 0};
     sp->behind = behind;
     if (sp->input >= 0 && d->pl)
         br_pipeline_note_backlog(d->pl, &o, behind);
@@ -965,8 +968,11 @@ static void src_fill(daemon_t *d, src_t *sp, int64_t now) {
             continue;
         }
         origin = (br_origin_t){sp->input, rd_kafka_topic_name(rkm->rkt),
-                               rkm->partition, rkm->offset};
+                               rkm->partition, rkm->offset,
+                               rd_kafka_message_timestamp(rkm, NULL)};
         d->cur = rkm;
+        /* max_future is judged against the clock at consume (decode). */
+        br_pipeline_set_now(d->pl, br_log_wall_ms());
         err = br_pipeline_decode(d->pl, &origin, rkm->payload ? rkm->payload : "",
                                  rkm->len, NULL, sp->rec);
         d->cur = NULL;

@@ -17,6 +17,7 @@
 #define PRESET_DIMS 12     /* dimensions a preset fills */
 #define EMB_MAX 8          /* JSON documents embedded in strings, per message */
 #define TOKENS_MAX (INT64_C(1) << 40)
+#define MAX_TIME_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
 
 /* Canonical scalar fields other than the dimensions. */
 enum {
@@ -150,8 +151,10 @@ static const preset_t presets[BR_DIALECT__CNT] = {
     [BR_DIALECT_ANTHROPIC] = {
         .kind = BR_KIND_TOKENS,
         .fields = {
+            /* A raw Messages response carries no time: the Kafka record's
+             * timestamp stands in (never in files). */
             [F_TIME] = {"timestamp", "time", "created_at",
-                        "message.created_at"},
+                        "message.created_at", BR_KAFKA_TIMESTAMP},
             [F_COST] = {"cost"},
             [F_CURRENCY] = {"currency"},
             [F_ID] = {"id", "message.id"},
@@ -852,6 +855,45 @@ static bool category_counts(const br_decoder_t *dec, const char *s,
 
 /* ---- decoding ----------------------------------------------------------- */
 
+/* The first candidate present wins, as lookup() does; BR_KAFKA_TIMESTAMP
+ * is present when the record came with a timestamp (rec->origin). */
+static br_err_t event_time(br_decoder_t *dec, json_t *obj, br_record_t *rec,
+                           char *errstr, size_t errstr_size) {
+    const cfield_t *tf = &dec->fields[F_TIME];
+    bool kafka = false;
+    for (int i = 0; i < tf->cnt; i++) {
+        const char *path = tf->paths[i];
+        if (strcmp(path, BR_KAFKA_TIMESTAMP) == 0) {
+            int64_t ts = rec->origin.timestamp_ms;
+            kafka = true;
+            if (ts <= 0) continue;
+            if (ts > MAX_TIME_MS)
+                return br_seterr(errstr, errstr_size, BR_ERR_RANGE,
+                                 "Kafka record timestamp %lld is beyond year "
+                                 "9999", (long long)ts);
+            rec->event_ms = ts;
+            return BR_ERR_OK;
+        }
+        json_t *v = resolve(dec, obj, path, tf->lens[i]);
+        if (!v || json_is_null(v)) continue;
+        br_err_t err = get_time(v, path, &rec->event_ms, errstr, errstr_size);
+        if (err == BR_ERR_NOTFOUND)
+            return br_seterr(errstr, errstr_size, BR_ERR_MISSING,
+                             "field \"%s\": event time is empty", path);
+        return err;
+    }
+    if (kafka && tf->cnt == 1)
+        return br_seterr(errstr, errstr_size, BR_ERR_MISSING,
+                         "no event time: mapping.time is %s and the record "
+                         "has no Kafka timestamp (files carry none)",
+                         BR_KAFKA_TIMESTAMP);
+    return br_seterr(errstr, errstr_size, BR_ERR_MISSING,
+                     "no event time (field \"%s\"%s%s)",
+                     tf->cnt ? tf->paths[0] : "time",
+                     tf->cnt > 1 ? " or its alternatives" : "",
+                     kafka ? ", nor a Kafka record timestamp" : "");
+}
+
 static br_err_t decode(br_decoder_t *dec, json_t *obj, br_record_t *rec,
                        char *errstr, size_t errstr_size) {
     const preset_t *ps = dec->preset;
@@ -881,17 +923,7 @@ static br_err_t decode(br_decoder_t *dec, json_t *obj, br_record_t *rec,
         if (err && err != BR_ERR_NOTFOUND) return err;
     }
 
-    const cfield_t *tf = &dec->fields[F_TIME];
-    if (!(v = lookup(dec, obj, tf, &path)))
-        return br_seterr(errstr, errstr_size, BR_ERR_MISSING,
-                         "no event time (field \"%s\"%s)",
-                         tf->cnt ? tf->paths[0] : "time",
-                         tf->cnt > 1 ? " or its alternatives" : "");
-    err = get_time(v, path, &rec->event_ms, errstr, errstr_size);
-    if (err == BR_ERR_NOTFOUND)
-        return br_seterr(errstr, errstr_size, BR_ERR_MISSING,
-                         "field \"%s\": event time is empty", path);
-    if (err) return err;
+    if ((err = event_time(dec, obj, rec, errstr, errstr_size))) return err;
 
     if ((v = lookup(dec, obj, &dec->fields[F_TIME_END], &path))) {
         int64_t end_ms;

@@ -122,11 +122,15 @@ br_httpd_t *br_httpd_start(const char *host, int port,
     h->handler = handler;
     h->opaque = opaque;
     br_buf_init(&h->body);
+    /* The logger goes first: libmicrohttpd warns (through it) when any
+     * option precedes it, since messages about those options would have
+     * gone to its own stderr logger. The address bound is
+     * MHD_OPTION_SOCK_ADDR's, port included. */
     h->mhd = MHD_start_daemon(
         MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
         (uint16_t)port, NULL, NULL, on_request, h,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
         MHD_OPTION_END);

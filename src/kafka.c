@@ -340,7 +340,7 @@ static void example_alerts(br_alert_t ex[2]) {
         a->watermark_ms = k ? INT64_MIN : 0;
         a->expected_nanos = k;
         snprintf(a->currency, sizeof a->currency, "USD");
-        a->source = (br_origin_t){-1, "t", 0, 0};
+        a->source = (br_origin_t){-1, "t", 0, 0, 0};
     }
     ex[0].budget = "x";
     ex[0].forecast_nanos = 1;

@@ -17,6 +17,7 @@
 #include "burnrate/pipeline.h"
 #include "burnrate/redact.h"
 #include "burnrate/replay.h"
+#include "burnrate/sortrun.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
 
@@ -31,8 +32,9 @@ static const char usage_text[] =
     "                    [--log-format F]\n"
     "       burnrate replay --config FILE [--input NAME=PATH]... [--kafka] [--brokers LIST]\n"
     "                       [--from TIME] [--to TIME] [--start-offset N|beginning]\n"
-    "                       [--end-offset N|end] [--output FILE|-] [--dead-letters FILE]\n"
-    "                       [--print-alerts] [--log-level L] [--log-format F]\n"
+    "                       [--end-offset N|end] [--output FILE|-] [--dead-letters FILE|-]\n"
+    "                       [--sort-memory SIZE] [--print-alerts] [--log-level L]\n"
+    "                       [--log-format F]\n"
     "       burnrate check-config FILE\n"
     "       burnrate snapshot show PATH\n"
     "       burnrate --help | --version\n"
@@ -65,10 +67,10 @@ static const char usage_text[] =
     "                container files), or with --kafka a\n"
     "                range of their topics. Alerts go out as JSON lines, a summary\n"
     "                to stderr. The same input gives the same alerts on every run\n"
-    "                (but emitted_at). Each input's files are read in the order\n"
-    "                given and the inputs are merged by event time, so each\n"
-    "                input's files should be roughly time ordered (or its\n"
-    "                lateness set to cover their disorder).\n"
+    "                (but emitted_at). Each input's files are sorted together\n"
+    "                by event time (stably: equal times keep file order) and\n"
+    "                the inputs merged by event time, so row order in the\n"
+    "                files does not matter.\n"
     "  check-config  Validate FILE (config and price table) and print the effective\n"
     "                configuration on stdout; errors read FILE:LINE: KEY: message.\n"
     "  snapshot show Print a snapshot as JSON (PATH: a snapshot file, or a state\n"
@@ -83,6 +85,8 @@ static const char usage_options[] =
     "  --config FILE          configuration file (YAML)\n"
     "  --brokers LIST         bootstrap servers, overriding kafka.brokers\n"
     "  --print-alerts         also print each alert as a readable line on stdout\n"
+    "                         (replay: with --output FILE, so that stdout\n"
+    "                         carries one kind of line)\n"
     "  --log-level L          error, warn, info or debug (default: the config's)\n"
     "  --log-format F         logfmt or json: log lines on stderr as key=value\n"
     "                         pairs or one JSON object each (default: the\n"
@@ -92,18 +96,27 @@ static const char usage_options[] =
     "                         input's files from the config\n"
     "  --kafka                replay the inputs' topics instead of files: every\n"
     "                         partition is assigned, nothing is committed\n"
-    "  --from TIME, --to TIME count only records with event time in [from, to)\n"
-    "                         (RFC 3339, \"YYYY-MM-DD[ HH:MM:SS]\" UTC, or epoch)\n"
+    "  --from TIME, --to TIME count only records with event time in [from, to).\n"
+    "                         TIME is RFC 3339, \"YYYY-MM-DD[ HH:MM:SS]\" (UTC),\n"
+    "                         epoch seconds or ms, or relative to now: now,\n"
+    "                         today, yesterday, tomorrow (00:00 UTC), -7d,\n"
+    "                         now-24h, today+9h, now-1d12h (units s, m, h, d, w)\n"
     "  --start-offset N|beginning  first offset of each partition (default beginning)\n"
     "  --end-offset N|end     stop before offset N, or at the end offsets seen at\n"
     "                         start (default end)\n"
     "  --output FILE|-        alerts as JSON lines to FILE (default -: stdout)\n"
-    "  --dead-letters FILE    unusable messages as JSON lines to FILE (default:\n"
-    "                         counted in the summary only)\n"
+    "  --dead-letters FILE|-  unusable messages as JSON lines to FILE, or to\n"
+    "                         stdout with - (stdout carries one kind of line:\n"
+    "                         then give --output FILE, and no --print-alerts);\n"
+    "                         default: counted in the summary only\n"
+    "  --sort-memory SIZE     memory for sorting files by event time, shared by\n"
+    "                         the inputs (default 256M; K, M, G suffixes); beyond\n"
+    "                         it sorted runs spill to temporary files in $TMPDIR\n"
     "  -h, --help             this text\n"
     "  --version              print the version\n"
     "\n"
-    "Exit status: 0 ok, 1 runtime or configuration error, 2 usage error.\n";
+    "Exit status: 0 ok, 1 runtime or configuration error, 2 usage error (one\n"
+    "line on stderr, with the option or command meant when one is close).\n";
 
 static void print_usage(FILE *fp) {
     fputs(usage_text, fp);
@@ -112,6 +125,8 @@ static void print_usage(FILE *fp) {
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A usage error is one line and a pointer to --help, as GNU tools do: the
+ * whole help would push the line that matters off the screen. */
 static int usage_error(const char *fmt, ...) {
     va_list ap;
 
@@ -119,9 +134,109 @@ static int usage_error(const char *fmt, ...) {
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\n\n", stderr);
-    print_usage(stderr);
+    fputs("\nTry 'burnrate --help' for more information.\n", stderr);
     return EXIT_USAGE;
+}
+
+/* The words each command takes, for checking and for "did you mean". */
+static const char *const commands[] = {"run", "replay", "check-config", "snapshot",
+                                       "help", "--help", "--version", NULL};
+static const char *const run_opts[] = {"--config", "--brokers", "--print-alerts",
+                                       "--log-level", "--log-format", "--help", NULL};
+static const char *const replay_opts[] = {
+    "--config", "--input", "--kafka", "--brokers", "--from", "--to",
+    "--start-offset", "--end-offset", "--output", "--dead-letters",
+    "--print-alerts", "--log-level", "--log-format", "--sort-memory", "--help",
+    NULL};
+static const char *const help_opts[] = {"--help", NULL};
+static const char *const snapshot_subs[] = {"show", NULL};
+
+/* Optimal string alignment distance (Levenshtein plus swapping two
+ * neighbours, so "repaly" is one edit from "replay"); words longer than
+ * 31 bytes are far from everything. */
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b), d[32][32];
+
+    if (la >= 32 || lb >= 32)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+/* @returns the word of `words` that `typed` most likely meant, or NULL:
+ * the nearest within one edit (two for words of six letters or more),
+ * else the only word that `typed` (three letters or more) begins. Leading
+ * dashes are not counted, so "-from" means "--from". */
+static const char *did_you_mean(const char *typed, const char *const *words) {
+    const char *best = NULL, *prefixed = NULL, *t = typed + strspn(typed, "-");
+    size_t best_d = SIZE_MAX, tlen = strlen(t), prefix_cnt = 0;
+
+    if (!tlen)
+        return NULL;
+    for (size_t i = 0; words[i]; i++) {
+        const char *w = words[i] + strspn(words[i], "-");
+        size_t d = edit_distance(t, w), wlen = strlen(w);
+        if (d <= (wlen >= 6 ? 2u : 1u) && d < best_d) {
+            best = words[i];
+            best_d = d;
+        }
+        if (tlen >= 3 && tlen < wlen && strncmp(t, w, tlen) == 0) {
+            prefixed = words[i];
+            prefix_cnt++;
+        }
+    }
+    if (best && strcmp(best, typed) == 0)
+        return NULL;
+    return best ? best : prefix_cnt == 1 ? prefixed : NULL;
+}
+
+/* "CMD: unknown option OPT", with the option meant or the command that
+ * takes it when there is one. */
+static int unknown_option(const char *cmd, const char *opt,
+                          const char *const *opts) {
+    const char *meant = did_you_mean(opt, opts);
+    bool in_run = false, in_replay = false;
+
+    for (size_t i = 0; opts[i]; i++) {
+        if (strcmp(opt, opts[i]) == 0) /* a flag given "=value" */
+            return usage_error("%s: %s takes no value", cmd, opt);
+    }
+    if (meant)
+        return usage_error("%s: unknown option %s (did you mean %s?)", cmd, opt,
+                           meant);
+    for (size_t i = 0; run_opts[i]; i++)
+        in_run |= strcmp(opt, run_opts[i]) == 0;
+    for (size_t i = 0; replay_opts[i]; i++)
+        in_replay |= strcmp(opt, replay_opts[i]) == 0;
+    if (in_replay && !in_run)
+        return usage_error("%s: unknown option %s (an option of replay)", cmd, opt);
+    if (in_run && !in_replay)
+        return usage_error("%s: unknown option %s (an option of run)", cmd, opt);
+    return usage_error("%s: unknown option %s", cmd, opt);
+}
+
+/* A positional argument where none fits: an option with one dash too few
+ * is taken for the option. */
+static int unexpected(const char *cmd, const char *arg, const char *const *opts) {
+    if (arg[0] == '-' && arg[1])
+        return unknown_option(cmd, arg, opts);
+    return usage_error("%s: unexpected argument %s", cmd, arg);
 }
 
 /* Walks "--name value" and "--name=value" arguments. */
@@ -225,8 +340,10 @@ static int cmd_check_config(args_t *a) {
         } else if (rc > 0 && (is(a, "--help") || is(a, "-h"))) {
             print_usage(stdout);
             return 0;
+        } else if (rc > 0) {
+            return unknown_option("check-config", a->name, help_opts);
         } else {
-            return usage_error("check-config: unexpected argument %s", a->name);
+            return unexpected("check-config", a->name, help_opts);
         }
     }
     if (!path)
@@ -284,7 +401,7 @@ static int cmd_run(args_t *a) {
 
     while ((rc = next_opt(a)) != 0) {
         if (rc < 0)
-            return usage_error("run: unexpected argument %s", a->name);
+            return unexpected("run", a->name, run_opts);
         if (is(a, "--help") || is(a, "-h")) {
             print_usage(stdout);
             return 0;
@@ -304,7 +421,7 @@ static int cmd_run(args_t *a) {
             else
                 level = v;
         } else {
-            return usage_error("run: unknown option %s", a->name);
+            return unknown_option("run", a->name, run_opts);
         }
     }
     if (!config)
@@ -335,6 +452,8 @@ static int cmd_replay(args_t *a) {
     br_replay_opts_t opts;
     br_replay_file_t *files = calloc((size_t)a->argc, sizeof *files);
     br_config_t *conf = NULL;
+    /* Read once, here at the edge: --from and --to relative to one now. */
+    int64_t now_ms = br_log_wall_ms();
     int rc;
 
     memset(&opts, 0, sizeof opts);
@@ -350,7 +469,7 @@ static int cmd_replay(args_t *a) {
     while ((rc = next_opt(a)) != 0) {
         char *v;
         if (rc < 0) {
-            rc = usage_error("replay: unexpected argument %s", a->name);
+            rc = unexpected("replay", a->name, replay_opts);
             goto done;
         }
         if (is(a, "--help") || is(a, "-h")) {
@@ -369,8 +488,8 @@ static int cmd_replay(args_t *a) {
             !is(a, "--from") && !is(a, "--to") && !is(a, "--start-offset") &&
             !is(a, "--end-offset") && !is(a, "--output") &&
             !is(a, "--dead-letters") && !is(a, "--log-level") &&
-            !is(a, "--log-format")) {
-            rc = usage_error("replay: unknown option %s", a->name);
+            !is(a, "--log-format") && !is(a, "--sort-memory")) {
+            rc = unknown_option("replay", a->name, replay_opts);
             goto done;
         }
         if (!(v = value(a))) {
@@ -394,9 +513,15 @@ static int cmd_replay(args_t *a) {
             opts.brokers = v;
         } else if (is(a, "--from") || is(a, "--to")) {
             int64_t ms;
-            if (br_ts_parse(v, strlen(v), &ms)) {
-                rc = usage_error("replay: cannot read time %s (RFC 3339, "
-                                 "YYYY-MM-DD[ HH:MM:SS] or epoch)", v);
+            br_err_t err = br_ts_parse_relative(v, strlen(v), now_ms, &ms);
+            if (err) {
+                rc = usage_error("replay: %s %s: %s; accepted: RFC 3339, "
+                                 "YYYY-MM-DD[ HH:MM:SS] (UTC), epoch seconds or ms, "
+                                 "now, today, yesterday, tomorrow (00:00 UTC), "
+                                 "now-24h, today+9h, -7d (units s m h d w)",
+                                 a->name, v,
+                                 err == BR_ERR_RANGE ? "outside years 0000-9999"
+                                                     : "not a time");
                 goto done;
             }
             if (is(a, "--from"))
@@ -418,6 +543,11 @@ static int cmd_replay(args_t *a) {
             opts.output = v;
         } else if (is(a, "--dead-letters")) {
             opts.dead_letters = v;
+        } else if (is(a, "--sort-memory")) {
+            if (br_sortrun_parse_size(v, &opts.sort_memory_bytes)) {
+                rc = usage_error("replay: --sort-memory %s: expected a size such as 256M", v);
+                goto done;
+            }
         } else if (is(a, "--log-format")) {
             if (bad_log_format(v)) {
                 rc = usage_error("--log-format %s: expected logfmt or json", v);
@@ -438,8 +568,32 @@ static int cmd_replay(args_t *a) {
         goto done;
     }
     if (opts.from_ms >= opts.to_ms) {
-        rc = usage_error("replay: %s", "--from must be before --to");
+        char from[40], to[40];
+        br_ts_format(opts.from_ms, from, sizeof from);
+        br_ts_format(opts.to_ms, to, sizeof to);
+        rc = usage_error("replay: --from (%s) must be before --to (%s)", from, to);
         goto done;
+    }
+    /* stdout carries one kind of line (alert JSON, dead-letter JSON or
+     * readable alerts), so that a parser reading it sees one shape. */
+    if (opts.print_alerts && (!opts.output || strcmp(opts.output, "-") == 0)) {
+        rc = usage_error("replay: --print-alerts and the alerts (--output, "
+                         "default -) would share stdout; give --output FILE "
+                         "(or /dev/null)");
+        goto done;
+    }
+    if (opts.dead_letters && strcmp(opts.dead_letters, "-") == 0) {
+        if (!opts.output || strcmp(opts.output, "-") == 0) {
+            rc = usage_error("replay: --dead-letters - and the alerts (--output, "
+                             "default -) would share stdout; give --output FILE "
+                             "(or /dev/null)");
+            goto done;
+        }
+        if (opts.print_alerts) {
+            rc = usage_error("replay: --dead-letters - and --print-alerts would "
+                             "share stdout");
+            goto done;
+        }
     }
     if (!opts.kafka && (opts.start_offset != BR_REPLAY_OFFSET_BEGINNING ||
                         opts.end_offset != BR_REPLAY_OFFSET_END || opts.brokers)) {
@@ -482,12 +636,22 @@ static int cmd_snapshot(args_t *a) {
         } else if (rc > 0 && (is(a, "--help") || is(a, "-h"))) {
             print_usage(stdout);
             return 0;
+        } else if (rc > 0) {
+            return unknown_option("snapshot", a->name, help_opts);
         } else {
-            return usage_error("snapshot: unexpected argument %s", a->name);
+            return unexpected("snapshot", a->name, help_opts);
         }
     }
-    if (!sub || strcmp(sub, "show") != 0)
-        return usage_error("%s", "snapshot: the only subcommand is show");
+    if (!sub)
+        return usage_error("%s", "snapshot: missing subcommand (show)");
+    if (strcmp(sub, "show") != 0) {
+        const char *meant = did_you_mean(sub, snapshot_subs);
+        if (meant)
+            return usage_error("snapshot: unknown subcommand %s (did you mean %s?)",
+                               sub, meant);
+        return usage_error("snapshot: unknown subcommand %s (the only one is show)",
+                           sub);
+    }
     if (!path)
         return usage_error("%s", "snapshot show: missing PATH");
     br_buf_init(&bytes);
@@ -542,14 +706,15 @@ static int cmd_snapshot(args_t *a) {
 
 int main(int argc, char **argv) {
     args_t a;
-    const char *cmd;
+    const char *cmd, *meant;
 
     memset(&a, 0, sizeof a);
     a.argc = argc;
     a.argv = argv;
     a.i = 2;
     if (argc < 2)
-        return usage_error("%s", "missing command");
+        return usage_error("%s", "missing command (run, replay, check-config or "
+                                 "snapshot)");
     cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
         strcmp(cmd, "help") == 0) {
@@ -568,5 +733,14 @@ int main(int argc, char **argv) {
         return cmd_check_config(&a);
     if (strcmp(cmd, "snapshot") == 0)
         return cmd_snapshot(&a);
+    meant = did_you_mean(cmd, commands);
+    if (meant)
+        return usage_error("unknown command %s (did you mean %s?)", cmd, meant);
+    for (size_t i = 0; replay_opts[i]; i++) {
+        if (strncmp(cmd, replay_opts[i], strcspn(cmd, "=")) == 0 &&
+            !replay_opts[i][strcspn(cmd, "=")])
+            return usage_error("%s: options come after the command "
+                               "(burnrate run|replay %s ...)", cmd, cmd);
+    }
     return usage_error("unknown command %s", cmd);
 }

@@ -169,6 +169,8 @@ struct br_pipeline {
     int64_t first_bucket;
     int64_t max_event_ms;
     int64_t from_ms, to_ms;
+    int64_t now_ms;            /* wall clock from the edge (max_future);
+                                  INT64_MIN: not told, no check */
     strset_t unpriced;
     dedup_t dedup;
     stale_in_t *stale;         /* per input */
@@ -800,8 +802,10 @@ static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
 }
 
 /* The incident of kind k of a parent series of s (a scope with one
- * dimension fewer) that covers bucket b: open, or resolved at b or later.
- * Parent scopes in config order; NULL when none. */
+ * dimension fewer) whose window holds bucket b: it started at or before b
+ * and was not resolved before b. Parent scopes in config order; NULL when
+ * none. Called once b is final for s and its parents, so the answer is a
+ * fact of final buckets, the same in every arrival order. */
 static const incident_t *parent_incident(const br_pipeline_t *pl,
                                          const series_t *s, inc_kind_t k,
                                          int64_t b) {
@@ -831,7 +835,8 @@ static const incident_t *parent_incident(const br_pipeline_t *pl,
         if (idx == NONE)
             continue;
         const incident_t *pi = pl->series[idx].inc[k];
-        if (pi && (pi->resolved_bucket == INT64_MIN || pi->resolved_bucket >= b))
+        if (pi && pi->start_bucket <= b &&
+            (pi->resolved_bucket == INT64_MIN || pi->resolved_bucket >= b))
             return pi;
     }
     return NULL;
@@ -842,60 +847,53 @@ static const char *group_root(const incident_t *inc) {
     return inc->parent_id[0] ? inc->parent_id : inc->id;
 }
 
-/* Series p is unusual: its children's open incidents of the same kind
- * join the group known as root, and theirs in turn. A child alert already
- * sent gets one updated revision that names root; then it stays quiet
- * until it resolves. */
-static void group_children(br_pipeline_t *pl, const series_t *p,
-                           inc_kind_t k, const char *root) {
-    for (uint32_t i = 0; i < p->child_cnt; i++) {
-        series_t *c = &pl->series[p->children[i]];
-        incident_t *ci = c->inc[k];
-        if (!ci || ci->resolved_bucket != INT64_MIN ||
-            strcmp(ci->parent_id, root) == 0)
-            continue;
-        memcpy(ci->parent_id, root, sizeof(ci->parent_id));
-        if (ci->revision > 0)
-            emit_incident(pl, c, ci, false, false);
-        group_children(pl, c, k, root);
-    }
+/* An incident not announced yet and not grouped: held until its start
+ * bucket is final (see incident_release()). */
+static bool incident_held(const incident_t *inc) {
+    return inc->revision == 0 && !inc->parent_id[0];
 }
 
-/* After incident_mark() on bucket b: group the incident under a parent's,
- * or pull its children's under it, and send a revision when it grew: a new
- * bucket, a higher severity, final figures that differ from those last
- * sent, or (while a bucket fills) double the spend last sent, so updates
- * stay logarithmic. A grouped incident sends nothing: its parent's alert
- * speaks for it. */
-static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
-                            int64_t b, bool final) {
-    incident_t *inc = g.inc;
-    if (!inc)
-        return;
-    char was[sizeof(inc->parent_id)];
-    memcpy(was, inc->parent_id, sizeof(was));
-    const incident_t *pi = parent_incident(pl, s, inc->kind, b);
+/* The start bucket of held incident inc of s is final, for s and (buckets
+ * are made final parents first) for its parents: group it under the
+ * parent incident whose window holds that bucket, or announce it. Deciding
+ * here, on final buckets, instead of when a filling bucket first looks
+ * unusual, makes the set of alerts sent the same in every arrival order:
+ * whether a child crossed first or its parent did no longer matters. */
+static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
+    const incident_t *pi = parent_incident(pl, s, inc->kind, inc->start_bucket);
     if (pi)
         memcpy(inc->parent_id, group_root(pi), sizeof(inc->parent_id));
     else
-        inc->parent_id[0] = '\0';
-    bool regrouped = strcmp(was, inc->parent_id) != 0;
+        emit_incident(pl, s, inc, false, false);
+}
+
+/* After incident_mark() on bucket b: send a revision when the incident
+ * grew (a new bucket, a higher severity, final figures that differ from
+ * those last sent, or, while a bucket fills, double the spend last sent, so
+ * updates stay logarithmic). A series of a top scope announces a new
+ * incident at once, on the record; a series with parent scopes holds it
+ * until its start bucket is final (incident_release()). A grouped incident
+ * sends nothing: its parent's alert speaks for it. */
+static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
+                            bool final) {
+    incident_t *inc = g.inc;
+    if (!inc)
+        return;
     int64_t total, expected;
     window_figures(pl, s, inc, &total, &expected);
     br_severity_t sev = spike_severity(pl, total - expected);
     bool sev_up = !g.is_new && sev > inc->severity;
     if (sev > inc->severity)
         inc->severity = sev;
+    if (incident_held(inc)) {
+        if (pl->scopes[s->scope].parent_cnt == 0)
+            emit_incident(pl, s, inc, false, false);
+        return;
+    }
     bool grew = final ? total != inc->emitted_obs
                       : inc->kind == INC_SPIKE && total >= 2 * inc->emitted_obs;
-    if (inc->parent_id[0]) {
-        if (regrouped && inc->revision > 0)
-            emit_incident(pl, s, inc, false, false);
-    } else if (inc->revision == 0 || g.extends || sev_up || grew ||
-               regrouped) {
+    if (!inc->parent_id[0] && (g.extends || sev_up || grew || g.reopened))
         emit_incident(pl, s, inc, false, g.reopened);
-    }
-    group_children(pl, s, inc->kind, group_root(inc));
 }
 
 /* A final bucket that is not unusual for incident kind k of s: count it
@@ -945,10 +943,14 @@ static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
         }
     }
     if (unusual >= 0)
-        incident_report(pl, s, g, b, true);
-    for (int k = 0; k < INC__CNT; k++)
+        incident_report(pl, s, g, true);
+    for (int k = 0; k < INC__CNT; k++) {
+        incident_t *inc = s->inc[k];
+        if (inc && incident_held(inc) && inc->start_bucket <= b)
+            incident_release(pl, s, inc);
         if (k != unusual && s->inc[k])
             incident_quiet(pl, s, (inc_kind_t)k, b);
+    }
     br_baseline_update(&s->bl, bucket_ms, x);
 }
 
@@ -978,6 +980,7 @@ static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
 }
 
 static void close_budgets(br_pipeline_t *pl);
+static void duration_text(int64_t ms, char *buf, size_t size);
 
 /* Every series final up to target, bucket by bucket across series and
  * within a bucket parents (fewer dimensions) first: a parent's verdict on
@@ -1586,7 +1589,7 @@ static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
     /* Only rises: a bucket still filling is below its forecast until it
      * ends, so a drop is judged on final buckets alone. */
     if (v.spike && !v.drop)
-        incident_report(pl, s, incident_mark(pl, s, b, &v), b, false);
+        incident_report(pl, s, incident_mark(pl, s, b, &v), false);
 }
 
 /* ---- feeding ---------------------------------------------------------- */
@@ -1809,6 +1812,31 @@ void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
     pl->fetch_opaque = opaque;
 }
 
+/* A record stamped more than its input's max_future ahead of the wall
+ * clock the edge reported is a dead letter (FUTURE): taken, it would move
+ * the watermark past every real record to come, for good. */
+static br_err_t future_check(br_pipeline_t *pl, br_record_t *rec,
+                             const void *payload, size_t len) {
+    const br_input_conf_t *in = &pl->conf->inputs[rec->origin.input];
+    if (pl->now_ms == INT64_MIN || in->max_future_ms <= 0 ||
+        rec->event_ms - pl->now_ms <= in->max_future_ms)
+        return BR_ERR_OK;
+    char ts[40], now[40], ahead[32], max[32];
+    br_ts_format(rec->event_ms, ts, sizeof ts);
+    br_ts_format(pl->now_ms, now, sizeof now);
+    int64_t d = rec->event_ms - pl->now_ms;
+    if (d >= 86400000)
+        text(ahead, sizeof ahead, "%" PRId64 "d", d / 86400000);
+    else
+        duration_text(d, ahead, sizeof ahead);
+    duration_text(in->max_future_ms, max, sizeof max);
+    text(pl->errbuf, sizeof(pl->errbuf),
+         "event time %s is %s ahead of the clock (%s), more than input "
+         "\"%s\" allows (max_future %s)", ts, ahead, now, in->name, max);
+    return dead_letter(pl, &rec->origin, payload, len, BR_ERR_FUTURE,
+                       pl->errbuf);
+}
+
 br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
                             const void *payload, size_t len, json_t *obj,
                             br_record_t *rec) {
@@ -1824,6 +1852,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
         return dead_letter(pl, origin, payload, len, BR_ERR_LIMIT, pl->errbuf);
     }
     br_decoder_t *dec = pl->decoders[origin->input];
+    rec->origin = *origin; /* decode may take the Kafka record's timestamp */
     br_format_t fmt = pl->conf->inputs[origin->input].format;
     json_t *avro_obj = NULL;
     if (!obj && (fmt == BR_FORMAT_AVRO || fmt == BR_FORMAT_AVRO_CONFLUENT)) {
@@ -1851,7 +1880,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
     if (err != BR_ERR_OK)
         return dead_letter(pl, origin, payload, len, err, pl->errbuf);
     rec->origin = *origin;
-    return BR_ERR_OK;
+    return future_check(pl, rec, payload, len);
 }
 
 const char *br_pipeline_last_error(const br_pipeline_t *pl) {
@@ -1882,6 +1911,10 @@ br_err_t br_pipeline_feed_object(br_pipeline_t *pl, const br_origin_t *origin,
                                  json_t *obj, const void *raw, size_t raw_len) {
     br_err_t err = br_pipeline_decode(pl, origin, raw, raw_len, obj, &pl->rec);
     return err == BR_ERR_OK ? process(pl, &pl->rec, raw, raw_len) : err;
+}
+
+void br_pipeline_set_now(br_pipeline_t *pl, int64_t now_ms) {
+    pl->now_ms = now_ms;
 }
 
 void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
@@ -3156,6 +3189,7 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     pl->max_event_ms = INT64_MIN;
     pl->from_ms = INT64_MIN;
     pl->to_ms = INT64_MAX;
+    pl->now_ms = INT64_MIN;
     pl->st.watermark_ms = INT64_MIN;
     pl->st.max_event_ms = INT64_MIN;
     if (conf->scope_cnt > MAX_SCOPES) {

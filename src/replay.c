@@ -2,7 +2,8 @@
  * `burnrate replay`: drive the pipeline over files or a bounded range of
  * Kafka partitions, write alerts as JSON lines and a summary to stderr.
  * Reading is bounded: no line or message makes memory grow past
- * max_message_bytes.
+ * max_message_bytes, and an input's files are sorted by event time within
+ * --sort-memory (spilling to temporary files beyond it).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +26,7 @@
 #include "burnrate/redact.h"
 #include "burnrate/replay.h"
 #include "burnrate/schemasrc.h"
+#include "burnrate/sortrun.h"
 #include "burnrate/ts.h"
 
 #define DEFAULT_MAX_MESSAGE_BYTES (1024 * 1024)
@@ -57,7 +59,8 @@ typedef struct replay {
     br_pipeline_t *pl;                /* owned */
     const char **input_names;         /* borrowed from pl */
     FILE *out;                        /* alerts; owned unless stdout */
-    FILE *dead;                       /* dead letters or NULL; owned */
+    FILE *dead;                       /* dead letters or NULL; owned unless
+                                         stdout */
     const void *cur_key;              /* Kafka key of the message being fed */
     size_t cur_key_len;
     br_buf_t buf;                     /* reused for every line written */
@@ -70,6 +73,13 @@ typedef struct replay {
     size_t partitions_read;
     br_merge_stats_t merge;           /* --kafka: the merge at the end */
     size_t merge_peak_bytes;          /* --kafka: heads buffered, at most */
+    size_t sort_memory;               /* bytes, per input sorted */
+    uint64_t sorted;                  /* records sorted by event time */
+    uint64_t disordered;              /* of sorted: earlier than one before
+                                         them in their input's files */
+    uint64_t beyond_lateness;         /* of disordered: by more than the
+                                         lateness (late in file order) */
+    uint64_t sort_runs;               /* runs spilled, all inputs */
     bool interrupted;
 } replay_t;
 
@@ -193,10 +203,12 @@ static bool blank(const char *s, size_t n) {
 }
 
 /*
- * One input's files, read one after another, with the next good record
- * decoded ahead so that inputs can be merged by event time: billing exports
- * and token logs of the same days then interleave as they would live,
- * instead of the second file arriving entirely behind the watermark.
+ * One input's files, read one after another and decoded into a sorter
+ * (cursor_load()); then its records come out in event-time order, the next
+ * one decoded ahead so that inputs can be merged by event time: billing
+ * exports and token logs of the same days then interleave as they would
+ * live, instead of the second file arriving entirely behind the watermark,
+ * and an export grouped by account is not mostly late.
  */
 typedef struct cursor {
     int input;
@@ -208,9 +220,15 @@ typedef struct cursor {
     br_avro_file_t *ocf;        /* Avro inputs: an object container file */
     br_origin_t origin;
     br_record_t *rec;           /* the pending record, when has */
-    char *raw;                  /* its raw message, for dead letters */
+    char *raw;                  /* the message read, for dead letters */
     size_t raw_len, raw_cap;
     bool has;
+    br_sortrun_t *sort;         /* the input's records, by event time */
+    uint64_t seq;               /* records added to sort */
+    int64_t read_max_ms;        /* latest event time read, file order */
+    const void *feed_raw;       /* rec's raw message, borrowed from sort */
+    size_t feed_raw_len;
+    br_buf_t packed;            /* reused by pack() */
 } cursor_t;
 
 static br_err_t cursor_open(replay_t *r, cursor_t *c, char *errstr,
@@ -220,7 +238,7 @@ static br_err_t cursor_open(replay_t *r, cursor_t *c, char *errstr,
     if (!c->fp)
         return br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: %s", c->path,
                          strerror(errno));
-    c->origin = (br_origin_t){c->input, c->path, 0, 0};
+    c->origin = (br_origin_t){c->input, c->path, 0, 0, 0};
     br_format_t fmt = r->conf->inputs[c->input].format;
     char why[512];
     if (fmt == BR_FORMAT_CSV) {
@@ -272,8 +290,9 @@ static bool read_line(replay_t *r, cursor_t *c, size_t *total) {
     return true;
 }
 
-/* Decode ahead to the input's next good record; c->has says if there is one. */
-static br_err_t cursor_next(replay_t *r, cursor_t *c, char *errstr,
+/* Read and decode the input's next good record, in file order; c->has says
+ * if there is one. */
+static br_err_t cursor_read(replay_t *r, cursor_t *c, char *errstr,
                             size_t errstr_size) {
     char why[512];
     c->has = false;
@@ -375,6 +394,209 @@ static br_err_t cursor_next(replay_t *r, cursor_t *c, char *errstr,
     return BR_ERR_OK;
 }
 
+/*
+ * A decoded record as the sorter keeps it: this header, the offsets of its
+ * strings in the arena image (id, then key and value of each dimension),
+ * the arena image, then the raw message (a dead letter's payload if
+ * feeding it fails). Decoded once: stats and dead letters of decoding are
+ * as in file order, and feeding sees exactly what decode produced. Read
+ * back by the process that wrote it, so the layout is native.
+ */
+typedef struct packed {
+    int64_t event_ms;
+    int64_t cost_nanos;
+    int64_t offset;             /* origin: line, row or record number */
+    int64_t tokens[BR_TOK__CNT];
+    uint32_t file;              /* origin: index into the cursor's paths */
+    int32_t partition;
+    uint32_t raw_len;           /* bytes */
+    uint16_t arena_len;         /* bytes of the arena image */
+    uint16_t dim_cnt;
+    uint8_t kind;
+    uint8_t has_cost;
+    uint8_t priced;
+    char currency[BR_CURRENCY_MAX];
+} packed_t;
+
+#define NO_STRING UINT16_MAX
+
+/* The offset of s in the arena image img (len used): the arena's own
+ * strings keep theirs; any other is copied in. NO_STRING when full. */
+static uint16_t arena_off(const br_record_t *rec, const char *s, char *img,
+                          size_t *len) {
+    if (s >= rec->arena && s < rec->arena + rec->arena_used)
+        return (uint16_t)(s - rec->arena);
+    size_t n = strlen(s) + 1;
+    if (n > BR_RECORD_ARENA - *len)
+        return NO_STRING;
+    memcpy(img + *len, s, n);
+    *len += n;
+    return (uint16_t)(*len - n);
+}
+
+static br_err_t pack(cursor_t *c, const br_record_t *rec, const void *raw,
+                     size_t raw_len) {
+    char img[BR_RECORD_ARENA];
+    uint16_t offs[1 + 2 * BR_DIM_MAX];
+    size_t img_len = rec->arena_used <= BR_RECORD_ARENA ? rec->arena_used
+                                                        : BR_RECORD_ARENA;
+    packed_t h;
+    memset(&h, 0, sizeof h); /* no stray padding in the temporary file */
+    memcpy(img, rec->arena, img_len);
+    offs[0] = rec->id ? arena_off(rec, rec->id, img, &img_len) : NO_STRING;
+    if (rec->id && offs[0] == NO_STRING)
+        return BR_ERR_LIMIT;
+    for (size_t i = 0; i < rec->dim_cnt; i++) {
+        offs[1 + 2 * i] = arena_off(rec, rec->dims[i].key, img, &img_len);
+        offs[2 + 2 * i] = arena_off(rec, rec->dims[i].value, img, &img_len);
+        if (offs[1 + 2 * i] == NO_STRING || offs[2 + 2 * i] == NO_STRING)
+            return BR_ERR_LIMIT;
+    }
+    h.event_ms = rec->event_ms;
+    h.cost_nanos = rec->cost_nanos;
+    h.offset = rec->origin.offset;
+    memcpy(h.tokens, rec->tokens, sizeof h.tokens);
+    h.file = (uint32_t)(c->path_idx - 1);
+    h.partition = rec->origin.partition;
+    h.raw_len = (uint32_t)raw_len;
+    h.arena_len = (uint16_t)img_len;
+    h.dim_cnt = (uint16_t)rec->dim_cnt;
+    h.kind = (uint8_t)rec->kind;
+    h.has_cost = rec->has_cost;
+    h.priced = rec->priced;
+    memcpy(h.currency, rec->currency, sizeof h.currency);
+    br_buf_reset(&c->packed);
+    br_buf_append(&c->packed, &h, sizeof h);
+    br_buf_append(&c->packed, offs, (1 + 2 * rec->dim_cnt) * sizeof *offs);
+    br_buf_append(&c->packed, img, img_len);
+    br_buf_append(&c->packed, raw, raw_len);
+    return c->packed.oom ? BR_ERR_NOMEM : BR_ERR_OK;
+}
+
+/* The record packed in data into c->rec, its raw message into feed_raw. */
+static br_err_t unpack(cursor_t *c, const void *data, size_t len) {
+    const unsigned char *p = data;
+    uint16_t offs[1 + 2 * BR_DIM_MAX];
+    br_record_t *rec = c->rec;
+    packed_t h;
+    if (len < sizeof h)
+        return BR_ERR_PARSE;
+    memcpy(&h, p, sizeof h);
+    size_t offs_len = (1 + 2 * (size_t)h.dim_cnt) * sizeof *offs;
+    if (h.dim_cnt > BR_DIM_MAX || h.arena_len > BR_RECORD_ARENA ||
+        h.file >= c->path_cnt ||
+        len != sizeof h + offs_len + h.arena_len + h.raw_len)
+        return BR_ERR_PARSE;
+    memcpy(offs, p + sizeof h, offs_len);
+    br_record_reset(rec);
+    rec->kind = (br_kind_t)h.kind;
+    rec->event_ms = h.event_ms;
+    rec->cost_nanos = h.cost_nanos;
+    rec->has_cost = h.has_cost;
+    rec->priced = h.priced;
+    memcpy(rec->currency, h.currency, sizeof rec->currency);
+    memcpy(rec->tokens, h.tokens, sizeof rec->tokens);
+    memcpy(rec->arena, p + sizeof h + offs_len, h.arena_len);
+    rec->arena_used = h.arena_len;
+    for (size_t i = 0; i < 1 + 2 * (size_t)h.dim_cnt; i++)
+        if (offs[i] != NO_STRING && offs[i] >= h.arena_len)
+            return BR_ERR_PARSE;
+    rec->id = offs[0] == NO_STRING ? NULL : rec->arena + offs[0];
+    rec->dim_cnt = h.dim_cnt;
+    for (size_t i = 0; i < h.dim_cnt; i++) {
+        rec->dims[i].key = rec->arena + offs[1 + 2 * i];
+        rec->dims[i].value = rec->arena + offs[2 + 2 * i];
+    }
+    rec->origin = (br_origin_t){c->input, c->paths[h.file], h.partition,
+                                h.offset, 0};
+    c->feed_raw = p + sizeof h + offs_len + h.arena_len;
+    c->feed_raw_len = h.raw_len;
+    return BR_ERR_OK;
+}
+
+/*
+ * Read every file of the input into its sorter, noting how far from event
+ * time order the files are: a record earlier than one read before it is
+ * out of order, and late had it been fed then if its bucket was already
+ * final (the watermark of this input alone: latest event time less the
+ * lateness).
+ */
+static br_err_t cursor_load(replay_t *r, cursor_t *c, char *errstr,
+                            size_t errstr_size) {
+    const br_input_conf_t *in = &r->conf->inputs[c->input];
+    int64_t bucket_ms = r->conf->spike.bucket_ms > 0 ? r->conf->spike.bucket_ms : 1;
+    br_err_t err;
+
+    c->read_max_ms = INT64_MIN;
+    c->sort = br_sortrun_new(r->sort_memory, NULL, errstr, errstr_size);
+    if (!c->sort)
+        return BR_ERR_NOMEM;
+    for (;;) {
+        if ((err = cursor_read(r, c, errstr, errstr_size)))
+            return err;
+        if (!c->has)
+            break;
+        const br_record_t *rec = c->rec;
+        int64_t ev = rec->event_ms;
+        /* Records outside --from/--to are skipped whatever their order. */
+        if (ev >= r->opts->from_ms && ev < r->opts->to_ms) {
+            if (ev < c->read_max_ms) {
+                int64_t wm = c->read_max_ms < INT64_MIN + in->lateness_ms
+                                 ? INT64_MIN
+                                 : c->read_max_ms - in->lateness_ms;
+                r->disordered++;
+                if (br_floordiv(ev, bucket_ms) < br_floordiv(wm, bucket_ms))
+                    r->beyond_lateness++;
+            } else {
+                c->read_max_ms = ev;
+            }
+        }
+        if ((err = pack(c, rec, c->raw, c->raw_len))) {
+            if (err == BR_ERR_NOMEM)
+                return br_seterr(errstr, errstr_size, err, "out of memory");
+            /* Strings outside the arena that do not fit it: cannot be
+             * today (decode keeps every string in the arena). The message
+             * is already counted by the pipeline. */
+            dead_letter(r, &rec->origin, c->raw, c->raw_len, err,
+                        "decoded record too large to sort");
+            continue;
+        }
+        if ((err = br_sortrun_add(c->sort, ev, c->seq++, c->packed.data,
+                                  c->packed.len, errstr, errstr_size)))
+            return err;
+    }
+    if ((err = br_sortrun_finish(c->sort, errstr, errstr_size)))
+        return err;
+    br_sortrun_stats_t st;
+    br_sortrun_stats(c->sort, &st);
+    r->sorted += st.records;
+    r->sort_runs += st.runs;
+    br_buf_free(&c->packed);
+    return BR_ERR_OK;
+}
+
+/* The input's next record in event-time order; c->has says if there is one. */
+static br_err_t cursor_next(replay_t *r, cursor_t *c, char *errstr,
+                            size_t errstr_size) {
+    int64_t key;
+    uint64_t seq;
+    const void *data;
+    size_t len;
+    c->has = false;
+    br_err_t err = br_sortrun_next(c->sort, &key, &seq, &data, &len, errstr,
+                                   errstr_size);
+    if (err == BR_ERR_NOTFOUND)
+        return BR_ERR_OK;
+    if (err)
+        return err;
+    if (unpack(c, data, len))
+        return br_seterr(errstr, errstr_size, BR_ERR_IO,
+                         "input %s: a sorted record came back damaged",
+                         r->conf->inputs[c->input].name);
+    c->has = true;
+    return BR_ERR_OK;
+}
+
 /* The files of input i: --input entries for it when any, else the config's. */
 static size_t input_files(const replay_t *r, size_t i, const char **paths,
                           size_t max) {
@@ -467,18 +689,33 @@ static br_err_t replay_files(replay_t *r, char *errstr, size_t errstr_size) {
             goto done;
         }
         input_files(r, i, c->paths, c->path_cnt);
-        if ((ret = cursor_next(r, c, errstr, errstr_size)))
+    }
+    /* The memory limit is shared by the inputs being sorted. */
+    r->sort_memory = (r->opts->sort_memory_bytes ? r->opts->sort_memory_bytes
+                                                 : BR_SORTRUN_DEFAULT_MEMORY) /
+                     r->inputs_read;
+    for (size_t i = 0; i < r->conf->input_cnt && !r->interrupted; i++) {
+        cursor_t *c = &cursors[i];
+        if (!c->path_cnt)
+            continue;
+        if ((ret = cursor_load(r, c, errstr, errstr_size)) ||
+            (ret = cursor_next(r, c, errstr, errstr_size)))
             goto done;
     }
-    for (;;) {
+    while (!r->interrupted) {
         cursor_t *next = NULL;
         for (size_t i = 0; i < r->conf->input_cnt; i++)
             if (cursors[i].has &&
                 (!next || cursors[i].rec->event_ms < next->rec->event_ms))
                 next = &cursors[i];
-        if (!next || r->interrupted)
+        if (!next)
             break;
-        br_pipeline_feed_decoded(r->pl, next->rec, next->raw, next->raw_len);
+        if (br_daemon_stop_requested()) {
+            r->interrupted = true;
+            break;
+        }
+        br_pipeline_feed_decoded(r->pl, next->rec, next->feed_raw,
+                                 next->feed_raw_len);
         if ((ret = cursor_next(r, next, errstr, errstr_size)))
             goto done;
     }
@@ -486,6 +723,8 @@ done:
     if (cursors) {
         for (size_t i = 0; i < r->conf->input_cnt; i++) {
             cursor_close(r, &cursors[i]);
+            br_sortrun_destroy(cursors[i].sort);
+            br_buf_free(&cursors[i].packed);
             free(cursors[i].paths);
             free(cursors[i].rec);
             free(cursors[i].raw);
@@ -595,7 +834,7 @@ done:
 static bool part_finish(replay_t *r, br_merge_t *m, part_t *pt) {
     if (pt->rkm || pt->next < pt->end)
         return false;
-    br_origin_t origin = {pt->input, pt->topic, pt->partition, pt->next};
+    br_origin_t origin = {pt->input, pt->topic, pt->partition, pt->next, 0};
     br_pipeline_note_backlog(r->pl, &origin, false);
     br_merge_remove(m, pt->slot);
     pt->done = true;
@@ -640,7 +879,8 @@ static bool part_fill(replay_t *r, br_merge_t *m, part_t *pt, int64_t now) {
             break;
         }
         pt->next = rkm->offset + 1;
-        br_origin_t origin = {pt->input, pt->topic, pt->partition, rkm->offset};
+        br_origin_t origin = {pt->input, pt->topic, pt->partition, rkm->offset,
+                              rd_kafka_message_timestamp(rkm, NULL)};
         const void *payload = rkm->payload ? rkm->payload : "";
         char swhy[600];
         int64_t backoff = 500;
@@ -760,7 +1000,7 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
     now = br_log_mono_ms();
     for (size_t p = 0; p < part_cnt; p++) {
         part_t *pt = &parts[p];
-        br_origin_t origin = {pt->input, pt->topic, pt->partition, pt->next};
+        br_origin_t origin = {pt->input, pt->topic, pt->partition, pt->next, 0};
         pt->q = br_kafka_partition_queue(rk, pt->topic, pt->partition, wake[1]);
         pt->rec = malloc(sizeof *pt->rec);
         pt->slot = br_merge_add(m, pt->order, now);
@@ -862,6 +1102,23 @@ static void put_time(FILE *fp, int64_t ms) {
     fputs(ts, fp);
 }
 
+/* "256 MiB", "1.5 KiB", "100 bytes". */
+static void fmt_bytes(char *out, size_t size, size_t n) {
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, size, "%zu bytes", n);
+    else if (v == (double)(uint64_t)v)
+        snprintf(out, size, "%.0f %s", v, units[u]);
+    else
+        snprintf(out, size, "%.1f %s", v, units[u]);
+}
+
 static void summary(replay_t *r, double wall_s) {
     br_pipeline_stats_t st;
     uint64_t dead = 0, alerts = 0, messages;
@@ -891,7 +1148,9 @@ static void summary(replay_t *r, double wall_s) {
     }
     if (!first)
         fputs(")", fp);
-    if (dead && r->opts->dead_letters)
+    if (dead && r->dead == stdout)
+        fputs(" written to stdout", fp);
+    else if (dead && r->opts->dead_letters)
         fprintf(fp, " written to %s", r->opts->dead_letters);
     else if (dead)
         fputs(" counted only (--dead-letters FILE keeps them)", fp);
@@ -901,6 +1160,22 @@ static void summary(replay_t *r, double wall_s) {
                 ", duplicates %" PRIu64 "\n",
             st.priced, st.unpriced, st.late, st.series, st.folded,
             st.duplicates);
+    if (!r->opts->kafka) {
+        char mem[32];
+        fprintf(fp, "  sorted by event time %" PRIu64 " rows", r->sorted);
+        if (r->sort_runs) {
+            fmt_bytes(mem, sizeof mem, r->sort_memory);
+            fprintf(fp, ", spilled in %" PRIu64 " runs to temporary files "
+                        "(%s per input)", r->sort_runs, mem);
+        } else {
+            fputs(" in memory", fp);
+        }
+        /* Why a replay of the same files used to count records late. */
+        fprintf(fp, "; %" PRIu64 " were out of order in their files, %" PRIu64
+                    " by more than the lateness (fed unsorted, these could be "
+                    "late)\n",
+                r->disordered, r->beyond_lateness);
+    }
     for (int t = 0; t < BR_ALERT__CNT; t++)
         for (int s = 0; s < 3; s++)
             alerts += r->alerts[t][s];
@@ -942,6 +1217,22 @@ static void summary(replay_t *r, double wall_s) {
             wall_s, wall_s > 0 ? (double)messages / wall_s : 0.0);
 }
 
+/* Files carry no Kafka record timestamp: an input whose event time is
+ * nothing else would turn every record into a dead letter. */
+static br_err_t files_have_time(const replay_t *r, char *errstr,
+                                size_t errstr_size) {
+    for (size_t i = 0; i < r->conf->input_cnt; i++) {
+        const char *t = r->conf->inputs[i].mapping.time;
+        if (t && strcmp(t, BR_KAFKA_TIMESTAMP) == 0 &&
+            input_files(r, i, NULL, 0) > 0)
+            return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                             "input \"%s\": mapping.time is %s, which files "
+                             "do not carry; replay its topics with --kafka",
+                             r->conf->inputs[i].name, BR_KAFKA_TIMESTAMP);
+    }
+    return BR_ERR_OK;
+}
+
 int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     replay_t *r = calloc(1, sizeof *r);
     br_sink_t sink = {on_alert, on_dead_letter, NULL};
@@ -967,6 +1258,11 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     r->input_names = br_pipeline_input_names(r->pl);
     br_pipeline_set_schema_fetch(r->pl, br_schemasrc_fetch, NULL);
     br_pipeline_set_time_range(r->pl, opts->from_ms, opts->to_ms);
+    /* History is fine; a record stamped ahead of this machine's clock is
+     * the same hostile case as live (max_future: 0 turns it off). */
+    br_pipeline_set_now(r->pl, br_log_wall_ms());
+    if (!opts->kafka && (err = files_have_time(r, errstr, sizeof errstr)))
+        goto done;
     if (opts->output && strcmp(opts->output, "-") != 0) {
         r->out = fopen(opts->output, "w");
         if (!r->out) {
@@ -975,7 +1271,9 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
             goto done;
         }
     }
-    if (opts->dead_letters) {
+    if (opts->dead_letters && strcmp(opts->dead_letters, "-") == 0) {
+        r->dead = stdout;
+    } else if (opts->dead_letters) {
         r->dead = fopen(opts->dead_letters, "w");
         if (!r->dead) {
             snprintf(errstr, sizeof errstr, "%s: %s", opts->dead_letters,
@@ -995,7 +1293,8 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     }
     if (r->dead && (fflush(r->dead) || ferror(r->dead))) {
         snprintf(errstr, sizeof errstr, "writing dead letters to %s: %s",
-                 opts->dead_letters, strerror(errno));
+                 r->dead == stdout ? "stdout" : opts->dead_letters,
+                 strerror(errno));
         goto done;
     }
     summary(r, (double)(br_log_mono_ms() - t0) / 1000.0);
@@ -1008,7 +1307,7 @@ done:
     }
     if (r->out && r->out != stdout)
         fclose(r->out);
-    if (r->dead)
+    if (r->dead && r->dead != stdout)
         fclose(r->dead);
     br_pipeline_destroy(r->pl);
     br_buf_free(&r->buf);

@@ -1,6 +1,6 @@
 /*
- * Timestamps: RFC 3339 and its everyday relatives, and epoch numbers of any
- * unit, into int64 ms UTC. Strict field ranges, because a month 13 that
+ * Timestamps: RFC 3339 and its everyday relatives, epoch numbers of any
+ * unit, and times relative to a given now, into int64 ms UTC. Strict field ranges, because a month 13 that
  * silently rolls over would put spend into the wrong budget period.
  */
 #include <math.h>
@@ -205,6 +205,98 @@ br_err_t br_ts_parse(const char *s, size_t len, int64_t *out_ms) {
                 + min * INT64_C(60000) + sec * INT64_C(1000) + ms
                 - offset_min * INT64_C(60000);
     if (t < TS_MIN_MS || t >= TS_END_MS) return BR_ERR_PARSE;
+    *out_ms = t;
+    return BR_ERR_OK;
+}
+
+/* Case-insensitive: does [p, end) start with the lowercase word w, not
+ * followed by another letter? */
+static int word_at(const char *p, const char *end, const char *w, size_t *n) {
+    size_t i = 0;
+    for (; w[i]; i++) {
+        if (p + i >= end || (p[i] | 0x20) != w[i]) return 0;
+    }
+    if (p + i < end && ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z')) return 0;
+    *n = i;
+    return 1;
+}
+
+/* A duration: one or more NUMBER UNIT groups ("90m", "1d12h"). Each group
+ * and the sum stay below the span of accepted instants, so nothing
+ * overflows. */
+static br_err_t parse_duration(const char *p, const char *end,
+                               int64_t *out_ms) {
+    const int64_t cap = TS_END_MS - TS_MIN_MS;
+    int64_t total = 0;
+    if (p == end) return BR_ERR_PARSE;
+    while (p < end) {
+        int64_t v = 0, unit;
+        const char *digits = p;
+        for (; p < end && is_digit(*p); p++) {
+            if (v > cap) return BR_ERR_RANGE;
+            v = v * 10 + (*p - '0');
+        }
+        if (p == digits || p == end) return BR_ERR_PARSE;
+        switch (*p++ | 0x20) {
+        case 's': unit = 1000; break;
+        case 'm': unit = 60000; break;
+        case 'h': unit = 3600000; break;
+        case 'd': unit = MS_PER_DAY; break;
+        case 'w': unit = 7 * MS_PER_DAY; break;
+        default: return BR_ERR_PARSE;
+        }
+        if (v > cap / unit) return BR_ERR_RANGE;
+        total += v * unit;
+        if (total > cap) return BR_ERR_RANGE;
+    }
+    *out_ms = total;
+    return BR_ERR_OK;
+}
+
+br_err_t br_ts_parse_relative(const char *s, size_t len, int64_t now_ms,
+                              int64_t *out_ms) {
+    static const struct {
+        const char *word;
+        int64_t day_offset; /* from today's 00:00 UTC; INT64_MIN: now */
+    } bases[] = {{"now", INT64_MIN}, {"today", 0}, {"yesterday", -1},
+                 {"tomorrow", 1}};
+    const char *p = s, *end = s + len;
+    int64_t t = 0, d = 0;
+    size_t n = 0;
+    int base = -1;
+    br_err_t err;
+
+    while (p < end && is_blank(*p)) p++;
+    while (end > p && is_blank(end[-1])) end--;
+    for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+        if (word_at(p, end, bases[i].word, &n)) {
+            base = (int)i;
+            break;
+        }
+    }
+    if (base < 0 && (p == end || (*p != '-' && *p != '+')))
+        return br_ts_parse(s, len, out_ms);
+    if (base < 0 || bases[base].day_offset == INT64_MIN) {
+        t = now_ms;
+    } else {
+        t = (br_floordiv(now_ms, MS_PER_DAY) + bases[base].day_offset)
+            * MS_PER_DAY;
+    }
+    if (base >= 0) p += n;
+    while (p < end && is_blank(*p)) p++;
+    if (p < end) {
+        int neg;
+        if (*p != '-' && *p != '+') return BR_ERR_PARSE;
+        neg = *p++ == '-';
+        while (p < end && is_blank(*p)) p++;
+        err = parse_duration(p, end, &d);
+        /* "-1", "+5", "-1726696800.5": epoch numbers, not durations. */
+        if (err == BR_ERR_PARSE && base < 0)
+            return br_ts_parse(s, len, out_ms);
+        if (err) return err;
+        t += neg ? -d : d;
+    }
+    if (t < TS_MIN_MS || t >= TS_END_MS) return BR_ERR_RANGE;
     *out_ms = t;
     return BR_ERR_OK;
 }

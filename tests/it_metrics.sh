@@ -228,6 +228,11 @@ EOF
 kill -TERM "$RUN_PID"
 wait "$RUN_PID" && rc=0 || rc=$?
 ((rc == 0)) || { cat "$BR_TMP/run.err" >&2; br_die "exit code $rc after SIGTERM"; }
+# libmicrohttpd's own messages come through its logger as msg=http: the
+# start, the scrapes, a POST and a HEAD gave it nothing to say.
+if grep 'msg=http ' "$BR_TMP/run.err"; then
+    br_die "libmicrohttpd logged the lines above"
+fi
 # Connection errors while the broker was down are expected; none after.
 if sed -n '/msg="partitions assigned"/,$p' "$BR_TMP/run.err" | grep -q 'level=error'; then
     grep 'level=error' "$BR_TMP/run.err" >&2

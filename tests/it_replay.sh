@@ -189,11 +189,13 @@ grep -q 'replay/no-such-file.jsonl: No such file or directory' "$T/err.txt" ||
 rc=0; replay --input nosuch=x >/dev/null 2>"$T/err.txt" || rc=$?
 expect_eq "$rc" 1 "unknown input exit code"
 grep -q 'no input named "nosuch"' "$T/err.txt" || br_die "unknown input not named"
-rc=0; replay --from yesterday >/dev/null 2>&1 || rc=$?
+rc=0; replay --from yesterdy >/dev/null 2>&1 || rc=$?
 expect_eq "$rc" 2 "bad --from exit code"
 rc=0; replay --frobnicate >/dev/null 2>"$T/err.txt" || rc=$?
 expect_eq "$rc" 2 "unknown option exit code"
-grep -q '^usage: burnrate run' "$T/err.txt" || br_die "usage not printed on a usage error"
+# One line and a pointer to --help (it_cli.sh tests these in detail).
+grep -qx "Try 'burnrate --help' for more information." "$T/err.txt" ||
+    br_die "a usage error does not point at --help"
 "$BURNRATE" --help >"$T/help.txt"
 for cmd in 'burnrate run --config FILE' 'burnrate replay --config FILE' 'burnrate check-config FILE'; do
     grep -qF "$cmd" "$T/help.txt" || br_die "--help lacks $cmd"

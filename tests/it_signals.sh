@@ -29,6 +29,8 @@ inputs:
 prices:
   models:
     gpt-4o: {input: 2.50, output: 10.00}
+http:
+  listen: 127.0.0.1:0   # any free port: tests run side by side
 kafka:
   brokers: $BR_BOOTSTRAP
   group_id: it-signals-$RANDOM
@@ -77,6 +79,11 @@ write_config "$BR_TMP/ok.yaml"
 start_run ok "$BR_TMP/ok.yaml"
 br_wait_for "partitions assigned" 20 log_has ok 'msg="partitions assigned" count=2' ||
     { cat "$BR_TMP/ok.err" >&2; br_die "run never joined the group"; }
+# A clean start warns about nothing: every line up to the assignment (the
+# config, the HTTP listener, the snapshot, the group) is info or debug.
+if sed '/msg="partitions assigned"/q' "$BR_TMP/ok.err" | grep -E 'level=(warn|error)'; then
+    br_die "a clean start logged the warnings or errors above"
+fi
 printf '%s\n' \
     'k1|{"id":"a1","created":1740787200,"model":"gpt-4o","metadata":{"team":"ml"},"usage":{"prompt_tokens":1000,"completion_tokens":100}}' \
     'bad-key-1|this is not JSON' \

@@ -410,7 +410,7 @@ static void test_alert_forms(void) {
             a.contribs[0].impact_nanos = -7;
             a.contribs[0].share_bp = 2500;
         }
-        a.source = (br_origin_t){1, "billing.focus", 4, 977};
+        a.source = (br_origin_t){1, "billing.focus", 4, 977, 0};
         snprintf(a.summary, sizeof a.summary, "summary \"%d\"", k);
 
         br_buf_t text, bin;

@@ -32,7 +32,7 @@ static const char *CONF =
 
 static void feed(br_pipeline_t *pl, int input, int hour) {
     char msg[128];
-    br_origin_t o = {input, input ? "b" : "a", 0, hour};
+    br_origin_t o = {input, input ? "b" : "a", 0, hour, 0};
     snprintf(msg, sizeof msg, "{\"ts\":\"2025-01-01T%02d:30:00Z\",\"cost\":1,\"team\":\"t\"}",
              hour);
     CHECK_INT(br_pipeline_feed(pl, &o, msg, strlen(msg)), BR_ERR_OK);
@@ -52,7 +52,7 @@ static uint64_t run(bool backlog, int64_t *wm_during) {
         br_config_destroy(conf);
         return 0;
     }
-    br_origin_t b = {1, "b", 0, 0};
+    br_origin_t b = {1, "b", 0, 0, 0};
     feed(pl, 1, 0);
     if (backlog)
         br_pipeline_note_backlog(pl, &b, true);

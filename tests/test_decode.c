@@ -469,6 +469,66 @@ static void test_record(void) {
     CHECK_INT(r.arena_used, 0);
 }
 
+/* mapping.time: $kafka.timestamp takes the record's timestamp from its
+ * origin; without one the record is MISSING. The anthropic preset falls
+ * back to it when the payload carries no time (a raw Messages response). */
+static void test_kafka_timestamp(void) {
+    char errstr[512];
+    const int64_t ts = INT64_C(1726696800123); /* 2024-09-18T22:00:00.123Z */
+    br_input_conf_t in;
+    memset(&in, 0, sizeof in);
+    in.name = (char *)(uintptr_t)"raw";
+    in.dialect = BR_DIALECT_OPENAI;
+    in.mapping.time = (char *)(uintptr_t)BR_KAFKA_TIMESTAMP;
+    br_decoder_t *dec = br_decoder_new(&in, errstr, sizeof errstr);
+    CHECK(dec != NULL);
+    /* The payload's own "created" is not looked at: the mapping names the
+     * record's timestamp alone. */
+    const char *m = "{\"created\": 1, \"model\": \"gpt-4o\", "
+                    "\"usage\": {\"prompt_tokens\": 5}}";
+    rec.origin.timestamp_ms = ts;
+    CHECK_INT(br_decoder_decode(dec, m, strlen(m), &rec, errstr,
+                                sizeof errstr), BR_ERR_OK);
+    CHECK_INT(rec.event_ms, ts);
+    CHECK_INT(rec.origin.timestamp_ms, ts); /* origin untouched */
+    rec.origin.timestamp_ms = -1; /* the broker kept none */
+    CHECK_INT(br_decoder_decode(dec, m, strlen(m), &rec, errstr,
+                                sizeof errstr), BR_ERR_MISSING);
+    CHECK_STR(errstr, "no event time: mapping.time is $kafka.timestamp and "
+                      "the record has no Kafka timestamp (files carry none)");
+    rec.origin.timestamp_ms = INT64_C(253402300800000); /* year 10000 */
+    CHECK_INT(br_decoder_decode(dec, m, strlen(m), &rec, errstr,
+                                sizeof errstr), BR_ERR_RANGE);
+    br_decoder_destroy(dec);
+
+    /* Anthropic: a Messages response as the API returns it. */
+    br_decoder_t *ant = decoder(BR_DIALECT_ANTHROPIC);
+    const char *resp =
+        "{\"id\": \"msg_01\", \"type\": \"message\", \"role\": "
+        "\"assistant\", \"model\": \"claude-sonnet-4-5\", \"content\": [], "
+        "\"stop_reason\": \"end_turn\", \"usage\": {\"input_tokens\": 10, "
+        "\"output_tokens\": 20, \"cache_read_input_tokens\": 0}}";
+    rec.origin.timestamp_ms = ts;
+    CHECK_INT(br_decoder_decode(ant, resp, strlen(resp), &rec, errstr,
+                                sizeof errstr), BR_ERR_OK);
+    CHECK_INT(rec.event_ms, ts);
+    CHECK_INT(rec.tokens[BR_TOK_OUTPUT], 20);
+    /* A time in the payload wins over the record's. */
+    const char *stamped = "{\"timestamp\": \"2024-09-18T00:00:00Z\", "
+                          "\"model\": \"m\", \"usage\": {\"input_tokens\": 1}}";
+    CHECK_INT(br_decoder_decode(ant, stamped, strlen(stamped), &rec, errstr,
+                                sizeof errstr), BR_ERR_OK);
+    CHECK_INT(rec.event_ms, INT64_C(1726617600000));
+    /* From a file: neither. */
+    rec.origin.timestamp_ms = 0;
+    CHECK_INT(br_decoder_decode(ant, resp, strlen(resp), &rec, errstr,
+                                sizeof errstr), BR_ERR_MISSING);
+    CHECK_STR(errstr, "no event time (field \"timestamp\" or its "
+                      "alternatives, nor a Kafka record timestamp)");
+    br_decoder_destroy(ant);
+    memset(&rec.origin, 0, sizeof rec.origin);
+}
+
 int main(void) {
     static const char *const dialects[] = {
         "otel", "openai", "anthropic", "litellm", "bedrock", "focus", "cur",
@@ -490,5 +550,6 @@ int main(void) {
     test_record();
     test_big_payloads();
     test_misc();
+    test_kafka_timestamp();
     return brt_done();
 }

@@ -27,7 +27,7 @@ static const char *CONF =
     "  - {name: idle, dims: [team, model]}\n";
 
 static br_err_t feed(br_pipeline_t *pl, int input, int64_t off, const char *msg) {
-    br_origin_t o = {input, input ? "b" : "a", 0, off};
+    br_origin_t o = {input, input ? "b" : "a", 0, off, 0};
     return br_pipeline_feed(pl, &o, msg, strlen(msg));
 }
 

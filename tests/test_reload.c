@@ -78,7 +78,7 @@ static int64_t next_offset;
 static void feed(br_pipeline_t *pl, const char *ts, const char *team,
                  const char *model, const char *cost) {
     char msg[256];
-    br_origin_t o = {0, "usage", 0, next_offset++};
+    br_origin_t o = {0, "usage", 0, next_offset++, 0};
     snprintf(msg, sizeof msg,
              "{\"ts\": \"%s\", \"cost\": %s, \"team\": \"%s\", \"model\": \"%s\"}",
              ts, cost, team, model);

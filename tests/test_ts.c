@@ -113,6 +113,96 @@ int main(void) {
     /* a 4-digit string is epoch seconds, not a year */
     CHECK_INT(ts_ok("2024"), 2024000);
 
+    /* relative to a fixed now: 2024-09-18T22:00:00.250Z, a Wednesday */
+    {
+        const int64_t now = T0 + 250, day = INT64_C(86400000);
+        const int64_t midnight = T0 - 22 * INT64_C(3600000);
+        static const struct {
+            const char *s;
+            int64_t want;
+        } rel[] = {
+            {"now", T0 + 250},
+            {" NOW\n", T0 + 250},
+            {"today", T0 - 22 * INT64_C(3600000)},
+            {"yesterday", T0 - 22 * INT64_C(3600000) - INT64_C(86400000)},
+            {"tomorrow", T0 + 2 * INT64_C(3600000)},
+            {"Today", T0 - 22 * INT64_C(3600000)},
+            {"-7d", T0 + 250 - 7 * INT64_C(86400000)},
+            {"+1h", T0 + 250 + INT64_C(3600000)},
+            {"now-24h", T0 + 250 - 24 * INT64_C(3600000)},
+            {"now+1h", T0 + 250 + INT64_C(3600000)},
+            {"now - 90m", T0 + 250 - 90 * INT64_C(60000)},
+            {"now-30s", T0 + 250 - 30000},
+            {"now-2w", T0 + 250 - 14 * INT64_C(86400000)},
+            {"now-1d12h", T0 + 250 - 36 * INT64_C(3600000)},
+            {"now-1D12H", T0 + 250 - 36 * INT64_C(3600000)},
+            {"now-0s", T0 + 250},
+            {"today+9h", T0 - 13 * INT64_C(3600000)},
+            {"yesterday-1w", T0 - 22 * INT64_C(3600000) - 8 * INT64_C(86400000)},
+            {"- 7d", T0 + 250 - 7 * INT64_C(86400000)},
+            /* every absolute form still reads as before */
+            {"2024-09-18T22:00:00Z", T0},
+            {"2024-09-18", T0 - 22 * INT64_C(3600000)},
+            {"1726696800", T0},
+            {"-1", -1000},
+            {"+5", 5000},
+            {"-1.5", -1500},
+        };
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            int64_t got = -1;
+            br_err_t err = br_ts_parse_relative(rel[i].s, strlen(rel[i].s), now, &got);
+            if (err != BR_ERR_OK || got != rel[i].want)
+                fprintf(stderr, "relative \"%s\": %s %lld, want %lld\n", rel[i].s,
+                        br_err_name(err), (long long)got, (long long)rel[i].want);
+            CHECK_INT(err, BR_ERR_OK);
+            CHECK_INT(got, rel[i].want);
+        }
+        CHECK_INT(midnight % day, 0);
+        /* today at a negative now: UTC midnight rounds down, not to zero */
+        CHECK_INT(br_ts_parse_relative("today", 5, -1, &v), BR_ERR_OK);
+        CHECK_INT(v, -day);
+        CHECK_INT(br_ts_parse_relative("today", 5, 0, &v), BR_ERR_OK);
+        CHECK_INT(v, 0);
+        /* today is the day of now, whatever its hour */
+        CHECK_INT(br_ts_parse_relative("today", 5, midnight + day - 1, &v), BR_ERR_OK);
+        CHECK_INT(v, midnight);
+
+        const char *rbad[] = {
+            "", "  ", "nowx", "now-", "now-24", "now-h", "now-1x", "now 1h",
+            "now24h", "now--1h", "now-1h-", "now-1h+", "now-1h 2m", "24h",
+            "7d", "-7", "+", "-", "-d", "-1ms", "now-1.5h", "todayy",
+            "yester day", "now-1y", "now-1mo", "ago", "-7x", "now+-1h",
+        };
+        for (size_t i = 0; i < sizeof rbad / sizeof rbad[0]; i++) {
+            int64_t got = 42;
+            br_err_t err = br_ts_parse_relative(rbad[i], strlen(rbad[i]), now, &got);
+            /* "-7" is epoch seconds, an absolute time */
+            if (strcmp(rbad[i], "-7") == 0) {
+                CHECK_INT(err, BR_ERR_OK);
+                CHECK_INT(got, -7000);
+                continue;
+            }
+            if (err == BR_ERR_OK) fprintf(stderr, "accepted relative \"%s\"\n", rbad[i]);
+            CHECK_INT(err, BR_ERR_PARSE);
+            CHECK_INT(got, 42);
+        }
+        /* out of years 0000-9999, or a number that would overflow */
+        CHECK_INT(br_ts_parse_relative("now+8000w", 9, INT64_C(253402300799999), &v),
+                  BR_ERR_RANGE);
+        CHECK_INT(br_ts_parse_relative("-600000w", 8, now, &v), BR_ERR_RANGE);
+        CHECK_INT(br_ts_parse_relative("now-99999999999999999999999s", 27, now, &v),
+                  BR_ERR_RANGE);
+        CHECK_INT(br_ts_parse_relative("now-9223372036854775807w", 24, now, &v),
+                  BR_ERR_RANGE);
+        CHECK_INT(br_ts_parse_relative("now-300000w300000w", 18, now, &v), BR_ERR_RANGE);
+        CHECK_INT(br_ts_parse_relative("today", 5, INT64_C(253402300799999), &v), BR_ERR_OK);
+        CHECK_INT(br_ts_parse_relative("tomorrow", 8, INT64_C(253402300799999), &v),
+                  BR_ERR_RANGE);
+        /* not NUL-terminated: only len bytes are read */
+        CHECK_INT(br_ts_parse_relative("now-1hXYZ", 6, now, &v), BR_ERR_OK);
+        CHECK_INT(v, now - INT64_C(3600000));
+    }
+
     /* formatting round trips */
     CHECK_STR(fmt(T0), "2024-09-18T22:00:00Z");
     CHECK_STR(fmt(T0 + 5), "2024-09-18T22:00:00.005Z");

@@ -98,6 +98,9 @@ typedef struct br_input_conf {
     int64_t stale_after_ms;      /* wall-clock silence (no message while the
                                     input's partitions are assigned) that
                                     raises a stale_input alert; 0 = off */
+    int64_t max_future_ms;       /* event time further than this ahead of the
+                                    wall clock is a dead letter (FUTURE);
+                                    0 = off */
     int line;
 } br_input_conf_t;
 

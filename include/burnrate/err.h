@@ -18,7 +18,8 @@
         X(LIMIT, "limit reached")                                       \
         X(NOTFOUND, "not found")                                        \
         X(CONFIG, "configuration error")                                \
-        X(KAFKA, "Kafka client error")
+        X(KAFKA, "Kafka client error")                                  \
+        X(FUTURE, "event time too far ahead of the clock")
 
 typedef enum {
 #define BR__ERR_ENUM(name, str) BR_ERR_##name,

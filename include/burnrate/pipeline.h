@@ -69,7 +69,8 @@ void br_pipeline_destroy(br_pipeline_t *pl);
  * @returns BR_ERR_OK (counted), BR_ERR_SKIP (filtered), BR_ERR_IO (an Avro
  *          schema could not be fetched now: nothing happened, feed the
  *          message again later), or the reason the message went to the
- *          dead-letter callback.
+ *          dead-letter callback (BR_ERR_FUTURE: stamped beyond max_future,
+ *          see br_pipeline_set_now()).
  */
 br_err_t br_pipeline_feed(br_pipeline_t *pl, const br_origin_t *origin,
                           const void *payload, size_t len);
@@ -106,6 +107,15 @@ const char *br_pipeline_last_error(const br_pipeline_t *pl);
  *         payload is what a dead letter would carry (borrowed). */
 br_err_t br_pipeline_feed_decoded(br_pipeline_t *pl, br_record_t *rec,
                                   const void *payload, size_t len);
+
+/**
+ * @brief The wall clock, read by the edge (the core reads none): a record
+ *        stamped more than its input's max_future after now_ms is a dead
+ *        letter (BR_ERR_FUTURE) and moves nothing. The daemon calls it as it
+ *        consumes each message, replay once at its start. Until it is called
+ *        (or with INT64_MIN) nothing is judged against a clock.
+ */
+void br_pipeline_set_now(br_pipeline_t *pl, int64_t now_ms);
 
 /** @brief Count only records whose event time is in [from_ms, to_ms); others
  *         are skipped (BR_ERR_SKIP). Replay's --from/--to. */

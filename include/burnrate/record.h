@@ -33,7 +33,15 @@ typedef struct br_origin {
     const char *topic;      /* borrowed: Kafka topic or file path */
     int32_t partition;      /* Kafka partition, 0 for files */
     int64_t offset;         /* Kafka offset, or line/row number in a file */
+    int64_t timestamp_ms;   /* the Kafka record's timestamp (CreateTime or
+                               LogAppendTime), ms since the epoch; 0 or less:
+                               none (files; a zero-initialised origin; a
+                               broker that keeps none reports -1) */
 } br_origin_t;
+
+/** The mapping.time value naming origin.timestamp_ms instead of a field of
+ *  the payload ('$' starts no JSON path burnrate resolves). */
+#define BR_KAFKA_TIMESTAMP "$kafka.timestamp"
 
 typedef struct br_dim {
     const char *key;        /* dimension name, e.g. "team", "model" */

@@ -5,10 +5,12 @@
  *
  * Event time is all that matters: the same records in the same order give
  * byte-identical alerts (but emitted_at), live or replayed. Each input's
- * files are read one after another in the order given, and the inputs are
- * merged by the event time of their next record (ties: the input listed
- * first). Within an input, records more than its lateness out of order are
- * late, so exports should be roughly time ordered or the lateness widened.
+ * files are one stream: read one after another in the order given, they
+ * are sorted by event time (stably: equal times keep file order, earlier
+ * files first) in memory up to sort_memory_bytes and with temporary files
+ * beyond it; the inputs are then merged by the event time of their next
+ * record (ties: the input listed first). So a file's row order does not
+ * matter; Kafka topics are replayed in offset order, as live.
  */
 #ifndef BURNRATE_REPLAY_H
 #define BURNRATE_REPLAY_H
@@ -41,8 +43,13 @@ typedef struct br_replay_opts {
     int64_t end_offset;          /* stop before this offset, or ..._END
                                     (the high watermark at start) */
     const char *output;          /* alerts file, "-" or NULL for stdout */
-    const char *dead_letters;    /* dead-letter JSON lines file, or NULL */
+    const char *dead_letters;    /* dead-letter JSON lines file, "-" for
+                                    stdout, or NULL */
     bool print_alerts;           /* readable alert lines on stdout */
+    size_t sort_memory_bytes;    /* files: records held in memory while
+                                    sorting, shared by the inputs; beyond it
+                                    runs spill to $TMPDIR. 0: the default,
+                                    BR_SORTRUN_DEFAULT_MEMORY */
 } br_replay_opts_t;
 
 /**

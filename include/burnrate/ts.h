@@ -24,6 +24,24 @@
 br_err_t br_ts_parse(const char *s, size_t len, int64_t *out_ms);
 
 /**
+ * @brief Parse a time given on the command line: anything br_ts_parse()
+ *        reads, or a time relative to now_ms:
+ *        - "now"; "today", "yesterday", "tomorrow": 00:00 UTC of that day;
+ *        - any of those followed by +DURATION or -DURATION ("now-24h",
+ *          "today+9h", "yesterday - 1w"; blanks around the sign allowed);
+ *        - a bare -DURATION or +DURATION: from now ("-7d" is "now-7d").
+ *        A DURATION is one or more NUMBER UNIT groups ("90m", "1d12h") with
+ *        units s, m (minutes), h, d, w; no months or years (their length
+ *        varies). Words and units are case-insensitive.
+ * @param s borrowed; need not be NUL-terminated.
+ * @param now_ms the wall clock, read by the caller: this function is pure.
+ * @returns BR_ERR_OK; BR_ERR_PARSE for text that is none of these forms;
+ *          BR_ERR_RANGE when the result falls outside years 0000-9999.
+ */
+br_err_t br_ts_parse_relative(const char *s, size_t len, int64_t now_ms,
+                              int64_t *out_ms);
+
+/**
  * @brief Epoch number of unknown unit to ms: |v| < 1e11 is seconds, < 1e14
  *        milliseconds, < 1e17 microseconds, else nanoseconds.
  * @returns BR_ERR_OK, or BR_ERR_RANGE for NaN/Inf/beyond year 9999.
