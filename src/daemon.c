@@ -921,16 +921,24 @@ static void srcs_revoke(daemon_t *d, const rd_kafka_topic_partition_list_t *part
 }
 
 /* Whether sp may still deliver something now: not at its end, or not
- * known yet. */
+ * known yet. Before its first message the position librdkafka holds
+ * stands in for the next offset (the end-of-partition event may not come
+ * again for a partition reassigned at the offset where it came). */
 static bool src_lagging(daemon_t *d, const src_t *sp) {
-    int64_t lo, hi;
+    int64_t lo, hi, next = sp->next;
     if (sp->eof)
         return false;
-    if (sp->next < 0 ||
-        rd_kafka_get_watermark_offsets(d->rk, sp->topic, sp->partition, &lo, &hi) ||
+    if (rd_kafka_get_watermark_offsets(d->rk, sp->topic, sp->partition, &lo, &hi) ||
         hi < 0)
         return true;
-    return sp->next < hi;
+    if (next < 0) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, sp->topic, sp->partition);
+        if (!rd_kafka_position(d->rk, l) && !l->elems[0].err)
+            next = l->elems[0].offset;
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    return next < 0 || next < hi;
 }
 
 /* Pop sp's queue until a record is its head, the queue is empty, or the
@@ -945,7 +953,10 @@ static void src_fill(daemon_t *d, src_t *sp, int64_t now) {
         br_err_t err;
 
         if (!rkm) {
-            br_merge_set_empty(d->merge, sp->slot, paused || src_lagging(d, sp), now);
+            bool lagging = paused || src_lagging(d, sp);
+            if (!lagging && sp->behind)
+                src_note(d, sp, false); /* caught up without an EOF */
+            br_merge_set_empty(d->merge, sp->slot, lagging, now);
             return;
         }
         if (rkm->err) {
