@@ -69,10 +69,14 @@ static void put_bp(br_buf_t *b, int64_t bp) {
 }
 
 /* impact / expected in basis points of percent (AWS TotalImpactPercentage). */
-static int64_t pct_bp(int64_t impact, int64_t expected) {
+static int64_t pct_bp(br_money_t impact, br_money_t expected) {
     if (expected <= 0)
         return -1;
-    __extension__ __int128 q = (__int128)impact * 1000000 / expected;
+    /* Truncated toward zero, as before money had 128 bits. */
+    br_money_t mag = impact < 0 ? -impact : impact;
+    br_money_t q = mag <= ((br_money_t)1 << 100)
+                       ? impact * 1000000 / expected
+                       : (br_money_t)br_money_ratio(impact, expected, 1000000);
     if (q > INT64_MAX / 2)
         return INT64_MAX / 2;
     if (q < -(INT64_MAX / 2))
@@ -202,8 +206,8 @@ void br_alert_to_json(const br_alert_t *a, const char *input_names[],
 
 /* ---- the same alert as a JSON value ----------------------------------- */
 
-static json_t *money_value(int64_t nanos) {
-    char tmp[40];
+static json_t *money_value(br_money_t nanos) {
+    char tmp[BR_MONEY_STR_MAX];
     br_money_format(nanos, tmp, sizeof tmp);
     return json_string(tmp);
 }

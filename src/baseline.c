@@ -134,7 +134,7 @@ double br_baseline_expect(const br_baseline_t *bl, int64_t bucket_ms) {
 
 br_verdict_t br_baseline_judge(const br_baseline_t *bl,
                                const br_spike_conf_t *sc, int64_t bucket_ms,
-                               int64_t observed_nanos) {
+                               double observed_nanos) {
     br_verdict_t v = {0};
     envelope_t ev;
     if (!envelope(bl, slot_of(bucket_ms), &ev))
@@ -203,13 +203,13 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
     v.drop = drop;
     if (drop || (!spike && y < lo)) {
         v.score = down;
-        v.expected_nanos = (int64_t)llround(e_lo);
+        v.expected_nanos = br_money_from_double_est(e_lo);
     } else if (spike || y > hi) {
         v.score = up;
-        v.expected_nanos = (int64_t)llround(e_hi);
+        v.expected_nanos = br_money_from_double_est(e_hi);
     } else {
         v.score = 0;
-        v.expected_nanos = (int64_t)llround(from_log(bl, ev.mid + bl->dev));
+        v.expected_nanos = br_money_from_double_est(from_log(bl, ev.mid + bl->dev));
     }
     return v;
 }
@@ -270,8 +270,8 @@ static void track_run(br_baseline_t *bl, bool first, int dir, double r) {
 }
 
 void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
-                        int64_t observed_nanos) {
-    double x = (double)observed_nanos;
+                        double observed_nanos) {
+    double x = observed_nanos;
     int slot = slot_of(bucket_ms);
     if (x == 0 && bl->nzn == 0)
         return; /* a series starts with its first spend */

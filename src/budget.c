@@ -21,15 +21,15 @@
 #define GAP_FOLD_MAX (2 * WEEK_HOURS) /* empty hours folded after a gap */
 #define BURN_SLOTS 1440         /* sub-buckets covering the longest window */
 #define ROLL_SLOTS 720          /* sub-buckets covering a rolling window */
-#define BLOB_VERSION 1
+#define BLOB_VERSION 2          /* 2: money as 128-bit varints; 1 still loads */
 
 /* Sums over sub-buckets [head - n + 1, head] of width res_ms. */
 typedef struct ring {
     int64_t res_ms;             /* 0: no ring */
     size_t n;
     int64_t head;               /* sub-bucket index of now; INT64_MIN empty */
-    int64_t total_nanos;        /* sum of all n */
-    int64_t *sums;              /* n slots, index mod n */
+    br_money_t total_nanos;     /* sum of all n */
+    br_money_t *sums;           /* n slots, index mod n */
 } ring_t;
 
 struct br_budget {
@@ -45,7 +45,7 @@ struct br_budget {
     uint32_t seen_hod;
     int64_t hours;              /* hours learned */
     int64_t cur_hour;           /* local hour index accumulating, or MIN */
-    int64_t cur_nanos;          /* its spend so far */
+    br_money_t cur_nanos;       /* its spend so far */
     /* projection of the full hours after the current one, cached per hour */
     int64_t cache_from_ms, cache_end_ms, cache_hours;
     double cache_nanos;
@@ -113,13 +113,13 @@ static void ring_add(ring_t *r, int64_t t_ms, int64_t cost_nanos) {
 }
 
 /* Spend over the sub-buckets of the last window_ms, ending with now's. */
-static int64_t ring_sum(const ring_t *r, int64_t window_ms) {
+static br_money_t ring_sum(const ring_t *r, int64_t window_ms) {
     if (!r->res_ms || r->head == INT64_MIN)
         return 0;
     int64_t k = ceil_div(window_ms, r->res_ms);
     if (k >= (int64_t)r->n)
         return r->total_nanos;
-    int64_t sum = 0;
+    br_money_t sum = 0;
     for (int64_t j = r->head - k + 1; j <= r->head; j++)
         sum += r->sums[ring_slot(r, j)];
     return sum;
@@ -335,7 +335,7 @@ static void advance_hours(br_budget_t *b, int64_t lh) {
     }
     if (lh <= b->cur_hour)
         return;
-    learn(b, b->cur_hour, (double)b->cur_nanos);
+    learn(b, b->cur_hour, br_money_to_double(b->cur_nanos));
     int64_t gap = lh - b->cur_hour - 1;
     int64_t k = gap < GAP_FOLD_MAX ? gap : GAP_FOLD_MAX;
     for (int64_t h = lh - k; h < lh; h++)
@@ -390,29 +390,23 @@ static double rest_of(br_budget_t *b, int64_t end_ms) {
     return rest + b->cache_nanos;
 }
 
-static int64_t to_nanos(double v) {
-    if (v >= 9.2e18)
-        return INT64_MAX;
-    if (v <= -9.2e18)
-        return INT64_MIN + 1;
-    return (int64_t)llround(v);
-}
-
+/* The projection is an estimate: the exact spend so far plus the profile's
+ * rest, rounded once. */
 static bool project(br_budget_t *b, const br_budget_period_t *p,
-                    int64_t *out) {
+                    br_money_t *out) {
     if (b->conf->period == BR_PERIOD_ROLLING || b->now_ms == INT64_MIN ||
         b->hours < FORECAST_MIN_HOURS)
         return false;
-    *out = to_nanos((double)p->spent_nanos + rest_of(b, p->end_ms));
+    *out = p->spent_nanos + br_money_from_double_est(rest_of(b, p->end_ms));
     return true;
 }
 
-bool br_budget_forecast(br_budget_t *b, int64_t *projected_nanos) {
+bool br_budget_forecast(br_budget_t *b, br_money_t *projected_nanos) {
     if (b->conf->period == BR_PERIOD_ROLLING || b->now_ms == INT64_MIN)
         return false;
     int64_t s, e;
     bounds(b, b->now_ms, &s, &e);
-    int64_t spent = 0;
+    br_money_t spent = 0;
     for (size_t i = 0; i < BR_BUDGET_PERIODS; i++)
         if (b->periods[i].open && b->periods[i].start_ms == s)
             spent = b->periods[i].spent_nanos;
@@ -422,9 +416,17 @@ bool br_budget_forecast(br_budget_t *b, int64_t *projected_nanos) {
 
 /* ---- adding and checking ---------------------------------------------- */
 
-static int64_t level_of(int64_t amount_nanos, int32_t bp) {
-    __extension__ __int128 v = (__int128)amount_nanos * bp / 10000;
-    return (int64_t)v;
+/* threshold x amount, truncated: what an event reports as crossed. */
+static br_money_t level_of(int64_t amount_nanos, int32_t bp) {
+    return (br_money_t)amount_nanos * bp / 10000;
+}
+
+/* spent >= amount x bp / 10000, exactly: spent x 10000 could overflow
+ * 128 bits, amount x bp cannot. */
+static bool reaches(br_money_t spent, int64_t amount_nanos, int32_t bp) {
+    br_money_t need = (br_money_t)amount_nanos * bp;
+    br_money_t lvl = need >= 0 ? (need + 9999) / 10000 : need / 10000;
+    return spent >= lvl;
 }
 
 int br_budget_add(br_budget_t *b, int64_t t_ms, int64_t cost_nanos,
@@ -446,13 +448,11 @@ int br_budget_add(br_budget_t *b, int64_t t_ms, int64_t cost_nanos,
         return -1;
     p->spent_nanos += cost_nanos;
     size_t n = 0;
-    __extension__ __int128 spent = (__int128)p->spent_nanos * 10000;
     for (size_t i = 0; i < b->conf->threshold_cnt && i < 64; i++) {
         if (p->fired & (UINT64_C(1) << i))
             continue;
-        __extension__ __int128 need =
-            (__int128)b->conf->amount_nanos * b->conf->thresholds_bp[i];
-        if (spent < need)
+        if (!reaches(p->spent_nanos, b->conf->amount_nanos,
+                     b->conf->thresholds_bp[i]))
             break; /* thresholds ascend */
         p->fired |= UINT64_C(1) << i;
         if (n < out_cap) {
@@ -482,7 +482,8 @@ static br_budget_event_t *ev_new(br_budget_event_t *out, size_t out_cap,
 static void check_forecast(br_budget_t *b, br_budget_event_t *out,
                            size_t out_cap, size_t *n) {
     const br_budget_conf_t *bc = b->conf;
-    int64_t s, e, proj;
+    int64_t s, e;
+    br_money_t proj;
     bounds(b, b->now_ms, &s, &e);
     int64_t min_elapsed = (e - s) / 10 > MS_PER_H ? (e - s) / 10 : MS_PER_H;
     if (b->now_ms - s < min_elapsed)
@@ -492,10 +493,11 @@ static void check_forecast(br_budget_t *b, br_budget_event_t *out,
         return;
     for (size_t i = 0; i < bc->forecast_cnt && i < 64; i++) {
         uint64_t bit = UINT64_C(1) << i;
-        int64_t level = level_of(bc->amount_nanos, bc->forecast_bp[i]);
+        br_money_t level = level_of(bc->amount_nanos, bc->forecast_bp[i]);
         bool fire = !(p->fc_fired & bit) && proj >= level;
         bool back = (p->fc_fired & bit) && !(p->fc_done & bit) &&
-                    (double)proj < FORECAST_BACK * (double)level;
+                    br_money_to_double(proj) <
+                        FORECAST_BACK * br_money_to_double(level);
         if (!fire && !back)
             continue;
         br_budget_event_t *ev = ev_new(out, out_cap, n, BR_BUDGET_EV_FORECAST,
@@ -534,11 +536,12 @@ static void check_burn(br_budget_t *b, br_budget_event_t *out,
         double pace = (double)bc->amount_nanos / span; /* nanos per ms */
         double need_l = r->factor * pace * (double)r->long_ms;
         double need_s = r->factor * pace * (double)r->short_ms;
-        int64_t sum_l = ring_sum(&b->burn, r->long_ms);
-        int64_t sum_s = ring_sum(&b->burn, r->short_ms);
-        bool fire = !b->burn_on[i] && (double)sum_l >= need_l &&
-                    (double)sum_s >= need_s;
-        bool back = b->burn_on[i] && (double)sum_s < need_s;
+        br_money_t sum_l = ring_sum(&b->burn, r->long_ms);
+        br_money_t sum_s = ring_sum(&b->burn, r->short_ms);
+        /* Pace is an estimate: the comparison is in doubles. */
+        bool fire = !b->burn_on[i] && br_money_to_double(sum_l) >= need_l &&
+                    br_money_to_double(sum_s) >= need_s;
+        bool back = b->burn_on[i] && br_money_to_double(sum_s) < need_s;
         if (!fire && !back)
             continue;
         br_budget_event_t *ev = ev_new(out, out_cap, n,
@@ -557,16 +560,16 @@ static void check_burn(br_budget_t *b, br_budget_event_t *out,
         ev->window_end_ms = b->now_ms;
         ev->spent_nanos = sum_l;
         ev->short_nanos = sum_s;
-        ev->level_nanos = to_nanos(need_l);
+        ev->level_nanos = br_money_from_double_est(need_l);
     }
 }
 
 static void check_rolling(br_budget_t *b, br_budget_event_t *out,
                           size_t out_cap, size_t *n) {
     const br_budget_conf_t *bc = b->conf;
-    int64_t sum = b->roll.total_nanos;
+    br_money_t sum = b->roll.total_nanos;
     for (size_t i = 0; i < bc->threshold_cnt && i < 64; i++) {
-        int64_t level = level_of(bc->amount_nanos, bc->thresholds_bp[i]);
+        br_money_t level = level_of(bc->amount_nanos, bc->thresholds_bp[i]);
         bool fire = !b->roll_on[i] && sum >= level;
         bool back = b->roll_on[i] && sum < level;
         if (!fire && !back)
@@ -607,7 +610,7 @@ size_t br_budget_check(br_budget_t *b, int64_t watermark_ms,
     return n;
 }
 
-int64_t br_budget_window_spend(const br_budget_t *b, int64_t window_ms) {
+br_money_t br_budget_window_spend(const br_budget_t *b, int64_t window_ms) {
     if (b->conf->period == BR_PERIOD_ROLLING &&
         window_ms == b->conf->window_ms)
         return b->roll.total_nanos;
@@ -668,7 +671,7 @@ static void ring_save(const ring_t *r, br_buf_t *out) {
         return;
     br_wr_ivar(out, r->head);
     for (size_t i = 0; i < r->n; i++)
-        br_wr_ivar(out, r->sums[i]);
+        br_wr_money(out, r->sums[i]);
 }
 
 void br_budget_save(const br_budget_t *b, br_buf_t *out) {
@@ -678,7 +681,7 @@ void br_budget_save(const br_budget_t *b, br_buf_t *out) {
     br_wr_ivar(out, b->now_ms);
     br_wr_ivar(out, b->hours);
     br_wr_ivar(out, b->cur_hour);
-    br_wr_ivar(out, b->cur_nanos);
+    br_wr_money(out, b->cur_nanos);
     for (size_t i = 0; i < 3; i++)
         br_wr_u64le(out, b->seen_wk[i]);
     br_wr_uvar(out, b->seen_hod);
@@ -717,7 +720,7 @@ void br_budget_save(const br_budget_t *b, br_buf_t *out) {
         if (!p->open || !p->fc_fired)
             continue;
         br_wr_ivar(out, p->start_ms);
-        br_wr_ivar(out, p->fc_nanos);
+        br_wr_money(out, p->fc_nanos);
         size_t fc = 0;
         for (size_t i = 0; i < bc->forecast_cnt && i < 64; i++)
             fc += (p->fc_fired >> i) & 1;
@@ -730,17 +733,22 @@ void br_budget_save(const br_budget_t *b, br_buf_t *out) {
     }
 }
 
+/* Money in a blob: int64 varints in version 1, 128-bit ones since 2. */
+static br_money_t rd_money(br_rd_t *rd, unsigned version) {
+    return version < 2 ? br_rd_ivar(rd) : br_rd_money(rd);
+}
+
 /* Read a saved ring; its sums go into r only when the sizing matches. */
-static void ring_load(br_rd_t *rd, ring_t *r) {
+static void ring_load(br_rd_t *rd, ring_t *r, unsigned version) {
     int64_t res = br_rd_ivar(rd);
     size_t n = (size_t)br_rd_count(rd, br_rd_left(rd));
     if (rd->err || n == 0)
         return;
     int64_t head = br_rd_ivar(rd);
     bool same = r->res_ms == res && r->n == n;
-    int64_t total = 0;
+    br_money_t total = 0;
     for (size_t i = 0; i < n && !rd->err; i++) {
-        int64_t v = br_rd_ivar(rd);
+        br_money_t v = rd_money(rd, version);
         if (same) {
             r->sums[i] = v;
             total += v;
@@ -756,13 +764,14 @@ bool br_budget_load(br_budget_t *b, const void *data, size_t len) {
     const br_budget_conf_t *bc = b->conf;
     br_rd_t rd;
     br_rd_init(&rd, data, len);
-    if (br_rd_u8(&rd) != BLOB_VERSION)
+    unsigned version = br_rd_u8(&rd);
+    if (version < 1 || version > BLOB_VERSION)
         br_rd_fail(&rd, "unknown budget state version");
     b->newest_ms = br_rd_ivar(&rd);
     b->now_ms = br_rd_ivar(&rd);
     b->hours = br_rd_ivar(&rd);
     b->cur_hour = br_rd_ivar(&rd);
-    b->cur_nanos = br_rd_ivar(&rd);
+    b->cur_nanos = rd_money(&rd, version);
     for (size_t i = 0; i < 3; i++)
         b->seen_wk[i] = br_rd_u64le(&rd);
     b->seen_hod = (uint32_t)br_rd_count(&rd, UINT32_MAX);
@@ -771,7 +780,7 @@ bool br_budget_load(br_budget_t *b, const void *data, size_t len) {
     for (size_t i = 0; i < 24; i++)
         b->hod[i] = br_rd_f64(&rd);
     b->cache_ok = false;
-    ring_load(&rd, &b->burn);
+    ring_load(&rd, &b->burn, version);
     size_t cnt = (size_t)br_rd_count(&rd, BR_BURN_RATES_MAX);
     for (size_t i = 0; i < cnt && !rd.err; i++) {
         int64_t l = br_rd_ivar(&rd), s = br_rd_ivar(&rd);
@@ -786,7 +795,7 @@ bool br_budget_load(br_budget_t *b, const void *data, size_t len) {
                 b->burn_since_ms[j] = since;
             }
     }
-    ring_load(&rd, &b->roll);
+    ring_load(&rd, &b->roll, version);
     cnt = (size_t)br_rd_count(&rd, 64);
     for (size_t i = 0; i < cnt && !rd.err; i++) {
         int32_t bp = (int32_t)br_rd_ivar(&rd);
@@ -806,7 +815,7 @@ bool br_budget_load(br_budget_t *b, const void *data, size_t len) {
     cnt = (size_t)br_rd_count(&rd, BR_BUDGET_PERIODS);
     for (size_t k = 0; k < cnt && !rd.err; k++) {
         int64_t start = br_rd_ivar(&rd);
-        int64_t fc_nanos = br_rd_ivar(&rd);
+        br_money_t fc_nanos = rd_money(&rd, version);
         size_t fc = (size_t)br_rd_count(&rd, 64);
         br_budget_period_t *p = NULL;
         for (size_t i = 0; i < BR_BUDGET_PERIODS; i++)

@@ -123,8 +123,8 @@ void br_buf_json_str(br_buf_t *b, const char *s) {
     br_buf_append(b, "\"", 1);
 }
 
-void br_buf_money(br_buf_t *b, int64_t nanos) {
-    char tmp[40];
+void br_buf_money(br_buf_t *b, br_money_t nanos) {
+    char tmp[BR_MONEY_STR_MAX];
     size_t n = br_money_format(nanos, tmp, sizeof(tmp));
     br_buf_append(b, tmp, n);
 }

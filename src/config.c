@@ -4,6 +4,7 @@
  * "FILE:LINE: KEY.PATH: message" instead of surfacing later as odd behaviour.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -14,13 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
 #include "burnrate/avro.h"
 #include "burnrate/config.h"
+#include "burnrate/expand.h"
 #include "burnrate/money.h"
 #include "burnrate/redact.h"
+#include "burnrate/suggest.h"
 #include "burnrate/ts.h"
 
 #define PATH_LEN 256                    /* longest key path in a message */
@@ -41,7 +46,15 @@
 #define DEF_MAX_SERIES 10000
 #define DEF_TIMEZONE "UTC"
 
-/* One load in progress: the document and where messages go. */
+/* One mistake found: the whole "FILE:LINE: KEY: message" line. */
+typedef struct cerr {
+    int line;
+    char *text;                 /* owned */
+} cerr_t;
+
+/* One load in progress: the document and the mistakes found so far. Every
+ * mistake is collected (fail()) and loading goes on past it where it
+ * sensibly can, so that one run of check-config reports them all. */
 typedef struct ctx {
     yaml_document_t *doc;
     const char *name;           /* file name used in messages */
@@ -49,6 +62,20 @@ typedef struct ctx {
     char *errstr;
     size_t errstr_size;
     br_config_t *conf;          /* being loaded: key lines are noted here */
+    cerr_t *errs;               /* mistakes, in the order found */
+    size_t err_cnt, err_cap;
+    bool oom;                   /* out of memory: the load stops */
+    bool *expanded;             /* per node index - 1: visited by expand */
+    bool *unexpanded;           /* per node index - 1: a ${...} that failed */
+    size_t node_cnt;
+    struct {
+        const yaml_node_t *map;
+        const char *key;        /* static: an accepted key */
+    } *near;                    /* unknown keys close to an accepted one */
+    size_t near_cnt;
+    char **zones;               /* time zone names, read once when needed */
+    size_t zone_cnt;
+    bool zones_read;
 } ctx_t;
 
 static const char *const dialect_names[BR_DIALECT__CNT] = {
@@ -120,7 +147,8 @@ static const char *const mapping_keys[] = {
     "time", "time_end", "cost", "currency", "id", "model", "provider",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
     "reasoning_tokens", "dims", NULL};
-static const char *const scope_keys[] = {"name", "dims", "max_series", NULL};
+static const char *const scope_keys[] = {"name", "dims", "max_series",
+                                         "inputs", NULL};
 static const char *const spike_keys[] = {
     "bucket", "sensitivity", "min_impact", "min_ratio", "warmup",
     "new_spend_min", "resolve_after", "direction", "cooldown", NULL};
@@ -191,27 +219,63 @@ static void index_path(char *out, size_t size, const char *parent, size_t i) {
         out[0] = '\0';
 }
 
-/** Report "FILE:LINE: PATH: message" for node; returns BR_ERR_CONFIG. */
+static br_err_t nomem(ctx_t *cx) {
+    cx->oom = true;
+    return BR_ERR_NOMEM;
+}
+
+static void scrub_values(const br_config_t *conf, char *s, size_t size);
+
+/** Add "FILE:LINE: PATH: message" about node to the mistakes found;
+ *  returns BR_ERR_CONFIG (BR_ERR_NOMEM when it cannot be kept). */
 __attribute__((format(printf, 4, 5)))
 static br_err_t fail(ctx_t *cx, const yaml_node_t *node, const char *path,
                      const char *fmt, ...) {
-    if (cx->errstr && cx->errstr_size) {
-        int n = snprintf(cx->errstr, cx->errstr_size, "%s:%d: %s: ", cx->name,
-                         node_line(node),
-                         path && *path ? path : "(top level)");
-        if (n >= 0 && (size_t)n < cx->errstr_size) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(cx->errstr + n, cx->errstr_size - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
+    char text[1024];
+    int line = node_line(node);
+    int n;
+    /* A value whose ${...} could not be expanded was reported once; what
+     * its text as written would make of it is not another mistake. */
+    if (cx->unexpanded && node >= cx->doc->nodes.start &&
+        node < cx->doc->nodes.top &&
+        cx->unexpanded[node - cx->doc->nodes.start])
+        return BR_ERR_CONFIG;
+    if (path)
+        n = snprintf(text, sizeof text, "%s:%d: %s: ", cx->name, line,
+                     *path ? path : "(top level)");
+    else
+        n = snprintf(text, sizeof text, "%s:%d: ", cx->name, line);
+    if (n >= 0 && (size_t)n < sizeof text) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
+        va_end(ap);
     }
+    /* A message may quote a value; one that came from ${...} never shows. */
+    scrub_values(cx->conf, text, sizeof text);
+    if (cx->err_cnt == cx->err_cap) {
+        size_t cap = cx->err_cap ? cx->err_cap * 2 : 16;
+        cerr_t *g = realloc(cx->errs, cap * sizeof *g);
+        if (!g)
+            return nomem(cx);
+        cx->errs = g;
+        cx->err_cap = cap;
+    }
+    cx->errs[cx->err_cnt].text = xstrndup(text, strlen(text));
+    if (!cx->errs[cx->err_cnt].text)
+        return nomem(cx);
+    cx->errs[cx->err_cnt++].line = line;
     return BR_ERR_CONFIG;
 }
 
-static br_err_t nomem(ctx_t *cx) {
-    return br_seterr(cx->errstr, cx->errstr_size, BR_ERR_NOMEM,
-                     "%s: out of memory", cx->name);
+/* Go on past a mistake (already collected) so one run reports them all:
+ * *bad remembers there was one; only running out of memory stops. */
+static br_err_t go_on(br_err_t *bad, br_err_t err) {
+    if (err == BR_ERR_CONFIG) {
+        *bad = err;
+        return BR_ERR_OK;
+    }
+    return err;
 }
 
 static yaml_node_t *get_node(ctx_t *cx, int idx) {
@@ -301,19 +365,26 @@ static br_err_t note_key_line(ctx_t *cx, const char *kpath, int line) {
 
 /**
  * Check that node is a mapping whose keys are non-empty scalars, unique, and
- * (when accepted is not NULL) among accepted.
+ * (when accepted is not NULL) among accepted. Every unknown or duplicate key
+ * is reported and the rest of the map still read; the map is unusable
+ * (BR_ERR_CONFIG) only when it is not a mapping or a key is not a string.
  */
 static br_err_t check_map(ctx_t *cx, const yaml_node_t *node, const char *path,
                           const char *const *accepted, const char *what) {
     char kpath[PATH_LEN];
+    br_err_t bad = BR_ERR_OK, err;
     if (node->type != YAML_MAPPING_NODE)
         return fail(cx, node, path, "must be a mapping of %s", what);
     for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
          p < node->data.mapping.pairs.top; p++) {
         yaml_node_t *k = get_node(cx, p->key);
         if (!k || k->type != YAML_SCALAR_NODE || slen(k) == 0 ||
-            strlen(sval(k)) != slen(k))
-            return fail(cx, k, path, "keys must be non-empty strings");
+            strlen(sval(k)) != slen(k)) {
+            if ((err = go_on(&bad, fail(cx, k, path,
+                                        "keys must be non-empty strings"))))
+                return err;
+            continue;
+        }
         join_path(kpath, sizeof kpath, path, sval(k));
         if (note_key_line(cx, kpath, node_line(k)))
             return nomem(cx);
@@ -323,21 +394,62 @@ static br_err_t check_map(ctx_t *cx, const yaml_node_t *node, const char *path,
                 if (strcmp(accepted[i], sval(k)) == 0)
                     break;
             if (!accepted[i]) {
+                const char *near = br_suggest(sval(k), accepted, SIZE_MAX);
                 char names[512];
+                if (near) {
+                    void *g = realloc(cx->near, (cx->near_cnt + 1) *
+                                                    sizeof *cx->near);
+                    if (!g)
+                        return nomem(cx);
+                    cx->near = g;
+                    cx->near[cx->near_cnt].map = node;
+                    cx->near[cx->near_cnt++].key = near;
+                }
                 list_names(names, sizeof names, accepted, SIZE_MAX);
-                return fail(cx, k, kpath, "unknown key; accepted keys: %s",
-                            names);
+                err = near ? fail(cx, k, kpath,
+                                  "unknown key (did you mean \"%s\"?)", near)
+                           : fail(cx, k, kpath,
+                                  "unknown key; accepted keys: %s", names);
+                if (err != BR_ERR_CONFIG)
+                    return err;
+                continue;
             }
         }
         for (yaml_node_pair_t *q = node->data.mapping.pairs.start; q < p; q++) {
             yaml_node_t *prev = get_node(cx, q->key);
             if (prev && prev->type == YAML_SCALAR_NODE &&
-                strcmp(sval(prev), sval(k)) == 0)
-                return fail(cx, k, kpath, "duplicate key (first given on line %d)",
-                            node_line(prev));
+                strcmp(sval(prev), sval(k)) == 0) {
+                err = fail(cx, k, kpath,
+                           "duplicate key (first given on line %d)",
+                           node_line(prev));
+                if (err != BR_ERR_CONFIG)
+                    return err;
+                break;
+            }
         }
     }
-    return BR_ERR_OK;
+    return bad;
+}
+
+/* Whether an unknown key of map looked like one of keys (NULL-terminated):
+ * then "is required" about it would only repeat that mistake. */
+static bool misspelt(const ctx_t *cx, const yaml_node_t *map,
+                     const char *const *keys) {
+    for (size_t i = 0; i < cx->near_cnt; i++)
+        for (size_t k = 0; cx->near[i].map == map && keys[k]; k++)
+            if (strcmp(cx->near[i].key, keys[k]) == 0)
+                return true;
+    return false;
+}
+
+/* "is required" about key, unless the mistake was its spelling. */
+static br_err_t fail_required(ctx_t *cx, const yaml_node_t *map,
+                              const yaml_node_t *at, const char *kpath,
+                              const char *key, const char *fmt) {
+    const char *keys[] = {key, NULL};
+    if (misspelt(cx, map, keys))
+        return BR_ERR_CONFIG;
+    return fail(cx, at, kpath, "%s", fmt);
 }
 
 /** A scalar that holds text: non-null, no embedded NUL. */
@@ -381,7 +493,8 @@ static br_err_t get_str(ctx_t *cx, const yaml_node_t *map, const char *path,
         *found = v;
     if (is_null(v)) {
         if (required)
-            return fail(cx, v ? v : map, kpath, "is required");
+            return fail_required(cx, map, v ? v : map, kpath, key,
+                                 "is required");
         return BR_ERR_OK;
     }
     return take_str(cx, v, kpath, out);
@@ -505,8 +618,10 @@ static br_err_t get_int(ctx_t *cx, const yaml_node_t *map, const char *path,
     if (is_null(v))
         return BR_ERR_OK;
     int64_t n;
-    if (want_scalar(cx, v, kpath, "a whole number") ||
-        !parse_int_text(sval(v), &n) || n < min || n > max)
+    br_err_t err = want_scalar(cx, v, kpath, "a whole number");
+    if (err)
+        return err;
+    if (!parse_int_text(sval(v), &n) || n < min || n > max)
         return fail(cx, v, kpath,
                     "must be a whole number between %" PRId64 " and %" PRId64,
                     min, max);
@@ -524,8 +639,10 @@ static br_err_t get_double(ctx_t *cx, const yaml_node_t *map, const char *path,
     if (is_null(v))
         return BR_ERR_OK;
     double d;
-    if (want_scalar(cx, v, kpath, "a number") ||
-        !parse_double_text(sval(v), &d) || d < min || (min_open && d == min))
+    br_err_t err = want_scalar(cx, v, kpath, "a number");
+    if (err)
+        return err;
+    if (!parse_double_text(sval(v), &d) || d < min || (min_open && d == min))
         return fail(cx, v, kpath, "must be a number %s %g",
                     min_open ? "greater than" : "of at least", min);
     if (d > max)
@@ -546,12 +663,13 @@ static br_err_t get_duration(ctx_t *cx, const yaml_node_t *map,
     if (is_null(v))
         return BR_ERR_OK;
     int64_t ms;
-    if (want_scalar(cx, v, kpath, "a duration") ||
-        !parse_duration_text(sval(v), &ms))
+    br_err_t err = want_scalar(cx, v, kpath, "a duration");
+    if (err)
+        return err;
+    if (!parse_duration_text(sval(v), &ms))
         return fail(cx, v, kpath,
                     "must be a duration such as 500ms, 90s, 5m, 1h or 1d "
-                    "(a bare number is seconds), got \"%s\"",
-                    v->type == YAML_SCALAR_NODE ? sval(v) : "");
+                    "(a bare number is seconds), got \"%s\"", sval(v));
     if (ms < min_ms) {
         char min[32];
         format_duration(min_ms, min, sizeof min);
@@ -565,8 +683,10 @@ static br_err_t get_duration(ctx_t *cx, const yaml_node_t *map,
 static br_err_t take_money(ctx_t *cx, const yaml_node_t *v, const char *path,
                            bool positive, int64_t *out) {
     int64_t nanos;
-    if (want_scalar(cx, v, path, "an amount") || is_null(v) ||
-        br_money_parse(sval(v), slen(v), &nanos) != BR_ERR_OK)
+    br_err_t err = want_scalar(cx, v, path, "an amount");
+    if (err)
+        return err;
+    if (is_null(v) || br_money_parse(sval(v), slen(v), &nanos) != BR_ERR_OK)
         return fail(cx, v, path,
                     "must be an amount such as 100 or 12.50 (at most 9.2e9)");
     if (nanos < 0 || (positive && nanos == 0))
@@ -585,7 +705,8 @@ static br_err_t get_money(ctx_t *cx, const yaml_node_t *map, const char *path,
     if (given)
         *given = !is_null(v);
     if (is_null(v))
-        return required ? fail(cx, v ? v : map, kpath, "is required")
+        return required ? fail_required(cx, map, v ? v : map, kpath, key,
+                                        "is required")
                         : BR_ERR_OK;
     return take_money(cx, v, kpath, positive, out);
 }
@@ -622,6 +743,7 @@ static br_err_t take_str_list(ctx_t *cx, const yaml_node_t *v,
                               const char *path, const char *what, char ***out,
                               size_t *cnt) {
     char ipath[PATH_LEN];
+    br_err_t bad = BR_ERR_OK;
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(cx, v, path, "must be a list of %s", what);
     size_t n = seq_cnt(v);
@@ -638,18 +760,25 @@ static br_err_t take_str_list(ctx_t *cx, const yaml_node_t *v,
         index_path(ipath, sizeof ipath, path, i);
         char *s = NULL;
         br_err_t err = take_str(cx, item, ipath, &s);
-        if (err)
-            return err;
-        for (size_t j = 0; j < *cnt; j++) {
+        if (err) {
+            if ((err = go_on(&bad, err)))
+                return err;
+            continue;
+        }
+        for (size_t j = 0; s && j < *cnt; j++) {
             if (strcmp((*out)[j], s) == 0) {
+                err = go_on(&bad, fail(cx, item, ipath,
+                                       "\"%s\" is listed twice", (*out)[j]));
                 free(s);
-                return fail(cx, item, ipath, "\"%s\" is listed twice",
-                            (*out)[j]);
+                s = NULL;
+                if (err)
+                    return err;
             }
         }
-        (*out)[(*cnt)++] = s;
+        if (s)
+            (*out)[(*cnt)++] = s;
     }
-    return BR_ERR_OK;
+    return bad;
 }
 
 /**
@@ -661,6 +790,7 @@ static br_err_t take_kv(ctx_t *cx, const yaml_node_t *v, const char *path,
                         const char *what, bool any_scalar, br_kv_t **out,
                         size_t *cnt) {
     char kpath[PATH_LEN];
+    br_err_t bad = BR_ERR_OK;
     br_err_t err = check_map(cx, v, path, NULL, what);
     if (err)
         return err;
@@ -678,15 +808,22 @@ static br_err_t take_kv(ctx_t *cx, const yaml_node_t *v, const char *path,
         join_path(kpath, sizeof kpath, path, sval(k));
         if (any_scalar) {
             if (val->type != YAML_SCALAR_NODE || is_null(val))
-                return fail(cx, val, kpath,
-                            "must be a string, number or boolean");
-            if ((err = want_scalar(cx, val, kpath, "a string")))
+                err = fail(cx, val, kpath,
+                           "must be a string, number or boolean");
+            else
+                err = want_scalar(cx, val, kpath, "a string");
+            if (!err) {
+                kv->value = xstrndup(sval(val), slen(val));
+                if (!kv->value)
+                    return nomem(cx);
+            }
+        } else {
+            err = take_str(cx, val, kpath, &kv->value);
+        }
+        if (err) {
+            if ((err = go_on(&bad, err)))
                 return err;
-            kv->value = xstrndup(sval(val), slen(val));
-            if (!kv->value)
-                return nomem(cx);
-        } else if ((err = take_str(cx, val, kpath, &kv->value))) {
-            return err;
+            continue;
         }
         kv->key = xstrndup(sval(k), slen(k));
         if (!kv->key) {
@@ -697,7 +834,7 @@ static br_err_t take_kv(ctx_t *cx, const yaml_node_t *v, const char *path,
         kv->line = node_line(k);
         (*cnt)++;
     }
-    return BR_ERR_OK;
+    return bad;
 }
 
 /** A relative path joined to the config's directory; new string or NULL. */
@@ -761,27 +898,53 @@ static bool read_text(const char *path, char **out, char *why, size_t why_size) 
     return true;
 }
 
+/* A file or directory a path key names must be there when the config
+ * loads: "KEY: /resolved/path: reason". */
+static br_err_t check_path(ctx_t *cx, const yaml_node_t *map, const char *path,
+                           const char *key, const char *resolved, bool dir) {
+    char kpath[PATH_LEN];
+    struct stat st;
+    const char *why = NULL;
+    join_path(kpath, sizeof kpath, path, key);
+    if (stat(resolved, &st) != 0)
+        why = strerror(errno);
+    else if (dir && !S_ISDIR(st.st_mode))
+        why = "not a directory";
+    else if (!dir && S_ISDIR(st.st_mode))
+        why = "a directory, not a file";
+    else if (access(resolved, dir ? R_OK | X_OK : R_OK) != 0)
+        why = strerror(errno);
+    if (!why)
+        return BR_ERR_OK;
+    return fail(cx, map_get(cx, map, key, NULL), kpath, "%s: %s", resolved,
+                why);
+}
+
 /* The keys an avro section may have: an input's, or kafka.alerts_avro's. */
 static br_err_t parse_avro_keys(ctx_t *cx, const yaml_node_t *an,
                                 const char *kpath, br_avro_conf_t *a,
                                 const char *const *keys) {
     char sub[PATH_LEN];
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     int64_t id = -1;
-    if ((err = check_map(cx, an, kpath, keys, "Avro settings")) ||
-        (err = get_str(cx, an, kpath, "schema", false, &a->schema, NULL)) ||
-        (err = get_str(cx, an, kpath, "schema_dir", false, &a->schema_dir,
-                       NULL)) ||
-        (err = get_str(cx, an, kpath, "registry", false, &a->registry,
-                       NULL)) ||
-        (err = get_str(cx, an, kpath, "subject", false, &a->subject, NULL)) ||
-        (err = get_int(cx, an, kpath, "schema_id", 0, INT32_MAX, &id)) ||
-        (err = get_str(cx, an, kpath, "registry_username", false,
-                       &a->registry_username, NULL)) ||
-        (err = get_str(cx, an, kpath, "registry_password", false,
-                       &a->registry_password, NULL)) ||
-        (err = get_str(cx, an, kpath, "registry_ca_file", false,
-                       &a->registry_ca_file, NULL)) ||
+    if ((err = check_map(cx, an, kpath, keys, "Avro settings")))
+        return err;
+    if ((err = go_on(&bad, get_str(cx, an, kpath, "schema", false, &a->schema,
+                                   NULL))) ||
+        (err = go_on(&bad, get_str(cx, an, kpath, "schema_dir", false,
+                                   &a->schema_dir, NULL))) ||
+        (err = go_on(&bad, get_str(cx, an, kpath, "registry", false,
+                                   &a->registry, NULL))) ||
+        (err = go_on(&bad, get_str(cx, an, kpath, "subject", false,
+                                   &a->subject, NULL))) ||
+        (err = go_on(&bad, get_int(cx, an, kpath, "schema_id", 0, INT32_MAX,
+                                   &id))) ||
+        (err = go_on(&bad, get_str(cx, an, kpath, "registry_username", false,
+                                   &a->registry_username, NULL))) ||
+        (err = go_on(&bad, get_str(cx, an, kpath, "registry_password", false,
+                                   &a->registry_password, NULL))) ||
+        (err = go_on(&bad, get_str(cx, an, kpath, "registry_ca_file", false,
+                                   &a->registry_ca_file, NULL))) ||
         (a->schema && (err = resolve_in_place(cx, &a->schema))) ||
         (a->schema_dir && (err = resolve_in_place(cx, &a->schema_dir))) ||
         (a->registry_ca_file &&
@@ -791,15 +954,24 @@ static br_err_t parse_avro_keys(ctx_t *cx, const yaml_node_t *an,
     if (a->registry && strncmp(a->registry, "http://", 7) != 0 &&
         strncmp(a->registry, "https://", 8) != 0) {
         join_path(sub, sizeof sub, kpath, "registry");
-        return fail(cx, map_get(cx, an, "registry", NULL), sub,
-                    "must be an http:// or https:// URL");
+        if ((err = go_on(&bad, fail(cx, map_get(cx, an, "registry", NULL), sub,
+                                    "must be an http:// or https:// URL"))))
+            return err;
     }
+    if (a->schema_dir &&
+        (err = go_on(&bad, check_path(cx, an, kpath, "schema_dir",
+                                      a->schema_dir, true))))
+        return err;
+    if (a->registry_ca_file &&
+        (err = go_on(&bad, check_path(cx, an, kpath, "registry_ca_file",
+                                      a->registry_ca_file, false))))
+        return err;
     if (a->schema) {
         char why[256];
         join_path(sub, sizeof sub, kpath, "schema");
         if (!read_text(a->schema, &a->schema_json, why, sizeof why))
-            return fail(cx, map_get(cx, an, "schema", NULL), sub,
-                        "cannot read %s: %s", a->schema, why);
+            return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
+                        a->schema, why);
         br_avro_schema_t *s = br_avro_schema_parse(
             a->schema_json, strlen(a->schema_json), why, sizeof why);
         if (!s)
@@ -807,7 +979,7 @@ static br_err_t parse_avro_keys(ctx_t *cx, const yaml_node_t *an,
                         a->schema, why);
         br_avro_schema_free(s);
     }
-    return BR_ERR_OK;
+    return bad;
 }
 
 /* inputs[].avro: where the schemas of an Avro input come from. Files are
@@ -933,133 +1105,192 @@ static br_err_t get_stale_after(ctx_t *cx, const yaml_node_t *node,
     return BR_ERR_OK;
 }
 
+/* One value of a closed set: "unknown WHAT "x" (did you mean "y"?);
+ * accepted: a, b, c". */
+static br_err_t fail_unknown(ctx_t *cx, const yaml_node_t *v, const char *path,
+                             const char *what, const char *s,
+                             const char *const *names, size_t cnt) {
+    char list[512];
+    const char *near = br_suggest(s, names, cnt);
+    list_names(list, sizeof list, names, cnt);
+    if (near)
+        return fail(cx, v, path, "unknown %s \"%s\" (did you mean \"%s\"?); "
+                                 "accepted: %s", what, s, near, list);
+    return fail(cx, v, path, "unknown %s \"%s\"; accepted: %s", what, s, list);
+}
+
+/* A key whose value is one of names: its index into *out, or the default
+ * left alone. absent: *given stays false. */
+static br_err_t get_enum(ctx_t *cx, const yaml_node_t *map, const char *path,
+                         const char *key, const char *what,
+                         const char *const *names, size_t cnt, int *out,
+                         const yaml_node_t **found) {
+    char kpath[PATH_LEN];
+    char *s = NULL;
+    const yaml_node_t *v = NULL;
+    br_err_t err = get_str(cx, map, path, key, false, &s, &v);
+    if (found)
+        *found = v;
+    if (err || !s)
+        return err;
+    join_path(kpath, sizeof kpath, path, key);
+    for (size_t i = 0; i < cnt; i++) {
+        if (strcmp(names[i], s) == 0) {
+            *out = (int)i;
+            free(s);
+            return BR_ERR_OK;
+        }
+    }
+    err = fail_unknown(cx, v, kpath, what, s, names, cnt);
+    free(s);
+    return err;
+}
+
+static const char *const format_names[] = {
+    [BR_FORMAT_JSON] = "json",
+    [BR_FORMAT_CSV] = "csv",
+    [BR_FORMAT_AVRO] = "avro",
+    [BR_FORMAT_AVRO_CONFLUENT] = "avro-confluent",
+};
+
 static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
                             const char *path, br_input_conf_t *in) {
     char kpath[PATH_LEN];
     const yaml_node_t *v;
     char *s = NULL;
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK, e;
 
     in->line = node_line(node);
+    in->avro.schema_id = -1;
     if ((err = check_map(cx, node, path, input_keys,
                          "input settings (name, topic, dialect, ...)")))
         return err;
-    if ((err = get_str(cx, node, path, "name", true, &in->name, NULL)))
+    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &in->name,
+                                   NULL))))
         return err;
 
+    /* A dialect or format that is wrong leaves out the checks that depend
+     * on it rather than report mistakes that are not there. */
+    int d = -1, f = BR_FORMAT_JSON;
     join_path(kpath, sizeof kpath, path, "dialect");
-    if ((err = get_str(cx, node, path, "dialect", true, &s, &v)))
+    const yaml_node_t *dn = map_get(cx, node, "dialect", NULL);
+    if (is_null(dn))
+        e = fail_required(cx, node, dn ? dn : node, kpath, "dialect",
+                          "is required");
+    else
+        e = get_enum(cx, node, path, "dialect", "dialect", dialect_names,
+                     BR_DIALECT__CNT, &d, NULL);
+    if ((err = go_on(&bad, e)))
         return err;
-    if (br_dialect_parse(s, &in->dialect) != BR_ERR_OK) {
-        char names[256];
-        list_names(names, sizeof names, dialect_names, BR_DIALECT__CNT);
-        err = fail(cx, v, kpath, "unknown dialect \"%s\"; accepted: %s", s,
-                   names);
-        free(s);
-        return err;
-    }
-    free(s);
-    s = NULL;
+    bool dialect_ok = d >= 0;
+    in->dialect = dialect_ok ? (br_dialect_t)d : BR_DIALECT_OTEL;
 
     const yaml_node_t *fmt_node = NULL;
-    join_path(kpath, sizeof kpath, path, "format");
-    if ((err = get_str(cx, node, path, "format", false, &s, &fmt_node)))
+    e = get_enum(cx, node, path, "format", "format", format_names,
+                 sizeof format_names / sizeof format_names[0], &f, &fmt_node);
+    bool format_ok = e == BR_ERR_OK;
+    if ((err = go_on(&bad, e)))
         return err;
-    if (s) {
-        if (strcmp(s, "json") == 0) {
-            in->format = BR_FORMAT_JSON;
-        } else if (strcmp(s, "csv") == 0) {
-            in->format = BR_FORMAT_CSV;
-        } else if (strcmp(s, "avro") == 0) {
-            in->format = BR_FORMAT_AVRO;
-        } else if (strcmp(s, "avro-confluent") == 0) {
-            in->format = BR_FORMAT_AVRO_CONFLUENT;
-        } else {
-            err = fail(cx, fmt_node, kpath,
-                       "unknown format \"%s\"; accepted: json, csv, avro, "
-                       "avro-confluent", s);
-            free(s);
-            return err;
-        }
-        free(s);
-        s = NULL;
-    }
+    in->format = (br_format_t)f;
 
     /* topic (one) and topics (a list) add up; files are replay sources. */
+    bool sources_ok = true;
     yaml_node_t *t = map_get(cx, node, "topic", NULL);
     if (!is_null(t)) {
         join_path(kpath, sizeof kpath, path, "topic");
-        if ((err = take_str(cx, t, kpath, &s)))
-            return err;
-        in->topics = malloc(sizeof(char *));
-        if (!in->topics) {
-            free(s);
-            return nomem(cx);
+        if ((e = take_str(cx, t, kpath, &s)) == BR_ERR_OK) {
+            in->topics = malloc(sizeof(char *));
+            if (!in->topics) {
+                free(s);
+                return nomem(cx);
+            }
+            in->topics[in->topic_cnt++] = s;
+            s = NULL;
         }
-        in->topics[in->topic_cnt++] = s;
-        s = NULL;
+        sources_ok &= e == BR_ERR_OK;
+        if ((err = go_on(&bad, e)))
+            return err;
     }
     t = map_get(cx, node, "topics", NULL);
     if (!is_null(t)) {
         join_path(kpath, sizeof kpath, path, "topics");
-        if ((err = take_str_list(cx, t, kpath, "Kafka topic names",
-                                 &in->topics, &in->topic_cnt)))
+        e = take_str_list(cx, t, kpath, "Kafka topic names", &in->topics,
+                          &in->topic_cnt);
+        sources_ok &= e == BR_ERR_OK;
+        if ((err = go_on(&bad, e)))
             return err;
     }
     t = map_get(cx, node, "files", NULL);
     if (!is_null(t)) {
         join_path(kpath, sizeof kpath, path, "files");
-        if ((err = take_str_list(cx, t, kpath, "file paths", &in->files,
-                                 &in->file_cnt)))
+        e = take_str_list(cx, t, kpath, "file paths", &in->files,
+                          &in->file_cnt);
+        sources_ok &= e == BR_ERR_OK;
+        if ((err = go_on(&bad, e)))
             return err;
         for (size_t i = 0; i < in->file_cnt; i++)
             if ((err = resolve_in_place(cx, &in->files[i])))
                 return err;
     }
-    if (in->topic_cnt == 0 && in->file_cnt == 0)
-        return fail(cx, node, path,
-                    "needs at least one Kafka topic (topic or topics) or one "
-                    "file (files)");
+    static const char *const source_keys[] = {"topic", "topics", "files",
+                                              NULL};
+    if (sources_ok && in->topic_cnt == 0 && in->file_cnt == 0 &&
+        !misspelt(cx, node, source_keys) &&
+        (err = go_on(&bad, fail(cx, node, path,
+                                "needs at least one Kafka topic (topic or "
+                                "topics) or one file (files)"))))
+        return err;
     join_path(kpath, sizeof kpath, path, "format");
-    if (in->format == BR_FORMAT_CSV && in->topic_cnt > 0)
-        return fail(cx, fmt_node, kpath,
-                    "format csv reads files only; Kafka topics carry one JSON "
-                    "object per message");
+    if (in->format == BR_FORMAT_CSV && in->topic_cnt > 0 &&
+        (err = go_on(&bad, fail(cx, fmt_node, kpath,
+                                "format csv reads files only; Kafka topics "
+                                "carry one JSON object per message"))))
+        return err;
 
-    if ((err = parse_avro(cx, node, path, in, fmt_node)))
+    if (format_ok && sources_ok &&
+        (err = go_on(&bad, parse_avro(cx, node, path, in, fmt_node))))
         return err;
 
     yaml_node_t *m = map_get(cx, node, "mapping", NULL);
     join_path(kpath, sizeof kpath, path, "mapping");
-    if (!is_null(m) && (err = parse_mapping(cx, m, kpath, &in->mapping)))
+    e = is_null(m) ? BR_ERR_OK : parse_mapping(cx, m, kpath, &in->mapping);
+    if ((err = go_on(&bad, e)))
         return err;
-    if (in->dialect == BR_DIALECT_CUSTOM) {
+    if (in->dialect == BR_DIALECT_CUSTOM && dialect_ok && e == BR_ERR_OK) {
         const yaml_node_t *at = is_null(m) ? node : m;
-        if (!in->mapping.time) {
+        static const char *const time_key[] = {"time", NULL};
+        if (!in->mapping.time && !(m && misspelt(cx, m, time_key))) {
             join_path(kpath, sizeof kpath, path, "mapping.time");
-            return fail(cx, at, kpath,
-                        "is required for the custom dialect (the field that "
-                        "holds the event time)");
+            if ((err = go_on(&bad, fail(cx, at, kpath,
+                                        "is required for the custom dialect "
+                                        "(the field that holds the event "
+                                        "time)"))))
+                return err;
         }
-        if (!in->mapping.cost && !mapping_has_tokens(&in->mapping))
-            return fail(cx, at, kpath,
-                        "the custom dialect needs mapping.cost or at least one "
-                        "token field (input_tokens, output_tokens, ...)");
+        if (!in->mapping.cost && !mapping_has_tokens(&in->mapping) &&
+            (err = go_on(&bad, fail(cx, at, kpath,
+                                    "the custom dialect needs mapping.cost "
+                                    "or at least one token field "
+                                    "(input_tokens, output_tokens, ...)"))))
+            return err;
     }
 
     /* Billing settings: only FOCUS and CUR rows have charge categories. */
     bool billing = is_billing(in->dialect);
     v = map_get(cx, node, "cost_column", NULL);
-    if (!is_null(v) && !billing) {
+    if (!is_null(v) && !billing && dialect_ok) {
         join_path(kpath, sizeof kpath, path, "cost_column");
-        return fail(cx, v, kpath,
-                    "applies only to the focus and cur dialects (use "
-                    "mapping.cost)");
+        if ((err = go_on(&bad, fail(cx, v, kpath,
+                                    "applies only to the focus and cur "
+                                    "dialects (use mapping.cost)"))))
+            return err;
     }
     v = map_get(cx, node, "charge_categories", NULL);
     join_path(kpath, sizeof kpath, path, "charge_categories");
-    if (!is_null(v) && !billing)
-        return fail(cx, v, kpath, "applies only to the focus and cur dialects");
+    if (!is_null(v) && !billing && dialect_ok &&
+        (err = go_on(&bad, fail(cx, v, kpath, "applies only to the focus and "
+                                              "cur dialects"))))
+        return err;
     if (billing) {
         if (in->dialect == BR_DIALECT_FOCUS)
             in->cost_column = xstrndup("BilledCost", 10);
@@ -1067,18 +1298,18 @@ static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
             in->cost_column = xstrndup("line_item_unblended_cost", 24);
         if (!in->cost_column)
             return nomem(cx);
-        if ((err = get_str(cx, node, path, "cost_column", false,
-                           &in->cost_column, NULL)))
+        if ((err = go_on(&bad, get_str(cx, node, path, "cost_column", false,
+                                       &in->cost_column, NULL))))
             return err;
         if (!is_null(v)) {
-            if ((err = take_str_list(cx, v, kpath, "charge categories",
-                                     &in->charge_categories,
-                                     &in->charge_category_cnt)))
+            e = take_str_list(cx, v, kpath, "charge categories",
+                              &in->charge_categories,
+                              &in->charge_category_cnt);
+            if (e == BR_ERR_OK && in->charge_category_cnt == 0)
+                e = fail(cx, v, kpath, "must list at least one category "
+                                       "(nothing would count)");
+            if ((err = go_on(&bad, e)))
                 return err;
-            if (in->charge_category_cnt == 0)
-                return fail(cx, v, kpath,
-                            "must list at least one category (nothing would "
-                            "count)");
         } else if (in->dialect == BR_DIALECT_FOCUS) {
             if ((err = set_str_list(cx, &in->charge_categories,
                                     &in->charge_category_cnt, focus_categories,
@@ -1093,26 +1324,26 @@ static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
 
     in->lateness_ms = billing ? MS_PER_H : 5 * MS_PER_MIN;
     in->idle_ms = billing ? MS_PER_DAY : MS_PER_H;
-    if ((err = get_duration(cx, node, path, "lateness", 0, &in->lateness_ms,
-                            NULL)))
-        return err;
-    if ((err = get_duration(cx, node, path, "idle_timeout", MS_PER_S,
-                            &in->idle_ms, NULL)))
+    if ((err = go_on(&bad, get_duration(cx, node, path, "lateness", 0,
+                                        &in->lateness_ms, NULL))) ||
+        (err = go_on(&bad, get_duration(cx, node, path, "idle_timeout",
+                                        MS_PER_S, &in->idle_ms, NULL))) ||
+        (err = go_on(&bad, get_stale_after(cx, node, path, in))))
         return err;
     /* Producers' clocks drift by seconds; billing exports may write local
      * time as UTC (up to 14h off). 0 turns the check off. */
     in->max_future_ms = billing ? MS_PER_DAY : 15 * MS_PER_MIN;
-    if ((err = get_duration(cx, node, path, "max_future", 0,
-                            &in->max_future_ms, NULL)))
+    if ((err = go_on(&bad, get_duration(cx, node, path, "max_future", 0,
+                                        &in->max_future_ms, NULL))))
         return err;
-    return get_stale_after(cx, node, path, in);
+    return bad;
 }
 
 static br_err_t parse_inputs(ctx_t *cx, const yaml_node_t *root,
                              br_config_t *conf) {
     char ipath[PATH_LEN];
     yaml_node_t *v = map_get(cx, root, "inputs", NULL);
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     if (is_null(v))
         return fail(cx, v ? v : root, "inputs",
                     "is required: list at least one input (a topic or files "
@@ -1127,59 +1358,109 @@ static br_err_t parse_inputs(ctx_t *cx, const yaml_node_t *root,
         return nomem(cx);
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        br_input_conf_t *in = &conf->inputs[i];
         index_path(ipath, sizeof ipath, "inputs", i);
         conf->input_cnt++;
-        if ((err = parse_input(cx, item, ipath, &conf->inputs[i])))
+        if ((err = go_on(&bad, parse_input(cx, item, ipath, in))))
             return err;
         /* Names and topics are unique across inputs: a message must map to
          * exactly one decoder. */
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(conf->inputs[j].name, conf->inputs[i].name) == 0) {
+            if (in->name && conf->inputs[j].name &&
+                strcmp(conf->inputs[j].name, in->name) == 0) {
                 char kpath[PATH_LEN];
                 join_path(kpath, sizeof kpath, ipath, "name");
-                return fail(cx, map_get(cx, item, "name", NULL), kpath,
-                            "duplicate input name \"%s\" (first used on line "
-                            "%d)", conf->inputs[i].name, conf->inputs[j].line);
+                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
+                                            kpath,
+                                            "duplicate input name \"%s\" "
+                                            "(first used on line %d)",
+                                            in->name, conf->inputs[j].line))))
+                    return err;
             }
-            for (size_t a = 0; a < conf->inputs[i].topic_cnt; a++)
+            for (size_t a = 0; a < in->topic_cnt; a++)
                 for (size_t b = 0; b < conf->inputs[j].topic_cnt; b++)
-                    if (strcmp(conf->inputs[i].topics[a],
-                               conf->inputs[j].topics[b]) == 0)
-                        return fail(cx, item, ipath,
-                                    "topic \"%s\" is already read by input "
-                                    "\"%s\"", conf->inputs[i].topics[a],
-                                    conf->inputs[j].name);
+                    if (strcmp(in->topics[a], conf->inputs[j].topics[b]) == 0 &&
+                        (err = go_on(&bad, fail(cx, item, ipath,
+                                                "topic \"%s\" is already read "
+                                                "by input \"%s\"", in->topics[a],
+                                                conf->inputs[j].name
+                                                    ? conf->inputs[j].name
+                                                    : "?"))))
+                        return err;
         }
     }
-    return BR_ERR_OK;
+    return bad;
 }
 
 static br_err_t parse_scope(ctx_t *cx, const yaml_node_t *node,
                             const char *path, br_scope_conf_t *sc) {
     char kpath[PATH_LEN];
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     sc->line = node_line(node);
     sc->max_series = DEF_MAX_SERIES;
     if ((err = check_map(cx, node, path, scope_keys,
-                         "scope settings (name, dims, max_series)")))
+                         "scope settings (name, dims, max_series, inputs)")))
         return err;
-    if ((err = get_str(cx, node, path, "name", true, &sc->name, NULL)))
+    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &sc->name,
+                                   NULL))))
         return err;
     yaml_node_t *dims = map_get(cx, node, "dims", NULL);
     if (!is_null(dims)) {
         join_path(kpath, sizeof kpath, path, "dims");
-        if ((err = take_str_list(cx, dims, kpath, "dimension names",
-                                 &sc->dims, &sc->dim_cnt)))
+        if ((err = go_on(&bad, take_str_list(cx, dims, kpath,
+                                             "dimension names", &sc->dims,
+                                             &sc->dim_cnt))))
             return err;
-        if (sc->dim_cnt > BR_DIM_MAX)
-            return fail(cx, dims, kpath, "at most %d dimensions", BR_DIM_MAX);
+        if (sc->dim_cnt > BR_DIM_MAX &&
+            (err = go_on(&bad, fail(cx, dims, kpath, "at most %d dimensions",
+                                    BR_DIM_MAX))))
+            return err;
     }
     int64_t max_series = DEF_MAX_SERIES;
-    if ((err = get_int(cx, node, path, "max_series", 1, 100000000,
-                       &max_series)))
+    if ((err = go_on(&bad, get_int(cx, node, path, "max_series", 1, 100000000,
+                                   &max_series))))
         return err;
     sc->max_series = (size_t)max_series;
-    return BR_ERR_OK;
+    /* The inputs that feed the scope (default: all); inputs are parsed
+     * before scopes, so the names can be checked here. */
+    yaml_node_t *ins = map_get(cx, node, "inputs", NULL);
+    if (!is_null(ins)) {
+        join_path(kpath, sizeof kpath, path, "inputs");
+        if ((err = go_on(&bad, take_str_list(cx, ins, kpath, "input names",
+                                             &sc->inputs, &sc->input_cnt))))
+            return err;
+        if (ins->type == YAML_SEQUENCE_NODE && sc->input_cnt == 0 &&
+            (err = go_on(&bad, fail(cx, ins, kpath,
+                                    "must name at least one input (leave the "
+                                    "key out for all inputs)"))))
+            return err;
+        const br_config_t *conf = cx->conf;
+        for (size_t i = 0; i < sc->input_cnt; i++) {
+            const char **names = calloc(conf->input_cnt + 1, sizeof *names);
+            if (!names)
+                return nomem(cx);
+            bool known = false;
+            for (size_t k = 0; k < conf->input_cnt; k++) {
+                names[k] = conf->inputs[k].name;
+                known |= names[k] && strcmp(names[k], sc->inputs[i]) == 0;
+            }
+            const char *near = known ? NULL
+                                     : br_suggest(sc->inputs[i], names,
+                                                  conf->input_cnt);
+            free(names);
+            if (known)
+                continue;
+            char ipath[PATH_LEN];
+            index_path(ipath, sizeof ipath, kpath, i);
+            if ((err = go_on(&bad, fail(cx, ins, ipath,
+                                        "no input is named \"%s\"%s%s%s",
+                                        sc->inputs[i],
+                                        near ? " (did you mean \"" : "",
+                                        near ? near : "", near ? "\"?)" : ""))))
+                return err;
+        }
+    }
+    return bad;
 }
 
 static br_err_t set_default_scope(ctx_t *cx, br_config_t *conf) {
@@ -1195,7 +1476,7 @@ static br_err_t set_default_scope(ctx_t *cx, br_config_t *conf) {
 static br_err_t parse_scopes(ctx_t *cx, const yaml_node_t *root,
                              br_config_t *conf) {
     char ipath[PATH_LEN];
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     yaml_node_t *v = map_get(cx, root, "scopes", NULL);
     if (is_null(v))
         return set_default_scope(cx, conf);
@@ -1213,82 +1494,82 @@ static br_err_t parse_scopes(ctx_t *cx, const yaml_node_t *root,
         yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
         index_path(ipath, sizeof ipath, "scopes", i);
         conf->scope_cnt++;
-        if ((err = parse_scope(cx, item, ipath, &conf->scopes[i])))
+        if ((err = go_on(&bad, parse_scope(cx, item, ipath,
+                                           &conf->scopes[i]))))
             return err;
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(conf->scopes[j].name, conf->scopes[i].name) == 0) {
+            if (conf->scopes[i].name && conf->scopes[j].name &&
+                strcmp(conf->scopes[j].name, conf->scopes[i].name) == 0) {
                 char kpath[PATH_LEN];
                 join_path(kpath, sizeof kpath, ipath, "name");
-                return fail(cx, map_get(cx, item, "name", NULL), kpath,
-                            "duplicate scope name \"%s\" (first used on line "
-                            "%d)", conf->scopes[i].name, conf->scopes[j].line);
+                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
+                                            kpath,
+                                            "duplicate scope name \"%s\" "
+                                            "(first used on line %d)",
+                                            conf->scopes[i].name,
+                                            conf->scopes[j].line))))
+                    return err;
             }
         }
     }
-    return BR_ERR_OK;
+    return bad;
 }
+
+static const char *const direction_names[] = {"up", "down", "both"};
 
 static br_err_t parse_spike(ctx_t *cx, const yaml_node_t *root,
                             br_spike_conf_t *sp) {
     yaml_node_t *node = map_get(cx, root, "spike", NULL);
     const yaml_node_t *bucket_node;
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     if (is_null(node))
         return BR_ERR_OK;
     if ((err = check_map(cx, node, "spike", spike_keys, "spike rule settings")))
         return err;
-    if ((err = get_duration(cx, node, "spike", "bucket", MS_PER_MIN,
-                            &sp->bucket_ms, &bucket_node)))
+    if ((err = go_on(&bad, get_duration(cx, node, "spike", "bucket",
+                                        MS_PER_MIN, &sp->bucket_ms,
+                                        &bucket_node))))
         return err;
-    if (MS_PER_DAY % sp->bucket_ms != 0)
-        return fail(cx, bucket_node, "spike.bucket",
-                    "must divide one day evenly (e.g. 1m, 5m, 15m, 1h, 6h, "
-                    "1d)");
-    if ((err = get_double(cx, node, "spike", "sensitivity", 0, true, 1e6,
-                          &sp->sensitivity)))
-        return err;
+    if (MS_PER_DAY % sp->bucket_ms != 0) {
+        if ((err = go_on(&bad, fail(cx, bucket_node, "spike.bucket",
+                                    "must divide one day evenly (e.g. 1m, "
+                                    "5m, 15m, 1h, 6h, 1d)"))))
+            return err;
+        sp->bucket_ms = MS_PER_H; /* so that the cooldown default is sane */
+    }
     bool new_given = false;
-    if ((err = get_money(cx, node, "spike", "min_impact", false, false,
-                         &sp->min_impact_nanos, NULL)))
+    int64_t warmup = sp->warmup_buckets, resolve = sp->resolve_buckets;
+    int dir = -1;
+    if ((err = go_on(&bad, get_double(cx, node, "spike", "sensitivity", 0,
+                                      true, 1e6, &sp->sensitivity))) ||
+        (err = go_on(&bad, get_money(cx, node, "spike", "min_impact", false,
+                                     false, &sp->min_impact_nanos, NULL))) ||
+        (err = go_on(&bad, get_double(cx, node, "spike", "min_ratio", 1,
+                                      false, 1e6, &sp->min_ratio))) ||
+        (err = go_on(&bad, get_int(cx, node, "spike", "warmup", 0, 100000,
+                                   &warmup))) ||
+        (err = go_on(&bad, get_money(cx, node, "spike", "new_spend_min",
+                                     false, false, &sp->new_spend_min_nanos,
+                                     &new_given))) ||
+        (err = go_on(&bad, get_int(cx, node, "spike", "resolve_after", 1,
+                                   100000, &resolve))) ||
+        (err = go_on(&bad, get_enum(cx, node, "spike", "direction",
+                                    "direction", direction_names, 3, &dir,
+                                    NULL))))
         return err;
-    if ((err = get_double(cx, node, "spike", "min_ratio", 1, false, 1e6,
-                          &sp->min_ratio)))
-        return err;
-    int64_t n = sp->warmup_buckets;
-    if ((err = get_int(cx, node, "spike", "warmup", 0, 100000, &n)))
-        return err;
-    sp->warmup_buckets = (int)n;
-    if ((err = get_money(cx, node, "spike", "new_spend_min", false, false,
-                         &sp->new_spend_min_nanos, &new_given)))
-        return err;
+    sp->warmup_buckets = (int)warmup;
+    sp->resolve_buckets = (int)resolve;
     if (!new_given)
         sp->new_spend_min_nanos = sp->min_impact_nanos;
-    n = sp->resolve_buckets;
-    if ((err = get_int(cx, node, "spike", "resolve_after", 1, 100000, &n)))
-        return err;
-    sp->resolve_buckets = (int)n;
-    char *dir = NULL;
-    const yaml_node_t *dir_node = NULL;
-    if ((err = get_str(cx, node, "spike", "direction", false, &dir, &dir_node)))
-        return err;
-    if (dir) {
-        br_direction_t d = strcmp(dir, "up") == 0     ? BR_DIRECTION_UP
-                           : strcmp(dir, "down") == 0 ? BR_DIRECTION_DOWN
-                           : strcmp(dir, "both") == 0 ? BR_DIRECTION_BOTH
-                                                      : 0;
-        free(dir);
-        if (!d)
-            return fail(cx, dir_node, "spike.direction",
-                        "must be up, down or both");
-        sp->direction = d;
-    }
+    if (dir >= 0)
+        sp->direction = (br_direction_t)(dir + 1);
     sp->cooldown_ms = -1;
-    if ((err = get_duration(cx, node, "spike", "cooldown", 0, &sp->cooldown_ms,
-                            NULL)))
+    if ((err = go_on(&bad, get_duration(cx, node, "spike", "cooldown", 0,
+                                        &sp->cooldown_ms, NULL))))
         return err;
     if (sp->cooldown_ms < 0)
         sp->cooldown_ms = 6 * sp->bucket_ms;
-    return BR_ERR_OK;
+    return bad;
 }
 
 static int cmp_i32(const void *a, const void *b) {
@@ -1300,6 +1581,7 @@ static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
                                  const char *path, bool allow_empty,
                                  int32_t **out, size_t *out_cnt) {
     char ipath[PATH_LEN];
+    br_err_t bad = BR_ERR_OK;
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(cx, v, path, "must be a list of percents such as "
                                  "[50, 80, 100]");
@@ -1318,24 +1600,29 @@ static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
         int64_t nanos;
         index_path(ipath, sizeof ipath, path, i);
         /* Percent to basis points exactly: 12.5 % is 1250 bp. */
+        br_err_t e = BR_ERR_OK;
         if (item->type != YAML_SCALAR_NODE || is_null(item) ||
             br_money_parse(sval(item), slen(item), &nanos) != BR_ERR_OK ||
             nanos <= 0 || nanos > 1000 * BR_NANOS_PER_UNIT)
-            return fail(cx, item, ipath,
-                        "must be a number between 0 and 1000 (percent)");
-        if (nanos % 10000000 != 0)
-            return fail(cx, item, ipath,
-                        "must have at most two decimals (percent, kept in "
-                        "basis points)");
-        int32_t bp = (int32_t)(nanos / 10000000);
-        for (size_t j = 0; j < *out_cnt; j++)
-            if ((*out)[j] == bp)
-                return fail(cx, item, ipath, "threshold %s%% is listed twice",
-                            sval(item));
-        (*out)[(*out_cnt)++] = bp;
+            e = fail(cx, item, ipath,
+                     "must be a number between 0 and 1000 (percent)");
+        else if (nanos % 10000000 != 0)
+            e = fail(cx, item, ipath,
+                     "must have at most two decimals (percent, kept in "
+                     "basis points)");
+        for (size_t j = 0; !e && j < *out_cnt; j++)
+            if ((*out)[j] == (int32_t)(nanos / 10000000))
+                e = fail(cx, item, ipath, "threshold %s%% is listed twice",
+                         sval(item));
+        if (e) {
+            if ((e = go_on(&bad, e)))
+                return e;
+            continue;
+        }
+        (*out)[(*out_cnt)++] = (int32_t)(nanos / 10000000);
     }
     qsort(*out, *out_cnt, sizeof(int32_t), cmp_i32);
-    return BR_ERR_OK;
+    return bad;
 }
 
 /** A burn-rate rule {long: 1h, short: 5m, factor: 14.4}. */
@@ -1343,7 +1630,7 @@ static br_err_t parse_burn_rate(ctx_t *cx, const yaml_node_t *v,
                                 const char *path, br_burn_rate_conf_t *r) {
     char kpath[PATH_LEN];
     const yaml_node_t *ln = NULL, *sn = NULL;
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     r->line = node_line(v);
     if ((err = check_map(cx, v, path, burn_rate_keys,
                          "burn-rate settings (long, short, factor)")))
@@ -1352,14 +1639,21 @@ static br_err_t parse_burn_rate(ctx_t *cx, const yaml_node_t *v,
     for (size_t i = 0; i < 3; i++)
         if (is_null(map_get(cx, v, req[i], NULL))) {
             join_path(kpath, sizeof kpath, path, req[i]);
-            return fail(cx, v, kpath, "is required");
+            if ((err = go_on(&bad, fail_required(cx, v, v, kpath, req[i],
+                                                 "is required"))))
+                return err;
         }
-    if ((err = get_duration(cx, v, path, "long", MS_PER_MIN, &r->long_ms,
-                            &ln)) ||
-        (err = get_duration(cx, v, path, "short", MS_PER_MIN, &r->short_ms,
-                            &sn)) ||
-        (err = get_double(cx, v, path, "factor", 0, true, 1e6, &r->factor)))
+    if (bad)
+        return bad;
+    if ((err = go_on(&bad, get_duration(cx, v, path, "long", MS_PER_MIN,
+                                        &r->long_ms, &ln))) ||
+        (err = go_on(&bad, get_duration(cx, v, path, "short", MS_PER_MIN,
+                                        &r->short_ms, &sn))) ||
+        (err = go_on(&bad, get_double(cx, v, path, "factor", 0, true, 1e6,
+                                      &r->factor))))
         return err;
+    if (bad)
+        return bad;
     if (r->long_ms > 31 * MS_PER_DAY) {
         join_path(kpath, sizeof kpath, path, "long");
         return fail(cx, ln, kpath, "must be at most 31d");
@@ -1374,7 +1668,7 @@ static br_err_t parse_burn_rate(ctx_t *cx, const yaml_node_t *v,
 static br_err_t parse_burn_rates(ctx_t *cx, const yaml_node_t *v,
                                  const char *path, br_budget_conf_t *b) {
     char ipath[PATH_LEN];
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     if (v->type != YAML_SEQUENCE_NODE)
         return fail(cx, v, path, "must be a list such as [{long: 1h, short: "
                                  "5m, factor: 14.4}]");
@@ -1389,12 +1683,18 @@ static br_err_t parse_burn_rates(ctx_t *cx, const yaml_node_t *v,
         return nomem(cx);
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        br_burn_rate_conf_t *r = &b->burn_rates[b->burn_rate_cnt];
         index_path(ipath, sizeof ipath, path, i);
-        if ((err = parse_burn_rate(cx, item, ipath, &b->burn_rates[i])))
-            return err;
+        err = parse_burn_rate(cx, item, ipath, r);
+        if (err) {
+            memset(r, 0, sizeof *r);
+            if ((err = go_on(&bad, err)))
+                return err;
+            continue;
+        }
         b->burn_rate_cnt++;
     }
-    return BR_ERR_OK;
+    return bad;
 }
 
 /** "2026-01-15": a local date as days since 1970-01-01. */
@@ -1443,6 +1743,7 @@ static bool parse_every_text(const char *s, int64_t *days, int64_t *months) {
 static br_err_t parse_period_shape(ctx_t *cx, const yaml_node_t *node,
                                    const char *path, br_budget_conf_t *b) {
     char kpath[PATH_LEN];
+    br_err_t err, bad = BR_ERR_OK;
     yaml_node_t *pn = map_get(cx, node, "period", NULL);
     static const struct {
         const char *key;
@@ -1453,50 +1754,117 @@ static br_err_t parse_period_shape(ctx_t *cx, const yaml_node_t *node,
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
         yaml_node_t *v = map_get(cx, node, own[i].key, NULL);
         join_path(kpath, sizeof kpath, path, own[i].key);
-        if (!is_null(v) && b->period != own[i].period)
-            return fail(cx, v, kpath, "only applies to period: %s",
-                        br_period_name(own[i].period));
-        if (is_null(v) && b->period == own[i].period)
-            return fail(cx, pn ? pn : node, kpath,
-                        "is required with period: %s",
-                        br_period_name(own[i].period));
+        if (!is_null(v) && b->period != own[i].period &&
+            (err = go_on(&bad, fail(cx, v, kpath, "only applies to period: %s",
+                                    br_period_name(own[i].period)))))
+            return err;
+        if (is_null(v) && b->period == own[i].period) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "is required with period: %s",
+                     br_period_name(own[i].period));
+            if ((err = go_on(&bad, fail_required(cx, node, pn ? pn : node,
+                                                 kpath, own[i].key, msg))))
+                return err;
+        }
     }
-    br_err_t err;
     if (b->period == BR_PERIOD_ROLLING) {
         const yaml_node_t *wn = NULL;
-        if ((err = get_duration(cx, node, path, "window", MS_PER_H,
-                                &b->window_ms, &wn)))
-            return err;
-        if (b->window_ms > 366 * MS_PER_DAY) {
+        err = get_duration(cx, node, path, "window", MS_PER_H, &b->window_ms,
+                           &wn);
+        if (!err && b->window_ms > 366 * MS_PER_DAY) {
             join_path(kpath, sizeof kpath, path, "window");
-            return fail(cx, wn, kpath, "must be at most 366d");
+            err = fail(cx, wn, kpath, "must be at most 366d");
         }
+        if ((err = go_on(&bad, err)))
+            return err;
         yaml_node_t *fc = map_get(cx, node, "forecast_thresholds", NULL);
         if (!is_null(fc) &&
             (fc->type != YAML_SEQUENCE_NODE || seq_cnt(fc) > 0)) {
             join_path(kpath, sizeof kpath, path, "forecast_thresholds");
-            return fail(cx, fc, kpath, "needs a period with an end (day, "
-                                       "week, month or custom), not rolling");
+            if ((err = go_on(&bad, fail(cx, fc, kpath,
+                                        "needs a period with an end (day, "
+                                        "week, month or custom), not "
+                                        "rolling"))))
+                return err;
         }
     } else if (b->period == BR_PERIOD_CUSTOM) {
         yaml_node_t *v = map_get(cx, node, "start", NULL);
         join_path(kpath, sizeof kpath, path, "start");
-        if ((err = want_scalar(cx, v, kpath, "a date")))
-            return err;
-        if (!parse_date_text(sval(v), &b->start_day))
-            return fail(cx, v, kpath, "must be a local date such as "
-                                      "2026-01-15, got \"%s\"", sval(v));
+        if (!is_null(v)) {
+            err = want_scalar(cx, v, kpath, "a date");
+            if (!err && !parse_date_text(sval(v), &b->start_day))
+                err = fail(cx, v, kpath, "must be a local date such as "
+                                         "2026-01-15, got \"%s\"", sval(v));
+            if ((err = go_on(&bad, err)))
+                return err;
+        }
         v = map_get(cx, node, "every", NULL);
         join_path(kpath, sizeof kpath, path, "every");
-        if ((err = want_scalar(cx, v, kpath, "a length")))
-            return err;
-        if (!parse_every_text(sval(v), &b->every_days, &b->every_months))
-            return fail(cx, v, kpath, "must be whole days such as 14d, or "
-                                      "months such as \"1 month\" or \"3 "
-                                      "months\" (at most 120), got \"%s\"",
-                        sval(v));
+        if (!is_null(v)) {
+            err = want_scalar(cx, v, kpath, "a length");
+            if (!err &&
+                !parse_every_text(sval(v), &b->every_days, &b->every_months))
+                err = fail(cx, v, kpath, "must be whole days such as 14d, or "
+                                         "months such as \"1 month\" or \"3 "
+                                         "months\" (at most 120), got \"%s\"",
+                           sval(v));
+            if ((err = go_on(&bad, err)))
+                return err;
+        }
     }
-    return BR_ERR_OK;
+    return bad;
+}
+
+static const char *const period_names[] = {"day", "week", "month", "rolling",
+                                           "custom"};
+
+/* Zone names under TZDIR (or /usr/share/zoneinfo), read once per load and
+ * only when a zone is unknown: what "did you mean" picks from. */
+static void zone_walk(ctx_t *cx, const char *dir, const char *prefix,
+                      int depth) {
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    if (!d)
+        return;
+    while ((de = readdir(d)) && !cx->oom) {
+        char sub[1024], name[512];
+        struct stat st;
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "posix") == 0 ||
+            strcmp(de->d_name, "right") == 0)
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+        snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "/" : "",
+                 de->d_name);
+        if (stat(sub, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth < 3)
+                zone_walk(cx, sub, name, depth + 1);
+            continue;
+        }
+        /* Zone files start with TZif; zone.tab and friends do not. */
+        if (!isupper((unsigned char)de->d_name[0]) || strchr(de->d_name, '.'))
+            continue;
+        char **g = realloc(cx->zones, (cx->zone_cnt + 1) * sizeof *g);
+        if (!g || !(g[cx->zone_cnt] = xstrndup(name, strlen(name)))) {
+            if (g)
+                cx->zones = g;
+            cx->oom = true;
+            break;
+        }
+        cx->zones = g;
+        cx->zone_cnt++;
+    }
+    closedir(d);
+}
+
+static const char *zone_suggest(ctx_t *cx, const char *name) {
+    if (!cx->zones_read) {
+        const char *dir = getenv("TZDIR");
+        cx->zones_read = true;
+        zone_walk(cx, dir && *dir ? dir : "/usr/share/zoneinfo", "", 0);
+    }
+    return br_suggest(name, (const char *const *)cx->zones, cx->zone_cnt);
 }
 
 static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
@@ -1504,8 +1872,7 @@ static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
                              const br_config_t *conf) {
     char kpath[PATH_LEN];
     const yaml_node_t *v;
-    char *s = NULL;
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK, e;
 
     b->line = node_line(node);
     snprintf(b->currency, sizeof b->currency, "%s", conf->currency);
@@ -1513,44 +1880,52 @@ static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
     if ((err = check_map(cx, node, path, budget_keys,
                          "budget settings (name, amount, period, ...)")))
         return err;
-    if ((err = get_str(cx, node, path, "name", true, &b->name, NULL)))
+    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &b->name,
+                                   NULL))))
         return err;
     yaml_node_t *match = map_get(cx, node, "match", NULL);
     if (!is_null(match)) {
         join_path(kpath, sizeof kpath, path, "match");
-        if ((err = take_kv(cx, match, kpath, "dimension -> value", false,
-                           &b->match, &b->match_cnt)))
+        if ((err = go_on(&bad, take_kv(cx, match, kpath, "dimension -> value",
+                                       false, &b->match, &b->match_cnt))))
             return err;
     }
-    if ((err = get_money(cx, node, path, "amount", true, true,
-                         &b->amount_nanos, NULL)))
-        return err;
-    if ((err = get_currency(cx, node, path, b->currency)))
+    if ((err = go_on(&bad, get_money(cx, node, path, "amount", true, true,
+                                     &b->amount_nanos, NULL))) ||
+        (err = go_on(&bad, get_currency(cx, node, path, b->currency))))
         return err;
 
-    join_path(kpath, sizeof kpath, path, "period");
-    if ((err = get_str(cx, node, path, "period", false, &s, &v)))
+    /* A period that is wrong leaves out the checks of window, start and
+     * every, which depend on it. */
+    int period = BR_PERIOD_MONTH;
+    e = get_enum(cx, node, path, "period", "period", period_names,
+                 sizeof period_names / sizeof period_names[0], &period, NULL);
+    bool period_ok = e == BR_ERR_OK;
+    if ((err = go_on(&bad, e)))
         return err;
-    if (s && br_period_parse(s, &b->period) != BR_ERR_OK) {
-        err = fail(cx, v, kpath,
-                   "unknown period \"%s\"; accepted: day, week, month, "
-                   "rolling, custom", s);
-        free(s);
-        return err;
-    }
-    free(s);
+    if (period_ok && br_period_parse(period_names[period], &b->period))
+        b->period = BR_PERIOD_MONTH;
 
     b->timezone = xstrndup(DEF_TIMEZONE, strlen(DEF_TIMEZONE));
     if (!b->timezone)
         return nomem(cx);
     join_path(kpath, sizeof kpath, path, "timezone");
-    if ((err = get_str(cx, node, path, "timezone", false, &b->timezone, &v)))
+    e = get_str(cx, node, path, "timezone", false, &b->timezone, &v);
+    if (!e) {
+        char tzerr[256] = "";
+        br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
+        const char *near;
+        if (tz)
+            br_tz_destroy(tz);
+        else if (strncmp(tzerr, "unknown time zone", 17) == 0 &&
+                 (near = zone_suggest(cx, b->timezone)))
+            e = fail(cx, v ? v : node, kpath, "%s (did you mean \"%s\"?)",
+                     tzerr, near);
+        else
+            e = fail(cx, v ? v : node, kpath, "%s", tzerr);
+    }
+    if ((err = go_on(&bad, e)))
         return err;
-    char tzerr[256] = "";
-    br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
-    if (!tz)
-        return fail(cx, v ? v : node, kpath, "%s", tzerr);
-    br_tz_destroy(tz);
 
     b->thresholds_bp = calloc(3, sizeof(int32_t));
     if (!b->thresholds_bp)
@@ -1561,29 +1936,33 @@ static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
     b->threshold_cnt = 3;
     yaml_node_t *th = map_get(cx, node, "thresholds", NULL);
     join_path(kpath, sizeof kpath, path, "thresholds");
-    if (!is_null(th) && (err = parse_thresholds(cx, th, kpath, false,
-                                                &b->thresholds_bp,
-                                                &b->threshold_cnt)))
+    if (!is_null(th) &&
+        (err = go_on(&bad, parse_thresholds(cx, th, kpath, false,
+                                            &b->thresholds_bp,
+                                            &b->threshold_cnt))))
         return err;
-    if ((err = parse_period_shape(cx, node, path, b)))
+    if (period_ok &&
+        (err = go_on(&bad, parse_period_shape(cx, node, path, b))))
         return err;
     yaml_node_t *fc = map_get(cx, node, "forecast_thresholds", NULL);
     join_path(kpath, sizeof kpath, path, "forecast_thresholds");
-    if (!is_null(fc) && (err = parse_thresholds(cx, fc, kpath, true,
-                                                &b->forecast_bp,
-                                                &b->forecast_cnt)))
+    if (!is_null(fc) && b->period != BR_PERIOD_ROLLING &&
+        (err = go_on(&bad, parse_thresholds(cx, fc, kpath, true,
+                                            &b->forecast_bp,
+                                            &b->forecast_cnt))))
         return err;
     yaml_node_t *br = map_get(cx, node, "burn_rates", NULL);
     join_path(kpath, sizeof kpath, path, "burn_rates");
-    if (!is_null(br) && (err = parse_burn_rates(cx, br, kpath, b)))
+    if (!is_null(br) &&
+        (err = go_on(&bad, parse_burn_rates(cx, br, kpath, b))))
         return err;
-    return BR_ERR_OK;
+    return bad;
 }
 
 static br_err_t parse_budgets(ctx_t *cx, const yaml_node_t *root,
                               br_config_t *conf) {
     char ipath[PATH_LEN];
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     yaml_node_t *v = map_get(cx, root, "budgets", NULL);
     if (is_null(v))
         return BR_ERR_OK;
@@ -1597,28 +1976,33 @@ static br_err_t parse_budgets(ctx_t *cx, const yaml_node_t *root,
         return nomem(cx);
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        br_budget_conf_t *b = &conf->budgets[i];
         index_path(ipath, sizeof ipath, "budgets", i);
         conf->budget_cnt++;
-        if ((err = parse_budget(cx, item, ipath, &conf->budgets[i], conf)))
+        if ((err = go_on(&bad, parse_budget(cx, item, ipath, b, conf))))
             return err;
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(conf->budgets[j].name, conf->budgets[i].name) == 0) {
+            if (b->name && conf->budgets[j].name &&
+                strcmp(conf->budgets[j].name, b->name) == 0) {
                 char kpath[PATH_LEN];
                 join_path(kpath, sizeof kpath, ipath, "name");
-                return fail(cx, map_get(cx, item, "name", NULL), kpath,
-                            "duplicate budget name \"%s\" (first used on line "
-                            "%d)", conf->budgets[i].name,
-                            conf->budgets[j].line);
+                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
+                                            kpath,
+                                            "duplicate budget name \"%s\" "
+                                            "(first used on line %d)",
+                                            b->name, conf->budgets[j].line))))
+                    return err;
             }
         }
     }
-    return BR_ERR_OK;
+    return bad;
 }
 
 /** One model's prices -> "input=0.15,output=0.60" with the text as given. */
 static br_err_t parse_model_prices(ctx_t *cx, const yaml_node_t *node,
                                    const char *path, char **out) {
     char kpath[PATH_LEN];
+    br_err_t bad = BR_ERR_OK;
     br_err_t err = check_map(cx, node, path, NULL,
                              "token type -> price per 1M tokens");
     if (err)
@@ -1631,27 +2015,30 @@ static br_err_t parse_model_prices(ctx_t *cx, const yaml_node_t *node,
         yaml_node_t *k = get_node(cx, p->key);
         yaml_node_t *v = get_node(cx, p->value);
         join_path(kpath, sizeof kpath, path, sval(k));
-        int t;
+        int64_t nanos;
+        size_t t;
         for (t = 0; t < BR_TOK__CNT; t++)
             if (strcmp(tok_names[t], sval(k)) == 0)
                 break;
-        if (t == BR_TOK__CNT) {
-            char names[128];
-            list_names(names, sizeof names, tok_names, BR_TOK__CNT);
-            return fail(cx, k, kpath, "unknown token type; accepted: %s",
-                        names);
-        }
-        int64_t nanos;
-        if ((err = take_money(cx, v, kpath, false, &nanos)))
+        if (t == BR_TOK__CNT)
+            err = fail_unknown(cx, k, kpath, "token type", sval(k), tok_names,
+                               BR_TOK__CNT);
+        else if ((err = take_money(cx, v, kpath, false, &nanos)) == BR_ERR_OK &&
+                 (memchr(sval(v), ',', slen(v)) ||
+                  memchr(sval(v), '=', slen(v))))
+            err = fail(cx, v, kpath, "must be a plain number");
+        if ((err = go_on(&bad, err)))
             return err;
-        if (memchr(sval(v), ',', slen(v)) || memchr(sval(v), '=', slen(v)))
-            return fail(cx, v, kpath, "must be a plain number");
-        len += slen(k) + 1 + slen(v) + 1;
+        if (v->type == YAML_SCALAR_NODE)
+            len += slen(k) + 1 + slen(v) + 1;
     }
+    if (bad)
+        return bad;
     char *spec = malloc(len);
     if (!spec)
         return nomem(cx);
     size_t used = 0;
+    spec[0] = '\0';
     for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
          p < node->data.mapping.pairs.top; p++) {
         yaml_node_t *k = get_node(cx, p->key);
@@ -1666,27 +2053,29 @@ static br_err_t parse_model_prices(ctx_t *cx, const yaml_node_t *node,
 static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
                              br_config_t *conf) {
     char kpath[PATH_LEN];
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     yaml_node_t *node = map_get(cx, root, "prices", NULL);
     if (is_null(node))
         return BR_ERR_OK;
     if ((err = check_map(cx, node, "prices", prices_keys,
                          "price settings (file, models)")))
         return err;
-    if ((err = get_str(cx, node, "prices", "file", false, &conf->prices_file,
-                       NULL)))
+    if ((err = go_on(&bad, get_str(cx, node, "prices", "file", false,
+                                   &conf->prices_file, NULL))))
         return err;
+    /* The table itself is read by the pipeline, which names this key and
+     * line in its errors (br_config_key_line()). */
     if (conf->prices_file && (err = resolve_in_place(cx, &conf->prices_file)))
         return err;
     yaml_node_t *models = map_get(cx, node, "models", NULL);
     if (is_null(models))
-        return BR_ERR_OK;
+        return bad;
     if ((err = check_map(cx, models, "prices.models", NULL,
                          "model name -> prices")))
         return err;
     size_t n = map_cnt(models);
     if (n == 0)
-        return BR_ERR_OK;
+        return bad;
     conf->price_overrides = calloc(n, sizeof(br_kv_t));
     if (!conf->price_overrides)
         return nomem(cx);
@@ -1696,38 +2085,36 @@ static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
         br_kv_t *kv = &conf->price_overrides[conf->price_override_cnt];
         join_path(kpath, sizeof kpath, "prices.models", sval(k));
         if ((err = parse_model_prices(cx, get_node(cx, p->value), kpath,
-                                      &kv->value)))
-            return err;
+                                      &kv->value))) {
+            if ((err = go_on(&bad, err)))
+                return err;
+            continue;
+        }
         kv->key = xstrndup(sval(k), slen(k));
         kv->line = node_line(k);
         conf->price_override_cnt++;
         if (!kv->key)
             return nomem(cx);
     }
-    return BR_ERR_OK;
+    return bad;
 }
+
+static const char *const alerts_format_names[] = {"json", "avro-confluent"};
 
 /* kafka.alerts_format and kafka.alerts_avro: JSON alerts, or Avro in the
  * Confluent framing under a schema id given or registered at start. */
 static br_err_t parse_alerts_format(ctx_t *cx, const yaml_node_t *node,
                                     br_kafka_conf_t *k) {
-    br_err_t err;
-    char *fmt = NULL;
+    br_err_t err, bad = BR_ERR_OK;
+    int fmt = 0;
     yaml_node_t *fn = map_get(cx, node, "alerts_format", NULL);
     yaml_node_t *an = map_get(cx, node, "alerts_avro", NULL);
     br_avro_conf_t *a = &k->alerts_avro;
     a->schema_id = -1;
-    if ((err = get_str(cx, node, "kafka", "alerts_format", false, &fmt, NULL)))
+    if ((err = get_enum(cx, node, "kafka", "alerts_format", "format",
+                        alerts_format_names, 2, &fmt, NULL)))
         return err;
-    if (fmt && strcmp(fmt, "json") && strcmp(fmt, "avro-confluent")) {
-        err = fail(cx, fn, "kafka.alerts_format",
-                   "unknown format \"%s\"; accepted: json, avro-confluent",
-                   fmt);
-        free(fmt);
-        return err;
-    }
-    k->alerts_avro_on = fmt && !strcmp(fmt, "avro-confluent");
-    free(fmt);
+    k->alerts_avro_on = fmt == 1;
     if (!k->alerts_avro_on) {
         if (!is_null(an))
             return fail(cx, an, "kafka.alerts_avro",
@@ -1742,21 +2129,108 @@ static br_err_t parse_alerts_format(ctx_t *cx, const yaml_node_t *node,
     if ((err = parse_avro_keys(cx, an, "kafka.alerts_avro", a,
                                alerts_avro_keys)))
         return err;
-    if ((a->schema_id >= 0) == (a->registry != NULL))
-        return fail(cx, an, "kafka.alerts_avro",
-                    "needs exactly one of schema_id (the id the alert schema "
-                    "is registered under) or registry (register it at start)");
-    if (a->subject && !a->registry)
-        return fail(cx, map_get(cx, an, "subject", NULL),
-                    "kafka.alerts_avro.subject",
-                    "is the registry subject; it needs registry");
-    return BR_ERR_OK;
+    if ((a->schema_id >= 0) == (a->registry != NULL) &&
+        (err = go_on(&bad, fail(cx, an, "kafka.alerts_avro",
+                                "needs exactly one of schema_id (the id the "
+                                "alert schema is registered under) or "
+                                "registry (register it at start)"))))
+        return err;
+    if (a->subject && !a->registry &&
+        (err = go_on(&bad, fail(cx, map_get(cx, an, "subject", NULL),
+                                "kafka.alerts_avro.subject",
+                                "is the registry subject; it needs "
+                                "registry"))))
+        return err;
+    return bad;
+}
+
+/* librdkafka properties that would quietly break what burnrate rests on:
+ * offsets committed only once a durable snapshot covers them (the consumer
+ * never stores or commits on its own), the group the snapshot names, and
+ * alerts and dead letters acknowledged by every replica before the offsets
+ * that produced them are committed. */
+typedef enum { ROLE_CONSUMER = 1, ROLE_PRODUCER = 2 } role_t;
+static const struct {
+    const char *name;
+    role_t role;
+    const char *allowed;   /* values accepted, "a,b" ("" none) */
+    const char *why;
+} refused_props[] = {
+    {"enable.auto.commit", ROLE_CONSUMER, "false",
+     "burnrate commits offsets itself, only once a snapshot covers them; "
+     "an automatic commit would skip messages after a crash"},
+    {"auto.commit.enable", ROLE_CONSUMER, "false",
+     "burnrate commits offsets itself, only once a snapshot covers them; "
+     "an automatic commit would skip messages after a crash"},
+    {"enable.auto.offset.store", ROLE_CONSUMER, "false",
+     "burnrate stores offsets itself, only once a snapshot covers them"},
+    {"group.id", ROLE_CONSUMER, "",
+     "set kafka.group_id instead: the snapshot records the group and is "
+     "only restored into the same one"},
+    {"enable.idempotence", ROLE_PRODUCER, "true",
+     "without it a retried alert can be written twice or out of order"},
+    {"acks", ROLE_PRODUCER, "all,-1",
+     "alerts and dead letters must be on every in-sync replica before the "
+     "offsets that produced them are committed"},
+    {"request.required.acks", ROLE_PRODUCER, "all,-1",
+     "alerts and dead letters must be on every in-sync replica before the "
+     "offsets that produced them are committed"},
+    {"message.timeout.ms", ROLE_PRODUCER, "0",
+     "an alert that times out is dropped while its offsets are committed; "
+     "burnrate retries until delivered"},
+    {"delivery.timeout.ms", ROLE_PRODUCER, "0",
+     "an alert that times out is dropped while its offsets are committed; "
+     "burnrate retries until delivered"},
+};
+
+static bool value_allowed(const char *allowed, const char *value) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", allowed);
+    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w;
+         w = strtok_r(NULL, ",", &save))
+        if (strcasecmp(w, value) == 0)
+            return true;
+    return false;
+}
+
+/* A refused property in one of the property maps is a mistake of its own. */
+static br_err_t check_refused(ctx_t *cx, const char *section, role_t roles,
+                              const br_kv_t *kv, size_t cnt) {
+    char kpath[PATH_LEN];
+    br_err_t err, bad = BR_ERR_OK;
+    for (size_t i = 0; i < cnt; i++) {
+        for (size_t r = 0; r < sizeof refused_props / sizeof refused_props[0];
+             r++) {
+            if (!(refused_props[r].role & roles) ||
+                strcmp(refused_props[r].name, kv[i].key) != 0 ||
+                value_allowed(refused_props[r].allowed, kv[i].value))
+                continue;
+            char only[80] = "";
+            if (*refused_props[r].allowed) {
+                const char *comma = strchr(refused_props[r].allowed, ',');
+                if (comma)
+                    snprintf(only, sizeof only, " (accepted: %.*s or %s)",
+                             (int)(comma - refused_props[r].allowed),
+                             refused_props[r].allowed, comma + 1);
+                else
+                    snprintf(only, sizeof only, " (accepted: %s)",
+                             refused_props[r].allowed);
+            }
+            snprintf(kpath, sizeof kpath, "kafka.%s.%s", section, kv[i].key);
+            yaml_node_t at = {.start_mark = {.line = (size_t)kv[i].line - 1}};
+            if ((err = go_on(&bad, fail(cx, &at, kpath, "refused: %s%s",
+                                        refused_props[r].why, only))))
+                return err;
+        }
+    }
+    return bad;
 }
 
 static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
                             br_kafka_conf_t *k) {
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     yaml_node_t *node = map_get(cx, root, "kafka", NULL);
+    k->alerts_avro.schema_id = -1;
     if (is_null(node))
         return BR_ERR_OK;
     if ((err = check_map(cx, node, "kafka", kafka_keys, "Kafka settings")))
@@ -1767,42 +2241,44 @@ static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
     if (!is_null(b) && b->type == YAML_SEQUENCE_NODE) {
         char **list = NULL;
         size_t cnt = 0, len = 1;
-        if ((err = take_str_list(cx, b, "kafka.brokers", "host:port strings",
-                                 &list, &cnt))) {
-            free_strv(list, cnt);
-            return err;
-        }
-        if (cnt == 0) {
-            free_strv(list, cnt);
-            return fail(cx, b, "kafka.brokers", "must not be empty");
-        }
-        for (size_t i = 0; i < cnt; i++)
-            len += strlen(list[i]) + 1;
-        k->brokers = malloc(len);
-        if (k->brokers) {
-            size_t used = 0;
+        err = take_str_list(cx, b, "kafka.brokers", "host:port strings", &list,
+                            &cnt);
+        if (!err && cnt == 0)
+            err = fail(cx, b, "kafka.brokers", "must not be empty");
+        if (!err) {
             for (size_t i = 0; i < cnt; i++)
-                used += (size_t)snprintf(k->brokers + used, len - used,
-                                         "%s%s", i ? "," : "", list[i]);
+                len += strlen(list[i]) + 1;
+            k->brokers = malloc(len);
+            if (k->brokers) {
+                size_t used = 0;
+                k->brokers[0] = '\0';
+                for (size_t i = 0; i < cnt; i++)
+                    used += (size_t)snprintf(k->brokers + used, len - used,
+                                             "%s%s", i ? "," : "", list[i]);
+            } else {
+                err = nomem(cx);
+            }
         }
         free_strv(list, cnt);
-        if (!k->brokers)
-            return nomem(cx);
-    } else if ((err = get_str(cx, node, "kafka", "brokers", false,
-                              &k->brokers, NULL))) {
+        if ((err = go_on(&bad, err)))
+            return err;
+    } else if ((err = go_on(&bad, get_str(cx, node, "kafka", "brokers", false,
+                                          &k->brokers, NULL)))) {
         return err;
     }
-    if ((err = get_str(cx, node, "kafka", "group_id", false, &k->group_id,
-                       NULL)) ||
-        (err = get_str(cx, node, "kafka", "alerts_topic", false,
-                       &k->alerts_topic, NULL)) ||
-        (err = get_str(cx, node, "kafka", "dead_letter_topic", false,
-                       &k->dlq_topic, NULL)) ||
-        (err = parse_alerts_format(cx, node, k)))
+    if ((err = go_on(&bad, get_str(cx, node, "kafka", "group_id", false,
+                                   &k->group_id, NULL))) ||
+        (err = go_on(&bad, get_str(cx, node, "kafka", "alerts_topic", false,
+                                   &k->alerts_topic, NULL))) ||
+        (err = go_on(&bad, get_str(cx, node, "kafka", "dead_letter_topic",
+                                   false, &k->dlq_topic, NULL))) ||
+        (err = go_on(&bad, parse_alerts_format(cx, node, k))))
         return err;
 
     static const char *const prop_keys[] = {
         "properties", "consumer_properties", "producer_properties"};
+    static const role_t prop_roles[] = {ROLE_CONSUMER | ROLE_PRODUCER,
+                                        ROLE_CONSUMER, ROLE_PRODUCER};
     br_kv_t **outs[] = {&k->props, &k->consumer_props, &k->producer_props};
     size_t *cnts[] = {&k->prop_cnt, &k->consumer_prop_cnt,
                       &k->producer_prop_cnt};
@@ -1812,26 +2288,32 @@ static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
         if (is_null(v))
             continue;
         join_path(kpath, sizeof kpath, "kafka", prop_keys[i]);
-        if ((err = take_kv(cx, v, kpath, "librdkafka property -> value", true,
-                           outs[i], cnts[i])))
+        if ((err = go_on(&bad, take_kv(cx, v, kpath,
+                                       "librdkafka property -> value", true,
+                                       outs[i], cnts[i]))) ||
+            (err = go_on(&bad, check_refused(cx, prop_keys[i], prop_roles[i],
+                                             *outs[i], *cnts[i]))))
             return err;
     }
-    return BR_ERR_OK;
+    return bad;
 }
 
 static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
                                      br_config_t *conf) {
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     yaml_node_t *node = map_get(cx, root, "state", NULL);
     if (!is_null(node)) {
-        if ((err = check_map(cx, node, "state", state_keys, "state settings")) ||
-            (err = get_str(cx, node, "state", "dir", false, &conf->state_dir,
-                           NULL)) ||
-            (err = get_duration(cx, node, "state", "snapshot_interval", 100,
-                                &conf->snapshot_interval_ms, NULL)))
-            return err;
         int64_t n = conf->snapshot_keep;
-        if ((err = get_int(cx, node, "state", "keep", 1, 100, &n)))
+        if ((err = check_map(cx, node, "state", state_keys, "state settings")))
+            return err;
+        if ((err = go_on(&bad, get_str(cx, node, "state", "dir", false,
+                                       &conf->state_dir, NULL))) ||
+            (err = go_on(&bad, get_duration(cx, node, "state",
+                                            "snapshot_interval", 100,
+                                            &conf->snapshot_interval_ms,
+                                            NULL))) ||
+            (err = go_on(&bad, get_int(cx, node, "state", "keep", 1, 100,
+                                       &n))))
             return err;
         conf->snapshot_keep = (int)n;
     }
@@ -1842,10 +2324,13 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
     if (!is_null(node)) {
         int64_t n = (int64_t)conf->dedup_max_ids;
         if ((err = check_map(cx, node, "dedup", dedup_keys,
-                             "dedup settings")) ||
-            (err = get_duration(cx, node, "dedup", "window", MS_PER_S,
-                                &conf->dedup_window_ms, NULL)) ||
-            (err = get_int(cx, node, "dedup", "max_ids", 0, 100000000, &n)))
+                             "dedup settings")))
+            return err;
+        if ((err = go_on(&bad, get_duration(cx, node, "dedup", "window",
+                                            MS_PER_S, &conf->dedup_window_ms,
+                                            NULL))) ||
+            (err = go_on(&bad, get_int(cx, node, "dedup", "max_ids", 0,
+                                       100000000, &n))))
             return err;
         conf->dedup_max_ids = (size_t)n;
     }
@@ -1854,53 +2339,34 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
     if (!is_null(node)) {
         int64_t n = (int64_t)conf->max_message_bytes;
         if ((err = check_map(cx, node, "limits", limits_keys,
-                             "limit settings")) ||
-            (err = get_int(cx, node, "limits", "max_message_bytes", 1024,
-                           1000000000, &n)))
+                             "limit settings")))
+            return err;
+        if ((err = go_on(&bad, get_int(cx, node, "limits",
+                                       "max_message_bytes", 1024, 1000000000,
+                                       &n))))
             return err;
         conf->max_message_bytes = (size_t)n;
     }
 
     node = map_get(cx, root, "log", NULL);
     if (!is_null(node)) {
-        char *s = NULL;
-        const yaml_node_t *v;
-        if ((err = check_map(cx, node, "log", log_keys, "log settings")) ||
-            (err = get_str(cx, node, "log", "level", false, &s, &v)))
+        static const char *const log_format_names[] = {
+            [BR_LOG_FORMAT_LOGFMT] = "logfmt", [BR_LOG_FORMAT_JSON] = "json"};
+        int level = (int)conf->log_level, format = (int)conf->log_format;
+        if ((err = check_map(cx, node, "log", log_keys, "log settings")))
             return err;
-        if (s) {
-            size_t i;
-            for (i = 0; i < sizeof log_level_names / sizeof(char *); i++)
-                if (strcmp(s, log_level_names[i]) == 0)
-                    break;
-            if (i == sizeof log_level_names / sizeof(char *)) {
-                err = fail(cx, v, "log.level",
-                           "unknown level \"%s\"; accepted: error, warn, info, "
-                           "debug", s);
-                free(s);
-                return err;
-            }
-            conf->log_level = (br_log_level_t)i;
-            free(s);
-        }
-        s = NULL;
-        if ((err = get_str(cx, node, "log", "format", false, &s, &v)))
+        if ((err = go_on(&bad, get_enum(cx, node, "log", "level", "level",
+                                        log_level_names,
+                                        sizeof log_level_names /
+                                            sizeof log_level_names[0],
+                                        &level, NULL))) ||
+            (err = go_on(&bad, get_enum(cx, node, "log", "format", "format",
+                                        log_format_names, 2, &format, NULL))))
             return err;
-        if (s) {
-            if (strcmp(s, "logfmt") == 0) {
-                conf->log_format = BR_LOG_FORMAT_LOGFMT;
-            } else if (strcmp(s, "json") == 0) {
-                conf->log_format = BR_LOG_FORMAT_JSON;
-            } else {
-                err = fail(cx, v, "log.format",
-                           "unknown format \"%s\"; accepted: logfmt, json", s);
-                free(s);
-                return err;
-            }
-            free(s);
-        }
+        conf->log_level = (br_log_level_t)level;
+        conf->log_format = (br_log_format_t)format;
     }
-    return BR_ERR_OK;
+    return bad;
 }
 
 /* http.listen: "off", or HOST:PORT with an IPv6 host in brackets; port 0
@@ -1999,59 +2465,222 @@ static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
 
 static br_err_t parse_root(ctx_t *cx, const yaml_node_t *root,
                            br_config_t *conf) {
-    br_err_t err;
+    br_err_t err, bad = BR_ERR_OK;
     if (is_null(root))
         return fail(cx, root, "",
                     "the configuration is empty; at least inputs is required");
     if ((err = check_map(cx, root, "", top_keys, "settings (inputs, scopes, "
-                                                 "budgets, ...)")) ||
-        (err = get_currency(cx, root, "", conf->currency)) ||
-        (err = parse_inputs(cx, root, conf)) ||
-        (err = parse_scopes(cx, root, conf)) ||
-        (err = parse_spike(cx, root, &conf->spike)) ||
-        (err = parse_budgets(cx, root, conf)) ||
-        (err = parse_prices(cx, root, conf)) ||
-        (err = parse_kafka(cx, root, &conf->kafka)) ||
-        (err = parse_small_sections(cx, root, conf)) ||
-        (err = parse_http(cx, root, &conf->http)))
+                                                 "budgets, ...)")))
         return err;
-    return BR_ERR_OK;
+    /* Each section is read whatever the others hold: one run reports the
+     * mistakes of all of them. */
+    if ((err = go_on(&bad, get_currency(cx, root, "", conf->currency))) ||
+        (err = go_on(&bad, parse_inputs(cx, root, conf))) ||
+        (err = go_on(&bad, parse_scopes(cx, root, conf))) ||
+        (err = go_on(&bad, parse_spike(cx, root, &conf->spike))) ||
+        (err = go_on(&bad, parse_budgets(cx, root, conf))) ||
+        (err = go_on(&bad, parse_prices(cx, root, conf))) ||
+        (err = go_on(&bad, parse_kafka(cx, root, &conf->kafka))) ||
+        (err = go_on(&bad, parse_small_sections(cx, root, conf))) ||
+        (err = go_on(&bad, parse_http(cx, root, &conf->http))))
+        return err;
+    return bad;
 }
 
 static br_err_t syntax_error(ctx_t *cx, const yaml_parser_t *parser) {
     const char *problem = parser->problem ? parser->problem : "syntax error";
+    yaml_node_t at = {.start_mark = parser->problem_mark};
     if (parser->error == YAML_MEMORY_ERROR)
         return nomem(cx);
+    /* A syntax error ends the parse: it is the one mistake reported. */
     if (parser->context)
-        return br_seterr(cx->errstr, cx->errstr_size, BR_ERR_CONFIG,
-                         "%s:%zu: YAML syntax error at column %zu: %s (%s at "
-                         "line %zu)", cx->name, parser->problem_mark.line + 1,
-                         parser->problem_mark.column + 1, problem,
-                         parser->context, parser->context_mark.line + 1);
-    return br_seterr(cx->errstr, cx->errstr_size, BR_ERR_CONFIG,
-                     "%s:%zu: YAML syntax error at column %zu: %s", cx->name,
-                     parser->problem_mark.line + 1,
-                     parser->problem_mark.column + 1, problem);
+        return fail(cx, &at, NULL, "YAML syntax error at column %zu: %s (%s at "
+                                 "line %zu)", parser->problem_mark.column + 1,
+                    problem, parser->context, parser->context_mark.line + 1);
+    return fail(cx, &at, NULL, "YAML syntax error at column %zu: %s",
+                parser->problem_mark.column + 1, problem);
+}
+
+/* ------------------------------------------------------------------------ */
+/* ${...} in values                                                         */
+
+/* Keep each value substituted for a reference, once: none may be printed. */
+static void note_secret(void *opaque, const char *value) {
+    ctx_t *cx = opaque;
+    br_config_t *conf = cx->conf;
+    for (size_t i = 0; i < conf->secret_cnt; i++)
+        if (strcmp(conf->secrets[i], value) == 0)
+            return;
+    char **g = realloc(conf->secrets, (conf->secret_cnt + 1) * sizeof *g);
+    if (!g || !(g[conf->secret_cnt] = xstrndup(value, strlen(value)))) {
+        if (g)
+            conf->secrets = g;
+        cx->oom = true;
+        return;
+    }
+    conf->secrets = g;
+    conf->secret_cnt++;
+}
+
+/* Expand ${...} in every scalar value (never in keys) below node, each
+ * node once (an alias shares its anchor's node), before anything reads it.
+ * The text as written is kept for the dump. */
+static br_err_t expand_node(ctx_t *cx, int idx, const char *path, bool key) {
+    char sub[PATH_LEN], why[1024];
+    yaml_node_t *node = get_node(cx, idx);
+    br_err_t err, bad = BR_ERR_OK;
+    if (!node || idx < 1 || (size_t)idx > cx->node_cnt || cx->expanded[idx - 1])
+        return BR_ERR_OK;
+    cx->expanded[idx - 1] = true;
+    if (node->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+             p < node->data.mapping.pairs.top; p++) {
+            yaml_node_t *k = get_node(cx, p->key);
+            join_path(sub, sizeof sub, path,
+                      k && k->type == YAML_SCALAR_NODE ? sval(k) : "?");
+            if ((err = go_on(&bad, expand_node(cx, p->key, sub, true))) ||
+                (err = go_on(&bad, expand_node(cx, p->value, sub, false))))
+                return err;
+        }
+        return bad;
+    }
+    if (node->type == YAML_SEQUENCE_NODE) {
+        size_t i = 0;
+        for (yaml_node_item_t *it = node->data.sequence.items.start;
+             it < node->data.sequence.items.top; it++, i++) {
+            index_path(sub, sizeof sub, path, i);
+            if ((err = go_on(&bad, expand_node(cx, *it, sub, false))))
+                return err;
+        }
+        return bad;
+    }
+    if (key || !memchr(sval(node), '$', slen(node)) ||
+        strlen(sval(node)) != slen(node))
+        return BR_ERR_OK;
+    char *out = NULL;
+    bool changed = false;
+    err = br_expand(sval(node), cx->base_dir, note_secret, cx, &out, &changed,
+                    why, sizeof why);
+    if (err == BR_ERR_NOMEM || cx->oom) {
+        free(out);
+        return nomem(cx);
+    }
+    if (err) {
+        err = fail(cx, node, path, "%s", why);
+        cx->unexpanded[idx - 1] = true;
+        return err;
+    }
+    if (!changed) {
+        free(out);
+        return BR_ERR_OK;
+    }
+    br_config_t *conf = cx->conf;
+    br_kv_t *g = realloc(conf->refs, (conf->ref_cnt + 1) * sizeof *g);
+    if (!g) {
+        free(out);
+        return nomem(cx);
+    }
+    conf->refs = g;
+    g[conf->ref_cnt].key = xstrndup(sval(node), slen(node));
+    g[conf->ref_cnt].value = xstrndup(out, strlen(out));
+    g[conf->ref_cnt].line = node_line(node);
+    if (!g[conf->ref_cnt].key || !g[conf->ref_cnt].value) {
+        free(g[conf->ref_cnt].key);
+        free(g[conf->ref_cnt].value);
+        free(out);
+        return nomem(cx);
+    }
+    conf->ref_cnt++;
+    /* The node now holds the value; libyaml frees it with free(). */
+    free(node->data.scalar.value);
+    node->data.scalar.value = (yaml_char_t *)out;
+    node->data.scalar.length = strlen(out);
+    return BR_ERR_OK;
+}
+
+/* Replace in s (in place, cut to size) every value that came from a
+ * ${...} by [redacted]: messages and dumps never show one. */
+static void scrub_values(const br_config_t *conf, char *s, size_t size) {
+    if (!conf)
+        return;
+    for (size_t i = 0; i < conf->secret_cnt; i++) {
+        const char *v = conf->secrets[i];
+        size_t vl = strlen(v), rl = strlen(BR_REDACTED);
+        if (vl < BR_CONFIG_SECRET_MIN)
+            continue;
+        for (char *p = strstr(s, v); p; p = strstr(p + rl, v)) {
+            size_t tail = strlen(p + vl);
+            if ((size_t)(p - s) + rl + tail + 1 > size)
+                tail = size - (size_t)(p - s) - rl - 1;
+            if ((size_t)(p - s) + rl + 1 > size) {
+                *p = '\0';
+                break;
+            }
+            memmove(p + rl, p + vl, tail);
+            p[rl + tail] = '\0';
+            memcpy(p, BR_REDACTED, rl);
+        }
+    }
+}
+
+/* Every mistake, sorted by line (in the order found within a line), one
+ * per line of errstr. */
+static void report(ctx_t *cx) {
+    size_t used = 0;
+    if (!cx->errstr || !cx->errstr_size)
+        return;
+    cx->errstr[0] = '\0';
+    if (cx->oom) {
+        snprintf(cx->errstr, cx->errstr_size, "%s: out of memory", cx->name);
+        return;
+    }
+    /* Insertion sort: stable, and the lists are short. */
+    for (size_t i = 1; i < cx->err_cnt; i++) {
+        cerr_t t = cx->errs[i];
+        size_t j = i;
+        for (; j > 0 && cx->errs[j - 1].line > t.line; j--)
+            cx->errs[j] = cx->errs[j - 1];
+        cx->errs[j] = t;
+    }
+    for (size_t i = 0; i < cx->err_cnt; i++) {
+        int n = snprintf(cx->errstr + used, cx->errstr_size - used, "%s%s",
+                         i ? "\n" : "", cx->errs[i].text);
+        if (n < 0 || (size_t)n >= cx->errstr_size - used) {
+            /* Cut at a whole line, and say how many did not fit. */
+            char more[64];
+            cx->errstr[used] = '\0';
+            snprintf(more, sizeof more, "\n%s: ... and %zu more", cx->name,
+                     cx->err_cnt - i);
+            if (used + strlen(more) < cx->errstr_size)
+                strcat(cx->errstr + used, more);
+            break;
+        }
+        used += (size_t)n;
+    }
 }
 
 static br_config_t *load(const char *yaml, size_t len, const char *name,
-                         const char *base_dir, char *errstr,
+                         const char *base_dir, bool *mistakes, char *errstr,
                          size_t errstr_size) {
     yaml_parser_t parser;
     yaml_document_t doc, extra;
     bool have_doc = false, have_extra = false;
-    ctx_t cx = {&doc, name ? name : "(config)", base_dir, errstr, errstr_size,
-                NULL};
+    ctx_t cx = {.doc = &doc, .name = name ? name : "(config)",
+                .base_dir = base_dir, .errstr = errstr,
+                .errstr_size = errstr_size};
     br_err_t err = BR_ERR_OK;
 
     br_config_t *conf = calloc(1, sizeof *conf);
     if (!conf) {
-        nomem(&cx);
+        cx.oom = true;
+        report(&cx);
         return NULL;
     }
+    cx.conf = conf;
     if (!yaml_parser_initialize(&parser)) {
         free(conf);
-        nomem(&cx);
+        cx.oom = true;
+        report(&cx);
         return NULL;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
@@ -2076,10 +2705,19 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
         err = nomem(&cx);
         goto done;
     }
-    cx.conf = conf;
+    cx.node_cnt = (size_t)(doc.nodes.top - doc.nodes.start);
+    cx.expanded = calloc(cx.node_cnt + 1, sizeof(bool));
+    cx.unexpanded = calloc(cx.node_cnt + 1, sizeof(bool));
+    if (!cx.expanded || !cx.unexpanded) {
+        err = nomem(&cx);
+        goto done;
+    }
     if ((err = set_defaults(&cx, conf)))
         goto done;
-    err = parse_root(&cx, yaml_document_get_root_node(&doc), conf);
+    /* A value whose reference cannot be expanded is reported and read as
+     * written; the load fails anyway. */
+    if (go_on(&err, expand_node(&cx, 1, "", false)) == BR_ERR_OK)
+        err = parse_root(&cx, yaml_document_get_root_node(&doc), conf);
 
 done:
     if (have_extra)
@@ -2087,10 +2725,28 @@ done:
     if (have_doc)
         yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    if (err) {
+    free(cx.expanded);
+    free(cx.unexpanded);
+    for (size_t i = 0; i < cx.zone_cnt; i++)
+        free(cx.zones[i]);
+    free(cx.zones);
+    free(cx.near);
+    if (err || cx.err_cnt || cx.oom) {
+        /* A config with mistakes goes back only to br_config_load_check(),
+         * and only once its YAML was read (conf->path set). */
+        bool keep = mistakes && !cx.oom && conf->path && err != BR_ERR_NOMEM;
+        report(&cx);
+        for (size_t i = 0; i < cx.err_cnt; i++)
+            free(cx.errs[i].text);
+        free(cx.errs);
+        if (keep) {
+            *mistakes = true;
+            return conf;
+        }
         br_config_destroy(conf);
         return NULL;
     }
+    free(cx.errs);
     return conf;
 }
 
@@ -2100,11 +2756,25 @@ done:
 br_config_t *br_config_load_string(const char *yaml, const char *name,
                                    const char *base_dir, char *errstr,
                                    size_t errstr_size) {
-    return load(yaml, strlen(yaml), name, base_dir, errstr, errstr_size);
+    return load(yaml, strlen(yaml), name, base_dir, NULL, errstr, errstr_size);
 }
+
+static br_config_t *load_file(const char *path, bool *mistakes,
+                              char *errstr, size_t errstr_size);
 
 br_config_t *br_config_load(const char *path, char *errstr,
                             size_t errstr_size) {
+    return load_file(path, NULL, errstr, errstr_size);
+}
+
+br_config_t *br_config_load_check(const char *path, bool *mistakes,
+                                  char *errstr, size_t errstr_size) {
+    *mistakes = false;
+    return load_file(path, mistakes, errstr, errstr_size);
+}
+
+static br_config_t *load_file(const char *path, bool *mistakes,
+                              char *errstr, size_t errstr_size) {
     char *buf = NULL, *dir = NULL;
     br_config_t *conf = NULL;
     size_t len = 0;
@@ -2141,7 +2811,7 @@ br_config_t *br_config_load(const char *path, char *errstr,
             goto done;
         }
     }
-    conf = load(buf, len, path, dir, errstr, errstr_size);
+    conf = load(buf, len, path, dir, mistakes, errstr, errstr_size);
 
 done:
     free(dir);
@@ -2191,6 +2861,7 @@ void br_config_destroy(br_config_t *conf) {
     for (size_t i = 0; i < conf->scope_cnt; i++) {
         free(conf->scopes[i].name);
         free_strv(conf->scopes[i].dims, conf->scopes[i].dim_cnt);
+        free_strv(conf->scopes[i].inputs, conf->scopes[i].input_cnt);
     }
     free(conf->scopes);
     for (size_t i = 0; i < conf->budget_cnt; i++) {
@@ -2206,6 +2877,8 @@ void br_config_destroy(br_config_t *conf) {
     for (size_t i = 0; i < conf->key_line_cnt; i++)
         free(conf->key_lines[i].path);
     free(conf->key_lines);
+    free_kv(conf->refs, conf->ref_cnt);
+    free_strv(conf->secrets, conf->secret_cnt);
     free(conf->prices_file);
     free_kv(conf->price_overrides, conf->price_override_cnt);
     free(conf->kafka.brokers);
@@ -2240,6 +2913,70 @@ int br_config_key_line(const br_config_t *conf, const char *path) {
     }
 }
 
+void br_config_scrub(const br_config_t *conf, char *s, size_t size) {
+    scrub_values(conf, s, size);
+}
+
+bool br_config_is_secret_value(const br_config_t *conf, const char *value) {
+    for (size_t i = 0; conf && i < conf->secret_cnt; i++)
+        if (strcmp(conf->secrets[i], value) == 0)
+            return true;
+    return false;
+}
+
+/* The line number of "FILE:LINE: ...", 0 when there is none. The file
+ * name may hold colons: the first ":<digits>:" counts. */
+static long error_line(const char *l) {
+    for (const char *p = strchr(l, ':'); p; p = strchr(p + 1, ':')) {
+        char *end;
+        if (!isdigit((unsigned char)p[1]))
+            continue;
+        long n = strtol(p + 1, &end, 10);
+        if (*end == ':')
+            return n;
+    }
+    return 0;
+}
+
+void br_config_merge_errors(char *dst, size_t size, const char *more) {
+    size_t dl = strlen(dst), ml = more ? strlen(more) : 0;
+    if (!ml || !size)
+        return;
+    char *a = xstrndup(dst, dl), *b = xstrndup(more, ml);
+    char *l[512];
+    size_t n = 0, used = 0;
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return;
+    }
+    char *parts[2] = {a, b};
+    for (int k = 0; k < 2; k++)
+        for (char *save = NULL, *t = strtok_r(parts[k], "\n", &save);
+             t && n < 512; t = strtok_r(NULL, "\n", &save))
+            l[n++] = t;
+    /* Insertion sort by line: stable, dst's lines first on equal lines. */
+    for (size_t i = 1; i < n; i++) {
+        char *t = l[i];
+        size_t j = i;
+        for (; j > 0 && error_line(l[j - 1]) > error_line(t); j--)
+            l[j] = l[j - 1];
+        l[j] = t;
+    }
+    dst[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(dst + used, size - used, "%s%s", used ? "\n" : "",
+                         l[i]);
+        if (w < 0 || (size_t)w >= size - used) {
+            dst[used] = '\0';
+            break;
+        }
+        used += (size_t)w;
+    }
+    free(a);
+    free(b);
+}
+
 int br_config_input_index(const br_config_t *conf, const char *name) {
     for (size_t i = 0; i < conf->input_cnt; i++)
         if (strcmp(conf->inputs[i].name, name) == 0)
@@ -2268,6 +3005,7 @@ br_err_t br_dialect_parse(const char *name, br_dialect_t *out) {
 typedef struct out {
     yaml_emitter_t em;
     bool ok;
+    const br_config_t *conf;     /* its ${...} values print as written */
 } out_t;
 
 static void emit(out_t *o, yaml_event_t *ev) {
@@ -2279,16 +3017,85 @@ static void emit(out_t *o, yaml_event_t *ev) {
         o->ok = false;
 }
 
+/* The written text of a ${...} value equal to s, or NULL. */
+static const char *ref_of(const br_config_t *conf, const char *s) {
+    for (size_t i = 0; conf && i < conf->ref_cnt; i++)
+        if (strcmp(conf->refs[i].value, s) == 0)
+            return conf->refs[i].key;
+    return NULL;
+}
+
+/* The text the dump prints for s: a value that came from ${...} as it was
+ * written (also inside a longer value, such as a resolved path), any other
+ * value a reference stood for as [redacted], and a literal $ before $ or {
+ * as $$, so that the dump loads back to the same configuration. */
+static char *dump_text(const br_config_t *conf, const char *s) {
+    const char *ref = ref_of(conf, s);
+    if (ref)
+        return xstrndup(ref, strlen(ref));
+    size_t cap = strlen(s) * 2 + 1, len = 0;
+    char *out = malloc(cap);
+    for (const char *p = s; out && *p;) {
+        const char *put = NULL;
+        size_t skip = 0;
+        for (size_t i = 0; conf && !put && i < conf->ref_cnt; i++) {
+            size_t vl = strlen(conf->refs[i].value);
+            if (vl >= BR_CONFIG_SECRET_MIN &&
+                strncmp(p, conf->refs[i].value, vl) == 0) {
+                put = conf->refs[i].key;
+                skip = vl;
+            }
+        }
+        for (size_t i = 0; conf && !put && i < conf->secret_cnt; i++) {
+            size_t vl = strlen(conf->secrets[i]);
+            if (vl >= BR_CONFIG_SECRET_MIN &&
+                strncmp(p, conf->secrets[i], vl) == 0) {
+                put = BR_REDACTED;
+                skip = vl;
+            }
+        }
+        if (!put && p[0] == '$' && (p[1] == '$' || p[1] == '{')) {
+            put = "$$";
+            skip = 1;
+        }
+        size_t pl = put ? strlen(put) : 1;
+        if (len + pl + 1 > cap) {
+            cap = (len + pl + 1) * 2;
+            char *g = realloc(out, cap);
+            if (!g) {
+                free(out);
+                return NULL;
+            }
+            out = g;
+        }
+        memcpy(out + len, put ? put : p, pl);
+        len += pl;
+        p += put ? skip : 1;
+    }
+    if (out)
+        out[len] = '\0';
+    return out;
+}
+
 static void o_scalar(out_t *o, const char *s, yaml_scalar_style_t style) {
     yaml_event_t ev;
     if (!o->ok)
         return;
-    if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
-                                      (const yaml_char_t *)s, (int)strlen(s),
-                                      1, 1, style)) {
+    char *text = dump_text(o->conf, s);
+    if (!text) {
         o->ok = false;
         return;
     }
+    if (strcmp(text, s) != 0 && style == YAML_PLAIN_SCALAR_STYLE)
+        style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
+                                      (const yaml_char_t *)text,
+                                      (int)strlen(text), 1, 1, style)) {
+        free(text);
+        o->ok = false;
+        return;
+    }
+    free(text);
     emit(o, &ev);
 }
 
@@ -2403,9 +3210,10 @@ static void o_duration(out_t *o, const char *key, int64_t ms) {
 
 /* A value printed by the dump: a secret key's is hidden whole, a URL's
  * user:password part wherever it appears. */
-static const char *shown(char *buf, size_t size, const char *key,
-                         const char *value, bool redact) {
-    if (redact && br_redact_is_secret(key))
+static const char *shown(const out_t *o, char *buf, size_t size,
+                         const char *key, const char *value, bool redact) {
+    /* A secret given as ${...} prints as its reference, which is no secret. */
+    if (redact && br_redact_is_secret(key) && !ref_of(o->conf, value))
         return BR_REDACTED;
     return br_redact_urls(buf, size, value);
 }
@@ -2417,7 +3225,7 @@ static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
     for (size_t i = 0; i < cnt; i++) {
         char buf[4096];
         o_str(o, kv[i].key);
-        o_str(o, shown(buf, sizeof buf, kv[i].key, kv[i].value, redact));
+        o_str(o, shown(o, buf, sizeof buf, kv[i].key, kv[i].value, redact));
     }
     o_map_end(o);
 }
@@ -2444,7 +3252,9 @@ static void o_avro(out_t *o, const char *key, const br_avro_conf_t *a) {
     if (a->registry_username)
         o_kv_str(o, "registry_username", a->registry_username);
     if (a->registry_password)
-        o_kv_str(o, "registry_password", "[redacted]");
+        o_kv_str(o, "registry_password", ref_of(o->conf, a->registry_password)
+                                             ? a->registry_password
+                                             : BR_REDACTED);
     if (a->registry_ca_file)
         o_kv_str(o, "registry_ca_file", a->registry_ca_file);
     o_map_end(o);
@@ -2588,7 +3398,7 @@ static void dump_http(out_t *o, const br_http_conf_t *http) {
 }
 
 void br_config_dump(const br_config_t *conf, FILE *fp) {
-    out_t o = {.ok = true};
+    out_t o = {.ok = true, .conf = conf};
     yaml_event_t ev;
     if (!yaml_emitter_initialize(&o.em))
         return;
@@ -2621,6 +3431,8 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
         o_map(&o, false);
         o_kv_str(&o, "name", sc->name);
         o_str_list(&o, "dims", sc->dims, sc->dim_cnt);
+        if (sc->inputs)
+            o_str_list(&o, "inputs", sc->inputs, sc->input_cnt);
         o_int(&o, "max_series", (int64_t)sc->max_series);
         o_map_end(&o);
     }

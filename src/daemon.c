@@ -29,6 +29,7 @@
 #include "burnrate/metrics.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
+#include "burnrate/redact.h"
 #include "burnrate/reload.h"
 #include "burnrate/schemasrc.h"
 #include "burnrate/snapshot.h"
@@ -1064,7 +1065,7 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
     br_pipeline_stats_t st;
     br_kafka_out_stats_t os;
     int64_t now = br_log_mono_ms();
-    char wm[40] = "-", money[40];
+    char wm[40] = "-", money[BR_MONEY_STR_MAX];
     double rate;
 
     br_pipeline_memory_t mem;
@@ -1681,8 +1682,10 @@ static void reload(daemon_t *d) {
 
     br_log(BR_LOG_INFO, "reloading the configuration", "config=%s",
            br_log_quote(qbuf, sizeof qbuf, d->conf->path));
-    if (!(conf = br_config_load(d->conf->path, errstr, sizeof errstr)) ||
-        br_reload_check(d->conf, conf, errstr, sizeof errstr) ||
+    if ((conf = br_config_load(d->conf->path, errstr, sizeof errstr)))
+        br_redact_add_values((const char *const *)conf->secrets,
+                             conf->secret_cnt);
+    if (!conf || br_reload_check(d->conf, conf, errstr, sizeof errstr) ||
         br_kafka_check_topics(conf, errstr, sizeof errstr) ||
         !(fetcher = br_schemasrc_async_new(errstr, sizeof errstr)))
         goto refused;

@@ -351,6 +351,17 @@ static cdim_t *dim_find(br_decoder_t *dec, const char *name) {
     return NULL;
 }
 
+bool br_decoder_may_set(const br_decoder_t *dec, const char *dim) {
+    /* A tag map (FOCUS Tags, CUR resource tags, Bedrock request metadata)
+     * turns whatever keys a row carries into dimensions. */
+    if (dec->preset->tag_maps[0].path)
+        return true;
+    for (size_t i = 0; i < dec->dim_cnt; i++)
+        if (strcmp(dec->dims[i].name, dim) == 0)
+            return dec->dims[i].f.cnt > 0 || dec->dims[i].fallback;
+    return false;
+}
+
 br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,
                              size_t errstr_size) {
     br_decoder_t *dec = NULL;
@@ -711,22 +722,26 @@ static br_err_t get_count(json_t *v, const char *path, int64_t *out,
     return BR_ERR_OK;
 }
 
+/* One record's amount: exact nanos within the per-record bound
+ * (BR_MONEY_RECORD_MAX_NANOS), else BR_ERR_RANGE. */
 static br_err_t get_money(json_t *v, const char *path, int64_t *out,
                           char *errstr, size_t errstr_size) {
     static const char what[] = "a decimal amount";
+    static const char bound[] =
+        "an amount within +/-" BR_MONEY_RECORD_MAX_TEXT " (the per-record bound)";
     br_err_t err;
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
-        if (i > INT64_MAX / BR_NANOS_PER_UNIT || i < -(INT64_MAX / BR_NANOS_PER_UNIT))
-            return field_err(errstr, errstr_size, BR_ERR_RANGE, path,
-                             "an amount within +/-9.2e9", v);
+        if (i > BR_MONEY_RECORD_MAX_NANOS / BR_NANOS_PER_UNIT ||
+            i < -(BR_MONEY_RECORD_MAX_NANOS / BR_NANOS_PER_UNIT))
+            return field_err(errstr, errstr_size, BR_ERR_RANGE, path, bound, v);
         *out = (int64_t)i * BR_NANOS_PER_UNIT;
         return BR_ERR_OK;
     }
     if (json_is_real(v)) {
         err = br_money_from_double(json_real_value(v), out);
-        if (err) return field_err(errstr, errstr_size, BR_ERR_RANGE, path,
-                                  "an amount within +/-9.2e9", v);
+        if (err || !br_money_record_ok(*out))
+            return field_err(errstr, errstr_size, BR_ERR_RANGE, path, bound, v);
         return BR_ERR_OK;
     }
     if (json_is_string(v)) {
@@ -734,9 +749,8 @@ static br_err_t get_money(json_t *v, const char *path, int64_t *out,
         size_t len = json_string_length(v);
         if (len == 0) return BR_ERR_NOTFOUND;
         err = br_money_parse(s, len, out);
-        if (err == BR_ERR_RANGE)
-            return field_err(errstr, errstr_size, BR_ERR_RANGE, path,
-                             "an amount within +/-9.2e9", v);
+        if (err == BR_ERR_RANGE || (!err && !br_money_record_ok(*out)))
+            return field_err(errstr, errstr_size, BR_ERR_RANGE, path, bound, v);
         if (err)
             return field_err(errstr, errstr_size,
                              is_nan_word(s, len) ? BR_ERR_RANGE : BR_ERR_TYPE,

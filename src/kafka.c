@@ -84,18 +84,40 @@ static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
            fac, br_log_quote(qbuf, sizeof qbuf, buf));
 }
 
+/* Every property of one map, each refused one a line of errstr
+ * ("FILE:LINE: kafka.SECTION.KEY: librdkafka's reason"), so that one run
+ * names them all. */
 static br_err_t set_kvs(rd_kafka_conf_t *kconf, const br_config_t *conf,
                         const br_kv_t *kv, size_t cnt, const char *section,
                         char *errstr, size_t errstr_size) {
-    char why[512];
+    char why[512], line[1024];
+    br_err_t ret = BR_ERR_OK;
+    size_t used = errstr && errstr_size ? strlen(errstr) : 0;
 
     for (size_t i = 0; i < cnt; i++) {
-        if (br_kafka_conf_set(kconf, kv[i].key, kv[i].value, why, sizeof why))
-            return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
-                             "%s:%d: kafka.%s: %s", conf->path ? conf->path : "config",
-                             kv[i].line, section, why);
+        if (rd_kafka_conf_set(kconf, kv[i].key, kv[i].value, why, sizeof why) ==
+            RD_KAFKA_CONF_OK)
+            continue;
+        /* librdkafka's reason may quote the value: a secret's, or one from
+         * ${...}, is left out. */
+        if (kv[i].value[0] && strstr(why, kv[i].value) &&
+            (br_log_is_secret(kv[i].key) ||
+             br_config_is_secret_value(conf, kv[i].value)))
+            snprintf(why, sizeof why, "invalid value");
+        snprintf(line, sizeof line, "%s:%d: kafka.%s.%s: %s",
+                 conf->path ? conf->path : "config", kv[i].line, section,
+                 kv[i].key, why);
+        br_config_scrub(conf, line, sizeof line);
+        if (errstr && used + 1 < errstr_size) {
+            int n = snprintf(errstr + used, errstr_size - used, "%s%s",
+                             used ? "\n" : "", line);
+            used = n < 0 ? used : used + (size_t)n;
+            if (used >= errstr_size)
+                used = errstr_size - 1;
+        }
+        ret = BR_ERR_CONFIG;
     }
-    return BR_ERR_OK;
+    return ret;
 }
 
 rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
@@ -133,14 +155,19 @@ rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
     if (kc->brokers &&
         br_kafka_conf_set(kconf, "bootstrap.servers", kc->brokers, errstr, errstr_size))
         goto err;
-    if (set_kvs(kconf, conf, kc->props, kc->prop_cnt, "properties", errstr,
-                errstr_size))
-        goto err;
+    if (errstr && errstr_size)
+        errstr[0] = '\0';
+    /* Both maps are set whatever the first one held: every refused
+     * property is named at once. */
+    bool bad = set_kvs(kconf, conf, kc->props, kc->prop_cnt, "properties",
+                       errstr, errstr_size) != BR_ERR_OK;
     if (role == BR_KAFKA_CONSUMER
             ? set_kvs(kconf, conf, kc->consumer_props, kc->consumer_prop_cnt,
                       "consumer_properties", errstr, errstr_size)
             : set_kvs(kconf, conf, kc->producer_props, kc->producer_prop_cnt,
                       "producer_properties", errstr, errstr_size))
+        bad = true;
+    if (bad)
         goto err;
     if (brokers &&
         br_kafka_conf_set(kconf, "bootstrap.servers", brokers, errstr, errstr_size))
@@ -192,6 +219,44 @@ void br_kafka_wake_wait(int fd, int timeout_ms) {
         return;
     while (read(fd, drain, sizeof drain) > 0)
         ;
+}
+
+br_err_t br_kafka_check_config(const br_config_t *conf, char *errstr,
+                               size_t errstr_size) {
+    char consumer[4096], producer[4096];
+    size_t used = 0;
+    rd_kafka_conf_t *c = br_kafka_conf_new(conf, BR_KAFKA_CONSUMER, NULL,
+                                           consumer, sizeof consumer);
+    rd_kafka_conf_t *p = br_kafka_conf_new(conf, BR_KAFKA_PRODUCER, NULL,
+                                           producer, sizeof producer);
+
+    if (errstr && errstr_size)
+        errstr[0] = '\0';
+    if (c)
+        rd_kafka_conf_destroy(c);
+    if (p)
+        rd_kafka_conf_destroy(p);
+    if (c && p)
+        return BR_ERR_OK;
+    /* A kafka.properties mistake is refused by both clients: once. */
+    const char *lists[2] = {c ? "" : consumer, p ? "" : producer};
+    for (int k = 0; k < 2; k++) {
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", lists[k]);
+        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
+            if (k == 1 && !c && strstr(consumer, l))
+                continue;
+            if (errstr && used + 1 < errstr_size) {
+                int n = snprintf(errstr + used, errstr_size - used, "%s%s",
+                                 used ? "\n" : "", l);
+                used = n < 0 ? used : used + (size_t)n;
+                if (used >= errstr_size)
+                    used = errstr_size - 1;
+            }
+        }
+    }
+    return BR_ERR_CONFIG;
 }
 
 br_err_t br_kafka_check_topics(const br_config_t *conf, char *errstr,

@@ -316,6 +316,7 @@ size_t br_log_render(br_log_format_t format, const char *ts,
 
 void br_log(br_log_level_t level, const char *msg, const char *kvfmt, ...) {
     char tail[4096], clean[4200], cmsg[1100], line[8192];
+    char vtail[4300], vmsg[1200];
     char ts[40];
     size_t n;
 
@@ -336,9 +337,12 @@ void br_log(br_log_level_t level, const char *msg, const char *kvfmt, ...) {
     }
     /* Whatever a caller passed (an error echoing a registry URL, a
      * librdkafka line), credentials in URLs never reach the log. */
+    /* Nor does any value a ${...} of the config stood for. */
+    br_redact_urls(cmsg, sizeof cmsg, msg);
+    br_redact_urls(clean, sizeof clean, tail);
     n = br_log_render((br_log_format_t)log_format, ts, level,
-                      br_redact_urls(cmsg, sizeof cmsg, msg),
-                      br_redact_urls(clean, sizeof clean, tail), line,
+                      br_redact_values(vmsg, sizeof vmsg, cmsg),
+                      br_redact_values(vtail, sizeof vtail, clean), line,
                       sizeof line);
     /* One fwrite: stdio locks the stream, so threads never interleave. */
     fwrite(line, 1, n, stderr);
@@ -434,12 +438,12 @@ void br_ratelimit_flush(br_ratelimit_t *rl, int64_t now_ms) {
 }
 
 /* Money rounded to cents for reading; the JSON keeps the exact value. */
-static void put_money(br_buf_t *out, int64_t nanos, bool sign) {
-    int64_t cents = br_muldiv_round(nanos, 1, 10000000);
-    uint64_t mag = cents < 0 ? (uint64_t)0 - (uint64_t)cents : (uint64_t)cents;
+static void put_money(br_buf_t *out, br_money_t nanos, bool sign) {
+    br_money_t cents = br_money_round_to(nanos, 10000000);
+    char tmp[BR_MONEY_STR_MAX];
 
-    br_buf_printf(out, "%s%" PRIu64 ".%02" PRIu64,
-                  cents < 0 ? "-" : sign ? "+" : "", mag / 100, mag % 100);
+    br_money_format(cents, tmp, sizeof tmp); /* two decimals exactly */
+    br_buf_printf(out, "%s%s", cents >= 0 && sign ? "+" : "", tmp);
 }
 
 static void put_window(br_buf_t *out, int64_t start_ms, int64_t end_ms) {
@@ -516,7 +520,8 @@ void br_alert_format_line(const br_alert_t *alert, br_buf_t *out) {
         put_money(out, alert->impact_nanos, true);
         if (alert->expected_nanos > 0)
             br_buf_printf(out, ", x%.1f",
-                          (double)alert->observed_nanos / (double)alert->expected_nanos);
+                          br_money_to_double(alert->observed_nanos) /
+                              br_money_to_double(alert->expected_nanos));
         br_buf_puts(out, ")");
         break;
     }

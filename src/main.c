@@ -13,6 +13,7 @@
 
 #include "burnrate/config.h"
 #include "burnrate/daemon.h"
+#include "burnrate/kafka.h"
 #include "burnrate/log.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/redact.h"
@@ -20,6 +21,9 @@
 #include "burnrate/sortrun.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
+
+/* Room for every error of a config file, one a line. */
+#define BR_ERRSTR_MAX 16384
 
 #ifndef BR_VERSION
 #define BR_VERSION "0.1.0"
@@ -71,8 +75,11 @@ static const char usage_text[] =
     "                by event time (stably: equal times keep file order) and\n"
     "                the inputs merged by event time, so row order in the\n"
     "                files does not matter.\n"
-    "  check-config  Validate FILE (config and price table) and print the effective\n"
-    "                configuration on stdout; errors read FILE:LINE: KEY: message.\n"
+    "  check-config  Validate FILE (config, price table, and the Kafka properties\n"
+    "                as librdkafka takes them, without connecting) and print the\n"
+    "                effective configuration on stdout (values given as ${...}\n"
+    "                shown as written). Every error is reported in one run, one a\n"
+    "                line, sorted by line: FILE:LINE: KEY: message.\n"
     "  snapshot show Print a snapshot as JSON (PATH: a snapshot file, or a state\n"
     "                directory for its newest valid one): offsets, counters,\n"
     "                watermark, every series with its total, budget periods,\n"
@@ -305,13 +312,24 @@ static bool parse_offset(const char *s, const char *word, int64_t sentinel,
     return true;
 }
 
+/* Errors on stderr: every line of them, with credentials in URLs and
+ * values from ${...} replaced by [redacted]. */
+static void print_errors(const char *errstr) {
+    static char clean[BR_ERRSTR_MAX + 256], cleaner[BR_ERRSTR_MAX + 512];
+    fprintf(stderr, "%s\n",
+            br_redact_values(cleaner, sizeof cleaner,
+                             br_redact_urls(clean, sizeof clean, errstr)));
+}
+
 static br_config_t *load_config(const char *path) {
-    char errstr[1024];
+    static char errstr[BR_ERRSTR_MAX];
     br_config_t *conf = br_config_load(path, errstr, sizeof errstr);
-    char clean[sizeof errstr + 64];
 
     if (!conf)
-        fprintf(stderr, "%s\n", br_redact_urls(clean, sizeof clean, errstr));
+        print_errors(errstr);
+    else /* no log line may hold them either */
+        br_redact_add_values((const char *const *)conf->secrets,
+                             conf->secret_cnt);
     return conf;
 }
 
@@ -331,7 +349,8 @@ static int cmd_check_config(args_t *a) {
     br_config_t *conf;
     br_pipeline_t *pl;
     br_sink_t sink = {nop_alert, nop_dead_letter, NULL};
-    char errstr[1024];
+    static char errstr[BR_ERRSTR_MAX], more[BR_ERRSTR_MAX];
+    bool mistakes = false;
     int rc;
 
     while ((rc = next_opt(a)) != 0) {
@@ -348,14 +367,35 @@ static int cmd_check_config(args_t *a) {
     }
     if (!path)
         return usage_error("check-config: %s", "missing FILE");
-    if (!(conf = load_config(path)))
+    /* Every mistake in one run, sorted by line: the loader's, then what
+     * librdkafka refuses of the properties (the consumer's and producer's
+     * configurations built as run builds them, no client, no network) and
+     * the price table, also when the rest has mistakes. */
+    if (!(conf = br_config_load_check(path, &mistakes, errstr, sizeof errstr))) {
+        print_errors(errstr);
         return 1;
+    }
+    br_redact_add_values((const char *const *)conf->secrets, conf->secret_cnt);
+    if (!mistakes)
+        errstr[0] = '\0';
+    if (br_kafka_check_config(conf, more, sizeof more)) {
+        br_config_merge_errors(errstr, sizeof errstr, more);
+        mistakes = true;
+    }
+    if (mistakes) {
+        br_prices_t *prices = br_prices_new();
+        if (prices && br_pipeline_load_prices(conf, prices, more, sizeof more))
+            br_config_merge_errors(errstr, sizeof errstr, more);
+        br_prices_destroy(prices);
+        print_errors(errstr);
+        br_config_destroy(conf);
+        return 1;
+    }
     /* The pipeline loads the price table and builds every decoder and
      * detector: what run would refuse, check-config refuses too. */
     pl = br_pipeline_new(conf, &sink, errstr, sizeof errstr);
     if (!pl) {
-        char clean[sizeof errstr + 64];
-        fprintf(stderr, "%s\n", br_redact_urls(clean, sizeof clean, errstr));
+        print_errors(errstr);
         br_config_destroy(conf);
         return 1;
     }

@@ -8,7 +8,8 @@
 
 #include "burnrate/money.h"
 
-__extension__ typedef __int128 i128;
+typedef br_money_t i128;
+__extension__ typedef unsigned __int128 u128;
 
 /* Largest magnitude accepted; the same bound for both signs keeps negation
  * safe (INT64_MIN itself is never produced). */
@@ -116,19 +117,70 @@ br_err_t br_money_from_double(double v, int64_t *out_nanos) {
     return br_money_parse(buf, (size_t)n, out_nanos);
 }
 
-size_t br_money_format(int64_t nanos, char *buf, size_t size) {
-    uint64_t mag = nanos < 0 ? (uint64_t)0 - (uint64_t)nanos : (uint64_t)nanos;
-    uint64_t units = mag / (uint64_t)BR_NANOS_PER_UNIT;
-    uint64_t frac = mag % (uint64_t)BR_NANOS_PER_UNIT;
+size_t br_money_format(br_money_t nanos, char *buf, size_t size) {
+    u128 mag = nanos < 0 ? (u128)0 - (u128)nanos : (u128)nanos;
+    u128 units = mag / (u128)BR_NANOS_PER_UNIT;
+    uint64_t frac = (uint64_t)(mag % (u128)BR_NANOS_PER_UNIT);
+    /* The integer part: up to 30 digits, written backwards. */
+    char ibuf[48];
+    size_t ilen = 0;
+    do {
+        ibuf[sizeof(ibuf) - 1 - ilen++] = (char)('0' + (int)(units % 10));
+        units /= 10;
+    } while (units);
     char digits[10];
     snprintf(digits, sizeof(digits), "%09llu", (unsigned long long)frac);
     int keep = 9;
     while (keep > 2 && digits[keep - 1] == '0') keep--;
     digits[keep] = '\0';
-    int n = snprintf(buf, size, "%s%llu.%s", nanos < 0 ? "-" : "",
-                     (unsigned long long)units, digits);
+    int n = snprintf(buf, size, "%s%.*s.%s", nanos < 0 ? "-" : "", (int)ilen,
+                     ibuf + sizeof(ibuf) - ilen, digits);
     if (n < 0) return 0;
     return (size_t)n < size ? (size_t)n : (size ? size - 1 : 0);
+}
+
+double br_money_to_double(br_money_t v) {
+    return (double)v;
+}
+
+br_money_t br_money_from_double_est(double v) {
+    const double lim = 1329227995784915872903807060280344576.0; /* 2^120 */
+    if (isnan(v)) return 0;
+    if (v >= lim) return (br_money_t)1 << 120;
+    if (v <= -lim) return -((br_money_t)1 << 120);
+    return (br_money_t)round(v);
+}
+
+br_money_t br_money_round_to(br_money_t v, int64_t unit) {
+    if (unit <= 1) return v;
+    br_money_t q = v / unit, r = v % unit;
+    if (r < 0) r = -r;
+    if (2 * r >= (br_money_t)unit) q += v < 0 ? -1 : 1;
+    return q * unit;
+}
+
+int64_t br_money_clamp64(br_money_t v) {
+    if (v > (br_money_t)INT64_MAX) return INT64_MAX;
+    if (v < (br_money_t)INT64_MIN) return INT64_MIN;
+    return (int64_t)v;
+}
+
+int64_t br_money_ratio(br_money_t num, br_money_t den, int64_t scale) {
+    if (den <= 0) return 0;
+    const br_money_t lim = (br_money_t)1 << 126;
+    br_money_t mag = num < 0 ? -num : num;
+    if (scale >= 0 && (scale == 0 || mag <= lim / scale)) {
+        br_money_t p = num * scale;
+        br_money_t q = p / den, r = p % den;
+        if (r < 0) r = -r;
+        /* 2r >= den without overflowing: r >= den - r */
+        if (r >= den - r) q += p < 0 ? -1 : 1;
+        return br_money_clamp64(q);
+    }
+    long double x = (long double)num * (long double)scale / (long double)den;
+    if (x >= 9.2e18L) return INT64_MAX;
+    if (x <= -9.2e18L) return INT64_MIN;
+    return (int64_t)roundl(x);
 }
 
 int64_t br_muldiv_round(int64_t a, int64_t b, int64_t c) {

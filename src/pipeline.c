@@ -22,12 +22,14 @@
 #include "burnrate/ts.h"
 #include "burnrate/wire.h"
 
-#define RING 8                 /* open buckets a series holds */
+#define RING_MIN 8             /* open buckets a series holds at least */
+#define RING_MAX 4096          /* and at most (a power of two): a record
+                                  further ahead makes the oldest final */
 #define NONE UINT32_MAX
 #define MAX_SCOPES 32
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
 #define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
-#define CORE_VERSION 3         /* layout of br_pipeline_save() */
+#define CORE_VERSION 5         /* layout of br_pipeline_save() */
 #define OTHER "(other)"
 #define UNSET "(none)"
 
@@ -47,11 +49,11 @@ typedef struct incident {
     int quiet;                 /* final usual buckets after last_bucket */
     br_severity_t severity;    /* highest so far */
     double score;              /* of the latest unusual verdict */
-    int64_t sum_obs;           /* final buckets in [start, last], nanos */
-    int64_t sum_exp;
-    int64_t pend_obs;          /* final quiet buckets after last_bucket */
-    int64_t pend_exp;
-    int64_t emitted_obs;       /* observed in the last message sent */
+    br_money_t sum_obs;        /* final buckets in [start, last], nanos */
+    br_money_t sum_exp;
+    br_money_t pend_obs;       /* final quiet buckets after last_bucket */
+    br_money_t pend_exp;
+    br_money_t emitted_obs;    /* observed in the last message sent */
     int64_t resolved_bucket;   /* final bucket that resolved it; INT64_MIN
                                   while open */
     char parent_id[17];        /* alert id of the parent series' incident it
@@ -64,16 +66,23 @@ typedef struct series {
     uint32_t blob_len;
     char *blob;                /* values, NUL-separated, in scope dim order */
     int64_t last_final;        /* last final bucket index */
-    int64_t ring[RING];        /* buckets last_final+1 .. +RING, by b % RING */
-    int64_t last_val;          /* final total of bucket last_final */
-    int64_t last_exp;          /* its expectation */
+    br_money_t *ring;          /* buckets last_final+1 .. +ring_cap, by
+                                  b & (ring_cap - 1), nanos; owned */
+    uint32_t ring_cap;         /* a power of two, RING_MIN..RING_MAX */
+    bool fresh;                /* no bucket made final yet: an earlier
+                                  record may still open an earlier bucket */
+    uint64_t inputs;           /* inputs that can feed it (series_inputs(),
+                                  input_bit()): its buckets are final when
+                                  all of them have passed */
+    br_money_t last_val;       /* final total of bucket last_final */
+    br_money_t last_exp;       /* its expectation */
     br_baseline_t bl;
     int64_t new_until;         /* new-spend window end bucket; 0: not new */
     int64_t new_first_ms;
-    int64_t new_nanos;
+    br_money_t new_nanos;
     bool new_fired;
     bool other;                /* the scope's "(other)" series */
-    int64_t total;             /* all cost ever added to its buckets */
+    br_money_t total;          /* all cost ever added to its buckets */
     uint32_t *children;
     uint32_t child_cnt, child_cap;
     incident_t *inc[INC__CNT]; /* by kind; NULL: none */
@@ -86,6 +95,9 @@ typedef struct scope {
     uint32_t parents[MAX_SCOPES]; /* scopes one dim up */
     size_t parent_cnt;
     bool cap_alerted;
+    uint64_t inputs;           /* inputs that feed it (scopes[].inputs) */
+    uint64_t dim_inputs[BR_DIM_MAX]; /* of those, the ones whose records can
+                                  carry each dim (br_decoder_may_set()) */
 } scope_t;
 
 typedef struct part {
@@ -164,6 +176,11 @@ struct br_pipeline {
     part_t *parts;
     size_t part_cnt, part_cap;
     int64_t *input_max;        /* per input max event time */
+    int64_t *input_prev;       /* input_final as last computed */
+    int64_t *input_final;      /* per input: the last bucket its watermark
+                                  has passed (INT64_MIN: none yet); an idle
+                                  input or one without data holds nothing
+                                  back and counts as the newest input's */
     int64_t watermark_ms;
     int64_t final_bucket;      /* all series final up to here */
     int64_t first_bucket;
@@ -181,6 +198,7 @@ struct br_pipeline {
     br_pipeline_stats_t st;
     br_pipeline_input_stats_t *in_st; /* per input, [input_cnt] for unknown */
     uint32_t *fin_order;       /* advance_final's series, parents first */
+    int64_t *fin_target;       /* and the bucket each may be final to */
     uint32_t fin_cap;
     char errbuf[512];
 };
@@ -403,6 +421,30 @@ static void dedup_free(dedup_t *dd) {
 
 /* ---- series table ----------------------------------------------------- */
 
+/* The bit of input i in an input mask (bit 63 stands for every input from
+ * 63 on). */
+static uint64_t input_bit(int i) {
+    return UINT64_C(1) << (i < 63 ? i : 63);
+}
+
+/* The inputs that can feed the series of scope si with these labels, from
+ * the config alone (so the same in every arrival order): those of the
+ * scope whose records can carry each dimension the series has a value
+ * for; a dimension a record lacks ("(none)") or folded ("(other)") any of
+ * them can feed. */
+static uint64_t series_inputs(const br_pipeline_t *pl, uint32_t si,
+                              const char *blob) {
+    const scope_t *sc = &pl->scopes[si];
+    uint64_t m = sc->inputs;
+    const char *v = blob;
+    for (size_t d = 0; d < sc->conf->dim_cnt; d++) {
+        if (d < BR_DIM_MAX && strcmp(v, UNSET) != 0 && strcmp(v, OTHER) != 0)
+            m &= sc->dim_inputs[d];
+        v += strlen(v) + 1;
+    }
+    return m;
+}
+
 static uint64_t series_hash(uint32_t scope, const char *blob, size_t len) {
     return fnv(fnv(FNV0, &scope, sizeof(scope)), blob, len);
 }
@@ -442,9 +484,10 @@ static uint32_t series_find(const br_pipeline_t *pl, uint32_t scope,
     }
 }
 
+/* A new series whose buckets up to last_final count as final. */
 static uint32_t series_create(br_pipeline_t *pl, uint32_t scope,
                               const char *blob, size_t len, uint64_t h,
-                              int64_t bucket) {
+                              int64_t last_final) {
     if ((pl->series_cnt + 1) * 2 > pl->table_cap && !table_grow(pl))
         return NONE;
     if (pl->series_cnt == pl->series_cap) {
@@ -458,14 +501,20 @@ static uint32_t series_create(br_pipeline_t *pl, uint32_t scope,
     series_t *s = &pl->series[pl->series_cnt];
     memset(s, 0, sizeof(*s));
     s->blob = malloc(len ? len : 1);
-    if (!s->blob)
+    s->ring = calloc(RING_MIN, sizeof *s->ring);
+    if (!s->blob || !s->ring) {
+        free(s->blob);
+        free(s->ring);
         return NONE;
+    }
+    s->ring_cap = RING_MIN;
     memcpy(s->blob, blob, len);
     s->blob_len = (uint32_t)len;
     s->hash = h;
     s->scope = scope;
-    s->last_final = pl->final_bucket != INT64_MIN ? pl->final_bucket
-                                                   : bucket - 1;
+    s->last_final = last_final;
+    s->fresh = true;
+    s->inputs = series_inputs(pl, scope, s->blob);
     br_baseline_init(&s->bl);
     uint32_t idx = pl->series_cnt++;
     uint32_t j = (uint32_t)h & (pl->table_cap - 1);
@@ -474,6 +523,33 @@ static uint32_t series_create(br_pipeline_t *pl, uint32_t scope,
     pl->table[j] = idx;
     pl->st.series = pl->series_cnt;
     return idx;
+}
+
+/* The slot of open bucket b (last_final < b <= last_final + ring_cap). */
+static br_money_t *ring_slot(const series_t *s, int64_t b) {
+    return &s->ring[(uint64_t)b & (s->ring_cap - 1)];
+}
+
+/* Make room for open buckets up to b: the ring doubles (its slots moved to
+ * their new places) until it covers last_final+1 .. b, up to RING_MAX.
+ * @returns false when b is further ahead than RING_MAX or out of memory. */
+static bool ring_fit(series_t *s, int64_t b) {
+    if (b - s->last_final <= (int64_t)s->ring_cap)
+        return true;
+    if (b - s->last_final > RING_MAX)
+        return false;
+    uint32_t cap = s->ring_cap;
+    while ((int64_t)cap < b - s->last_final)
+        cap *= 2;
+    br_money_t *r = calloc(cap, sizeof *r);
+    if (!r)
+        return false;
+    for (int64_t k = s->last_final + 1; k <= s->last_final + s->ring_cap; k++)
+        r[(uint64_t)k & (cap - 1)] = *ring_slot(s, k);
+    free(s->ring);
+    s->ring = r;
+    s->ring_cap = cap;
+    return true;
 }
 
 static void add_child(series_t *parent, uint32_t child) {
@@ -517,9 +593,8 @@ static int text(char *buf, size_t size, const char *fmt, ...) {
 
 /* Money for a human line: rounded to cents ("43.57"); the JSON fields keep
  * every digit. */
-static void money_text(int64_t nanos, char *buf, size_t size) {
-    br_money_format(br_muldiv_round(nanos, 1, 10000000) * 10000000, buf,
-                    size);
+static void money_text(br_money_t nanos, char *buf, size_t size) {
+    br_money_format(br_money_round_to(nanos, 10000000), buf, size);
 }
 
 static void labels_text(const br_dim_t *labels, size_t cnt, char *buf,
@@ -570,24 +645,24 @@ static int cmp_contrib(const br_contrib_t *a, const br_contrib_t *b,
 
 /* Observed and expected of series s in bucket b, wherever it lives now. */
 static void bucket_figures(const br_pipeline_t *pl, const series_t *s,
-                           int64_t b, int64_t *obs, int64_t *exp) {
+                           int64_t b, br_money_t *obs, br_money_t *exp) {
     if (s->last_final == b) {
         *obs = s->last_val;
         *exp = s->last_exp;
         return;
     }
-    *obs = (b > s->last_final && b <= s->last_final + RING)
-               ? s->ring[(uint64_t)b % RING]
+    *obs = (b > s->last_final && b <= s->last_final + s->ring_cap)
+               ? *ring_slot(s, b)
                : 0;
     double e = br_baseline_expect(&s->bl, b * pl->conf->spike.bucket_ms);
-    *exp = e > 0 ? (int64_t)e : 0;
+    *exp = e > 0 ? br_money_from_double_est(trunc(e)) : 0;
 }
 
 /* The children one level down that drove bucket b of s the way sign says
  * (+1: the largest rises, -1: the largest falls), with their share of the
  * parent's impact in that bucket. */
 static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
-                         int64_t impact, int sign, br_alert_t *a) {
+                         br_money_t impact, int sign, br_alert_t *a) {
     br_contrib_t top[BR_ALERT_CONTRIB_MAX + 1];
     size_t n = 0;
     for (uint32_t i = 0; i < s->child_cnt; i++) {
@@ -602,12 +677,11 @@ static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
         if (cb.label_cnt == 0)
             continue;
         if (sign > 0 && impact > 0)
-            cb.share_bp = (int32_t)br_muldiv_round(cb.impact_nanos, 10000,
-                                                   impact);
-        else if (sign < 0 && impact < 0 && impact > INT64_MIN &&
-                 cb.impact_nanos > INT64_MIN)
-            cb.share_bp = (int32_t)br_muldiv_round(-cb.impact_nanos, 10000,
-                                                   -impact);
+            cb.share_bp = (int32_t)br_money_ratio(cb.impact_nanos, impact,
+                                                  10000);
+        else if (sign < 0 && impact < 0)
+            cb.share_bp = (int32_t)br_money_ratio(-cb.impact_nanos, -impact,
+                                                  10000);
         /* Insertion into a small sorted array keeps the top ones. */
         size_t pos = n;
         while (pos > 0 && cmp_contrib(&cb, &top[pos - 1], sign) < 0) {
@@ -628,10 +702,11 @@ static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
 /* Severity by the incident's |impact| against spike.min_impact: info
  * below 3x, warning from 3x, critical from 10x (README, "Alert
  * lifecycle"). */
-static br_severity_t spike_severity(const br_pipeline_t *pl, int64_t impact) {
+static br_severity_t spike_severity(const br_pipeline_t *pl,
+                                    br_money_t impact) {
     int64_t floor = pl->conf->spike.min_impact_nanos;
-    uint64_t mag = impact < 0 ? 0 - (uint64_t)impact : (uint64_t)impact;
-    uint64_t times = mag / (floor > 0 ? (uint64_t)floor : 1);
+    br_money_t mag = impact < 0 ? -impact : impact;
+    br_money_t times = mag / (floor > 0 ? floor : 1);
     return times >= 10 ? BR_SEV_CRITICAL
            : times >= 3 ? BR_SEV_WARNING
                         : BR_SEV_INFO;
@@ -645,14 +720,14 @@ static int64_t cooldown_buckets(const br_pipeline_t *pl) {
 
 /* Observed and expected over the incident's window so far. */
 static void window_figures(const br_pipeline_t *pl, const series_t *s,
-                           const incident_t *inc, int64_t *obs,
-                           int64_t *exp) {
+                           const incident_t *inc, br_money_t *obs,
+                           br_money_t *exp) {
     *obs = inc->sum_obs;
     *exp = inc->sum_exp;
     int64_t from = s->last_final + 1 > inc->start_bucket ? s->last_final + 1
                                                           : inc->start_bucket;
     for (int64_t b = from; b <= inc->last_bucket; b++) {
-        int64_t o, e;
+        br_money_t o, e;
         bucket_figures(pl, s, b, &o, &e);
         *obs += o;
         *exp += e;
@@ -701,14 +776,15 @@ static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
     /* Root causes while the incident's last bucket is still readable in
      * the children; a resolution comes buckets later and names none. */
     if (!resolved) {
-        int64_t lb_obs, lb_exp;
+        br_money_t lb_obs, lb_exp;
         bucket_figures(pl, s, inc->last_bucket, &lb_obs, &lb_exp);
         contributors(pl, s, inc->last_bucket, lb_obs - lb_exp,
                      drop ? -1 : 1, &a);
     }
 
     const char *what = drop ? "drop" : "spike";
-    char lbl[200], obs[32], exp[32], imp[32], when[40];
+    char lbl[200], obs[BR_MONEY_STR_MAX], exp[BR_MONEY_STR_MAX],
+        imp[BR_MONEY_STR_MAX], when[40];
     labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
     money_text(a.observed_nanos, obs, sizeof(obs));
     money_text(a.expected_nanos, exp, sizeof(exp));
@@ -735,7 +811,7 @@ static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
                    drop ? "usage collapsed: outage or broken feed? " : "",
                    obs, a.currency, when, exp, drop ? "" : "+", imp, a.score);
     if (a.contrib_cnt && off > 0 && (size_t)off < sizeof(a.summary)) {
-        char cl[120], ci[32];
+        char cl[120], ci[BR_MONEY_STR_MAX];
         const br_contrib_t *c = &a.contribs[0];
         labels_text(own_label(pl, s, c), 1, cl, sizeof(cl));
         money_text(c->impact_nanos, ci, sizeof(ci));
@@ -801,6 +877,42 @@ static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
     return g;
 }
 
+/* The series of s's parent scope number p (sc->parents[p]) that holds s,
+ * or NONE when it does not exist. */
+static uint32_t parent_series(const br_pipeline_t *pl, const series_t *s,
+                              size_t p) {
+    const scope_t *sc = &pl->scopes[s->scope];
+    const br_scope_conf_t *pc = pl->scopes[sc->parents[p]].conf;
+    char blob[1024];
+    size_t len = 0;
+    for (size_t d = 0; d < pc->dim_cnt; d++) {
+        const char *v = s->blob;
+        for (size_t j = 0; j < sc->conf->dim_cnt &&
+                           strcmp(sc->conf->dims[j], pc->dims[d]) != 0;
+             j++)
+            v += strlen(v) + 1;
+        size_t n = strlen(v) + 1;
+        if (len + n > sizeof(blob))
+            return NONE;
+        memcpy(blob + len, v, n);
+        len += n;
+    }
+    return series_find(pl, sc->parents[p], blob, len,
+                       series_hash(sc->parents[p], blob, len));
+}
+
+/* Whether bucket b is final for every parent series of s. */
+static bool parents_final(const br_pipeline_t *pl, const series_t *s,
+                          int64_t b) {
+    const scope_t *sc = &pl->scopes[s->scope];
+    for (size_t p = 0; p < sc->parent_cnt; p++) {
+        uint32_t idx = parent_series(pl, s, p);
+        if (idx != NONE && pl->series[idx].last_final < b)
+            return false;
+    }
+    return true;
+}
+
 /* The incident of kind k of a parent series of s (a scope with one
  * dimension fewer) whose window holds bucket b: it started at or before b
  * and was not resolved before b. Parent scopes in config order; NULL when
@@ -811,27 +923,7 @@ static const incident_t *parent_incident(const br_pipeline_t *pl,
                                          int64_t b) {
     const scope_t *sc = &pl->scopes[s->scope];
     for (size_t p = 0; p < sc->parent_cnt; p++) {
-        const br_scope_conf_t *pc = pl->scopes[sc->parents[p]].conf;
-        char blob[1024];
-        size_t len = 0;
-        bool fits = true;
-        for (size_t d = 0; d < pc->dim_cnt && fits; d++) {
-            const char *v = s->blob;
-            for (size_t j = 0; j < sc->conf->dim_cnt &&
-                               strcmp(sc->conf->dims[j], pc->dims[d]) != 0;
-                 j++)
-                v += strlen(v) + 1;
-            size_t n = strlen(v) + 1;
-            fits = len + n <= sizeof(blob);
-            if (fits) {
-                memcpy(blob + len, v, n);
-                len += n;
-            }
-        }
-        if (!fits)
-            continue;
-        uint32_t idx = series_find(pl, sc->parents[p], blob, len,
-                                   series_hash(sc->parents[p], blob, len));
+        uint32_t idx = parent_series(pl, s, p);
         if (idx == NONE)
             continue;
         const incident_t *pi = pl->series[idx].inc[k];
@@ -853,18 +945,38 @@ static bool incident_held(const incident_t *inc) {
     return inc->revision == 0 && !inc->parent_id[0];
 }
 
-/* The start bucket of held incident inc of s is final, for s and (buckets
- * are made final parents first) for its parents: group it under the
- * parent incident whose window holds that bucket, or announce it. Deciding
- * here, on final buckets, instead of when a filling bucket first looks
- * unusual, makes the set of alerts sent the same in every arrival order:
- * whether a child crossed first or its parent did no longer matters. */
+/* The start bucket of held incident inc of s is final, for s and for its
+ * parents (buckets are made final parents first; a parent fed by an input
+ * that lags is waited for: see release_held()): group it under the parent
+ * incident whose window holds that bucket, or announce it. Deciding here,
+ * on final buckets, instead of when a filling bucket first looks unusual,
+ * makes the set of alerts sent the same in every arrival order: whether a
+ * child crossed first or its parent did no longer matters. */
+static void regroup(br_pipeline_t *pl, const series_t *s, inc_kind_t k,
+                    const char *was, const char *root) {
+    for (uint32_t i = 0; i < s->child_cnt; i++) {
+        series_t *c = &pl->series[s->children[i]];
+        incident_t *ci = c->inc[k];
+        if (ci && ci->revision == 0 && strcmp(ci->parent_id, was) == 0) {
+            memcpy(ci->parent_id, root, sizeof(ci->parent_id));
+            regroup(pl, c, k, was, root);
+        }
+    }
+}
+
 static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
     const incident_t *pi = parent_incident(pl, s, inc->kind, inc->start_bucket);
-    if (pi)
+    if (pi) {
         memcpy(inc->parent_id, group_root(pi), sizeof(inc->parent_id));
-    else
-        emit_incident(pl, s, inc, false, false);
+        /* Children already grouped under this incident (it was still held
+         * when they were released) now belong to its group's root. */
+        regroup(pl, s, inc->kind, inc->id, inc->parent_id);
+        return;
+    }
+    emit_incident(pl, s, inc, false, false);
+    /* Its quiet buckets ended it while its parents were waited for. */
+    if (inc->resolved_bucket != INT64_MIN)
+        emit_incident(pl, s, inc, true, false);
 }
 
 /* After incident_mark() on bucket b: send a revision when the incident
@@ -879,7 +991,7 @@ static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
     incident_t *inc = g.inc;
     if (!inc)
         return;
-    int64_t total, expected;
+    br_money_t total, expected;
     window_figures(pl, s, inc, &total, &expected);
     br_severity_t sev = spike_severity(pl, total - expected);
     bool sev_up = !g.is_new && sev > inc->severity;
@@ -911,7 +1023,8 @@ static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
             emit_incident(pl, s, inc, true, false);
         inc->resolved_bucket = b;
     }
-    if (b - inc->resolved_bucket >= cool) {
+    /* A held incident is kept until it is released, even resolved. */
+    if (b - inc->resolved_bucket >= cool && !incident_held(inc)) {
         free(inc);
         s->inc[k] = NULL;
     }
@@ -919,13 +1032,30 @@ static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
 
 /* ---- buckets and the watermark --------------------------------------- */
 
+/* Release the held incidents of s whose start bucket is final for s and
+ * for all its parents. Called when s or one of its parents makes a bucket
+ * final, so a parent fed by a slower input (its finality bounded by that
+ * input's lateness and idle_timeout) is waited for. */
+static void release_held(br_pipeline_t *pl, series_t *s) {
+    for (int k = 0; k < INC__CNT; k++) {
+        incident_t *inc = s->inc[k];
+        if (inc && incident_held(inc) && inc->start_bucket <= s->last_final &&
+            parents_final(pl, s, inc->start_bucket))
+            incident_release(pl, s, inc);
+    }
+}
+
 static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
-    int64_t *slot = &s->ring[(uint64_t)b % RING];
-    int64_t x = *slot;
+    br_money_t *slot = ring_slot(s, b);
+    br_money_t x = *slot;
     *slot = 0;
     int64_t bucket_ms = b * pl->conf->spike.bucket_ms;
-    br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike, bucket_ms, x);
+    /* The baseline is an estimate in doubles; the sums stay exact. */
+    double xd = br_money_to_double(x);
+    br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike, bucket_ms,
+                                       xd);
     s->last_final = b;
+    s->fresh = false;
     s->last_val = x;
     s->last_exp = v.expected_nanos;
     int unusual = v.spike && !s->other ? (v.drop ? INC_DROP : INC_SPIKE) : -1;
@@ -944,14 +1074,13 @@ static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
     }
     if (unusual >= 0)
         incident_report(pl, s, g, true);
-    for (int k = 0; k < INC__CNT; k++) {
-        incident_t *inc = s->inc[k];
-        if (inc && incident_held(inc) && inc->start_bucket <= b)
-            incident_release(pl, s, inc);
+    release_held(pl, s);
+    for (uint32_t c = 0; c < s->child_cnt; c++)
+        release_held(pl, &pl->series[s->children[c]]);
+    for (int k = 0; k < INC__CNT; k++)
         if (k != unusual && s->inc[k])
             incident_quiet(pl, s, (inc_kind_t)k, b);
-    }
-    br_baseline_update(&s->bl, bucket_ms, x);
+    br_baseline_update(&s->bl, bucket_ms, xd);
 }
 
 /* Make every bucket of s up to `upto` final; horizon (>= upto) is how far
@@ -965,11 +1094,12 @@ static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
         if (horizon - b > GAP_REPLAY_MAX && !s->inc[INC_SPIKE] &&
             !s->inc[INC_DROP]) {
             bool empty = true;
-            for (int i = 0; i < RING; i++)
+            for (uint32_t i = 0; i < s->ring_cap; i++)
                 empty = empty && s->ring[i] == 0;
             if (empty && br_baseline_is_quiet(&s->bl)) {
                 /* A long silence teaches nothing more: skip ahead. */
-                s->last_final = horizon - RING;
+                s->last_final = horizon - RING_MIN;
+                s->fresh = false;
                 s->last_val = 0;
                 s->last_exp = 0;
                 continue;
@@ -981,25 +1111,44 @@ static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
 
 static void close_budgets(br_pipeline_t *pl);
 static void duration_text(int64_t ms, char *buf, size_t size);
+static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b);
 
-/* Every series final up to target, bucket by bucket across series and
+/* The bucket series s may be final to: the least of the finals of the
+ * inputs that have fed it, so that a bucket is learned only when every
+ * input that feeds the series has passed it (a billing feed a day behind
+ * holds back the series it feeds, not those of token events alone). */
+static int64_t series_target(const br_pipeline_t *pl, const series_t *s) {
+    int64_t t = INT64_MAX;
+    size_t n = pl->conf->input_cnt;
+    for (size_t i = 0; i < n; i++)
+        if ((s->inputs & input_bit((int)i)) && pl->input_final[i] < t)
+            t = pl->input_final[i];
+    return t == INT64_MAX ? pl->final_bucket : t;
+}
+
+/* Every series final up to its target, bucket by bucket across series and
  * within a bucket parents (fewer dimensions) first: a parent's verdict on
- * a bucket is known before its children's, so a child unusual in the same
- * incident is grouped under it instead of alerting on its own. */
-static void advance_final(br_pipeline_t *pl, int64_t target) {
-    if (pl->final_bucket != INT64_MIN && target <= pl->final_bucket)
+ * a bucket is usually known before its children's (see incident_release()
+ * for a parent fed by an input that lags). */
+static void advance_final(br_pipeline_t *pl) {
+    if (pl->first_bucket == INT64_MIN)
         return;
     if (pl->series_cnt > pl->fin_cap) {
         uint32_t *o = realloc(pl->fin_order, sizeof(*o) * pl->series_cap);
-        if (!o) {
+        int64_t *t = realloc(pl->fin_target, sizeof(*t) * pl->series_cap);
+        if (o)
+            pl->fin_order = o;
+        if (t)
+            pl->fin_target = t;
+        if (!o || !t) {
             /* Out of memory: series one after another (grouping may miss
              * a child judged before its parent). */
-            for (uint32_t i = 0; i < pl->series_cnt; i++)
-                finalize_series(pl, i, target, target);
-            pl->final_bucket = target;
+            for (uint32_t i = 0; i < pl->series_cnt; i++) {
+                int64_t st = series_target(pl, &pl->series[i]);
+                finalize_series(pl, i, st, st);
+            }
             return;
         }
-        pl->fin_order = o;
         pl->fin_cap = pl->series_cap;
     }
     /* Counting sort by the scope's rank in scope_order. */
@@ -1007,73 +1156,129 @@ static void advance_final(br_pipeline_t *pl, int64_t target) {
     uint32_t rank[MAX_SCOPES];
     for (size_t k = 0; k < pl->conf->scope_cnt; k++)
         rank[pl->scope_order[k]] = (uint32_t)k;
-    int64_t lo = target;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (uint32_t i = 0; i < pl->series_cnt; i++) {
         const series_t *s = &pl->series[i];
-        if (s->last_final >= target)
+        int64_t t = series_target(pl, s);
+        pl->fin_target[i] = t;
+        if (t == INT64_MIN || s->last_final >= t)
             continue;
         at[rank[s->scope] + 1]++;
         if (s->last_final + 1 < lo)
             lo = s->last_final + 1;
+        if (t > hi)
+            hi = t;
     }
     for (size_t k = 1; k <= pl->conf->scope_cnt; k++)
         at[k] += at[k - 1];
     size_t n = at[pl->conf->scope_cnt];
-    for (uint32_t i = 0; i < pl->series_cnt; i++)
-        if (pl->series[i].last_final < target)
+    for (uint32_t i = 0; i < pl->series_cnt; i++) {
+        int64_t t = pl->fin_target[i];
+        if (t != INT64_MIN && pl->series[i].last_final < t)
             pl->fin_order[at[rank[pl->series[i].scope]]++] = i;
-    for (int64_t b = lo; n > 0 && b <= target; b++) {
+    }
+    for (int64_t b = lo; n > 0 && b <= hi; b++) {
         size_t m = 0;
         for (size_t k = 0; k < n; k++) {
             uint32_t i = pl->fin_order[k];
-            finalize_series(pl, i, b, target);
-            if (pl->series[i].last_final < target)
+            int64_t t = pl->fin_target[i];
+            if (b <= t)
+                finalize_series(pl, i, b, t);
+            if (pl->series[i].last_final < t) {
                 pl->fin_order[m++] = i;
+            } else {
+                /* Done: its first open bucket can be judged now. */
+                series_t *s = &pl->series[i];
+                if (*ring_slot(s, s->last_final + 1) > 0)
+                    judge_open(pl, i, s->last_final + 1);
+            }
         }
         n = m;
     }
-    pl->final_bucket = target;
 }
 
-static void update_watermark(br_pipeline_t *pl) {
+/* The watermark of every input (its newest event time, the least over its
+ * partitions that are not idle, minus its lateness) and from it the bucket
+ * each input has passed. An input that is behind (a partition with messages
+ * waiting) is never idle; one whose newest event lags the newest of all
+ * inputs by more than its idle_timeout, or without data, holds nothing
+ * back. The stage's watermark is the least of them: budgets close and the
+ * alerts' watermark field follow it. */
+/* Compute every input's final bucket and the stage's watermark (see
+ * update_watermark()). @returns whether any of them moved. */
+static bool compute_finals(br_pipeline_t *pl) {
     const br_config_t *conf = pl->conf;
+    int64_t bms = conf->spike.bucket_ms;
     int64_t gmax = INT64_MIN;
     for (size_t i = 0; i < conf->input_cnt; i++)
         if (pl->input_max[i] > gmax)
             gmax = pl->input_max[i];
     if (gmax == INT64_MIN)
-        return;
-    int64_t wm = INT64_MAX;
+        return false;
+    int64_t wm = INT64_MAX, front = INT64_MIN;
+    bool held = false, changed = false;
     for (size_t i = 0; i < conf->input_cnt; i++) {
         const br_input_conf_t *in = &conf->inputs[i];
         int64_t imax = pl->input_max[i];
+        int64_t fin = INT64_MAX; /* holds nothing back: the front, below */
         bool behind = false;
         for (size_t p = 0; p < pl->part_cnt; p++)
             if (pl->parts[p].input == (int)i && pl->parts[p].behind)
                 behind = true;
-        if (!behind && (imax == INT64_MIN || imax < gmax - in->idle_ms))
-            continue; /* no data, or idle in event time */
-        int64_t imin = INT64_MAX;
-        for (size_t p = 0; p < pl->part_cnt; p++) {
-            const part_t *pt = &pl->parts[p];
-            if (pt->input != (int)i ||
-                (!pt->behind && pt->max_ms < imax - in->idle_ms))
-                continue;
-            if (pt->max_ms < imin)
-                imin = pt->max_ms;
+        if (behind || (imax != INT64_MIN && imax >= gmax - in->idle_ms)) {
+            int64_t imin = INT64_MAX;
+            for (size_t p = 0; p < pl->part_cnt; p++) {
+                const part_t *pt = &pl->parts[p];
+                if (pt->input != (int)i ||
+                    (!pt->behind && pt->max_ms < imax - in->idle_ms))
+                    continue;
+                if (pt->max_ms < imin)
+                    imin = pt->max_ms;
+            }
+            if (imin == INT64_MIN) {
+                /* A partition with messages waiting, none read yet. */
+                held = true;
+                fin = INT64_MIN;
+            } else if (imin != INT64_MAX) {
+                int64_t iwm = imin - in->lateness_ms;
+                if (iwm < wm)
+                    wm = iwm;
+                fin = br_floordiv(iwm, bms) - 1;
+                if (fin > front)
+                    front = fin;
+            }
         }
-        if (imin == INT64_MIN)
-            return; /* a partition with messages waiting, none read yet */
-        if (imin - in->lateness_ms < wm)
-            wm = imin - in->lateness_ms;
+        pl->input_final[i] = fin;
     }
-    if (wm == INT64_MAX || (pl->watermark_ms != INT64_MIN && wm <= pl->watermark_ms))
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        if (pl->input_final[i] == INT64_MAX)
+            pl->input_final[i] = front;
+        if (pl->input_final[i] != pl->input_prev[i])
+            changed = true;
+        pl->input_prev[i] = pl->input_final[i];
+    }
+    if (!held && wm != INT64_MAX &&
+        (pl->watermark_ms == INT64_MIN || wm > pl->watermark_ms)) {
+        pl->watermark_ms = wm;
+        pl->st.watermark_ms = wm;
+        pl->final_bucket = br_floordiv(wm, bms) - 1;
+        changed = true;
+    }
+    return changed && front != INT64_MIN;
+}
+
+/* The watermark of every input (its newest event time, the least over its
+ * partitions that are not idle, minus its lateness) and from it the bucket
+ * each input has passed. An input that is behind (a partition with messages
+ * waiting) is never idle; one whose newest event lags the newest of all
+ * inputs by more than its idle_timeout, or without data, holds nothing
+ * back. The stage's watermark is the least of them: budgets close and the
+ * alerts' watermark field follow it. Series are made final as far as
+ * their own inputs allow. */
+static void update_watermark(br_pipeline_t *pl) {
+    if (!compute_finals(pl))
         return;
-    pl->watermark_ms = wm;
-    pl->st.watermark_ms = wm;
-    int64_t target = br_floordiv(wm, conf->spike.bucket_ms) - 1;
-    if (pl->first_bucket != INT64_MIN && target >= pl->first_bucket)
-        advance_final(pl, target);
+    advance_final(pl);
     close_budgets(pl);
 }
 
@@ -1186,7 +1391,7 @@ static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
     a.spent_nanos = p->spent_nanos;
     a.threshold_bp = bp;
     memcpy(a.currency, bc->currency, sizeof(a.currency));
-    char spent[32], amount[32], when[40];
+    char spent[BR_MONEY_STR_MAX], amount[BR_MONEY_STR_MAX], when[40];
     money_text(p->spent_nanos, spent, sizeof(spent));
     money_text(bc->amount_nanos, amount, sizeof(amount));
     br_ts_format(p->start_ms, when, sizeof(when));
@@ -1231,7 +1436,8 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
     const br_budget_conf_t *bc = br_budget_conf(bg);
     const char *zone = bc->timezone ? bc->timezone : "UTC";
     br_alert_t a;
-    char spent[32], amount[32], level[32], fc[32], when[40], pct[16];
+    char spent[BR_MONEY_STR_MAX], amount[BR_MONEY_STR_MAX],
+        level[BR_MONEY_STR_MAX], fc[BR_MONEY_STR_MAX], when[40], pct[16];
     money_text(bc->amount_nanos, amount, sizeof(amount));
     money_text(ev->spent_nanos, spent, sizeof(spent));
     money_text(ev->level_nanos, level, sizeof(level));
@@ -1286,13 +1492,13 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
             if (bc->burn_rates[i].factor > top)
                 top = bc->burn_rates[i].factor;
         a.severity = r->factor >= top ? BR_SEV_CRITICAL : BR_SEV_WARNING;
-        a.threshold_bp = (int32_t)br_muldiv_round(ev->level_nanos, 10000,
-                                                  bc->amount_nanos);
+        int64_t tbp = br_money_ratio(ev->level_nanos, bc->amount_nanos, 10000);
+        a.threshold_bp = tbp > INT32_MAX ? INT32_MAX : (int32_t)tbp;
         a.observed_nanos = ev->spent_nanos;
         a.expected_nanos = ev->level_nanos;
         a.impact_nanos = ev->spent_nanos - ev->level_nanos;
         a.spent_nanos = ev->spent_nanos;
-        char sh[32], lw[24], sw[24];
+        char sh[BR_MONEY_STR_MAX], lw[24], sw[24];
         money_text(ev->short_nanos, sh, sizeof(sh));
         snprintf(lw, sizeof(lw), "%" PRId64 "m", r->long_ms / 60000);
         snprintf(sw, sizeof(sw), "%" PRId64 "m", r->short_ms / 60000);
@@ -1432,7 +1638,7 @@ static void new_spend_alert(br_pipeline_t *pl, series_t *s, int64_t b) {
     a.window_end_ms = (b + 1) * bms;
     a.observed_nanos = s->new_nanos;
     a.impact_nanos = s->new_nanos;
-    char lbl[200], obs[32], when[40];
+    char lbl[200], obs[BR_MONEY_STR_MAX], when[40];
     labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
     money_text(s->new_nanos, obs, sizeof(obs));
     br_ts_format(s->new_first_ms, when, sizeof(when));
@@ -1522,7 +1728,14 @@ static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
             one_off_alert(pl, BR_ALERT_SERIES_CAP, sc->conf->name, dim, msg);
         }
     }
-    idx = series_create(pl, si, blob, len, h, b);
+    /* Buckets its input has passed are final for the new series too (a
+     * record there is late); an input without a watermark yet leaves the
+     * series fresh from this bucket on (see add_to_series()). */
+    int64_t own = pl->input_final[rec->origin.input];
+    int64_t lf = own == INT64_MIN ? b - 1 : own;
+    if (b - lf > RING_MAX)
+        lf = b - RING_MAX;
+    idx = series_create(pl, si, blob, len, h, lf);
     if (idx == NONE)
         return NONE;
     series_t *s = &pl->series[idx];
@@ -1546,46 +1759,112 @@ static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
     return idx;
 }
 
-/* Add cost to bucket b of the series; returns false when b is already final
- * (late: counted in budgets only). */
-static bool add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
-                          int64_t cost) {
-    series_t *s = &pl->series[idx];
-    if (b <= s->last_final)
+/* Where add_to_series() put a record's cost. */
+typedef enum {
+    ADD_OK,        /* into an open bucket */
+    ADD_BEHIND,    /* its bucket was made final by the other inputs that
+                      feed the series (this one was behind or idle), or by
+                      the open-bucket limit */
+    ADD_LATE,      /* beyond the lateness of its own input */
+} add_t;
+
+/* The highest open bucket of s with spend, or last_final when none. */
+static int64_t ring_top(const series_t *s) {
+    for (int64_t k = s->last_final + s->ring_cap; k > s->last_final; k--)
+        if (*ring_slot(s, k) != 0)
+            return k;
+    return s->last_final;
+}
+
+/* A fresh series (nothing final yet) opens its buckets from b on: the ring
+ * is laid out again around the new first bucket. @returns false when that
+ * would need more than RING_MAX buckets, or out of memory. */
+static bool ring_open_from(series_t *s, int64_t b) {
+    int64_t lf = b - 1, top = ring_top(s);
+    if (top - lf > RING_MAX)
         return false;
-    if (b > s->last_final + RING)
-        finalize_series(pl, idx, b - RING, b - RING);
-    s = &pl->series[idx];
-    int64_t *slot = &s->ring[(uint64_t)b % RING];
+    uint32_t cap = s->ring_cap;
+    while ((int64_t)cap < top - lf)
+        cap *= 2;
+    if (cap != s->ring_cap) {
+        br_money_t *r = calloc(cap, sizeof *r);
+        if (!r)
+            return false;
+        for (int64_t k = s->last_final + 1; k <= top; k++)
+            r[(uint64_t)k & (cap - 1)] = *ring_slot(s, k);
+        free(s->ring);
+        s->ring = r;
+        s->ring_cap = cap;
+    }
+    s->last_final = lf;
+    return true;
+}
+
+/* Add the record's cost to bucket b of the series. A bucket already final
+ * takes nothing (the record is late: counted in totals and budgets only),
+ * except in a fresh series, which opens earlier buckets for records its
+ * own input still takes. */
+static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
+                           const br_record_t *rec) {
+    series_t *s = &pl->series[idx];
+    int input = rec->origin.input;
+    br_money_t cost = rec->cost_nanos;
+    int64_t own = pl->input_final[input];
+    s->inputs |= input_bit(input); /* (a dimension's fallback value) */
+    if (b <= s->last_final) {
+        if (own != INT64_MIN && b <= own)
+            return ADD_LATE;
+        if (!s->fresh || !ring_open_from(s, b))
+            return ADD_BEHIND;
+        /* The series' first buckets moved earlier: so does its new-spend
+         * window. */
+        int64_t warm = pl->conf->spike.warmup_buckets;
+        if (s->new_until && b + (warm > 0 ? warm : 1) < s->new_until)
+            s->new_until = b + (warm > 0 ? warm : 1);
+    }
+    if (!ring_fit(s, b)) {
+        finalize_series(pl, idx, b - RING_MAX, b - RING_MAX);
+        s = &pl->series[idx];
+        if (!ring_fit(s, b))
+            return ADD_BEHIND; /* out of memory */
+    }
+    if (s->new_until && rec->event_ms < s->new_first_ms)
+        s->new_first_ms = rec->event_ms;
+    br_money_t *slot = ring_slot(s, b);
     /* Spike buckets hold gross spend: a credit or refund (negative cost)
      * counts in totals and budgets, but can neither hide a spike nor look
      * like a collapse. */
     if (cost > 0)
         *slot += cost;
     s->total += cost;
-    if (s->new_until && !s->new_fired) {
-        if (b < s->new_until) {
-            s->new_nanos += cost;
-            if (s->new_nanos >= pl->conf->spike.new_spend_min_nanos) {
-                s->new_fired = true;
-                new_spend_alert(pl, s, b);
-            }
-        } else {
-            s->new_until = 0;
+    if (s->new_until && !s->new_fired && b < s->new_until) {
+        s->new_nanos += cost;
+        if (s->new_nanos >= pl->conf->spike.new_spend_min_nanos) {
+            s->new_fired = true;
+            new_spend_alert(pl, s, b);
         }
     }
-    return true;
+    return ADD_OK;
 }
 
 /* Early detection: a filling bucket can already be unusual, since its
- * gross spend only grows. */
+ * gross spend only grows. Only the series' first open bucket is judged,
+ * once the bucket before it is final: the baseline is then the one its
+ * final verdict will use (learned up to the bucket before), and a verdict
+ * that grows with the spend makes "the bucket crossed the line while
+ * filling" the same fact as "its final sum crossed it". So which buckets
+ * are unusual, and in which order incidents open, grow and end, does not
+ * depend on the order records arrive in; a bucket whose records come
+ * before the one before it is final is judged as soon as that one is
+ * (see advance_final()). */
 static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
     series_t *s = &pl->series[idx];
-    if (s->other || b <= s->last_final)
+    if (s->other || b != s->last_final + 1)
         return;
-    int64_t obs = s->ring[(uint64_t)b % RING];
+    br_money_t obs = *ring_slot(s, b);
     br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike,
-                                       b * pl->conf->spike.bucket_ms, obs);
+                                       b * pl->conf->spike.bucket_ms,
+                                       br_money_to_double(obs));
     /* Only rises: a bucket still filling is below its forecast until it
      * ends, so a drop is judged on final buckets alone. */
     if (v.spike && !v.drop)
@@ -1663,10 +1942,12 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
             return BR_ERR_OK;
         }
         br_err_t err = br_price_cost(price, rec->tokens, &rec->cost_nanos);
-        if (err != BR_ERR_OK) {
+        if (err != BR_ERR_OK || !br_money_record_ok(rec->cost_nanos)) {
             text(errbuf, sizeof(pl->errbuf),
-                     "token counts overflow the cost of model %s", model);
-            return dead_letter(pl, o, payload, len, err, errbuf);
+                     "token counts overflow the cost of model %s: beyond "
+                     "the per-record bound of +/-%s %s", model,
+                     BR_MONEY_RECORD_MAX_TEXT, pl->conf->currency);
+            return dead_letter(pl, o, payload, len, BR_ERR_RANGE, errbuf);
         }
         rec->has_cost = true;
         rec->priced = true;
@@ -1679,22 +1960,31 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     pl->st.total_nanos += rec->cost_nanos;
 
     int64_t b = br_floordiv(rec->event_ms, pl->conf->spike.bucket_ms);
-    if (pl->first_bucket == INT64_MIN)
+    if (pl->first_bucket == INT64_MIN || b < pl->first_bucket)
         pl->first_bucket = b;
     add_budgets(pl, rec);
-    bool late = false;
+    add_t late = ADD_OK;
     for (size_t k = 0; k < pl->conf->scope_cnt; k++)
         pl->rec_series[k] = NONE;
     for (size_t k = 0; k < pl->conf->scope_cnt; k++) {
         uint32_t si = pl->scope_order[k];
+        if (!(pl->scopes[si].inputs & input_bit(o->input)))
+            continue; /* scopes[].inputs leaves this input out */
         uint32_t idx = attribute(pl, si, rec, b);
         pl->rec_series[si] = idx;
-        if (idx != NONE && !add_to_series(pl, idx, b, rec->cost_nanos))
-            late = true;
+        add_t r = idx != NONE ? add_to_series(pl, idx, b, rec) : ADD_OK;
+        if (r > late)
+            late = r;
     }
-    if (late) {
+    if (late != ADD_OK) {
+        br_pipeline_input_stats_t *is = input_stats(pl, o->input);
         pl->st.late++;
-        input_stats(pl, o->input)->late++;
+        is->late++;
+        pl->st.late_nanos += rec->cost_nanos;
+        if (late == ADD_BEHIND) {
+            pl->st.late_behind++;
+            is->late_behind++;
+        }
     } else if (rec->cost_nanos > 0) {
         /* Judge after every scope has the cost, so that contributors one
          * level down already include it. */
@@ -1935,7 +2225,10 @@ void br_pipeline_finish(br_pipeline_t *pl) {
         pl->st.watermark_ms = end;
     }
     pl->cur_event_ms = pl->max_event_ms;
-    advance_final(pl, last);
+    for (size_t i = 0; i < pl->conf->input_cnt; i++)
+        pl->input_final[i] = last;
+    pl->final_bucket = last;
+    advance_final(pl);
     close_budgets(pl);
 }
 
@@ -2082,7 +2375,10 @@ void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
  * adds to each series its incidents (a count, one per kind, where layout 1
  * had an open-incident flag), each with its kind, the bucket that resolved
  * it and the parent alert it is grouped under, and stores the baseline
- * as save_baseline() writes it. */
+ * as save_baseline() writes it.
+ * Layout 4 writes every money field (counted total, buckets, series totals,
+ * new spend, incident figures, budget spend) as a 128-bit varint (rd_money)
+ * and the budget blob in its version 2; the fields are where they were. */
 
 typedef struct core_head {
     uint64_t version;
@@ -2121,24 +2417,35 @@ typedef struct core_visit {
 static void save_stats(br_buf_t *b, const br_pipeline_stats_t *st) {
     const uint64_t v[] = {st->messages, st->ok, st->skipped, st->dead_letters,
                           st->priced, st->unpriced, st->late, st->alerts,
-                          st->folded, st->duplicates, st->dedup_evicted};
+                          st->folded, st->duplicates, st->dedup_evicted,
+                          st->late_behind};
     br_wr_uvar(b, sizeof v / sizeof v[0]);
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         br_wr_uvar(b, v[i]);
-    br_wr_ivar(b, st->total_nanos);
+    br_wr_money(b, st->total_nanos);
+    br_wr_money(b, st->late_nanos);
 }
 
-static void load_stats(br_rd_t *r, br_pipeline_stats_t *st) {
+/* Money: an int64 varint up to layout 3, 128 bits since layout 4 (the same
+ * bytes for a value within int64). */
+static br_money_t rd_money(br_rd_t *r, uint64_t version) {
+    return version < 4 ? br_rd_ivar(r) : br_rd_money(r);
+}
+
+static void load_stats(br_rd_t *r, uint64_t version, br_pipeline_stats_t *st) {
     uint64_t *v[] = {&st->messages, &st->ok, &st->skipped, &st->dead_letters,
                      &st->priced, &st->unpriced, &st->late, &st->alerts,
-                     &st->folded, &st->duplicates, &st->dedup_evicted};
+                     &st->folded, &st->duplicates, &st->dedup_evicted,
+                     &st->late_behind};
     uint64_t n = br_rd_count(r, 64);
     for (uint64_t i = 0; i < n; i++) {
         uint64_t x = br_rd_uvar(r);
         if (i < sizeof v / sizeof v[0])
             *v[i] = x; /* counters of a later layout are skipped */
     }
-    st->total_nanos = br_rd_ivar(r);
+    st->total_nanos = rd_money(r, version);
+    /* Late money since layout 5 (before: not counted apart). */
+    st->late_nanos = version >= 5 ? br_rd_money(r) : 0;
 }
 
 static void save_baseline(br_buf_t *b, const br_baseline_t *bl) {
@@ -2238,11 +2545,11 @@ static void save_incident(br_buf_t *b, const incident_t *inc) {
     br_wr_uvar(b, (uint64_t)inc->quiet);
     br_wr_u8(b, (uint8_t)inc->severity);
     br_wr_f64(b, inc->score);
-    br_wr_ivar(b, inc->sum_obs);
-    br_wr_ivar(b, inc->sum_exp);
-    br_wr_ivar(b, inc->pend_obs);
-    br_wr_ivar(b, inc->pend_exp);
-    br_wr_ivar(b, inc->emitted_obs);
+    br_wr_money(b, inc->sum_obs);
+    br_wr_money(b, inc->sum_exp);
+    br_wr_money(b, inc->pend_obs);
+    br_wr_money(b, inc->pend_exp);
+    br_wr_money(b, inc->emitted_obs);
     br_wr_u8(b, (uint8_t)inc->kind);
     br_wr_ivar(b, inc->resolved_bucket);
     br_wr_str(b, inc->parent_id);
@@ -2270,11 +2577,11 @@ static incident_t *load_incident(br_rd_t *r, uint64_t version) {
         br_rd_fail(r, "bad severity");
     inc->severity = (br_severity_t)sev;
     inc->score = br_rd_f64(r);
-    inc->sum_obs = br_rd_ivar(r);
-    inc->sum_exp = br_rd_ivar(r);
-    inc->pend_obs = br_rd_ivar(r);
-    inc->pend_exp = br_rd_ivar(r);
-    inc->emitted_obs = br_rd_ivar(r);
+    inc->sum_obs = rd_money(r, version);
+    inc->sum_exp = rd_money(r, version);
+    inc->pend_obs = rd_money(r, version);
+    inc->pend_exp = rd_money(r, version);
+    inc->emitted_obs = rd_money(r, version);
     inc->kind = INC_SPIKE;
     inc->resolved_bucket = INT64_MIN;
     if (version >= 2) {
@@ -2362,17 +2669,19 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
         br_wr_uvar(b, s->scope);
         br_wr_bytes(b, s->blob, s->blob_len);
         br_wr_ivar(b, s->last_final);
-        for (int k = 0; k < RING; k++)
-            br_wr_ivar(b, s->ring[k]);
-        br_wr_ivar(b, s->last_val);
-        br_wr_ivar(b, s->last_exp);
+        br_wr_uvar(b, s->ring_cap);
+        for (int64_t k = s->last_final + 1; k <= s->last_final + s->ring_cap; k++)
+            br_wr_money(b, *ring_slot(s, k));
+        br_wr_u8(b, s->fresh);
+        br_wr_money(b, s->last_val);
+        br_wr_money(b, s->last_exp);
         save_baseline(b, &s->bl);
         br_wr_ivar(b, s->new_until);
         br_wr_ivar(b, s->new_first_ms);
-        br_wr_ivar(b, s->new_nanos);
+        br_wr_money(b, s->new_nanos);
         br_wr_u8(b, s->new_fired);
         br_wr_u8(b, s->other);
-        br_wr_ivar(b, s->total);
+        br_wr_money(b, s->total);
         br_wr_uvar(b, s->child_cnt);
         for (uint32_t c = 0; c < s->child_cnt; c++)
             br_wr_uvar(b, s->children[c]);
@@ -2402,7 +2711,7 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
                 continue;
             br_wr_ivar(b, p->start_ms);
             br_wr_ivar(b, p->end_ms);
-            br_wr_ivar(b, p->spent_nanos);
+            br_wr_money(b, p->spent_nanos);
             br_wr_u8(b, p->closed);
             size_t fired = 0;
             for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
@@ -2455,6 +2764,8 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
 
 static void series_release(series_t *s) {
     free(s->blob);
+    free(s->ring);
+    s->ring = NULL;
     free(s->children);
     for (int k = 0; k < INC__CNT; k++) {
         free(s->inc[k]);
@@ -2483,7 +2794,7 @@ static br_err_t core_parse(const void *data, size_t len,
                          "state layout %" PRIu64 " is newer than this "
                          "version reads (%d)", h.version, CORE_VERSION);
     h.bucket_ms = br_rd_ivar(r);
-    load_stats(r, &h.st);
+    load_stats(r, h.version, &h.st);
     h.watermark_ms = br_rd_ivar(r);
     h.final_bucket = br_rd_ivar(r);
     h.first_bucket = br_rd_ivar(r);
@@ -2561,17 +2872,37 @@ static br_err_t core_parse(const void *data, size_t len,
         memcpy(s.blob, blob, bl);
         s.hash = series_hash(s.scope, s.blob, bl);
         s.last_final = br_rd_ivar(r);
-        for (int k = 0; k < RING; k++)
-            s.ring[k] = br_rd_ivar(r);
-        s.last_val = br_rd_ivar(r);
-        s.last_exp = br_rd_ivar(r);
+        /* Layouts before 5: 8 open buckets by b % 8, fed by every input. */
+        uint64_t cap = h.version >= 5 ? br_rd_uvar(r) : 8;
+        if (!r->err && (cap < RING_MIN || cap > RING_MAX || (cap & (cap - 1)))) {
+            br_rd_fail(r, "series ring size out of range");
+            series_release(&s);
+            break;
+        }
+        s.ring = calloc(cap, sizeof *s.ring);
+        if (!s.ring) {
+            br_rd_fail(r, "out of memory");
+            series_release(&s);
+            break;
+        }
+        s.ring_cap = (uint32_t)cap;
+        if (h.version >= 5) {
+            for (int64_t k = s.last_final + 1; k <= s.last_final + (int64_t)cap; k++)
+                *ring_slot(&s, k) = br_rd_money(r);
+            s.fresh = br_rd_bool(r);
+        } else {
+            for (uint64_t k = 0; k < cap; k++)
+                s.ring[k] = rd_money(r, h.version);
+        }
+        s.last_val = rd_money(r, h.version);
+        s.last_exp = rd_money(r, h.version);
         load_baseline(r, h.version, &s.bl);
         s.new_until = br_rd_ivar(r);
         s.new_first_ms = br_rd_ivar(r);
-        s.new_nanos = br_rd_ivar(r);
+        s.new_nanos = rd_money(r, h.version);
         s.new_fired = br_rd_bool(r);
         s.other = br_rd_bool(r);
-        s.total = br_rd_ivar(r);
+        s.total = rd_money(r, h.version);
         uint64_t cc = br_rd_count(r, series_cnt);
         if (cc) {
             s.children = malloc(cc * sizeof *s.children);
@@ -2619,7 +2950,7 @@ static br_err_t core_parse(const void *data, size_t len,
             ps[k].p.open = true;
             ps[k].p.start_ms = br_rd_ivar(r);
             ps[k].p.end_ms = br_rd_ivar(r);
-            ps[k].p.spent_nanos = br_rd_ivar(r);
+            ps[k].p.spent_nanos = rd_money(r, h.version);
             ps[k].p.closed = br_rd_bool(r);
             ps[k].bp_cnt = (size_t)br_rd_count(r, 64);
             for (size_t t = 0; t < ps[k].bp_cnt; t++)
@@ -2772,7 +3103,7 @@ static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
     uint32_t idx = series_create(pl, (uint32_t)scope, in->blob, in->blob_len,
                                  series_hash((uint32_t)scope, in->blob,
                                              in->blob_len),
-                                 0);
+                                 in->last_final);
     if (idx == NONE)
         return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_NOMEM,
                          "out of memory");
@@ -2780,10 +3111,14 @@ static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
     char *blob = s->blob;
     uint64_t hash = s->hash;
     free(blob);
+    free(s->ring);
     *s = *in;
     s->scope = (uint32_t)scope;
     s->hash = hash;
     in->blob = NULL;
+    in->ring = NULL;
+    /* Which inputs feed it follows from this config. */
+    s->inputs = series_inputs(pl, s->scope, s->blob);
     in->children = NULL;
     for (int k = 0; k < INC__CNT; k++)
         in->inc[k] = NULL;
@@ -2882,6 +3217,11 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
     }
     free(rc.input_map);
     free(rc.series_map);
+    /* The inputs' finals follow from the restored watermark parts; nothing
+     * is made final here (that waits for the next record or backlog note,
+     * as it would have in the run that saved the state). */
+    if (err == BR_ERR_OK)
+        compute_finals(pl);
     pl->st.series = pl->series_cnt;
     pl->st.dedup_ids = pl->dedup.cnt;
     return err;
@@ -2892,7 +3232,7 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
 typedef struct desc_series {
     uint32_t scope;
     char *labels;              /* JSON object text */
-    int64_t total;
+    br_money_t total;
 } desc_series_t;
 
 typedef struct desc_ctx {
@@ -2920,8 +3260,8 @@ static void put_ms(br_buf_t *b, int64_t ms) {
     br_buf_json_str(b, t);
 }
 
-static void put_money_str(br_buf_t *b, int64_t nanos) {
-    char t[40];
+static void put_money_str(br_buf_t *b, br_money_t nanos) {
+    char t[BR_MONEY_STR_MAX];
     br_money_format(nanos, t, sizeof t);
     br_buf_json_str(b, t);
 }
@@ -3175,6 +3515,19 @@ static bool dims_subset_minus_one(const br_scope_conf_t *parent,
     return true;
 }
 
+br_err_t br_pipeline_load_prices(const br_config_t *conf, br_prices_t *prices,
+                                 char *errstr, size_t errstr_size) {
+    char why[1024];
+    if (!conf->prices_file ||
+        br_prices_load_litellm(prices, conf->prices_file, why, sizeof why) ==
+            BR_ERR_OK)
+        return BR_ERR_OK;
+    /* "CONF:LINE: prices.file: /resolved/path: reason", like every other
+     * mistake in the config file. */
+    return br_seterr(errstr, errstr_size, BR_ERR_CONFIG, "%s:%d: prices.file: %s",
+                     conf->path, br_config_key_line(conf, "prices.file"), why);
+}
+
 br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
                                char *errstr, size_t errstr_size) {
     br_pipeline_t *pl = calloc(1, sizeof(*pl));
@@ -3201,9 +3554,7 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     pl->prices = br_prices_new();
     if (!pl->prices)
         goto oom;
-    if (conf->prices_file &&
-        br_prices_load_litellm(pl->prices, conf->prices_file, errstr,
-                               errstr_size) != BR_ERR_OK)
+    if (br_pipeline_load_prices(conf, pl->prices, errstr, errstr_size))
         goto fail;
     for (size_t i = 0; i < conf->price_override_cnt; i++) {
         char err[256];
@@ -3223,12 +3574,17 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     if (!pl->in_st)
         goto oom;
     pl->input_max = malloc(sizeof(*pl->input_max) * (conf->input_cnt + 1));
-    if (!pl->decoders || !pl->input_names || !pl->input_max)
+    pl->input_final = malloc(sizeof(*pl->input_final) * (conf->input_cnt + 1));
+    pl->input_prev = malloc(sizeof(*pl->input_prev) * (conf->input_cnt + 1));
+    if (!pl->decoders || !pl->input_names || !pl->input_max ||
+        !pl->input_final || !pl->input_prev)
         goto oom;
     if (!stale_init(pl))
         goto oom;
     for (size_t i = 0; i < conf->input_cnt; i++) {
         pl->input_max[i] = INT64_MIN;
+        pl->input_final[i] = INT64_MIN;
+        pl->input_prev[i] = INT64_MIN;
         pl->input_names[i] = conf->inputs[i].name;
         char err[256];
         pl->decoders[i] = br_decoder_new(&conf->inputs[i], err, sizeof(err));
@@ -3278,6 +3634,18 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
         scope_t *sc = &pl->scopes[i];
         sc->conf = &conf->scopes[i];
         sc->other = NONE;
+        for (size_t k = 0; k < conf->input_cnt; k++) {
+            uint64_t bit = input_bit((int)k);
+            bool feeds = !sc->conf->inputs;
+            for (size_t n = 0; !feeds && n < sc->conf->input_cnt; n++)
+                feeds = strcmp(sc->conf->inputs[n], conf->inputs[k].name) == 0;
+            if (!feeds)
+                continue;
+            sc->inputs |= bit;
+            for (size_t d = 0; d < sc->conf->dim_cnt && d < BR_DIM_MAX; d++)
+                if (br_decoder_may_set(pl->decoders[k], sc->conf->dims[d]))
+                    sc->dim_inputs[d] |= bit;
+        }
         for (size_t j = 0; j < conf->scope_cnt; j++)
             if (dims_subset_minus_one(&conf->scopes[j], &conf->scopes[i]))
                 sc->parents[sc->parent_cnt++] = (uint32_t)j;
@@ -3327,12 +3695,16 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
         return;
     for (uint32_t i = 0; i < pl->series_cnt; i++) {
         free(pl->series[i].blob);
+        free(pl->series[i].ring);
         free(pl->series[i].children);
         for (int k = 0; k < INC__CNT; k++)
             free(pl->series[i].inc[k]);
     }
     free(pl->series);
     free(pl->fin_order);
+    free(pl->fin_target);
+    free(pl->input_final);
+    free(pl->input_prev);
     free(pl->table);
     free(pl->parts);
     if (pl->decoders)

@@ -3,6 +3,8 @@
  * and the log, so that what one hides the other hides too.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -68,4 +70,63 @@ bool br_redact_has_userinfo(const char *s) {
         if (scheme_before(s, p) && userinfo_len(p + 3))
             return true;
     return false;
+}
+
+/* Remembered values: add-only, read by the log from librdkafka's threads. */
+static pthread_mutex_t values_mu = PTHREAD_MUTEX_INITIALIZER;
+static char **values;
+static size_t value_cnt;
+
+void br_redact_add_values(const char *const *v, size_t cnt) {
+    pthread_mutex_lock(&values_mu);
+    for (size_t i = 0; i < cnt; i++) {
+        size_t j;
+        if (!v[i] || strlen(v[i]) < BR_REDACT_VALUE_MIN)
+            continue;
+        for (j = 0; j < value_cnt; j++)
+            if (strcmp(values[j], v[i]) == 0)
+                break;
+        if (j < value_cnt)
+            continue;
+        char **g = realloc(values, (value_cnt + 1) * sizeof *g);
+        char *copy = strdup(v[i]);
+        if (g)
+            values = g;
+        if (!g || !copy) {
+            free(copy);
+            break;
+        }
+        values[value_cnt++] = copy;
+    }
+    pthread_mutex_unlock(&values_mu);
+}
+
+const char *br_redact_values(char *buf, size_t size, const char *s) {
+    size_t n = 0, rl = strlen(BR_REDACTED);
+
+    if (!size)
+        return buf;
+    if (!s)
+        s = "";
+    pthread_mutex_lock(&values_mu);
+    for (const char *p = s; *p;) {
+        size_t hit = 0;
+        for (size_t i = 0; i < value_cnt && !hit; i++) {
+            size_t vl = strlen(values[i]);
+            if (strncmp(p, values[i], vl) == 0)
+                hit = vl;
+        }
+        if (hit) {
+            for (size_t i = 0; i < rl && n + 1 < size; i++)
+                buf[n++] = BR_REDACTED[i];
+            p += hit;
+            continue;
+        }
+        if (n + 1 < size)
+            buf[n++] = *p;
+        p++;
+    }
+    pthread_mutex_unlock(&values_mu);
+    buf[n] = '\0';
+    return buf;
 }

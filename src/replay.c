@@ -1122,7 +1122,7 @@ static void fmt_bytes(char *out, size_t size, size_t n) {
 static void summary(replay_t *r, double wall_s) {
     br_pipeline_stats_t st;
     uint64_t dead = 0, alerts = 0, messages;
-    char money[40];
+    char money[BR_MONEY_STR_MAX];
     FILE *fp = stderr;
     bool first;
 

@@ -493,6 +493,10 @@ br_tz_t *br_tz_load(const char *name, char *errstr, size_t errstr_size) {
     }
     snprintf(path, plen, "%s/%s", dir, name);
     br_err_t err = read_file(path, &buf, &len, errstr, errstr_size);
+    if (err == BR_ERR_NOTFOUND) /* the zone's name means more than a path */
+        br_seterr(errstr, errstr_size, err, "unknown time zone \"%s\"%s", name,
+                  errstr && strstr(errstr, "not a zone file")
+                      ? " (not a zone file)" : "");
     if (err == BR_ERR_OK)
         err = parse_tzif(tz, buf, len, path, errstr, errstr_size);
     free(path);

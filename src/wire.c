@@ -40,6 +40,19 @@ void br_wr_ivar(br_buf_t *b, int64_t v) {
     br_wr_uvar(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
+void br_wr_money(br_buf_t *b, br_money_t v) {
+    __extension__ typedef unsigned __int128 u128;
+    u128 u = ((u128)v << 1) ^ (u128)(v >> 127);
+    unsigned char x[19];
+    size_t n = 0;
+    do {
+        unsigned char c = (unsigned char)(u & 0x7f);
+        u >>= 7;
+        x[n++] = c | (u ? 0x80 : 0);
+    } while (u);
+    br_buf_append(b, x, n);
+}
+
 void br_wr_f64(br_buf_t *b, double v) {
     uint64_t u;
     memcpy(&u, &v, sizeof u);
@@ -129,6 +142,25 @@ uint64_t br_rd_uvar(br_rd_t *r) {
 int64_t br_rd_ivar(br_rd_t *r) {
     uint64_t u = br_rd_uvar(r);
     return (int64_t)((u >> 1) ^ (~(u & 1) + 1));
+}
+
+br_money_t br_rd_money(br_rd_t *r) {
+    __extension__ typedef unsigned __int128 u128;
+    u128 u = 0;
+    for (int shift = 0; shift < 128; shift += 7) {
+        const unsigned char *p = take(r, 1);
+        if (!p)
+            return 0;
+        if (shift == 126 && (*p & 0x7c)) {
+            br_rd_fail(r, "varint overflows 128 bits");
+            return 0;
+        }
+        u |= (u128)(*p & 0x7f) << shift;
+        if (!(*p & 0x80))
+            return (br_money_t)((u >> 1) ^ (~(u & 1) + 1));
+    }
+    br_rd_fail(r, "varint longer than 19 bytes");
+    return 0;
 }
 
 uint64_t br_rd_count(br_rd_t *r, uint64_t max) {

@@ -180,11 +180,22 @@ else:
     if not conf or not os.path.isfile(str(conf)):
         fail("burnrate's config %s is not a mounted file" % conf_target)
     else:
-        r = subprocess.run([os.path.join(bin_dir, "burnrate"), "check-config", conf],
+        c = yaml.safe_load(open(conf))
+        # The price table is the one the image installs (cmake --install with
+        # prefix /usr/local puts scripts/data's copy in share/burnrate): check
+        # the config against that same file from the repository.
+        installed = "/usr/local/share/burnrate/litellm_model_prices.json"
+        pfile = (c.get("prices") or {}).get("file")
+        if pfile is not None and pfile != installed:
+            fail("prices.file %s is not the price table the image installs (%s)" % (pfile, installed))
+        conf_text = open(conf).read().replace(
+            installed, os.path.join(src, "scripts/data/litellm_model_prices.json"))
+        local = os.path.join(tmp, "compose-burnrate.yaml")
+        open(local, "w").write(conf_text)
+        r = subprocess.run([os.path.join(bin_dir, "burnrate"), "check-config", local],
                            capture_output=True, text=True)
         if r.returncode != 0:
             fail("check-config %s: %s" % (conf, r.stderr.strip()))
-        c = yaml.safe_load(open(conf))
         brokers = c["kafka"]["brokers"]
         if brokers not in internal:
             fail("the config's kafka.brokers %s is not kafka's internal listener %s" % (brokers, internal))

@@ -4,8 +4,10 @@
 # registry passwords, user:password@ in registry URLs) goes through
 # check-config, `run` in both log formats at debug level (with a schema
 # registry that cannot be reached, a dead letter, a refused reload naming a
-# secret key, a broken config and a good reload), and a replay; no byte of
-# any of it holds a secret value. Every wait polls against a deadline.
+# secret key, a broken config and a good reload), and a replay; then values
+# given as ${file:${CREDENTIALS_DIRECTORY}/...} and ${VAR} through
+# check-config, run at debug level and refusals; no byte of any of it holds
+# a secret value. Every wait polls against a deadline.
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./kafka_util.sh
@@ -97,13 +99,19 @@ state:
 EOF
 }
 printf '{"ts":"2025-03-03T01:00:00Z","cost":1.5}\nnot json\n' >"$BR_TMP/usage.jsonl"
-OAUTH="    sasl.oauthbearer.client.secret: SecOauth0202"
 write_config SecSaslPw0101 100
 
 # 1. check-config prints the effective config.
 "$BURNRATE" check-config "$CONF" >"$BR_TMP/check.out" 2>"$BR_TMP/check.err" ||
     { cat "$BR_TMP/check.err" >&2; br_die "check-config refused the config"; }
 grep -q '\[redacted\]' "$BR_TMP/check.out" || br_die "check-config redacted nothing"
+# check-config builds the clients' configurations as run does: a librdkafka
+# without OIDC refuses the OAuth client secret there, naming the key only.
+OAUTH="    sasl.oauthbearer.client.secret: SecOauth0202"
+write_config SecSaslPw0101 100
+"$BURNRATE" check-config "$CONF" >>"$BR_TMP/check.out" 2>>"$BR_TMP/check.err" ||
+    grep -q 'kafka.properties.sasl.oauthbearer.client.secret: ' "$BR_TMP/check.err" ||
+    { cat "$BR_TMP/check.err" >&2; br_die "check-config refused the OAuth config unnamed"; }
 OAUTH=""
 
 log_has() { grep -q -- "$2" "$BR_TMP/$1.err"; }
@@ -170,7 +178,67 @@ write_config SecSaslPw0101 lots
 "$BURNRATE" check-config "$CONF" >>"$BR_TMP/check.out" 2>>"$BR_TMP/check.err" &&
     br_die "check-config took a broken config"
 
-# 4. No secret anywhere.
+# 4. Values from ${...}: a SASL password kept as a systemd credential
+# (LoadCredential=sasl-password:... puts it in $CREDENTIALS_DIRECTORY), a
+# property whose name says nothing secret set from the environment, and a
+# bad value from the environment that librdkafka refuses. check-config
+# shows the references; run at debug level (which logs every property and
+# librdkafka's conf dump) and the refusals never show the values.
+mkdir -p "$BR_TMP/creds"
+printf 'SecCredPw1010\n' >"$BR_TMP/creds/sasl-password"
+chmod 600 "$BR_TMP/creds/sasl-password"
+CONF2=$BR_TMP/expand.yaml
+cat >"$CONF2" <<EOF
+inputs:
+  - name: usage
+    topic: llm.usage
+    dialect: custom
+    mapping: {time: ts, cost: cost}
+kafka:
+  brokers: \${env:BR_IT_BROKERS}
+  group_id: burnrate-it-expand
+  properties:
+    sasl.password: \${file:\${CREDENTIALS_DIRECTORY}/sasl-password}
+    sasl.username: someone
+    client.rack: \${BR_IT_RACK}
+    debug: conf
+state:
+  dir: $BR_TMP/state-expand
+  snapshot_interval: 200ms
+EOF
+export CREDENTIALS_DIRECTORY=$BR_TMP/creds BR_IT_RACK=SecEnvRack1111
+export BR_IT_BROKERS=$BR_BOOTSTRAP
+"$BURNRATE" check-config "$CONF2" >"$BR_TMP/expand-check.out" 2>"$BR_TMP/expand-check.err" ||
+    { cat "$BR_TMP/expand-check.err" >&2; br_die 'check-config refused ${...} values'; }
+grep -qF 'sasl.password: "${file:${CREDENTIALS_DIRECTORY}/sasl-password}"' "$BR_TMP/expand-check.out" ||
+    br_die "check-config does not show the credential's reference"
+grep -qF 'client.rack: "${BR_IT_RACK}"' "$BR_TMP/expand-check.out" ||
+    br_die "check-config does not show the variable's reference"
+"$BURNRATE" run --config "$CONF2" --log-level debug \
+    >"$BR_TMP/expand-run.out" 2>"$BR_TMP/expand-run.err" &
+pid=$!
+br_track "$pid"
+br_wait_for "expand: partitions assigned" 20 log_has expand-run 'partitions assigned' ||
+    { tail -20 "$BR_TMP/expand-run.err" >&2; br_die "expand: run never joined"; }
+kill -TERM "$pid"
+wait "$pid" || br_die "expand: run failed"
+grep -q 'client.rack' "$BR_TMP/expand-run.err" ||
+    br_die "expand: the debug log does not list the properties"
+# A value librdkafka refuses names the key, never the value; so does an
+# unset variable.
+sed 's/client.rack:/socket.timeout.ms:/' "$CONF2" >"$BR_TMP/expand-bad.yaml"
+BR_IT_RACK=SecEnvBad1212 "$BURNRATE" check-config "$BR_TMP/expand-bad.yaml" \
+    >>"$BR_TMP/expand-check.out" 2>"$BR_TMP/expand-bad.err" &&
+    br_die "check-config took a bad property value"
+grep -q 'expand-bad.yaml:12: kafka.properties.socket.timeout.ms: ' "$BR_TMP/expand-bad.err" ||
+    { cat "$BR_TMP/expand-bad.err" >&2; br_die "the bad value is not reported"; }
+env -u BR_IT_RACK "$BURNRATE" check-config "$CONF2" >/dev/null 2>"$BR_TMP/expand-unset.err" &&
+    br_die "check-config took an unset variable"
+grep -qF 'expand.yaml:12: kafka.properties.client.rack: ${BR_IT_RACK}: environment variable BR_IT_RACK is not set' \
+    "$BR_TMP/expand-unset.err" || { cat "$BR_TMP/expand-unset.err" >&2; br_die "unset variable not reported"; }
+SECRETS+=(SecCredPw1010 SecEnvRack1111 SecEnvBad1212)
+
+# 5. No secret anywhere.
 for s in "${SECRETS[@]}"; do
     if grep -rl -- "$s" "$BR_TMP"/*.out "$BR_TMP"/*.err "$BR_TMP/replay.dlq" 2>/dev/null; then
         br_die "secret $s leaked into the files above"

@@ -215,7 +215,7 @@ write_config "$BR_TMP/badprop.yaml"
 sed -i 's/^    topic.metadata.refresh.interval.ms: 1000$/    no.such.property: 1/' "$BR_TMP/badprop.yaml"
 rc=0; "$BURNRATE" run --config "$BR_TMP/badprop.yaml" >/dev/null 2>"$BR_TMP/badprop.err" || rc=$?
 ((rc == 1)) || br_die "bad property: exit $rc, want 1"
-grep -q 'kafka.properties: kafka property no.such.property=1' "$BR_TMP/badprop.err" ||
+grep -q 'kafka.properties.no.such.property: No such configuration property' "$BR_TMP/badprop.err" ||
     { cat "$BR_TMP/badprop.err" >&2; br_die "bad property not named"; }
 
 cat >"$BR_TMP/twice.yaml" <<EOF

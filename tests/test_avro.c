@@ -449,6 +449,72 @@ static void test_alert_forms(void) {
     br_avro_schema_free(s);
 }
 
+/* Money beyond int64 nanos (issue 14) fits decimal(38,9): the Avro form
+ * carries it exactly, as the JSON form does. */
+static void test_alert_money_beyond_int64(void) {
+    char err[512];
+    br_avro_schema_t *s = br_avro_schema_parse(br_alert_avsc, strlen(br_alert_avsc),
+                                               err, sizeof err);
+    br_avro_encoder_t *e = s ? br_avro_encoder_new(s, err, sizeof err) : NULL;
+    br_avro_reader_t *r = s ? br_avro_reader_new(s, NULL, err, sizeof err) : NULL;
+    CHECK(e && r);
+    if (!e || !r)
+        goto done;
+    br_money_t two = (br_money_t)INT64_C(9000000000000000000) * 2;
+    br_alert_t a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.id, sizeof a.id, "00000000000000aa");
+    a.revision = 1;
+    a.type = BR_ALERT_BUDGET_THRESHOLD;
+    a.scope = "big";
+    a.window_start_ms = 1740787200000;
+    a.window_end_ms = 1740873600000;
+    a.event_ms = 1740790000123;
+    a.watermark_ms = INT64_MIN;
+    a.observed_nanos = two;
+    a.expected_nanos = INT64_C(9000000000000000000);
+    a.impact_nanos = -two - 1;
+    a.budget = "big";
+    a.budget_nanos = INT64_C(9000000000000000000);
+    a.spent_nanos = two;
+    a.forecast_nanos = BR_MONEY_MAX / 1000; /* 36 digits: still decimal(38) */
+    a.threshold_bp = 20000;
+    snprintf(a.currency, sizeof a.currency, "USD");
+    a.source = (br_origin_t){0, "usage", 0, 2, 0};
+    br_buf_t text, bin;
+    br_buf_init(&text);
+    br_buf_init(&bin);
+    br_alert_to_json(&a, NULL, -1, &text);
+    CHECK(strstr(text.data, "\"observed\":18000000000.00,") != NULL);
+    CHECK(strstr(text.data, "\"totalImpact\":-18000000000.000000001,") != NULL);
+    CHECK(strstr(text.data, "\"totalImpactPercentage\":-200.0000}") != NULL);
+    json_t *value = br_alert_to_value(&a, NULL, -1);
+    CHECK_INT(br_avro_encode(e, value, &bin, err, sizeof err), BR_ERR_OK);
+    json_t *back = NULL;
+    CHECK_INT(br_avro_reader_decode(r, bin.data, bin.len, &back, err, sizeof err),
+              BR_ERR_OK);
+    json_t *bud = json_object_get(back, "budget");
+    json_t *imp = json_object_get(back, "impact");
+    CHECK_STR(json_string_value(json_object_get(back, "observed")),
+              "18000000000.000000000");
+    CHECK_STR(json_string_value(json_object_get(back, "costAmount")),
+              "18000000000.000000000");
+    CHECK_STR(json_string_value(json_object_get(bud, "spent")),
+              "18000000000.000000000");
+    CHECK_STR(json_string_value(json_object_get(bud, "forecast")),
+              "170141183460469231731687303.715884105");
+    CHECK_STR(json_string_value(json_object_get(imp, "totalImpact")),
+              "-18000000000.000000001");
+    json_decref(back);
+    json_decref(value);
+    br_buf_free(&text);
+    br_buf_free(&bin);
+done:
+    br_avro_encoder_free(e);
+    br_avro_reader_free(r);
+    br_avro_schema_free(s);
+}
+
 int main(void) {
     check_case("added", true);
     check_case("removed", true);
@@ -459,5 +525,6 @@ int main(void) {
     test_lying_length();
     test_encode_alert();
     test_alert_forms();
+    test_alert_money_beyond_int64();
     return brt_done();
 }

@@ -58,7 +58,7 @@ static void test_flat(void) {
     br_verdict_t v = br_baseline_judge(&bl, &sc, t, U);
     CHECK(v.warm);
     CHECK(!v.spike);
-    CHECK(llabs(v.expected_nanos - U) < U / 20);
+    CHECK(llabs((long long)(v.expected_nanos - U)) < U / 20);
     CHECK(!br_baseline_judge(&bl, &sc, t, (int64_t)(1.3 * U)).spike);
     v = br_baseline_judge(&bl, &sc, t, 20 * U);
     CHECK(v.spike);
@@ -122,7 +122,7 @@ static void test_step(void) {
     CHECK(last_spike < BR_BASELINE_SHIFT_RUN); /* ...but not for long */
     br_verdict_t v = br_baseline_judge(&bl, &sc, T0 + 24 * 16 * H, 3 * U);
     CHECK(!v.spike);
-    CHECK(llabs(v.expected_nanos - 3 * U) < U / 3);
+    CHECK(llabs((long long)(v.expected_nanos - 3 * U)) < U / 3);
 
     br_baseline_init(&bl);
     last_spike = -1;
@@ -190,7 +190,7 @@ static void test_weekly(void) {
     int64_t sat = T0 + (24 * 21 + 72 + 12) * H; /* Saturday noon, week 4 */
     br_verdict_t v = br_baseline_judge(&bl, &sc, sat, (int64_t)(0.25 * U));
     CHECK(!v.spike);
-    CHECK(llabs(v.expected_nanos - U / 4) < U / 20);
+    CHECK(llabs((long long)(v.expected_nanos - U / 4)) < U / 20);
     v = br_baseline_judge(&bl, &sc, sat, 2 * U);
     CHECK(v.spike);
     CHECK(!v.drop);
@@ -210,7 +210,7 @@ static void test_drop(void) {
     CHECK(v.spike);
     CHECK(v.drop);
     CHECK(v.score < -4);
-    CHECK(llabs(v.expected_nanos - U) < U / 10);
+    CHECK(llabs((long long)(v.expected_nanos - U)) < U / 10);
     CHECK(!br_baseline_judge(&bl, &sc, t, 20 * U).spike); /* down only */
     CHECK(!br_baseline_judge(&bl, &sc, t, (int64_t)(0.8 * U)).spike);
     /* The floor: a fall smaller than min_impact is not a drop. */

@@ -171,7 +171,7 @@ static void test_forecast_weekdays(void) {
     br_budget_event_t ev[64];
     size_t n = 0;
     int64_t mon1 = ts("2025-01-06T05:00:00Z"); /* Monday 00:00 EST */
-    int64_t proj = 0;
+    br_money_t proj = 0;
     /* Week 1: before 24 h learned there is no forecast; then the hour-of-
      * day fallback knows no weekend and projects Tuesday 09:30 at 22 + 1 +
      * 18 + 5 x 20 = 141: it fires (the documented cost of the fallback). */
@@ -292,7 +292,7 @@ static void test_forecast_dst_days(void) {
     br_budget_conf_t bc = conf(BR_PERIOD_DAY, tz, bp, 1);
     char err[256];
     br_budget_crossing_t x[4];
-    int64_t proj = 0;
+    br_money_t proj = 0;
     struct {
         const char *first, *now;
         int64_t rows, want;
@@ -512,7 +512,7 @@ static void test_state_round_trip(void) {
     memcpy(br_budget_periods(b), br_budget_periods(a),
            BR_BUDGET_PERIODS * sizeof(br_budget_period_t));
     CHECK(br_budget_load(b, blob.data, blob.len));
-    int64_t pa = 0, pb = 1;
+    br_money_t pa = 0, pb = 1;
     CHECK(br_budget_forecast(a, &pa) && br_budget_forecast(b, &pb));
     CHECK_INT(pa, pb);
     CHECK_INT(br_budget_now(a), br_budget_now(b));
@@ -536,6 +536,49 @@ static void test_state_round_trip(void) {
     br_budget_destroy(c);
 }
 
+/* Issue 14: spend beyond int64 nanos (two rows of 9e9) stays exact in the
+ * period, the burn-rate ring and the rolling window, crosses thresholds
+ * above 100 % at the right row, and survives the state blob. */
+static void test_spend_beyond_int64(void) {
+    const int64_t big = INT64_C(9000000000) * U; /* the per-record bound */
+    const br_money_t two = (br_money_t)big * 2;
+    int32_t bp[] = {10000, 15000, 20000, 25000};
+    br_budget_conf_t bc = conf(BR_PERIOD_DAY, NULL, bp, 4);
+    bc.amount_nanos = big;
+    bc.burn_rates = slo_rules;
+    bc.burn_rate_cnt = 2;
+    char err[256];
+    br_budget_t *a = br_budget_new(&bc, err, sizeof(err));
+    br_budget_crossing_t x[4];
+    int64_t t = ts("2025-04-01T10:00:00Z");
+    CHECK_INT(br_budget_add(a, t, big, x, 4), 1);
+    CHECK_INT(x[0].threshold, 0);
+    CHECK_INT(br_budget_add(a, t + MIN, big, x, 4), 2);
+    CHECK_INT(x[0].threshold, 1);
+    CHECK_INT(x[1].threshold, 2);
+    CHECK(x[1].period->spent_nanos == two);
+    CHECK(br_budget_window_spend(a, 6 * H) == two);
+    /* One nano short of 250 %, then the nano. */
+    CHECK_INT(br_budget_add(a, t + 2 * MIN, big / 2 - 1, x, 4), 0);
+    CHECK_INT(br_budget_add(a, t + 3 * MIN, 1, x, 4), 1);
+    CHECK_INT(x[0].threshold, 3);
+    CHECK(x[0].period->spent_nanos == two + big / 2);
+    br_budget_event_t ev[8];
+    CHECK(br_budget_check(a, INT64_MIN, ev, 8) >= 1); /* burning, surely */
+    CHECK(ev[0].spent_nanos == two + big / 2);
+    br_buf_t blob;
+    br_buf_init(&blob);
+    br_budget_save(a, &blob);
+    br_budget_t *b = br_budget_new(&bc, err, sizeof(err));
+    memcpy(br_budget_periods(b), br_budget_periods(a),
+           BR_BUDGET_PERIODS * sizeof(br_budget_period_t));
+    CHECK(br_budget_load(b, blob.data, blob.len));
+    CHECK(br_budget_window_spend(b, 6 * H) == two + big / 2);
+    br_buf_free(&blob);
+    br_budget_destroy(a);
+    br_budget_destroy(b);
+}
+
 int main(void) {
     test_month_berlin();
     test_month_utc();
@@ -550,5 +593,6 @@ int main(void) {
     test_rolling();
     test_custom_periods();
     test_state_round_trip();
+    test_spend_beyond_int64();
     return brt_done();
 }

@@ -4,12 +4,15 @@
  * names on its first line) plus known answers for defaults and exact values.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "brtest.h"
 #include "burnrate/config.h"
+#include "burnrate/kafka.h"
 
 static char errstr[512];
 
@@ -99,45 +102,73 @@ static void test_valid_corpus(void) {
     free(names);
 }
 
+/* The "# expect: " lines at the top of an invalid file: each names one
+ * error, in the order check-config reports them (by line). */
+static size_t read_expects(const char *path, char expects[][512], size_t max) {
+    char line[512];
+    size_t n = 0;
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    while (n < max && fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strncmp(line, "# expect: ", 10) != 0)
+            break;
+        snprintf(expects[n++], 512, "%s", line + 10);
+    }
+    fclose(fp);
+    return n;
+}
+
 static void test_invalid_corpus(void) {
-    char **names, path[512], line[512];
+    char **names, path[512], expects[32][512];
+    static char all[16384];
     size_t n = list_yaml("config/invalid", &names);
     CHECK(n >= 30);
     for (size_t i = 0; i < n; i++) {
         snprintf(path, sizeof path, "config/invalid/%s", names[i]);
-        FILE *fp = fopen(path, "r");
-        CHECK(fp != NULL);
-        line[0] = '\0';
-        if (fp) {
-            if (!fgets(line, sizeof line, fp))
-                line[0] = '\0';
-            fclose(fp);
-        }
-        line[strcspn(line, "\r\n")] = '\0';
-        const char *expect = strncmp(line, "# expect: ", 10) == 0 ? line + 10
-                                                                 : NULL;
-        if (!expect) {
+        size_t want = read_expects(path, expects, 32);
+        if (!want) {
             fprintf(stderr, "%s: first line must be '# expect: ...'\n", path);
-            CHECK(expect != NULL);
+            CHECK(want > 0);
             free(names[i]);
             continue;
         }
-        errstr[0] = '\0';
-        br_config_t *conf = br_config_load(path, errstr, sizeof errstr);
+        all[0] = '\0';
+        br_config_t *conf = br_config_load(path, all, sizeof all);
         if (conf) {
             fprintf(stderr, "%s: loaded but should fail with: %s\n", path,
-                    expect);
+                    expects[0]);
             CHECK(conf == NULL);
             br_config_destroy(conf);
-        } else if (!strstr(errstr, expect)) {
-            fprintf(stderr, "%s:\n  expected: %s\n  got:      %s\n", path,
-                    expect, errstr);
-            CHECK(strstr(errstr, expect) != NULL);
-        } else {
-            /* Every message starts with the file name and a line number. */
-            CHECK(strncmp(errstr, path, strlen(path)) == 0 &&
-                  errstr[strlen(path)] == ':');
+            free(names[i]);
+            continue;
         }
+        /* Exactly the errors expected, one a line, in this order, each
+         * starting with the file name and a line number. */
+        size_t got = 0;
+        bool ok = true;
+        for (char *save = NULL, *l = strtok_r(all, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save), got++) {
+            if (got < want && !strstr(l, expects[got])) {
+                fprintf(stderr, "%s: error %zu:\n  expected: %s\n  got:      "
+                        "%s\n", path, got + 1, expects[got], l);
+                ok = false;
+            } else if (got >= want) {
+                fprintf(stderr, "%s: unexpected error: %s\n", path, l);
+                ok = false;
+            }
+            if (strncmp(l, path, strlen(path)) != 0 || l[strlen(path)] != ':') {
+                fprintf(stderr, "%s: error without FILE: %s\n", path, l);
+                ok = false;
+            }
+        }
+        if (got < want) {
+            fprintf(stderr, "%s: %zu errors, expected %zu (first missing: "
+                    "%s)\n", path, got, want, expects[got]);
+            ok = false;
+        }
+        CHECK(ok);
         free(names[i]);
     }
     free(names);
@@ -468,6 +499,145 @@ static void test_example(void) {
     br_config_destroy(conf);
 }
 
+/* librdkafka checks the properties of both clients as run builds them,
+ * without a network: every misspelt or refused property, each once. */
+static void test_kafka_check(void) {
+    static char all[8192];
+    const char *yaml =
+        "inputs: [{name: a, topic: t, dialect: otel}]\n"
+        "kafka:\n"
+        "  properties:\n"
+        "    sesion.timeout.ms: 6000\n"
+        "    security.protocol: SASL_SSL\n"
+        "  consumer_properties:\n"
+        "    fetch.max.bytes: lots\n"
+        "  producer_properties:\n"
+        "    compresion.codec: gzip\n";
+    br_config_t *conf = br_config_load_string(yaml, "k.yaml", NULL, errstr,
+                                              sizeof errstr);
+    CHECK(conf != NULL);
+    if (conf) {
+        CHECK_INT(br_kafka_check_config(conf, all, sizeof all), BR_ERR_CONFIG);
+        const char *want[] = {
+            "k.yaml:4: kafka.properties.sesion.timeout.ms: No such "
+            "configuration property: \"sesion.timeout.ms\"",
+            "k.yaml:7: kafka.consumer_properties.fetch.max.bytes: Invalid "
+            "value",
+            "k.yaml:9: kafka.producer_properties.compresion.codec: No such "
+            "configuration property",
+        };
+        char *save = NULL, *l = strtok_r(all, "\n", &save);
+        for (size_t i = 0; i < 3; i++, l = strtok_r(NULL, "\n", &save)) {
+            if (!l || strncmp(l, want[i], strlen(want[i])) != 0)
+                fprintf(stderr, "kafka check %zu: got %s\n", i, l ? l : "-");
+            CHECK(l && strncmp(l, want[i], strlen(want[i])) == 0);
+        }
+        CHECK(l == NULL); /* the kafka.properties mistake only once */
+        br_config_destroy(conf);
+    }
+    conf = br_config_load_string("inputs: [{name: a, topic: t, dialect: "
+                                 "otel}]\nkafka: {properties: {linger.ms: "
+                                 "5}}\n", "k.yaml", NULL, errstr,
+                                 sizeof errstr);
+    CHECK(conf != NULL);
+    if (conf)
+        CHECK_INT(br_kafka_check_config(conf, all, sizeof all), BR_ERR_OK);
+    br_config_destroy(conf);
+
+    /* What would break offsets-follow-snapshots is refused by the loader,
+     * for run as for check-config. */
+    conf = br_config_load_string("inputs: [{name: a, topic: t, dialect: "
+                                 "otel}]\nkafka:\n  properties:\n"
+                                 "    enable.auto.commit: true\n"
+                                 "    acks: all\n"
+                                 "  producer_properties:\n"
+                                 "    message.timeout.ms: 300000\n",
+                                 "r.yaml", NULL, all, sizeof all);
+    CHECK(conf == NULL);
+    CHECK(strncmp(all, "r.yaml:4: kafka.properties.enable.auto.commit: "
+                       "refused: burnrate commits offsets itself", 87) == 0);
+    CHECK(strstr(all, "\nr.yaml:7: kafka.producer_properties."
+                      "message.timeout.ms: refused: ") != NULL);
+    CHECK(strstr(all, "acks") == NULL); /* acks: all is what burnrate sets */
+}
+
+/* ${VAR} and ${file:} in values: expanded for use, shown as written by
+ * the dump, and never quoted by a message. */
+static void test_expansion(void) {
+    static char all[8192];
+    char dir[] = "/tmp/br_conf_XXXXXX", path[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/pw", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("Pw-From-File-77\n", fp);
+    fclose(fp);
+    setenv("BR_TEST_GROUP", "group-from-env", 1);
+    setenv("BR_TEST_LATE", "SecretLateness", 1);
+    setenv("BR_TEST_DIR", dir, 1);
+    const char *yaml =
+        "inputs: [{name: a, topic: t, dialect: otel}]\n"
+        "kafka:\n"
+        "  group_id: ${BR_TEST_GROUP}\n"
+        "  properties:\n"
+        "    sasl.password: ${file:pw}\n"
+        "    sasl.username: ${file:${BR_TEST_DIR}/pw}\n"
+        "    client.rack: a$$b\n";
+    br_config_t *conf = br_config_load_string(yaml, "e.yaml", dir, all,
+                                              sizeof all);
+    if (!conf)
+        fprintf(stderr, "expansion: %s\n", all);
+    CHECK(conf != NULL);
+    if (conf) {
+        CHECK_STR(conf->kafka.group_id, "group-from-env");
+        CHECK_STR(conf->kafka.props[0].value, "Pw-From-File-77");
+        CHECK_STR(conf->kafka.props[1].value, "Pw-From-File-77");
+        CHECK_STR(conf->kafka.props[2].value, "a$b");
+        char *d = dump_str(conf);
+        CHECK(d && strstr(d, "Pw-From-File-77") == NULL);
+        CHECK(d && strstr(d, "group-from-env") == NULL);
+        CHECK(d && strstr(d, "group_id: \"${BR_TEST_GROUP}\"") != NULL);
+        CHECK(d && strstr(d, "sasl.password: \"${file:pw}\"") != NULL);
+        CHECK(d && strstr(d, "client.rack: \"a$$b\"") != NULL);
+        /* The dump loads back to the same values. */
+        br_config_t *again = d ? br_config_load_string(d, "dump", dir, all,
+                                                       sizeof all) : NULL;
+        CHECK(again != NULL);
+        if (again) {
+            CHECK_STR(again->kafka.props[0].value, "Pw-From-File-77");
+            CHECK_STR(again->kafka.props[2].value, "a$b");
+        }
+        br_config_destroy(again);
+        free(d);
+        /* A librdkafka error never quotes a value from ${...}. */
+        char line[512] = "x Pw-From-File-77 y";
+        br_config_scrub(conf, line, sizeof line);
+        CHECK_STR(line, "x [redacted] y");
+        br_config_destroy(conf);
+    }
+    /* A message about an expanded value does not quote it; an unset
+     * variable and a missing file are mistakes of their own. */
+    conf = br_config_load_string(
+        "inputs:\n  - {name: a, topic: t, dialect: otel, lateness: "
+        "\"${BR_TEST_LATE}\"}\nkafka:\n  group_id: ${BR_TEST_NOT_SET}\n"
+        "  properties: {sasl.password: \"${file:missing}\"}\n",
+        "e.yaml", dir, all, sizeof all);
+    CHECK(conf == NULL);
+    if (strstr(all, "e.yaml:2: inputs[0].lateness") != all)
+        fprintf(stderr, "expansion errors:\n%s\n", all);
+    CHECK(strstr(all, "SecretLateness") == NULL);
+    CHECK(strstr(all, "e.yaml:2: inputs[0].lateness: must be a duration") ==
+          all);
+    CHECK(strstr(all, "\ne.yaml:4: kafka.group_id: ${BR_TEST_NOT_SET}: "
+                      "environment variable BR_TEST_NOT_SET is not set\n") !=
+          NULL);
+    snprintf(path, sizeof path, "\ne.yaml:5: kafka.properties.sasl.password: "
+             "${file:missing}: %s/missing: No such file or directory", dir);
+    CHECK(strstr(all, path) != NULL);
+    snprintf(path, sizeof path, "%s/pw", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
     test_valid_corpus();
     test_invalid_corpus();
@@ -477,5 +647,7 @@ int main(void) {
     test_string_loader();
     test_dialects();
     test_example();
+    test_kafka_check();
+    test_expansion();
     return brt_done();
 }

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "brtest.h"
+#include "burnrate/buf.h"
 #include "burnrate/money.h"
+#include "burnrate/wire.h"
 
 static int64_t parse_ok(const char *s) {
     int64_t v = -12345;
@@ -21,8 +23,8 @@ static br_err_t parse_err(const char *s) {
     return br_money_parse(s, strlen(s), &v);
 }
 
-static const char *fmt(int64_t nanos) {
-    static char buf[32];
+static const char *fmt(br_money_t nanos) {
+    static char buf[BR_MONEY_STR_MAX];
     br_money_format(nanos, buf, sizeof(buf));
     return buf;
 }
@@ -108,6 +110,80 @@ int main(void) {
     size_t n = br_money_format(INT64_C(123456000000), small, sizeof(small));
     CHECK_INT(n, 4);
     CHECK_STR(small, "123.");
+
+    /* 128-bit sums: every digit, no wrap (issue 14: two 9e9 records) */
+    br_money_t two = (br_money_t)INT64_C(9000000000000000000) * 2;
+    CHECK_STR(fmt(two), "18000000000.00");
+    CHECK_STR(fmt(-two - 1), "-18000000000.000000001");
+    CHECK_STR(fmt((br_money_t)INT64_MAX + 1), "9223372036.854775808");
+    br_money_t max = BR_MONEY_MAX;
+    CHECK_STR(fmt(max), "170141183460469231731687303715.884105727");
+    CHECK_STR(fmt(-max - 1), "-170141183460469231731687303715.884105728");
+    CHECK(strlen(fmt(-max - 1)) < BR_MONEY_STR_MAX);
+    CHECK(br_money_to_double(two) == 1.8e19);
+    CHECK_INT(br_money_clamp64(two), INT64_MAX);
+    CHECK_INT(br_money_clamp64(-two), INT64_MIN);
+    CHECK_INT(br_money_clamp64(-5), -5);
+    CHECK(br_money_from_double_est(1.8e19) == two);
+    CHECK(br_money_from_double_est(2.5) == 3);
+    CHECK(br_money_from_double_est(-2.5) == -3);
+    CHECK(br_money_from_double_est(NAN) == 0);
+    CHECK(br_money_from_double_est(1e300) == (br_money_t)1 << 120);
+    CHECK(br_money_from_double_est(-INFINITY) == -((br_money_t)1 << 120));
+    CHECK(br_money_round_to(two + 4999999, 10000000) == two);
+    CHECK(br_money_round_to(two + 5000000, 10000000) == two + 10000000);
+    CHECK(br_money_round_to(-two - 5000000, 10000000) == -two - 10000000);
+    CHECK_INT(br_money_ratio(two, two * 2, 10000), 5000);
+    CHECK_INT(br_money_ratio(1, 3, 10000), 3333);
+    CHECK_INT(br_money_ratio(-2, 3, 10000), -6667);
+    CHECK_INT(br_money_ratio(5, 0, 10000), 0);
+    CHECK_INT(br_money_ratio(max, 1, 10000), INT64_MAX);   /* saturates */
+    CHECK_INT(br_money_ratio(max, max, 10000), 10000);     /* long double */
+    CHECK_INT(br_money_ratio(-max, max / 2, 10000), -20000);
+    /* the per-record bound */
+    CHECK(br_money_record_ok(BR_MONEY_RECORD_MAX_NANOS));
+    CHECK(br_money_record_ok(-BR_MONEY_RECORD_MAX_NANOS));
+    CHECK(!br_money_record_ok(BR_MONEY_RECORD_MAX_NANOS + 1));
+    CHECK(!br_money_record_ok(INT64_MIN));
+    CHECK_INT(parse_ok("9000000000"), BR_MONEY_RECORD_MAX_NANOS);
+
+    /* 128-bit varints: int64 values keep br_wr_ivar()'s bytes; the rest
+     * round-trip; a 20th byte or bits past 128 are refused. */
+    {
+        const br_money_t vals[] = {0, 1, -1, INT64_MAX, INT64_MIN, two, -two,
+                                   max, -max - 1};
+        br_buf_t a, b;
+        br_buf_init(&a);
+        br_buf_init(&b);
+        for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+            br_buf_reset(&a);
+            br_buf_reset(&b);
+            br_wr_money(&a, vals[i]);
+            if (vals[i] >= INT64_MIN && vals[i] <= INT64_MAX) {
+                br_wr_ivar(&b, (int64_t)vals[i]);
+                CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+            }
+            CHECK(a.len <= 19);
+            br_rd_t r;
+            br_rd_init(&r, a.data, a.len);
+            CHECK(br_rd_money(&r) == vals[i]);
+            CHECK(r.err == NULL && br_rd_left(&r) == 0);
+        }
+        unsigned char over[19];
+        memset(over, 0xff, sizeof over);
+        over[18] = 0x04; /* a bit past 128 */
+        br_rd_t r;
+        br_rd_init(&r, over, sizeof over);
+        br_rd_money(&r);
+        CHECK(r.err != NULL);
+        unsigned char longer[20];
+        memset(longer, 0x80, sizeof longer);
+        br_rd_init(&r, longer, sizeof longer);
+        br_rd_money(&r);
+        CHECK(r.err != NULL);
+        br_buf_free(&a);
+        br_buf_free(&b);
+    }
 
     /* muldiv */
     CHECK_INT(br_muldiv_round(7, 1, 2), 4);

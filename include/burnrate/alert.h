@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "burnrate/buf.h"
+#include "burnrate/money.h"
 #include "burnrate/record.h"
 
 #define BR_ALERT_LABELS_MAX 8
@@ -43,9 +44,9 @@ typedef struct br_contrib {
     const char *scope;                       /* borrowed from the engine */
     size_t label_cnt;
     br_dim_t labels[BR_ALERT_LABELS_MAX];    /* borrowed from the engine */
-    int64_t observed_nanos;
-    int64_t expected_nanos;
-    int64_t impact_nanos;                    /* observed - expected */
+    br_money_t observed_nanos;
+    br_money_t expected_nanos;
+    br_money_t impact_nanos;                 /* observed - expected */
     int32_t share_bp;                        /* share of parent impact, bp */
 } br_contrib_t;
 
@@ -64,14 +65,14 @@ typedef struct br_alert {
     int64_t window_end_ms;
     int64_t event_ms;            /* event time of the record that moved it */
     int64_t watermark_ms;        /* engine watermark at emission */
-    int64_t observed_nanos;      /* spend in the window so far */
-    int64_t expected_nanos;      /* baseline for the window */
-    int64_t impact_nanos;        /* observed - expected */
+    br_money_t observed_nanos;   /* spend in the window so far */
+    br_money_t expected_nanos;   /* baseline for the window */
+    br_money_t impact_nanos;     /* observed - expected */
     double score;                /* robust z-score (spikes), else 0 */
     const char *budget;          /* budget name (budget alerts) or NULL */
-    int64_t budget_nanos;
-    int64_t spent_nanos;
-    int64_t forecast_nanos;      /* projected period-end spend, -1 if none */
+    br_money_t budget_nanos;
+    br_money_t spent_nanos;
+    br_money_t forecast_nanos;   /* projected period-end spend, -1 if none */
     int32_t threshold_bp;        /* budget threshold crossed, bp */
     const char *detail;          /* model for unpriced, dim for series cap */
     const char *parent_id;       /* spike/drop of a child series grouped

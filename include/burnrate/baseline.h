@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "burnrate/config.h"
+#include "burnrate/money.h"
 
 #define BR_BASELINE_SLOTS 168  /* hours of the week, Monday 00h UTC first */
 #define BR_BASELINE_SHIFT_RUN 6 /* buckets that make a level shift */
@@ -57,7 +58,7 @@ typedef struct br_baseline {
 
 /** The verdict on one bucket's spend against the baseline. */
 typedef struct br_verdict {
-    int64_t expected_nanos;  /* forecast for the bucket, >= 0 */
+    br_money_t expected_nanos; /* forecast for the bucket, >= 0 */
     double score;            /* (observed - expected) / dispersion */
     bool warm;               /* enough history to judge */
     bool spike;              /* unusual in a watched direction, beyond the
@@ -73,14 +74,16 @@ void br_baseline_init(br_baseline_t *bl);
 double br_baseline_expect(const br_baseline_t *bl, int64_t bucket_ms);
 
 /** @brief Judge observed spend (possibly a still-filling bucket) against the
- *         forecast with the spike rule of sc. */
+ *         forecast with the spike rule of sc. The baseline is an estimate
+ *         in doubles: callers convert a bucket's 128-bit sum explicitly
+ *         (br_money_to_double()). */
 br_verdict_t br_baseline_judge(const br_baseline_t *bl,
                                const br_spike_conf_t *sc, int64_t bucket_ms,
-                               int64_t observed_nanos);
+                               double observed_nanos);
 
-/** @brief Learn one final bucket's total. */
+/** @brief Learn one final bucket's total (nanos, as a double). */
 void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
-                        int64_t observed_nanos);
+                        double observed_nanos);
 
 /** @returns true after a long run of empty buckets, when more of them would
  *           teach little (lets a long gap be skipped instead of replayed

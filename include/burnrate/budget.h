@@ -44,6 +44,7 @@
 
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
+#include "burnrate/money.h"
 #include "burnrate/record.h"
 
 #define BR_BUDGET_PERIODS 4  /* current period plus three before it */
@@ -51,7 +52,7 @@
 typedef struct br_budget_period {
     int64_t start_ms;       /* UTC instant the local period starts */
     int64_t end_ms;         /* exclusive */
-    int64_t spent_nanos;    /* sum of matching records (credits subtract) */
+    br_money_t spent_nanos; /* sum of matching records (credits subtract) */
     uint64_t fired;         /* bit i: threshold i has fired this period */
     bool open;              /* slot in use */
     bool closed;            /* the watermark has passed end_ms; late rows
@@ -59,7 +60,7 @@ typedef struct br_budget_period {
     uint64_t fc_fired;      /* bit i: forecast threshold i has fired */
     uint64_t fc_done;       /* bit i: ...and resolved early (projection fell
                                back); it is not resolved again at the close */
-    int64_t fc_nanos;       /* projection at the newest forecast firing */
+    br_money_t fc_nanos;    /* projection at the newest forecast firing */
 } br_budget_period_t;
 
 typedef enum {
@@ -81,11 +82,11 @@ typedef struct br_budget_event {
                                 crossing */
     int64_t window_end_ms;
     int64_t now_ms;         /* the budget's now at the change */
-    int64_t spent_nanos;    /* period spend; long-window spend; rolling spend */
-    int64_t short_nanos;    /* burn rate: short-window spend, else 0 */
-    int64_t level_nanos;    /* what was crossed: threshold x amount, or
+    br_money_t spent_nanos; /* period spend; long-window spend; rolling spend */
+    br_money_t short_nanos; /* burn rate: short-window spend, else 0 */
+    br_money_t level_nanos; /* what was crossed: threshold x amount, or
                                factor x pace x long window */
-    int64_t forecast_nanos; /* forecast: the projection, else -1 */
+    br_money_t forecast_nanos; /* forecast: the projection, else -1 */
 } br_budget_event_t;
 
 /** A threshold newly crossed by br_budget_add(). */
@@ -111,6 +112,8 @@ bool br_budget_matches(const br_budget_t *b, const br_record_t *rec);
  * @brief Count cost at event time t_ms into its period (rolling budgets:
  *        into the rolling window; they have no period slots and return 0),
  *        the burn-rate ring and the forecast profile's current hour.
+ *        cost_nanos is one record's amount; every spend it adds to is a
+ *        128-bit sum, and thresholds compare it exactly.
  * @param out receives the thresholds this record crossed, lowest first.
  * @returns how many were written to out (at most out_cap), or -1 when the
  *          period is older than every period kept (the cost is not counted).
@@ -133,7 +136,7 @@ size_t br_budget_check(br_budget_t *b, int64_t watermark_ms,
  * @returns false when there is no forecast yet (under 24 learned hours, or
  *          a rolling budget).
  */
-bool br_budget_forecast(br_budget_t *b, int64_t *projected_nanos);
+bool br_budget_forecast(br_budget_t *b, br_money_t *projected_nanos);
 
 /** @returns the budget's now (see above), INT64_MIN before any. */
 int64_t br_budget_now(const br_budget_t *b);
@@ -142,7 +145,7 @@ int64_t br_budget_now(const br_budget_t *b);
  *           resolution), from the burn-rate ring or, for rolling budgets
  *           with window_ms equal to the window, the rolling ring; -1 when
  *           no ring covers it. */
-int64_t br_budget_window_spend(const br_budget_t *b, int64_t window_ms);
+br_money_t br_budget_window_spend(const br_budget_t *b, int64_t window_ms);
 
 /**
  * @brief The forecast alerts a closed period resolves: its fired forecast

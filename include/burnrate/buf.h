@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "burnrate/money.h"
+
 typedef struct br_buf {
     char *data;      /* NUL-terminated when len > 0; owned */
     size_t len;      /* bytes used, without the NUL */
@@ -25,6 +27,6 @@ void br_buf_printf(br_buf_t *b, const char *fmt, ...)
 /** Append s as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
 void br_buf_json_str(br_buf_t *b, const char *s);
 /** Append an exact decimal amount (see br_money_format()) as a JSON number. */
-void br_buf_money(br_buf_t *b, int64_t nanos);
+void br_buf_money(br_buf_t *b, br_money_t nanos);
 
 #endif

@@ -109,6 +109,9 @@ typedef struct br_scope_conf {
     char **dims;                 /* dimension names; empty = total */
     size_t dim_cnt;
     size_t max_series;           /* beyond it new values fold into "(other)" */
+    char **inputs;               /* names of the inputs that feed it; NULL:
+                                    every input */
+    size_t input_cnt;
     int line;
 } br_scope_conf_t;
 
@@ -234,16 +237,44 @@ typedef struct br_config {
     br_log_format_t log_format;  /* log.format (logfmt) */
     br_key_line_t *key_lines;    /* every key the file gave, in file order */
     size_t key_line_cnt, key_line_cap;
+    br_kv_t *refs;               /* values written with ${...}: key = the
+                                    text as written, value = expanded; the
+                                    dump prints the text as written */
+    size_t ref_cnt;
+    char **secrets;              /* each value a ${...} stood for: never
+                                    printed (br_config_scrub()) */
+    size_t secret_cnt;
 } br_config_t;
+
+/** Values from ${...} shorter than this are not hidden inside other text
+ *  (a "1" or "on" would garble every message); whole values always are. */
+#define BR_CONFIG_SECRET_MIN 4
 
 /**
  * @brief Load and validate a config file. Relative paths inside it
  *        (prices file, input files, state dir) are resolved against the
  *        directory of the file.
+ *        Values may use ${VAR}, ${env:VAR}, ${file:PATH} and $$
+ *        (burnrate/expand.h); what they stand for is kept in secrets.
  * @returns a new config the caller destroys, or NULL with errstr set to
- *          "FILE:LINE: KEY: message".
+ *          every mistake, "FILE:LINE: KEY: message" one a line, sorted by
+ *          line (stable), cut at a whole line with "FILE: ... and N more"
+ *          when errstr is too small.
  */
 br_config_t *br_config_load(const char *path, char *errstr, size_t errstr_size);
+
+/**
+ * @brief br_config_load() for check-config: the config is returned even
+ *        when it has mistakes (*mistakes then true, errstr lists them), so
+ *        that what it does hold can be checked further (Kafka properties,
+ *        the price table) in the same run. Such a config is for checks
+ *        only, never to run: values with a mistake are left at defaults
+ *        or missing.
+ * @returns a new config the caller destroys, or NULL (errstr set) when the
+ *          file cannot be read or is not YAML.
+ */
+br_config_t *br_config_load_check(const char *path, bool *mistakes,
+                                  char *errstr, size_t errstr_size);
 
 /** @brief Same as br_config_load() over a string; name stands in for the file
  *         name in messages and base_dir for relative paths (may be NULL). */
@@ -261,6 +292,22 @@ void br_config_dump(const br_config_t *conf, FILE *fp);
  *           "inputs[2].topics") was given, else that of the nearest
  *           enclosing key that was, else 1. */
 int br_config_key_line(const br_config_t *conf, const char *path);
+
+/** @brief Replace in s (NUL-terminated, at most size bytes) every value
+ *         that came from ${...} (BR_CONFIG_SECRET_MIN bytes or more) by
+ *         "[redacted]". */
+void br_config_scrub(const br_config_t *conf, char *s, size_t size);
+
+/** @returns true when value is, whole, one a ${...} stood for. */
+bool br_config_is_secret_value(const br_config_t *conf, const char *value);
+
+/**
+ * @brief Merge more into dst, two lists of errors ("FILE:LINE: ..." one a
+ *        line), sorted by line number (stable: dst's first on equal lines,
+ *        a line without a number first of all), cut at whole lines to
+ *        size.
+ */
+void br_config_merge_errors(char *dst, size_t size, const char *more);
 
 /** @returns index of the input named name, or -1. */
 int br_config_input_index(const br_config_t *conf, const char *name);

@@ -12,6 +12,8 @@
 
 #include "burnrate/config.h"
 #include "burnrate/err.h"
+#include <stdbool.h>
+
 #include "burnrate/record.h"
 
 typedef struct br_decoder br_decoder_t;
@@ -24,6 +26,14 @@ typedef struct br_decoder br_decoder_t;
 br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,
                              size_t errstr_size);
 void br_decoder_destroy(br_decoder_t *dec);
+
+/**
+ * @brief Whether records of this decoder can carry dimension dim: the
+ *        preset or the mapping names a field for it, or the dialect turns
+ *        a tag map into dimensions (then any name may appear). Used to
+ *        know, from the config alone, which inputs can feed a series.
+ */
+bool br_decoder_may_set(const br_decoder_t *dec, const char *dim);
 
 /**
  * @brief Decode one JSON message into rec (reset first; origin untouched).

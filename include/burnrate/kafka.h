@@ -38,11 +38,24 @@ typedef enum { BR_KAFKA_CONSUMER, BR_KAFKA_PRODUCER } br_kafka_role_t;
  *        message.timeout.ms=0 (retry until delivered). librdkafka's own log lines go
  *        through br_log().
  * @returns a new conf the caller hands to rd_kafka_new() or destroys, or NULL
- *          with errstr naming the property that was refused.
+ *          with errstr naming every property that was refused, one a line:
+ *          "FILE:LINE: kafka.properties.KEY: librdkafka's reason" (a secret
+ *          value, or one from ${...}, is never quoted).
  */
 rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
                                    br_kafka_role_t role, const char *brokers,
                                    char *errstr, size_t errstr_size);
+
+/**
+ * @brief Build the consumer's and the producer's configuration exactly as
+ *        `run` does (br_kafka_conf_new()), without creating a client or
+ *        touching the network: what librdkafka would refuse at start-up,
+ *        check-config refuses too.
+ * @returns BR_ERR_OK, or BR_ERR_CONFIG with every refused property in
+ *          errstr, one a line, each once.
+ */
+br_err_t br_kafka_check_config(const br_config_t *conf, char *errstr,
+                               size_t errstr_size);
 
 /** @brief rd_kafka_conf_set() with an error that names key (and never a
  *         secret value). */

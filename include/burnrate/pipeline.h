@@ -17,7 +17,9 @@
 #include "burnrate/alert.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
+#include "burnrate/price.h"
 #include "burnrate/err.h"
+#include "burnrate/money.h"
 #include "burnrate/record.h"
 
 /** Where results go. Called synchronously from inside feed/finish. */
@@ -40,18 +42,32 @@ typedef struct br_pipeline_stats {
     uint64_t priced;            /* cost computed from tokens */
     uint64_t unpriced;          /* tokens of an unknown model: not counted */
     uint64_t late;              /* for a bucket already final */
+    uint64_t late_behind;       /* of late: the bucket was made final by the
+                                   other inputs feeding the series, while
+                                   this record's input had not passed it */
     uint64_t alerts;            /* alert messages emitted */
     uint64_t series;            /* live series, all scopes */
     uint64_t folded;            /* records folded into "(other)" */
     uint64_t duplicates;        /* ids seen before within the dedup window */
     uint64_t dedup_ids;         /* ids remembered now */
     uint64_t dedup_evicted;     /* ids forgotten early: dedup.max_ids reached */
-    int64_t total_nanos;        /* money counted, all records */
+    br_money_t total_nanos;     /* money counted, all records (128 bits:
+                                   never wraps) */
+    br_money_t late_nanos;      /* of total_nanos: that of late records
+                                   (in totals and budgets, not in buckets) */
     int64_t watermark_ms;       /* INT64_MIN before any data */
     int64_t max_event_ms;       /* INT64_MIN before any data */
 } br_pipeline_stats_t;
 
 typedef struct br_pipeline br_pipeline_t;
+
+/**
+ * @brief Load conf's prices.file (when set) into prices.
+ * @returns BR_ERR_OK, or BR_ERR_CONFIG with errstr
+ *          "CONF:LINE: prices.file: /resolved/path: reason".
+ */
+br_err_t br_pipeline_load_prices(const br_config_t *conf, br_prices_t *prices,
+                                 char *errstr, size_t errstr_size);
 
 /**
  * @brief Build the core from a validated config: loads the price table,
@@ -272,6 +288,7 @@ typedef struct br_pipeline_input_stats {
                                    is counted once it is taken) */
     uint64_t ok;                /* counted in state */
     uint64_t late;              /* of ok: for a bucket already final */
+    uint64_t late_behind;       /* of late: made final by other inputs */
     uint64_t unpriced;          /* tokens of an unknown model */
     uint64_t duplicates;        /* ids seen within the dedup window */
     uint64_t skipped;           /* filtered by config or time range */

@@ -56,7 +56,8 @@ typedef struct br_dim {
 typedef struct br_record {
     br_kind_t kind;
     int64_t event_ms;             /* event time: usage time, ChargePeriodStart */
-    int64_t cost_nanos;           /* valid when has_cost; may be negative */
+    int64_t cost_nanos;           /* valid when has_cost; may be negative;
+                                     within +/-BR_MONEY_RECORD_MAX_NANOS */
     bool has_cost;                /* false: price from tokens */
     bool priced;                  /* set by pricing: cost came from tokens */
     char currency[BR_CURRENCY_MAX]; /* "" when the message names none */

@@ -20,6 +20,9 @@ void br_wr_u32le(br_buf_t *b, uint32_t v);
 void br_wr_u64le(br_buf_t *b, uint64_t v);
 void br_wr_uvar(br_buf_t *b, uint64_t v);
 void br_wr_ivar(br_buf_t *b, int64_t v);
+/** Money as a zigzag LEB128 varint of 128 bits (up to 19 bytes): a value
+ *  within int64 has exactly the bytes br_wr_ivar() writes for it. */
+void br_wr_money(br_buf_t *b, br_money_t v);
 void br_wr_f64(br_buf_t *b, double v);
 void br_wr_f32(br_buf_t *b, float v);
 /** Length (varint) then the bytes; s may hold NULs. */
@@ -40,6 +43,7 @@ uint32_t br_rd_u32le(br_rd_t *r);
 uint64_t br_rd_u64le(br_rd_t *r);
 uint64_t br_rd_uvar(br_rd_t *r);
 int64_t br_rd_ivar(br_rd_t *r);
+br_money_t br_rd_money(br_rd_t *r);
 /** A varint that must be <= max (a count about to size an allocation). */
 uint64_t br_rd_count(br_rd_t *r, uint64_t max);
 double br_rd_f64(br_rd_t *r);
