@@ -25,6 +25,7 @@
 #include "burnrate/httpd.h"
 #include "burnrate/kafka.h"
 #include "burnrate/log.h"
+#include "burnrate/merge.h"
 #include "burnrate/metrics.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
@@ -44,6 +45,16 @@
 #define COMMITTED_MS 5000     /* asking the group for its offsets */
 #define HOLD_MIN_MS 500       /* a partition waiting for its Avro schema ... */
 #define HOLD_MAX_MS 30000     /* ... retries with backoff up to this */
+#define MERGE_WAIT_MS 2000    /* an assigned partition with lag (or not
+                                 heard from yet) and nothing buffered holds
+                                 the others back this long at most: above a
+                                 fetch round trip (fetch.wait.max.ms is 500
+                                 by default), short enough that a stuck
+                                 broker delays the other partitions' records
+                                 by seconds, not forever */
+#define MERGE_BURST 4096      /* records fed per loop turn, at most: the
+                                 loop's other duties (rebalance, snapshots,
+                                 /metrics) come in between */
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;  /* SIGHUP: re-read the config */
@@ -107,6 +118,24 @@ typedef struct held {
     bool paused;
 } held_t;
 
+/* An assigned partition as the event-time merge sees it: its own queue
+ * (split off the consumer queue) and at most one decoded record waiting
+ * for its turn. Its offset is not covered by the state until it is fed. */
+typedef struct src {
+    char *topic;               /* owned */
+    int32_t partition;
+    int input;                 /* index into conf->inputs, -1: foreign */
+    rd_kafka_queue_t *q;       /* owned */
+    int slot;                  /* in daemon_t.merge */
+    rd_kafka_message_t *rkm;   /* the head's message (payload, key for a
+                                  dead letter), owned; NULL: no head */
+    br_record_t *rec;          /* the head, decoded; owned */
+    int64_t next;              /* offset after the last message popped,
+                                  -1 before the first */
+    bool eof;                  /* the end was reached, nothing since */
+    bool behind;               /* last told to br_pipeline_note_backlog() */
+} src_t;
+
 /* The next offset to read of one partition: what the state covers. */
 typedef struct progress {
     char *topic;
@@ -147,6 +176,11 @@ typedef struct daemon {
     br_buf_t corebuf;                     /* pipeline state, reused */
     held_t *held;                         /* partitions waiting, owned */
     size_t held_cnt, held_cap;
+    br_merge_t *merge;                    /* event-time order, owned */
+    src_t *srcs;                          /* assigned partitions, owned */
+    size_t src_cnt, src_cap;
+    int wake[2];                          /* pipe: a queue has messages */
+    rd_kafka_queue_t *cq;                 /* the consumer queue, a reference */
     /* Metrics and health (http.listen); see the section below. */
     br_httpd_t *http;                     /* owned, NULL when off */
     int64_t start_wall_ms;                /* process start, wall clock */
@@ -240,6 +274,9 @@ static progress_t *progress_find(daemon_t *d, const char *topic,
                                  int32_t partition, bool create);
 static bool take_snapshot(daemon_t *d, const char *why, int flush_ms,
                           bool sync_commit);
+static void srcs_assign(daemon_t *d, rd_kafka_t *rk,
+                        const rd_kafka_topic_partition_list_t *parts);
+static void srcs_revoke(daemon_t *d, const rd_kafka_topic_partition_list_t *parts);
 
 /* Each newly assigned partition resumes where the state left it: the
  * snapshot's (or this run's) next offset; others take the group's. */
@@ -323,15 +360,21 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         br_log(BR_LOG_DEBUG, assign ? "assigned" : "revoked", "partition=%s[%" PRId32 "]",
                parts->elems[i].topic, parts->elems[i].partition);
     d->assigned = assign; /* /readyz: ready again at the next assignment */
-    if (d->pl)
-        br_pipeline_clear_backlog(d->pl); /* only partitions read here count */
     d->was_assigned |= assign;
     if (assign) {
         resume_offsets(d, rk, parts);
-    } else if (d->pl && !rd_kafka_assignment_lost(rk)) {
-        /* Hand over what the state covers before another member takes
-         * these partitions. */
-        take_snapshot(d, "revoke", SNAP_FLUSH_MS, true);
+        /* Before the assignment takes effect: each partition's queue is
+         * split off the consumer queue, and it counts from now on. */
+        srcs_assign(d, rk, parts);
+    } else {
+        if (d->pl && !rd_kafka_assignment_lost(rk))
+            /* Hand over what the state covers before another member takes
+             * these partitions. */
+            take_snapshot(d, "revoke", SNAP_FLUSH_MS, true);
+        /* A record buffered but not fed is dropped: the state does not
+         * cover it, so the next owner reads it again. Only partitions read
+         * here hold this watermark back. */
+        srcs_revoke(d, parts);
     }
     if (cooperative)
         error = assign ? rd_kafka_incremental_assign(rk, parts)
@@ -695,22 +738,36 @@ static int input_of(daemon_t *d, rd_kafka_topic_t *rkt) {
 
 /* Tell the watermark whether rkm's partition has more waiting: at the end
  * of the partition (eof) no; else when the high watermark librdkafka last
- * saw (no request) is past this message. */
-static void note_backlog(daemon_t *d, const rd_kafka_message_t *rkm, bool msg) {
+ * saw (no request) is past this message. @returns what it was told. */
+static bool note_backlog(daemon_t *d, const rd_kafka_message_t *rkm, bool msg) {
     int64_t lo, hi;
     br_origin_t o;
 
     if (!rkm->rkt)
-        return;
+        return false;
     memset(&o, 0, sizeof o);
     if ((o.input = input_of(d, rkm->rkt)) < 0)
-        return;
+        return false;
     o.partition = rkm->partition;
     bool behind = msg && rd_kafka_get_watermark_offsets(
                              d->rk, rd_kafka_topic_name(rkm->rkt),
                              rkm->partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
                   hi > rkm->offset + 1;
     br_pipeline_note_backlog(d->pl, &o, behind);
+    return behind;
+}
+
+/* A message the pipeline has taken (counted, skipped or dead-lettered):
+ * the input delivers, and the state covers its offset. */
+static void note_taken(daemon_t *d, const br_origin_t *origin,
+                       const rd_kafka_message_t *rkm) {
+    if (d->held_cnt) {
+        held_t *h = held_find(d, origin->topic, origin->partition);
+        if (h)
+            h->backoff_ms = 0; /* flowing again: the next hold starts short */
+    }
+    br_pipeline_note_arrival(d->pl, origin, br_log_wall_ms());
+    note_progress(d, rkm);
 }
 
 static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
@@ -752,14 +809,243 @@ static void handle_message(daemon_t *d, const rd_kafka_message_t *rkm) {
         hold_partition(d, rkm, why);
         return;
     }
-    if (d->held_cnt) {
-        held_t *h = held_find(d, origin.topic, origin.partition);
-        if (h)
-            h->backoff_ms = 0; /* flowing again: the next hold starts short */
-    }
     /* Taken, skipped or dead-lettered alike: the input delivers. */
-    br_pipeline_note_arrival(d->pl, &origin, br_log_wall_ms());
-    note_progress(d, rkm);
+    note_taken(d, &origin, rkm);
+}
+
+/* ---- the event-time merge of assigned partitions --------------------------
+ * Each assigned partition is popped from its own queue; at most one decoded
+ * record per partition waits (its head) until the merge (merge.h) says it
+ * is the oldest and no partition that may still deliver something older
+ * is empty. So catching up on history feeds records in event-time order
+ * across partitions and inputs, not one partition after another. Below the
+ * heads, librdkafka prefetches at most queued.max.messages.kbytes per
+ * partition (BR_KAFKA_PREFETCH_KB unless configured). */
+
+/* Ties between equal event times: input, topic within it, partition. */
+static uint64_t src_order(const br_config_t *conf, int input, const char *topic,
+                          int32_t partition) {
+    uint64_t t = 0;
+    if (input >= 0)
+        for (size_t k = 0; k < conf->inputs[input].topic_cnt; k++)
+            if (strcmp(conf->inputs[input].topics[k], topic) == 0)
+                t = k;
+    return (uint64_t)(input < 0 ? 0xffff : input) << 48 | (t & 0xffff) << 32 |
+           (uint32_t)partition;
+}
+
+static src_t *src_find(daemon_t *d, const char *topic, int32_t partition) {
+    for (size_t i = 0; i < d->src_cnt; i++)
+        if (d->srcs[i].partition == partition && strcmp(d->srcs[i].topic, topic) == 0)
+            return &d->srcs[i];
+    return NULL;
+}
+
+static src_t *src_of_slot(daemon_t *d, int slot) {
+    for (size_t i = 0; i < d->src_cnt; i++)
+        if (d->srcs[i].slot == slot)
+            return &d->srcs[i];
+    return NULL;
+}
+
+/* Whether the partition holds the watermark back (messages waiting, or
+ * not known yet). */
+static void src_note(daemon_t *d, src_t *sp, bool behind) {
+    br_origin_t o = {sp->input, sp->topic, sp->partition, sp->next, 0};
+    sp->behind = behind;
+    if (sp->input >= 0 && d->pl)
+        br_pipeline_note_backlog(d->pl, &o, behind);
+}
+
+static void src_free(src_t *sp) {
+    if (sp->rkm)
+        rd_kafka_message_destroy(sp->rkm);
+    if (sp->q)
+        rd_kafka_queue_destroy(sp->q);
+    free(sp->rec);
+    free(sp->topic);
+}
+
+static void srcs_assign(daemon_t *d, rd_kafka_t *rk,
+                        const rd_kafka_topic_partition_list_t *parts) {
+    int64_t now = br_log_mono_ms();
+
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        if (src_find(d, tp->topic, tp->partition))
+            continue;
+        if (d->src_cnt == d->src_cap) {
+            size_t cap = d->src_cap ? d->src_cap * 2 : 16;
+            src_t *ns = realloc(d->srcs, cap * sizeof *ns);
+            if (!ns)
+                goto nomem;
+            d->srcs = ns;
+            d->src_cap = cap;
+        }
+        src_t *sp = &d->srcs[d->src_cnt];
+        memset(sp, 0, sizeof *sp);
+        sp->partition = tp->partition;
+        sp->input = br_kafka_topic_input(d->conf, tp->topic);
+        sp->next = -1;
+        sp->slot = -1;
+        if (!(sp->topic = strdup(tp->topic)) || !(sp->rec = malloc(sizeof *sp->rec)) ||
+            !(sp->q = br_kafka_partition_queue(rk, tp->topic, tp->partition,
+                                               d->wake[1])) ||
+            (sp->slot = br_merge_add(d->merge,
+                                     src_order(d->conf, sp->input, tp->topic,
+                                               tp->partition),
+                                     now)) < 0) {
+            src_free(sp);
+            goto nomem;
+        }
+        d->src_cnt++;
+        src_note(d, sp, true); /* counts from its assignment on */
+        continue;
+nomem:
+        /* Its messages come through the consumer queue, unmerged. */
+        LIMITED(d, BR_LOG_ERROR, "merge", "out of memory: partition read "
+                "outside the event-time merge", "partition=%s[%" PRId32 "]",
+                tp->topic, tp->partition);
+    }
+}
+
+static void srcs_revoke(daemon_t *d, const rd_kafka_topic_partition_list_t *parts) {
+    for (int i = 0; i < parts->cnt; i++) {
+        src_t *sp = src_find(d, parts->elems[i].topic, parts->elems[i].partition);
+        if (!sp)
+            continue;
+        src_note(d, sp, false);
+        br_merge_remove(d->merge, sp->slot);
+        src_free(sp);
+        *sp = d->srcs[--d->src_cnt];
+    }
+}
+
+/* Whether sp may still deliver something now: not at its end, or not
+ * known yet. Before its first message the position librdkafka holds
+ * stands in for the next offset (the end-of-partition event may not come
+ * again for a partition reassigned at the offset where it came). */
+static bool src_lagging(daemon_t *d, const src_t *sp) {
+    int64_t lo, hi, next = sp->next;
+    if (sp->eof)
+        return false;
+    if (rd_kafka_get_watermark_offsets(d->rk, sp->topic, sp->partition, &lo, &hi) ||
+        hi < 0)
+        return true;
+    if (next < 0) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, sp->topic, sp->partition);
+        if (!rd_kafka_position(d->rk, l) && !l->elems[0].err)
+            next = l->elems[0].offset;
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    return next < 0 || next < hi;
+}
+
+/* Pop sp's queue until a record is its head, the queue is empty, or the
+ * partition is held for an Avro schema. Dead letters and skips are taken
+ * at once (they do not move event time). */
+static void src_fill(daemon_t *d, src_t *sp, int64_t now) {
+    while (!sp->rkm) {
+        held_t *h = d->held_cnt ? held_find(d, sp->topic, sp->partition) : NULL;
+        bool paused = h && h->paused;
+        rd_kafka_message_t *rkm = paused ? NULL : rd_kafka_consume_queue(sp->q, 0);
+        br_origin_t origin;
+        br_err_t err;
+
+        if (!rkm) {
+            bool lagging = paused || src_lagging(d, sp);
+            if (!lagging && sp->behind)
+                src_note(d, sp, false); /* caught up without an EOF */
+            br_merge_set_empty(d->merge, sp->slot, lagging, now);
+            return;
+        }
+        if (rkm->err) {
+            if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                sp->eof = true;
+                sp->next = rkm->offset;
+                src_note(d, sp, false);
+            } else {
+                handle_message(d, rkm); /* logs it */
+            }
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        sp->eof = false;
+        sp->next = rkm->offset + 1;
+        if (sp->input < 0) {
+            d->foreign++;
+            note_progress(d, rkm);
+            rd_kafka_message_destroy(rkm);
+            continue;
+        }
+        origin = (br_origin_t){sp->input, rd_kafka_topic_name(rkm->rkt),
+                               rkm->partition, rkm->offset,
+                               rd_kafka_message_timestamp(rkm, NULL)};
+        d->cur = rkm;
+        /* max_future is judged against the clock at consume (decode). */
+        br_pipeline_set_now(d->pl, br_log_wall_ms());
+        err = br_pipeline_decode(d->pl, &origin, rkm->payload ? rkm->payload : "",
+                                 rkm->len, NULL, sp->rec);
+        d->cur = NULL;
+        if (err == BR_ERR_OK) {
+            sp->rkm = rkm;
+            br_merge_set_head(d->merge, sp->slot, sp->rec->event_ms);
+            return;
+        }
+        if (err == BR_ERR_IO) {
+            /* Not taken: the partition waits at this message, which holds
+             * the watermark back (it has not been counted). */
+            hold_partition(d, rkm, br_pipeline_last_error(d->pl));
+            sp->next = rkm->offset;
+            src_note(d, sp, true);
+            rd_kafka_message_destroy(rkm);
+            br_merge_set_empty(d->merge, sp->slot, true, now);
+            return;
+        }
+        note_taken(d, &origin, rkm);
+        rd_kafka_message_destroy(rkm);
+    }
+}
+
+/* Feed sp's head (its turn), then pop its next. */
+static void src_feed(daemon_t *d, src_t *sp, int64_t now) {
+    rd_kafka_message_t *rkm = sp->rkm;
+
+    sp->behind = note_backlog(d, rkm, true);
+    d->cur = rkm;
+    br_pipeline_feed_decoded(d->pl, sp->rec, rkm->payload ? rkm->payload : "",
+                             rkm->len);
+    d->cur = NULL;
+    note_taken(d, &sp->rec->origin, rkm);
+    rd_kafka_message_destroy(rkm);
+    sp->rkm = NULL;
+    src_fill(d, sp, now);
+}
+
+/* Feed what the merge allows now, at most MERGE_BURST records.
+ * @returns records fed. */
+static size_t merge_step(daemon_t *d) {
+    int64_t now = br_log_mono_ms();
+    size_t fed = 0;
+
+    for (size_t i = 0; i < d->src_cnt; i++)
+        if (!d->srcs[i].rkm)
+            src_fill(d, &d->srcs[i], now);
+    while (fed < MERGE_BURST) {
+        int expired, s = br_merge_next(d->merge, now, &expired);
+        src_t *sp = expired >= 0 ? src_of_slot(d, expired) : NULL;
+        if (sp)
+            LIMITED(d, BR_LOG_WARN, "merge_wait", "partition lags but delivers "
+                    "nothing: the others go on without it until it does",
+                    "partition=%s[%" PRId32 "] waited_ms=%d next_offset=%" PRId64,
+                    sp->topic, sp->partition, MERGE_WAIT_MS, sp->next);
+        if (s < 0 || !(sp = src_of_slot(d, s)) || !sp->rkm)
+            break;
+        src_feed(d, sp, now);
+        fed++;
+    }
+    return fed;
 }
 
 /* Inputs silent for their stale_after fire; an alert fired is state the
@@ -989,6 +1275,44 @@ static void metrics_dedup(daemon_t *d, br_buf_t *b) {
     }
 }
 
+/* The event-time merge: what it holds, what librdkafka holds below it,
+ * and how often a lagging partition was given up on. */
+static void metrics_merge(daemon_t *d, br_buf_t *b) {
+    br_merge_stats_t ms;
+    size_t bytes = 0, prefetched = 0;
+
+    if (!d->merge)
+        return;
+    br_merge_stats(d->merge, &ms);
+    for (size_t i = 0; i < d->src_cnt; i++) {
+        const src_t *sp = &d->srcs[i];
+        bytes += sizeof *sp->rec + (sp->rkm ? sp->rkm->len : 0);
+        prefetched += rd_kafka_queue_length(sp->q);
+    }
+    FAMILY("burnrate_merge_buffered_records", GAUGE,
+           "Decoded records waiting for their turn in the event-time merge "
+           "(at most one per assigned partition).");
+    br_metrics_sample_u64(b, "burnrate_merge_buffered_records", ms.heads, NULL);
+    FAMILY("burnrate_merge_buffered_bytes", GAUGE,
+           "Bytes the merge holds: one decoded record per assigned partition "
+           "and the payload of each waiting one.");
+    br_metrics_sample_u64(b, "burnrate_merge_buffered_bytes", bytes, NULL);
+    FAMILY("burnrate_merge_prefetched_messages", GAUGE,
+           "Messages librdkafka has fetched into the assigned partitions' "
+           "queues and not yet handed over (bounded per partition by "
+           "queued.max.messages.kbytes).");
+    br_metrics_sample_u64(b, "burnrate_merge_prefetched_messages", prefetched, NULL);
+    FAMILY("burnrate_merge_waiting_partitions", GAUGE,
+           "Assigned partitions that lag (or have not delivered yet) with "
+           "nothing buffered: the merge waits for them.");
+    br_metrics_sample_u64(b, "burnrate_merge_waiting_partitions", ms.waiting, NULL);
+    FAMILY("burnrate_merge_wait_expired_total", COUNTER,
+           "Waits for a lagging partition that ran out (2 s): the others went "
+           "on without it until it delivered.");
+    br_metrics_sample_u64(b, "burnrate_merge_wait_expired_total", ms.waits_expired,
+                          NULL);
+}
+
 static void metrics_state(daemon_t *d, br_buf_t *b, int64_t now_ms) {
     br_pipeline_stats_t st;
     br_pipeline_memory_t mem;
@@ -1122,6 +1446,7 @@ static void metrics_render(daemon_t *d, br_buf_t *b) {
     metrics_events(d, b);
     metrics_alerts(d, b);
     metrics_lag(d, b);
+    metrics_merge(d, b);
     metrics_state(d, b, now_ms);
     metrics_snapshots(d, b, now_ms);
     metrics_kafka(d, b);
@@ -1282,6 +1607,9 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     d->pl = br_pipeline_new(d->conf, &sink, errstr, errstr_size);
     if (!d->pl)
         return BR_ERR_CONFIG;
+    if (!(d->merge = br_merge_new(MERGE_WAIT_MS)) || br_kafka_wake_new(d->wake))
+        return br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                         "out of memory (or descriptors) for the merge");
     d->sd = br_snapdir_open(d->conf->state_dir, d->conf->snapshot_keep, errstr,
                             errstr_size);
     if (!d->sd)
@@ -1323,8 +1651,12 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
         return br_seterr(errstr, errstr_size, BR_ERR_KAFKA, "creating consumer: %s",
                          why);
     }
-    /* Fetched messages and callbacks come through one queue. */
+    /* Callbacks come through the consumer queue; each assigned partition's
+     * messages through its own (srcs_assign()). Either wakes the loop. */
     rd_kafka_poll_set_consumer(d->rk);
+    d->cq = rd_kafka_queue_get_consumer(d->rk);
+    if (d->cq)
+        rd_kafka_queue_io_event_enable(d->cq, d->wake[1], "c", 1);
     return subscribe(d, errstr, errstr_size);
 }
 
@@ -1416,6 +1748,16 @@ static void reload(daemon_t *d) {
     d->input_names = br_pipeline_input_names(pl);
     d->last_rkt = NULL;
     d->last_input = -1;
+    /* The new pipeline knows each partition's event time, not whether it
+     * holds the watermark back: tell it again. A head decoded under the
+     * old config is fed as it is (at most one record per partition). */
+    for (size_t i = 0; i < d->src_cnt; i++) {
+        src_t *sp = &d->srcs[i];
+        sp->input = br_kafka_topic_input(conf, sp->topic);
+        if (sp->rkm)
+            sp->rec->origin.input = sp->input;
+        src_note(d, sp, sp->behind);
+    }
     note_assignment(d, d->rk);
     apply_log_settings(d);
     now = br_log_mono_ms();
@@ -1463,6 +1805,7 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
     d->conf = conf;
     d->opts = opts;
     d->last_input = -1;
+    d->wake[0] = d->wake[1] = -1;
     br_ratelimit_init(&d->rl, LOG_BURST, LOG_PERIOD_MS);
     br_buf_init(&d->line);
     install_reload_signal();
@@ -1480,13 +1823,17 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
     d->next_snap_ms = last_ms + conf->snapshot_interval_ms;
     conf = NULL; /* d->conf from here on: a reload replaces it */
     while (!stop_requested && !d->fatal) {
-        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(d->rk, POLL_MS);
+        /* Rebalances, errors and statistics; messages only of a partition
+         * whose queue could not be split off (out of memory). */
+        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(d->rk, 0);
+        size_t fed;
         int64_t now;
 
         if (rkm) {
             handle_message(d, rkm);
             rd_kafka_message_destroy(rkm);
         }
+        fed = merge_step(d);
         br_kafka_out_poll(d->out, 0);
         br_httpd_run(d->http);
         if (br_kafka_out_fatal(d->out, errstr, sizeof errstr))
@@ -1526,6 +1873,13 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
             br_ratelimit_flush(&d->rl, now);
             next_stats_ms = now + BR_DAEMON_STATS_MS;
         }
+        if (!rkm && fed < MERGE_BURST) {
+            /* Sleep until a queue has something, a wait runs out, or the
+             * next turn of the duties above. */
+            int64_t until = br_merge_wait_until(d->merge) - br_log_mono_ms();
+            int timeout = until < POLL_MS ? (until > 0 ? (int)until : 0) : POLL_MS;
+            br_kafka_wake_wait(d->wake[0], timeout);
+        }
     }
     ret = 0;
     if (d->fatal || br_kafka_out_fatal(d->out, errstr, sizeof errstr)) {
@@ -1560,8 +1914,18 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
                d->produce_errors);
 done:
     br_httpd_stop(d->http);
+    /* Messages and queue references go back before the handle. */
+    for (size_t i = 0; i < d->src_cnt; i++)
+        src_free(&d->srcs[i]);
+    free(d->srcs);
+    if (d->cq)
+        rd_kafka_queue_destroy(d->cq);
     if (d->rk)
         rd_kafka_destroy(d->rk);
+    for (int i = 0; i < 2; i++)
+        if (d->wake[i] >= 0)
+            close(d->wake[i]);
+    br_merge_destroy(d->merge);
     br_snapdir_close(d->sd);
     for (size_t i = 0; i < d->prog_cnt; i++)
         free(d->prog[i].topic);

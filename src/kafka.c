@@ -3,12 +3,15 @@
  * and dead letters. Defaults first, user properties after, so a user can
  * override anything (TLS, SASL, acks) exactly as librdkafka documents it.
  */
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "burnrate/avro.h"
 #include "burnrate/kafka.h"
@@ -134,7 +137,9 @@ rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
         if (br_kafka_conf_set(kconf, "group.id", kc->group_id ? kc->group_id : "burnrate",
                               errstr, errstr_size) ||
             br_kafka_conf_set(kconf, "auto.offset.reset", "earliest", errstr,
-                              errstr_size))
+                              errstr_size) ||
+            br_kafka_conf_set(kconf, "queued.max.messages.kbytes",
+                              BR_KAFKA_PREFETCH_KB, errstr, errstr_size))
             goto err;
     } else {
         /* Alerts and dead letters are retried until delivered (no message
@@ -180,6 +185,40 @@ rd_kafka_conf_t *br_kafka_conf_new(const br_config_t *conf,
 err:
     rd_kafka_conf_destroy(kconf);
     return NULL;
+}
+
+rd_kafka_queue_t *br_kafka_partition_queue(rd_kafka_t *rk, const char *topic,
+                                           int32_t partition, int wake_fd) {
+    rd_kafka_queue_t *q = rd_kafka_queue_get_partition(rk, topic, partition);
+    if (!q)
+        return NULL;
+    rd_kafka_queue_forward(q, NULL);
+    if (wake_fd >= 0)
+        rd_kafka_queue_io_event_enable(q, wake_fd, "w", 1);
+    return q;
+}
+
+int br_kafka_wake_new(int fds[2]) {
+    if (pipe(fds))
+        return -1;
+    for (int i = 0; i < 2; i++)
+        if (fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK) ||
+            fcntl(fds[i], F_SETFD, FD_CLOEXEC)) {
+            close(fds[0]);
+            close(fds[1]);
+            return -1;
+        }
+    return 0;
+}
+
+void br_kafka_wake_wait(int fd, int timeout_ms) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    char drain[256];
+
+    if (timeout_ms > 0 && poll(&pfd, 1, timeout_ms) <= 0)
+        return;
+    while (read(fd, drain, sizeof drain) > 0)
+        ;
 }
 
 br_err_t br_kafka_check_config(const br_config_t *conf, char *errstr,

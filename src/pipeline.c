@@ -2279,6 +2279,10 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
     return future_check(pl, rec, payload, len);
 }
 
+const char *br_pipeline_last_error(const br_pipeline_t *pl) {
+    return pl->errbuf;
+}
+
 br_err_t br_pipeline_feed_decoded(br_pipeline_t *pl, br_record_t *rec,
                                   const void *payload, size_t len) {
     return process(pl, rec, payload, len);

@@ -20,6 +20,7 @@
 #include "burnrate/daemon.h"
 #include "burnrate/kafka.h"
 #include "burnrate/log.h"
+#include "burnrate/merge.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/redact.h"
@@ -35,13 +36,21 @@
 /* Lines that can repeat per message: 5 per key every 10 s (one thread). */
 static br_ratelimit_t replay_rl = {.burst = 5, .period_ms = 10000};
 
-/* One partition of a Kafka replay and where it stops. */
+/* One partition of a Kafka replay, where it stops, and its head: the next
+ * record, decoded, waiting for its turn in the event-time merge. */
 typedef struct part {
     const char *topic;          /* borrowed from the config */
     int32_t partition;
     int input;
+    uint64_t order;             /* input, topic, partition: merge ties */
     int64_t end;                /* exclusive */
+    int64_t next;               /* offset after the last one read */
     bool done;
+    rd_kafka_queue_t *q;        /* the partition's own queue, owned */
+    int slot;                   /* in the merge */
+    rd_kafka_message_t *rkm;    /* the head's message (payload, key), owned;
+                                   NULL when there is no head */
+    br_record_t *rec;           /* the head, decoded; owned */
 } part_t;
 
 typedef struct replay {
@@ -62,6 +71,8 @@ typedef struct replay {
     size_t inputs_read;
     size_t files_read;
     size_t partitions_read;
+    br_merge_stats_t merge;           /* --kafka: the merge at the end */
+    size_t merge_peak_bytes;          /* --kafka: heads buffered, at most */
     size_t sort_memory;               /* bytes, per input sorted */
     uint64_t sorted;                  /* records sorted by event time */
     uint64_t disordered;              /* of sorted: earlier than one before
@@ -724,22 +735,6 @@ done:
     return ret;
 }
 
-/* Find the partition entry of a message: a linear scan, with the last hit
- * first (messages come in runs per partition). */
-static part_t *find_part(part_t *parts, size_t cnt, size_t *last,
-                         const char *topic, int32_t partition) {
-    if (*last < cnt && parts[*last].partition == partition &&
-        strcmp(parts[*last].topic, topic) == 0)
-        return &parts[*last];
-    for (size_t i = 0; i < cnt; i++) {
-        if (parts[i].partition == partition && strcmp(parts[i].topic, topic) == 0) {
-            *last = i;
-            return &parts[i];
-        }
-    }
-    return NULL;
-}
-
 /* Plan the partitions of every input topic: metadata, then watermarks. */
 static br_err_t plan_partitions(replay_t *r, rd_kafka_t *rk, part_t **out_parts,
                                 size_t *out_cnt,
@@ -813,11 +808,10 @@ static br_err_t plan_partitions(replay_t *r, rd_kafka_t *rk, part_t **out_parts,
                     parts = np;
                     cap = ncap;
                 }
-                parts[cnt].topic = topic;
-                parts[cnt].partition = id;
-                parts[cnt].input = (int)i;
-                parts[cnt].end = end;
-                parts[cnt].done = false;
+                parts[cnt] = (part_t){
+                    .topic = topic, .partition = id, .input = (int)i,
+                    .order = (uint64_t)i << 48 | (uint64_t)t << 32 | (uint32_t)id,
+                    .end = end, .next = start, .slot = -1};
                 cnt++;
                 rd_kafka_topic_partition_list_add(assignment, topic, id)->offset = start;
             }
@@ -835,14 +829,126 @@ done:
     return ret;
 }
 
+/* The head of pt is fed, or dropped, or there was none: done when the
+ * planned range is read. @returns true when pt is done now. */
+static bool part_finish(replay_t *r, br_merge_t *m, part_t *pt) {
+    if (pt->rkm || pt->next < pt->end)
+        return false;
+    br_origin_t origin = {pt->input, pt->topic, pt->partition, pt->next, 0};
+    br_pipeline_note_backlog(r->pl, &origin, false);
+    br_merge_remove(m, pt->slot);
+    pt->done = true;
+    return true;
+}
+
+/* Decode messages of pt's queue until one is a record to merge (its head),
+ * the queue is empty, or the range is read. Dead letters and skips are
+ * taken at once: they do not touch the state's event time. An Avro schema
+ * the registry cannot give now: replay has time, so it waits (with
+ * backoff) rather than skip. @returns true when a message was read. */
+static bool part_fill(replay_t *r, br_merge_t *m, part_t *pt, int64_t now) {
+    bool read = false;
+
+    while (!pt->done && !pt->rkm) {
+        rd_kafka_message_t *rkm = rd_kafka_consume_queue(pt->q, 0);
+        if (!rkm) {
+            br_merge_set_empty(m, pt->slot, true, now); /* next < end: lag */
+            break;
+        }
+        if (rkm->err) {
+            if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                /* EOF carries the next offset: at or past the end, the
+                 * range is read (offsets in between may be gaps). */
+                if (rkm->offset >= pt->end)
+                    pt->next = pt->end;
+            } else if (br_log_limited(&replay_rl, "consume_error")) {
+                char qerr[600];
+                br_log(BR_LOG_WARN, "consume error", "partition=%s[%" PRId32 "] code=%s error=%s",
+                       pt->topic, pt->partition, rd_kafka_err2name(rkm->err),
+                       br_log_quote(qerr, sizeof qerr, rd_kafka_message_errstr(rkm)));
+            }
+            rd_kafka_message_destroy(rkm);
+            part_finish(r, m, pt);
+            continue;
+        }
+        read = true;
+        if (rkm->offset >= pt->end) {
+            rd_kafka_message_destroy(rkm);
+            pt->next = pt->end;
+            part_finish(r, m, pt);
+            break;
+        }
+        pt->next = rkm->offset + 1;
+        br_origin_t origin = {pt->input, pt->topic, pt->partition, rkm->offset,
+                              rd_kafka_message_timestamp(rkm, NULL)};
+        const void *payload = rkm->payload ? rkm->payload : "";
+        char swhy[600];
+        int64_t backoff = 500;
+        br_err_t err;
+        r->cur_key = rkm->key;
+        r->cur_key_len = rkm->key_len;
+        while ((err = br_pipeline_decode(r->pl, &origin, payload, rkm->len, NULL,
+                                         pt->rec)) == BR_ERR_IO &&
+               !br_daemon_stop_requested()) {
+            char qwhy[700];
+            snprintf(swhy, sizeof swhy, "%s", br_pipeline_last_error(r->pl));
+            if (br_log_limited(&replay_rl, "schema_wait"))
+                br_log(BR_LOG_WARN, "Avro schema unavailable, retrying",
+                       "retry_ms=%" PRId64 " error=%s", backoff,
+                       br_log_quote(qwhy, sizeof qwhy, swhy));
+            struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
+            nanosleep(&ts, NULL);
+            backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+        }
+        r->cur_key = NULL;
+        if (err == BR_ERR_OK) {
+            pt->rkm = rkm;
+            br_merge_set_head(m, pt->slot, pt->rec->event_ms);
+        } else {
+            rd_kafka_message_destroy(rkm);
+            part_finish(r, m, pt);
+        }
+    }
+    return read;
+}
+
+/* Feed the head of pt (its turn in the merge), then read its next one. */
+static void part_feed(replay_t *r, br_merge_t *m, part_t *pt, int64_t now) {
+    rd_kafka_message_t *rkm = pt->rkm;
+
+    /* More of this partition to come: it holds the watermark back rather
+     * than go idle (br_pipeline_note_backlog()). */
+    br_pipeline_note_backlog(r->pl, &pt->rec->origin, pt->next < pt->end);
+    r->cur_key = rkm->key;
+    r->cur_key_len = rkm->key_len;
+    br_pipeline_feed_decoded(r->pl, pt->rec, rkm->payload ? rkm->payload : "",
+                             rkm->len);
+    r->cur_key = NULL;
+    rd_kafka_message_destroy(rkm);
+    pt->rkm = NULL;
+    if (!part_finish(r, m, pt))
+        part_fill(r, m, pt, now);
+}
+
+/*
+ * Read the planned ranges through the event-time merge (merge.h): each
+ * partition from its own queue, at most one decoded record buffered per
+ * partition, the oldest fed first; a partition short of its end offset
+ * with nothing buffered is waited for, so the records are fed in the order
+ * a replay of the same records from files would feed them (ties: input,
+ * topic, partition). A partition that delivers nothing for KAFKA_STALL_MS
+ * stops the replay with an error, as before.
+ */
 static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *kconf = NULL;
     rd_kafka_t *rk = NULL;
     rd_kafka_topic_partition_list_t *assignment = rd_kafka_topic_partition_list_new(16);
     part_t *parts = NULL;
-    size_t part_cnt = 0, remaining, last = 0;
+    br_merge_t *m = NULL;
+    size_t part_cnt = 0;
+    int wake[2] = {-1, -1};
     char group[96], why[512];
-    int64_t last_progress;
+    int64_t last_progress, now;
     br_err_t ret;
 
     if ((ret = br_kafka_check_topics(r->conf, errstr, errstr_size)))
@@ -884,89 +990,102 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
     }
     if (!part_cnt)
         goto done; /* nothing in range */
+    /* Replay has time: a partition that lags is waited for, whatever the
+     * others hold, until nothing at all is read for KAFKA_STALL_MS (then
+     * the replay fails rather than feed out of order). */
+    if (!(m = br_merge_new(INT64_MAX / 4)) || br_kafka_wake_new(wake)) {
+        ret = br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    now = br_log_mono_ms();
+    for (size_t p = 0; p < part_cnt; p++) {
+        part_t *pt = &parts[p];
+        br_origin_t origin = {pt->input, pt->topic, pt->partition, pt->next, 0};
+        pt->q = br_kafka_partition_queue(rk, pt->topic, pt->partition, wake[1]);
+        pt->rec = malloc(sizeof *pt->rec);
+        pt->slot = br_merge_add(m, pt->order, now);
+        if (!pt->q || !pt->rec || pt->slot < 0) {
+            ret = br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                            "%s[%" PRId32 "]: no partition queue", pt->topic,
+                            pt->partition);
+            goto done;
+        }
+        /* Planned = counted: it holds the watermark back from the start,
+         * before its first record. */
+        br_pipeline_note_backlog(r->pl, &origin, true);
+    }
     if (rd_kafka_assign(rk, assignment)) {
         ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA, "assign failed");
         goto done;
     }
-    remaining = part_cnt;
     last_progress = br_log_mono_ms();
-    while (remaining) {
-        rd_kafka_message_t *rkm = rd_kafka_consumer_poll(rk, 100);
-        part_t *pt;
+    for (;;) {
+        size_t remaining = 0, buffered = 0;
+        bool read = false;
+        int s;
 
         if (br_daemon_stop_requested()) {
             r->interrupted = true;
-            if (rkm)
-                rd_kafka_message_destroy(rkm);
             break;
         }
-        if (!rkm) {
-            if (br_log_mono_ms() - last_progress > KAFKA_STALL_MS) {
-                ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA,
-                                "no message for %d s with %zu partitions "
-                                "unfinished", KAFKA_STALL_MS / 1000, remaining);
-                goto done;
-            }
-            continue;
+        now = br_log_mono_ms();
+        for (size_t p = 0; p < part_cnt; p++) {
+            if (!parts[p].done && !parts[p].rkm)
+                read |= part_fill(r, m, &parts[p], now);
+            remaining += !parts[p].done;
+            if (parts[p].rkm)
+                buffered += sizeof *parts[p].rec + parts[p].rkm->len;
         }
-        last_progress = br_log_mono_ms();
-        if (rkm->err && rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            char qerr[600];
-            if (br_log_limited(&replay_rl, "consume_error"))
-                br_log(BR_LOG_WARN, "consume error", "code=%s error=%s",
-                       rd_kafka_err2name(rkm->err),
-                       br_log_quote(qerr, sizeof qerr, rd_kafka_message_errstr(rkm)));
-            rd_kafka_message_destroy(rkm);
-            continue;
-        }
-        pt = rkm->rkt ? find_part(parts, part_cnt, &last, rd_kafka_topic_name(rkm->rkt),
-                                  rkm->partition)
-                      : NULL;
-        if (pt && !pt->done) {
-            if (!rkm->err && rkm->offset < pt->end) {
-                br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset,
-                                      rd_kafka_message_timestamp(rkm, NULL)};
-                /* More of this partition to come: it holds the watermark
-                 * back rather than go idle (br_pipeline_note_backlog()). */
-                br_pipeline_note_backlog(r->pl, &origin, rkm->offset + 1 < pt->end);
-                r->cur_key = rkm->key;
-                r->cur_key_len = rkm->key_len;
-                /* An Avro schema the registry cannot give now: replay has
-                 * time, so it waits (with backoff) rather than skip. */
-                char swhy[600];
-                int64_t backoff = 500;
-                while (br_pipeline_feed_why(r->pl, &origin,
-                                            rkm->payload ? rkm->payload : "",
-                                            rkm->len, swhy, sizeof swhy) == BR_ERR_IO &&
-                       !br_daemon_stop_requested()) {
-                    char qwhy[700];
-                    if (br_log_limited(&replay_rl, "schema_wait"))
-                        br_log(BR_LOG_WARN, "Avro schema unavailable, retrying",
-                               "retry_ms=%" PRId64 " error=%s", backoff,
-                               br_log_quote(qwhy, sizeof qwhy, swhy));
-                    struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
-                    nanosleep(&ts, NULL);
-                    backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+        if (buffered > r->merge_peak_bytes)
+            r->merge_peak_bytes = buffered;
+        if (read)
+            last_progress = now;
+        if (!remaining)
+            break;
+        /* Feed while the merge can: each fed partition reads its next. */
+        while ((s = br_merge_next(m, now, NULL)) >= 0 && !r->interrupted) {
+            for (size_t p = 0; p < part_cnt; p++)
+                if (!parts[p].done && parts[p].slot == s && parts[p].rkm) {
+                    part_feed(r, m, &parts[p], now);
+                    break;
                 }
-                r->cur_key = NULL;
-            }
-            /* EOF carries the next offset; a message its own. */
-            if (rkm->err ? rkm->offset >= pt->end : rkm->offset + 1 >= pt->end) {
-                br_origin_t origin = {pt->input, pt->topic, rkm->partition, rkm->offset, 0};
-                br_pipeline_note_backlog(r->pl, &origin, false);
-                pt->done = true;
-                remaining--;
-            }
+            last_progress = now;
+            if (br_daemon_stop_requested())
+                r->interrupted = true;
         }
-        rd_kafka_message_destroy(rkm);
+        if (r->interrupted)
+            break;
+        if (now - last_progress > KAFKA_STALL_MS) {
+            ret = br_seterr(errstr, errstr_size, BR_ERR_KAFKA,
+                            "no message for %d s with %zu partitions "
+                            "unfinished", KAFKA_STALL_MS / 1000, remaining);
+            goto done;
+        }
+        /* Errors and logs come through the consumer queue; records wake
+         * the pipe. */
+        rd_kafka_consumer_poll(rk, 0);
+        br_kafka_wake_wait(wake[0], 100);
     }
 done:
+    if (m)
+        br_merge_stats(m, &r->merge);
+    for (size_t p = 0; p < part_cnt; p++) {
+        if (parts[p].rkm)
+            rd_kafka_message_destroy(parts[p].rkm);
+        if (parts[p].q)
+            rd_kafka_queue_destroy(parts[p].q);
+        free(parts[p].rec);
+    }
     if (rk) {
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
     }
     if (kconf)
         rd_kafka_conf_destroy(kconf);
+    for (int i = 0; i < 2; i++)
+        if (wake[i] >= 0)
+            close(wake[i]);
+    br_merge_destroy(m);
     rd_kafka_topic_partition_list_destroy(assignment);
     free(parts);
     return ret;
@@ -1088,6 +1207,11 @@ static void summary(replay_t *r, double wall_s) {
         fputs(")", fp);
     }
     fputs("\n", fp);
+    if (r->opts->kafka && r->partitions_read)
+        fprintf(fp, "  merged by event time: %zu partitions, %" PRIu64
+                    " records fed in order, at most %zu bytes of decoded "
+                    "records buffered\n",
+                r->partitions_read, r->merge.fed, r->merge_peak_bytes);
     fprintf(fp, "  alerts to %s; wall time %.3f s, %.0f events/s\n",
             r->opts->output && strcmp(r->opts->output, "-") ? r->opts->output : "stdout",
             wall_s, wall_s > 0 ? (double)messages / wall_s : 0.0);

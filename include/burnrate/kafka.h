@@ -31,6 +31,8 @@ typedef enum { BR_KAFKA_CONSUMER, BR_KAFKA_PRODUCER } br_kafka_role_t;
  *        then kafka.properties, then consumer_/producer_properties, then
  *        brokers (when non-NULL, it overrides kafka.brokers). Consumer
  *        defaults: group.id from the config, auto.offset.reset=earliest;
+ *        queued.max.messages.kbytes=BR_KAFKA_PREFETCH_KB (partitions are
+ *        read from their own queues, where this bound applies to each);
  *        enable.auto.offset.store=false and enable.auto.commit=false are
  *        forced last. Producer defaults: enable.idempotence=true, acks=all,
  *        message.timeout.ms=0 (retry until delivered). librdkafka's own log lines go
@@ -66,6 +68,33 @@ br_err_t br_kafka_conf_set(rd_kafka_conf_t *kconf, const char *key,
  * @returns BR_ERR_OK, or BR_ERR_CONFIG when a topic is listed by two inputs
  *          or no input has a topic.
  */
+/** Prefetch bound per partition unless the config sets
+ *  queued.max.messages.kbytes: with partition queues split off the
+ *  consumer queue, librdkafka applies it to each partition's queue (one
+ *  fetch of up to max.partition.fetch.bytes may come on top). */
+#define BR_KAFKA_PREFETCH_KB "8192"
+
+/**
+ * @brief Split one partition's queue off the consumer queue, so that the
+ *        caller pops that partition alone (the event-time merge). Call it
+ *        before the partition is assigned: librdkafka then leaves the
+ *        queue where the application put it (it does not forward it to the
+ *        consumer queue at fetch start).
+ * @param wake_fd non-blocking descriptor that gets a byte when the queue
+ *        goes from empty to non-empty (br_kafka_wake_new()), or -1.
+ * @returns a queue the caller destroys with rd_kafka_queue_destroy(), or
+ *          NULL for an unknown partition.
+ */
+rd_kafka_queue_t *br_kafka_partition_queue(rd_kafka_t *rk, const char *topic,
+                                           int32_t partition, int wake_fd);
+
+/** @brief A non-blocking pipe for br_kafka_partition_queue()'s wake-ups:
+ *         fds[0] to wait on, fds[1] for librdkafka to write. @returns 0 or -1. */
+int br_kafka_wake_new(int fds[2]);
+
+/** @brief Wait up to timeout_ms for a byte on fd, then drain it. */
+void br_kafka_wake_wait(int fd, int timeout_ms);
+
 br_err_t br_kafka_check_topics(const br_config_t *conf, char *errstr,
                                size_t errstr_size);
 

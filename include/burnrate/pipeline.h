@@ -117,6 +117,11 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
                             const void *payload, size_t len, json_t *obj,
                             br_record_t *rec);
 
+/** @returns why the last message was not taken (a dead letter's detail, or
+ *           why an Avro schema could not be fetched); borrowed until the
+ *           next call on pl. */
+const char *br_pipeline_last_error(const br_pipeline_t *pl);
+
 /** @brief The second half: count a record from br_pipeline_decode();
  *         payload is what a dead letter would carry (borrowed). */
 br_err_t br_pipeline_feed_decoded(br_pipeline_t *pl, br_record_t *rec,

@@ -164,6 +164,7 @@ typedef struct opts {
     fmt_t format;             /* encoding of OpenAI-shape events */
     const char *avro_schema;  /* .avsc path: writer schema (Avro formats) */
     uint32_t schema_id;       /* avro-confluent: id in every message */
+    const char *compression;  /* producer compression.codec */
 } opts_t;
 
 /* Where messages go: a Kafka producer or files. */
@@ -294,7 +295,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque) {
     }
 }
 
-static int out_open_kafka(out_t *out, const char *brokers, char *errstr,
+static int out_open_kafka(out_t *out, const char *brokers,
+                          const char *compression, char *errstr,
                           size_t errstr_size) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     static const char *const props[][2] = {
@@ -302,7 +304,6 @@ static int out_open_kafka(out_t *out, const char *brokers, char *errstr,
         {"batch.num.messages", "10000"},
         {"queue.buffering.max.messages", "500000"},
         {"queue.buffering.max.kbytes", "1048576"},
-        {"compression.codec", "none"},
         {"message.max.bytes", "2000000"},
     };
     size_t i;
@@ -314,6 +315,9 @@ static int out_open_kafka(out_t *out, const char *brokers, char *errstr,
         if (rd_kafka_conf_set(conf, props[i][0], props[i][1], errstr,
                               errstr_size) != RD_KAFKA_CONF_OK)
             goto fail;
+    if (rd_kafka_conf_set(conf, "compression.codec", compression, errstr,
+                          errstr_size) != RD_KAFKA_CONF_OK)
+        goto fail;
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     out->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
     if (!out->rk)
@@ -827,6 +831,9 @@ static void usage(FILE *fp) {
         "  --start TIME         first event time, RFC 3339 (default 2025-03-03T00:00:00Z)\n"
         "  --seed N             random seed (default 42)\n"
         "  --rate N             messages per second (default: as fast as possible)\n"
+        "  --compression CODEC  producer compression.codec: none (default), gzip,\n"
+        "                       snappy, lz4, zstd (lz4 fits more history into the\n"
+        "                       embedded broker, which keeps ~5 MB per partition)\n"
         "  --unpriced           add a model that no price table knows\n"
         "  --no-spike           leave the spike out\n"
         "  --events N           benchmark mode: N token events of one shape only\n"
@@ -868,6 +875,7 @@ int main(int argc, char **argv) {
     o.topics[SHAPE_LITELLM] = "llm.litellm";
     o.billing_topic = "billing.focus";
     o.seed = 42;
+    o.compression = "none";
     o.days = 3;
     o.start_ms = DEFAULT_START_MS;
     o.series = 1000;
@@ -901,6 +909,8 @@ int main(int argc, char **argv) {
             o.brokers = val;
         else if (!strcmp(arg, "--out"))
             o.out_dir = val;
+        else if (!strcmp(arg, "--compression"))
+            o.compression = val;
         else if (!strcmp(arg, "--token-topic"))
             o.topics[SHAPE_OTEL] = *val ? val : NULL;
         else if (!strcmp(arg, "--openai-topic"))
@@ -977,7 +987,7 @@ int main(int argc, char **argv) {
         out.schema_id = o.schema_id;
     }
     if (o.brokers) {
-        if (out_open_kafka(&out, o.brokers, errstr, sizeof(errstr))) {
+        if (out_open_kafka(&out, o.brokers, o.compression, errstr, sizeof(errstr))) {
             fprintf(stderr, "burnrate-gen: %s\n", errstr);
             goto done;
         }
