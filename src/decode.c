@@ -365,14 +365,14 @@ static cdim_t *dim_find(br_decoder_t *dec, const char *name) {
 }
 
 bool br_decoder_may_set(const br_decoder_t *dec, const char *dim) {
-    /* A tag map (FOCUS Tags, CUR resource tags, Bedrock request metadata)
-     * turns whatever keys a row carries into dimensions. */
-    if (dec->preset->tag_maps[0].path)
-        return true;
     for (size_t i = 0; i < dec->dim_cnt; i++)
-        if (strcmp(dec->dims[i].name, dim) == 0)
-            return dec->dims[i].f.cnt > 0 || dec->dims[i].fallback;
-    return false;
+        if (strcmp(dec->dims[i].name, dim) == 0 &&
+            (dec->dims[i].f.cnt > 0 || dec->dims[i].fallback))
+            return true;
+    /* A tag map (FOCUS Tags, CUR resource tags, Bedrock request metadata)
+     * turns whatever keys a row carries into dimensions, but for the model:
+     * that is a field of token events, which billing rows do not carry. */
+    return dec->preset->tag_maps[0].path && strcmp(dim, "model") != 0;
 }
 
 br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,

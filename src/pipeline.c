@@ -941,7 +941,10 @@ static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
 }
 
 /* The series of s's parent scope number p (sc->parents[p]) that holds s,
- * or NONE when it does not exist. */
+ * or NONE when it does not exist or is fed by an input that cannot feed s:
+ * a parent that waits for a slower input (a billing feed over token
+ * series) would hold s's alerts back as long, so s is not grouped under
+ * it and speaks for itself. */
 static uint32_t parent_series(const br_pipeline_t *pl, const series_t *s,
                               size_t p) {
     const scope_t *sc = &pl->scopes[s->scope];
@@ -960,8 +963,19 @@ static uint32_t parent_series(const br_pipeline_t *pl, const series_t *s,
         memcpy(blob + len, v, n);
         len += n;
     }
-    return series_find(pl, sc->parents[p], blob, len,
-                       series_hash(sc->parents[p], blob, len));
+    uint32_t idx = series_find(pl, sc->parents[p], blob, len,
+                               series_hash(sc->parents[p], blob, len));
+    if (idx != NONE && (pl->series[idx].inputs & ~s->inputs))
+        return NONE;
+    return idx;
+}
+
+/* Whether s has a parent series it can be grouped under. */
+static bool has_parents(const br_pipeline_t *pl, const series_t *s) {
+    for (size_t p = 0; p < pl->scopes[s->scope].parent_cnt; p++)
+        if (parent_series(pl, s, p) != NONE)
+            return true;
+    return false;
 }
 
 /* Whether bucket b is final for every parent series of s. */
@@ -1045,10 +1059,11 @@ static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
 /* After incident_mark() on bucket b: send a revision when the incident
  * grew (a new bucket, a higher severity, final figures that differ from
  * those last sent, or, while a bucket fills, double the spend last sent, so
- * updates stay logarithmic). A series of a top scope announces a new
- * incident at once, on the record; a series with parent scopes holds it
- * until its start bucket is final (incident_release()). A grouped incident
- * sends nothing: its parent's alert speaks for it. */
+ * updates stay logarithmic). A series without a parent it can be grouped
+ * under (a top scope, or parents fed by a slower input) announces a new
+ * incident at once; one with parents holds it until its start bucket is
+ * final for it and them (incident_release()). A grouped incident sends
+ * nothing: its parent's alert speaks for it. */
 static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
                             bool final) {
     incident_t *inc = g.inc;
@@ -1061,7 +1076,7 @@ static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
     if (sev > inc->severity)
         inc->severity = sev;
     if (incident_held(inc)) {
-        if (pl->scopes[s->scope].parent_cnt == 0)
+        if (!has_parents(pl, s))
             emit_incident(pl, s, inc, false, false);
         return;
     }

@@ -30,8 +30,9 @@ void br_decoder_destroy(br_decoder_t *dec);
 /**
  * @brief Whether records of this decoder can carry dimension dim: the
  *        preset or the mapping names a field for it, or the dialect turns
- *        a tag map into dimensions (then any name may appear). Used to
- *        know, from the config alone, which inputs can feed a series.
+ *        a tag map into dimensions (then any name but "model" may appear:
+ *        the model is a field of token events). Used to know, from the
+ *        config alone, which inputs can feed a series.
  */
 bool br_decoder_may_set(const br_decoder_t *dec, const char *dim);
 
