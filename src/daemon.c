@@ -1083,13 +1083,15 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
            "messages=%" PRIu64 " ok=%" PRIu64 " skipped=%" PRIu64
            " dead_letters=%" PRIu64 " alerts=%" PRIu64 " series=%" PRIu64
            " priced=%" PRIu64 " unpriced=%" PRIu64 " late=%" PRIu64
+           " late_behind=%" PRIu64 " restated=%" PRIu64
            " duplicates=%" PRIu64 " dedup_ids=%" PRIu64 " dedup_evicted=%" PRIu64
            " total=%s currency=%s watermark=%s watermark_lag_ms=%" PRId64
            " rate_per_s=%.0f delivered=%" PRIu64 " delivery_failed=%" PRIu64
            " snapshots=%" PRIu64 " snapshot_failures=%" PRIu64 " snapshot_age_s=%" PRId64
            " mem_series=%zu mem_index=%zu mem_dedup=%zu mem_other=%zu",
            st.messages, st.ok, st.skipped, st.dead_letters, st.alerts, st.series,
-           st.priced, st.unpriced, st.late, st.duplicates, st.dedup_ids,
+           st.priced, st.unpriced, st.late, st.late_behind, st.restated,
+           st.duplicates, st.dedup_ids,
            st.dedup_evicted, money, d->conf->currency, wm,
            st.watermark_ms != INT64_MIN && st.max_event_ms != INT64_MIN
                ? st.max_event_ms - st.watermark_ms
@@ -1191,6 +1193,21 @@ static void metrics_events(daemon_t *d, br_buf_t *b) {
                                       st.dead_by_reason[r],
                                       L("input", in, "outcome", "dead_letter",
                                         "reason", br_err_name((br_err_t)r)));
+    }
+    FAMILY("burnrate_late_total", COUNTER,
+           "Late records of each input by reason: beyond_lateness (older than "
+           "the input's own watermark allows) or behind_input (its series' "
+           "bucket was made final by the other inputs that feed it while this "
+           "input was idle or had not delivered). They add up to the late "
+           "outcome of burnrate_events_total.");
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        br_pipeline_input_stats_t st;
+        const char *in = conf->inputs[i].name;
+        br_pipeline_input_stats(d->pl, (int)i, &st);
+        br_metrics_sample_u64(b, "burnrate_late_total", st.late - st.late_behind,
+                              L("input", in, "reason", "beyond_lateness"));
+        br_metrics_sample_u64(b, "burnrate_late_total", st.late_behind,
+                              L("input", in, "reason", "behind_input"));
     }
     FAMILY("burnrate_foreign_messages_total", COUNTER,
            "Messages of topics no input reads (skipped).");

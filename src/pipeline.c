@@ -187,6 +187,10 @@ struct br_pipeline {
     size_t part_cnt, part_cap;
     int64_t *input_max;        /* per input max event time */
     int64_t *input_prev;       /* input_final as last computed */
+    int64_t *input_own;        /* per input: the last bucket its own
+                                  watermark has passed, idle or not
+                                  (INT64_MIN: no data); what a record of it
+                                  is late against */
     int64_t *input_final;      /* per input: the last bucket its watermark
                                   has passed (INT64_MIN: none yet); an idle
                                   input or one without data holds nothing
@@ -1299,20 +1303,23 @@ static bool compute_finals(br_pipeline_t *pl) {
         const br_input_conf_t *in = &conf->inputs[i];
         int64_t imax = pl->input_max[i];
         int64_t fin = INT64_MAX; /* holds nothing back: the front, below */
+        int64_t own = INT64_MIN;
         bool behind = false;
         for (size_t p = 0; p < pl->part_cnt; p++)
             if (pl->parts[p].input == (int)i && pl->parts[p].behind)
                 behind = true;
+        int64_t imin = INT64_MAX;
+        for (size_t p = 0; p < pl->part_cnt; p++) {
+            const part_t *pt = &pl->parts[p];
+            if (pt->input != (int)i ||
+                (!pt->behind && pt->max_ms < imax - in->idle_ms))
+                continue;
+            if (pt->max_ms < imin)
+                imin = pt->max_ms;
+        }
+        if (imin != INT64_MIN && imin != INT64_MAX)
+            own = br_floordiv(imin - in->lateness_ms, bms) - 1;
         if (behind || (imax != INT64_MIN && imax >= gmax - in->idle_ms)) {
-            int64_t imin = INT64_MAX;
-            for (size_t p = 0; p < pl->part_cnt; p++) {
-                const part_t *pt = &pl->parts[p];
-                if (pt->input != (int)i ||
-                    (!pt->behind && pt->max_ms < imax - in->idle_ms))
-                    continue;
-                if (pt->max_ms < imin)
-                    imin = pt->max_ms;
-            }
             if (imin == INT64_MIN) {
                 /* A partition with messages waiting, none read yet. */
                 held = true;
@@ -1321,11 +1328,12 @@ static bool compute_finals(br_pipeline_t *pl) {
                 int64_t iwm = imin - in->lateness_ms;
                 if (iwm < wm)
                     wm = iwm;
-                fin = br_floordiv(iwm, bms) - 1;
+                fin = own;
                 if (fin > front)
                     front = fin;
             }
         }
+        pl->input_own[i] = own;
         pl->input_final[i] = fin;
     }
     for (size_t i = 0; i < conf->input_cnt; i++) {
@@ -1812,7 +1820,7 @@ static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
     /* Buckets its input has passed are final for the new series too (a
      * record there is late); an input without a watermark yet leaves the
      * series fresh from this bucket on (see add_to_series()). */
-    int64_t own = pl->input_final[rec->origin.input];
+    int64_t own = pl->input_own[rec->origin.input];
     int64_t lf = own == INT64_MIN ? b - 1 : own;
     if (b - lf > RING_MAX)
         lf = b - RING_MAX;
@@ -1890,7 +1898,7 @@ static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
     series_t *s = &pl->series[idx];
     int input = rec->origin.input;
     br_money_t cost = rec->cost_nanos;
-    int64_t own = pl->input_final[input];
+    int64_t own = pl->input_own[input];
     s->inputs |= input_bit(input); /* (a dimension's fallback value) */
     if (b <= s->last_final) {
         if (own != INT64_MIN && b <= own)
@@ -3440,11 +3448,17 @@ static br_err_t d_head(void *ctx, const core_head_t *h) {
                   ", \"duplicates\": %" PRIu64 ", \"late\": %" PRIu64
                   ", \"priced\": %" PRIu64 ", \"unpriced\": %" PRIu64
                   ", \"folded\": %" PRIu64 ", \"alerts\": %" PRIu64
-                  ", \"dedup_evicted\": %" PRIu64 ", \"total\": ",
+                  ", \"dedup_evicted\": %" PRIu64 ", \"late_behind\": %" PRIu64
+                  ", \"restated\": %" PRIu64 ", \"total\": ",
                   st->messages, st->ok, st->skipped, st->dead_letters,
                   st->duplicates, st->late, st->priced, st->unpriced,
-                  st->folded, st->alerts, st->dedup_evicted);
+                  st->folded, st->alerts, st->dedup_evicted, st->late_behind,
+                  st->restated);
     put_money_str(b, st->total_nanos);
+    /* Late records count in totals and budgets, not in buckets: their
+     * money apart, so that the series' totals and stats.total reconcile. */
+    br_buf_puts(b, ", \"late_money\": ");
+    put_money_str(b, st->late_nanos);
     br_buf_printf(b, "},\n\"bucket_seconds\": %" PRId64 ",\n\"watermark\": ",
                   h->bucket_ms / 1000);
     put_ms(b, h->watermark_ms);
@@ -3742,8 +3756,9 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     pl->input_max = malloc(sizeof(*pl->input_max) * (conf->input_cnt + 1));
     pl->input_final = malloc(sizeof(*pl->input_final) * (conf->input_cnt + 1));
     pl->input_prev = malloc(sizeof(*pl->input_prev) * (conf->input_cnt + 1));
+    pl->input_own = malloc(sizeof(*pl->input_own) * (conf->input_cnt + 1));
     if (!pl->decoders || !pl->input_names || !pl->input_max ||
-        !pl->input_final || !pl->input_prev)
+        !pl->input_final || !pl->input_prev || !pl->input_own)
         goto oom;
     if (!stale_init(pl))
         goto oom;
@@ -3751,6 +3766,7 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
         pl->input_max[i] = INT64_MIN;
         pl->input_final[i] = INT64_MIN;
         pl->input_prev[i] = INT64_MIN;
+        pl->input_own[i] = INT64_MIN;
         pl->input_names[i] = conf->inputs[i].name;
         char err[256];
         pl->decoders[i] = br_decoder_new(&conf->inputs[i], err, sizeof(err));
@@ -3871,6 +3887,7 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     free(pl->fin_target);
     free(pl->input_final);
     free(pl->input_prev);
+    free(pl->input_own);
     free(pl->table);
     free(pl->parts);
     if (pl->decoders)

@@ -1160,6 +1160,25 @@ static void summary(replay_t *r, double wall_s) {
                 ", duplicates %" PRIu64 "\n",
             st.priced, st.unpriced, st.late, st.series, st.folded,
             st.duplicates);
+    if (st.late) {
+        /* Why: per input, beyond its own lateness or behind another input
+         * (its series made final by the others while it was idle). */
+        char late_money[64];
+        br_money_format(st.late_nanos, late_money, sizeof late_money);
+        fprintf(fp, "  late %" PRIu64 " (%s %s, in totals and budgets, not in "
+                    "buckets):", st.late, late_money, r->conf->currency);
+        for (size_t i = 0; i < r->conf->input_cnt; i++) {
+            br_pipeline_input_stats_t is;
+            br_pipeline_input_stats(r->pl, (int)i, &is);
+            if (!is.late)
+                continue;
+            fprintf(fp, " %s %" PRIu64 " beyond its lateness, %" PRIu64
+                        " behind another input;",
+                    r->conf->inputs[i].name, is.late - is.late_behind,
+                    is.late_behind);
+        }
+        fputs("\n", fp);
+    }
     if (!r->opts->kafka) {
         char mem[32];
         fprintf(fp, "  sorted by event time %" PRIu64 " rows", r->sorted);

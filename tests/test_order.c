@@ -589,6 +589,24 @@ static void test_held_by_what_feeds(void) {
     br_pipeline_stats_t st;
     br_pipeline_stats(pl, &st);
     CHECK_INT(st.late, 0);
+    /* Now it lags the tokens by more than its idle_timeout (1h) with
+     * nothing waiting: idle, it holds nothing back, the total goes final
+     * with the tokens, and its next row is late for the total, "behind
+     * another input", with its money counted apart. */
+    br_ts_format(T0 + H + 30 * 60000, ts, sizeof ts);
+    snprintf(msg, sizeof msg, "{\"ts\":\"%s\",\"team\":\"ml\",\"cost\":3.0}", ts);
+    bo.offset = 2;
+    CHECK_INT(br_pipeline_feed(pl, &bo, msg, strlen(msg)), BR_ERR_OK);
+    br_pipeline_stats(pl, &st);
+    CHECK_INT(st.late, 1);
+    CHECK_INT(st.late_behind, 1);
+    CHECK(st.late_nanos == (br_money_t)3000000000);
+    br_pipeline_input_stats_t is;
+    br_pipeline_input_stats(pl, 1, &is);
+    CHECK_INT(is.late, 1);
+    CHECK_INT(is.late_behind, 1);
+    br_pipeline_input_stats(pl, 0, &is);
+    CHECK_INT(is.late, 0);
     br_pipeline_destroy(pl);
     br_config_destroy(conf);
     json_decref(seen.status);
