@@ -1,7 +1,9 @@
 /* Order independence of the pure core (issue 14; README "Order: what is
  * guaranteed"): workloads of two inputs (token events and billing rows)
  * over many series, with a daily rhythm, spikes clear and near the line,
- * budget crossings, credits and re-sent rows, are fed in several orders:
+ * budget crossings, credits, re-sent and restated rows, are fed in several
+ * orders (each restatement after the row it restates, as any source keeps
+ * them):
  * sorted by event time; shuffled within the lateness; split over 1, 4 and
  * 16 partitions by key and merged by event time as the stage does; and
  * with the billing feed a day behind the token feed. Every order must give
@@ -45,6 +47,7 @@ static const char *CONF =
     "    dialect: custom\n"
     "    lateness: 2h\n"
     "    idle_timeout: 3d\n"
+    "    restatements: replace\n"
     "    mapping:\n"
     "      time: ts\n"
     "      cost: cost\n"
@@ -80,6 +83,9 @@ typedef struct rec {
     int input;
     int64_t t;
     uint32_t key;       /* partitioning key: a hash of the team */
+    size_t seq;         /* order of generation: ties of t keep it */
+    long orig;          /* a restatement: the seq of the row it restates,
+                           which every order keeps before it; else -1 */
     char msg[200];
 } rec_t;
 
@@ -111,7 +117,9 @@ static void add(workload_t *w, int input, int64_t t, const char *team,
         w->cap = w->cap ? w->cap * 2 : 4096;
         w->r = realloc(w->r, w->cap * sizeof *w->r);
     }
-    rec_t *r = &w->r[w->n++];
+    rec_t *r = &w->r[w->n];
+    r->seq = w->n++;
+    r->orig = -1;
     char ts[40];
     br_ts_format(t, ts, sizeof ts);
     r->input = input;
@@ -177,6 +185,14 @@ static void make_workload(workload_t *w) {
                             c = -c * 3; /* a credit */
                         snprintf(id, sizeof id, "b%d", seq++);
                         add(w, 1, hour + 5 * 60000, teams[k], services[m - 3], c, id);
+                        if (rnd() % 30 == 0) {
+                            /* The export restates the row: same identity,
+                             * another amount (the difference counts). */
+                            size_t o = w->n - 1;
+                            add(w, 1, hour + 5 * 60000, teams[k], services[m - 3],
+                                c * (0.5 + unif()), id);
+                            w->r[w->n - 1].orig = (long)o;
+                        }
                     }
                 }
             }
@@ -186,7 +202,9 @@ static void make_workload(workload_t *w) {
 
 static int cmp_time(const void *a, const void *b) {
     const rec_t *x = a, *y = b;
-    return x->t < y->t ? -1 : x->t > y->t;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* ---- one run ----------------------------------------------------------- */
@@ -226,7 +244,7 @@ typedef struct result {
     json_t *series;     /* "scope{labels}" -> total */
     json_t *budgets;    /* describe's budgets */
     json_t *incidents;  /* ids of incidents still held */
-    uint64_t late, ok, duplicates;
+    uint64_t late, ok, duplicates, restated;
 } result_t;
 
 static void result_free(result_t *r) {
@@ -288,6 +306,7 @@ static result_t run(const br_config_t *conf, const order_t *o) {
     res.late = st.late;
     res.ok = st.ok;
     res.duplicates = st.duplicates;
+    res.restated = st.restated;
     res.alerts = seen.status;
 
     br_buf_t state, desc;
@@ -348,7 +367,22 @@ typedef struct keyed {
 
 static int cmp_keyed(const void *a, const void *b) {
     const keyed_t *x = a, *y = b;
-    return x->k < y->k ? -1 : x->k > y->k;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return x->r->seq < y->r->seq ? -1 : x->r->seq > y->r->seq;
+}
+
+/* A restatement stays after the row it restates: its key is at least the
+ * original's plus one (keys are given in time order, the original first). */
+static void keep_versions(keyed_t *k, size_t n) {
+    int64_t *by_seq = malloc(n * sizeof *by_seq);
+    for (size_t i = 0; i < n; i++) {
+        const rec_t *r = k[i].r;
+        if (r->orig >= 0 && k[i].k <= by_seq[r->orig])
+            k[i].k = by_seq[r->orig] + 1;
+        by_seq[r->seq] = k[i].k;
+    }
+    free(by_seq);
 }
 
 static order_t shuffled(const workload_t *w) {
@@ -357,6 +391,7 @@ static order_t shuffled(const workload_t *w) {
     for (size_t i = 0; i < w->n; i++)
         k[i] = (keyed_t){w->r[i].t + (int64_t)(unif() * (double)(LATENESS_MS / 2)),
                          &w->r[i]};
+    keep_versions(k, w->n);
     qsort(k, w->n, sizeof *k, cmp_keyed);
     for (size_t i = 0; i < w->n; i++)
         o.seq[i] = k[i].r;
@@ -460,6 +495,7 @@ static void compare(const result_t *ref, const result_t *got, const char *name) 
     CHECK_INT(got->late, 0);
     CHECK_INT(got->ok, ref->ok);
     CHECK_INT(got->duplicates, ref->duplicates);
+    CHECK_INT(got->restated, ref->restated);
     CHECK(same("series totals", name, ref->series, got->series));
     CHECK(same("budgets", name, ref->budgets, got->budgets));
     CHECK(same("alert ids and final status", name, ref->alerts, got->alerts));
@@ -482,6 +518,7 @@ static void check_workload(const br_config_t *conf, uint64_t seed,
     /* The workload does what it is for: spikes, budgets, re-sent rows. */
     CHECK_INT(ref.late, 0);
     CHECK(ref.duplicates > 0);
+    CHECK(ref.restated > 0);
     size_t spikes = 0, budget = 0;
     const char *id;
     json_t *a;
