@@ -87,6 +87,20 @@ static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
 /* Every property of one map, each refused one a line of errstr
  * ("FILE:LINE: kafka.SECTION.KEY: librdkafka's reason"), so that one run
  * names them all. */
+/* Append line to errstr (used bytes so far), one error a line; a list
+ * longer than the buffer is cut. */
+static void append_line(char *errstr, size_t errstr_size, size_t *used,
+                        const char *line) {
+    if (!errstr || *used + 1 >= errstr_size)
+        return;
+    int n = snprintf(errstr + *used, errstr_size - *used, "%s%s",
+                     *used ? "\n" : "", line);
+    if (n > 0)
+        *used += (size_t)n;
+    if (*used >= errstr_size)
+        *used = errstr_size - 1;
+}
+
 static br_err_t set_kvs(rd_kafka_conf_t *kconf, const br_config_t *conf,
                         const br_kv_t *kv, size_t cnt, const char *section,
                         char *errstr, size_t errstr_size) {
@@ -108,13 +122,7 @@ static br_err_t set_kvs(rd_kafka_conf_t *kconf, const br_config_t *conf,
                  conf->path ? conf->path : "config", kv[i].line, section,
                  kv[i].key, why);
         br_config_scrub(conf, line, sizeof line);
-        if (errstr && used + 1 < errstr_size) {
-            int n = snprintf(errstr + used, errstr_size - used, "%s%s",
-                             used ? "\n" : "", line);
-            used = n < 0 ? used : used + (size_t)n;
-            if (used >= errstr_size)
-                used = errstr_size - 1;
-        }
+        append_line(errstr, errstr_size, &used, line);
         ret = BR_ERR_CONFIG;
     }
     return ret;
@@ -247,13 +255,7 @@ br_err_t br_kafka_check_config(const br_config_t *conf, char *errstr,
              l = strtok_r(NULL, "\n", &save)) {
             if (k == 1 && !c && strstr(consumer, l))
                 continue;
-            if (errstr && used + 1 < errstr_size) {
-                int n = snprintf(errstr + used, errstr_size - used, "%s%s",
-                                 used ? "\n" : "", l);
-                used = n < 0 ? used : used + (size_t)n;
-                if (used >= errstr_size)
-                    used = errstr_size - 1;
-            }
+            append_line(errstr, errstr_size, &used, l);
         }
     }
     return BR_ERR_CONFIG;

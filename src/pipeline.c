@@ -3663,7 +3663,8 @@ void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
     for (uint32_t i = 0; i < pl->series_cnt; i++) {
         const series_t *s = &pl->series[i];
         mem->series += (s->blob_len ? s->blob_len : 1) +
-                       (size_t)s->child_cap * sizeof(uint32_t);
+                       (size_t)s->child_cap * sizeof(uint32_t) +
+                       (size_t)s->ring_cap * sizeof(*s->ring);
         for (int k = 0; k < INC__CNT; k++)
             if (s->inc[k])
                 mem->incidents += sizeof(incident_t);
