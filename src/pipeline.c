@@ -1308,11 +1308,13 @@ static bool compute_finals(br_pipeline_t *pl) {
         for (size_t p = 0; p < pl->part_cnt; p++)
             if (pl->parts[p].input == (int)i && pl->parts[p].behind)
                 behind = true;
+        /* Partitions that lag the input's newest by more than idle_timeout
+         * are idle (none before the input has data). */
+        int64_t idle_below = imax == INT64_MIN ? INT64_MIN : imax - in->idle_ms;
         int64_t imin = INT64_MAX;
         for (size_t p = 0; p < pl->part_cnt; p++) {
             const part_t *pt = &pl->parts[p];
-            if (pt->input != (int)i ||
-                (!pt->behind && pt->max_ms < imax - in->idle_ms))
+            if (pt->input != (int)i || (!pt->behind && pt->max_ms < idle_below))
                 continue;
             if (pt->max_ms < imin)
                 imin = pt->max_ms;

@@ -598,6 +598,12 @@ static void test_held_by_what_feeds(void) {
     }
     br_origin_t bo = {1, "billing", 0, 0, 0};
     br_pipeline_note_backlog(pl, &bo, true);
+    /* A second billing partition, assigned and found empty: it holds
+     * nothing, and an input without data has no "newest" to be idle
+     * against (UBSan once caught INT64_MIN minus idle_timeout here). */
+    br_origin_t bo1 = {1, "billing", 1, 0, 0};
+    br_pipeline_note_backlog(pl, &bo1, true);
+    br_pipeline_note_backlog(pl, &bo1, false);
     char msg[160], ts[40];
     int64_t off = 0;
     for (int h = 0; h < 60; h++) {
