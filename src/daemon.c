@@ -1167,6 +1167,8 @@ static br_err_t metrics_kafka_conf(daemon_t *d, rd_kafka_conf_t *kconf,
 /* Shorthands for one family and its samples. */
 #define FAMILY(name, type, help) br_metrics_family(b, name, BR_METRIC_##type, help)
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x) /* a macro's value as a string literal */
 
 static void metrics_events(daemon_t *d, br_buf_t *b) {
     static const char *const outcomes[] = {"ok", "late", "unpriced",
@@ -1208,6 +1210,17 @@ static void metrics_events(daemon_t *d, br_buf_t *b) {
                               L("input", in, "reason", "beyond_lateness"));
         br_metrics_sample_u64(b, "burnrate_late_total", st.late_behind,
                               L("input", in, "reason", "behind_input"));
+    }
+    FAMILY("burnrate_dims_ignored_total", COUNTER,
+           "Dimensions (tags) of each input's messages that were not stored: "
+           "a record holds " TEXT(BR_DIM_MAX) " dimensions and "
+           TEXT(BR_RECORD_ARENA) " bytes of text. The dimensions the "
+           "config uses (scopes, budgets, model, provider) are stored first.");
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        br_pipeline_input_stats_t st;
+        br_pipeline_input_stats(d->pl, (int)i, &st);
+        br_metrics_sample_u64(b, "burnrate_dims_ignored_total", st.dims_ignored,
+                              L("input", conf->inputs[i].name));
     }
     FAMILY("burnrate_foreign_messages_total", COUNTER,
            "Messages of topics no input reads (skipped).");
@@ -1471,6 +1484,8 @@ static void metrics_render(daemon_t *d, br_buf_t *b) {
 
 #undef FAMILY
 #undef L
+#undef TEXT
+#undef TEXT_
 
 /* GET /metrics, /healthz, /readyz. The loop serves these, so an answer
  * proves the loop turns; the state is read as it is now. */
