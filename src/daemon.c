@@ -1112,7 +1112,7 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
            "messages=%" PRIu64 " ok=%" PRIu64 " skipped=%" PRIu64
            " dead_letters=%" PRIu64 " alerts=%" PRIu64 " series=%" PRIu64
            " priced=%" PRIu64 " unpriced=%" PRIu64 " late=%" PRIu64
-           " late_behind=%" PRIu64 " restated=%" PRIu64
+           " late_behind=%" PRIu64 " restated=%" PRIu64 " dims_ignored=%" PRIu64
            " duplicates=%" PRIu64 " dedup_ids=%" PRIu64 " dedup_evicted=%" PRIu64
            " total=%s currency=%s watermark=%s watermark_lag_ms=%" PRId64
            " rate_per_s=%.0f delivered=%" PRIu64 " delivery_failed=%" PRIu64
@@ -1120,6 +1120,7 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
            " mem_series=%zu mem_index=%zu mem_dedup=%zu mem_other=%zu",
            st.messages, st.ok, st.skipped, st.dead_letters, st.alerts, st.series,
            st.priced, st.unpriced, st.late, st.late_behind, st.restated,
+           st.dims_ignored,
            st.duplicates, st.dedup_ids,
            st.dedup_evicted, money, d->conf->currency, wm,
            st.watermark_ms != INT64_MIN && st.max_event_ms != INT64_MIN
