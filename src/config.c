@@ -165,7 +165,7 @@ static const char *const kafka_keys[] = {
     "dead_letter_topic", "properties",
     "consumer_properties", "producer_properties", NULL};
 static const char *const state_keys[] = {"dir", "snapshot_interval", "keep",
-                                         NULL};
+                                         "unready_after", NULL};
 static const char *const dedup_keys[] = {"window", "max_ids", NULL};
 static const char *const limits_keys[] = {"max_message_bytes", NULL};
 static const char *const log_keys[] = {"level", "format", NULL};
@@ -2382,7 +2382,7 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
     br_err_t err, bad = BR_ERR_OK;
     yaml_node_t *node = map_get(cx, root, "state", NULL);
     if (!is_null(node)) {
-        int64_t n = conf->snapshot_keep;
+        int64_t n = conf->snapshot_keep, u = conf->snapshot_unready_after;
         if ((err = check_map(cx, node, "state", state_keys, "state settings")))
             return err;
         if ((err = go_on(&bad, get_str(cx, node, "state", "dir", false,
@@ -2392,9 +2392,12 @@ static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
                                             &conf->snapshot_interval_ms,
                                             NULL))) ||
             (err = go_on(&bad, get_int(cx, node, "state", "keep", 1, 100,
-                                       &n))))
+                                       &n))) ||
+            (err = go_on(&bad, get_int(cx, node, "state", "unready_after", 0,
+                                       1000000, &u))))
             return err;
         conf->snapshot_keep = (int)n;
+        conf->snapshot_unready_after = (int)u;
     }
     if ((err = resolve_in_place(cx, &conf->state_dir)))
         return err;
@@ -2524,6 +2527,7 @@ static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
     conf->max_message_bytes = DEF_MAX_MESSAGE_BYTES;
     conf->snapshot_interval_ms = 30 * MS_PER_S;
     conf->snapshot_keep = 3;
+    conf->snapshot_unready_after = 3;
     conf->dedup_window_ms = 48 * MS_PER_H;
     conf->dedup_max_ids = 1000000;
     conf->log_level = BR_LOG_INFO;
@@ -3589,6 +3593,7 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     o_kv_str(&o, "dir", conf->state_dir);
     o_duration(&o, "snapshot_interval", conf->snapshot_interval_ms);
     o_int(&o, "keep", conf->snapshot_keep);
+    o_int(&o, "unready_after", conf->snapshot_unready_after);
     o_map_end(&o);
 
     o_plain(&o, "dedup");

@@ -41,7 +41,9 @@
 #define SNAP_FLUSH_MS 1000    /* producer flush before a periodic snapshot,
                                  once delivery has been pending an interval */
 #define SNAP_WAIT_MS 100      /* re-check of pending deliveries */
-#define SNAP_RETRY_MS 5000    /* retry a failed snapshot after this, at most */
+#define SNAP_RETRY_MIN_MS 1000 /* first retry of a failed snapshot ... */
+#define SNAP_RETRY_MAX_MS 5000 /* ... doubling up to this: a failing disk is
+                                  not hammered, a healed one is used soon */
 #define COMMITTED_MS 5000     /* asking the group for its offsets */
 #define HOLD_MIN_MS 500       /* a partition waiting for its Avro schema ... */
 #define HOLD_MAX_MS 30000     /* ... retries with backoff up to this */
@@ -172,6 +174,7 @@ typedef struct daemon {
     uint64_t snapshots;                   /* written by this process */
     uint64_t snap_failures;               /* failed attempts (consecutive) */
     uint64_t snap_failures_total;
+    char snap_error[1024];                /* why the last attempt failed */
     br_buf_t snapbuf;                     /* encoded snapshot, reused */
     br_buf_t corebuf;                     /* pipeline state, reused */
     held_t *held;                         /* partitions waiting, owned */
@@ -485,6 +488,22 @@ static void commit_snapshot(daemon_t *d, bool sync) {
     rd_kafka_topic_partition_list_destroy(list);
 }
 
+/* Whether enough snapshots in a row have failed (state.unready_after) for
+ * /readyz to say so. */
+static bool snap_failing(const daemon_t *d) {
+    return d->conf->snapshot_unready_after > 0 &&
+           d->snap_failures >= (uint64_t)d->conf->snapshot_unready_after;
+}
+
+/* When to try again after failures consecutive failed snapshots: 1 s,
+ * 2 s, 4 s, then every 5 s, whatever state.snapshot_interval is. */
+static int64_t snap_retry_ms(uint64_t failures) {
+    int64_t ms = SNAP_RETRY_MIN_MS;
+    for (uint64_t i = 1; i < failures && ms < SNAP_RETRY_MAX_MS; i++)
+        ms *= 2;
+    return ms < SNAP_RETRY_MAX_MS ? ms : SNAP_RETRY_MAX_MS;
+}
+
 /*
  * Make the state durable: every alert and dead letter emitted so far
  * acknowledged, then the snapshot written, then its offsets committed. A
@@ -494,7 +513,7 @@ static void commit_snapshot(daemon_t *d, bool sync) {
  */
 static bool take_snapshot(daemon_t *d, const char *why, int flush_ms,
                           bool sync_commit) {
-    char errstr[1024], qbuf[1100];
+    char errstr[1024], qbuf[1100], qbuf2[1100];
     int64_t t0 = br_log_mono_ms();
     int undelivered;
     br_err_t err;
@@ -548,8 +567,9 @@ static bool take_snapshot(daemon_t *d, const char *why, int flush_ms,
     commit_snapshot(d, sync_commit);
     if (d->snap_failures)
         br_log(BR_LOG_WARN, "snapshot written again after failures",
-               "generation=%" PRIu64 " failed_attempts=%" PRIu64, d->next_gen,
-               d->snap_failures);
+               "generation=%" PRIu64 " failed_attempts=%" PRIu64
+               " was_unready=%s", d->next_gen, d->snap_failures,
+               snap_failing(d) ? "true" : "false");
     d->snap_failures = 0;
     d->snapshots++;
     d->changes = 0;
@@ -569,11 +589,20 @@ static bool take_snapshot(daemon_t *d, const char *why, int flush_ms,
 failed:
     d->snap_failures++;
     d->snap_failures_total++;
+    snprintf(d->snap_error, sizeof d->snap_error, "%s", errstr);
     LIMITED(d, BR_LOG_ERROR, "snapshot_failed",
             "snapshot failed; offsets stay at the previous snapshot",
             "generation=%" PRIu64 " attempt=%" PRIu64 " why=%s error=%s",
             d->next_gen, d->snap_failures, why,
             br_log_quote(qbuf, sizeof qbuf, errstr));
+    /* Once, not rate-limited: the moment /readyz turns. */
+    if (d->conf->snapshot_unready_after > 0 &&
+        d->snap_failures == (uint64_t)d->conf->snapshot_unready_after)
+        br_log(BR_LOG_ERROR, "snapshots failing: not ready",
+               "consecutive_failures=%" PRIu64 " unready_after=%d state_dir=%s "
+               "error=%s", d->snap_failures, d->conf->snapshot_unready_after,
+               br_log_quote(qbuf2, sizeof qbuf2, br_snapdir_path(d->sd)),
+               br_log_quote(qbuf, sizeof qbuf, errstr));
     return false;
 }
 
@@ -1083,7 +1112,7 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
            "messages=%" PRIu64 " ok=%" PRIu64 " skipped=%" PRIu64
            " dead_letters=%" PRIu64 " alerts=%" PRIu64 " series=%" PRIu64
            " priced=%" PRIu64 " unpriced=%" PRIu64 " late=%" PRIu64
-           " late_behind=%" PRIu64 " restated=%" PRIu64
+           " late_behind=%" PRIu64 " restated=%" PRIu64 " dims_ignored=%" PRIu64
            " duplicates=%" PRIu64 " dedup_ids=%" PRIu64 " dedup_evicted=%" PRIu64
            " total=%s currency=%s watermark=%s watermark_lag_ms=%" PRId64
            " rate_per_s=%.0f delivered=%" PRIu64 " delivery_failed=%" PRIu64
@@ -1091,6 +1120,7 @@ static void log_stats(daemon_t *d, const char *msg, uint64_t *last_messages,
            " mem_series=%zu mem_index=%zu mem_dedup=%zu mem_other=%zu",
            st.messages, st.ok, st.skipped, st.dead_letters, st.alerts, st.series,
            st.priced, st.unpriced, st.late, st.late_behind, st.restated,
+           st.dims_ignored,
            st.duplicates, st.dedup_ids,
            st.dedup_evicted, money, d->conf->currency, wm,
            st.watermark_ms != INT64_MIN && st.max_event_ms != INT64_MIN
@@ -1167,6 +1197,8 @@ static br_err_t metrics_kafka_conf(daemon_t *d, rd_kafka_conf_t *kconf,
 /* Shorthands for one family and its samples. */
 #define FAMILY(name, type, help) br_metrics_family(b, name, BR_METRIC_##type, help)
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x) /* a macro's value as a string literal */
 
 static void metrics_events(daemon_t *d, br_buf_t *b) {
     static const char *const outcomes[] = {"ok", "late", "unpriced",
@@ -1208,6 +1240,17 @@ static void metrics_events(daemon_t *d, br_buf_t *b) {
                               L("input", in, "reason", "beyond_lateness"));
         br_metrics_sample_u64(b, "burnrate_late_total", st.late_behind,
                               L("input", in, "reason", "behind_input"));
+    }
+    FAMILY("burnrate_dims_ignored_total", COUNTER,
+           "Dimensions (tags) of each input's messages that were not stored: "
+           "a record holds " TEXT(BR_DIM_MAX) " dimensions and "
+           TEXT(BR_RECORD_ARENA) " bytes of text. The dimensions the "
+           "config uses (scopes, budgets, model, provider) are stored first.");
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        br_pipeline_input_stats_t st;
+        br_pipeline_input_stats(d->pl, (int)i, &st);
+        br_metrics_sample_u64(b, "burnrate_dims_ignored_total", st.dims_ignored,
+                              L("input", conf->inputs[i].name));
     }
     FAMILY("burnrate_foreign_messages_total", COUNTER,
            "Messages of topics no input reads (skipped).");
@@ -1370,6 +1413,15 @@ static void metrics_snapshots(daemon_t *d, br_buf_t *b, int64_t now_ms) {
            "Snapshot attempts that failed (retried).");
     br_metrics_sample_u64(b, "burnrate_snapshot_failures_total",
                           d->snap_failures_total, NULL);
+    FAMILY("burnrate_snapshot_consecutive_failures", GAUGE,
+           "Snapshot attempts that failed since the last good one (0 when the "
+           "last attempt succeeded).");
+    br_metrics_sample_u64(b, "burnrate_snapshot_consecutive_failures",
+                          d->snap_failures, NULL);
+    FAMILY("burnrate_snapshot_failing", GAUGE,
+           "1 once state.unready_after snapshots in a row have failed (/readyz "
+           "then answers 503), 0 again after a good one.");
+    br_metrics_sample(b, "burnrate_snapshot_failing", snap_failing(d), NULL);
     if (!d->last_snap_wall_ms)
         return;
     FAMILY("burnrate_snapshot_age_seconds", GAUGE,
@@ -1459,7 +1511,8 @@ static void metrics_render(daemon_t *d, br_buf_t *b) {
     br_metrics_sample(b, "process_start_time_seconds",
                       (double)(d->start_wall_ms / 1000), NULL);
     FAMILY("burnrate_ready", GAUGE, "1 when /readyz answers 200.");
-    br_metrics_sample(b, "burnrate_ready", d->restored && d->assigned, NULL);
+    br_metrics_sample(b, "burnrate_ready",
+                      d->restored && d->assigned && !snap_failing(d), NULL);
     metrics_events(d, b);
     metrics_alerts(d, b);
     metrics_lag(d, b);
@@ -1471,6 +1524,8 @@ static void metrics_render(daemon_t *d, br_buf_t *b) {
 
 #undef FAMILY
 #undef L
+#undef TEXT
+#undef TEXT_
 
 /* GET /metrics, /healthz, /readyz. The loop serves these, so an answer
  * proves the loop turns; the state is read as it is now. */
@@ -1498,6 +1553,13 @@ static int on_http(void *opaque, const char *path, br_buf_t *body,
     if (strcmp(path, "/readyz") == 0) {
         if (!d->restored) {
             br_buf_puts(body, "not ready: restoring the snapshot\n");
+            return 503;
+        }
+        if (snap_failing(d)) {
+            br_buf_printf(body, "not ready: the last %" PRIu64 " snapshots "
+                          "failed (state.unready_after: %d); offsets stay at "
+                          "the last good one: %s\n", d->snap_failures,
+                          d->conf->snapshot_unready_after, d->snap_error);
             return 503;
         }
         if (!d->assigned) {
@@ -1878,12 +1940,10 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
             d->next_snap_ms = now + SNAP_WAIT_MS;
         } else if (now >= d->next_snap_ms) {
             bool ok = take_snapshot(d, "interval", SNAP_FLUSH_MS, false);
-            int64_t retry = d->conf->snapshot_interval_ms < SNAP_RETRY_MS
-                                ? d->conf->snapshot_interval_ms
-                                : SNAP_RETRY_MS;
             now = br_log_mono_ms();
             d->snap_due_ms = ok ? 0 : d->snap_due_ms;
-            d->next_snap_ms = now + (ok ? d->conf->snapshot_interval_ms : retry);
+            d->next_snap_ms = now + (ok ? d->conf->snapshot_interval_ms
+                                        : snap_retry_ms(d->snap_failures));
         }
         if (now >= next_stats_ms) {
             log_stats(d, "stats", &last_messages, &last_ms);

@@ -333,6 +333,10 @@ struct br_decoder {
     size_t dim_cnt;
     const char *const *categories;  /* borrowed: config or preset */
     size_t category_cnt;
+    const char **want;              /* owned array of borrowed names: the
+                                       dimensions the config uses, stored
+                                       first; NULL: no preference */
+    size_t want_cnt;
     /* JSON documents found inside strings during one decode (FOCUS Tags
      * exported as text): parsed once, freed when the decode ends. */
     json_t *emb_src[EMB_MAX];
@@ -377,6 +381,12 @@ bool br_decoder_may_set(const br_decoder_t *dec, const char *dim) {
 
 br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,
                              size_t errstr_size) {
+    return br_decoder_new_wanting(in, NULL, 0, errstr, errstr_size);
+}
+
+br_decoder_t *br_decoder_new_wanting(const br_input_conf_t *in,
+                                     const char *const *want, size_t want_cnt,
+                                     char *errstr, size_t errstr_size) {
     br_decoder_t *dec = NULL;
     const br_mapping_t *map = &in->mapping;
     if ((unsigned)in->dialect >= BR_DIALECT__CNT) {
@@ -388,6 +398,13 @@ br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,
     if (!dec) goto nomem;
     dec->in = in;
     dec->preset = &presets[in->dialect];
+    if (want) {
+        /* One more slot, so that an empty set is still a set. */
+        dec->want = calloc(want_cnt + 1, sizeof(*dec->want));
+        if (!dec->want) goto nomem;
+        for (size_t i = 0; i < want_cnt; i++) dec->want[i] = want[i];
+        dec->want_cnt = want_cnt;
+    }
     dec->kind = dec->preset->kind;
 
     for (int f = 0; f < F__CNT; f++)
@@ -494,6 +511,7 @@ fail:
 
 void br_decoder_destroy(br_decoder_t *dec) {
     if (!dec) return;
+    free(dec->want);
     free(dec->dims);
     free(dec);
 }
@@ -849,9 +867,26 @@ static br_err_t arena_full(char *errstr, size_t errstr_size, const char *what) {
                      BR_RECORD_ARENA);
 }
 
-/* Every key of map becomes a dimension, unless a mapped one has it. */
+/* Whether the config uses dimension name (all do without a preference). */
+static bool wanted(const br_decoder_t *dec, const char *name) {
+    if (!dec->want) return true;
+    for (size_t i = 0; i < dec->want_cnt; i++) {
+        if (strcmp(dec->want[i], name) == 0) return true;
+    }
+    return false;
+}
+
+/* Store a dimension that is not worth rejecting the record for: one that
+ * does not fit is counted, never silent. */
+static void set_or_count(br_record_t *rec, const char *key, const char *s,
+                         size_t len) {
+    if (!br_record_set_dim(rec, key, s, len)) rec->dims_ignored++;
+}
+
+/* Every key of map becomes a dimension, unless a mapped one has it; only
+ * the keys whose wanted() is want, this pass. */
 static void add_tags(br_decoder_t *dec, br_record_t *rec, json_t *map,
-                     const char *strip) {
+                     const char *strip, bool want) {
     if (json_is_string(map)) map = embedded(dec, map);
     if (!json_is_object(map)) return;
     size_t strip_len = strip ? strlen(strip) : 0;
@@ -873,10 +908,73 @@ static void add_tags(br_decoder_t *dec, br_record_t *rec, json_t *map,
         } else if (get_text(v, k, buf, sizeof(buf), &s, &len, NULL, 0)) {
             continue;
         }
-        if (!*k || br_record_dim(rec, k)) continue;
-        /* Tags past the record's capacity are dropped, not fatal. */
-        br_record_set_dim(rec, k, s, len);
+        if (!*k || wanted(dec, k) != want || br_record_dim(rec, k)) continue;
+        /* Tags past the record's capacity are counted, not fatal. */
+        set_or_count(rec, k, s, len);
     }
+}
+
+/*
+ * The record's dimensions, in one of two passes: first those the config
+ * uses (want true), then the rest, so that dimensions or arena filled by a
+ * large tag map never push out a scope's or budget's dimension. A wanted
+ * mapped dimension that does not fit fails the record, as it always has;
+ * anything else that does not fit is counted in rec->dims_ignored.
+ */
+static br_err_t decode_dims(br_decoder_t *dec, json_t *obj, br_record_t *rec,
+                            bool want, char *errstr, size_t errstr_size) {
+    const preset_t *ps = dec->preset;
+    const char *path = NULL;
+    char buf[40];
+    const char *s;
+    size_t len;
+    br_err_t err;
+    json_t *v;
+
+    for (size_t i = 0; i < dec->dim_cnt; i++) {
+        const cdim_t *d = &dec->dims[i];
+        if (wanted(dec, d->name) != want) continue;
+        if ((v = lookup(dec, obj, &d->f, &path))) {
+            err = get_text(v, path, buf, sizeof(buf), &s, &len, errstr,
+                           errstr_size);
+            if (err && err != BR_ERR_NOTFOUND) return err;
+            if (!err) {
+                if (!want) set_or_count(rec, d->name, s, len);
+                else if (!br_record_set_dim(rec, d->name, s, len))
+                    return arena_full(errstr, errstr_size, path);
+                continue;
+            }
+        }
+        if (!d->fallback) continue;
+        if (!want)
+            set_or_count(rec, d->name, d->fallback, strlen(d->fallback));
+        else if (!br_record_set_dim(rec, d->name, d->fallback,
+                                    strlen(d->fallback)))
+            return arena_full(errstr, errstr_size, d->name);
+    }
+
+    for (int i = 0; i < 3 && ps->tag_maps[i].path; i++) {
+        v = resolve(dec, obj, ps->tag_maps[i].path,
+                    strlen(ps->tag_maps[i].path));
+        if (v) add_tags(dec, rec, v, ps->tag_maps[i].strip, want);
+    }
+    if (ps->tag_prefixes[0]) {
+        const char *key;
+        json_object_foreach(obj, key, v) {
+            for (int i = 0; i < 5 && ps->tag_prefixes[i]; i++) {
+                size_t pl = strlen(ps->tag_prefixes[i]);
+                if (strncmp(key, ps->tag_prefixes[i], pl) != 0 || !key[pl])
+                    continue;
+                const char *k = key + pl;
+                if (json_is_string(v) && json_string_length(v) &&
+                    wanted(dec, k) == want && !br_record_dim(rec, k))
+                    set_or_count(rec, k, json_string_value(v),
+                                 json_string_length(v));
+                break;
+            }
+        }
+    }
+    return BR_ERR_OK;
 }
 
 static bool category_counts(const br_decoder_t *dec, const char *s,
@@ -1083,44 +1181,10 @@ static br_err_t decode(br_decoder_t *dec, json_t *obj, br_record_t *rec,
         (err = decode_id(dec, obj, v, path, rec, errstr, errstr_size)))
         return err;
 
-    for (size_t i = 0; i < dec->dim_cnt; i++) {
-        const cdim_t *d = &dec->dims[i];
-        if ((v = lookup(dec, obj, &d->f, &path))) {
-            err = get_text(v, path, buf, sizeof(buf), &s, &len, errstr,
-                           errstr_size);
-            if (err && err != BR_ERR_NOTFOUND) return err;
-            if (!err) {
-                if (!br_record_set_dim(rec, d->name, s, len))
-                    return arena_full(errstr, errstr_size, path);
-                continue;
-            }
-        }
-        if (d->fallback &&
-            !br_record_set_dim(rec, d->name, d->fallback, strlen(d->fallback)))
-            return arena_full(errstr, errstr_size, d->name);
-    }
-
-    for (int i = 0; i < 3 && ps->tag_maps[i].path; i++) {
-        v = resolve(dec, obj, ps->tag_maps[i].path,
-                    strlen(ps->tag_maps[i].path));
-        if (v) add_tags(dec, rec, v, ps->tag_maps[i].strip);
-    }
-    if (ps->tag_prefixes[0]) {
-        const char *key;
-        json_object_foreach(obj, key, v) {
-            for (int i = 0; i < 5 && ps->tag_prefixes[i]; i++) {
-                size_t pl = strlen(ps->tag_prefixes[i]);
-                if (strncmp(key, ps->tag_prefixes[i], pl) != 0 || !key[pl])
-                    continue;
-                const char *k = key + pl;
-                if (json_is_string(v) && json_string_length(v) &&
-                    !br_record_dim(rec, k))
-                    br_record_set_dim(rec, k, json_string_value(v),
-                                      json_string_length(v));
-                break;
-            }
-        }
-    }
+    if ((err = decode_dims(dec, obj, rec, true, errstr, errstr_size)) ||
+        (dec->want &&
+         (err = decode_dims(dec, obj, rec, false, errstr, errstr_size))))
+        return err;
 
     rec->kind = dec->kind;
     return BR_ERR_OK;

@@ -2300,6 +2300,9 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
     }
     if (err != BR_ERR_OK)
         return dead_letter(pl, origin, payload, len, err, pl->errbuf);
+    /* Tags left out for want of room are counted once, at decode. */
+    pl->st.dims_ignored += rec->dims_ignored;
+    input_stats(pl, origin->input)->dims_ignored += rec->dims_ignored;
     rec->origin = *origin;
     return future_check(pl, rec, payload, len);
 }
@@ -3710,8 +3713,44 @@ br_err_t br_pipeline_load_prices(const br_config_t *conf, br_prices_t *prices,
                      conf->path, br_config_key_line(conf, "prices.file"), why);
 }
 
+/* The dimension names anything in conf looks at: pricing's model and
+ * provider, every scope's dims, every budget's match keys. Decoders store
+ * these before other tags. Returns a new array of borrowed names (conf's),
+ * or NULL when out of memory. */
+static const char **wanted_dims(const br_config_t *conf, size_t *cnt) {
+    size_t cap = 2;
+    for (size_t i = 0; i < conf->scope_cnt; i++)
+        cap += conf->scopes[i].dim_cnt;
+    for (size_t i = 0; i < conf->budget_cnt; i++)
+        cap += conf->budgets[i].match_cnt;
+    const char **want = calloc(cap, sizeof(*want));
+    if (!want)
+        return NULL;
+    size_t n = 0;
+#define WANT(name)                                                         \
+    do {                                                                   \
+        size_t k_ = 0;                                                     \
+        while (k_ < n && strcmp(want[k_], (name)) != 0)                    \
+            k_++;                                                          \
+        if (k_ == n)                                                       \
+            want[n++] = (name);                                            \
+    } while (0)
+    WANT("model");
+    WANT("provider");
+    for (size_t i = 0; i < conf->scope_cnt; i++)
+        for (size_t d = 0; d < conf->scopes[i].dim_cnt; d++)
+            WANT(conf->scopes[i].dims[d]);
+    for (size_t i = 0; i < conf->budget_cnt; i++)
+        for (size_t m = 0; m < conf->budgets[i].match_cnt; m++)
+            WANT(conf->budgets[i].match[m].key);
+#undef WANT
+    *cnt = n;
+    return want;
+}
+
 br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
                                char *errstr, size_t errstr_size) {
+    const char **want = NULL;
     br_pipeline_t *pl = calloc(1, sizeof(*pl));
     if (!pl)
         goto oom;
@@ -3765,6 +3804,9 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
         goto oom;
     if (!stale_init(pl))
         goto oom;
+    size_t want_cnt = 0;
+    if (!(want = wanted_dims(conf, &want_cnt)))
+        goto oom;
     for (size_t i = 0; i < conf->input_cnt; i++) {
         pl->input_max[i] = INT64_MIN;
         pl->input_final[i] = INT64_MIN;
@@ -3772,7 +3814,8 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
         pl->input_own[i] = INT64_MIN;
         pl->input_names[i] = conf->inputs[i].name;
         char err[256];
-        pl->decoders[i] = br_decoder_new(&conf->inputs[i], err, sizeof(err));
+        pl->decoders[i] = br_decoder_new_wanting(&conf->inputs[i], want,
+                                                 want_cnt, err, sizeof(err));
         if (!pl->decoders[i]) {
             br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
                       "%s:%d: inputs.%s: %s", conf->path, conf->inputs[i].line,
@@ -3780,6 +3823,8 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
             goto fail;
         }
     }
+    free(want); /* the decoders copied it */
+    want = NULL;
     pl->avro = calloc(conf->input_cnt + 1, sizeof(*pl->avro));
     if (!pl->avro)
         goto oom;
@@ -3871,6 +3916,7 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
 oom:
     br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
 fail:
+    free(want);
     br_pipeline_destroy(pl);
     return NULL;
 }

@@ -17,6 +17,7 @@ void br_record_reset(br_record_t *rec) {
     for (int t = 0; t < BR_TOK__CNT; t++) rec->tokens[t] = 0;
     rec->id = NULL;
     rec->dim_cnt = 0;
+    rec->dims_ignored = 0;
     rec->arena_used = 0;
 }
 

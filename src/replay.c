@@ -1179,6 +1179,17 @@ static void summary(replay_t *r, double wall_s) {
         }
         fputs("\n", fp);
     }
+    if (st.dims_ignored) /* tags beyond a record's room, per input */
+        for (size_t i = 0; i < r->conf->input_cnt; i++) {
+            br_pipeline_input_stats_t is;
+            br_pipeline_input_stats(r->pl, (int)i, &is);
+            if (is.dims_ignored)
+                fprintf(fp, "  %s: %" PRIu64 " tags ignored (more than %d "
+                            "dimensions or %d bytes in a record; the "
+                            "config's dimensions are kept)\n",
+                        r->conf->inputs[i].name, is.dims_ignored, BR_DIM_MAX,
+                        BR_RECORD_ARENA);
+        }
     if (!r->opts->kafka) {
         char mem[32];
         fprintf(fp, "  sorted by event time %" PRIu64 " rows", r->sorted);

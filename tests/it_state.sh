@@ -104,7 +104,7 @@ touch "$STATE" # the directory is now a regular file: writes fail
 produce 5
 br_wait_for "a failed snapshot logged" 20 log_has a 'level=error msg="snapshot failed; offsets stay at the previous snapshot"' ||
     { tail "$BR_TMP/a.err" >&2; br_die "the failing snapshot was not reported"; }
-# While it fails (a retry every 200 ms), the commit must not move.
+# While it fails (retried after 1 s, 2 s, 4 s, ...), the commit must not move.
 failures() { grep -c 'msg="snapshot failed' "$BR_TMP/a.err" || true; }
 retried() { (($(failures) >= 3)); }
 br_wait_for "retries" 20 retried || br_die "the failing snapshot was not retried"

@@ -224,6 +224,7 @@ static void test_defaults(void) {
     CHECK_STR(conf->kafka.dlq_topic, "burnrate.dlq");
     CHECK_INT(conf->kafka.prop_cnt, 0);
     CHECK_STR(conf->state_dir, "config/valid/burnrate-state");
+    CHECK_INT(conf->snapshot_unready_after, 3);
     CHECK_INT(conf->max_message_bytes, 524288);
     CHECK_INT(conf->log_level, BR_LOG_INFO);
     CHECK_INT(br_config_input_index(conf, "usage"), 0);
@@ -413,6 +414,7 @@ static void test_values(void) {
     CHECK_INT(conf->kafka.consumer_prop_cnt, 1);
     CHECK_INT(conf->kafka.producer_prop_cnt, 2);
     CHECK_STR(conf->state_dir, "/var/lib/burnrate");
+    CHECK_INT(conf->snapshot_unready_after, 0);
     CHECK_INT(conf->max_message_bytes, 1048576);
     CHECK_INT(conf->log_level, BR_LOG_DEBUG);
 

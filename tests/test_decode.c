@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "brtest.h"
+#include "burnrate/buf.h"
 #include "burnrate/decode.h"
+#include "burnrate/pipeline.h"
 
 #define CORPUS "corpus"
 #define MAX_LINES 128
@@ -538,6 +540,190 @@ static void test_kafka_timestamp(void) {
     memset(&rec.origin, 0, sizeof rec.origin);
 }
 
+/* A FOCUS row whose Tags hold tag_cnt tags "t00".."tNN" of value_len bytes
+ * each, then "team": team last; into buf. */
+static size_t focus_many_tags(char *buf, size_t cap, int tag_cnt,
+                              size_t value_len, const char *team) {
+    char value[1024];
+    memset(value, 'v', value_len);
+    value[value_len] = '\0';
+    size_t n = (size_t)snprintf(buf, cap,
+                                "{\"ChargePeriodStart\": "
+                                "\"2025-01-01T00:00:00Z\", \"BilledCost\": "
+                                "\"2.50\", \"BillingCurrency\": \"USD\", "
+                                "\"ChargeCategory\": \"Usage\", "
+                                "\"ProviderName\": \"AWS\", \"Tags\": {");
+    for (int i = 0; i < tag_cnt; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "\"t%02d\": \"%s\", ", i,
+                              value);
+    n += (size_t)snprintf(buf + n, cap - n, "\"team\": \"%s\"}}", team);
+    return n;
+}
+
+/* Issue 15: a record holds BR_DIM_MAX dimensions and BR_RECORD_ARENA bytes,
+ * a message may carry more. The dimensions the config uses are stored
+ * first, whatever their place in the message; what is left out is counted. */
+static void test_dims_beyond_limit(void) {
+    static char msg[64 * 1024];
+    static const char *const want[] = {"model", "provider", "team"};
+    char errstr[512];
+    br_input_conf_t in;
+    memset(&in, 0, sizeof in);
+    in.name = (char *)(uintptr_t)"focus";
+    in.dialect = BR_DIALECT_FOCUS;
+    br_decoder_t *plain = br_decoder_new(&in, errstr, sizeof errstr);
+    br_decoder_t *dec = br_decoder_new_wanting(&in, want, 3, errstr,
+                                               sizeof errstr);
+    CHECK(plain != NULL);
+    CHECK(dec != NULL);
+    if (!plain || !dec) goto done;
+
+    /* 40 tags, team last: provider and charge_category from columns, then
+     * 41 tags for 22 places. */
+    size_t n = focus_many_tags(msg, sizeof msg, 40, 4, "ml");
+    CHECK_INT(br_decoder_decode(plain, msg, n, &rec, errstr, sizeof errstr),
+              BR_ERR_OK);
+    CHECK_INT(rec.dim_cnt, BR_DIM_MAX);
+    CHECK(br_record_dim(&rec, "team") == NULL); /* no preference: lost... */
+    CHECK_INT(rec.dims_ignored, 2 + 41 - BR_DIM_MAX); /* ...but counted */
+    CHECK_INT(br_decoder_decode(dec, msg, n, &rec, errstr, sizeof errstr),
+              BR_ERR_OK);
+    CHECK_INT(rec.dim_cnt, BR_DIM_MAX);
+    CHECK_STR(br_record_dim(&rec, "team"), "ml");
+    CHECK_STR(br_record_dim(&rec, "provider"), "AWS");
+    CHECK_STR(br_record_dim(&rec, "charge_category"), "Usage");
+    CHECK_STR(br_record_dim(&rec, "t00"), "vvvv");
+    CHECK(br_record_dim(&rec, "t39") == NULL);
+    CHECK_INT(rec.dims_ignored, 2 + 41 - BR_DIM_MAX);
+    CHECK_INT(rec.cost_nanos, INT64_C(2500000000));
+
+    /* Few tags: nothing ignored, nothing reordered away. */
+    n = focus_many_tags(msg, sizeof msg, 3, 4, "ml");
+    CHECK_INT(br_decoder_decode(dec, msg, n, &rec, errstr, sizeof errstr),
+              BR_ERR_OK);
+    CHECK_INT(rec.dim_cnt, 2 + 4);
+    CHECK_INT(rec.dims_ignored, 0);
+    CHECK_STR(br_record_dim(&rec, "t02"), "vvvv");
+
+    /* A tag map that fills the arena (20 tags of 500 bytes: 10 kB for
+     * 4 kB) before a long team tag: team still fits, the rest is counted. */
+    char team[401];
+    memset(team, 'T', 400);
+    team[400] = '\0';
+    n = focus_many_tags(msg, sizeof msg, 20, 500, team);
+    CHECK_INT(br_decoder_decode(dec, msg, n, &rec, errstr, sizeof errstr),
+              BR_ERR_OK);
+    CHECK_STR(br_record_dim(&rec, "team"), team);
+    CHECK_STR(br_record_dim(&rec, "provider"), "AWS");
+    CHECK(rec.arena_used <= BR_RECORD_ARENA);
+    CHECK(rec.dim_cnt < 2 + 21);
+    CHECK_INT(rec.dim_cnt + rec.dims_ignored, 2 + 21);
+    CHECK(rec.dims_ignored >= 20 - BR_RECORD_ARENA / 500);
+    CHECK_INT(br_decoder_decode(plain, msg, n, &rec, errstr, sizeof errstr),
+              BR_ERR_OK);
+    CHECK(br_record_dim(&rec, "team") == NULL); /* in message order: no room */
+    CHECK_INT(rec.dim_cnt + rec.dims_ignored, 2 + 21);
+
+    /* CUR's resource_tags_user_* columns take the same road. */
+    br_input_conf_t cur;
+    memset(&cur, 0, sizeof cur);
+    cur.name = (char *)(uintptr_t)"cur";
+    cur.dialect = BR_DIALECT_CUR;
+    br_decoder_t *cd = br_decoder_new_wanting(&cur, want, 3, errstr,
+                                              sizeof errstr);
+    CHECK(cd != NULL);
+    if (cd) {
+        n = (size_t)snprintf(msg, sizeof msg,
+                             "{\"line_item_usage_start_date\": "
+                             "\"2025-01-01T00:00:00Z\", "
+                             "\"line_item_unblended_cost\": 1.5, ");
+        for (int i = 0; i < 30; i++)
+            n += (size_t)snprintf(msg + n, sizeof msg - n,
+                                  "\"resource_tags_user_t%02d\": \"x\", ", i);
+        n += (size_t)snprintf(msg + n, sizeof msg - n,
+                              "\"resource_tags_user_team\": \"data\"}");
+        CHECK_INT(br_decoder_decode(cd, msg, n, &rec, errstr, sizeof errstr),
+                  BR_ERR_OK);
+        CHECK_STR(br_record_dim(&rec, "team"), "data");
+        CHECK_STR(br_record_dim(&rec, "provider"), "AWS");
+        CHECK_INT(rec.dim_cnt, BR_DIM_MAX);
+        CHECK_INT(rec.dims_ignored, 2 + 30 - BR_DIM_MAX);
+    }
+    br_decoder_destroy(cd);
+done:
+    br_decoder_destroy(plain);
+    br_decoder_destroy(dec);
+}
+
+/* The same row through the pipeline: the spend lands under team=ml, not
+ * "(none)", and the tags left out are counted for the input. */
+static void test_dims_beyond_limit_pipeline(void) {
+    static const char conf_text[] =
+        "currency: USD\n"
+        "inputs:\n"
+        "  - name: billing\n"
+        "    topic: billing\n"
+        "    dialect: focus\n"
+        "scopes:\n"
+        "  - name: team\n"
+        "    dims: [team]\n"
+        "budgets:\n"
+        "  - name: ml\n"
+        "    match:\n"
+        "      env: prod\n"
+        "    amount: 100\n"
+        "    period: month\n";
+    static char msg[64 * 1024];
+    char err[512];
+    br_config_t *conf = br_config_load_string(conf_text, "limits.yaml", NULL,
+                                              err, sizeof err);
+    CHECK(conf != NULL);
+    if (!conf) {
+        fprintf(stderr, "config: %s\n", err);
+        return;
+    }
+    br_pipeline_t *pl = br_pipeline_new(conf, NULL, err, sizeof err);
+    CHECK(pl != NULL);
+    if (!pl) {
+        fprintf(stderr, "pipeline: %s\n", err);
+        br_config_destroy(conf);
+        return;
+    }
+    /* 40 tags, then team; env (a budget's match key) in the middle of
+     * them, past the 24th. */
+    size_t n = focus_many_tags(msg, sizeof msg, 40, 4, "ml");
+    char *t30 = strstr(msg, "\"t30\": \"vvvv\"");
+    CHECK(t30 != NULL);
+    if (t30) memcpy(t30, "\"env\": \"prod\"", 13);
+    br_origin_t o = {.input = 0, .topic = "billing", .offset = 1};
+    CHECK_INT(br_pipeline_feed(pl, &o, msg, n), BR_ERR_OK);
+    br_pipeline_stats_t st;
+    br_pipeline_stats(pl, &st);
+    CHECK_INT(st.ok, 1);
+    CHECK_INT(st.dims_ignored, 2 + 41 - BR_DIM_MAX);
+    br_pipeline_input_stats_t is;
+    br_pipeline_input_stats(pl, 0, &is);
+    CHECK_INT(is.dims_ignored, 2 + 41 - BR_DIM_MAX);
+
+    br_buf_t snap, json;
+    br_buf_init(&snap);
+    br_buf_init(&json);
+    CHECK_INT(br_pipeline_save(pl, &snap), BR_ERR_OK);
+    CHECK_INT(br_pipeline_describe(snap.data, snap.len, &json, err,
+                                   sizeof err), BR_ERR_OK);
+    CHECK(json.data && strstr(json.data, "{\"team\": \"ml\"}, \"total\": "
+                                         "\"2.50\"") != NULL);
+    CHECK(json.data && strstr(json.data, "(none)") == NULL);
+    CHECK(json.data && strstr(json.data, "\"spent\": \"2.50\"") != NULL);
+    if (json.data && (strstr(json.data, "(none)") ||
+                      !strstr(json.data, "\"spent\": \"2.50\"")))
+        fprintf(stderr, "%s\n", json.data);
+    br_buf_free(&snap);
+    br_buf_free(&json);
+    br_pipeline_destroy(pl);
+    br_config_destroy(conf);
+}
+
 int main(void) {
     static const char *const dialects[] = {
         "otel", "openai", "anthropic", "litellm", "bedrock", "focus", "cur",
@@ -560,5 +746,7 @@ int main(void) {
     test_big_payloads();
     test_misc();
     test_kafka_timestamp();
+    test_dims_beyond_limit();
+    test_dims_beyond_limit_pipeline();
     return brt_done();
 }

@@ -247,6 +247,8 @@ typedef struct br_config {
     char *state_dir;             /* default "./burnrate-state" */
     int64_t snapshot_interval_ms; /* wall clock between snapshots (30s) */
     int snapshot_keep;           /* snapshot generations kept (3) */
+    int snapshot_unready_after;  /* snapshots failed in a row after which
+                                    /readyz answers 503 (3); 0: never */
     int64_t dedup_window_ms;     /* default of inputs[].dedup_window (48h) */
     size_t dedup_max_ids;        /* default of inputs[].dedup_max_ids
                                     (1000000); 0: off */

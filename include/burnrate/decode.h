@@ -20,11 +20,28 @@ typedef struct br_decoder br_decoder_t;
 
 /**
  * @brief Build the decoder for one input: preset merged with the mapping.
+ *        Every dimension is alike: when a record's BR_DIM_MAX dimensions or
+ *        BR_RECORD_ARENA bytes are full, later tags are left out (counted
+ *        in br_record_t.dims_ignored).
  * @param in borrowed; must outlive the decoder.
  * @returns a new decoder the caller destroys, or NULL with errstr set.
  */
 br_decoder_t *br_decoder_new(const br_input_conf_t *in, char *errstr,
                              size_t errstr_size);
+
+/**
+ * @brief Same, preferring the dimensions named in want (those the config's
+ *        scopes, budgets and pricing look at): they are stored before any
+ *        other, so a message with more tags than a record holds keeps every
+ *        wanted one it carries; the others are stored while there is room
+ *        and counted in br_record_t.dims_ignored when there is none.
+ * @param want borrowed array of borrowed names (copied; the names must
+ *        outlive the decoder); want_cnt may be 0: nothing is preferred
+ *        over the mapped dimensions, tags come last.
+ */
+br_decoder_t *br_decoder_new_wanting(const br_input_conf_t *in,
+                                     const char *const *want, size_t want_cnt,
+                                     char *errstr, size_t errstr_size);
 void br_decoder_destroy(br_decoder_t *dec);
 
 /**

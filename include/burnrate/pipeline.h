@@ -58,6 +58,8 @@ typedef struct br_pipeline_stats {
     uint64_t restated;          /* of ok: rows that replaced an earlier
                                    amount of their id (restatements:
                                    replace); the difference was counted */
+    uint64_t dims_ignored;      /* dimensions (tags) of decoded messages not
+                                   stored: a record's dims or arena full */
     int64_t watermark_ms;       /* INT64_MIN before any data */
     int64_t max_event_ms;       /* INT64_MIN before any data */
 } br_pipeline_stats_t;
@@ -300,6 +302,10 @@ typedef struct br_pipeline_input_stats {
     uint64_t dead_letters;      /* sent to the dead-letter callback */
     uint64_t dead_by_reason[BR_ERR__CNT]; /* dead_letters by reason */
     uint64_t dedup_evicted;     /* ids forgotten early: dedup_max_ids */
+    uint64_t dims_ignored;      /* dimensions (tags) not stored for want of
+                                   room in the record (BR_DIM_MAX,
+                                   BR_RECORD_ARENA); the config's own are
+                                   stored first */
     uint64_t dedup_ids;         /* ids remembered now (read, not counted) */
     uint64_t dedup_bytes;       /* bytes they hold now (ring and index) */
 } br_pipeline_input_stats_t;

@@ -65,6 +65,9 @@ typedef struct br_record {
     const char *id;               /* dedup id or NULL */
     size_t dim_cnt;
     br_dim_t dims[BR_DIM_MAX];    /* "model" and "provider" live here too */
+    size_t dims_ignored;          /* dimensions the message carried that
+                                     were not stored: dims or arena full
+                                     (decode stores the wanted ones first) */
     br_origin_t origin;
     size_t arena_used;            /* bytes */
     char arena[BR_RECORD_ARENA];
