@@ -1,6 +1,6 @@
 /*
- * avro-c parses schemas, reads and writes datums and object container
- * files; this file adds what avro-c 1.11 lacks:
+ * avro-c parses schemas, writes datums (alerts) and reads object container
+ * files; this file reads datums itself and adds what avro-c 1.11 lacks:
  *
  * - Logical types. avro-c keeps none, so each schema is also compiled from
  *   its JSON text into a small node tree that knows decimals, timestamps
@@ -12,10 +12,12 @@
  *   ints promoted, union branches matched, enum symbols mapped. The pair is
  *   checked once when the reader is made, so an incompatible writer schema
  *   is refused before any of its messages is read.
- * - A bounds check. avro-c allocates a string or bytes value of the length
- *   the datum claims before it finds the datum too short, and does not free
- *   it; hostile input would grow memory. Each datum is walked against the
- *   writer schema first, and avro-c only reads datums that are whole.
+ * - A reader that checks what it reads. avro-c allocates a string of the
+ *   length a datum claims before it finds the datum too short (and, in
+ *   1.11.1, whatever a negative length plus one makes); a separate bounds
+ *   check in front of it disagreed with it once (issue 15). So one reader,
+ *   driven by the writer schema, checks every length and count against the
+ *   bytes left and makes the JSON in the same pass.
  */
 #include <errno.h>
 #include <stdarg.h>
