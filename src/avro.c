@@ -1,6 +1,6 @@
 /*
- * avro-c parses schemas, reads and writes datums and object container
- * files; this file adds what avro-c 1.11 lacks:
+ * avro-c parses schemas, writes datums (alerts) and reads object container
+ * files; this file reads datums itself and adds what avro-c 1.11 lacks:
  *
  * - Logical types. avro-c keeps none, so each schema is also compiled from
  *   its JSON text into a small node tree that knows decimals, timestamps
@@ -12,10 +12,12 @@
  *   ints promoted, union branches matched, enum symbols mapped. The pair is
  *   checked once when the reader is made, so an incompatible writer schema
  *   is refused before any of its messages is read.
- * - A bounds check. avro-c allocates a string or bytes value of the length
- *   the datum claims before it finds the datum too short, and does not free
- *   it; hostile input would grow memory. Each datum is walked against the
- *   writer schema first, and avro-c only reads datums that are whole.
+ * - A reader that checks what it reads. avro-c allocates a string of the
+ *   length a datum claims before it finds the datum too short (and, in
+ *   1.11.1, whatever a negative length plus one makes); a separate bounds
+ *   check in front of it disagreed with it once (issue 15). So one reader,
+ *   driven by the writer schema, checks every length and count against the
+ *   bytes left and makes the JSON in the same pass.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -66,6 +68,8 @@ struct node {
     node_t *items;              /* array items, map values */
     json_t *symbols;            /* enum, borrowed */
     const char *enum_default;   /* enum, borrowed */
+    bool zero;                  /* a value may take no bytes (null, fixed of
+                                   0, a record of such fields) */
 };
 
 struct br_avro_schema {
@@ -258,6 +262,27 @@ static node_t *compile(compiler_t *c, json_t *j, const char *ns, int depth) {
     return n;
 }
 
+/* Which nodes may take no bytes: the least fixpoint, so a record that
+ * contains itself never does. */
+static void mark_zero(br_avro_schema_t *s) {
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < s->node_cnt; i++) {
+            node_t *n = s->nodes[i];
+            bool z = n->kind == K_NULL || (n->kind == K_FIXED && !n->size);
+            if (n->kind == K_RECORD) {
+                z = true;
+                for (size_t k = 0; k < n->n && z; k++)
+                    z = n->fields[k].type->zero;
+            }
+            if (z && !n->zero) {
+                n->zero = true;
+                changed = true;
+            }
+        }
+    }
+}
+
 br_avro_schema_t *br_avro_schema_parse(const char *json, size_t len,
                                        char *errstr, size_t errstr_size) {
     json_error_t jerr;
@@ -285,6 +310,7 @@ br_avro_schema_t *br_avro_schema_parse(const char *json, size_t len,
                   c.err[0] ? c.err : "out of memory");
         goto fail;
     }
+    mark_zero(s);
     return s;
 fail:
     br_avro_schema_free(s);
@@ -468,11 +494,25 @@ static bool compatible(const node_t *w, const node_t *r, int depth, char *why,
     }
 }
 
-/* ---- the bounds check ------------------------------------------------- */
+/* ---- reading datums --------------------------------------------------- */
+
+/*
+ * One reader, driven by the writer schema, both checks a datum and turns it
+ * into JSON (resolved against the reader's nodes on the way), so nothing can
+ * disagree about where a datum's values lie. Every length and block count is
+ * checked against the bytes left before anything is made of it: a string is
+ * copied out only once its bytes are there, an array or map block claims no
+ * more items than the bytes left could hold (one byte each at least), and
+ * items that take no bytes at all (an array of nulls) are limited to the
+ * datum's length in all, so what a datum makes is bounded by its size.
+ */
 
 typedef struct walk {
     const unsigned char *p, *start, *end;
-    char what[160];             /* what is wrong */
+    size_t zero_left;           /* zero-byte items the datum may still hold */
+    bool type;                  /* the failure is a value the reader cannot
+                                   take (TYPE), not bad encoding (PARSE) */
+    char what[256];             /* what is wrong */
     char where[256];            /* field path, built on the way out */
 } walk_t;
 
@@ -483,12 +523,28 @@ static bool walk_fail(walk_t *w, const char *what) {
     return false;
 }
 
+__attribute__((format(printf, 2, 3)))
+static bool type_fail(walk_t *w, const char *fmt, ...) {
+    if (!w->what[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w->what, sizeof w->what, fmt, ap);
+        va_end(ap);
+        w->type = true;
+    }
+    return false;
+}
+
+/* A zigzag varint of at most max_bytes bytes (5 for int and enum, 10 for
+ * long): a longer one, or a tenth byte carrying bits beyond 64, is bad. */
 static bool walk_long(walk_t *w, int64_t *out, int max_bytes) {
     uint64_t v = 0;
     for (int shift = 0, i = 0; i < max_bytes; i++, shift += 7) {
         if (w->p >= w->end)
             return walk_fail(w, "truncated");
         unsigned char b = *w->p++;
+        if (i == 9 && b > 1)
+            return walk_fail(w, "a varint beyond 64 bits");
         v |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
             *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
@@ -498,175 +554,29 @@ static bool walk_long(walk_t *w, int64_t *out, int max_bytes) {
     return walk_fail(w, "a varint longer than its type allows");
 }
 
-static bool walk_bytes(walk_t *w, size_t n) {
-    if ((size_t)(w->end - w->p) < n)
-        return walk_fail(w, "truncated");
-    w->p += n;
-    return true;
-}
-
-static bool walk(walk_t *w, const node_t *n, int depth) {
-    int64_t v;
-    if (depth > MAX_DEPTH)
-        return walk_fail(w, "nested too deep");
-    switch (n->kind) {
-    case K_NULL:
-        return true;
-    case K_BOOLEAN:
-        if (w->p >= w->end)
-            return walk_fail(w, "truncated");
-        if (*w->p > 1)
-            return walk_fail(w, "a boolean byte that is not 0 or 1");
-        w->p++;
-        return true;
-    case K_INT:
-        return walk_long(w, &v, 5) &&
-               (v >= INT32_MIN && v <= INT32_MAX ? true
-                                                 : walk_fail(w, "int out of range"));
-    case K_LONG:
-        return walk_long(w, &v, 10);
-    case K_FLOAT:
-        return walk_bytes(w, 4);
-    case K_DOUBLE:
-        return walk_bytes(w, 8);
-    case K_BYTES:
-    case K_STRING:
-        if (!walk_long(w, &v, 10))
-            return false;
-        if (v < 0)
-            return walk_fail(w, "a negative length");
-        return walk_bytes(w, (size_t)v);
-    case K_FIXED:
-        return walk_bytes(w, n->size);
-    case K_ENUM:
-        if (!walk_long(w, &v, 5))
-            return false;
-        if (v < 0 || (uint64_t)v >= n->n)
-            return walk_fail(w, "an enum index out of range");
-        return true;
-    case K_UNION:
-        if (!walk_long(w, &v, 10))
-            return false;
-        if (v < 0 || (uint64_t)v >= n->n)
-            return walk_fail(w, "a union branch out of range");
-        return walk(w, n->branches[v], depth + 1);
-    case K_RECORD:
-        for (size_t i = 0; i < n->n; i++)
-            if (!walk(w, n->fields[i].type, depth + 1)) {
-                prefix(w->where, sizeof w->where, n->fields[i].name);
-                return false;
-            }
-        return true;
-    case K_ARRAY:
-    case K_MAP:
-        for (;;) {
-            int64_t count;
-            if (!walk_long(w, &count, 10))
-                return false;
-            if (count == 0)
-                return true;
-            if (count < 0) {
-                int64_t size;
-                if (!walk_long(w, &size, 10))
-                    return false;
-                count = count == INT64_MIN ? INT64_MAX : -count;
-            }
-            /* Every item takes a byte or more but an array of nulls; a
-             * count beyond the bytes left is a lie avro-c would allocate. */
-            if ((uint64_t)count > (uint64_t)(w->end - w->p) + 1)
-                return walk_fail(w, "a block count larger than the datum");
-            for (int64_t i = 0; i < count; i++) {
-                int64_t kl;
-                if (n->kind == K_MAP &&
-                    (!walk_long(w, &kl, 10) ||
-                     (kl < 0 ? walk_fail(w, "a negative length")
-                             : !walk_bytes(w, (size_t)kl))))
-                    return false;
-                if (!walk(w, n->items, depth + 1))
-                    return false;
-            }
-        }
-    }
-    return walk_fail(w, "an unknown type");
-}
-
-/* ---- readers ---------------------------------------------------------- */
-
-struct br_avro_reader {
-    const br_avro_schema_t *writer, *reader;
-    avro_value_iface_t *wiface;   /* generic class of the writer schema */
-    avro_value_t wvalue;
-    avro_reader_t mem;
-};
-
-br_avro_reader_t *br_avro_reader_new(const br_avro_schema_t *writer,
-                                     const br_avro_schema_t *reader,
-                                     char *errstr, size_t errstr_size) {
-    if (reader) {
-        char why[512] = "", what[256] = "";
-        if (!compatible(writer->root, reader->root, 0, why, sizeof why, what,
-                        sizeof what)) {
-            br_seterr(errstr, errstr_size, BR_ERR_TYPE,
-                      "writer schema does not resolve against the reader "
-                      "schema: %s%s%s",
-                      why, why[0] ? " " : "", what);
-            return NULL;
-        }
-    }
-    br_avro_reader_t *r = calloc(1, sizeof *r);
-    if (!r) {
-        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+/* The next n bytes, or NULL when fewer are left. */
+static const unsigned char *walk_take(walk_t *w, uint64_t n) {
+    if ((uint64_t)(w->end - w->p) < n) {
+        walk_fail(w, "truncated");
         return NULL;
     }
-    r->writer = writer;
-    /* The same schema needs no resolution. */
-    r->reader = reader && !json_equal(reader->json, writer->json) ? reader : NULL;
-    r->wiface = avro_generic_class_from_schema(writer->schema);
-    if (!r->wiface || avro_generic_value_new(r->wiface, &r->wvalue) != 0) {
-        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "writer schema: %s",
-                  avro_strerror());
-        goto fail;
-    }
-    r->mem = avro_reader_memory("", 0);
-    if (!r->mem) {
-        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    return r;
-fail:
-    br_avro_reader_free(r);
-    return NULL;
+    const unsigned char *at = w->p;
+    w->p += n;
+    return at;
 }
 
-void br_avro_reader_free(br_avro_reader_t *r) {
-    if (!r)
-        return;
-    if (r->wiface) {
-        if (r->wvalue.iface)
-            avro_value_decref(&r->wvalue);
-        avro_value_iface_decref(r->wiface);
+/* A length-prefixed string or bytes value: its length is checked against
+ * the bytes left before it is used. */
+static const unsigned char *walk_string(walk_t *w, size_t *len) {
+    int64_t v;
+    if (!walk_long(w, &v, 10))
+        return NULL;
+    if (v < 0) {
+        walk_fail(w, "a negative length");
+        return NULL;
     }
-    if (r->mem)
-        avro_reader_free(r->mem);
-    free(r);
-}
-
-/* ---- value -> JSON, resolved ------------------------------------------ */
-
-typedef struct conv {
-    char what[256];
-    char where[256];
-} conv_t;
-
-__attribute__((format(printf, 2, 3)))
-static json_t *conv_fail(conv_t *cx, const char *fmt, ...) {
-    if (!cx->what[0]) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cx->what, sizeof cx->what, fmt, ap);
-        va_end(ap);
-    }
-    return NULL;
+    *len = (size_t)v;
+    return walk_take(w, (uint64_t)v);
 }
 
 /* Exact decimal text of a big-endian two's complement unscaled integer. */
@@ -713,234 +623,368 @@ static json_t *time_text(int64_t ms, bool date) {
     return json_string(t);
 }
 
-static json_t *conv(conv_t *cx, avro_value_t *v, const node_t *w,
-                    const node_t *r, int depth);
+static uint64_t little_endian(const unsigned char *b, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
 
-static json_t *conv_record(conv_t *cx, avro_value_t *v, const node_t *w,
-                           const node_t *r, int depth) {
-    json_t *obj = json_object();
-    for (size_t i = 0; obj && i < w->n; i++) {
-        const field_t *rf = r ? reader_field(r, &w->fields[i], i) : NULL;
-        if (r && !rf)
-            continue; /* the reader drops it */
-        avro_value_t child;
-        if (avro_value_get_by_index(v, i, &child, NULL)) {
+/* Hand v to the caller, or drop it when the caller only skips; a NULL v
+ * is out of memory (a failure without a what). */
+static bool give(json_t **out, json_t *v) {
+    if (!out) {
+        json_decref(v);
+        return true;
+    }
+    *out = v;
+    return v != NULL;
+}
+
+static bool read_value(walk_t *w, const node_t *n, const node_t *r, int depth,
+                       json_t **out);
+
+static bool read_record(walk_t *w, const node_t *n, const node_t *r,
+                        int depth, json_t **out) {
+    json_t *obj = out ? json_object() : NULL;
+    if (out && !obj)
+        return false;
+    for (size_t i = 0; i < n->n; i++) {
+        const field_t *wf = &n->fields[i];
+        const field_t *rf = out && r ? reader_field(r, wf, i) : NULL;
+        bool keep = out && (!r || rf);  /* else skipped: the reader drops it */
+        json_t *cj = NULL;
+        if (!read_value(w, wf->type, rf ? rf->type : NULL, depth + 1,
+                        keep ? &cj : NULL)) {
+            prefix(w->where, sizeof w->where, rf ? rf->name : wf->name);
             json_decref(obj);
-            return conv_fail(cx, "a record without field %s",
-                             w->fields[i].name);
+            return false;
         }
-        json_t *cj = conv(cx, &child, w->fields[i].type, rf ? rf->type : NULL,
-                          depth + 1);
-        if (!cj) {
-            prefix(cx->where, sizeof cx->where, rf ? rf->name : w->fields[i].name);
+        if (keep && json_object_set_new(obj, rf ? rf->name : wf->name, cj)) {
             json_decref(obj);
-            return NULL;
+            return false;
         }
-        json_object_set_new(obj, rf ? rf->name : w->fields[i].name, cj);
     }
     for (size_t i = 0; obj && r && i < r->n; i++)
         if (!json_object_get(obj, r->fields[i].name)) {
             if (!r->fields[i].deflt) {
                 json_decref(obj);
-                snprintf(cx->where, sizeof cx->where, "%s", r->fields[i].name);
-                return conv_fail(cx, "missing, with no default");
+                snprintf(w->where, sizeof w->where, "%s", r->fields[i].name);
+                return type_fail(w, "missing, with no default");
             }
             json_object_set_new(obj, r->fields[i].name,
                                 json_deep_copy(r->fields[i].deflt));
         }
-    return obj;
+    if (out)
+        *out = obj;
+    return true;
 }
 
-static json_t *conv(conv_t *cx, avro_value_t *v, const node_t *w,
-                    const node_t *r, int depth) {
-    if (depth > MAX_DEPTH)
-        return conv_fail(cx, "nested deeper than 64 levels");
-    if (w->kind == K_UNION) {
-        int d = 0;
-        avro_value_t branch;
-        if (avro_value_get_discriminant(v, &d) ||
-            avro_value_get_current_branch(v, &branch) || d < 0 ||
-            (size_t)d >= w->n)
-            return conv_fail(cx, "a union without a branch");
-        return conv(cx, &branch, w->branches[d], r, depth + 1);
+/* Arrays and maps: blocks of items, each a count (negative: followed by
+ * the block's size in bytes, which must be what its items take) until a
+ * count of 0. */
+static bool read_blocks(walk_t *w, const node_t *n, const node_t *r,
+                        int depth, json_t **out) {
+    bool map = n->kind == K_MAP;
+    json_t *coll = out ? (map ? json_object() : json_array()) : NULL;
+    if (out && !coll)
+        return false;
+    for (;;) {
+        int64_t count, size = -1;
+        if (!walk_long(w, &count, 10))
+            goto fail;
+        if (count == 0)
+            break;
+        if (count < 0) {
+            if (!walk_long(w, &size, 10))
+                goto fail;
+            if (size < 0 || (uint64_t)size > (uint64_t)(w->end - w->p)) {
+                walk_fail(w, "a block size larger than the datum");
+                goto fail;
+            }
+            count = count == INT64_MIN ? INT64_MAX : -count;
+        }
+        /* A map entry takes a byte at least (its key's length), so does
+         * an array item but one of zero bytes, counted against the
+         * datum's length. */
+        uint64_t left = (uint64_t)(w->end - w->p);
+        if (map || !n->items->zero ? (uint64_t)count > left
+                                   : (uint64_t)count > w->zero_left) {
+            walk_fail(w, "a block count larger than the datum");
+            goto fail;
+        }
+        if (!map && n->items->zero)
+            w->zero_left -= (uint64_t)count;
+        const unsigned char *block = w->p;
+        for (int64_t i = 0; i < count; i++) {
+            const unsigned char *key = NULL;
+            size_t kl = 0;
+            json_t *cj = NULL;
+            if (map && !(key = walk_string(w, &kl)))
+                goto fail;
+            if (!read_value(w, n->items, r ? r->items : NULL, depth + 1,
+                            out ? &cj : NULL))
+                goto fail;
+            if (!out)
+                continue;
+            if (map ? json_object_setn_new(coll, (const char *)key, kl, cj)
+                    : json_array_append_new(coll, cj)) {
+                if (map)
+                    type_fail(w, "a map key that is not UTF-8 text");
+                goto fail;
+            }
+        }
+        if (size >= 0 && w->p - block != size) {
+            walk_fail(w, "a block size that is not its items' size");
+            goto fail;
+        }
     }
+    if (out)
+        *out = coll;
+    return true;
+fail:
+    json_decref(coll);
+    return false;
+}
+
+/*
+ * Read one value of writer node n at w->p; with out, also make it JSON as
+ * the reader's node r (NULL: as written) sees it, else only skip it.
+ */
+static bool read_value(walk_t *w, const node_t *n, const node_t *r, int depth,
+                       json_t **out) {
+    int64_t v;
+    if (depth > MAX_DEPTH)
+        return walk_fail(w, "nested too deep");
+    if (n->kind == K_UNION) {
+        if (!walk_long(w, &v, 10))
+            return false;
+        if (v < 0 || (uint64_t)v >= n->n)
+            return walk_fail(w, "a union branch out of range");
+        return read_value(w, n->branches[v], r, depth + 1, out);
+    }
+    if (!out)
+        r = NULL;
     if (r && r->kind == K_UNION) {
-        const node_t *b = pick_branch(w, r);
+        const node_t *b = pick_branch(n, r);
         if (!b)
-            return conv_fail(cx, "the writer's %s fits no branch of the "
-                                 "reader's union",
-                             kind_names[w->kind]);
+            return type_fail(w, "the writer's %s fits no branch of the "
+                                "reader's union",
+                             kind_names[n->kind]);
         r = b;
     }
-    if (r && !promotes(w->kind, r->kind))
-        return conv_fail(cx, "the writer's %s cannot be read as %s",
-                         kind_names[w->kind], kind_names[r->kind]);
+    if (r && !promotes(n->kind, r->kind))
+        return type_fail(w, "the writer's %s cannot be read as %s",
+                         kind_names[n->kind], kind_names[r->kind]);
     /* The writer's logical type says what its bytes mean; a reader's can
      * give a plain writer long or int its meaning. */
-    lt_t lt = w->logical ? w->logical : r ? r->logical : LT_NONE;
-    int scale = w->logical ? w->scale : r ? r->scale : 0;
+    lt_t lt = n->logical ? n->logical : r ? r->logical : LT_NONE;
+    int scale = n->logical ? n->scale : r ? r->scale : 0;
     bool to_real = r && (r->kind == K_FLOAT || r->kind == K_DOUBLE);
+    const unsigned char *b;
+    size_t len;
 
-    switch (w->kind) {
+    switch (n->kind) {
     case K_NULL:
-        return json_null();
-    case K_BOOLEAN: {
-        int b = 0;
-        avro_value_get_boolean(v, &b);
-        return json_boolean(b);
-    }
+        return give(out, json_null());
+    case K_BOOLEAN:
+        if (w->p >= w->end)
+            return walk_fail(w, "truncated");
+        if (*w->p > 1)
+            return walk_fail(w, "a boolean byte that is not 0 or 1");
+        return give(out, json_boolean(*w->p++));
     case K_INT: {
-        int32_t i = 0;
-        avro_value_get_int(v, &i);
-        json_t *j = to_real ? json_real(i)
-                    : lt == LT_DATE ? time_text((int64_t)i * 86400000, true)
+        if (!walk_long(w, &v, 5))
+            return false;
+        if (v < INT32_MIN || v > INT32_MAX)
+            return walk_fail(w, "int out of range");
+        if (!out)
+            return true;
+        json_t *j = to_real ? json_real((double)v)
+                    : lt == LT_DATE ? time_text(v * 86400000, true)
                                     : NULL;
-        return j ? j : json_integer(i);
+        return give(out, j ? j : json_integer(v));
     }
     case K_LONG: {
-        int64_t l = 0;
-        avro_value_get_long(v, &l);
+        if (!walk_long(w, &v, 10))
+            return false;
+        if (!out)
+            return true;
         json_t *j = NULL;
         if (to_real)
-            j = json_real((double)l);
+            j = json_real((double)v);
         else if (lt == LT_TS_MILLIS)
-            j = time_text(l, false);
+            j = time_text(v, false);
         else if (lt == LT_TS_MICROS)
-            j = time_text(l >= 0 ? l / 1000 : -((-(l + 1)) / 1000) - 1, false);
-        return j ? j : json_integer(l);
+            j = time_text(v >= 0 ? v / 1000 : -((-(v + 1)) / 1000) - 1, false);
+        return give(out, j ? j : json_integer(v));
     }
     case K_FLOAT: {
-        float f = 0;
-        avro_value_get_float(v, &f);
+        if (!(b = walk_take(w, 4)))
+            return false;
+        if (!out)
+            return true;
+        uint32_t u = (uint32_t)little_endian(b, 4);
+        float f;
+        memcpy(&f, &u, sizeof f);
         json_t *j = json_real((double)f);
-        return j ? j : conv_fail(cx, "a float that is not a number");
+        return j ? give(out, j)
+                 : type_fail(w, "a float that is not a number");
     }
     case K_DOUBLE: {
-        double d = 0;
-        avro_value_get_double(v, &d);
+        if (!(b = walk_take(w, 8)))
+            return false;
+        if (!out)
+            return true;
+        uint64_t u = little_endian(b, 8);
+        double d;
+        memcpy(&d, &u, sizeof d);
         json_t *j = json_real(d);
-        return j ? j : conv_fail(cx, "a double that is not a number");
+        return j ? give(out, j)
+                 : type_fail(w, "a double that is not a number");
     }
     case K_STRING:
     case K_BYTES:
     case K_FIXED: {
-        const void *buf = NULL;
-        size_t size = 0;
-        if (w->kind == K_STRING) {
-            const char *s = NULL;
-            avro_value_get_string(v, &s, &size);
-            buf = s;
-            size = size ? size - 1 : 0; /* avro-c counts the NUL */
-        } else if (w->kind == K_BYTES) {
-            avro_value_get_bytes(v, &buf, &size);
-        } else {
-            avro_value_get_fixed(v, &buf, &size);
+        if (n->kind == K_FIXED ? !(b = walk_take(w, n->size))
+                               : !(b = walk_string(w, &len)))
+            return false;
+        if (n->kind == K_FIXED)
+            len = n->size;
+        if (!out)
+            return true;
+        if (lt == LT_DECIMAL && n->kind != K_STRING) {
+            if (len > 16)
+                return type_fail(w, "a decimal wider than 16 bytes");
+            return give(out, decimal_text(b, len, scale));
         }
-        if (lt == LT_DECIMAL && w->kind != K_STRING) {
-            if (size > 16)
-                return conv_fail(cx, "a decimal wider than 16 bytes");
-            return decimal_text(buf, size, scale);
-        }
-        json_t *j = json_stringn(buf ? buf : "", size);
-        return j ? j : conv_fail(cx, "%s that is not UTF-8 text",
-                                 w->kind == K_STRING ? "a string" : "bytes");
+        json_t *j = json_stringn(len ? (const char *)b : "", len);
+        return j ? give(out, j)
+                 : type_fail(w, "%s that is not UTF-8 text",
+                             n->kind == K_STRING ? "a string" : "bytes");
     }
     case K_ENUM: {
-        int i = 0;
-        avro_value_get_enum(v, &i);
-        json_t *sym = json_array_get(w->symbols, (size_t)i);
-        if (!sym)
-            return conv_fail(cx, "an enum index out of range");
+        if (!walk_long(w, &v, 5))
+            return false;
+        if (v < 0 || (uint64_t)v >= n->n)
+            return walk_fail(w, "an enum index out of range");
+        if (!out)
+            return true;
+        json_t *sym = json_array_get(n->symbols, (size_t)v);
         if (r) {
             size_t k;
             json_t *rs;
             json_array_foreach(r->symbols, k, rs) if (json_equal(rs, sym))
-                return json_incref(sym);
+                return give(out, json_incref(sym));
             if (r->enum_default)
-                return json_string(r->enum_default);
-            return conv_fail(cx, "enum symbol %s is not one of the reader's",
+                return give(out, json_string(r->enum_default));
+            return type_fail(w, "enum symbol %s is not one of the reader's",
                              json_string_value(sym));
         }
-        return json_incref(sym);
+        return give(out, json_incref(sym));
     }
     case K_RECORD:
-        return conv_record(cx, v, w, r, depth);
+        return read_record(w, n, r, depth, out);
+    case K_ARRAY:
     case K_MAP:
-    case K_ARRAY: {
-        bool map = w->kind == K_MAP;
-        size_t n = 0;
-        json_t *out = map ? json_object() : json_array();
-        avro_value_get_size(v, &n);
-        for (size_t i = 0; out && i < n; i++) {
-            avro_value_t child;
-            const char *key = NULL;
-            if (avro_value_get_by_index(v, i, &child, &key))
-                continue;
-            json_t *cj = conv(cx, &child, w->items, r ? r->items : NULL,
-                              depth + 1);
-            if (!cj) {
-                json_decref(out);
-                return NULL;
-            }
-            if (map)
-                json_object_set_new(out, key ? key : "", cj);
-            else
-                json_array_append_new(out, cj);
-        }
-        return out;
+        return read_blocks(w, n, r, depth, out);
+    case K_UNION:
+        break;
     }
-    default:
-        return conv_fail(cx, "an Avro type this version does not read");
-    }
+    return walk_fail(w, "an unknown type");
 }
 
-static br_err_t to_json(const br_avro_schema_t *writer,
-                        const br_avro_schema_t *reader, avro_value_t *v,
-                        json_t **out, char *errstr, size_t errstr_size) {
-    conv_t cx = {.what = "", .where = ""};
-    *out = conv(&cx, v, writer->root, reader ? reader->root : NULL, 0);
-    if (*out)
+/* ---- readers ---------------------------------------------------------- */
+
+struct br_avro_reader {
+    const br_avro_schema_t *writer, *reader;
+};
+
+br_avro_reader_t *br_avro_reader_new(const br_avro_schema_t *writer,
+                                     const br_avro_schema_t *reader,
+                                     char *errstr, size_t errstr_size) {
+    if (reader) {
+        char why[512] = "", what[256] = "";
+        if (!compatible(writer->root, reader->root, 0, why, sizeof why, what,
+                        sizeof what)) {
+            br_seterr(errstr, errstr_size, BR_ERR_TYPE,
+                      "writer schema does not resolve against the reader "
+                      "schema: %s%s%s",
+                      why, why[0] ? " " : "", what);
+            return NULL;
+        }
+    }
+    br_avro_reader_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    r->writer = writer;
+    /* The same schema needs no resolution. */
+    r->reader = reader && !json_equal(reader->json, writer->json) ? reader : NULL;
+    return r;
+}
+
+void br_avro_reader_free(br_avro_reader_t *r) {
+    free(r);
+}
+
+/* One datum of exactly len bytes into *out. A failure is told apart by
+ * reading the datum again without making anything: bad encoding anywhere
+ * in it is PARSE (and named as the writer schema names it), whatever the
+ * first read stopped at; a whole datum with a value the reader cannot take
+ * is TYPE. */
+static br_err_t decode(const br_avro_schema_t *writer,
+                       const br_avro_schema_t *reader, const void *buf,
+                       size_t len, json_t **out, char *errstr,
+                       size_t errstr_size) {
+    const unsigned char *p = len ? buf : (const unsigned char *)"";
+    walk_t w = {.p = p, .start = p, .end = p + len, .zero_left = len};
+    *out = NULL;
+    const node_t *rroot = reader ? reader->root : NULL;
+    if (read_value(&w, writer->root, rroot, 0, out) && w.p == w.end)
         return BR_ERR_OK;
-    if (!cx.what[0])
+    json_decref(*out);
+    *out = NULL;
+    walk_t check = {.p = p, .start = p, .end = p + len, .zero_left = len};
+    if (!read_value(&check, writer->root, NULL, 0, NULL))
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         len ? "not an Avro datum of the writer schema: %s%s%s"
+                             : "empty message: not an Avro datum of the "
+                               "writer schema%.0s%.0s%.0s",
+                         check.where, check.where[0] ? ": " : "", check.what);
+    if (check.p != check.end)
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "Avro datum of %zu bytes followed by %zu bytes more",
+                         (size_t)(check.p - check.start),
+                         (size_t)(check.end - check.p));
+    if (!w.what[0])
         return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
-    return br_seterr(errstr, errstr_size, BR_ERR_TYPE, "Avro datum: %s%s%s",
-                     cx.where, cx.where[0] ? ": " : "", cx.what);
+    return br_seterr(errstr, errstr_size, w.type ? BR_ERR_TYPE : BR_ERR_PARSE,
+                     "Avro datum: %s%s%s", w.where, w.where[0] ? ": " : "",
+                     w.what);
 }
 
 br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
                                size_t len, json_t **out, char *errstr,
                                size_t errstr_size) {
-    *out = NULL;
-    walk_t w = {.p = buf, .start = buf, .end = (const unsigned char *)buf + len};
-    if (!walk(&w, r->writer->root, 0))
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                         len ? "not an Avro datum of the writer schema: %s%s%s"
-                             : "empty message: not an Avro datum of the "
-                               "writer schema%.0s%.0s%.0s",
-                         w.where, w.where[0] ? ": " : "", w.what);
-    if (w.p != w.end)
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                         "Avro datum of %zu bytes followed by %zu bytes more",
-                         (size_t)(w.p - w.start), (size_t)(w.end - w.p));
-    avro_value_reset(&r->wvalue);
-    avro_set_error("%s", ""); /* avro-c prefixes onto the last error */
-    avro_reader_memory_set_source(r->mem, len ? buf : "", (int64_t)len);
-    if (avro_value_read(r->mem, &r->wvalue) != 0)
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                         "not an Avro datum of the writer schema: %s",
-                         avro_strerror());
-    return to_json(r->writer, r->reader, &r->wvalue, out, errstr, errstr_size);
+    return decode(r->writer, r->reader, buf, len, out, errstr, errstr_size);
 }
 
 /* ---- object container files ------------------------------------------- */
 
+/* avro-c reads the blocks (its codecs) and their records; each record is
+ * written back into a datum and read by the reader above, so records of a
+ * file become JSON exactly as Kafka messages do. */
 struct br_avro_file {
     avro_file_reader_t fr;
     br_avro_schema_t *writer;
-    const br_avro_schema_t *reader;
+    const br_avro_schema_t *reader; /* NULL: read as written */
     avro_value_iface_t *iface;
     avro_value_t value;
     bool has_value;
+    char *datum;                /* the record written back, owned */
+    size_t datum_cap;           /* bytes */
 };
 
 /* The writer schema's JSON from the file header ("avro.schema"): avro-c
@@ -1025,7 +1069,8 @@ br_avro_file_t *br_avro_file_open(const char *path,
             goto fail;
         }
     }
-    f->reader = reader;
+    f->reader = reader && !json_equal(reader->json, f->writer->json) ? reader
+                                                                      : NULL;
     avro_set_error("%s", "");
     if (avro_file_reader(path, &f->fr) != 0) {
         f->fr = NULL;
@@ -1067,7 +1112,28 @@ br_err_t br_avro_file_next(br_avro_file_t *f, json_t **out, char *errstr,
     if (rc != 0)
         return br_seterr(errstr, errstr_size, BR_ERR_IO,
                          "unreadable block: %s", avro_strerror());
-    return to_json(f->writer, f->reader, &f->value, out, errstr, errstr_size);
+    size_t size = 0;
+    if (avro_value_sizeof(&f->value, &size) != 0)
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "unreadable record: %s", avro_strerror());
+    if (size > f->datum_cap) {
+        char *nd = realloc(f->datum, size);
+        if (!nd)
+            return br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                             "out of memory");
+        f->datum = nd;
+        f->datum_cap = size;
+    }
+    avro_writer_t w = avro_writer_memory(f->datum, (int64_t)size);
+    if (!w)
+        return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+    rc = avro_value_write(w, &f->value);
+    avro_writer_free(w);
+    if (rc != 0)
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "unreadable record: %s", avro_strerror());
+    return decode(f->writer, f->reader, f->datum, size, out, errstr,
+                  errstr_size);
 }
 
 void br_avro_file_close(br_avro_file_t *f) {
@@ -1080,6 +1146,7 @@ void br_avro_file_close(br_avro_file_t *f) {
     if (f->fr)
         avro_file_reader_close(f->fr);
     br_avro_schema_free(f->writer);
+    free(f->datum);
     free(f);
 }
 

@@ -5,7 +5,10 @@
  * a parse error and a lying length allocates nothing; JSON values encode
  * into datums that decode back to the same values (the alert schema);
  * object container files written by python3-avro read record by record;
- * Confluent framing is checked. */
+ * Confluent framing is checked. Hostile datums (tests/avro/hostile/, one
+ * per file) are dead letters, plain and Confluent-framed through the
+ * pipeline, and so is every mutation of a good datum that is not one. */
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +20,10 @@
 #include "burnrate/avro.h"
 #include "burnrate/alert.h"
 #include "burnrate/buf.h"
+#include "burnrate/config.h"
 #include "burnrate/money.h"
+#include "burnrate/pipeline.h"
+#include "burnrate/schemasrc.h"
 #include "burnrate/ts.h"
 
 static char *slurp(const char *path, size_t *len) {
@@ -218,6 +224,227 @@ static void test_lying_length(void) {
     json_decref(out);
     br_avro_reader_free(r);
     br_avro_schema_free(s);
+}
+
+/* Blocks with a negative count carry their size in bytes (the spec); a
+ * size that is not what the block's items take is a lie. */
+static void test_negative_block_count(void) {
+    const char *sch = "{\"type\":\"map\",\"values\":\"string\"}";
+    char err[512];
+    br_avro_schema_t *s = br_avro_schema_parse(sch, strlen(sch), err, sizeof err);
+    br_avro_reader_t *r = s ? br_avro_reader_new(s, NULL, err, sizeof err) : NULL;
+    CHECK(r != NULL);
+    if (!r) {
+        br_avro_schema_free(s);
+        return;
+    }
+    /* {"a": "x"} in a block of -1 items, 4 bytes; then {"b": ""}. */
+    const unsigned char ok[] = {0x01, 0x08, 0x02, 'a', 0x02, 'x',
+                                0x02, 0x02, 'b', 0x00, 0x00};
+    json_t *out = NULL;
+    CHECK_INT(br_avro_reader_decode(r, ok, sizeof ok, &out, err, sizeof err),
+              BR_ERR_OK);
+    CHECK_STR(json_string_value(json_object_get(out, "a")), "x");
+    CHECK_STR(json_string_value(json_object_get(out, "b")), "");
+    json_decref(out);
+    unsigned char wrong[sizeof ok];
+    memcpy(wrong, ok, sizeof ok);
+    wrong[1] = 0x06; /* 3 bytes */
+    CHECK_INT(br_avro_reader_decode(r, wrong, sizeof wrong, &out, err, sizeof err),
+              BR_ERR_PARSE);
+    CHECK(strstr(err, "a block size that is not its items' size") != NULL);
+    br_avro_reader_free(r);
+    br_avro_schema_free(s);
+}
+
+typedef struct dlq {
+    int n;
+    br_err_t reason;
+    char detail[512];
+} dlq_t;
+
+static void on_dead_letter(void *opaque, const br_origin_t *origin,
+                           const void *payload, size_t len, br_err_t reason,
+                           const char *detail) {
+    dlq_t *d = opaque;
+    (void)origin;
+    (void)payload;
+    (void)len;
+    d->n++;
+    d->reason = reason;
+    snprintf(d->detail, sizeof d->detail, "%s", detail ? detail : "");
+}
+
+static const char *HOSTILE_CONF =
+    "inputs:\n"
+    "  - name: plain\n"
+    "    topic: p\n"
+    "    dialect: openai\n"
+    "    format: avro\n"
+    "    avro: {schema: ../schemas/usage.avsc}\n"
+    "  - name: framed\n"
+    "    topic: f\n"
+    "    dialect: openai\n"
+    "    format: avro-confluent\n"
+    "    avro: {schema_dir: avro/hostile/schemas}\n"
+    "scopes:\n"
+    "  - {name: total, dims: []}\n";
+
+/* Feed one datum to both inputs (the second in the Confluent framing,
+ * schema id 1 from the schema directory): @returns whether both became
+ * dead letters with reason PARSE or TYPE and a detail. */
+static bool pipeline_refuses(br_pipeline_t *pl, dlq_t *d,
+                             const unsigned char *datum, size_t len) {
+    bool ok = true;
+    br_buf_t framed;
+    br_buf_init(&framed);
+    br_avro_confluent_header(1, &framed);
+    br_buf_append(&framed, datum, len);
+    for (int input = 0; input < 2; input++) {
+        br_origin_t o = {input, input ? "f" : "p", 0, 0, 0};
+        int before = d->n;
+        br_err_t e = input ? br_pipeline_feed(pl, &o, framed.data, framed.len)
+                           : br_pipeline_feed(pl, &o, datum, len);
+        ok = ok && (e == BR_ERR_PARSE || e == BR_ERR_TYPE) &&
+             d->n == before + 1 && d->reason == e && d->detail[0];
+    }
+    br_buf_free(&framed);
+    return ok;
+}
+
+/* Every file of tests/avro/hostile/ (a datum of usage.avsc whose lengths
+ * or counts lie, the first of them issue 15's) is refused as PARSE by the
+ * reader, and as a dead letter by the pipeline in both framings, with no
+ * allocation of the size it claims (ASan would abort). A good datum built
+ * the same way decodes. */
+static void test_hostile(void) {
+    char err[512];
+    br_avro_schema_t *s = schema("../schemas/usage.avsc");
+    br_avro_reader_t *r = s ? br_avro_reader_new(s, NULL, err, sizeof err) : NULL;
+    br_config_t *conf = br_config_load_string(HOSTILE_CONF, "hostile.yaml", ".",
+                                              err, sizeof err);
+    dlq_t d = {0, BR_ERR_OK, ""};
+    br_sink_t sink = {NULL, on_dead_letter, &d};
+    br_pipeline_t *pl = conf ? br_pipeline_new(conf, &sink, err, sizeof err) : NULL;
+    if (!pl)
+        fprintf(stderr, "hostile: %s\n", err);
+    CHECK(r && pl);
+    DIR *dir = opendir("avro/hostile");
+    CHECK(dir != NULL);
+    if (!r || !pl || !dir)
+        goto done;
+    br_pipeline_set_schema_fetch(pl, br_schemasrc_fetch, NULL);
+    size_t len;
+    char *good_hex = slurp("avro/hostile/good.hex", &len);
+    unsigned char good[256];
+    size_t good_len = good_hex ? unhex(good_hex, good, sizeof good) : 0;
+    free(good_hex);
+    json_t *out = NULL;
+    CHECK_INT(br_avro_reader_decode(r, good, good_len, &out, err, sizeof err),
+              BR_ERR_OK);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(out, "metadata"),
+                                                "team")), "ml");
+    json_decref(out);
+    int cases = 0;
+    bool issue15 = false;
+    struct dirent *de;
+    while ((de = readdir(dir))) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 5 || strcmp(de->d_name + nl - 4, ".bin"))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "avro/hostile/%s", de->d_name);
+        unsigned char *bin = (unsigned char *)slurp(path, &len);
+        CHECK(bin != NULL);
+        if (!bin)
+            continue;
+        cases++;
+        issue15 |= !strncmp(de->d_name, "issue15_", 8);
+        br_err_t e = br_avro_reader_decode(r, bin, len, &out, err, sizeof err);
+        if (e != BR_ERR_PARSE || out)
+            fprintf(stderr, "%s: %s (%s)\n", de->d_name, br_err_name(e), err);
+        CHECK_INT(e, BR_ERR_PARSE);
+        CHECK(out == NULL);
+        json_decref(out);
+        if (!pipeline_refuses(pl, &d, bin, len)) {
+            fprintf(stderr, "%s: not a dead letter in the pipeline (%s)\n",
+                    de->d_name, d.detail);
+            CHECK(0);
+        }
+        free(bin);
+    }
+    CHECK(cases >= 15 && issue15);
+done:
+    if (dir)
+        closedir(dir);
+    br_pipeline_destroy(pl);
+    br_config_destroy(conf);
+    br_avro_reader_free(r);
+    br_avro_schema_free(s);
+}
+
+/* Mutations of good datums (a byte changed, a varint of any size put in,
+ * bytes cut out, a negative length or count) decode or are refused as
+ * PARSE or TYPE, read as written and resolved against another schema,
+ * and never crash or allocate what a length claims (under ASan). */
+static void test_mutations(void) {
+    char err[512];
+    br_avro_schema_t *s = schema("../schemas/usage.avsc");
+    br_avro_reader_t *r = s ? br_avro_reader_new(s, NULL, err, sizeof err) : NULL;
+    br_avro_schema_t *w8 = schema("avro/fixtures/added.writer.avsc");
+    br_avro_reader_t *r8 = w8 && s ? br_avro_reader_new(w8, s, err, sizeof err) : NULL;
+    CHECK(r && r8);
+    FILE *hx = fopen("avro/fixtures/added.hex", "r");
+    CHECK(hx != NULL);
+    char line[65536];
+    uint64_t seed = 15;
+    int decoded = 0, refused = 0;
+    while (r && r8 && hx && fgets(line, sizeof line, hx)) {
+        unsigned char bin[4096], m[4096 + 16];
+        size_t n = unhex(line, bin, sizeof bin);
+        for (int k = 0; k < 400 && n; k++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            size_t at = (size_t)(seed >> 33) % n, ml = n;
+            memcpy(m, bin, n);
+            switch ((seed >> 20) % 4) {
+            case 0: /* a byte */
+                m[at] = (unsigned char)(seed >> 8);
+                break;
+            case 1: /* a varint of any size put in */
+                memmove(m + at + 10, m + at, n - at);
+                for (int i = 0; i < 10; i++)
+                    m[at + i] = (unsigned char)(seed >> (i * 6)) | (i < 9 ? 0x80 : 0);
+                m[at + (seed >> 60) % 10] &= 0x7f;
+                ml = n + 10;
+                break;
+            case 2: /* bytes cut out */
+                ml = n - (size_t)((seed >> 40) % (n - at));
+                memmove(m + at, bin + n - (ml - at), ml - at);
+                break;
+            default: /* a negative length or count */
+                m[at] = (unsigned char)(((seed >> 8) & 0x7e) | 1);
+                break;
+            }
+            json_t *out = NULL;
+            br_err_t e = br_avro_reader_decode(r8, m, ml, &out, err, sizeof err);
+            CHECK(e == BR_ERR_OK || e == BR_ERR_PARSE || e == BR_ERR_TYPE);
+            CHECK((e == BR_ERR_OK) == (out != NULL));
+            if (e == BR_ERR_OK)
+                decoded++;
+            else
+                refused++;
+            json_decref(out);
+            br_avro_reader_decode(r, m, ml, &out, err, sizeof err);
+            json_decref(out);
+        }
+    }
+    CHECK(decoded > 0 && refused > 0);
+    if (hx)
+        fclose(hx);
+    br_avro_reader_free(r);
+    br_avro_reader_free(r8);
+    br_avro_schema_free(s);
+    br_avro_schema_free(w8);
 }
 
 /* An alert-shaped value through the alert schema and back: every field,
@@ -523,6 +750,9 @@ int main(void) {
     check_case("incompatible", false);
     test_confluent();
     test_lying_length();
+    test_negative_block_count();
+    test_hostile();
+    test_mutations();
     test_encode_alert();
     test_alert_forms();
     test_alert_money_beyond_int64();

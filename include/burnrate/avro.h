@@ -54,10 +54,12 @@ void br_avro_reader_free(br_avro_reader_t *r);
  * @brief Decode one Avro binary datum (exactly len bytes) into a new JSON
  *        value (*out, the caller decrefs).
  * @returns BR_ERR_OK; BR_ERR_PARSE with errstr (truncated, trailing
- *          bytes, bad encoding: the datum is checked against the writer
- *          schema before avro-c reads it, so a lying length allocates
- *          nothing); BR_ERR_TYPE (a union branch or enum symbol the reader
- *          cannot take, text that is not UTF-8). The errstr names the field.
+ *          bytes, bad encoding: every length and block count is checked
+ *          against the bytes left before it is used, so a lying length
+ *          allocates nothing and what a datum makes is bounded by len);
+ *          BR_ERR_TYPE (a well-formed datum with a union branch or enum
+ *          symbol the reader cannot take, text or a map key that is not
+ *          UTF-8). The errstr names the field.
  */
 br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
                                size_t len, json_t **out, char *errstr,
@@ -112,8 +114,10 @@ br_avro_file_t *br_avro_file_open(const char *path,
 
 /**
  * @brief The next record as JSON (*out, the caller decrefs).
- * @returns BR_ERR_OK; BR_ERR_NOTFOUND at the end; BR_ERR_TYPE for a record
- *          the reader cannot take (read on); BR_ERR_IO for a block avro-c
+ * @returns BR_ERR_OK; BR_ERR_NOTFOUND at the end; BR_ERR_TYPE or
+ *          BR_ERR_PARSE for a record the reader cannot take (read on: each
+ *          record avro-c reads is written back and read as a datum by
+ *          br_avro_reader_decode()'s rules); BR_ERR_IO for a block avro-c
  *          cannot read (the rest of the file is lost).
  */
 br_err_t br_avro_file_next(br_avro_file_t *f, json_t **out, char *errstr,

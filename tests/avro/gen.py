@@ -30,7 +30,15 @@
 #       long), float (FOCUS costs written as float, read as double),
 #       incompatible (prompt_tokens a required string: resolution must fail,
 #       C.expect.jsonl is empty). Plus bad.tsv: a corpus of bad Confluent
-#       messages, "hex<TAB>reason<TAB>case" per line.
+#       messages, "hex<TAB>reason<TAB>case" per line (with every datum of
+#       tests/avro/hostile/ in the Confluent framing).
+#   gen.py hostile DIR
+#       hostile datums of schemas/usage.avsc, one per file (DIR/NAME.bin,
+#       DIR = tests/avro/hostile): lengths and block counts that lie, one
+#       case per file, each a PARSE dead letter (tests/test_avro.c reads
+#       every file of DIR). Built byte by byte around a datum python3-avro
+#       reads; issue15_map_key_negative_length.bin is the datum of issue 15
+#       as found, kept verbatim.
 import argparse
 import copy
 import datetime
@@ -357,9 +365,106 @@ def write_bad(out, usage_json):
     rows.append((confluent(CONFLUENT_IDS["usage"], b"\xff" * 40), "PARSE",
                  "garbage_body"))
     rows.append((good + b"\x00\x00", "PARSE", "trailing_bytes"))
+    hostile = os.path.join(HERE, "hostile")
+    for name in sorted(os.listdir(hostile)):
+        if name.endswith(".bin"):
+            with open(os.path.join(hostile, name), "rb") as f:
+                rows.append((confluent(CONFLUENT_IDS["usage"], f.read()),
+                             "PARSE", "hostile_" + name[:-4]))
     with open(os.path.join(out, "bad.tsv"), "w", encoding="ascii") as f:
         for msg, reason, case in rows:
             f.write("%s\t%s\t%s\n" % (msg.hex(), reason, case))
+
+
+def zz(n):
+    """A zigzag varint; n may be any int that fits 64 bits."""
+    u = (n << 1) ^ (n >> 63) if n < 0 else n << 1
+    u &= (1 << 64) - 1
+    out = bytearray()
+    while u >= 0x80:
+        out.append(u & 0x7f | 0x80)
+        u >>= 7
+    out.append(u)
+    return bytes(out)
+
+
+def avro_str(b, length=None):
+    return zz(len(b) if length is None else length) + b
+
+
+ISSUE15 = bytes.fromhex(
+    "1a63686174636d706c2d66782d31021e636861742e636f6d706c6574696f6e9e"
+    "b892fc0c0c6770742d346f00c0d507f85e02b8b4ba0000000000000008020802"
+    "100205000002002d66782d31021e636861742e636f6d706c6574696f6e9eb892"
+    "fc0c0c6770742d346f00c0d507f85e02b8b4ba00000000000000000004087465"
+    "616d046d6c0661707012617373697374616e7400")
+
+
+def hostile_datum(id_len=None, branch=1, cost=None, metadata=None):
+    """A usage.avsc datum laid out by hand, so one length or count can lie:
+    id, object (branch), created, model, provider, usage, cost (bytes of a
+    decimal, or None), currency, user, service_tier, metadata (its encoded
+    blocks, default: {"team": "ml"} in one block)."""
+    d = avro_str(b"chatcmpl-h", id_len)
+    d += zz(branch) + (avro_str(b"chat.completion") if branch == 1 else b"")
+    d += zz(1740787215) + avro_str(b"gpt-4o") + zz(0)
+    d += zz(62816) + zz(6076) + zz(1) + zz(68892) + zz(0) + zz(0)
+    d += zz(0) if cost is None else zz(1) + cost
+    d += zz(0) * 3
+    if metadata is None:
+        metadata = zz(1) + avro_str(b"team") + avro_str(b"ml") + zz(0)
+    return d + metadata
+
+
+def cmd_hostile(a):
+    entry = avro_str(b"team") + avro_str(b"ml")
+    cases = {
+        # Well formed: python3-avro must read it (checked below).
+        None: hostile_datum(),
+        "map_key_huge_length":
+            hostile_datum(metadata=zz(1) + zz(1 << 62) + b"team" + zz(0)),
+        "map_key_int64_min_length":
+            hostile_datum(metadata=zz(1) + zz(-(1 << 63)) + b"team" + zz(0)),
+        "map_value_negative_length":
+            hostile_datum(metadata=zz(1) + avro_str(b"team") + zz(-23) +
+                          b"ml" + zz(0)),
+        "map_negative_count_huge_size":
+            hostile_datum(metadata=zz(-1) + zz(1 << 62) + entry + zz(0)),
+        "map_negative_count_negative_size":
+            hostile_datum(metadata=zz(-1) + zz(-8) + entry + zz(0)),
+        "map_negative_count_wrong_size":
+            hostile_datum(metadata=zz(-1) + zz(2) + entry + zz(0)),
+        "map_count_int64_min":
+            hostile_datum(metadata=zz(-(1 << 63)) + zz(len(entry)) + entry +
+                          zz(0)),
+        "map_count_huge":
+            hostile_datum(metadata=zz(1 << 40) + entry + zz(0)),
+        "map_second_block_huge":
+            hostile_datum(metadata=zz(1) + entry + zz((1 << 62) - 1) + entry +
+                          zz(0)),
+        "string_huge_length": hostile_datum(id_len=(1 << 62)),
+        "string_negative_length": hostile_datum(id_len=-1),
+        "string_int64_min_length": hostile_datum(id_len=-(1 << 63)),
+        "string_varint_beyond_64_bits":
+            b"\xff" * 9 + b"\x7f" + b"chatcmpl-h" + hostile_datum()[11:],
+        "string_varint_11_bytes":
+            b"\x80" * 10 + b"\x00" + hostile_datum()[1:],
+        "union_branch_negative": hostile_datum(branch=-1),
+        "union_branch_huge": hostile_datum(branch=1 << 40),
+        "decimal_huge_length": hostile_datum(cost=zz(1 << 62) + b"\x01"),
+    }
+    good = cases.pop(None)
+    schema = avro.schema.parse(open(USAGE_AVSC, encoding="utf-8").read())
+    back = avro.io.DatumReader(schema).read(
+        avro.io.BinaryDecoder(io.BytesIO(good)))
+    assert back["id"] == "chatcmpl-h" and back["metadata"] == {"team": "ml"}
+    cases["issue15_map_key_negative_length"] = ISSUE15
+    os.makedirs(a.dir, exist_ok=True)
+    for name, datum in sorted(cases.items()):
+        with open(os.path.join(a.dir, name + ".bin"), "wb") as f:
+            f.write(datum)
+    with open(os.path.join(a.dir, "good.hex"), "w", encoding="ascii") as f:
+        f.write(good.hex() + "\n")
 
 
 def main():
@@ -379,9 +484,11 @@ def main():
     o.add_argument("output")
     x = sub.add_parser("fixtures")
     x.add_argument("dir")
+    h = sub.add_parser("hostile")
+    h.add_argument("dir")
     a = ap.parse_args()
     return {"messages": cmd_messages, "ocf": cmd_ocf,
-            "fixtures": cmd_fixtures}[a.cmd](a)
+            "fixtures": cmd_fixtures, "hostile": cmd_hostile}[a.cmd](a)
 
 
 if __name__ == "__main__":
