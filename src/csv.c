@@ -154,6 +154,9 @@ static br_err_t emit_header(void *ctx, size_t idx, const char *s, size_t len,
     if (len == 0)
         return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
                          "header: column %zu has no name", idx + 1);
+    if (memchr(s, '\0', len))
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "header: column %zu: a NUL byte", idx + 1);
     char **cols = realloc(csv->cols, (idx + 1) * sizeof(*cols));
     if (!cols) return br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
                                 "out of memory");
@@ -225,6 +228,11 @@ static br_err_t emit_row(void *ctx, size_t idx, const char *s, size_t len,
                          rc->csv->col_cnt);
     if (len == 0 || (!quoted && len == 4 && memcmp(s, "NULL", 4) == 0))
         return BR_ERR_OK;
+    /* Text holds no NUL (JSON messages cannot carry one either): a value
+     * cut at it would turn a label into "" or another team's name. */
+    if (memchr(s, '\0', len))
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "column \"%s\": a NUL byte", rc->csv->cols[idx]);
     json_t *v = json_stringn(s, len);
     if (!v)
         return br_seterr(errstr, errstr_size, BR_ERR_PARSE,

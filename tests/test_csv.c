@@ -232,8 +232,40 @@ static void test_focus_sample(void) {
     CHECK_INT(s.nanos, INT64_C(14976514186));
 }
 
+/* A NUL byte in a field is refused with the row (found by
+ * tests/fuzz/fuzz_csv.c: the value was cut at it, so a FOCUS row's
+ * ServiceName "\0EC2" became an empty label); the next row reads. */
+static void test_nul_byte(void) {
+    static const char text[] = "a,b\n1,\"x\0y\"\n2,\0\n3,ok\n";
+    char errstr[256];
+    int64_t row = -1;
+    json_t *o = NULL;
+    FILE *fp = fmemopen((void *)(uintptr_t)text, sizeof text - 1, "r");
+    br_csv_t *csv = br_csv_open(fp, errstr, sizeof(errstr));
+    CHECK(csv != NULL);
+    CHECK_INT(br_csv_next(csv, &o, &row, errstr, sizeof(errstr)),
+              BR_ERR_PARSE);
+    CHECK(strstr(errstr, "column \"b\": a NUL byte") != NULL);
+    CHECK(o == NULL);
+    CHECK_INT(br_csv_next(csv, &o, &row, errstr, sizeof(errstr)),
+              BR_ERR_PARSE);
+    CHECK_INT(br_csv_next(csv, &o, &row, errstr, sizeof(errstr)), BR_ERR_OK);
+    CHECK_INT(row, 3);
+    CHECK_STR(str(o, "b"), "ok");
+    json_decref(o);
+    br_csv_destroy(csv);
+    fclose(fp);
+    /* and in the header */
+    static const char head[] = "a,\0b\n1,2\n";
+    fp = fmemopen((void *)(uintptr_t)head, sizeof head - 1, "r");
+    CHECK(br_csv_open(fp, errstr, sizeof(errstr)) == NULL);
+    CHECK(strstr(errstr, "NUL") != NULL);
+    fclose(fp);
+}
+
 int main(void) {
     test_rfc4180();
+    test_nul_byte();
     test_focus_sample();
     return brt_done();
 }
