@@ -722,6 +722,10 @@ static bool read_blocks(walk_t *w, const node_t *n, const node_t *r,
             json_t *cj = NULL;
             if (map && !(key = walk_string(w, &kl)))
                 goto fail;
+            if (map && out && kl && memchr(key, '\0', kl)) {
+                type_fail(w, "a map key with a NUL byte");
+                goto fail;
+            }
             if (!read_value(w, n->items, r ? r->items : NULL, depth + 1,
                             out ? &cj : NULL))
                 goto fail;
@@ -858,6 +862,12 @@ static bool read_value(walk_t *w, const node_t *n, const node_t *r, int depth,
                 return type_fail(w, "a decimal wider than 16 bytes");
             return give(out, decimal_text(b, len, scale));
         }
+        /* A NUL would cut the value short wherever C reads it (a dimension
+         * label would read as ""): refused like text that is not UTF-8, as
+         * JSON messages refuse \u0000 and CSV rows a NUL byte. */
+        if (len && memchr(b, '\0', len))
+            return type_fail(w, "%s with a NUL byte",
+                             n->kind == K_STRING ? "a string" : "bytes");
         json_t *j = json_stringn(len ? (const char *)b : "", len);
         return j ? give(out, j)
                  : type_fail(w, "%s that is not UTF-8 text",

@@ -2693,6 +2693,22 @@ static void save_incident(br_buf_t *b, const incident_t *inc) {
 
 /* One incident as save_incident() wrote it in layout version; NULL (with
  * r failed) when inconsistent. A layout-1 incident is an open spike. */
+/* A bucket index from a snapshot: within +/-2^36 (times a bucket of at most
+ * a day, still far inside int64 ms: arithmetic on it cannot overflow), or
+ * INT64_MIN where "none" is allowed. A hostile or damaged file is refused
+ * here instead of overflowing later (found by fuzzing describe). */
+#define BUCKET_ABS_MAX (INT64_C(1) << 36)
+static int64_t rd_bucket(br_rd_t *r, bool none_ok) {
+    int64_t b = br_rd_ivar(r);
+    if (r->err || (none_ok && b == INT64_MIN))
+        return b;
+    if (b < -BUCKET_ABS_MAX || b > BUCKET_ABS_MAX) {
+        br_rd_fail(r, "bucket index out of range");
+        return 0;
+    }
+    return b;
+}
+
 static incident_t *load_incident(br_rd_t *r, uint64_t version) {
     incident_t *inc = calloc(1, sizeof *inc);
     size_t il;
@@ -2705,8 +2721,8 @@ static incident_t *load_incident(br_rd_t *r, uint64_t version) {
     if (id)
         memcpy(inc->id, id, 16);
     inc->revision = (uint32_t)br_rd_count(r, UINT32_MAX);
-    inc->start_bucket = br_rd_ivar(r);
-    inc->last_bucket = br_rd_ivar(r);
+    inc->start_bucket = rd_bucket(r, false);
+    inc->last_bucket = rd_bucket(r, false);
     inc->quiet = (int)br_rd_count(r, INT_MAX);
     uint8_t sev = br_rd_u8(r);
     if (sev > BR_SEV_CRITICAL)
@@ -2725,7 +2741,7 @@ static incident_t *load_incident(br_rd_t *r, uint64_t version) {
         if (!r->err && kind >= INC__CNT)
             br_rd_fail(r, "bad incident kind");
         inc->kind = (inc_kind_t)(kind < INC__CNT ? kind : 0);
-        inc->resolved_bucket = br_rd_ivar(r);
+        inc->resolved_bucket = rd_bucket(r, true);
         char *pid = br_rd_strdup(r);
         if (pid && strlen(pid) != 0 && strlen(pid) != 16)
             br_rd_fail(r, "bad parent alert id");
@@ -2939,10 +2955,12 @@ static br_err_t core_parse(const void *data, size_t len,
     h.bucket_ms = br_rd_ivar(r);
     load_stats(r, h.version, &h.st);
     h.watermark_ms = br_rd_ivar(r);
-    h.final_bucket = br_rd_ivar(r);
-    h.first_bucket = br_rd_ivar(r);
+    h.final_bucket = rd_bucket(r, true);
+    h.first_bucket = rd_bucket(r, true);
     h.max_event_ms = br_rd_ivar(r);
-    if (!r->err && h.bucket_ms <= 0)
+    /* spike.bucket is 1 minute to 1 day (config.c); rd_bucket() counts on
+     * the day. */
+    if (!r->err && (h.bucket_ms <= 0 || h.bucket_ms > 86400000))
         br_rd_fail(r, "bad bucket width");
     if (r->err)
         goto done;
@@ -3014,7 +3032,7 @@ static br_err_t core_parse(const void *data, size_t len,
         }
         memcpy(s.blob, blob, bl);
         s.hash = series_hash(s.scope, s.blob, bl);
-        s.last_final = br_rd_ivar(r);
+        s.last_final = rd_bucket(r, false);
         /* Layouts before 5: 8 open buckets by b % 8, fed by every input. */
         uint64_t cap = h.version >= 5 ? br_rd_uvar(r) : 8;
         if (!r->err && (cap < RING_MIN || cap > RING_MAX || (cap & (cap - 1)))) {
@@ -3040,7 +3058,7 @@ static br_err_t core_parse(const void *data, size_t len,
         s.last_val = rd_money(r, h.version);
         s.last_exp = rd_money(r, h.version);
         load_baseline(r, h.version, &s.bl);
-        s.new_until = br_rd_ivar(r);
+        s.new_until = rd_bucket(r, false);
         s.new_first_ms = br_rd_ivar(r);
         s.new_nanos = rd_money(r, h.version);
         s.new_fired = br_rd_bool(r);
