@@ -152,6 +152,14 @@ static node_t *compile_named(compiler_t *c, json_t *j, kind_t kind,
     n->name = full_name(name, ns);
     if (!n->name)
         return NULL;
+    /* A name defined twice is not a schema (and avro-c, which would parse
+     * it next, leaks the first definition when it refuses it). */
+    for (size_t i = 0; i + 1 < c->s->node_cnt; i++)
+        if (c->s->nodes[i]->name && !strcmp(c->s->nodes[i]->name, n->name)) {
+            snprintf(c->err, sizeof c->err, "the name \"%s\" is defined twice",
+                     n->name);
+            return NULL;
+        }
     /* Names in a dotted name's scope take its namespace. */
     char *dot = strrchr(n->name, '.');
     char inner[512] = "";
@@ -297,17 +305,23 @@ br_avro_schema_t *br_avro_schema_parse(const char *json, size_t len,
                   "schema is not JSON: %s (line %d)", jerr.text, jerr.line);
         goto fail;
     }
+    /* Our own compile first: what it refuses never reaches avro-c (see
+     * compile_named()), which is still needed for container files. */
+    compiler_t c = {.s = s};
+    s->root = compile(&c, s->json, "", 0);
+    if (!s->root && c.err[0]) {
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "Avro schema: %s", c.err);
+        goto fail;
+    }
     if (avro_schema_from_json_length(json, len, &s->schema) != 0) {
         br_seterr(errstr, errstr_size, BR_ERR_PARSE, "not an Avro schema: %s",
                   avro_strerror());
         s->schema = NULL;
         goto fail;
     }
-    compiler_t c = {.s = s};
-    s->root = compile(&c, s->json, "", 0);
     if (!s->root) {
         br_seterr(errstr, errstr_size, BR_ERR_PARSE, "Avro schema: %s",
-                  c.err[0] ? c.err : "out of memory");
+                  "out of memory");
         goto fail;
     }
     mark_zero(s);
