@@ -555,7 +555,13 @@ static void test_fixture(const char *name, int layout) {
     char err[512];
     br_buf_init(&bytes);
     br_buf_init(&json);
-    if (write && strcmp(write, name) == 0) {
+    FILE *exists = write && strcmp(write, name) == 0 ? fopen(brs, "rb") : NULL;
+    if (exists) {
+        /* A fixture is what an older burnrate wrote: never rewritten. */
+        fclose(exists);
+        fprintf(stderr, "%s exists: a fixture is never overwritten\n", brs);
+        brt_fail++;
+    } else if (write && strcmp(write, name) == 0) {
         msgs_t w = {0};
         run_t r;
         br_buf_t core;
@@ -774,6 +780,8 @@ int main(void) {
     test_restore_anywhere();
     test_fixture("v1", 1);
     test_fixture("v3", 3);
+    test_fixture("v6", 6); /* per-input dedup with amounts, open-bucket rings,
+                              128-bit money */
     test_fixture_amounts_unknown();
     test_dedup();
     test_hostile_cardinality();
