@@ -302,8 +302,14 @@ br_err_t br_ts_parse_relative(const char *s, size_t len, int64_t now_ms,
 }
 
 size_t br_ts_format(int64_t ms, char *buf, size_t size) {
-    int64_t days = br_floordiv(ms, MS_PER_DAY);
-    int64_t rem = ms - days * MS_PER_DAY;
+    /* Any int64 formats (a hostile snapshot's time describes without
+     * overflow): days and the rest from the remainder, never days * a day. */
+    int64_t days = ms / MS_PER_DAY;
+    int64_t rem = ms % MS_PER_DAY;
+    if (rem < 0) {
+        rem += MS_PER_DAY;
+        days--;
+    }
     int64_t y;
     unsigned m, d;
     br_civil_from_days(days, &y, &m, &d);
