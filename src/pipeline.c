@@ -1319,9 +1319,19 @@ static bool compute_finals(br_pipeline_t *pl) {
             if (pt->max_ms < imin)
                 imin = pt->max_ms;
         }
+        /* An input that has delivered nothing yet is taken to be at the
+         * stage's first event time: at a cold start the first records of a
+         * slower topic are not late behind a quicker one; only once the
+         * newest input is idle_timeout past that does it stop holding. */
+        bool cold = imax == INT64_MIN && !behind &&
+                    pl->first_bucket != INT64_MIN &&
+                    gmax - in->idle_ms < pl->first_bucket * bms;
+        if (cold)
+            imin = pl->first_bucket * bms;
         if (imin != INT64_MIN && imin != INT64_MAX)
             own = br_floordiv(imin - in->lateness_ms, bms) - 1;
-        if (behind || (imax != INT64_MIN && imax >= gmax - in->idle_ms)) {
+        if (cold || behind ||
+            (imax != INT64_MIN && imax >= gmax - in->idle_ms)) {
             if (imin == INT64_MIN) {
                 /* A partition with messages waiting, none read yet. */
                 held = true;

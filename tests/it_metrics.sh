@@ -33,6 +33,10 @@ inputs:
     dialect: focus
     topic: billing.focus
     lateness: 0s
+    # Until it delivers, billing is taken to be at the stage's first event
+    # time and holds what it can feed, for its idle_timeout of event time:
+    # 1h here, so that once tokens reach 03:00 their 00:00 bucket is final.
+    idle_timeout: 1h
 prices:
   models:
     gpt-4o: {input: 2.50, output: 10.00}
