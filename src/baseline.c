@@ -362,6 +362,9 @@ void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
 }
 
 bool br_baseline_is_quiet(const br_baseline_t *bl) {
-    /* ~135 empty buckets in a row: more of them barely move anything. */
-    return bl->n > 0 && bl->nz_rate < 1e-3;
+    /* Nothing spent yet: empty buckets teach nothing (a series starts with
+     * its first spend; a fuzzed stream with one credit a thousand years
+     * before the rest stalled on learning nothing bucket by bucket). Or
+     * ~135 empty buckets in a row: more of them barely move anything. */
+    return bl->nzn == 0 || (bl->n > 0 && bl->nz_rate < 1e-3);
 }

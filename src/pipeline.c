@@ -1259,8 +1259,13 @@ static void advance_final(br_pipeline_t *pl) {
         if (t != INT64_MIN && pl->series[i].last_final < t)
             pl->fin_order[at[rank[pl->series[i].scope]]++] = i;
     }
-    for (int64_t b = lo; n > 0 && b <= hi; b++) {
+    /* Bucket by bucket, but from one bucket to the next that some series
+     * still has to make final: after a long silence (a record centuries
+     * old, then today's) the series skip ahead and so does this loop,
+     * instead of stepping through every empty bucket between. */
+    for (int64_t b = lo, next; n > 0 && b <= hi; b = next > b ? next : b + 1) {
         size_t m = 0;
+        next = INT64_MAX;
         for (size_t k = 0; k < n; k++) {
             uint32_t i = pl->fin_order[k];
             int64_t t = pl->fin_target[i];
@@ -1268,6 +1273,8 @@ static void advance_final(br_pipeline_t *pl) {
                 finalize_series(pl, i, b, t);
             if (pl->series[i].last_final < t) {
                 pl->fin_order[m++] = i;
+                if (pl->series[i].last_final + 1 < next)
+                    next = pl->series[i].last_final + 1;
             } else {
                 /* Done: its first open bucket can be judged now. */
                 series_t *s = &pl->series[i];

@@ -85,9 +85,9 @@ br_verdict_t br_baseline_judge(const br_baseline_t *bl,
 void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
                         double observed_nanos);
 
-/** @returns true after a long run of empty buckets, when more of them would
- *           teach little (lets a long gap be skipped instead of replayed
- *           bucket by bucket). */
+/** @returns true before the first spend, or after a long run of empty
+ *           buckets, when more of them would teach little (lets a long gap
+ *           be skipped instead of replayed bucket by bucket). */
 bool br_baseline_is_quiet(const br_baseline_t *bl);
 
 #endif
