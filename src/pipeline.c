@@ -3022,7 +3022,12 @@ static br_err_t core_parse(const void *data, size_t len,
             free(dims[d]);
     }
 
-    uint64_t series_cnt = br_rd_count(r, UINT32_MAX - 1);
+    /* Each series takes bytes of its own: a count beyond what is left is a
+     * lie, refused before anything is sized by it (fuzz: describe asked
+     * for 100 GB). */
+    uint64_t left = br_rd_left(r);
+    uint64_t series_cnt = br_rd_count(r, left < UINT32_MAX - 1 ? left
+                                                               : UINT32_MAX - 1);
     for (uint64_t i = 0; i < series_cnt && !r->err && !err; i++) {
         memset(&s, 0, sizeof s);
         uint64_t scope = br_rd_uvar(r);
