@@ -1,8 +1,9 @@
 /*
- * avro-c parses schemas, writes datums (alerts) and reads object container
- * files; this file reads datums itself and adds what avro-c 1.11 lacks:
+ * avro-c writes datums (alerts, and only those schemas reach it); this file
+ * reads datums and object container files itself and adds what avro-c 1.11
+ * lacks:
  *
- * - Logical types. avro-c keeps none, so each schema is also compiled from
+ * - Logical types. avro-c keeps none, so each schema is compiled from
  *   its JSON text into a small node tree that knows decimals, timestamps
  *   and dates; values come out as the exact text a JSON producer sends.
  * - Schema resolution. avro-c's resolved reader (1.11.1) cannot default a
@@ -12,6 +13,8 @@
  *   ints promoted, union branches matched, enum symbols mapped. The pair is
  *   checked once when the reader is made, so an incompatible writer schema
  *   is refused before any of its messages is read.
+ * - Object container files read block by block with their codecs
+ *   (burnrate/codec.h), every stated length checked before it is used.
  * - A reader that checks what it reads. avro-c allocates a string of the
  *   length a datum claims before it finds the datum too short (and, in
  *   1.11.1, whatever a negative length plus one makes); a separate bounds
@@ -20,6 +23,7 @@
  *   bytes left and makes the JSON in the same pass.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +34,7 @@
 #include <avro.h>
 
 #include "burnrate/avro.h"
+#include "burnrate/codec.h"
 #include "burnrate/ts.h"
 
 #define MAX_DEPTH 64
@@ -73,7 +78,6 @@ struct node {
 };
 
 struct br_avro_schema {
-    avro_schema_t schema;
     json_t *json;
     node_t *root;
     node_t **nodes;             /* every node, owned */
@@ -305,18 +309,13 @@ br_avro_schema_t *br_avro_schema_parse(const char *json, size_t len,
                   "schema is not JSON: %s (line %d)", jerr.text, jerr.line);
         goto fail;
     }
-    /* Our own compile first: what it refuses never reaches avro-c (see
-     * compile_named()), which is still needed for container files. */
+    /* Only our own compiler reads a schema that decodes: avro-c sees a
+     * schema only when an encoder is made of it (br_avro_encoder_new()),
+     * so what a registry or a file header sends never reaches it. */
     compiler_t c = {.s = s};
     s->root = compile(&c, s->json, "", 0);
     if (!s->root && c.err[0]) {
         br_seterr(errstr, errstr_size, BR_ERR_PARSE, "Avro schema: %s", c.err);
-        goto fail;
-    }
-    if (avro_schema_from_json_length(json, len, &s->schema) != 0) {
-        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "not an Avro schema: %s",
-                  avro_strerror());
-        s->schema = NULL;
         goto fail;
     }
     if (!s->root) {
@@ -334,8 +333,6 @@ fail:
 void br_avro_schema_free(br_avro_schema_t *s) {
     if (!s)
         return;
-    if (s->schema)
-        avro_schema_decref(s->schema);
     for (size_t i = 0; i < s->node_cnt; i++) {
         free(s->nodes[i]->name);
         free(s->nodes[i]->fields);
@@ -997,85 +994,183 @@ br_err_t br_avro_reader_decode(br_avro_reader_t *r, const void *buf,
 
 /* ---- object container files ------------------------------------------- */
 
-/* avro-c reads the blocks (its codecs) and their records; each record is
- * written back into a datum and read by the reader above, so records of a
- * file become JSON exactly as Kafka messages do. */
+/*
+ * Read here, without avro-c: the header (magic, metadata map, sync marker),
+ * then block after block (record count, byte size, the bytes, the sync
+ * marker again), each decompressed by burnrate/codec.h and its records
+ * read by the same walker as Kafka messages. Every length the file states
+ * is checked against a bound before anything is allocated for it, and
+ * bytes are allocated as they arrive, so a lying length costs at most what
+ * the file really holds.
+ */
+#define HEADER_MAX (4u << 20)       /* a header's metadata, bytes */
+#define BLOCK_MAX (256u << 20)      /* a block, compressed or not */
+
 struct br_avro_file {
-    avro_file_reader_t fr;
+    FILE *fp;
     br_avro_schema_t *writer;
     const br_avro_schema_t *reader; /* NULL: read as written */
-    avro_value_iface_t *iface;
-    avro_value_t value;
-    bool has_value;
-    char *datum;                /* the record written back, owned */
-    size_t datum_cap;           /* bytes */
+    br_codec_t codec;
+    unsigned char sync[16];
+    br_codec_buf_t raw;         /* the block as stored */
+    br_codec_buf_t plain;       /* ... decompressed (not for "null") */
+    const unsigned char *blk, *p, *end; /* the block's records */
+    int64_t left;               /* records of the block not yet read */
+    int64_t count;              /* records the block holds */
+    uint64_t blocks;            /* blocks read */
+    uint64_t at;                /* bytes of the file read */
+    const unsigned char *last;  /* the last record's bytes (file_raw) */
+    size_t last_len;
 };
 
-/* The writer schema's JSON from the file header ("avro.schema"): avro-c
- * hands back its own rendering, which has lost the logical types. */
-static char *header_schema(FILE *fp, size_t *len, char *errstr,
-                           size_t errstr_size) {
-    unsigned char *buf = malloc(1 << 20);
-    if (!buf) {
-        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    size_t got = fread(buf, 1, 1 << 20, fp);
-    walk_t w = {.p = buf + 4, .start = buf, .end = buf + got};
-    char *out = NULL;
-    if (got < 4 || memcmp(buf, "Obj\x01", 4) != 0) {
-        br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                  "not an Avro object container file (no \"Obj\\x01\" magic)");
-        goto done;
-    }
-    for (;;) {
-        int64_t count, size, kl, vl;
-        if (!walk_long(&w, &count, 10) || count == 0)
-            break;
-        if (count < 0 && !walk_long(&w, &size, 10))
-            break;
-        for (int64_t i = 0; i < (count < 0 ? -count : count); i++) {
-            if (!walk_long(&w, &kl, 10) || kl < 0 ||
-                (size_t)(w.end - w.p) < (size_t)kl)
-                goto bad;
-            const unsigned char *key = w.p;
-            w.p += kl;
-            if (!walk_long(&w, &vl, 10) || vl < 0 ||
-                (size_t)(w.end - w.p) < (size_t)vl)
-                goto bad;
-            if (kl == 11 && !memcmp(key, "avro.schema", 11) &&
-                (out = malloc((size_t)vl + 1))) {
-                memcpy(out, w.p, (size_t)vl);
-                out[vl] = '\0';
-                *len = (size_t)vl;
-                goto done;
-            }
-            w.p += vl;
+/* A zigzag long from the file: 1, 0 at a clean end of file (before its
+ * first byte), -1 for a bad or cut varint. */
+static int file_long(br_avro_file_t *f, int64_t *out) {
+    uint64_t v = 0;
+    for (int i = 0, shift = 0; i < 10; i++, shift += 7) {
+        int ch = getc(f->fp);
+        if (ch == EOF)
+            return i == 0 && !ferror(f->fp) ? 0 : -1;
+        f->at++;
+        if (i == 9 && ch > 1)
+            return -1;
+        v |= (uint64_t)(ch & 0x7f) << shift;
+        if (!(ch & 0x80)) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return 1;
         }
     }
-bad:
-    br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-              "Avro object container file header without a readable "
-              "avro.schema (or larger than 1 MiB)");
-done:
-    free(buf);
-    return out;
+    return -1;
 }
 
-br_avro_file_t *br_avro_file_open(const char *path,
-                                  const br_avro_schema_t *reader,
-                                  char *errstr, size_t errstr_size) {
+/* n bytes of the file into b, the buffer grown as they arrive (never to n
+ * at once): false when the file ends first. */
+static bool file_bytes(br_avro_file_t *f, br_codec_buf_t *b, size_t n,
+                       bool *oom) {
+    b->len = 0;
+    while (b->len < n) {
+        if (b->len == b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 64u << 10;
+            if (cap > n)
+                cap = n;
+            unsigned char *d = realloc(b->data, cap);
+            if (!d) {
+                *oom = true;
+                return false;
+            }
+            b->data = d;
+            b->cap = cap;
+        }
+        size_t want = (n < b->cap ? n : b->cap) - b->len;
+        size_t got = fread(b->data + b->len, 1, want, f->fp);
+        b->len += got;
+        f->at += got;
+        if (got < want)
+            return false;
+    }
+    return true;
+}
+
+/* The header: magic, metadata (avro.schema, avro.codec), sync marker. */
+static br_err_t file_header(br_avro_file_t *f, char **schema, size_t *len,
+                            char *errstr, size_t errstr_size) {
+    unsigned char magic[4];
+    br_codec_buf_t key = {0}, val = {0};
+    br_err_t err = BR_ERR_OK;
+    bool oom = false;
+    size_t budget = HEADER_MAX;
+    if (fread(magic, 1, 4, f->fp) != 4 || memcmp(magic, "Obj\x01", 4) != 0)
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "not an Avro object container file (no "
+                         "\"Obj\\x01\" magic)");
+    f->at = 4;
+    for (;;) {
+        int64_t count, size;
+        if (file_long(f, &count) != 1)
+            goto cut;
+        if (count == 0)
+            break;
+        if (count < 0) {
+            if (count == INT64_MIN || file_long(f, &size) != 1)
+                goto cut;
+            count = -count;
+        }
+        for (int64_t i = 0; i < count; i++) {
+            int64_t kl, vl;
+            if (file_long(f, &kl) != 1 || kl < 0 || (uint64_t)kl > budget)
+                goto bad;
+            if (!file_bytes(f, &key, (size_t)kl, &oom))
+                goto cut;
+            budget -= (size_t)kl;
+            if (file_long(f, &vl) != 1 || vl < 0 || (uint64_t)vl > budget)
+                goto bad;
+            if (!file_bytes(f, &val, (size_t)vl, &oom))
+                goto cut;
+            budget -= (size_t)vl;
+            if (kl == 11 && !memcmp(key.data, "avro.schema", 11)) {
+                char *s = malloc((size_t)vl + 1);
+                if (!s) {
+                    oom = true;
+                    goto cut;
+                }
+                if (vl)
+                    memcpy(s, val.data, (size_t)vl);
+                s[vl] = '\0';
+                free(*schema);
+                *schema = s;
+                *len = (size_t)vl;
+            } else if (kl == 10 && !memcmp(key.data, "avro.codec", 10)) {
+                int c = br_codec_by_name((const char *)val.data, (size_t)vl);
+                if (c < 0) {
+                    err = br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                                    "codec \"%.*s\" is not one this reader "
+                                    "knows (null, deflate, snappy, bzip2, "
+                                    "xz, zstandard, lzma)",
+                                    vl > 64 ? 64 : (int)vl,
+                                    (const char *)val.data);
+                    goto done;
+                }
+                f->codec = (br_codec_t)c;
+            }
+        }
+    }
+    if (fread(f->sync, 1, 16, f->fp) != 16)
+        goto cut;
+    f->at += 16;
+    if (!*schema)
+        err = br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                        "Avro object container file header without "
+                        "avro.schema");
+    goto done;
+bad:
+    err = br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                    "unreadable header: a bad length at byte %" PRIu64
+                    " (or metadata beyond %u bytes)",
+                    f->at, HEADER_MAX);
+    goto done;
+cut:
+    err = oom ? br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory")
+              : br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                          "unreadable header: cut off at byte %" PRIu64,
+                          f->at);
+done:
+    br_codec_buf_free(&key);
+    br_codec_buf_free(&val);
+    return err;
+}
+
+br_avro_file_t *br_avro_file_fopen(FILE *fp, const br_avro_schema_t *reader,
+                                   char *errstr, size_t errstr_size) {
     br_avro_file_t *f = calloc(1, sizeof *f);
     char why[512];
     size_t len = 0;
     char *json = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!f || !fp) {
-        br_seterr(errstr, errstr_size, f ? BR_ERR_IO : BR_ERR_NOMEM, "%s",
-                  f ? strerror(errno) : "out of memory");
-        goto fail;
+    if (!f) {
+        br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+        return NULL;
     }
-    if (!(json = header_schema(fp, &len, errstr, errstr_size)))
+    f->fp = fp;
+    if (file_header(f, &json, &len, errstr, errstr_size))
         goto fail;
     if (!(f->writer = br_avro_schema_parse(json, len, why, sizeof why))) {
         br_seterr(errstr, errstr_size, BR_ERR_PARSE, "the file's schema: %s",
@@ -1095,82 +1190,176 @@ br_avro_file_t *br_avro_file_open(const char *path,
     }
     f->reader = reader && !json_equal(reader->json, f->writer->json) ? reader
                                                                       : NULL;
-    avro_set_error("%s", "");
-    if (avro_file_reader(path, &f->fr) != 0) {
-        f->fr = NULL;
-        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "unreadable: %s",
-                  avro_strerror());
-        goto fail;
-    }
-    /* A new reference (avro-c increfs it), given back once the class
-     * holds its own. */
-    avro_schema_t ws = avro_file_reader_get_writer_schema(f->fr);
-    f->iface = ws ? avro_generic_class_from_schema(ws) : NULL;
-    if (ws)
-        avro_schema_decref(ws);
-    if (!f->iface || avro_generic_value_new(f->iface, &f->value) != 0) {
-        br_seterr(errstr, errstr_size, BR_ERR_PARSE, "the file's schema: %s",
-                  avro_strerror());
-        goto fail;
-    }
-    f->has_value = true;
     free(json);
-    fclose(fp);
     return f;
 fail:
     free(json);
-    if (fp)
-        fclose(fp);
+    f->fp = NULL; /* the caller's */
     br_avro_file_close(f);
     return NULL;
+}
+
+br_avro_file_t *br_avro_file_open(const char *path,
+                                  const br_avro_schema_t *reader,
+                                  char *errstr, size_t errstr_size) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        br_seterr(errstr, errstr_size, BR_ERR_IO, "%s", strerror(errno));
+        return NULL;
+    }
+    br_avro_file_t *f = br_avro_file_fopen(fp, reader, errstr, errstr_size);
+    if (!f)
+        fclose(fp);
+    return f;
+}
+
+/* The next block into f->blk..f->end: BR_ERR_OK, BR_ERR_NOTFOUND at the
+ * end of the file, BR_ERR_IO for a block that cannot be read (the file is
+ * cut or corrupt: nothing after it can be trusted). */
+static br_err_t file_block(br_avro_file_t *f, char *errstr,
+                           size_t errstr_size) {
+    int64_t count, size;
+    uint64_t start = f->at;
+    uint64_t n = f->blocks + 1;
+    bool oom = false;
+    int rc = file_long(f, &count);
+    if (rc == 0)
+        return BR_ERR_NOTFOUND;
+    if (rc < 0 || file_long(f, &size) != 1)
+        return br_seterr(errstr, errstr_size, BR_ERR_IO,
+                         "unreadable block %" PRIu64 " at byte %" PRIu64
+                         ": %s",
+                         n, start,
+                         ferror(f->fp) ? strerror(errno)
+                                       : "its record count and size are cut "
+                                         "off or not varints");
+    if (count < 0 || size < 0 || (uint64_t)size > BLOCK_MAX)
+        return br_seterr(errstr, errstr_size, BR_ERR_IO,
+                         "unreadable block %" PRIu64 " at byte %" PRIu64
+                         ": %" PRId64 " records in %" PRId64
+                         " bytes (a block holds at most %u bytes)",
+                         n, start, count, size, BLOCK_MAX);
+    if (!file_bytes(f, &f->raw, (size_t)size, &oom))
+        return oom ? br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
+                               "out of memory")
+                   : br_seterr(errstr, errstr_size, BR_ERR_IO,
+                               "unreadable block %" PRIu64 " at byte %" PRIu64
+                               ": %" PRId64 " bytes stated, the file ends "
+                               "after %zu",
+                               n, start, size, f->raw.len);
+    unsigned char sync[16];
+    size_t got = fread(sync, 1, 16, f->fp);
+    f->at += got;
+    if (got != 16 || memcmp(sync, f->sync, 16) != 0)
+        return br_seterr(errstr, errstr_size, BR_ERR_IO,
+                         "unreadable block %" PRIu64 " at byte %" PRIu64
+                         ": %s",
+                         n, start,
+                         got != 16 ? "the file ends before its sync marker"
+                                   : "its sync marker is not the header's "
+                                     "(a corrupt file)");
+    const br_codec_buf_t *data = &f->raw;
+    if (f->codec != BR_CODEC_NULL) {
+        char why[256];
+        br_err_t err = br_codec_decode(f->codec, f->raw.data, f->raw.len,
+                                       &f->plain, BLOCK_MAX, why, sizeof why);
+        if (err)
+            return br_seterr(errstr, errstr_size,
+                             err == BR_ERR_NOMEM ? err : BR_ERR_IO,
+                             "unreadable block %" PRIu64 " at byte %" PRIu64
+                             ": %s",
+                             n, start, why);
+        data = &f->plain;
+    }
+    /* A record takes at least one byte unless the schema allows empty
+     * ones; either way no more records than bytes plus one are believed. */
+    if ((uint64_t)count > data->len + 1)
+        return br_seterr(errstr, errstr_size, BR_ERR_IO,
+                         "unreadable block %" PRIu64 " at byte %" PRIu64
+                         ": %" PRId64 " records stated in %zu bytes",
+                         n, start, count, data->len);
+    f->blocks = n;
+    f->blk = f->p = data->len ? data->data : (const unsigned char *)"";
+    f->end = f->blk + data->len;
+    f->left = f->count = count;
+    return BR_ERR_OK;
 }
 
 br_err_t br_avro_file_next(br_avro_file_t *f, json_t **out, char *errstr,
                            size_t errstr_size) {
     *out = NULL;
-    avro_value_reset(&f->value);
-    avro_set_error("%s", "");
-    int rc = avro_file_reader_read_value(f->fr, &f->value);
-    if (rc == EOF)
-        return BR_ERR_NOTFOUND;
-    if (rc != 0)
-        return br_seterr(errstr, errstr_size, BR_ERR_IO,
-                         "unreadable block: %s", avro_strerror());
-    size_t size = 0;
-    if (avro_value_sizeof(&f->value, &size) != 0)
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                         "unreadable record: %s", avro_strerror());
-    if (size > f->datum_cap) {
-        char *nd = realloc(f->datum, size);
-        if (!nd)
-            return br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
-                             "out of memory");
-        f->datum = nd;
-        f->datum_cap = size;
+    f->last = NULL;
+    f->last_len = 0;
+    while (f->left == 0) {
+        if (f->p != f->end) {
+            size_t extra = (size_t)(f->end - f->p);
+            f->p = f->end;
+            f->last = f->end - extra;
+            f->last_len = extra;
+            return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                             "block %" PRIu64 ": %zu bytes after its %" PRId64
+                             " records",
+                             f->blocks, extra, f->count);
+        }
+        br_err_t err = file_block(f, errstr, errstr_size);
+        if (err)
+            return err;
     }
-    avro_writer_t w = avro_writer_memory(f->datum, (int64_t)size);
-    if (!w)
-        return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
-    rc = avro_value_write(w, &f->value);
-    avro_writer_free(w);
-    if (rc != 0)
+    const unsigned char *start = f->p;
+    int64_t k = f->count - f->left + 1;
+    walk_t w = {.p = start, .start = start, .end = f->end,
+                .zero_left = (size_t)(f->end - start)};
+    const node_t *rroot = f->reader ? f->reader->root : NULL;
+    if (read_value(&w, f->writer->root, rroot, 0, out)) {
+        f->p = w.p;
+        f->left--;
+        f->last = start;
+        f->last_len = (size_t)(w.p - start);
+        return BR_ERR_OK;
+    }
+    json_decref(*out);
+    *out = NULL;
+    walk_t check = {.p = start, .start = start, .end = f->end,
+                    .zero_left = (size_t)(f->end - start)};
+    if (!read_value(&check, f->writer->root, NULL, 0, NULL)) {
+        /* Where this record ends is unknown, so the block's other records
+         * are lost with it: they go out as one dead letter. */
+        f->last = start;
+        f->last_len = (size_t)(f->end - start);
+        int64_t lost = f->left;
+        f->p = f->end;
+        f->left = 0;
         return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                         "unreadable record: %s", avro_strerror());
-    return decode(f->writer, f->reader, f->datum, size, out, errstr,
-                  errstr_size);
+                         "block %" PRIu64 ", record %" PRId64 " of %" PRId64
+                         ": not a datum of the file's schema: %s%s%s (the "
+                         "block's last %" PRId64 " records are lost with it)",
+                         f->blocks, k, f->count, check.where,
+                         check.where[0] ? ": " : "", check.what, lost);
+    }
+    f->p = check.p;
+    f->left--;
+    f->last = start;
+    f->last_len = (size_t)(check.p - start);
+    if (!w.what[0])
+        return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
+    return br_seterr(errstr, errstr_size, w.type ? BR_ERR_TYPE : BR_ERR_PARSE,
+                     "block %" PRIu64 ", record %" PRId64 ": %s%s%s",
+                     f->blocks, k, w.where, w.where[0] ? ": " : "", w.what);
+}
+
+const void *br_avro_file_raw(const br_avro_file_t *f, size_t *len) {
+    *len = f->last_len;
+    return f->last;
 }
 
 void br_avro_file_close(br_avro_file_t *f) {
     if (!f)
         return;
-    if (f->has_value)
-        avro_value_decref(&f->value);
-    if (f->iface)
-        avro_value_iface_decref(f->iface);
-    if (f->fr)
-        avro_file_reader_close(f->fr);
+    if (f->fp)
+        fclose(f->fp);
     br_avro_schema_free(f->writer);
-    free(f->datum);
+    br_codec_buf_free(&f->raw);
+    br_codec_buf_free(&f->plain);
     free(f);
 }
 
@@ -1178,6 +1367,7 @@ void br_avro_file_close(br_avro_file_t *f) {
 
 struct br_avro_encoder {
     const br_avro_schema_t *schema;
+    avro_schema_t avro;         /* avro-c's, for its datum writer */
     avro_value_iface_t *iface;
     avro_value_t value;
     char *out;
@@ -1192,12 +1382,22 @@ br_avro_encoder_t *br_avro_encoder_new(const br_avro_schema_t *s,
         return NULL;
     }
     e->schema = s;
-    e->iface = avro_generic_class_from_schema(s->schema);
+    char *text = json_dumps(s->json, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text || avro_schema_from_json_length(text, strlen(text), &e->avro)) {
+        br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                  "not an Avro schema: %s", text ? avro_strerror() : "?");
+        free(text);
+        free(e);
+        return NULL;
+    }
+    free(text);
+    e->iface = avro_generic_class_from_schema(e->avro);
     if (!e->iface || avro_generic_value_new(e->iface, &e->value) != 0) {
         br_seterr(errstr, errstr_size, BR_ERR_PARSE, "schema: %s",
                   avro_strerror());
         if (e->iface)
             avro_value_iface_decref(e->iface);
+        avro_schema_decref(e->avro);
         free(e);
         return NULL;
     }
@@ -1209,6 +1409,7 @@ void br_avro_encoder_free(br_avro_encoder_t *e) {
         return;
     avro_value_decref(&e->value);
     avro_value_iface_decref(e->iface);
+    avro_schema_decref(e->avro);
     free(e->out);
     free(e);
 }

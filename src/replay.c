@@ -319,11 +319,16 @@ static br_err_t cursor_read(replay_t *r, cursor_t *c, char *errstr,
                                  "%s: after record %" PRId64 ": %s", c->path,
                                  c->origin.offset, why);
             c->origin.offset++; /* 1-based record number */
+            /* A record read is its JSON; one the reader could not take
+             * goes out as the bytes the file holds. */
             char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-            c->raw_len = text ? strlen(text) : 0;
+            size_t bin_len = 0;
+            const void *bin = text ? text : br_avro_file_raw(c->ocf, &bin_len);
+            c->raw_len = text ? strlen(text) : bin_len;
             if (c->raw_len > c->raw_cap)
                 c->raw_len = c->raw_cap;
-            memcpy(c->raw, text ? text : "", c->raw_len);
+            if (c->raw_len)
+                memcpy(c->raw, bin, c->raw_len);
             free(text);
             if (err != BR_ERR_OK) {
                 r->rejected++;

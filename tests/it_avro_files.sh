@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Replaying Avro object container files. The OpenAI usage events of
 # replay/tokens_a.jsonl and tokens_b.jsonl, written by python3-avro (codecs
-# null and deflate) and re-encoded by avro-c's avromod (snappy, lzma),
+# null, deflate, bzip2, snappy, zstandard; xz by Python's lzma) and
+# re-encoded by avro-c's avromod (snappy, lzma),
 # replay into the same alerts as the same events as JSON lines: with the
 # file's own schema, and through a reader schema (which also gives back the
 # logical types avromod drops from the header). A file whose schema does not
 # resolve against the reader's, a file that is not Avro and a file cut off
-# mid-block stop the replay with the path and the reason.
+# mid-block stop the replay with the path and the reason; a damaged record
+# is a dead letter and the file reads on.
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./kafka_util.sh
@@ -24,6 +26,11 @@ n_good=$("$PY" "$AV/produce.py" prepare "$T/in" replay/tokens_a.jsonl replay/tok
 "$PY" "$AV/gen.py" ocf --codec deflate "$T/in/good.jsonl" "$T/deflate.avro"
 avromod --codec=snappy "$T/null.avro" "$T/snappy.avro"
 avromod --codec=lzma "$T/null.avro" "$T/lzma.avro"
+# The other codecs of the specification, in blocks of 100 records (python's
+# own codecs; xz by Python's lzma over python3-avro's blocks).
+for codec in bzip2 snappy zstandard xz; do
+    "$PY" "$AV/gen.py" ocf --codec $codec --block-records 100 "$T/in/good.jsonl" "$T/py$codec.avro"
+done
 
 # config FORMAT AVRO_SECTION FILE: a replay config of one input.
 config() {
@@ -83,7 +90,7 @@ grep -q cost_spike "$T/json.want" && grep -q budget_threshold "$T/json.want" ||
     br_die "JSON replay: want a spike and a budget alert"
 
 FAILS=()
-for codec in null deflate snappy lzma; do
+for codec in null deflate snappy lzma pybzip2 pysnappy pyzstandard pyxz; do
     for view in own reader; do
         [[ $codec == snappy || $codec == lzma ]] && [[ $view == own ]] && continue
         section=""
@@ -123,19 +130,39 @@ expect_fail incompat "null.avro: the file's schema does not resolve against the 
 config avro "" "$T/in/good.jsonl" >"$T/notavro.yaml"
 expect_fail notavro "good.jsonl: not an Avro object container file" "$T/notavro.yaml"
 # Cut in the first block (python writes one) and mid-file (avromod's
-# small blocks): no record of a block avro-c cannot read is guessed at.
+# small blocks): no record of a block that cannot be read is guessed at.
 size=$(stat -c %s "$T/null.avro")
 head -c $((size * 2 / 3)) "$T/null.avro" >"$T/cut1.avro"
 config avro "" "$T/cut1.avro" >"$T/cut1.yaml"
-expect_fail cut1 "cut1.avro: unreadable" "$T/cut1.yaml"
+expect_fail cut1 "cut1.avro: after record 0: unreadable block 1 at byte [0-9]*: [0-9]* bytes stated, the file ends after" "$T/cut1.yaml"
 avromod --block-size=4096 "$T/null.avro" "$T/blocks.avro"
 size=$(stat -c %s "$T/blocks.avro")
 head -c $((size * 2 / 3)) "$T/blocks.avro" >"$T/cut2.avro"
 config avro "$READER" "$T/cut2.avro" >"$T/cut2.yaml"
 expect_fail cut2 "cut2.avro: after record [1-9][0-9]*: unreadable block" "$T/cut2.yaml"
+# Blocks of 10 records. A record that is not a datum of the file's schema
+# (block 2's first length made negative) loses its block's records, whose
+# boundaries are gone, as one dead letter with the block's bytes, and the
+# file reads on; a sync marker that is not the header's stops the replay.
+"$PY" "$AV/gen.py" ocf --block-records 10 "$T/in/good.jsonl" "$T/b10.avro"
+"$PY" "$AV/gen.py" damage --block 2 --record "$T/b10.avro" "$T/badrec.avro"
+config avro "" "$T/badrec.avro" >"$T/badrec.yaml"
+if ! "$BURNRATE" replay --config "$T/badrec.yaml" --output "$T/badrec.alerts" \
+    --dead-letters "$T/badrec.dlq" 2>"$T/badrec.err"; then
+    FAILS+=("badrec: replay failed: $(tail -2 "$T/badrec.err")")
+else
+    grep -q "ok $((n_good - 10)), skipped 0, dead letters 1 (PARSE 1)" "$T/badrec.err" ||
+        FAILS+=("badrec: want $((n_good - 10)) ok and 1 dead letter: $(grep messages "$T/badrec.err")")
+    grep -q '"detail":"block 2, record 1 of 10: not a datum of the file.s schema: id: a negative length.*last 10 records are lost' "$T/badrec.dlq" ||
+        FAILS+=("badrec: dead letter: $(head -c 300 "$T/badrec.dlq")")
+    grep -q '"offset":11,' "$T/badrec.dlq" || FAILS+=("badrec: the dead letter is not record 11")
+fi
+"$PY" "$AV/gen.py" damage --block 3 --sync "$T/b10.avro" "$T/badsync.avro"
+config avro "" "$T/badsync.avro" >"$T/badsync.yaml"
+expect_fail badsync "badsync.avro: after record 20: unreadable block 3 at byte [0-9]*: its sync marker is not the header's" "$T/badsync.yaml"
 
 if ((${#FAILS[@]})); then
     printf 'FAIL: %s\n' "${FAILS[@]}" >&2
     exit 1
 fi
-echo "ok: $n_good events as Avro object container files (null, deflate, snappy, lzma; own and reader schema) gave the JSON replay's $n_alerts alerts; incompatible, non-Avro and cut files refused with their reasons"
+echo "ok: $n_good events as Avro object container files (null, deflate, snappy, lzma, bzip2, zstandard, xz; own and reader schema) gave the JSON replay's $n_alerts alerts; incompatible, non-Avro, cut and unsynced files refused with their reasons; a damaged block one dead letter"

@@ -18,6 +18,7 @@
 #define BURNRATE_AVRO_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -101,27 +102,41 @@ br_err_t br_avro_encode(br_avro_encoder_t *e, json_t *value, br_buf_t *out,
 typedef struct br_avro_file br_avro_file_t;
 
 /**
- * @brief Open an Avro object container file (any codec avro-c reads: null,
- *        deflate, snappy, lzma), its records seen through `reader`
+ * @brief Open an Avro object container file, read by burnrate itself (any
+ *        codec of burnrate/codec.h), its records seen through `reader`
  *        (borrowed; NULL: the file's own schema).
  * @returns the file, or NULL with errstr (cannot open, not an object
- *          container file, BR_ERR_TYPE when its schema does not resolve
- *          against the reader's).
+ *          container file, a header cut off or beyond 4 MiB, an unknown
+ *          codec, BR_ERR_TYPE when its schema does not resolve against the
+ *          reader's).
  */
 br_avro_file_t *br_avro_file_open(const char *path,
                                   const br_avro_schema_t *reader,
                                   char *errstr, size_t errstr_size);
 
+/** @brief br_avro_file_open() of an open stream, which the file then owns
+ *         and closes (on failure it stays the caller's). */
+br_avro_file_t *br_avro_file_fopen(FILE *fp, const br_avro_schema_t *reader,
+                                   char *errstr, size_t errstr_size);
+
 /**
  * @brief The next record as JSON (*out, the caller decrefs).
- * @returns BR_ERR_OK; BR_ERR_NOTFOUND at the end; BR_ERR_TYPE or
- *          BR_ERR_PARSE for a record the reader cannot take (read on: each
- *          record avro-c reads is written back and read as a datum by
- *          br_avro_reader_decode()'s rules); BR_ERR_IO for a block avro-c
- *          cannot read (the rest of the file is lost).
+ * @returns BR_ERR_OK; BR_ERR_NOTFOUND at the end; BR_ERR_TYPE for a record
+ *          the reader schema cannot take, BR_ERR_PARSE for bytes that are
+ *          not a record of the file's schema (then the rest of its block,
+ *          whose record boundaries are lost, in one) or that follow a
+ *          block's last record: read on after either; BR_ERR_IO for a
+ *          block that cannot be read (cut, corrupt compressed data, a sync
+ *          marker that is not the header's, stated sizes beyond 256 MiB):
+ *          the rest of the file is lost; BR_ERR_NOMEM.
  */
 br_err_t br_avro_file_next(br_avro_file_t *f, json_t **out, char *errstr,
                            size_t errstr_size);
+
+/** @brief The bytes br_avro_file_next() last read (a record, or the bytes
+ *         a BR_ERR_PARSE is about), valid until the next call. */
+const void *br_avro_file_raw(const br_avro_file_t *f, size_t *len);
+
 void br_avro_file_close(br_avro_file_t *f);
 
 #endif

@@ -9,8 +9,17 @@
 #       Confluent framing (magic 0, 4-byte big-endian schema id, datum).
 #       Lines of IN that are not JSON objects of the schema's shape are
 #       skipped (tokens_b.jsonl holds deliberate dead letters).
-#   gen.py ocf [--schema AVSC] [--codec null|deflate] IN.jsonl OUT.avro
-#       an Avro object container file of the same events.
+#   gen.py ocf [--schema AVSC] [--codec C] [--block-records N] IN.jsonl OUT.avro
+#       an Avro object container file of the same events, written by
+#       python3-avro's DataFileWriter (codecs null, deflate, bzip2, snappy,
+#       zstandard), or for --codec xz (which python3-avro lacks) written
+#       with codec null and each block then compressed by Python's lzma
+#       (FORMAT_XZ); --block-records ends a block every N records.
+#   gen.py damage --block N (--record | --sync) IN.avro OUT.avro
+#       a copy of a codec-null file with block N (1-based) broken: its first
+#       record's first length made negative (the block's records cannot be
+#       read: one dead letter, the file reads on), or its sync marker
+#       changed (the file cannot be trusted beyond it).
 #   gen.py fixtures DIR
 #       the committed evolution fixtures, DIR = tests/avro/fixtures; made by
 #       `tests/avro/gen.py fixtures tests/avro/fixtures` (deterministic: same
@@ -152,12 +161,106 @@ def cmd_messages(a):
 
 def cmd_ocf(a):
     schema = load_schema(a.schema)
+    codec = "null" if a.codec == "xz" else a.codec
+    buf = io.BytesIO()
+    w = avro.datafile.DataFileWriter(buf, avro.io.DatumWriter(), schema,
+                                     codec=codec)
+    for i, d in enumerate(read_events(a.input)):
+        w.append(d)
+        if a.block_records and (i + 1) % a.block_records == 0:
+            w.sync()
+    w.flush()
+    data = buf.getvalue()
+    w.close()
+    if a.codec == "xz":
+        import lzma
+        meta, sync, blocks = ocf_read(data)
+        meta[b"avro.codec"] = b"xz"
+        data = ocf_write(meta, sync, [(n, lzma.compress(b, format=lzma.FORMAT_XZ))
+                                      for n, b in blocks])
     with open(a.output, "wb") as f:
-        w = avro.datafile.DataFileWriter(f, avro.io.DatumWriter(), schema,
-                                         codec=a.codec)
-        for d in read_events(a.input):
-            w.append(d)
-        w.close()
+        f.write(data)
+    return 0
+
+
+# An object container file by hand (the spec's layout), for what
+# python3-avro cannot write: a codec it lacks, a damaged block.
+def zz_read(b, i):
+    shift = v = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << shift
+        shift += 7
+        if not c & 0x80:
+            return (v >> 1) ^ -(v & 1), i
+
+
+def zz_write(n):
+    v = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while v > 0x7f:
+        out.append((v & 0x7f) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def ocf_read(b):
+    """(metadata dict, sync, [(count, block bytes as stored)])"""
+    assert b[:4] == b"Obj\x01"
+    i, meta = 4, {}
+    while True:
+        n, i = zz_read(b, i)
+        if n == 0:
+            break
+        if n < 0:
+            n = -n
+            _, i = zz_read(b, i)
+        for _ in range(n):
+            kl, i = zz_read(b, i)
+            k = b[i:i + kl]
+            i += kl
+            vl, i = zz_read(b, i)
+            meta[k] = b[i:i + vl]
+            i += vl
+    sync = b[i:i + 16]
+    i += 16
+    blocks = []
+    while i < len(b):
+        n, i = zz_read(b, i)
+        size, i = zz_read(b, i)
+        blocks.append((n, b[i:i + size]))
+        i += size
+        assert b[i:i + 16] == sync
+        i += 16
+    return meta, sync, blocks
+
+
+def ocf_write(meta, sync, blocks, bad_sync=None):
+    out = bytearray(b"Obj\x01")
+    out += zz_write(len(meta))
+    for k, v in meta.items():
+        out += zz_write(len(k)) + k + zz_write(len(v)) + v
+    out += zz_write(0) + sync
+    for j, (n, data) in enumerate(blocks):
+        out += zz_write(n) + zz_write(len(data)) + data
+        out += bytes(16) if j == bad_sync else sync
+    return bytes(out)
+
+
+def cmd_damage(a):
+    meta, sync, blocks = ocf_read(open(a.input, "rb").read())
+    assert meta.get(b"avro.codec", b"null") == b"null"
+    k = a.block - 1
+    bad_sync = None
+    if a.record:
+        n, data = blocks[k]
+        blocks[k] = (n, b"\x7f" + data[1:])  # zigzag -64: a negative length
+    else:
+        bad_sync = k
+    with open(a.output, "wb") as f:
+        f.write(ocf_write(meta, sync, blocks, bad_sync))
     return 0
 
 
@@ -479,15 +582,25 @@ def main():
     m.add_argument("output")
     o = sub.add_parser("ocf")
     o.add_argument("--schema", default=USAGE_AVSC)
-    o.add_argument("--codec", choices=["null", "deflate"], default="null")
+    o.add_argument("--codec", default="null",
+                   choices=["null", "deflate", "bzip2", "snappy", "zstandard",
+                            "xz"])
+    o.add_argument("--block-records", type=int, default=0)
     o.add_argument("input")
     o.add_argument("output")
+    g = sub.add_parser("damage")
+    g.add_argument("--block", type=int, required=True)
+    gw = g.add_mutually_exclusive_group(required=True)
+    gw.add_argument("--record", action="store_true")
+    gw.add_argument("--sync", action="store_true")
+    g.add_argument("input")
+    g.add_argument("output")
     x = sub.add_parser("fixtures")
     x.add_argument("dir")
     h = sub.add_parser("hostile")
     h.add_argument("dir")
     a = ap.parse_args()
-    return {"messages": cmd_messages, "ocf": cmd_ocf,
+    return {"messages": cmd_messages, "ocf": cmd_ocf, "damage": cmd_damage,
             "fixtures": cmd_fixtures, "hostile": cmd_hostile}[a.cmd](a)
 
 
