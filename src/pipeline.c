@@ -2715,6 +2715,23 @@ static void save_incident(br_buf_t *b, const incident_t *inc) {
  * INT64_MIN where "none" is allowed. A hostile or damaged file is refused
  * here instead of overflowing later (found by fuzzing describe). */
 #define BUCKET_ABS_MAX (INT64_C(1) << 36)
+/* An event time or a period bound: "none" (INT64_MIN or INT64_MAX, as
+ * the state keeps them) or within about 140,000 years of 1970, so that
+ * nothing computed from it (minus a lateness or an idle_timeout, plus a
+ * bucket) can overflow. Records cannot carry more than years 0000-9999
+ * (fuzz: a restored newest time near INT64_MIN, minus idle_timeout). */
+#define TIME_ABS_MAX (INT64_C(1) << 52)
+static int64_t rd_time(br_rd_t *r) {
+    int64_t t = br_rd_ivar(r);
+    if (r->err || t == INT64_MIN || t == INT64_MAX)
+        return t;
+    if (t < -TIME_ABS_MAX || t > TIME_ABS_MAX) {
+        br_rd_fail(r, "a time out of range");
+        return 0;
+    }
+    return t;
+}
+
 static int64_t rd_bucket(br_rd_t *r, bool none_ok) {
     int64_t b = br_rd_ivar(r);
     if (r->err || (none_ok && b == INT64_MIN))
@@ -2793,7 +2810,7 @@ static void parse_stale(br_rd_t *r, const core_visit_t *v) {
     size_t n = (size_t)br_rd_count(r, 100000);
     for (size_t i = 0; i < n && !r->err; i++) {
         char *name = br_rd_strdup(r);
-        int64_t since_ms = br_rd_ivar(r);
+        int64_t since_ms = rd_time(r);
         bool firing = br_rd_bool(r);
         if (!r->err && v->stale)
             v->stale(v->ctx, name, since_ms, firing);
@@ -2971,10 +2988,10 @@ static br_err_t core_parse(const void *data, size_t len,
                          "version reads (%d)", h.version, CORE_VERSION);
     h.bucket_ms = br_rd_ivar(r);
     load_stats(r, h.version, &h.st);
-    h.watermark_ms = br_rd_ivar(r);
+    h.watermark_ms = rd_time(r);
     h.final_bucket = rd_bucket(r, true);
     h.first_bucket = rd_bucket(r, true);
-    h.max_event_ms = br_rd_ivar(r);
+    h.max_event_ms = rd_time(r);
     /* spike.bucket is 1 minute to 1 day (config.c); rd_bucket() counts on
      * the day. */
     if (!r->err && (h.bucket_ms <= 0 || h.bucket_ms > 86400000))
@@ -2987,7 +3004,7 @@ static br_err_t core_parse(const void *data, size_t len,
     input_cnt = (size_t)br_rd_count(r, 100000);
     for (size_t i = 0; i < input_cnt && !r->err; i++) {
         char *name = br_rd_strdup(r);
-        int64_t mx = br_rd_ivar(r);
+        int64_t mx = rd_time(r);
         if (!r->err && v->input)
             v->input(v->ctx, i, name, mx);
         free(name);
@@ -2995,7 +3012,7 @@ static br_err_t core_parse(const void *data, size_t len,
     size_t part_cnt = (size_t)br_rd_count(r, 10000000);
     for (size_t i = 0; i < part_cnt && !r->err; i++) {
         uint64_t in = br_rd_uvar(r);
-        int64_t p = br_rd_ivar(r), mx = br_rd_ivar(r);
+        int64_t p = br_rd_ivar(r), mx = rd_time(r);
         if (!r->err && (in >= input_cnt || p < 0 || p > INT32_MAX))
             br_rd_fail(r, "partition of an unknown input");
         if (!r->err && v->part)
@@ -3081,7 +3098,7 @@ static br_err_t core_parse(const void *data, size_t len,
         s.last_exp = rd_money(r, h.version);
         load_baseline(r, h.version, &s.bl);
         s.new_until = rd_bucket(r, false);
-        s.new_first_ms = br_rd_ivar(r);
+        s.new_first_ms = rd_time(r);
         s.new_nanos = rd_money(r, h.version);
         s.new_fired = br_rd_bool(r);
         s.other = br_rd_bool(r);
@@ -3131,8 +3148,8 @@ static br_err_t core_parse(const void *data, size_t len,
         memset(ps, 0, sizeof ps);
         for (size_t k = 0; k < pc && !r->err; k++) {
             ps[k].p.open = true;
-            ps[k].p.start_ms = br_rd_ivar(r);
-            ps[k].p.end_ms = br_rd_ivar(r);
+            ps[k].p.start_ms = rd_time(r);
+            ps[k].p.end_ms = rd_time(r);
             ps[k].p.spent_nanos = rd_money(r, h.version);
             ps[k].p.closed = br_rd_bool(r);
             ps[k].bp_cnt = (size_t)br_rd_count(r, 64);
@@ -3167,7 +3184,7 @@ static br_err_t core_parse(const void *data, size_t len,
                 dedup_ent_t e;
                 e.h1 = br_rd_u64le(r);
                 e.h2 = br_rd_u64le(r);
-                e.t = br_rd_ivar(r);
+                e.t = rd_time(r);
                 e.amount = br_rd_ivar(r);
                 e.peak = br_rd_ivar(r);
                 if (!r->err && v->dedup)
@@ -3180,7 +3197,7 @@ static br_err_t core_parse(const void *data, size_t len,
             dedup_ent_t e = {0, 0, 0, AMOUNT_UNKNOWN, 0};
             e.h1 = br_rd_u64le(r);
             e.h2 = br_rd_u64le(r);
-            e.t = br_rd_ivar(r);
+            e.t = rd_time(r);
             if (!r->err && v->dedup)
                 v->dedup(v->ctx, SIZE_MAX, &e, dn);
         }
