@@ -272,6 +272,8 @@ static void feed_csv_input(br_pipeline_t *pl, const br_config_t *conf,
             on_dead(NULL, &origin, raw, raw_len, err, why);
             continue;
         }
+        /* Any other error stops a replay: a file of rows must not have
+         * one (a header that was not UTF-8 made each row "out of memory"). */
         FUZZ_ASSERT(err == BR_ERR_OK && obj, "row %" PRId64 ": %s", row, why);
         err = br_pipeline_decode(pl, &origin, raw, raw_len, obj, &rec);
         json_decref(obj);
