@@ -5,16 +5,18 @@
  *
  * - "#avro": Avro messages as producers send them, each a 2-byte
  *   big-endian length then that many bytes (the last one takes what is
- *   left), each fed (br_pipeline_feed) to every input of AVRO_CSV_CONF
- *   below: plain datums of schemas/usage.avsc (openai) and of
- *   schemas/focus.avsc (focus), and Confluent framing (magic 0, 4-byte
- *   big-endian schema id, datum) read against the reader schemas
- *   usage.avsc (openai) and the float fixture's FOCUS reader (focus). The
- *   writer schema of an id comes from fetch_schema below: the table of
- *   fuzz_avro.c (0 usage.avsc, 1-5 the writer schemas of
- *   tests/avro/fixtures, resolved against the reader or refused as
- *   incompatible), any other id unknown, ids with the top bit set a
- *   registry that cannot answer now. Binary lengths rather than hex
+ *   left; a last lone byte is left out), each fed (br_pipeline_feed) to
+ *   the four Kafka inputs of AVRO_CSV_CONF below: plain datums of
+ *   schemas/usage.avsc (openai) and of schemas/focus.avsc (focus), and
+ *   Confluent framing (magic 0, 4-byte big-endian schema id, datum) read
+ *   against the reader schemas usage.avsc (openai) and the float
+ *   fixture's FOCUS reader (focus). The writer schema of an id comes from
+ *   fetch_schema below: the table of fuzz_avro.c (0 usage.avsc, 1-5 the
+ *   writer schemas of tests/avro/fixtures, resolved against the reader or
+ *   refused as incompatible), any other id unknown, ids with the top bit
+ *   set a registry that cannot answer now. Each message must be counted once,
+ *   taken or dead-lettered, except one whose schema source cannot answer:
+ *   that one not at all (it comes again). Binary lengths rather than hex
  *   lines: a mutation lands on the datum's bytes themselves, any byte
  *   (newlines too) can be in a message, and a mutated length only moves
  *   the boundaries, which is another input worth running.
@@ -22,8 +24,10 @@
  *   (br_csv over the bytes, here fmemopen) once for each of the focus and
  *   cur CSV inputs of AVRO_CSV_CONF: each row's object through
  *   br_pipeline_decode and br_pipeline_feed_decoded with its row number
- *   as origin offset and its raw text as a dead letter's payload, a row
- *   of the wrong width a dead letter (PARSE).
+ *   as origin offset and its raw text as a dead letter's payload; a row
+ *   the reader refuses (width, quotes, NUL, UTF-8) is a dead letter
+ *   (PARSE) as in replay, and any other reader error, which would stop a
+ *   replay, is a finding.
  * - anything else: JSON messages one a line, each fed to every input of
  *   the fixed config in fuzz.h (FUZZ_PIPELINE_CONF) in turn. Inputs whose
  *   first line is not exactly "#avro" or "#csv" mean what they always
