@@ -157,6 +157,14 @@ static br_err_t emit_header(void *ctx, size_t idx, const char *s, size_t len,
     if (memchr(s, '\0', len))
         return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
                          "header: column %zu: a NUL byte", idx + 1);
+    /* A name is a key of every row's object, and jansson refuses keys
+     * that are not UTF-8: each row would fail (as out of memory, which
+     * stops a replay) instead of the header. */
+    json_t *name = json_stringn(s, len);
+    if (!name)
+        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
+                         "header: column %zu: invalid UTF-8", idx + 1);
+    json_decref(name);
     char **cols = realloc(csv->cols, (idx + 1) * sizeof(*cols));
     if (!cols) return br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
                                 "out of memory");

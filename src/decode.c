@@ -409,8 +409,13 @@ br_decoder_t *br_decoder_new_wanting(const br_input_conf_t *in,
 
     for (int f = 0; f < F__CNT; f++)
         cfield_list(&dec->fields[f], dec->preset->fields[f]);
-    /* Billing cost column, then the mapping, override the preset. */
-    if (in->cost_column && *in->cost_column)
+    /* Billing cost column, then the mapping, override the preset. The
+     * config fills in the preset's own column when none is given: that
+     * one keeps the preset's other spellings of it (CUR's legacy CSV
+     * header lineItem/UnblendedCost), or such exports would have no cost. */
+    if (in->cost_column && *in->cost_column &&
+        !(dec->fields[F_COST].cnt &&
+          strcmp(dec->fields[F_COST].paths[0], in->cost_column) == 0))
         cfield_one(&dec->fields[F_COST], in->cost_column);
     const char *const overrides[F__CNT] = {
         [F_TIME] = map->time, [F_TIME_END] = map->time_end,

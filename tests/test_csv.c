@@ -263,9 +263,22 @@ static void test_nul_byte(void) {
     fclose(fp);
 }
 
+/* A column name that is not UTF-8 (a Latin-1 export) is refused with the
+ * header (found by tests/fuzz/fuzz_pipeline.c): accepted, it could not be
+ * a key of a row's object, and every row failed as "out of memory", which
+ * stopped replay at its first row. */
+static void test_header_not_utf8(void) {
+    char errstr[256];
+    FILE *fp = mem("Co\xFBt,b\n1,2\n");
+    CHECK(br_csv_open(fp, errstr, sizeof(errstr)) == NULL);
+    CHECK(strstr(errstr, "column 1: invalid UTF-8") != NULL);
+    fclose(fp);
+}
+
 int main(void) {
     test_rfc4180();
     test_nul_byte();
+    test_header_not_utf8();
     test_focus_sample();
     return brt_done();
 }

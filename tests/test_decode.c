@@ -724,6 +724,60 @@ static void test_dims_beyond_limit_pipeline(void) {
     br_config_destroy(conf);
 }
 
+/* A cur input loaded from a config has cost_column filled in with the
+ * preset's line_item_unblended_cost; legacy CSV exports name that column
+ * lineItem/UnblendedCost and must still have a cost (they were all dead
+ * letters, MISSING). A cost_column chosen by the user is the only one. */
+static void test_cur_legacy_cost_from_config(void) {
+    static const char conf_text[] =
+        "inputs:\n"
+        "  - name: cur\n"
+        "    files: [cur.csv]\n"
+        "    format: csv\n"
+        "    dialect: cur\n"
+        "  - name: net\n"
+        "    files: [net.csv]\n"
+        "    format: csv\n"
+        "    dialect: cur\n"
+        "    cost_column: line_item_net_unblended_cost\n"
+        "scopes:\n"
+        "  - name: total\n"
+        "    dims: []\n";
+    static const char legacy[] =
+        "{\"identity/LineItemId\": \"abc\", "
+        "\"identity/TimeInterval\": "
+        "\"2024-09-01T00:00:00Z/2024-09-01T01:00:00Z\", "
+        "\"lineItem/LineItemType\": \"Usage\", "
+        "\"lineItem/UsageStartDate\": \"2024-09-01T00:00:00Z\", "
+        "\"lineItem/CurrencyCode\": \"USD\", "
+        "\"lineItem/UnblendedCost\": \"12.5\"}";
+    char err[512];
+    br_config_t *conf = br_config_load_string(conf_text, "cur.yaml", NULL,
+                                              err, sizeof err);
+    CHECK(conf != NULL);
+    if (!conf) {
+        fprintf(stderr, "config: %s\n", err);
+        return;
+    }
+    CHECK_STR(conf->inputs[0].cost_column, "line_item_unblended_cost");
+    br_decoder_t *dec = br_decoder_new(&conf->inputs[0], err, sizeof err);
+    br_decoder_t *net = br_decoder_new(&conf->inputs[1], err, sizeof err);
+    CHECK(dec != NULL && net != NULL);
+    if (dec && net) {
+        br_record_reset(&rec);
+        CHECK_INT(br_decoder_decode(dec, legacy, strlen(legacy), &rec, err,
+                                    sizeof err), BR_ERR_OK);
+        CHECK(rec.has_cost);
+        CHECK_INT(rec.cost_nanos, INT64_C(12500000000));
+        br_record_reset(&rec);
+        CHECK_INT(br_decoder_decode(net, legacy, strlen(legacy), &rec, err,
+                                    sizeof err), BR_ERR_MISSING);
+    }
+    br_decoder_destroy(dec);
+    br_decoder_destroy(net);
+    br_config_destroy(conf);
+}
+
 int main(void) {
     static const char *const dialects[] = {
         "otel", "openai", "anthropic", "litellm", "bedrock", "focus", "cur",
@@ -748,5 +802,6 @@ int main(void) {
     test_kafka_timestamp();
     test_dims_beyond_limit();
     test_dims_beyond_limit_pipeline();
+    test_cur_legacy_cost_from_config();
     return brt_done();
 }

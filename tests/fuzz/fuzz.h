@@ -94,12 +94,62 @@ static inline void fuzz_check_record(const br_record_t *rec) {
                         rec->dims[i].value[0], "dimension %zu empty", i);
 }
 
+/* What follows the inputs in FUZZ_PIPELINE_CONF and in the pipeline
+ * harness's Avro and CSV config: scopes, detectors, budgets, dedup and
+ * prices, so records meet the same state whatever framing brought them. */
+#define FUZZ_CORE_CONF \
+    "scopes:\n" \
+    "  - name: total\n" \
+    "    dims: []\n" \
+    "  - name: team\n" \
+    "    dims: [team]\n" \
+    "  - name: team_model\n" \
+    "    dims: [team, model]\n" \
+    "  - name: key\n" \
+    "    dims: [key]\n" \
+    "    max_series: 20\n" \
+    "spike:\n" \
+    "  bucket: 1h\n" \
+    "  min_impact: 5\n" \
+    "  warmup: 24\n" \
+    "  resolve_after: 2\n" \
+    "budgets:\n" \
+    "  - name: ml-daily\n" \
+    "    match:\n" \
+    "      team: ml\n" \
+    "    amount: 100\n" \
+    "    period: day\n" \
+    "    timezone: Europe/Berlin\n" \
+    "    thresholds: [50, 100]\n" \
+    "  - name: rolling\n" \
+    "    amount: 10\n" \
+    "    period: rolling\n" \
+    "    window: 6h\n" \
+    "    thresholds: [80]\n" \
+    "dedup:\n" \
+    "  window: 6h\n" \
+    "  max_ids: 1000\n" \
+    "prices:\n" \
+    "  models:\n" \
+    "    tiny:\n" \
+    "      input: 1.0\n" \
+    "      output: 2.0\n" \
+    "    gpt-4o:\n" \
+    "      input: 2.50\n" \
+    "      output: 10.00\n" \
+    "    gpt-4o-mini:\n" \
+    "      input: 0.15\n" \
+    "      output: 0.60\n"
+
 /* The pipeline of the pipeline and snapshot harnesses: the "usage" input
  * and scopes are those tests/test_snapshot.c wrote tests/snapshot/v*.brs
  * with, so those files restore in full; the other inputs give every
  * message the token dialects, both billing dialects (focus replaces
  * restated rows, cur here keeps the first) and a clock limit (max_future)
- * too: every dialect's records meet pricing, dedup and state. */
+ * too: every dialect's records meet pricing, dedup and state. The
+ * snapshot harness restores its corpus into this config: its inputs stay
+ * as they are (the pipeline harness's Avro and CSV inputs have a config
+ * of their own, fuzz_pipeline.c). */
 static const char *const FUZZ_PIPELINE_CONF =
     "inputs:\n"
     "  - name: usage\n"
@@ -140,47 +190,6 @@ static const char *const FUZZ_PIPELINE_CONF =
     "    topic: cur\n"
     "    dialect: cur\n"
     "    restatements: duplicate\n"
-    "scopes:\n"
-    "  - name: total\n"
-    "    dims: []\n"
-    "  - name: team\n"
-    "    dims: [team]\n"
-    "  - name: team_model\n"
-    "    dims: [team, model]\n"
-    "  - name: key\n"
-    "    dims: [key]\n"
-    "    max_series: 20\n"
-    "spike:\n"
-    "  bucket: 1h\n"
-    "  min_impact: 5\n"
-    "  warmup: 24\n"
-    "  resolve_after: 2\n"
-    "budgets:\n"
-    "  - name: ml-daily\n"
-    "    match:\n"
-    "      team: ml\n"
-    "    amount: 100\n"
-    "    period: day\n"
-    "    timezone: Europe/Berlin\n"
-    "    thresholds: [50, 100]\n"
-    "  - name: rolling\n"
-    "    amount: 10\n"
-    "    period: rolling\n"
-    "    window: 6h\n"
-    "    thresholds: [80]\n"
-    "dedup:\n"
-    "  window: 6h\n"
-    "  max_ids: 1000\n"
-    "prices:\n"
-    "  models:\n"
-    "    tiny:\n"
-    "      input: 1.0\n"
-    "      output: 2.0\n"
-    "    gpt-4o:\n"
-    "      input: 2.50\n"
-    "      output: 10.00\n"
-    "    gpt-4o-mini:\n"
-    "      input: 0.15\n"
-    "      output: 0.60\n";
+    FUZZ_CORE_CONF;
 
 #endif

@@ -3,8 +3,11 @@
  * not copies of other corpora): Avro datums of schemas/usage.avsc made
  * from tests/replay's OpenAI events, the fixtures' datums plain and
  * Confluent-framed, schema+datum pairs, pipeline inputs (one compact JSON
- * message a line) and snapshots of today's layout. Run again after a
- * format change: fuzz_mkseeds tests/fuzz/corpus (from the source tree).
+ * message a line; "#avro" messages of those datums and of
+ * tests/avro/hostile; "#csv" files cut from scripts/data's FOCUS sample,
+ * tests/replay's excerpt and the decoder corpus, see fuzz_pipeline.c) and
+ * snapshots of today's layout. Run again after a format change:
+ * fuzz_mkseeds tests/fuzz/corpus (from the source tree).
  */
 #include <dirent.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "burnrate/avro.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
+#include "burnrate/csv.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/snapshot.h"
 #include "fuzz.h"
@@ -64,7 +68,36 @@ static void confluent(const char *harness, const char *name, uint32_t id,
     br_buf_free(&b);
 }
 
-/* The first n lines of a JSON-lines file as Avro datums of usage.avsc. */
+/* One message of a pipeline "#avro" seed: 2-byte big-endian length, then
+ * the bytes. */
+static void avro_msg(br_buf_t *b, const void *msg, size_t len) {
+    FUZZ_ASSERT(len <= 0xffff, "message of %zu bytes", len);
+    unsigned char hdr[2] = {(unsigned char)(len >> 8), (unsigned char)len};
+    br_buf_append(b, hdr, 2);
+    br_buf_append(b, msg, len);
+}
+
+/* A datum as a Confluent message of writer schema `id` (the ids of
+ * fuzz_pipeline.c's fetch_schema, which are fuzz_avro.c's). */
+static void avro_framed(br_buf_t *b, uint32_t id, const void *datum,
+                        size_t len) {
+    br_buf_t f;
+    br_buf_init(&f);
+    br_avro_confluent_header(id, &f);
+    br_buf_append(&f, datum, len);
+    avro_msg(b, f.data, f.len);
+    br_buf_free(&f);
+}
+
+/* Both framings of a datum, plain first. */
+static void avro_both(br_buf_t *b, uint32_t id, const void *datum, size_t len) {
+    avro_msg(b, datum, len);
+    avro_framed(b, id, datum, len);
+}
+
+/* The first n lines of a JSON-lines file as Avro datums of usage.avsc;
+ * the first 8 also make the pipeline's "#avro" seed avro-usage, and the
+ * first one the seed of schema ids the pipeline cannot use. */
 static void usage_datums(int n) {
     br_avro_schema_t *s = schema("schemas/usage.avsc");
     char errstr[512], name[64];
@@ -74,6 +107,11 @@ static void usage_datums(int n) {
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     size_t avsc_len;
     char *avsc = fuzz_slurp("schemas/usage.avsc", &avsc_len);
+    br_buf_t pipe, ids;
+    br_buf_init(&pipe);
+    br_buf_init(&ids);
+    br_buf_puts(&pipe, "#avro\n");
+    br_buf_puts(&ids, "#avro\n");
     for (int i = 0; i < n && line; i++, line = strtok_r(NULL, "\n", &save)) {
         json_t *v = json_loads(line, 0, NULL);
         FUZZ_ASSERT(v, "tokens_a.jsonl line %d", i + 1);
@@ -98,10 +136,24 @@ static void usage_datums(int n) {
         snprintf(name, sizeof name, "usage-%02d", i);
         if (i < 3)
             put("avro_schema", name, p.data, p.len);
+        if (i < 8)
+            avro_both(&pipe, 0, b.data, b.len);
+        if (i == 0) {
+            /* unknown, registry down, the wrong writer, then the right one */
+            avro_framed(&ids, 77, b.data, b.len);
+            avro_framed(&ids, UINT32_C(0x80000000), b.data, b.len);
+            avro_framed(&ids, 2, b.data, b.len);
+            avro_framed(&ids, 0, b.data, b.len);
+        }
         br_buf_free(&p);
         br_buf_free(&b);
         json_decref(v);
     }
+    avro_msg(&pipe, "", 0); /* and an empty message */
+    put("pipeline", "avro-usage", pipe.data, pipe.len);
+    put("pipeline", "avro-schema-ids", ids.data, ids.len);
+    br_buf_free(&pipe);
+    br_buf_free(&ids);
     free(avsc);
     free(text);
     br_avro_encoder_free(e);
@@ -123,6 +175,9 @@ static void fixture_datums(void) {
         char *avsc = fuzz_slurp(rel, &avsc_len);
         char *save = NULL;
         int i = 0;
+        br_buf_t pipe;
+        br_buf_init(&pipe);
+        br_buf_puts(&pipe, "#avro\n");
         for (char *line = strtok_r(text, "\n", &save); line;
              line = strtok_r(NULL, "\n", &save), i++) {
             size_t n = unhex(line);
@@ -138,7 +193,11 @@ static void fixture_datums(void) {
             snprintf(name, sizeof name, "%s-%d", pairs[k], i);
             put("avro_schema", name, p.data, p.len);
             br_buf_free(&p);
+            avro_both(&pipe, (uint32_t)k + 1, line, n);
         }
+        snprintf(name, sizeof name, "avro-%s", pairs[k]);
+        put("pipeline", name, pipe.data, pipe.len);
+        br_buf_free(&pipe);
         free(avsc);
         free(text);
     }
@@ -210,6 +269,220 @@ static void pipeline_seeds(void) {
     br_buf_free(&b);
 }
 
+/* The datums of tests/avro/hostile (lengths and counts that lie), each
+ * plain and as id 0, then its good datum: "#avro" seed avro-hostile. */
+static void hostile_datums(void) {
+    char dir[512], rel[1024];
+    snprintf(dir, sizeof dir, "%s/tests/avro/hostile", BR_FUZZ_SRC);
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    FUZZ_ASSERT(n >= 0, "%s", dir);
+    br_buf_t pipe;
+    br_buf_init(&pipe);
+    br_buf_puts(&pipe, "#avro\n");
+    for (int i = 0; i < n; i++) {
+        const char *nm = names[i]->d_name;
+        size_t l = strlen(nm), len;
+        if (l > 4 && strcmp(nm + l - 4, ".bin") == 0) {
+            snprintf(rel, sizeof rel, "tests/avro/hostile/%s", nm);
+            char *bytes = fuzz_slurp(rel, &len);
+            avro_both(&pipe, 0, bytes, len);
+            free(bytes);
+        }
+        free(names[i]);
+    }
+    free(names);
+    char *good = fuzz_slurp("tests/avro/hostile/good.hex", NULL);
+    size_t good_len = unhex(good);
+    avro_both(&pipe, 0, good, good_len);
+    free(good);
+    put("pipeline", "avro-hostile", pipe.data, pipe.len);
+    br_buf_free(&pipe);
+}
+
+/* One CSV field: strings quoted (quotes doubled), null the literal NULL,
+ * anything else its compact JSON text, quoted (how exports carry tags). */
+static void csv_field(br_buf_t *b, json_t *v) {
+    if (!v || json_is_null(v)) {
+        br_buf_puts(b, "NULL");
+        return;
+    }
+    char *dump =
+        json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *t = dump ? dump : json_string_value(v);
+    br_buf_puts(b, "\"");
+    for (; t && *t; t++)
+        br_buf_append(b, *t == '"' ? "\"\"" : t, *t == '"' ? 2 : 1);
+    br_buf_puts(b, "\"");
+    free(dump);
+}
+
+/* The valid decoder cases of a billing dialect as one CSV file (header:
+ * every key any case has; a case without a column has NULL there), and
+ * its first row again at the end, an id seen before: "#csv" seed
+ * csv-<dialect>. */
+static void csv_from_corpus(const char *dialect) {
+    char dir[512], path[1024], name[64];
+    snprintf(dir, sizeof dir, "%s/tests/corpus/valid/%s", BR_FUZZ_SRC, dialect);
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    FUZZ_ASSERT(n >= 0, "%s", dir);
+    json_t *rows = json_array(), *keys = json_array();
+    for (int i = 0; i < n; i++) {
+        const char *nm = names[i]->d_name;
+        size_t l = strlen(nm);
+        if (l > 5 && strcmp(nm + l - 5, ".json") == 0) {
+            snprintf(path, sizeof path, "%s/%s", dir, nm);
+            json_t *v = json_load_file(path, 0, NULL);
+            FUZZ_ASSERT(json_is_object(v), "%s", path);
+            const char *k;
+            json_t *x, *seen;
+            size_t j;
+            json_object_foreach(v, k, x) {
+                int have = 0;
+                json_array_foreach(keys, j, seen) {
+                    have |= strcmp(json_string_value(seen), k) == 0;
+                }
+                if (!have)
+                    json_array_append_new(keys, json_string(k));
+            }
+            json_array_append_new(rows, v);
+        }
+        free(names[i]);
+    }
+    free(names);
+    json_array_append(rows, json_array_get(rows, 0));
+    br_buf_t b;
+    br_buf_init(&b);
+    br_buf_puts(&b, "#csv\n");
+    size_t j, r;
+    json_t *k, *row;
+    json_array_foreach(keys, j, k) {
+        br_buf_puts(&b, j ? "," : "");
+        csv_field(&b, k);
+    }
+    br_buf_puts(&b, "\r\n"); /* the RFC's line ends, LF in the others */
+    json_array_foreach(rows, r, row) {
+        json_array_foreach(keys, j, k) {
+            br_buf_puts(&b, j ? "," : "");
+            csv_field(&b, json_object_get(row, json_string_value(k)));
+        }
+        br_buf_puts(&b, "\r\n");
+    }
+    snprintf(name, sizeof name, "csv-%s", dialect);
+    put("pipeline", name, b.data, b.len);
+    br_buf_free(&b);
+    json_decref(rows);
+    json_decref(keys);
+}
+
+/* A FOCUS row of a CSV export as a datum of focus.avsc: its Tags column
+ * is JSON text, the schema's a map of strings. */
+static void focus_datum(br_avro_encoder_t *e, json_t *row, br_buf_t *pipe) {
+    char errstr[512];
+    const char *text = json_string_value(json_object_get(row, "Tags"));
+    json_t *tags = json_loads(text ? text : "{}", 0, NULL);
+    json_t *map = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(tags, k, v) {
+        if (json_is_string(v))
+            json_object_set(map, k, v);
+    }
+    json_object_set_new(row, "Tags", map);
+    json_decref(tags);
+    br_buf_t b;
+    br_buf_init(&b);
+    br_err_t err = br_avro_encode(e, row, &b, errstr, sizeof errstr);
+    FUZZ_ASSERT(err == BR_ERR_OK, "focus.avsc: %s", errstr);
+    avro_msg(pipe, b.data, b.len);
+    br_buf_free(&b);
+}
+
+/* A cut of a FOCUS CSV export, "#csv" seed `name`: the header, the first
+ * `first` rows, and when `more` the later rows that are not plain usage or
+ * are AI services (credits, adjustments, Bedrock). With focus_avro, the
+ * same rows as datums of schemas/focus.avsc: "#avro" seed `focus_avro`. */
+static void csv_cut(const char *rel, const char *name, int first, int more,
+                    const char *focus_avro) {
+    char errstr[512], path[1024];
+    snprintf(path, sizeof path, "%s/%s", BR_FUZZ_SRC, rel);
+    FILE *fp = fopen(path, "rb");
+    FUZZ_ASSERT(fp, "%s", path);
+    br_csv_t *csv = br_csv_open(fp, errstr, sizeof errstr);
+    FUZZ_ASSERT(csv, "%s: %s", rel, errstr);
+    char *text = fuzz_slurp(rel, NULL);
+    char *nl = strchr(text, '\n');
+    FUZZ_ASSERT(nl, "%s: no header line", rel);
+    br_buf_t b, pipe;
+    br_buf_init(&b);
+    br_buf_init(&pipe);
+    br_buf_puts(&b, "#csv\n");
+    br_buf_append(&b, text, (size_t)(nl - text) + 1);
+    br_buf_puts(&pipe, "#avro\n");
+    br_avro_schema_t *s = focus_avro ? schema("schemas/focus.avsc") : NULL;
+    br_avro_encoder_t *e =
+        s ? br_avro_encoder_new(s, errstr, sizeof errstr) : NULL;
+    FUZZ_ASSERT(!focus_avro || e, "%s", errstr);
+    json_t *obj;
+    int64_t row;
+    while (br_csv_next(csv, &obj, &row, errstr, sizeof errstr) == BR_ERR_OK) {
+        const char *cat =
+            json_string_value(json_object_get(obj, "ChargeCategory"));
+        const char *svc =
+            json_string_value(json_object_get(obj, "ServiceCategory"));
+        if (row <= first ||
+            (more && ((cat && strcmp(cat, "Usage") != 0) ||
+                      (svc && strcmp(svc, "AI and Machine Learning") == 0)))) {
+            size_t len;
+            const char *raw = br_csv_raw(csv, &len);
+            br_buf_append(&b, raw, len);
+            br_buf_puts(&b, "\n");
+            if (e)
+                focus_datum(e, obj, &pipe);
+        }
+        json_decref(obj);
+    }
+    put("pipeline", name, b.data, b.len);
+    if (e)
+        put("pipeline", focus_avro, pipe.data, pipe.len);
+    br_avro_encoder_free(e);
+    br_avro_schema_free(s);
+    br_buf_free(&b);
+    br_buf_free(&pipe);
+    free(text);
+    br_csv_destroy(csv);
+    fclose(fp);
+}
+
+/* The CSV reader's own seeds (quoting, CRLF, a NUL in a field) as
+ * "#csv" seeds of the pipeline. */
+static void csv_copy(const char *file) {
+    char rel[256], name[128];
+    size_t len;
+    snprintf(rel, sizeof rel, "tests/fuzz/corpus/csv/%s", file);
+    char *text = fuzz_slurp(rel, &len);
+    br_buf_t b;
+    br_buf_init(&b);
+    br_buf_puts(&b, "#csv\n");
+    br_buf_append(&b, text, len);
+    snprintf(name, sizeof name, "csv-%s", file);
+    put("pipeline", name, b.data, b.len);
+    br_buf_free(&b);
+    free(text);
+}
+
+static void pipeline_avro_csv_seeds(void) {
+    hostile_datums();
+    csv_from_corpus("focus");
+    csv_from_corpus("cur");
+    csv_cut("scripts/data/focus_sample.csv", "csv-focus-sample", 10, 1,
+            "avro-focus-sample");
+    csv_cut("tests/replay/focus_excerpt.csv", "csv-focus-excerpt", 15, 0, NULL);
+    csv_copy("quoting-crlf.csv");
+    csv_copy("nul-byte-in-field");
+}
+
 static void sink_alert(void *opaque, const br_alert_t *alert) {
     (void)opaque;
     (void)alert;
@@ -278,6 +551,7 @@ int main(int argc, char **argv) {
     usage_datums(12);
     fixture_datums();
     pipeline_seeds();
+    pipeline_avro_csv_seeds();
     snapshot_seeds();
     return 0;
 }
