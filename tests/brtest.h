@@ -1,6 +1,7 @@
 /*
  * A minimal test harness: checks print both sides on failure, and the run
- * ends with the plain "N passed, N failed" line that CI reads.
+ * ends with the plain "N passed, N failed" line that CI reads. A run in
+ * which no check ran fails.
  */
 #ifndef BRTEST_H
 #define BRTEST_H
@@ -38,7 +39,8 @@ extern int brt_pass, brt_fail;
                     brt_b ? brt_b : "(null)"); }                             \
     } while (0)
 
-/** Print the summary line and return the process exit code. */
+/** Print the summary line and return the process exit code: 1 when a
+ *  check failed or when none ran at all, else 0. */
 int brt_done(void);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/avro.h"
 #include "burnrate/alert.h"
@@ -257,24 +258,6 @@ static void test_negative_block_count(void) {
     br_avro_schema_free(s);
 }
 
-typedef struct dlq {
-    int n;
-    br_err_t reason;
-    char detail[512];
-} dlq_t;
-
-static void on_dead_letter(void *opaque, const br_origin_t *origin,
-                           const void *payload, size_t len, br_err_t reason,
-                           const char *detail) {
-    dlq_t *d = opaque;
-    (void)origin;
-    (void)payload;
-    (void)len;
-    d->n++;
-    d->reason = reason;
-    snprintf(d->detail, sizeof d->detail, "%s", detail ? detail : "");
-}
-
 static const char *HOSTILE_CONF =
     "inputs:\n"
     "  - name: plain\n"
@@ -293,7 +276,7 @@ static const char *HOSTILE_CONF =
 /* Feed one datum to both inputs (the second in the Confluent framing,
  * schema id 1 from the schema directory): @returns whether both became
  * dead letters with reason PARSE or TYPE and a detail. */
-static bool pipeline_refuses(br_pipeline_t *pl, dlq_t *d,
+static bool pipeline_refuses(br_pipeline_t *pl, const brp_sink_t *d,
                              const unsigned char *datum, size_t len) {
     bool ok = true;
     br_buf_t framed;
@@ -302,11 +285,12 @@ static bool pipeline_refuses(br_pipeline_t *pl, dlq_t *d,
     br_buf_append(&framed, datum, len);
     for (int input = 0; input < 2; input++) {
         br_origin_t o = {input, input ? "f" : "p", 0, 0, 0};
-        int before = d->n;
+        int before = d->dead;
         br_err_t e = input ? br_pipeline_feed(pl, &o, framed.data, framed.len)
                            : br_pipeline_feed(pl, &o, datum, len);
         ok = ok && (e == BR_ERR_PARSE || e == BR_ERR_TYPE) &&
-             d->n == before + 1 && d->reason == e && d->detail[0];
+             d->dead == before + 1 && d->last_dead.reason == e &&
+             d->last_dead.detail[0];
     }
     br_buf_free(&framed);
     return ok;
@@ -321,13 +305,9 @@ static void test_hostile(void) {
     char err[512];
     br_avro_schema_t *s = schema("../schemas/usage.avsc");
     br_avro_reader_t *r = s ? br_avro_reader_new(s, NULL, err, sizeof err) : NULL;
-    br_config_t *conf = br_config_load_string(HOSTILE_CONF, "hostile.yaml", ".",
-                                              err, sizeof err);
-    dlq_t d = {0, BR_ERR_OK, ""};
-    br_sink_t sink = {NULL, on_dead_letter, &d};
-    br_pipeline_t *pl = conf ? br_pipeline_new(conf, &sink, err, sizeof err) : NULL;
-    if (!pl)
-        fprintf(stderr, "hostile: %s\n", err);
+    br_config_t *conf = brp_config_in(HOSTILE_CONF, "hostile.yaml", ".");
+    brp_sink_t d = {0};
+    br_pipeline_t *pl = conf ? brp_start(conf, &d) : NULL;
     CHECK(r && pl);
     DIR *dir = opendir("avro/hostile");
     CHECK(dir != NULL);
@@ -368,7 +348,7 @@ static void test_hostile(void) {
         json_decref(out);
         if (!pipeline_refuses(pl, &d, bin, len)) {
             fprintf(stderr, "%s: not a dead letter in the pipeline (%s)\n",
-                    de->d_name, d.detail);
+                    de->d_name, d.last_dead.detail);
             CHECK(0);
         }
         free(bin);
@@ -378,6 +358,7 @@ done:
     if (dir)
         closedir(dir);
     br_pipeline_destroy(pl);
+    brp_sink_free(&d);
     br_config_destroy(conf);
     br_avro_reader_free(r);
     br_avro_schema_free(s);

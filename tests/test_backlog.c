@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/config.h"
 #include "burnrate/pipeline.h"
@@ -31,24 +32,18 @@ static const char *CONF =
 #define H INT64_C(3600000)
 
 static void feed(br_pipeline_t *pl, int input, int hour) {
-    char msg[128];
-    br_origin_t o = {input, input ? "b" : "a", 0, hour, 0};
-    snprintf(msg, sizeof msg, "{\"ts\":\"2025-01-01T%02d:30:00Z\",\"cost\":1,\"team\":\"t\"}",
-             hour);
-    CHECK_INT(br_pipeline_feed(pl, &o, msg, strlen(msg)), BR_ERR_OK);
+    CHECK_INT(brp_feedf(pl, input, input ? "b" : "a", hour,
+                        "{\"ts\":\"2025-01-01T%02d:30:00Z\",\"cost\":1,\"team\":\"t\"}",
+                        hour), BR_ERR_OK);
 }
 
 /* a runs to 06:30, b to 03:30 while flagged behind (or not); then b
  * catches up to 06:30 (within a series' eight open buckets, so only the
  * watermark decides). @returns records that came in late. */
 static uint64_t run(bool backlog, int64_t *wm_during) {
-    char errstr[512];
-    br_config_t *conf = br_config_load_string(CONF, "t.yaml", NULL, errstr, sizeof errstr);
-    br_sink_t sink = {NULL, NULL, NULL};
-    br_pipeline_t *pl = conf ? br_pipeline_new(conf, &sink, errstr, sizeof errstr) : NULL;
-    CHECK(pl != NULL);
+    br_config_t *conf = brp_config(CONF, "t.yaml");
+    br_pipeline_t *pl = conf ? brp_start(conf, NULL) : NULL;
     if (!pl) {
-        fprintf(stderr, "%s\n", errstr);
         br_config_destroy(conf);
         return 0;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
@@ -43,63 +44,21 @@ static const char *const CONF_TAIL =
     "  warmup: 24\n"
     "  resolve_after: 2\n";
 
-typedef struct got {
-    int alerts;
-    int spikes;
-    char ids[64][17];
-    int dead;
-    br_err_t reason;
-    char detail[512];
-} got_t;
-
-static void on_alert(void *opaque, const br_alert_t *a) {
-    got_t *g = opaque;
-    if (a->type == BR_ALERT_SPIKE && a->status == BR_STATUS_FIRING)
-        g->spikes++;
-    if (a->status == BR_STATUS_FIRING && g->alerts < 64)
-        memcpy(g->ids[g->alerts++], a->id, 17);
-}
-
-static void on_dead(void *opaque, const br_origin_t *o, const void *p,
-                    size_t len, br_err_t reason, const char *detail) {
-    got_t *g = opaque;
-    (void)o; (void)p; (void)len;
-    g->dead++;
-    g->reason = reason;
-    snprintf(g->detail, sizeof g->detail, "%s", detail);
-}
-
 static br_config_t *load(const char *max_future) {
-    char yaml[2048], err[512];
+    char yaml[2048];
     snprintf(yaml, sizeof yaml, "%s%s%s", CONF_HEAD, max_future, CONF_TAIL);
-    br_config_t *conf = br_config_load_string(yaml, "test.yaml", NULL, err,
-                                              sizeof err);
-    if (!conf)
-        fprintf(stderr, "config: %s\n", err);
-    CHECK(conf != NULL);
-    return conf;
+    return brp_config(yaml, "test.yaml");
 }
 
-static br_pipeline_t *start(const br_config_t *conf, got_t *g) {
-    memset(g, 0, sizeof *g);
-    br_sink_t sink = {on_alert, on_dead, g};
-    char err[512];
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof err);
-    if (!pl)
-        fprintf(stderr, "pipeline: %s\n", err);
-    CHECK(pl != NULL);
-    return pl;
+static int spikes(const brp_sink_t *g) {
+    return brp_count(g, "cost_spike", "firing", NULL);
 }
 
 static int64_t offset;
 
 static br_err_t feed_ts(br_pipeline_t *pl, const char *ts, const char *cost) {
-    char msg[256];
-    snprintf(msg, sizeof msg,
-             "{\"ts\":\"%s\",\"team\":\"ml\",\"cost\":%s}", ts, cost);
-    br_origin_t o = {.input = 0, .topic = "usage", .partition = 0,
-                     .offset = offset++};
-    return br_pipeline_feed(pl, &o, msg, strlen(msg));
+    return brp_feedf(pl, 0, "usage", offset++,
+                     "{\"ts\":\"%s\",\"team\":\"ml\",\"cost\":%s}", ts, cost);
 }
 
 static br_err_t feed(br_pipeline_t *pl, int64_t t, const char *cost) {
@@ -124,46 +83,51 @@ static void workload(br_pipeline_t *pl, bool hostile) {
     br_pipeline_finish(pl);
 }
 
-static int same_ids(const got_t *a, const got_t *b) {
-    if (a->alerts != b->alerts)
-        return 0;
-    for (int i = 0; i < a->alerts; i++)
-        if (strcmp(a->ids[i], b->ids[i]) != 0)
+/* The same alerts fired, in the same order. */
+static int same_ids(const brp_sink_t *a, const brp_sink_t *b) {
+    int i = 0, j = 0;
+    for (;; i++, j++) {
+        while (i < a->n && strcmp(a->a[i].status, "firing") != 0)
+            i++;
+        while (j < b->n && strcmp(b->a[j].status, "firing") != 0)
+            j++;
+        if (i == a->n || j == b->n)
+            return i == a->n && j == b->n;
+        if (strcmp(a->a[i].id, b->a[j].id) != 0)
             return 0;
-    return 1;
+    }
 }
 
 /* The regression: one record stamped 9999-12-31, then a spike. */
 static void test_hostile_then_spike(void) {
     br_config_t *conf = load("1h");
-    got_t clean, hostile, unguarded;
+    brp_sink_t clean, hostile, control, unguarded;
 
-    br_pipeline_t *pl = start(conf, &clean);
+    br_pipeline_t *pl = brp_start(conf, &clean);
     br_pipeline_set_now(pl, NOW);
     workload(pl, false);
     br_pipeline_destroy(pl);
-    CHECK(clean.spikes > 0);
+    CHECK(spikes(&clean) > 0);
     CHECK_INT(clean.dead, 0);
 
-    pl = start(conf, &hostile);
+    pl = brp_start(conf, &hostile);
     br_pipeline_set_now(pl, NOW);
     workload(pl, true);
     br_pipeline_stats_t st;
     br_pipeline_stats(pl, &st);
     br_pipeline_destroy(pl);
     CHECK_INT(hostile.dead, 1);
-    CHECK_INT(hostile.reason, BR_ERR_FUTURE);
-    CHECK_STR(br_err_name(hostile.reason), "FUTURE");
+    CHECK_INT(hostile.last_dead.reason, BR_ERR_FUTURE);
+    CHECK_STR(br_err_name(hostile.last_dead.reason), "FUTURE");
     CHECK_INT(st.dead_letters, 1);
     CHECK(same_ids(&clean, &hostile));
 
     /* What it guards against: told no clock, the stage takes the record,
      * its watermark jumps to year 10000 and the spike is never judged. */
-    pl = start(conf, &unguarded);
+    pl = brp_start(conf, &control);
     workload(pl, false);
     br_pipeline_destroy(pl);
-    got_t control = unguarded;
-    pl = start(conf, &unguarded);
+    pl = brp_start(conf, &unguarded);
     offset = 0;
     for (int h = 0; h < 11; h++)
         feed(pl, T0 + h * H + 30 * 60000, "1.00");
@@ -173,8 +137,12 @@ static void test_hostile_then_spike(void) {
     feed(pl, T0 + 48 * H + 30 * 60000, "50.00");
     br_pipeline_finish(pl);
     br_pipeline_destroy(pl);
-    CHECK(control.spikes > 0);
-    CHECK_INT(unguarded.spikes, 0);
+    CHECK(spikes(&control) > 0);
+    CHECK_INT(spikes(&unguarded), 0);
+    brp_sink_free(&clean);
+    brp_sink_free(&hostile);
+    brp_sink_free(&control);
+    brp_sink_free(&unguarded);
     br_config_destroy(conf);
 }
 
@@ -182,19 +150,19 @@ static void test_hostile_then_spike(void) {
  * the pipeline or in its snapshot; exactly max_future ahead is taken. */
 static void test_boundary_and_snapshot(void) {
     br_config_t *conf = load("1h");
-    got_t g;
-    br_pipeline_t *pl = start(conf, &g);
+    brp_sink_t g;
+    br_pipeline_t *pl = brp_start(conf, &g);
     br_pipeline_set_now(pl, NOW);
     offset = 0;
     CHECK_INT(feed(pl, NOW - 2 * H, "1.00"), BR_ERR_OK);
     br_pipeline_stats_t before, after;
     br_pipeline_stats(pl, &before);
     CHECK_INT(feed(pl, NOW + H + 1, "1.00"), BR_ERR_FUTURE);
-    CHECK_STR(g.detail, "event time 2025-01-03T13:00:00.001Z is 1h00m ahead "
+    CHECK_STR(g.last_dead.detail, "event time 2025-01-03T13:00:00.001Z is 1h00m ahead "
                         "of the clock (2025-01-03T12:00:00Z), more than "
                         "input \"usage\" allows (max_future 1h00m)");
     CHECK_INT(feed_ts(pl, HOSTILE, "1.00"), BR_ERR_FUTURE);
-    CHECK(strstr(g.detail, "is 2912804d ahead") != NULL);
+    CHECK(strstr(g.last_dead.detail, "is 2912804d ahead") != NULL);
     br_pipeline_stats(pl, &after);
     CHECK_INT(after.max_event_ms, before.max_event_ms);
     CHECK_INT(after.watermark_ms, before.watermark_ms);
@@ -207,8 +175,8 @@ static void test_boundary_and_snapshot(void) {
     br_buf_t snap;
     br_buf_init(&snap);
     CHECK_INT(br_pipeline_save(pl, &snap), BR_ERR_OK);
-    got_t g2;
-    br_pipeline_t *back = start(conf, &g2);
+    brp_sink_t g2;
+    br_pipeline_t *back = brp_start(conf, &g2);
     br_restore_info_t info;
     char err[256];
     CHECK_INT(br_pipeline_restore(back, snap.data, snap.len, &info, err,
@@ -217,6 +185,7 @@ static void test_boundary_and_snapshot(void) {
     CHECK_INT(after.max_event_ms, NOW - 2 * H);
     CHECK_INT(after.watermark_ms, before.watermark_ms);
     br_pipeline_destroy(back);
+    brp_sink_free(&g2);
     br_buf_free(&snap);
 
     /* Exactly max_future ahead is taken, and moves the watermark. */
@@ -224,6 +193,7 @@ static void test_boundary_and_snapshot(void) {
     br_pipeline_stats(pl, &after);
     CHECK_INT(after.max_event_ms, NOW + H);
     br_pipeline_destroy(pl);
+    brp_sink_free(&g);
     br_config_destroy(conf);
 }
 
@@ -232,8 +202,8 @@ static void test_boundary_and_snapshot(void) {
 static void test_off_and_past(void) {
     br_config_t *conf = load("0");
     CHECK_INT(conf->inputs[0].max_future_ms, 0);
-    got_t g;
-    br_pipeline_t *pl = start(conf, &g);
+    brp_sink_t g;
+    br_pipeline_t *pl = brp_start(conf, &g);
     br_pipeline_set_now(pl, NOW);
     offset = 0;
     CHECK_INT(feed(pl, NOW, "1.00"), BR_ERR_OK);
@@ -246,6 +216,7 @@ static void test_off_and_past(void) {
     CHECK_INT(feed_ts(pl, HOSTILE, "1.00"), BR_ERR_OK);
     CHECK_INT(g.dead, 0);
     br_pipeline_destroy(pl);
+    brp_sink_free(&g);
     br_config_destroy(conf);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/config.h"
 #include "burnrate/pipeline.h"
@@ -27,21 +28,14 @@ static const char *CONF =
     "  - {name: idle, dims: [team, model]}\n";
 
 static br_err_t feed(br_pipeline_t *pl, int input, int64_t off, const char *msg) {
-    br_origin_t o = {input, input ? "b" : "a", 0, off, 0};
-    return br_pipeline_feed(pl, &o, msg, strlen(msg));
+    return brp_feed(pl, input, input ? "b" : "a", off, msg);
 }
 
 int main(void) {
-    char errstr[512];
-    br_config_t *conf = br_config_load_string(CONF, "t.yaml", NULL, errstr, sizeof errstr);
-    CHECK(conf != NULL);
-    if (!conf) {
-        fprintf(stderr, "%s\n", errstr);
+    br_config_t *conf = brp_config(CONF, "t.yaml");
+    if (!conf)
         return brt_done();
-    }
-    br_sink_t sink = {NULL, NULL, NULL};
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, errstr, sizeof errstr);
-    CHECK(pl != NULL);
+    br_pipeline_t *pl = brp_start(conf, NULL);
     if (!pl)
         return brt_done();
     int64_t off = 0;

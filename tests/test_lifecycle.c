@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
@@ -17,7 +18,6 @@
 #define H INT64_C(3600000)
 #define M INT64_C(60000)
 #define T0 INT64_C(1736121600000) /* 2025-01-06T00:00:00Z, a Monday */
-#define MAXA 64
 
 static const char *TEAM = "  - name: team\n    dims: [team]\n";
 static const char *TEAM_MODEL = "  - name: team\n    dims: [team]\n"
@@ -26,7 +26,7 @@ static const char *TEAM_MODEL = "  - name: team\n    dims: [team]\n"
 /* spike settings are explicit (warmup included), so the tests hold
  * whatever the defaults become. */
 static br_config_t *conf_new(const char *scopes, const char *spike) {
-    char yaml[4096], err[512];
+    char yaml[4096];
     snprintf(yaml, sizeof yaml,
              "currency: USD\n"
              "inputs:\n"
@@ -49,104 +49,18 @@ static br_config_t *conf_new(const char *scopes, const char *spike) {
              "  resolve_after: 2\n"
              "%s",
              scopes, spike);
-    br_config_t *conf = br_config_load_string(yaml, "lifecycle.yaml", NULL,
-                                              err, sizeof err);
-    if (!conf)
-        fprintf(stderr, "config: %s\n", err);
-    CHECK(conf != NULL);
-    return conf;
-}
-
-typedef struct seen {
-    char type[16], status[16], severity[16], scope[32], labels[64];
-    char id[17], parent[17];
-    unsigned rev;
-    int64_t impact;
-    size_t contrib_cnt;
-    char contrib[5][64];
-    int64_t c_obs[5], c_exp[5], c_imp[5];
-    int32_t c_share[5];
-    char summary[320];
-} seen_t;
-
-typedef struct rec {
-    int n;
-    seen_t a[MAXA];
-    int order_errors;          /* a revision out of order for its id */
-    br_buf_t json;
-} rec_t;
-
-static void labels_str(const br_dim_t *l, size_t n, char *out, size_t size) {
-    size_t off = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < n && off < size; i++)
-        off += (size_t)snprintf(out + off, size - off, "%s%s=%s",
-                                i ? "," : "", l[i].key, l[i].value);
-}
-
-static void on_alert(void *opaque, const br_alert_t *a) {
-    rec_t *r = opaque;
-    br_alert_to_json(a, NULL, -1, &r->json);
-    br_buf_puts(&r->json, "\n");
-    if (getenv("BR_DUMP"))
-        fprintf(stderr, "  %s\n", a->summary);
-    if (r->n >= MAXA)
-        return;
-    seen_t *s = &r->a[r->n];
-    memset(s, 0, sizeof *s);
-    snprintf(s->type, sizeof s->type, "%s", br_alert_type_name(a->type));
-    snprintf(s->status, sizeof s->status, "%s", br_alert_status_name(a->status));
-    snprintf(s->severity, sizeof s->severity, "%s", br_severity_name(a->severity));
-    snprintf(s->scope, sizeof s->scope, "%s", a->scope ? a->scope : "-");
-    labels_str(a->labels, a->label_cnt, s->labels, sizeof s->labels);
-    memcpy(s->id, a->id, 17);
-    snprintf(s->parent, sizeof s->parent, "%s", a->parent_id ? a->parent_id : "");
-    s->rev = a->revision;
-    s->impact = a->impact_nanos;
-    s->contrib_cnt = a->contrib_cnt;
-    for (size_t i = 0; i < a->contrib_cnt && i < 5; i++) {
-        const br_contrib_t *c = &a->contribs[i];
-        labels_str(c->labels, c->label_cnt, s->contrib[i], sizeof s->contrib[i]);
-        s->c_obs[i] = c->observed_nanos;
-        s->c_exp[i] = c->expected_nanos;
-        s->c_imp[i] = c->impact_nanos;
-        s->c_share[i] = c->share_bp;
-    }
-    snprintf(s->summary, sizeof s->summary, "%s", a->summary);
-    /* Per id: r1 firing, then one more per message, never firing again. */
-    unsigned prev = 0;
-    for (int i = 0; i < r->n; i++)
-        if (strcmp(r->a[i].id, a->id) == 0)
-            prev = r->a[i].rev;
-    if (a->revision != prev + 1 || (prev == 0) != (a->status == BR_STATUS_FIRING))
-        r->order_errors++;
-    r->n++;
-}
-
-static br_pipeline_t *start(const br_config_t *conf, rec_t *r) {
-    memset(r, 0, sizeof *r);
-    br_buf_init(&r->json);
-    br_sink_t sink = {on_alert, NULL, r};
-    char err[512];
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof err);
-    if (!pl)
-        fprintf(stderr, "pipeline: %s\n", err);
-    CHECK(pl != NULL);
-    return pl;
+    return brp_config(yaml, "lifecycle.yaml");
 }
 
 static int64_t offset;
 
 static void feed(br_pipeline_t *pl, int64_t t, const char *team,
                  const char *model, double cost) {
-    char ts[40], msg[256];
+    char ts[40];
     br_ts_format(t, ts, sizeof ts);
-    snprintf(msg, sizeof msg,
-             "{\"ts\":\"%s\",\"team\":\"%s\",\"model\":\"%s\",\"cost\":%.2f}",
-             ts, team, model, cost);
-    br_origin_t o = {.input = 0, .topic = "usage", .partition = 0,
-                     .offset = offset++};
-    CHECK_INT(br_pipeline_feed(pl, &o, msg, strlen(msg)), BR_ERR_OK);
+    CHECK_INT(brp_feedf(pl, 0, "usage", offset++,
+                        "{\"ts\":\"%s\",\"team\":\"%s\",\"model\":\"%s\",\"cost\":%.2f}",
+                        ts, team, model, cost), BR_ERR_OK);
 }
 
 /* A steady hourly pattern: each flow spends its cost at :30 of every hour
@@ -166,20 +80,10 @@ static void steady(br_pipeline_t *pl, const flow_t *f, size_t n, int from_h,
 /* Days of warm history: 3 days, beyond the configured warmup of 48. */
 #define HIST 72
 
-static int count(const rec_t *r, const char *type, const char *status,
-                 const char *labels) {
-    int n = 0;
-    for (int i = 0; i < r->n; i++)
-        n += (!type || strcmp(r->a[i].type, type) == 0) &&
-             (!status || strcmp(r->a[i].status, status) == 0) &&
-             (!labels || strcmp(r->a[i].labels, labels) == 0);
-    return n;
-}
-
-static void done(br_pipeline_t *pl, br_config_t *conf, rec_t *r) {
+static void done(br_pipeline_t *pl, br_config_t *conf, brp_sink_t *r) {
     br_pipeline_destroy(pl);
     br_config_destroy(conf);
-    br_buf_free(&r->json);
+    brp_sink_free(r);
 }
 
 /* firing (info) -> no message while nothing grew -> updated on a higher
@@ -192,8 +96,8 @@ static void test_spike_lifecycle(void) {
     br_config_t *conf = conf_new(TEAM, "  min_impact: 2\n  cooldown: 3h\n");
     if (!conf)
         return;
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     const flow_t f[] = {{"ml", "a", 1.0}, {"web", "w", 1.0}};
     steady(pl, f, 2, 0, HIST);
     CHECK_INT(r.n, 0);
@@ -223,7 +127,7 @@ static void test_spike_lifecycle(void) {
     CHECK_STR(r.a[2].status, "updated");
     CHECK_INT(r.a[2].impact, 18 * U);
     /* The other team's steady spend at :30 changed nothing. */
-    CHECK_INT(count(&r, NULL, NULL, "team=web"), 0);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=web"), 0);
     /* Hour 73 is unusual too: the window grows to two buckets, impact
      * 18 + 4 = 22 = 11x: critical. Hour 72 turns final first (its final
      * expectation, a little under the 1.00 estimated while it filled, moves
@@ -282,15 +186,15 @@ static void test_no_cooldown(void) {
     if (!conf)
         return;
     CHECK_INT(conf->spike.cooldown_ms, 0);
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     const flow_t f[] = {{"ml", "a", 1.0}};
     steady(pl, f, 1, 0, HIST);
     feed(pl, T0 + 72 * H + 10 * M, "ml", "a", 20.0);
     steady(pl, f, 1, 72, 76);        /* resolved when 74 is final */
     feed(pl, T0 + 76 * H + 10 * M, "ml", "a", 20.0);
-    CHECK_INT(count(&r, "cost_spike", "firing", "team=ml"), 2);
-    CHECK_INT(count(&r, "cost_spike", "resolved", "team=ml"), 1);
+    CHECK_INT(brp_count(&r, "cost_spike", "firing", "team=ml"), 2);
+    CHECK_INT(brp_count(&r, "cost_spike", "resolved", "team=ml"), 1);
     CHECK(r.n >= 3 && strcmp(r.a[0].id, r.a[r.n - 1].id) != 0);
     CHECK_INT(r.order_errors, 0);
     done(pl, conf, &r);
@@ -340,16 +244,16 @@ static void test_drop(void) {
                                  "  min_impact: 2\n  direction: down\n");
     if (!conf)
         return;
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     drop_run(pl, false);
     /* No early verdict on a filling bucket: it fires once 72 is final. */
-    CHECK_INT(count(&r, "cost_drop", "firing", "team=ml"), 1);
-    CHECK_INT(count(&r, "cost_spike", NULL, NULL), 0);
-    CHECK_INT(count(&r, NULL, NULL, "team=ml,model=a"), 0);
-    CHECK_INT(count(&r, NULL, NULL, "team=ml,model=b"), 0);
-    CHECK_INT(count(&r, NULL, NULL, "team=web"), 0);
-    const seen_t *a = r.n ? &r.a[0] : NULL;
+    CHECK_INT(brp_count(&r, "cost_drop", "firing", "team=ml"), 1);
+    CHECK_INT(brp_count(&r, "cost_spike", NULL, NULL), 0);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=ml,model=a"), 0);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=ml,model=b"), 0);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=web"), 0);
+    const brp_alert_t *a = r.n ? &r.a[0] : NULL;
     if (a) {
         CHECK_STR(a->type, "cost_drop");
         CHECK_INT(a->impact, -5 * U);
@@ -369,7 +273,7 @@ static void test_drop(void) {
     }
     /* Three buckets of collapse: the window and |impact| grow to about 15
      * (a collapse is not learned as usual spend), over 6x: warning. */
-    CHECK_INT(count(&r, "cost_drop", "updated", "team=ml"), 2);
+    CHECK_INT(brp_count(&r, "cost_drop", "updated", "team=ml"), 2);
     if (r.n >= 3) {
         CHECK(r.a[2].impact >= -15 * U - U / 10 &&
               r.a[2].impact < -12 * U);
@@ -382,7 +286,7 @@ static void test_drop(void) {
     conf = conf_new(TEAM_MODEL, "  min_impact: 2\n  direction: up\n");
     if (!conf)
         return;
-    pl = start(conf, &r);
+    pl = brp_start(conf, &r);
     drop_run(pl, false);
     br_pipeline_finish(pl);
     CHECK_INT(r.n, 0);
@@ -396,12 +300,12 @@ static void test_silence(void) {
                                  "  min_impact: 2\n  direction: down\n");
     if (!conf)
         return;
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     drop_run(pl, true);
-    CHECK_INT(count(&r, "cost_drop", "firing", "team=ml"), 1);
-    CHECK_INT(count(&r, "cost_drop", "firing", "team=web"), 0);
-    const seen_t *a = r.n ? &r.a[0] : NULL;
+    CHECK_INT(brp_count(&r, "cost_drop", "firing", "team=ml"), 1);
+    CHECK_INT(brp_count(&r, "cost_drop", "firing", "team=web"), 0);
+    const brp_alert_t *a = r.n ? &r.a[0] : NULL;
     if (a) {
         CHECK_INT(a->impact, -6 * U);
         /* Every model fell; c (-1) is listed though not a drop itself. */
@@ -410,8 +314,8 @@ static void test_silence(void) {
         CHECK_INT(a->c_imp[2], -1 * U);
         CHECK_INT(a->c_share[2], 1667);
     }
-    CHECK_INT(count(&r, NULL, NULL, "team=ml,model=c"), 0);
-    CHECK_INT(count(&r, NULL, NULL, "team=ml,model=a"), 0);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=ml,model=c"), 0);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=ml,model=a"), 0);
     done(pl, conf, &r);
 }
 
@@ -421,15 +325,15 @@ static void test_sparse_quiet(void) {
     br_config_t *conf = conf_new(TEAM, "  min_impact: 2\n  direction: down\n");
     if (!conf)
         return;
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     for (int h = 0; h < 24 * 6; h++) {
         if (h % 5 == 0)
             feed(pl, T0 + h * H + 30 * M, "batch", "x", 10.0);
         feed(pl, T0 + h * H + 31 * M, "web", "w", 1.0);
     }
     br_pipeline_finish(pl);
-    CHECK_INT(count(&r, NULL, NULL, "team=batch"), 0);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=batch"), 0);
     done(pl, conf, &r);
 }
 
@@ -439,17 +343,17 @@ static void test_up_down_apart(void) {
     br_config_t *conf = conf_new(TEAM, "  min_impact: 2\n  direction: both\n");
     if (!conf)
         return;
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     const flow_t f[] = {{"ml", "a", 4.0}, {"web", "w", 1.0}};
     steady(pl, f, 2, 0, HIST);
     feed(pl, T0 + 72 * H + 10 * M, "ml", "a", 40.0);
     /* ml silent from hour 73 on while its spike is still open. */
     for (int h = 72; h < 76; h++)
         feed(pl, T0 + h * H + 31 * M, "web", "w", 1.0);
-    CHECK_INT(count(&r, "cost_spike", "firing", "team=ml"), 1);
-    CHECK_INT(count(&r, "cost_drop", "firing", "team=ml"), 1);
-    CHECK_INT(count(&r, "cost_spike", "resolved", "team=ml"), 1);
+    CHECK_INT(brp_count(&r, "cost_spike", "firing", "team=ml"), 1);
+    CHECK_INT(brp_count(&r, "cost_drop", "firing", "team=ml"), 1);
+    CHECK_INT(brp_count(&r, "cost_spike", "resolved", "team=ml"), 1);
     char spike[17] = "", drop[17] = "";
     for (int i = 0; i < r.n; i++) {
         if (strcmp(r.a[i].type, "cost_spike") == 0)
@@ -470,17 +374,17 @@ static void test_group_same_incident(void) {
     br_config_t *conf = conf_new(TEAM_MODEL, "  min_impact: 2\n");
     if (!conf)
         return;
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     const flow_t f[] = {{"ml", "a", 1.0}, {"ml", "b", 1.0}, {"web", "w", 1.0}};
     steady(pl, f, 3, 0, HIST);
     feed(pl, T0 + 72 * H + 10 * M, "ml", "a", 20.0);
     steady(pl, f, 3, 72, 76);
     br_pipeline_finish(pl);
-    CHECK_INT(count(&r, "cost_spike", "firing", "team=ml"), 1);
-    CHECK_INT(count(&r, "cost_spike", "resolved", "team=ml"), 1);
-    CHECK_INT(count(&r, NULL, NULL, "team=ml,model=a"), 0);
-    CHECK_INT(r.n, count(&r, NULL, NULL, "team=ml"));
+    CHECK_INT(brp_count(&r, "cost_spike", "firing", "team=ml"), 1);
+    CHECK_INT(brp_count(&r, "cost_spike", "resolved", "team=ml"), 1);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=ml,model=a"), 0);
+    CHECK_INT(r.n, brp_count(&r, NULL, NULL, "team=ml"));
     if (r.n >= 2) {
         /* Fired at 20.00 while b had not spent yet: the team's impact 18,
          * a's 19, a share above 1. */
@@ -503,16 +407,16 @@ static void test_group_child_alone(void) {
     br_config_t *conf = conf_new(TEAM_MODEL, "  min_impact: 1\n");
     if (!conf)
         return;
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     const flow_t f[] = {{"ml", "big", 10.0}, {"ml", "small", 1.0}};
     steady(pl, f, 2, 0, HIST);
     /* small: 3 vs 1; the team: 13 vs 11, under 1.5x. */
     feed(pl, T0 + 72 * H + 10 * M, "ml", "small", 2.0);
     steady(pl, f, 2, 72, 76);
-    CHECK_INT(count(&r, "cost_spike", "firing", "team=ml,model=small"), 1);
-    CHECK_INT(count(&r, "cost_spike", "resolved", "team=ml,model=small"), 1);
-    CHECK_INT(count(&r, NULL, NULL, "team=ml"), 0);
+    CHECK_INT(brp_count(&r, "cost_spike", "firing", "team=ml,model=small"), 1);
+    CHECK_INT(brp_count(&r, "cost_spike", "resolved", "team=ml,model=small"), 1);
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=ml"), 0);
     for (int i = 0; i < r.n; i++)
         CHECK_STR(r.a[i].parent, "");
     done(pl, conf, &r);
@@ -529,8 +433,8 @@ static void test_group_child_first(void) {
         br_config_t *conf = conf_new(TEAM_MODEL, "  min_impact: 1\n");
         if (!conf)
             return;
-        rec_t r;
-        br_pipeline_t *pl = start(conf, &r);
+        brp_sink_t r;
+        br_pipeline_t *pl = brp_start(conf, &r);
         const flow_t f[] = {{"ml", "a", 1.0}, {"ml", "b", 1.0}, {"web", "w", 1.0}};
         steady(pl, f, 3, 0, HIST);
         if (team_first) {
@@ -548,18 +452,18 @@ static void test_group_child_first(void) {
         /* Only the team has spoken (a firing, and an update when a's
          * spend raised its severity). */
         CHECK(r.n >= 1);
-        CHECK_INT(count(&r, NULL, NULL, "team=ml"), r.n);
+        CHECK_INT(brp_count(&r, NULL, NULL, "team=ml"), r.n);
         CHECK_STR(r.a[0].labels, "team=ml");
         CHECK_STR(r.a[0].status, "firing");
         CHECK_STR(r.a[0].parent, "");
         /* The hour turns final: both models are grouped under the team's
          * alert and stay silent; the team resolves. */
         steady(pl, f, 3, 72, 76);
-        CHECK_INT(count(&r, NULL, NULL, "team=ml,model=a"), 0);
-        CHECK_INT(count(&r, NULL, NULL, "team=ml,model=b"), 0);
-        CHECK_INT(count(&r, "cost_spike", "firing", "team=ml"), 1);
-        CHECK_INT(count(&r, "cost_spike", "resolved", "team=ml"), 1);
-        const seen_t *last = NULL;
+        CHECK_INT(brp_count(&r, NULL, NULL, "team=ml,model=a"), 0);
+        CHECK_INT(brp_count(&r, NULL, NULL, "team=ml,model=b"), 0);
+        CHECK_INT(brp_count(&r, "cost_spike", "firing", "team=ml"), 1);
+        CHECK_INT(brp_count(&r, "cost_spike", "resolved", "team=ml"), 1);
+        const brp_alert_t *last = NULL;
         for (int i = 0; i < r.n; i++)
             if (strcmp(r.a[i].labels, "team=ml") == 0 &&
                 strcmp(r.a[i].status, "resolved") != 0)
@@ -578,8 +482,8 @@ static void test_contributors(void) {
     br_config_t *conf = conf_new(TEAM_MODEL, "  min_impact: 4\n");
     if (!conf)
         return;
-    rec_t r;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r;
+    br_pipeline_t *pl = brp_start(conf, &r);
     static const char *models[] = {"a", "b", "c", "d", "e", "f", "g"};
     flow_t f[7];
     for (int i = 0; i < 7; i++)
@@ -591,9 +495,9 @@ static void test_contributors(void) {
     for (int i = 0; i < 7; i++)
         feed(pl, T0 + 72 * H + (10 + i) * M, "ml", bump[i].m, bump[i].c);
     steady(pl, f, 7, 73, 74); /* hour 72 final */
-    CHECK_INT(count(&r, NULL, NULL, "team=ml"), count(&r, NULL, NULL, NULL));
+    CHECK_INT(brp_count(&r, NULL, NULL, "team=ml"), brp_count(&r, NULL, NULL, NULL));
     /* The last message while open has the whole hour. */
-    const seen_t *a = NULL;
+    const brp_alert_t *a = NULL;
     for (int i = 0; i < r.n; i++)
         if (strcmp(r.a[i].status, "resolved") != 0)
             a = &r.a[i];
@@ -628,8 +532,8 @@ static void test_snapshot_roundtrip(void) {
                                              "  cooldown: 4h\n");
     if (!conf)
         return;
-    rec_t r, r2;
-    br_pipeline_t *pl = start(conf, &r);
+    brp_sink_t r, r2;
+    br_pipeline_t *pl = brp_start(conf, &r);
     const flow_t f[] = {{"ml", "a", 1.0}, {"ml", "b", 1.0},
                         {"ops", "o", 2.0}, {"web", "w", 1.0}};
     steady(pl, f, 4, 0, HIST);
@@ -642,8 +546,8 @@ static void test_snapshot_roundtrip(void) {
         feed(pl, T0 + h * H + 30 * M, "ml", "b", 1.0);
         feed(pl, T0 + h * H + 31 * M, "web", "w", 1.0);
     }
-    CHECK(count(&r, "cost_spike", "resolved", "team=ml") == 1);
-    CHECK(count(&r, "cost_drop", "firing", "team=ops") == 1);
+    CHECK(brp_count(&r, "cost_spike", "resolved", "team=ml") == 1);
+    CHECK(brp_count(&r, "cost_drop", "firing", "team=ops") == 1);
 
     br_buf_t a, b, desc;
     br_buf_init(&a);
@@ -654,7 +558,7 @@ static void test_snapshot_roundtrip(void) {
     CHECK_INT(br_pipeline_describe(a.data, a.len, &desc, err, sizeof err), BR_ERR_OK);
     CHECK(desc.data && strstr(desc.data, "\"type\": \"cost_drop\"") != NULL);
     CHECK(desc.data && strstr(desc.data, "\"resolved_at\": ") != NULL);
-    br_pipeline_t *pl2 = start(conf, &r2);
+    br_pipeline_t *pl2 = brp_start(conf, &r2);
     CHECK_INT(br_pipeline_restore(pl2, a.data, a.len, NULL, err, sizeof err),
               BR_ERR_OK);
     CHECK_INT(br_pipeline_save(pl2, &b), BR_ERR_OK);
@@ -681,7 +585,7 @@ static void test_snapshot_roundtrip(void) {
           memcmp(r2.json.data, r.json.data + before, tail) == 0);
     CHECK(r2.n > 0 && strcmp(r2.a[0].status, "updated") == 0);
     br_pipeline_destroy(pl2);
-    br_buf_free(&r2.json);
+    brp_sink_free(&r2);
     br_buf_free(&a);
     br_buf_free(&b);
     br_buf_free(&desc);

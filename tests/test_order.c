@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
@@ -209,34 +210,27 @@ static int cmp_time(const void *a, const void *b) {
 
 /* ---- one run ----------------------------------------------------------- */
 
-typedef struct seen {
-    json_t *status;     /* alert id -> {"type", "status"} of its last message */
-    size_t messages;
-} seen_t;
-
-static void on_alert(void *opaque, const br_alert_t *a) {
-    seen_t *s = opaque;
-    char labels[256] = "", start[40];
-    size_t off = 0;
-    for (size_t i = 0; i < a->label_cnt && off < sizeof labels; i++)
-        off += (size_t)snprintf(labels + off, sizeof labels - off, "%s%s=%s",
-                                i ? "," : "", a->labels[i].key, a->labels[i].value);
-    br_ts_format(a->window_start_ms, start, sizeof start);
-    json_object_set_new(s->status, a->id,
-                        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type",
-                                  br_alert_type_name(a->type), "status",
-                                  br_alert_status_name(a->status), "scope",
-                                  a->scope ? a->scope : "", "labels", labels,
-                                  "start", start, "parent",
-                                  a->parent_id ? a->parent_id : ""));
-    s->messages++;
+/* Alert id -> {"type", "status", ...} of its last message. */
+static json_t *last_status(const brp_sink_t *seen) {
+    json_t *status = json_object();
+    for (int i = 0; i < seen->n; i++) {
+        const brp_alert_t *a = &seen->a[i];
+        char start[40];
+        br_ts_format(a->start, start, sizeof start);
+        json_object_set_new(status, a->id,
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type",
+                                      a->type, "status", a->status, "scope",
+                                      a->scope, "labels", a->labels, "start",
+                                      start, "parent", a->parent));
+    }
+    return status;
 }
 
-static void on_dead(void *opaque, const br_origin_t *o, const void *p,
-                    size_t len, br_err_t reason, const char *detail) {
-    (void)opaque; (void)o; (void)p; (void)len; (void)reason;
-    fprintf(stderr, "unexpected dead letter: %s\n", detail);
-    brt_fail++;
+/* Every order is in time for every record: no dead letter. */
+static void no_dead_letters(const brp_sink_t *seen) {
+    for (int i = 0; i < seen->dead && i < BRP_DEAD_MAX; i++)
+        fprintf(stderr, "unexpected dead letter: %s\n", seen->dl[i].detail);
+    CHECK_INT(seen->dead, 0);
 }
 
 typedef struct result {
@@ -264,14 +258,11 @@ typedef struct order {
 } order_t;
 
 static result_t run(const br_config_t *conf, const order_t *o) {
-    seen_t seen = {json_object(), 0};
-    br_sink_t sink = {on_alert, on_dead, &seen};
-    char err[512];
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof err);
+    brp_sink_t seen;
+    br_pipeline_t *pl = brp_start(conf, &seen);
     result_t res = {0};
     if (!pl) {
-        fprintf(stderr, "pipeline: %s\n", err);
-        brt_fail++;
+        brp_sink_free(&seen);
         return res;
     }
     const char *topics[] = {"tokens", "billing"};
@@ -307,18 +298,10 @@ static result_t run(const br_config_t *conf, const order_t *o) {
     res.ok = st.ok;
     res.duplicates = st.duplicates;
     res.restated = st.restated;
-    res.alerts = seen.status;
+    res.alerts = last_status(&seen);
+    no_dead_letters(&seen);
 
-    br_buf_t state, desc;
-    br_buf_init(&state);
-    br_buf_init(&desc);
-    CHECK_INT(br_pipeline_save(pl, &state), BR_ERR_OK);
-    br_buf_puts(&desc, "{");
-    CHECK_INT(br_pipeline_describe(state.data, state.len, &desc, err, sizeof err),
-              BR_ERR_OK);
-    br_buf_puts(&desc, "}");
-    json_error_t jerr;
-    json_t *d = json_loadb(desc.data, desc.len, 0, &jerr);
+    json_t *d = brp_describe(pl);
     CHECK(d != NULL);
     res.series = json_object();
     res.incidents = json_array();
@@ -339,9 +322,8 @@ static result_t run(const br_config_t *conf, const order_t *o) {
             json_array_append(res.incidents, json_object_get(s, "id"));
         json_decref(d);
     }
-    br_buf_free(&state);
-    br_buf_free(&desc);
     br_pipeline_destroy(pl);
+    brp_sink_free(&seen);
     return res;
 }
 
@@ -586,20 +568,14 @@ static void test_held_by_what_feeds(void) {
         "  - {name: total, dims: []}\n"
         "  - {name: llm_total, dims: [], inputs: [tokens]}\n"
         "spike: {bucket: 1h, min_impact: 5, warmup: 24}\n";
-    char err[1024];
-    br_config_t *conf = br_config_load_string(conf_text, "held.yaml", NULL, err, sizeof err);
-    CHECK(conf != NULL);
-    if (!conf) {
-        fprintf(stderr, "config: %s\n", err);
+    br_config_t *conf = brp_config(conf_text, "held.yaml");
+    if (!conf)
         return;
-    }
-    seen_t seen = {json_object(), 0};
-    br_sink_t sink = {on_alert, on_dead, &seen};
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof err);
-    CHECK(pl != NULL);
+    brp_sink_t seen;
+    br_pipeline_t *pl = brp_start(conf, &seen);
     if (!pl) {
         br_config_destroy(conf);
-        json_decref(seen.status);
+        brp_sink_free(&seen);
         return;
     }
     br_origin_t bo = {1, "billing", 0, 0, 0};
@@ -610,21 +586,21 @@ static void test_held_by_what_feeds(void) {
     br_origin_t bo1 = {1, "billing", 1, 0, 0};
     br_pipeline_note_backlog(pl, &bo1, true);
     br_pipeline_note_backlog(pl, &bo1, false);
-    char msg[160], ts[40];
+    char ts[40];
     int64_t off = 0;
     for (int h = 0; h < 60; h++) {
         br_ts_format(T0 + h * H + 30 * 60000, ts, sizeof ts);
-        snprintf(msg, sizeof msg, "{\"ts\":\"%s\",\"team\":\"ml\",\"model\":\"m\","
-                 "\"cost\":%s}", ts, h == 50 ? "80.0" : "1.0");
-        br_origin_t o = {0, "tokens", 0, off++, 0};
-        CHECK_INT(br_pipeline_feed(pl, &o, msg, strlen(msg)), BR_ERR_OK);
+        CHECK_INT(brp_feedf(pl, 0, "tokens", off++,
+                            "{\"ts\":\"%s\",\"team\":\"ml\",\"model\":\"m\","
+                            "\"cost\":%s}", ts, h == 50 ? "80.0" : "1.0"),
+                  BR_ERR_OK);
     }
     /* llm_total fired on hour 50; the total, which billing can feed, has
      * nothing final yet, so it cannot judge. */
     size_t spikes = 0;
     const char *id;
-    json_t *a;
-    json_object_foreach(seen.status, id, a) {
+    json_t *a, *status = last_status(&seen);
+    json_object_foreach(status, id, a) {
         CHECK_STR(json_string_value(json_object_get(a, "scope")), "llm_total");
         spikes++;
     }
@@ -632,9 +608,9 @@ static void test_held_by_what_feeds(void) {
     /* The billing feed delivers its first (old) rows: not late. */
     br_pipeline_note_backlog(pl, &bo, false);
     br_ts_format(T0 + 30 * 60000, ts, sizeof ts);
-    snprintf(msg, sizeof msg, "{\"ts\":\"%s\",\"team\":\"ml\",\"cost\":2.0}", ts);
-    bo.offset = 1;
-    CHECK_INT(br_pipeline_feed(pl, &bo, msg, strlen(msg)), BR_ERR_OK);
+    CHECK_INT(brp_feedf(pl, 1, "billing", 1,
+                        "{\"ts\":\"%s\",\"team\":\"ml\",\"cost\":2.0}", ts),
+              BR_ERR_OK);
     br_pipeline_stats_t st;
     br_pipeline_stats(pl, &st);
     CHECK_INT(st.late, 0);
@@ -643,9 +619,9 @@ static void test_held_by_what_feeds(void) {
      * with the tokens, and its next row is late for the total, "behind
      * another input", with its money counted apart. */
     br_ts_format(T0 + H + 30 * 60000, ts, sizeof ts);
-    snprintf(msg, sizeof msg, "{\"ts\":\"%s\",\"team\":\"ml\",\"cost\":3.0}", ts);
-    bo.offset = 2;
-    CHECK_INT(br_pipeline_feed(pl, &bo, msg, strlen(msg)), BR_ERR_OK);
+    CHECK_INT(brp_feedf(pl, 1, "billing", 2,
+                        "{\"ts\":\"%s\",\"team\":\"ml\",\"cost\":3.0}", ts),
+              BR_ERR_OK);
     br_pipeline_stats(pl, &st);
     CHECK_INT(st.late, 1);
     CHECK_INT(st.late_behind, 1);
@@ -656,19 +632,18 @@ static void test_held_by_what_feeds(void) {
     CHECK_INT(is.late_behind, 1);
     br_pipeline_input_stats(pl, 0, &is);
     CHECK_INT(is.late, 0);
+    no_dead_letters(&seen);
     br_pipeline_destroy(pl);
     br_config_destroy(conf);
-    json_decref(seen.status);
+    json_decref(status);
+    brp_sink_free(&seen);
 }
 
 int main(void) {
     test_held_by_what_feeds();
-    char err[1024];
-    br_config_t *conf = br_config_load_string(CONF, "order.yaml", NULL, err, sizeof err);
-    if (!conf) {
-        fprintf(stderr, "config: %s\n", err);
-        return 1;
-    }
+    br_config_t *conf = brp_config(CONF, "order.yaml");
+    if (!conf)
+        return brt_done();
     if (getenv("BR_ORDER_SEED")) {
         /* One workload of one's choosing, to explore. */
         check_workload(conf, strtoull(getenv("BR_ORDER_SEED"), NULL, 10),

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
@@ -59,130 +60,50 @@ static const char *CONF =
     "      input: 1.0\n"
     "      output: 2.0\n";
 
-typedef struct got {
-    int n;
-    char type[32][64], status[32][64], scope[32][64], labels[32][128];
-    unsigned rev[32];
-    char id[32][17];
-    int lifecycle_errors;   /* a revision out of order for its id */
-    br_alert_t last_spike;
-    size_t contrib_cnt;
-    char contrib0[128];
-    int32_t share0;
-    br_buf_t json;
-    int dead;
-    br_err_t dead_reason[16];
-    char dead_detail[16][256];
-} got_t;
-
-static void on_alert(void *opaque, const br_alert_t *a) {
-    got_t *g = opaque;
-    br_alert_to_json(a, NULL, -1, &g->json);
-    br_buf_puts(&g->json, "\n");
-    if (g->n >= 32)
-        return;
-    snprintf(g->type[g->n], 64, "%s", br_alert_type_name(a->type));
-    snprintf(g->status[g->n], 64, "%s", br_alert_status_name(a->status));
-    snprintf(g->scope[g->n], 64, "%s", a->scope ? a->scope : "-");
-    size_t off = 0;
-    g->labels[g->n][0] = '\0';
-    for (size_t i = 0; i < a->label_cnt; i++)
-        off += (size_t)snprintf(g->labels[g->n] + off, 128 - off, "%s%s=%s",
-                                i ? "," : "", a->labels[i].key,
-                                a->labels[i].value);
-    g->rev[g->n] = a->revision;
-    memcpy(g->id[g->n], a->id, 17);
-    /* Every id: firing r1 first, then +1 per message (an updated one
-     * after resolved reopens it within the cooldown). */
-    unsigned prev = 0;
-    for (int i = 0; i < g->n; i++)
-        if (strcmp(g->id[i], a->id) == 0)
-            prev = g->rev[i];
-    if (a->revision != prev + 1 ||
-        (prev == 0) != (a->status == BR_STATUS_FIRING))
-        g->lifecycle_errors++;
-    if (a->type == BR_ALERT_SPIKE && strcmp(a->scope, "total") == 0 &&
-        a->status == BR_STATUS_FIRING) {
-        g->contrib_cnt = a->contrib_cnt;
-        if (a->contrib_cnt) {
-            const br_contrib_t *c = &a->contribs[0];
-            snprintf(g->contrib0, sizeof(g->contrib0), "%s=%s",
-                     c->labels[c->label_cnt - 1].key,
-                     c->labels[c->label_cnt - 1].value);
-            g->share0 = a->contribs[0].share_bp;
-        }
-    }
-    g->n++;
-}
-
-static void on_dead(void *opaque, const br_origin_t *o, const void *p,
-                    size_t len, br_err_t reason, const char *detail) {
-    got_t *g = opaque;
-    (void)o; (void)p; (void)len;
-    if (g->dead < 16) {
-        g->dead_reason[g->dead] = reason;
-        snprintf(g->dead_detail[g->dead], sizeof g->dead_detail[0], "%s",
-                 detail ? detail : "");
-    }
-    g->dead++;
-}
-
 static br_config_t *load(int max_series) {
     char yaml[4096];
     const char *head = strstr(CONF, "    max_series: ");
     /* CONF with the team scope's cap filled in. */
     snprintf(yaml, sizeof(yaml), "%.*s    max_series: %d%s",
              (int)(head - CONF), CONF, max_series, strchr(head, '\n'));
-    char err[512];
-    br_config_t *conf = br_config_load_string(yaml, "test.yaml", NULL, err,
-                                              sizeof(err));
-    if (!conf)
-        fprintf(stderr, "config: %s\n", err);
-    return conf;
-}
-
-/* A fresh collector and a pipeline over conf that reports into it. */
-static br_pipeline_t *start(const br_config_t *conf, got_t *g) {
-    memset(g, 0, sizeof(*g));
-    br_buf_init(&g->json);
-    br_sink_t sink = {on_alert, on_dead, g};
-    char err[512];
-    br_pipeline_t *pl = br_pipeline_new(conf, &sink, err, sizeof(err));
-    CHECK(pl != NULL);
-    if (!pl)
-        fprintf(stderr, "pipeline: %s\n", err);
-    return pl;
+    return brp_config(yaml, "test.yaml");
 }
 
 static int64_t offset;
 
 static br_err_t feed(br_pipeline_t *pl, int64_t t, const char *team,
                      const char *model, const char *cost) {
-    char ts[40], msg[512];
+    char ts[40];
     br_ts_format(t, ts, sizeof(ts));
-    snprintf(msg, sizeof(msg),
-             "{\"ts\":\"%s\",\"team\":\"%s\",\"model\":\"%s\",\"cost\":%s}",
-             ts, team, model, cost);
-    br_origin_t o = {.input = 0, .topic = "usage", .partition = 0,
-                     .offset = offset++};
-    return br_pipeline_feed(pl, &o, msg, strlen(msg));
+    return brp_feedf(pl, 0, "usage", offset++,
+                     "{\"ts\":\"%s\",\"team\":\"%s\",\"model\":\"%s\",\"cost\":%s}",
+                     ts, team, model, cost);
 }
 
 static br_err_t feed_raw(br_pipeline_t *pl, const char *msg) {
-    br_origin_t o = {.input = 0, .topic = "usage", .partition = 0,
-                     .offset = offset++};
-    return br_pipeline_feed(pl, &o, msg, strlen(msg));
+    return brp_feed(pl, 0, "usage", offset++, msg);
 }
 
-static int find(const got_t *g, const char *type, const char *status,
+static int find(const brp_sink_t *g, const char *type, const char *status,
                 const char *scope, const char *labels) {
     int cnt = 0;
-    for (int i = 0; i < g->n && i < 32; i++)
-        cnt += strcmp(g->type[i], type) == 0 &&
-               strcmp(g->status[i], status) == 0 &&
-               strcmp(g->scope[i], scope) == 0 &&
-               strcmp(g->labels[i], labels) == 0;
+    for (int i = 0; i < g->n; i++)
+        cnt += strcmp(g->a[i].type, type) == 0 &&
+               strcmp(g->a[i].status, status) == 0 &&
+               strcmp(g->a[i].scope, scope) == 0 &&
+               strcmp(g->a[i].labels, labels) == 0;
     return cnt;
+}
+
+/* The last spike on the total that fired: its contributors. */
+static const brp_alert_t *total_spike(const brp_sink_t *g) {
+    const brp_alert_t *last = NULL;
+    for (int i = 0; i < g->n; i++)
+        if (strcmp(g->a[i].type, "cost_spike") == 0 &&
+            strcmp(g->a[i].scope, "total") == 0 &&
+            strcmp(g->a[i].status, "firing") == 0)
+            last = &g->a[i];
+    return last;
 }
 
 /* Two days flat, one hour at 60x for team ml, then calm again. */
@@ -218,8 +139,8 @@ static void test_workload(void) {
     CHECK(conf != NULL);
     if (!conf)
         return;
-    got_t g;
-    br_pipeline_t *pl = start(conf, &g);
+    brp_sink_t g;
+    br_pipeline_t *pl = brp_start(conf, &g);
     if (!pl) {
         br_config_destroy(conf);
         return;
@@ -229,10 +150,11 @@ static void test_workload(void) {
     if (getenv("BR_DUMP"))
         fputs(g.json.data, stderr);
     for (int i = 0; i < g.n; i++)
-        fprintf(stderr, "  %-16s %-9s %-10s %-20s r%u\n", g.type[i],
-                g.status[i], g.scope[i], g.labels[i], g.rev[i]);
+        fprintf(stderr, "  %-16s %-9s %-10s %-20s r%u\n", g.a[i].type,
+                g.a[i].status, g.a[i].scope[0] ? g.a[i].scope : "-",
+                g.a[i].labels, g.a[i].rev);
 
-    CHECK_INT(g.lifecycle_errors, 0);
+    CHECK_INT(g.order_errors, 0);
     /* The spike fires early, once: on the total, the topmost series it
      * shows in; team=ml and team=ml,model=a are unusual in the same
      * incident and grouped under it (tests/test_lifecycle.c). */
@@ -245,19 +167,17 @@ static void test_workload(void) {
     CHECK(find(&g, "cost_spike", "updated", "total", "") >= 2);
     CHECK_INT(find(&g, "cost_spike", "firing", "team", "team=web"), 0);
     /* ...naming the team one level down as its contributor. */
-    CHECK_INT(g.contrib_cnt, 1);
-    CHECK_STR(g.contrib0, "team=ml");
-    CHECK(g.share0 > 9000);
+    const brp_alert_t *top = total_spike(&g);
+    CHECK_INT(top ? top->contrib_cnt : 0, 1);
+    CHECK_STR(top ? top->contrib[0] : "", "team=ml");
+    CHECK(top && top->c_share[0] > 9000);
     /* A team never seen before spends above the floor. */
     CHECK_INT(find(&g, "new_spend", "firing", "team", "team=new"), 1);
     CHECK_INT(find(&g, "new_spend", "firing", "team_model", "team=new,model=a"), 1);
     /* 60 + 1/h in day 3 crosses 50 % of 100 once. */
     CHECK_INT(find(&g, "budget_threshold", "firing", "ml-daily", "team=ml"), 1);
     /* Unpriced model alerted once, though seen twice. */
-    int unpriced = 0;
-    for (int i = 0; i < g.n; i++)
-        unpriced += strcmp(g.type[i], "unpriced_model") == 0;
-    CHECK_INT(unpriced, 1);
+    CHECK_INT(brp_count(&g, "unpriced_model", NULL, NULL), 1);
 
     br_pipeline_stats_t st;
     br_pipeline_stats(pl, &st);
@@ -266,25 +186,25 @@ static void test_workload(void) {
     CHECK_INT(st.priced, 1);
     CHECK_INT(st.dead_letters, 2);
     CHECK_INT(g.dead, 2);
-    CHECK_INT(g.dead_reason[0], BR_ERR_INVAL);
-    CHECK_INT(g.dead_reason[1], BR_ERR_PARSE);
+    CHECK_INT(g.dl[0].reason, BR_ERR_INVAL);
+    CHECK_INT(g.dl[1].reason, BR_ERR_PARSE);
     /* Exact money: 96 + 60 + 11 + 20 + 1 (late) + 2.00 (priced tokens). */
     CHECK_INT(st.total_nanos, 190 * U);
     CHECK_INT(st.series, 1 + 3 + 4); /* teams ml, web, new; web+tiny */
 
     /* Same input, same bytes. */
-    got_t g2;
-    br_pipeline_t *pl2 = start(conf, &g2);
+    brp_sink_t g2;
+    br_pipeline_t *pl2 = brp_start(conf, &g2);
     workload(pl2);
     br_pipeline_finish(pl2);
     CHECK_INT(g.json.len, g2.json.len);
     CHECK(g.json.len > 0 && memcmp(g.json.data, g2.json.data, g.json.len) == 0);
     br_pipeline_destroy(pl2);
-    br_buf_free(&g2.json);
+    brp_sink_free(&g2);
 
     br_pipeline_destroy(pl);
     br_config_destroy(conf);
-    br_buf_free(&g.json);
+    brp_sink_free(&g);
 }
 
 /* A tag with a new value on every event folds into (other) at the cap and
@@ -294,8 +214,8 @@ static void test_series_cap(void) {
     CHECK(conf != NULL);
     if (!conf)
         return;
-    got_t g;
-    br_pipeline_t *pl = start(conf, &g);
+    brp_sink_t g;
+    br_pipeline_t *pl = brp_start(conf, &g);
     if (!pl) {
         br_config_destroy(conf);
         return;
@@ -308,10 +228,7 @@ static void test_series_cap(void) {
     }
     br_pipeline_stats_t st;
     br_pipeline_stats(pl, &st);
-    int caps = 0;
-    for (int i = 0; i < g.n; i++)
-        caps += strcmp(g.type[i], "series_cap") == 0;
-    CHECK_INT(caps, 1);
+    CHECK_INT(brp_count(&g, "series_cap", NULL, NULL), 1);
     /* total 1, team 5 + (other), team_model 100 + (other): folded stays
      * bounded by the caps. */
     CHECK_INT(st.series, 1 + 6 + 1000);
@@ -319,7 +236,7 @@ static void test_series_cap(void) {
     CHECK_INT(st.total_nanos, 10 * U);
     br_pipeline_destroy(pl);
     br_config_destroy(conf);
-    br_buf_free(&g.json);
+    brp_sink_free(&g);
 }
 
 /* With three hours of lateness the spike's hour is judged once the hour
@@ -334,37 +251,32 @@ static void test_early_with_lateness(void) {
     snprintf(yaml, sizeof(yaml), "%.*slateness: 3h%.*s    max_series: 100%s",
              (int)(lat - CONF), CONF, (int)(head - lat - 12), lat + 12,
              strchr(head, '\n'));
-    char err[512];
-    br_config_t *conf = br_config_load_string(yaml, "t.yaml", NULL, err,
-                                              sizeof(err));
-    CHECK(conf != NULL);
-    if (!conf) {
-        fprintf(stderr, "%s\n", err);
+    br_config_t *conf = brp_config(yaml, "t.yaml");
+    if (!conf)
         return;
-    }
-    got_t g;
-    br_pipeline_t *pl = start(conf, &g);
+    brp_sink_t g;
+    br_pipeline_t *pl = brp_start(conf, &g);
     if (!pl) {
         br_config_destroy(conf);
         return;
     }
     workload(pl);
     br_pipeline_finish(pl);
-    CHECK_INT(g.lifecycle_errors, 0);
+    CHECK_INT(g.order_errors, 0);
     CHECK_INT(find(&g, "cost_spike", "firing", "total", ""), 1);
     CHECK_INT(find(&g, "cost_spike", "resolved", "total", ""), 1);
     CHECK_INT(find(&g, "cost_spike", "updated", "total", ""), 1);
     const char *spike_id = NULL;
-    for (int i = 0; i < g.n && i < 32; i++)
-        if (strcmp(g.type[i], "cost_spike") == 0 && strcmp(g.scope[i], "total") == 0) {
+    for (int i = 0; i < g.n; i++)
+        if (strcmp(g.a[i].type, "cost_spike") == 0 && strcmp(g.a[i].scope, "total") == 0) {
             if (!spike_id)
-                spike_id = g.id[i];
-            CHECK_STR(g.id[i], spike_id);
+                spike_id = g.a[i].id;
+            CHECK_STR(g.a[i].id, spike_id);
         }
     CHECK_INT(find(&g, "cost_spike", "firing", "team", "team=ml"), 0);
     br_pipeline_destroy(pl);
     br_config_destroy(conf);
-    br_buf_free(&g.json);
+    brp_sink_free(&g);
 }
 
 /* A burn-rate budget end to end: even spend is quiet, 2 % of the month in
@@ -388,16 +300,12 @@ static void test_burn_rate_snapshot(void) {
         "      - {long: 1h, short: 5m, factor: 14.4}\n"
         "      - {long: 6h, short: 30m, factor: 6}\n";
     char err[512];
-    br_config_t *conf = br_config_load_string(yaml, "burn.yaml", NULL, err,
-                                              sizeof(err));
-    CHECK(conf != NULL);
-    if (!conf) {
-        fprintf(stderr, "config: %s\n", err);
+    br_config_t *conf = brp_config(yaml, "burn.yaml");
+    if (!conf)
         return;
-    }
     /* January: 744 h, pace 10 an hour; 14.4 x pace x 1 h = 144. */
-    got_t g;
-    br_pipeline_t *pl = start(conf, &g);
+    brp_sink_t g;
+    br_pipeline_t *pl = brp_start(conf, &g);
     offset = 0;
     int64_t t = T0 + 24 * H;
     for (int i = 0; i < 60; i++, t += 6 * 60000)
@@ -410,14 +318,14 @@ static void test_burn_rate_snapshot(void) {
     CHECK_INT(g.n, 1);
     CHECK(strstr(g.json.data, "\"severity\":\"critical\"") != NULL);
     char id[17];
-    memcpy(id, g.id[0], 17);
+    memcpy(id, g.a[0].id, 17);
     br_buf_t snap;
     br_buf_init(&snap);
     CHECK_INT(br_pipeline_save(pl, &snap), BR_ERR_OK);
     br_pipeline_destroy(pl);
 
-    got_t g2;
-    br_pipeline_t *p2 = start(conf, &g2);
+    brp_sink_t g2;
+    br_pipeline_t *p2 = brp_start(conf, &g2);
     br_restore_info_t info;
     memset(&info, 0, sizeof(info));
     CHECK_INT(br_pipeline_restore(p2, snap.data, snap.len, &info, err,
@@ -427,12 +335,12 @@ static void test_burn_rate_snapshot(void) {
     CHECK_INT(g2.n, 1);
     CHECK_INT(find(&g2, "budget_burn_rate", "resolved", "ml-month",
                    "team=ml"), 1);
-    CHECK_STR(g2.id[0], id);
-    CHECK_INT(g2.rev[0], 2);
+    CHECK_STR(g2.a[0].id, id);
+    CHECK_INT(g2.a[0].rev, 2);
     br_pipeline_destroy(p2);
     br_buf_free(&snap);
-    br_buf_free(&g.json);
-    br_buf_free(&g2.json);
+    brp_sink_free(&g);
+    brp_sink_free(&g2);
     br_config_destroy(conf);
 }
 
@@ -473,24 +381,13 @@ static const char *BIG_CONF =
     "    dear:\n"
     "      input: 1000000\n"; /* 1 USD per token */
 
-static int count_json(const br_buf_t *b, const char *needle) {
-    int n = 0;
-    for (const char *p = b->data; p && (p = strstr(p, needle)); p++)
-        n++;
-    return n;
-}
-
 static void test_money_beyond_int64(void) {
     char err[512];
-    br_config_t *conf = br_config_load_string(BIG_CONF, "big.yaml", NULL, err,
-                                              sizeof err);
-    CHECK(conf != NULL);
-    if (!conf) {
-        fprintf(stderr, "config: %s\n", err);
+    br_config_t *conf = brp_config(BIG_CONF, "big.yaml");
+    if (!conf)
         return;
-    }
-    got_t g;
-    br_pipeline_t *pl = start(conf, &g);
+    brp_sink_t g;
+    br_pipeline_t *pl = brp_start(conf, &g);
     offset = 0;
     CHECK_INT(feed(pl, T0 + 60000, "ml", "a", "\"9000000000\""), BR_ERR_OK);
     CHECK_INT(feed(pl, T0 + 120000, "ml", "a", "\"9000000000\""), BR_ERR_OK);
@@ -502,11 +399,11 @@ static void test_money_beyond_int64(void) {
     CHECK_STR(text, "18000000000.00");
     /* The budget's spend is exact: 100 % at the first, 150 and 200 % at
      * the second record, and never 250 %. */
-    CHECK_INT(count_json(&g.json, "\"type\":\"budget_threshold\""), 3);
-    CHECK_INT(count_json(&g.json, "\"alertThresholdExceeded\":2.0000"), 1);
-    CHECK_INT(count_json(&g.json, "\"alertThresholdExceeded\":2.5000"), 0);
-    CHECK_INT(count_json(&g.json, "\"costAmount\":18000000000.00,"), 2);
-    CHECK_INT(count_json(&g.json, "\"costAmount\":9000000000.00,"), 1);
+    CHECK_INT(brp_occurs(&g.json, "\"type\":\"budget_threshold\""), 3);
+    CHECK_INT(brp_occurs(&g.json, "\"alertThresholdExceeded\":2.0000"), 1);
+    CHECK_INT(brp_occurs(&g.json, "\"alertThresholdExceeded\":2.5000"), 0);
+    CHECK_INT(brp_occurs(&g.json, "\"costAmount\":18000000000.00,"), 2);
+    CHECK_INT(brp_occurs(&g.json, "\"costAmount\":9000000000.00,"), 1);
 
     /* One record beyond the bound: a dead letter, whatever its form. */
     CHECK_INT(feed(pl, T0 + 180000, "ml", "a", "\"9000000000.000000001\""),
@@ -516,8 +413,8 @@ static void test_money_beyond_int64(void) {
     CHECK_INT(feed(pl, T0 + 180000, "ml", "a", "\"1e30\""), BR_ERR_RANGE);
     CHECK_INT(g.dead, 4);
     for (int i = 0; i < 4; i++) {
-        CHECK_INT(g.dead_reason[i], BR_ERR_RANGE);
-        CHECK(strstr(g.dead_detail[i], "per-record bound") != NULL);
+        CHECK_INT(g.dl[i].reason, BR_ERR_RANGE);
+        CHECK(strstr(g.dl[i].detail, "per-record bound") != NULL);
     }
     /* Tokens x price: beyond int64, beyond the bound, at the bound. */
     CHECK_INT(feed_raw(pl, "{\"ts\":\"2025-01-01T00:05:00Z\",\"team\":\"web\","
@@ -527,8 +424,8 @@ static void test_money_beyond_int64(void) {
                            "\"model\":\"dear\",\"in\":9000000001}"),
               BR_ERR_RANGE);
     CHECK_INT(g.dead, 6);
-    CHECK(strstr(g.dead_detail[4], "token counts overflow") != NULL);
-    CHECK(strstr(g.dead_detail[5], "per-record bound") != NULL);
+    CHECK(strstr(g.dl[4].detail, "token counts overflow") != NULL);
+    CHECK(strstr(g.dl[5].detail, "per-record bound") != NULL);
     CHECK_INT(feed_raw(pl, "{\"ts\":\"2025-01-01T00:05:00Z\",\"team\":\"web\","
                            "\"model\":\"dear\",\"in\":9000000000}"),
               BR_ERR_OK);
@@ -550,8 +447,8 @@ static void test_money_beyond_int64(void) {
     CHECK(strstr(json.data, "{\"team\": \"ml\"}, \"total\": "
                             "\"18000000000.00\"") != NULL);
     CHECK(strstr(json.data, "\"spent\": \"18000000000.00\"") != NULL);
-    got_t g2;
-    br_pipeline_t *pl2 = start(conf, &g2);
+    brp_sink_t g2;
+    br_pipeline_t *pl2 = brp_start(conf, &g2);
     CHECK_INT(br_pipeline_restore(pl2, snap.data, snap.len, NULL, err,
                                   sizeof err), BR_ERR_OK);
     br_pipeline_stats_t st2;
@@ -564,20 +461,20 @@ static void test_money_beyond_int64(void) {
     offset = 100;
     CHECK_INT(feed(pl2, T0 + 240000, "ml", "a", "\"-4500000000\""), BR_ERR_OK);
     CHECK_INT(feed(pl2, T0 + 300000, "ml", "a", "\"9000000000\""), BR_ERR_OK);
-    CHECK_INT(count_json(&g2.json, "\"alertThresholdExceeded\":2.5000"), 1);
-    CHECK_INT(count_json(&g2.json, "\"costAmount\":22500000000.00,"), 1);
+    CHECK_INT(brp_occurs(&g2.json, "\"alertThresholdExceeded\":2.5000"), 1);
+    CHECK_INT(brp_occurs(&g2.json, "\"costAmount\":22500000000.00,"), 1);
     br_pipeline_finish(pl2);
     br_pipeline_stats(pl2, &st2);
     CHECK(st2.total_nanos == (br_money_t)31500000000 * U);
-    CHECK_INT(g2.lifecycle_errors, 0);
+    CHECK_INT(g2.order_errors, 0);
 
     br_pipeline_destroy(pl2);
-    br_buf_free(&g2.json);
+    brp_sink_free(&g2);
     br_buf_free(&snap);
     br_buf_free(&again);
     br_buf_free(&json);
     br_pipeline_destroy(pl);
-    br_buf_free(&g.json);
+    brp_sink_free(&g);
     br_config_destroy(conf);
 }
 

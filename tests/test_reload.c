@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/config.h"
 #include "burnrate/pipeline.h"
@@ -50,60 +51,19 @@ static const char *CONF_B =
     "  - {name: all, amount: 200, period: month}\n"
     "  - {name: ml, match: {team: ml}, amount: 50, period: week}\n";
 
-static int alerts;
-static int dead;
-
-static void on_alert(void *opaque, const br_alert_t *a) {
-    (void)opaque, (void)a;
-    alerts++;
-}
-
-static void on_dead(void *opaque, const br_origin_t *o, const void *p,
-                    size_t len, br_err_t reason, const char *detail) {
-    (void)opaque, (void)o, (void)p, (void)len, (void)reason, (void)detail;
-    dead++;
-}
+static brp_sink_t got;          /* every pipeline's alerts and dead letters */
 
 static br_config_t *load(const char *yaml) {
-    char err[512];
-    br_config_t *conf = br_config_load_string(yaml, "reload.yaml", NULL, err,
-                                              sizeof err);
-    if (!conf)
-        fprintf(stderr, "config: %s\n", err);
-    return conf;
+    return brp_config(yaml, "reload.yaml");
 }
 
 static int64_t next_offset;
 
 static void feed(br_pipeline_t *pl, const char *ts, const char *team,
                  const char *model, const char *cost) {
-    char msg[256];
-    br_origin_t o = {0, "usage", 0, next_offset++, 0};
-    snprintf(msg, sizeof msg,
-             "{\"ts\": \"%s\", \"cost\": %s, \"team\": \"%s\", \"model\": \"%s\"}",
-             ts, cost, team, model);
-    CHECK_INT(br_pipeline_feed(pl, &o, msg, strlen(msg)), BR_ERR_OK);
-}
-
-/* The pipeline's state as snapshot show would print it. */
-static json_t *describe(const br_pipeline_t *pl) {
-    br_buf_t state, js;
-    char err[256];
-    json_error_t jerr;
-    json_t *doc = NULL;
-
-    br_buf_init(&state);
-    br_buf_init(&js);
-    br_buf_puts(&js, "{");
-    if (br_pipeline_save(pl, &state) == BR_ERR_OK &&
-        br_pipeline_describe(state.data, state.len, &js, err, sizeof err) ==
-            BR_ERR_OK) {
-        br_buf_puts(&js, "}");
-        doc = json_loadb(js.data, js.len, 0, &jerr);
-    }
-    br_buf_free(&state);
-    br_buf_free(&js);
-    return doc;
+    CHECK_INT(brp_feedf(pl, 0, "usage", next_offset++,
+                        "{\"ts\": \"%s\", \"cost\": %s, \"team\": \"%s\", \"model\": \"%s\"}",
+                        ts, cost, team, model), BR_ERR_OK);
 }
 
 /* Total of the series of scope with labels (JSON text), or "absent". */
@@ -153,7 +113,7 @@ static const char *spent(json_t *doc, const char *name) {
 }
 
 static void test_good_reload(void) {
-    br_sink_t sink = {on_alert, on_dead, NULL};
+    br_sink_t sink = brp_sink(&got);
     br_config_t *a = load(CONF_A), *b = load(CONF_B);
     br_pipeline_t *pl, *npl;
     br_reload_info_t info;
@@ -207,7 +167,7 @@ static void test_good_reload(void) {
     feed(npl, "2025-03-03T04:00:00Z", "ml", "gpt-4o", "1");
     feed(npl, "2025-03-03T05:00:00Z", "web", "claude", "0.25");
 
-    doc = describe(npl);
+    doc = brp_describe(npl);
     CHECK(doc != NULL);
     /* Kept series: old and new spend, each once. */
     CHECK_STR(total(doc, "total", "{}"), "18.75");
@@ -330,7 +290,7 @@ static void test_live_changes(void) {
 /* A config that validates but cannot build a pipeline leaves the running
  * one as it was. */
 static void test_bad_pipeline(void) {
-    br_sink_t sink = {on_alert, on_dead, NULL};
+    br_sink_t sink = brp_sink(&got);
     char *text = edit(CONF_A, "amount: 100, period: month}",
                       "amount: 100, currency: EUR, period: month}");
     br_config_t *a = load(CONF_A), *b = text ? load(text) : NULL;
@@ -344,7 +304,7 @@ static void test_bad_pipeline(void) {
         CHECK(br_reload_pipeline(pl, a, b, &sink, &info, err, sizeof err) == NULL);
         CHECK(strstr(err, "budgets.all.currency") != NULL);
         feed(pl, "2025-03-03T02:00:00Z", "ml", "gpt-4o", "1");
-        json_t *doc = describe(pl);
+        json_t *doc = brp_describe(pl);
         CHECK_STR(total(doc, "total", "{}"), "11.00");
         json_decref(doc);
     }
@@ -369,11 +329,13 @@ static void test_bad_config(void) {
 }
 
 int main(void) {
+    brp_sink_init(&got);
     test_good_reload();
     test_refusals();
     test_live_changes();
     test_bad_pipeline();
     test_bad_config();
-    CHECK_INT(dead, 0);
+    CHECK_INT(got.dead, 0);
+    brp_sink_free(&got);
     return brt_done();
 }

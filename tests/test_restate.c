@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
@@ -55,49 +56,19 @@ static const char *CONF =
     "    thresholds: [50, 100]\n";
 
 static br_config_t *load(const char *restate) {
-    char yaml[4096], err[512];
+    char yaml[4096];
     const char *at = strstr(CONF, "RESTATE");
     snprintf(yaml, sizeof yaml, "%.*s%s%s", (int)(at - CONF), CONF, restate,
              at + 7);
-    br_config_t *conf = br_config_load_string(yaml, "test.yaml", NULL, err,
-                                              sizeof err);
-    if (!conf)
-        fprintf(stderr, "config: %s\n", err);
-    return conf;
-}
-
-typedef struct run {
-    br_pipeline_t *pl;
-    br_buf_t alerts;           /* JSON lines */
-} run_t;
-
-static void on_alert(void *opaque, const br_alert_t *a) {
-    run_t *r = opaque;
-    br_alert_to_json(a, NULL, -1, &r->alerts);
-    br_buf_puts(&r->alerts, "\n");
-}
-
-static void run_init(run_t *r, const br_config_t *conf) {
-    char err[512];
-    memset(r, 0, sizeof *r);
-    br_buf_init(&r->alerts);
-    br_sink_t sink = {on_alert, NULL, r};
-    r->pl = br_pipeline_new(conf, &sink, err, sizeof err);
-    if (!r->pl)
-        fprintf(stderr, "pipeline: %s\n", err);
-}
-
-static void run_free(run_t *r) {
-    br_pipeline_destroy(r->pl);
-    br_buf_free(&r->alerts);
+    return brp_config(yaml, "test.yaml");
 }
 
 /* A FOCUS row of resource res charged in the hour starting at t. */
-static br_err_t row(run_t *r, int64_t t, const char *res, const char *cost) {
-    char a[40], b[40], msg[1024];
+static br_err_t row(brp_run_t *r, int64_t t, const char *res, const char *cost) {
+    char a[40], b[40];
     br_ts_format(t, a, sizeof a);
     br_ts_format(t + H, b, sizeof b);
-    int n = snprintf(msg, sizeof msg,
+    return brp_feedf(r->pl, 0, "bill", 0,
                      "{\"BillingAccountId\":\"111\",\"SubAccountId\":\"222\","
                      "\"BillingPeriodStart\":\"2024-09-01T00:00:00Z\","
                      "\"ChargePeriodStart\":\"%s\",\"ChargePeriodEnd\":\"%s\","
@@ -105,55 +76,41 @@ static br_err_t row(run_t *r, int64_t t, const char *res, const char *cost) {
                      "\"SkuId\":\"SKU1\",\"ServiceName\":\"Compute\","
                      "\"BilledCost\":\"%s\",\"BillingCurrency\":\"USD\"}",
                      a, b, res, cost);
-    br_origin_t o = {.input = 0, .topic = "bill"};
-    return br_pipeline_feed(r->pl, &o, msg, (size_t)n);
 }
 
-static br_err_t tok(run_t *r, int64_t t, const char *acct, const char *req,
+static br_err_t tok(brp_run_t *r, int64_t t, const char *acct, const char *req,
                     const char *cost) {
-    char ts[40], msg[256];
+    char ts[40];
     br_ts_format(t, ts, sizeof ts);
-    int n = snprintf(msg, sizeof msg,
+    return brp_feedf(r->pl, 1, "tok", 0,
                      "{\"ts\":\"%s\",\"acct\":\"%s\",\"req\":\"%s\","
                      "\"cost\":%s}", ts, acct, req, cost);
-    br_origin_t o = {.input = 1, .topic = "tok"};
-    return br_pipeline_feed(r->pl, &o, msg, (size_t)n);
 }
 
-static int64_t total(const run_t *r) {
+static int64_t total(const brp_run_t *r) {
     br_pipeline_stats_t st;
     br_pipeline_stats(r->pl, &st);
     return st.total_nanos;
 }
 
-static int count(const br_buf_t *b, const char *needle) {
-    int n = 0;
-    for (const char *p = b->len ? b->data : ""; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
-}
-
 /* The snapshot description holds "spent": "<money>" for the budget and
  * "total": "<money>" per series. */
-static bool described(const run_t *r, const char *key, int64_t nanos) {
-    br_buf_t core, json;
-    char err[256], want[80], m[40];
-    br_buf_init(&core);
+static bool described(const brp_run_t *r, const char *key, int64_t nanos) {
+    br_buf_t json;
+    char want[80], m[40];
     br_buf_init(&json);
-    br_pipeline_save(r->pl, &core);
-    br_pipeline_describe(core.data, core.len, &json, err, sizeof err);
+    brp_describe_text(r->pl, &json);
     br_money_format(nanos, m, sizeof m);
     snprintf(want, sizeof want, "\"%s\": \"%s\"", key, m);
     bool ok = json.len && strstr(json.data, want) != NULL;
     if (!ok)
         fprintf(stderr, "want %s in:\n%s\n", want, json.len ? json.data : "");
-    br_buf_free(&core);
     br_buf_free(&json);
     return ok;
 }
 
 /* The FOCUS sample through the CSV reader, as replay feeds it. */
-static int feed_sample(run_t *r) {
+static int feed_sample(brp_run_t *r) {
     const char *data = getenv("BR_DATA");
     char path[1024], err[256];
     snprintf(path, sizeof path, "%s/focus_sample.csv",
@@ -181,9 +138,9 @@ static int feed_sample(run_t *r) {
  * counts once: the second pass finds every row's identity. */
 static void test_focus_export_twice(void) {
     br_config_t *conf = load("");
-    run_t r;
+    brp_run_t r;
     br_pipeline_stats_t st;
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     CHECK_INT(feed_sample(&r), 1000);
     CHECK_INT(total(&r), INT64_C(20520226762)); /* see test_csv.c */
     CHECK_INT(feed_sample(&r), 1000);
@@ -193,7 +150,7 @@ static void test_focus_export_twice(void) {
     CHECK_INT(st.duplicates, 1000);
     CHECK_INT(st.restated, 0);
     CHECK_INT(st.dedup_ids, 1000); /* every row has its own identity */
-    run_free(&r);
+    brp_run_free(&r);
     br_config_destroy(conf);
 }
 
@@ -202,18 +159,18 @@ static void test_focus_export_twice(void) {
  * fires; the identical row again is a duplicate. */
 static void test_restated_row(void) {
     br_config_t *conf = load("");
-    run_t r;
+    brp_run_t r;
     br_pipeline_stats_t st;
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     CHECK_INT(row(&r, T0, "vm-a", "40"), BR_ERR_OK);
     CHECK_INT(row(&r, T0, "vm-b", "20"), BR_ERR_OK);
     CHECK_INT(total(&r), 60 * U);
-    CHECK_INT(count(&r.alerts, "\"type\":\"budget_threshold\""), 1); /* 50% */
+    CHECK_INT(brp_occurs(&r.got.json, "\"type\":\"budget_threshold\""), 1); /* 50% */
     CHECK_INT(row(&r, T0, "vm-a", "90"), BR_ERR_OK); /* restated */
     CHECK_INT(total(&r), 110 * U);
     CHECK(described(&r, "spent", 110 * U));
     CHECK(described(&r, "total", 110 * U));
-    CHECK_INT(count(&r.alerts, "\"type\":\"budget_threshold\""), 2); /* 100% */
+    CHECK_INT(brp_occurs(&r.got.json, "\"type\":\"budget_threshold\""), 2); /* 100% */
     CHECK_INT(row(&r, T0, "vm-a", "90"), BR_ERR_SKIP); /* a duplicate */
     CHECK_INT(total(&r), 110 * U);
     CHECK_INT(row(&r, T0, "vm-a", "30"), BR_ERR_OK); /* lowered */
@@ -228,16 +185,16 @@ static void test_restated_row(void) {
     CHECK_INT(in.restated, 2);
     CHECK_INT(in.dedup_ids, 2);
     CHECK(in.dedup_bytes >= 2 * 40);
-    run_free(&r);
+    brp_run_free(&r);
     br_config_destroy(conf);
 
     /* restatements: duplicate keeps the first amount, as before. */
     conf = load("    restatements: duplicate\n");
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     CHECK_INT(row(&r, T0, "vm-a", "40"), BR_ERR_OK);
     CHECK_INT(row(&r, T0, "vm-a", "90"), BR_ERR_SKIP);
     CHECK_INT(total(&r), 40 * U);
-    run_free(&r);
+    brp_run_free(&r);
     br_config_destroy(conf);
 }
 
@@ -245,9 +202,9 @@ static void test_restated_row(void) {
  * totals and budgets, not the closed bucket. */
 static void test_restated_late(void) {
     br_config_t *conf = load("");
-    run_t r;
+    brp_run_t r;
     br_pipeline_stats_t st;
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     CHECK_INT(row(&r, T0, "vm-a", "10"), BR_ERR_OK);
     CHECK_INT(row(&r, T0 + 5 * H, "vm-b", "1"), BR_ERR_OK); /* T0 final */
     CHECK_INT(row(&r, T0, "vm-a", "15"), BR_ERR_OK);
@@ -256,7 +213,7 @@ static void test_restated_late(void) {
     br_pipeline_stats(r.pl, &st);
     CHECK_INT(st.late, 1);
     CHECK_INT(st.restated, 1);
-    run_free(&r);
+    brp_run_free(&r);
     br_config_destroy(conf);
 }
 
@@ -264,9 +221,9 @@ static void test_restated_late(void) {
  * remembers ids for one hour and two at most. */
 static void test_composite_window_cap(void) {
     br_config_t *conf = load("");
-    run_t r;
+    brp_run_t r;
     br_pipeline_input_stats_t in;
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     CHECK_INT(tok(&r, T0, "a1", "q1", "1"), BR_ERR_OK);
     CHECK_INT(tok(&r, T0, "a2", "q1", "1"), BR_ERR_OK);  /* other acct */
     CHECK_INT(tok(&r, T0, "a2", "q1", "1"), BR_ERR_SKIP); /* duplicate */
@@ -288,21 +245,21 @@ static void test_composite_window_cap(void) {
     CHECK_INT(row(&r, T0, "vm-a", "1"), BR_ERR_SKIP);
     CHECK_INT(row(&r, T0 + 41 * DAY, "vm-c", "1"), BR_ERR_OK);
     CHECK_INT(row(&r, T0, "vm-a", "1"), BR_ERR_OK); /* now forgotten */
-    run_free(&r);
+    brp_run_free(&r);
     br_config_destroy(conf);
 }
 
 /* Remembered amounts survive a snapshot: the restored stage replaces. */
 static void test_snapshot_amounts(void) {
     br_config_t *conf = load("");
-    run_t r, r2;
+    brp_run_t r, r2;
     br_buf_t core;
     char err[256];
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     CHECK_INT(row(&r, T0, "vm-a", "40"), BR_ERR_OK);
     br_buf_init(&core);
     CHECK_INT(br_pipeline_save(r.pl, &core), BR_ERR_OK);
-    run_init(&r2, conf);
+    brp_run_start(&r2, conf);
     CHECK_INT(br_pipeline_restore(r2.pl, core.data, core.len, NULL, err,
                                   sizeof err), BR_ERR_OK);
     CHECK_INT(row(&r2, T0, "vm-a", "40"), BR_ERR_SKIP);
@@ -312,8 +269,8 @@ static void test_snapshot_amounts(void) {
     CHECK_INT(row(&r, T0, "vm-a", "55"), BR_ERR_OK);
     CHECK_INT(total(&r), total(&r2));
     br_buf_free(&core);
-    run_free(&r);
-    run_free(&r2);
+    brp_run_free(&r);
+    brp_run_free(&r2);
     br_config_destroy(conf);
 }
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "brpipe.h"
 #include "brtest.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
@@ -75,15 +76,11 @@ static const char *CONF =
     "      output: 2.0\n";
 
 static br_config_t *load(int max_ids) {
-    char yaml[4096], err[512];
+    char yaml[4096];
     const char *at = strstr(CONF, "MAXIDS");
     snprintf(yaml, sizeof yaml, "%.*s%d%s", (int)(at - CONF), CONF, max_ids,
              at + 6);
-    br_config_t *conf = br_config_load_string(yaml, "test.yaml", NULL, err,
-                                              sizeof err);
-    if (!conf)
-        fprintf(stderr, "config: %s\n", err);
-    return conf;
+    return brp_config(yaml, "test.yaml");
 }
 
 /* ---- a workload as a list of messages ---------------------------------- */
@@ -168,48 +165,11 @@ static void msgs_free(msgs_t *w) {
     free(w->m);
 }
 
-/* ---- a pipeline with an alert log -------------------------------------- */
+/* ---- a run (tests/brpipe.h): feeding, saving --------------------------- */
 
-typedef struct run {
-    br_pipeline_t *pl;
-    br_buf_t alerts;           /* JSON lines */
-    int dead;
-} run_t;
-
-static void on_alert(void *opaque, const br_alert_t *a) {
-    run_t *r = opaque;
-    br_alert_to_json(a, NULL, -1, &r->alerts);
-    br_buf_puts(&r->alerts, "\n");
-}
-
-static void on_dead(void *opaque, const br_origin_t *o, const void *p,
-                    size_t len, br_err_t reason, const char *detail) {
-    run_t *r = opaque;
-    (void)o, (void)p, (void)len, (void)reason, (void)detail;
-    r->dead++;
-}
-
-static void run_init(run_t *r, const br_config_t *conf) {
-    char err[512];
-    memset(r, 0, sizeof *r);
-    br_buf_init(&r->alerts);
-    br_sink_t sink = {on_alert, on_dead, r};
-    r->pl = br_pipeline_new(conf, &sink, err, sizeof err);
-    if (!r->pl)
-        fprintf(stderr, "pipeline: %s\n", err);
-}
-
-static void run_free(run_t *r) {
-    br_pipeline_destroy(r->pl);
-    br_buf_free(&r->alerts);
-}
-
-static void feed_range(run_t *r, const msgs_t *w, size_t from, size_t to) {
-    for (size_t i = from; i < to; i++) {
-        br_origin_t o = {.input = 0, .topic = "usage", .partition = 0,
-                         .offset = (int64_t)i};
-        br_pipeline_feed(r->pl, &o, w->m[i], strlen(w->m[i]));
-    }
+static void feed_range(brp_run_t *r, const msgs_t *w, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++)
+        brp_feed(r->pl, 0, "usage", (int64_t)i, w->m[i]);
 }
 
 static void save(const br_pipeline_t *pl, br_buf_t *b) {
@@ -229,8 +189,8 @@ static void test_restore_anywhere(void) {
         return;
     msgs_t w = {0};
     workload(&w);
-    run_t ref;
-    run_init(&ref, conf);
+    brp_run_t ref;
+    brp_run_start(&ref, conf);
     feed_range(&ref, &w, 0, w.n);
     br_pipeline_finish(ref.pl);
     br_buf_t want, got, cut;
@@ -242,25 +202,25 @@ static void test_restore_anywhere(void) {
     br_pipeline_stats(ref.pl, &st);
     CHECK_INT(st.duplicates, 13);     /* 12 retries and s2 again */
     CHECK(st.alerts >= 6);
-    CHECK(strstr(ref.alerts.data, "\"type\":\"cost_spike\"") != NULL);
-    CHECK(strstr(ref.alerts.data, "\"type\":\"budget_threshold\"") != NULL);
-    CHECK(strstr(ref.alerts.data, "\"type\":\"series_cap\"") != NULL);
+    CHECK(strstr(ref.got.json.data, "\"type\":\"cost_spike\"") != NULL);
+    CHECK(strstr(ref.got.json.data, "\"type\":\"budget_threshold\"") != NULL);
+    CHECK(strstr(ref.got.json.data, "\"type\":\"series_cap\"") != NULL);
 
     int mismatched_alerts = 0, mismatched_state = 0, failed = 0;
     for (size_t k = 0; k <= w.n; k++) {
-        run_t a, b;
-        run_init(&a, conf);
+        brp_run_t a, b;
+        brp_run_start(&a, conf);
         feed_range(&a, &w, 0, k);
         save(a.pl, &cut);
-        run_init(&b, conf);
+        brp_run_start(&b, conf);
         br_restore_info_t info;
         char err[512];
         if (br_pipeline_restore(b.pl, cut.data, cut.len, &info, err,
                                 sizeof err) != BR_ERR_OK) {
             if (failed++ == 0)
                 fprintf(stderr, "restore after %zu: %s\n", k, err);
-            run_free(&a);
-            run_free(&b);
+            brp_run_free(&a);
+            brp_run_free(&b);
             continue;
         }
         feed_range(&b, &w, k, w.n);
@@ -268,21 +228,21 @@ static void test_restore_anywhere(void) {
         save(b.pl, &got);
         br_buf_t all;
         br_buf_init(&all);
-        br_buf_append(&all, a.alerts.data, a.alerts.len);
-        br_buf_append(&all, b.alerts.data, b.alerts.len);
-        if (all.len != ref.alerts.len ||
-            memcmp(all.data, ref.alerts.data, all.len) != 0) {
+        br_buf_append(&all, a.got.json.data, a.got.json.len);
+        br_buf_append(&all, b.got.json.data, b.got.json.len);
+        if (all.len != ref.got.json.len ||
+            memcmp(all.data, ref.got.json.data, all.len) != 0) {
             if (mismatched_alerts++ == 0) {
                 fprintf(stderr, "alerts differ after a restore at %zu\n", k);
                 size_t p = 0;
-                while (p < all.len && p < ref.alerts.len &&
-                       all.data[p] == ref.alerts.data[p])
+                while (p < all.len && p < ref.got.json.len &&
+                       all.data[p] == ref.got.json.data[p])
                     p++;
                 size_t ls = p;
-                while (ls > 0 && ref.alerts.data[ls - 1] != '\n')
+                while (ls > 0 && ref.got.json.data[ls - 1] != '\n')
                     ls--;
                 fprintf(stderr, "  want: %.900s\n  got:  %.900s\n",
-                        ref.alerts.data + ls, all.data + ls);
+                        ref.got.json.data + ls, all.data + ls);
             }
         }
         if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0) {
@@ -290,13 +250,13 @@ static void test_restore_anywhere(void) {
                 fprintf(stderr, "state differs after a restore at %zu\n", k);
         }
         br_buf_free(&all);
-        run_free(&a);
-        run_free(&b);
+        brp_run_free(&a);
+        brp_run_free(&b);
     }
     CHECK_INT(failed, 0);
     CHECK_INT(mismatched_alerts, 0);
     CHECK_INT(mismatched_state, 0);
-    run_free(&ref);
+    brp_run_free(&ref);
     br_buf_free(&want);
     br_buf_free(&got);
     br_buf_free(&cut);
@@ -308,12 +268,12 @@ static void test_restore_anywhere(void) {
 static void small_file(br_buf_t *file) {
     br_config_t *conf = load(1000);
     msgs_t w = {0};
-    run_t r;
+    brp_run_t r;
     br_buf_t core;
     char topic[] = "usage", version[] = "test", group[] = "g1";
     br_snap_offset_t offs[2] = {{topic, 0, 42}, {topic, 1, 7}};
     workload(&w);
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     feed_range(&r, &w, 0, 20);
     br_buf_init(&core);
     save(r.pl, &core);
@@ -323,7 +283,7 @@ static void small_file(br_buf_t *file) {
     br_buf_reset(file);
     CHECK_INT(br_snapshot_encode(&s, file), BR_ERR_OK);
     br_buf_free(&core);
-    run_free(&r);
+    brp_run_free(&r);
     msgs_free(&w);
     br_config_destroy(conf);
 }
@@ -393,12 +353,12 @@ static void test_container(void) {
               BR_ERR_OK);
     size_t restored = 0;
     for (size_t n = 0; n < s.core_len; n++) {
-        run_t r;
-        run_init(&r, conf);
+        brp_run_t r;
+        brp_run_start(&r, conf);
         if (br_pipeline_restore(r.pl, s.core, n, NULL, err, sizeof err) ==
             BR_ERR_OK)
             restored++;
-        run_free(&r);
+        brp_run_free(&r);
     }
     CHECK_INT(restored, 0);
     br_snapshot_clear(&s);
@@ -563,10 +523,10 @@ static void test_fixture(const char *name, int layout) {
         brt_fail++;
     } else if (write && strcmp(write, name) == 0) {
         msgs_t w = {0};
-        run_t r;
+        brp_run_t r;
         br_buf_t core;
         workload(&w);
-        run_init(&r, conf);
+        brp_run_start(&r, conf);
         feed_range(&r, &w, 0, 165);
         br_buf_init(&core);
         save(r.pl, &core);
@@ -591,7 +551,7 @@ static void test_fixture(const char *name, int layout) {
         fclose(fp);
         br_buf_free(&file);
         br_buf_free(&core);
-        run_free(&r);
+        brp_run_free(&r);
         msgs_free(&w);
     }
     CHECK_INT(br_snapshot_read_file(brs, &bytes, &s, err,
@@ -619,15 +579,15 @@ static void test_fixture(const char *name, int layout) {
     }
     CHECK(json.len == want.len && memcmp(json.data, want.data, json.len) == 0);
     /* It restores, and the run goes on to the uninterrupted run's end. */
-    run_t r, ref;
+    brp_run_t r, ref;
     msgs_t w = {0};
     workload(&w);
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     CHECK_INT(br_pipeline_restore(r.pl, s.core, s.core_len, NULL, err,
                                   sizeof err), BR_ERR_OK);
     feed_range(&r, &w, 165, w.n);
     br_pipeline_finish(r.pl);
-    run_init(&ref, conf);
+    brp_run_start(&ref, conf);
     feed_range(&ref, &w, 0, w.n);
     br_pipeline_finish(ref.pl);
     br_pipeline_stats_t a, b;
@@ -635,8 +595,8 @@ static void test_fixture(const char *name, int layout) {
     br_pipeline_stats(ref.pl, &b);
     CHECK(a.total_nanos == b.total_nanos);
     CHECK(a.ok == b.ok && a.duplicates == b.duplicates);
-    run_free(&r);
-    run_free(&ref);
+    brp_run_free(&r);
+    brp_run_free(&ref);
     msgs_free(&w);
     br_snapshot_clear(&s);
     br_buf_free(&bytes);
@@ -655,17 +615,15 @@ static void test_fixture_amounts_unknown(void) {
     const char *mx = strstr(CONF, "MAXIDS");
     snprintf(yaml, sizeof yaml, "%.*s    restatements: replace\n%.*s1000%s",
              (int)(at - CONF), CONF, (int)(mx - at), at, mx + 6);
-    br_config_t *conf = br_config_load_string(yaml, "test.yaml", NULL, err,
-                                              sizeof err);
+    br_config_t *conf = brp_config(yaml, "test.yaml");
     br_buf_t bytes;
     br_snapshot_t s;
-    run_t r;
+    brp_run_t r;
     br_pipeline_stats_t a, b;
     br_buf_init(&bytes);
-    CHECK(conf != NULL);
     CHECK_INT(br_snapshot_read_file("snapshot/v1.brs", &bytes, &s, err,
                                     sizeof err), BR_ERR_OK);
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     CHECK_INT(br_pipeline_restore(r.pl, s.core, s.core_len, NULL, err,
                                   sizeof err), BR_ERR_OK);
     br_pipeline_stats(r.pl, &a);
@@ -679,7 +637,7 @@ static void test_fixture_amounts_unknown(void) {
     CHECK_INT(b.duplicates - a.duplicates, 1);
     CHECK_INT(b.restated - a.restated, 1);
     CHECK_INT(b.total_nanos - a.total_nanos, INT64_C(3000000000));
-    run_free(&r);
+    brp_run_free(&r);
     msgs_free(&w);
     br_snapshot_clear(&s);
     br_buf_free(&bytes);
@@ -691,7 +649,7 @@ static void test_fixture_amounts_unknown(void) {
 static void test_dedup(void) {
     br_config_t *conf = load(3);
     msgs_t w = {0};
-    run_t r;
+    brp_run_t r;
     br_pipeline_stats_t st;
     event(&w, T0, "ml", "a", "k", "1", "x1");
     event(&w, T0 + 1000, "ml", "a", "k", "1", "x1");      /* dup */
@@ -700,7 +658,7 @@ static void test_dedup(void) {
     event(&w, T0 + 4000, "ml", "a", "k", "1", "x2");      /* dup */
     event(&w, T0 + 5000, "ml", "a", "k", "1", "x4");      /* evicts x1 */
     event(&w, T0 + 6000, "ml", "a", "k", "1", "x1");      /* counted again */
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     feed_range(&r, &w, 0, w.n);
     br_pipeline_stats(r.pl, &st);
     CHECK_INT(st.duplicates, 2);
@@ -711,9 +669,9 @@ static void test_dedup(void) {
     br_buf_t b;
     br_buf_init(&b);
     save(r.pl, &b);
-    run_t r2;
+    brp_run_t r2;
     char err[256];
-    run_init(&r2, conf);
+    brp_run_start(&r2, conf);
     CHECK_INT(br_pipeline_restore(r2.pl, b.data, b.len, NULL, err, sizeof err),
               BR_ERR_OK);
     msgs_t w2 = {0};
@@ -727,8 +685,8 @@ static void test_dedup(void) {
     br_pipeline_memory(r2.pl, &mem);
     CHECK(mem.dedup > 0 && mem.dedup < 4096);
     br_buf_free(&b);
-    run_free(&r);
-    run_free(&r2);
+    brp_run_free(&r);
+    brp_run_free(&r2);
     msgs_free(&w);
     msgs_free(&w2);
     br_config_destroy(conf);
@@ -738,21 +696,18 @@ static void test_dedup(void) {
  * series_cap alert names the dimension. */
 static void test_hostile_cardinality(void) {
     br_config_t *conf = load(100);
-    run_t r;
+    brp_run_t r;
     br_pipeline_memory_t m1, m2;
-    run_init(&r, conf);
+    brp_run_start(&r, conf);
     for (int i = 0; i < 200000; i++) {
-        char buf[256], key[32];
+        char key[32];
         snprintf(key, sizeof key, "req-%08d", i);
         char ts[40];
         br_ts_format(T0 + (int64_t)i * 10, ts, sizeof ts);
-        int n = snprintf(buf, sizeof buf,
-                         "{\"ts\":\"%s\",\"team\":\"web\",\"model\":\"m%d\","
-                         "\"key\":\"%s\",\"cost\":0.01,\"rid\":\"%s\"}",
-                         ts, i % 3, key, key);
-        br_origin_t o = {.input = 0, .topic = "usage", .partition = 0,
-                         .offset = i};
-        br_pipeline_feed(r.pl, &o, buf, (size_t)n);
+        brp_feedf(r.pl, 0, "usage", i,
+                  "{\"ts\":\"%s\",\"team\":\"web\",\"model\":\"m%d\","
+                  "\"key\":\"%s\",\"cost\":0.01,\"rid\":\"%s\"}",
+                  ts, i % 3, key, key);
         if (i == 20000)
             br_pipeline_memory(r.pl, &m1);
     }
@@ -763,11 +718,11 @@ static void test_hostile_cardinality(void) {
     CHECK(m2.series == m1.series);
     CHECK(m2.index == m1.index);
     CHECK(m2.dedup <= (size_t)100 * 64);
-    const char *cap = strstr(r.alerts.data, "\"type\":\"series_cap\"");
+    const char *cap = strstr(r.got.json.data, "\"type\":\"series_cap\"");
     CHECK(cap != NULL);
-    CHECK(cap && strstr(r.alerts.data, "\"detail\":\"key\"") != NULL);
+    CHECK(cap && strstr(r.got.json.data, "\"detail\":\"key\"") != NULL);
     CHECK(strstr(cap ? cap + 1 : "", "\"type\":\"series_cap\"") == NULL);
-    run_free(&r);
+    brp_run_free(&r);
     br_config_destroy(conf);
 }
 
