@@ -1208,16 +1208,72 @@ static int64_t series_target(const br_pipeline_t *pl, const series_t *s) {
     return t == INT64_MAX ? pl->final_bucket : t;
 }
 
+/* advance_final()'s order: the next bucket a series makes final, then its
+ * scope's rank (parents first), then its index. */
+typedef struct fin_ctx {
+    br_pipeline_t *pl;
+    uint32_t rank[MAX_SCOPES];
+    uint32_t *heap;             /* series waiting for a later bucket */
+    size_t heap_n;
+} fin_ctx_t;
+
+static bool fin_before(const fin_ctx_t *c, uint32_t a, uint32_t b) {
+    const series_t *sa = &c->pl->series[a], *sb = &c->pl->series[b];
+    if (sa->last_final != sb->last_final)
+        return sa->last_final < sb->last_final;
+    if (sa->scope != sb->scope)
+        return c->rank[sa->scope] < c->rank[sb->scope];
+    return a < b;
+}
+
+static void fin_push(fin_ctx_t *c, uint32_t i) {
+    size_t k = c->heap_n++;
+    while (k > 0 && fin_before(c, i, c->heap[(k - 1) / 2])) {
+        c->heap[k] = c->heap[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    c->heap[k] = i;
+}
+
+static uint32_t fin_pop(fin_ctx_t *c) {
+    uint32_t top = c->heap[0], last = c->heap[--c->heap_n];
+    size_t k = 0, n = c->heap_n;
+    for (;;) {
+        size_t l = 2 * k + 1, m = l;
+        if (l >= n)
+            break;
+        if (l + 1 < n && fin_before(c, c->heap[l + 1], c->heap[l]))
+            m = l + 1;
+        if (!fin_before(c, c->heap[m], last))
+            break;
+        c->heap[k] = c->heap[m];
+        k = m;
+    }
+    if (n)
+        c->heap[k] = last;
+    return top;
+}
+
 /* Every series final up to its target, bucket by bucket across series and
  * within a bucket parents (fewer dimensions) first: a parent's verdict on
  * a bucket is usually known before its children's (see incident_release()
- * for a parent fed by an input that lags). */
+ * for a parent fed by an input that lags).
+ *
+ * The series that make bucket b final form a list in that order; one that
+ * then needs b + 1 stays in the list, one that skips ahead (a long
+ * silence) waits in a heap until its bucket comes. Series that move
+ * together (the usual case) cost a pass of the list per bucket; series
+ * far apart (a restored state, a record centuries old) cost a heap step
+ * per bucket each, never a pass over all of them for every bucket any of
+ * them needs (fuzz: a snapshot of 30 series thousands of buckets apart
+ * took 14M calls to restore). */
 static void advance_final(br_pipeline_t *pl) {
     if (pl->first_bucket == INT64_MIN)
         return;
     if (pl->series_cnt > pl->fin_cap) {
-        uint32_t *o = realloc(pl->fin_order, sizeof(*o) * pl->series_cap);
-        int64_t *t = realloc(pl->fin_target, sizeof(*t) * pl->series_cap);
+        size_t cap = pl->series_cap;
+        uint32_t *o = realloc(pl->fin_order, sizeof(*o) * 3 * cap);
+        int64_t *t = realloc(pl->fin_target, sizeof(*t) * cap);
         if (o)
             pl->fin_order = o;
         if (t)
@@ -1233,56 +1289,82 @@ static void advance_final(br_pipeline_t *pl) {
         }
         pl->fin_cap = pl->series_cap;
     }
-    /* Counting sort by the scope's rank in scope_order. */
-    size_t at[MAX_SCOPES + 1] = {0};
-    uint32_t rank[MAX_SCOPES];
+    /* Three arrays of fin_cap: the list, the next list, the heap. */
+    uint32_t *list = pl->fin_order, *next_list = list + pl->fin_cap;
+    fin_ctx_t c = {.pl = pl, .heap = list + 2 * (size_t)pl->fin_cap};
     for (size_t k = 0; k < pl->conf->scope_cnt; k++)
-        rank[pl->scope_order[k]] = (uint32_t)k;
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
+        c.rank[pl->scope_order[k]] = (uint32_t)k;
+    /* Counting sort by rank of the series that start at the least bucket;
+     * the others wait in the heap. */
+    size_t at[MAX_SCOPES + 1] = {0};
+    int64_t lo = INT64_MAX;
     for (uint32_t i = 0; i < pl->series_cnt; i++) {
         const series_t *s = &pl->series[i];
         int64_t t = series_target(pl, s);
         pl->fin_target[i] = t;
-        if (t == INT64_MIN || s->last_final >= t)
-            continue;
-        at[rank[s->scope] + 1]++;
-        if (s->last_final + 1 < lo)
+        if (t != INT64_MIN && s->last_final < t && s->last_final + 1 < lo)
             lo = s->last_final + 1;
-        if (t > hi)
-            hi = t;
+    }
+    for (uint32_t i = 0; i < pl->series_cnt; i++) {
+        const series_t *s = &pl->series[i];
+        int64_t t = pl->fin_target[i];
+        if (t != INT64_MIN && s->last_final < t && s->last_final + 1 == lo)
+            at[c.rank[s->scope] + 1]++;
     }
     for (size_t k = 1; k <= pl->conf->scope_cnt; k++)
         at[k] += at[k - 1];
     size_t n = at[pl->conf->scope_cnt];
     for (uint32_t i = 0; i < pl->series_cnt; i++) {
+        const series_t *s = &pl->series[i];
         int64_t t = pl->fin_target[i];
-        if (t != INT64_MIN && pl->series[i].last_final < t)
-            pl->fin_order[at[rank[pl->series[i].scope]]++] = i;
+        if (t == INT64_MIN || s->last_final >= t)
+            continue;
+        if (s->last_final + 1 == lo)
+            list[at[c.rank[s->scope]]++] = i;
+        else
+            fin_push(&c, i);
     }
-    /* Bucket by bucket, but from one bucket to the next that some series
-     * still has to make final: after a long silence (a record centuries
-     * old, then today's) the series skip ahead and so does this loop,
-     * instead of stepping through every empty bucket between. */
-    for (int64_t b = lo, next; n > 0 && b <= hi; b = next > b ? next : b + 1) {
+    for (int64_t b = lo; n > 0 || c.heap_n > 0;) {
+        /* Those in the heap whose bucket is b join the list, in order. */
+        if (c.heap_n && pl->series[c.heap[0]].last_final + 1 == b) {
+            size_t m = 0, k = 0;
+            while (c.heap_n && pl->series[c.heap[0]].last_final + 1 == b) {
+                uint32_t h = fin_pop(&c);
+                while (k < n && fin_before(&c, list[k], h))
+                    next_list[m++] = list[k++];
+                next_list[m++] = h;
+            }
+            while (k < n)
+                next_list[m++] = list[k++];
+            uint32_t *tmp = list;
+            list = next_list;
+            next_list = tmp;
+            n = m;
+        }
         size_t m = 0;
-        next = INT64_MAX;
         for (size_t k = 0; k < n; k++) {
-            uint32_t i = pl->fin_order[k];
+            uint32_t i = list[k];
             int64_t t = pl->fin_target[i];
-            if (b <= t)
-                finalize_series(pl, i, b, t);
-            if (pl->series[i].last_final < t) {
-                pl->fin_order[m++] = i;
-                if (pl->series[i].last_final + 1 < next)
-                    next = pl->series[i].last_final + 1;
-            } else {
+            finalize_series(pl, i, b, t);
+            series_t *s = &pl->series[i];
+            if (s->last_final >= t) {
                 /* Done: its first open bucket can be judged now. */
-                series_t *s = &pl->series[i];
                 if (*ring_slot(s, s->last_final + 1) > 0)
                     judge_open(pl, i, s->last_final + 1);
+            } else if (s->last_final == b) {
+                next_list[m++] = i;
+            } else {
+                fin_push(&c, i); /* skipped ahead */
             }
         }
+        uint32_t *tmp = list;
+        list = next_list;
+        next_list = tmp;
         n = m;
+        if (n)
+            b++;
+        else if (c.heap_n)
+            b = pl->series[c.heap[0]].last_final + 1;
     }
 }
 
@@ -3122,7 +3204,20 @@ static br_err_t core_parse(const void *data, size_t len,
                                      : (uint64_t)br_rd_bool(r);
         for (uint64_t q = 0; q < ic && !r->err; q++) {
             incident_t *inc = load_incident(r, h.version);
-            if (inc && s.inc[inc->kind]) {
+            /* An incident spans buckets the series has judged: made final,
+             * or open within its ring. One that ends beyond them, or
+             * resolves before it ends or after the series' last final
+             * bucket, never resolves, and its series would then be stepped
+             * through every bucket up to its target (fuzz: a restore of a
+             * few hundred thousand buckets, unbounded in principle). */
+            if (inc && (inc->start_bucket > inc->last_bucket ||
+                        inc->last_bucket > s.last_final + (int64_t)cap ||
+                        (inc->resolved_bucket != INT64_MIN &&
+                         (inc->resolved_bucket < inc->last_bucket ||
+                          inc->resolved_bucket > s.last_final)))) {
+                br_rd_fail(r, "an incident outside its series' buckets");
+                free(inc);
+            } else if (inc && s.inc[inc->kind]) {
                 br_rd_fail(r, "two incidents of one kind");
                 free(inc);
             } else if (inc) {
