@@ -1268,7 +1268,7 @@ static uint32_t fin_pop(fin_ctx_t *c) {
  * them needs (fuzz: a snapshot of 30 series thousands of buckets apart
  * took 14M calls to restore). */
 static void advance_final(br_pipeline_t *pl) {
-    if (pl->first_bucket == INT64_MIN)
+    if (pl->first_bucket == INT64_MIN || pl->series_cnt == 0)
         return;
     if (pl->series_cnt > pl->fin_cap) {
         size_t cap = pl->series_cap;
