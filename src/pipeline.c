@@ -207,9 +207,6 @@ struct br_pipeline {
                                   a layout that did not say their input */
     stale_in_t *stale;         /* per input */
     br_record_t rec;           /* reused for every message */
-    uint32_t rec_series[MAX_SCOPES];
-    const br_origin_t *cur_origin;
-    int64_t cur_event_ms;
     br_pipeline_stats_t st;
     br_pipeline_input_stats_t *in_st; /* per input, [input_cnt] for unknown */
     uint32_t *fin_order;       /* advance_final's series, parents first */
@@ -677,23 +674,52 @@ static void labels_text(const br_dim_t *labels, size_t cnt, char *buf,
                                 labels[i].key, labels[i].value);
 }
 
-static void alert_init(br_pipeline_t *pl, br_alert_t *a, br_alert_type_t type) {
+/* What an alert is reported against and where it goes. The entry point
+ * that sets work off makes one and hands it down to whoever raises an
+ * alert: a record's work (process()) reports that record's origin and event
+ * time; work no record set off (a backlog note, the end of input) reports
+ * no origin and the newest event time taken (emit_ctx_none()). Everything
+ * it points to is borrowed for the call that made it. */
+typedef struct emit_ctx {
+    const br_sink_t *sink;
+    uint64_t *alerts;          /* counter, one up per alert sent */
+    const char *currency;      /* the stage's, BR_CURRENCY_MAX bytes */
+    const int64_t *watermark_ms; /* the stage's, read as each alert is
+                                  built: it moves during one record's work */
+    const br_origin_t *origin; /* the record that set the work off; NULL:
+                                  none (source.input -1) */
+    int64_t event_ms;          /* its event time */
+} emit_ctx_t;
+
+static emit_ctx_t emit_ctx(br_pipeline_t *pl, const br_origin_t *origin,
+                           int64_t event_ms) {
+    return (emit_ctx_t){&pl->sink, &pl->st.alerts, pl->conf->currency,
+                        &pl->watermark_ms, origin, event_ms};
+}
+
+/* The context of work no record set off. */
+static emit_ctx_t emit_ctx_none(br_pipeline_t *pl) {
+    return emit_ctx(pl, NULL, pl->max_event_ms);
+}
+
+static void alert_init(const emit_ctx_t *ec, br_alert_t *a,
+                       br_alert_type_t type) {
     memset(a, 0, sizeof(*a));
     a->type = type;
     a->forecast_nanos = -1;
-    a->event_ms = pl->cur_event_ms;
-    a->watermark_ms = pl->watermark_ms;
-    memcpy(a->currency, pl->conf->currency, sizeof(a->currency));
-    if (pl->cur_origin)
-        a->source = *pl->cur_origin;
+    a->event_ms = ec->event_ms;
+    a->watermark_ms = *ec->watermark_ms;
+    memcpy(a->currency, ec->currency, sizeof(a->currency));
+    if (ec->origin)
+        a->source = *ec->origin;
     else
         a->source.input = -1;
 }
 
-static void emit(br_pipeline_t *pl, br_alert_t *a) {
-    pl->st.alerts++;
-    if (pl->sink.alert)
-        pl->sink.alert(pl->sink.opaque, a);
+static void emit(const emit_ctx_t *ec, br_alert_t *a) {
+    (*ec->alerts)++;
+    if (ec->sink->alert)
+        ec->sink->alert(ec->sink->opaque, a);
 }
 
 /* Contributors rank by how far they moved the way the incident went (sign
@@ -818,13 +844,14 @@ static const br_dim_t *own_label(const br_pipeline_t *pl, const series_t *s,
 
 /* One message about incident inc of series s: firing when nothing was sent
  * yet, else updated, or resolved; again: reopened within the cooldown. */
-static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
-                          bool resolved, bool again) {
+static void emit_incident(br_pipeline_t *pl, const emit_ctx_t *ec,
+                          series_t *s, incident_t *inc, bool resolved,
+                          bool again) {
     const br_scope_conf_t *sc = pl->scopes[s->scope].conf;
     int64_t bms = pl->conf->spike.bucket_ms;
     bool drop = inc->kind == INC_DROP;
     br_alert_t a;
-    alert_init(pl, &a, drop ? BR_ALERT_DROP : BR_ALERT_SPIKE);
+    alert_init(ec, &a, drop ? BR_ALERT_DROP : BR_ALERT_SPIKE);
     memcpy(a.id, inc->id, sizeof(a.id));
     a.status = resolved             ? BR_STATUS_RESOLVED
                : inc->revision == 0 ? BR_STATUS_FIRING
@@ -885,7 +912,7 @@ static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
         text(a.summary + off, sizeof(a.summary) - (size_t)off,
              "; top contributor %s (%s%s)", cl, drop ? "" : "+", ci);
     }
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
 /* What marking a bucket unusual did to the incident. */
@@ -1045,7 +1072,8 @@ static void regroup(br_pipeline_t *pl, const series_t *s, inc_kind_t k,
     }
 }
 
-static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
+static void incident_release(br_pipeline_t *pl, const emit_ctx_t *ec,
+                             series_t *s, incident_t *inc) {
     const incident_t *pi = parent_incident(pl, s, inc->kind, inc->start_bucket);
     if (pi) {
         memcpy(inc->parent_id, group_root(pi), sizeof(inc->parent_id));
@@ -1054,10 +1082,10 @@ static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
         regroup(pl, s, inc->kind, inc->id, inc->parent_id);
         return;
     }
-    emit_incident(pl, s, inc, false, false);
+    emit_incident(pl, ec, s, inc, false, false);
     /* Its quiet buckets ended it while its parents were waited for. */
     if (inc->resolved_bucket != INT64_MIN)
-        emit_incident(pl, s, inc, true, false);
+        emit_incident(pl, ec, s, inc, true, false);
 }
 
 /* After incident_mark() on bucket b: send a revision when the incident
@@ -1068,8 +1096,8 @@ static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
  * incident at once; one with parents holds it until its start bucket is
  * final for it and them (incident_release()). A grouped incident sends
  * nothing: its parent's alert speaks for it. */
-static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
-                            bool final) {
+static void incident_report(br_pipeline_t *pl, const emit_ctx_t *ec,
+                            series_t *s, growth_t g, bool final) {
     incident_t *inc = g.inc;
     if (!inc)
         return;
@@ -1081,20 +1109,20 @@ static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
         inc->severity = sev;
     if (incident_held(inc)) {
         if (!has_parents(pl, s))
-            emit_incident(pl, s, inc, false, false);
+            emit_incident(pl, ec, s, inc, false, false);
         return;
     }
     bool grew = final ? total != inc->emitted_obs
                       : inc->kind == INC_SPIKE && total >= 2 * inc->emitted_obs;
     if (!inc->parent_id[0] && (g.extends || sev_up || grew || g.reopened))
-        emit_incident(pl, s, inc, false, g.reopened);
+        emit_incident(pl, ec, s, inc, false, g.reopened);
 }
 
 /* A final bucket that is not unusual for incident kind k of s: count it
  * quiet, resolve after spike.resolve_after of them, and forget a resolved
  * incident once its cooldown has passed. */
-static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
-                           int64_t b) {
+static void incident_quiet(br_pipeline_t *pl, const emit_ctx_t *ec,
+                           series_t *s, inc_kind_t k, int64_t b) {
     incident_t *inc = s->inc[k];
     int64_t cool = cooldown_buckets(pl);
     if (inc->resolved_bucket == INT64_MIN) {
@@ -1102,7 +1130,7 @@ static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
             ++inc->quiet < pl->conf->spike.resolve_buckets)
             return;
         if (inc->revision > 0)
-            emit_incident(pl, s, inc, true, false);
+            emit_incident(pl, ec, s, inc, true, false);
         inc->resolved_bucket = b;
     }
     /* A held incident is kept until it is released, even resolved. */
@@ -1118,16 +1146,18 @@ static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
  * for all its parents. Called when s or one of its parents makes a bucket
  * final, so a parent fed by a slower input (its finality bounded by that
  * input's lateness and idle_timeout) is waited for. */
-static void release_held(br_pipeline_t *pl, series_t *s) {
+static void release_held(br_pipeline_t *pl, const emit_ctx_t *ec,
+                         series_t *s) {
     for (int k = 0; k < INC__CNT; k++) {
         incident_t *inc = s->inc[k];
         if (inc && incident_held(inc) && inc->start_bucket <= s->last_final &&
             parents_final(pl, s, inc->start_bucket))
-            incident_release(pl, s, inc);
+            incident_release(pl, ec, s, inc);
     }
 }
 
-static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
+static void finalize_one(br_pipeline_t *pl, const emit_ctx_t *ec,
+                         series_t *s, int64_t b) {
     br_money_t *slot = ring_slot(s, b);
     br_money_t x = *slot;
     *slot = 0;
@@ -1155,21 +1185,21 @@ static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
         }
     }
     if (unusual >= 0)
-        incident_report(pl, s, g, true);
-    release_held(pl, s);
+        incident_report(pl, ec, s, g, true);
+    release_held(pl, ec, s);
     for (uint32_t c = 0; c < s->child_cnt; c++)
-        release_held(pl, &pl->series[s->children[c]]);
+        release_held(pl, ec, &pl->series[s->children[c]]);
     for (int k = 0; k < INC__CNT; k++)
         if (k != unusual && s->inc[k])
-            incident_quiet(pl, s, (inc_kind_t)k, b);
+            incident_quiet(pl, ec, s, (inc_kind_t)k, b);
     br_baseline_update(&s->bl, bucket_ms, xd);
 }
 
 /* Make every bucket of s up to `upto` final; horizon (>= upto) is how far
  * the caller will take it, which decides whether a long silence is
  * skipped. */
-static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
-                            int64_t horizon) {
+static void finalize_series(br_pipeline_t *pl, const emit_ctx_t *ec,
+                            uint32_t idx, int64_t upto, int64_t horizon) {
     series_t *s = &pl->series[idx];
     while (s->last_final < upto) {
         int64_t b = s->last_final + 1;
@@ -1187,13 +1217,14 @@ static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
                 continue;
             }
         }
-        finalize_one(pl, s, b);
+        finalize_one(pl, ec, s, b);
     }
 }
 
-static void close_budgets(br_pipeline_t *pl);
+static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec);
 static void duration_text(int64_t ms, char *buf, size_t size);
-static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b);
+static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
+                       int64_t b);
 
 /* The bucket series s may be final to: the least of the finals of the
  * inputs that have fed it, so that a bucket is learned only when every
@@ -1212,7 +1243,7 @@ static int64_t series_target(const br_pipeline_t *pl, const series_t *s) {
  * within a bucket parents (fewer dimensions) first: a parent's verdict on
  * a bucket is usually known before its children's (see incident_release()
  * for a parent fed by an input that lags). */
-static void advance_final(br_pipeline_t *pl) {
+static void advance_final(br_pipeline_t *pl, const emit_ctx_t *ec) {
     if (pl->first_bucket == INT64_MIN)
         return;
     if (pl->series_cnt > pl->fin_cap) {
@@ -1227,7 +1258,7 @@ static void advance_final(br_pipeline_t *pl) {
              * a child judged before its parent). */
             for (uint32_t i = 0; i < pl->series_cnt; i++) {
                 int64_t st = series_target(pl, &pl->series[i]);
-                finalize_series(pl, i, st, st);
+                finalize_series(pl, ec, i, st, st);
             }
             return;
         }
@@ -1270,7 +1301,7 @@ static void advance_final(br_pipeline_t *pl) {
             uint32_t i = pl->fin_order[k];
             int64_t t = pl->fin_target[i];
             if (b <= t)
-                finalize_series(pl, i, b, t);
+                finalize_series(pl, ec, i, b, t);
             if (pl->series[i].last_final < t) {
                 pl->fin_order[m++] = i;
                 if (pl->series[i].last_final + 1 < next)
@@ -1279,7 +1310,7 @@ static void advance_final(br_pipeline_t *pl) {
                 /* Done: its first open bucket can be judged now. */
                 series_t *s = &pl->series[i];
                 if (*ring_slot(s, s->last_final + 1) > 0)
-                    judge_open(pl, i, s->last_final + 1);
+                    judge_open(pl, ec, i, s->last_final + 1);
             }
         }
         n = m;
@@ -1380,11 +1411,11 @@ static bool compute_finals(br_pipeline_t *pl) {
  * back. The stage's watermark is the least of them: budgets close and the
  * alerts' watermark field follow it. Series are made final as far as
  * their own inputs allow. */
-static void update_watermark(br_pipeline_t *pl) {
+static void update_watermark(br_pipeline_t *pl, const emit_ctx_t *ec) {
     if (!compute_finals(pl))
         return;
-    advance_final(pl);
-    close_budgets(pl);
+    advance_final(pl, ec);
+    close_budgets(pl, ec);
 }
 
 /* The partition's entry, added when new. @returns NULL out of memory. */
@@ -1420,9 +1451,12 @@ void br_pipeline_note_backlog(br_pipeline_t *pl, const br_origin_t *origin,
     pt->behind = behind;
     /* It may have been all that held the watermark; but one that has not
      * delivered yet is about to (the caller feeds the message next): let
-     * that message move the watermark, so that it is not late itself. */
-    if (!behind && pt->max_ms != INT64_MIN)
-        update_watermark(pl);
+     * that message move the watermark, so that it is not late itself. No
+     * record sets this work off: its alerts name none. */
+    if (!behind && pt->max_ms != INT64_MIN) {
+        emit_ctx_t ec = emit_ctx_none(pl);
+        update_watermark(pl, &ec);
+    }
 }
 
 void br_pipeline_clear_backlog(br_pipeline_t *pl) {
@@ -1431,12 +1465,17 @@ void br_pipeline_clear_backlog(br_pipeline_t *pl) {
         any |= pl->parts[i].behind;
         pl->parts[i].behind = false;
     }
-    if (any)
-        update_watermark(pl);
+    if (any) {
+        emit_ctx_t ec = emit_ctx_none(pl);
+        update_watermark(pl, &ec);
+    }
 }
 
-static void note_event_time(br_pipeline_t *pl, const br_origin_t *o,
-                            int64_t t) {
+/* The record of ec has been taken: its event time moves its input's and
+ * partition's newest, and with them the watermark. */
+static void note_event_time(br_pipeline_t *pl, const emit_ctx_t *ec) {
+    const br_origin_t *o = ec->origin;
+    int64_t t = ec->event_ms;
     if (t > pl->max_event_ms) {
         pl->max_event_ms = t;
         pl->st.max_event_ms = t;
@@ -1455,7 +1494,7 @@ static void note_event_time(br_pipeline_t *pl, const br_origin_t *o,
         moved = true;
     }
     if (moved)
-        update_watermark(pl);
+        update_watermark(pl, ec);
 }
 
 /* ---- budgets ---------------------------------------------------------- */
@@ -1470,12 +1509,12 @@ static uint64_t budget_hash(br_alert_type_t type, const br_budget_conf_t *bc,
     return fnv_i64(h, bp);
 }
 
-static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
+static void budget_alert(const emit_ctx_t *ec, const br_budget_t *bg,
                          const br_budget_period_t *p, size_t th,
                          br_alert_status_t status) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     br_alert_t a;
-    alert_init(pl, &a, BR_ALERT_BUDGET_THRESHOLD);
+    alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
     int32_t bp = bc->thresholds_bp[th];
     id_hex(budget_hash(BR_ALERT_BUDGET_THRESHOLD, bc, p->start_ms, bp), a.id);
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
@@ -1517,7 +1556,7 @@ static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
                  bc->name, bp / 100, bp % 100, spent, amount, bc->currency,
                  br_period_name(bc->period), when,
                  bc->timezone ? bc->timezone : "UTC");
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
 /* Labels, window and money fields every budget alert shares. */
@@ -1539,7 +1578,7 @@ static void bp_text(int32_t bp, char *buf, size_t size) {
 }
 
 /* Forecast, burn-rate and rolling-threshold alerts (see budget.h). */
-static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
+static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
                                const br_budget_event_t *ev) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     const char *zone = bc->timezone ? bc->timezone : "UTC";
@@ -1553,7 +1592,7 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
     uint64_t h;
     if (ev->kind == BR_BUDGET_EV_FORECAST) {
         int32_t bp = bc->forecast_bp[ev->index];
-        alert_init(pl, &a, BR_ALERT_BUDGET_FORECAST);
+        alert_init(ec, &a, BR_ALERT_BUDGET_FORECAST);
         h = budget_hash(BR_ALERT_BUDGET_FORECAST, bc, ev->key_ms, bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_WARNING : BR_SEV_INFO;
@@ -1588,7 +1627,7 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
                  br_period_name(bc->period), when, zone, spent);
     } else if (ev->kind == BR_BUDGET_EV_BURN_RATE) {
         const br_burn_rate_conf_t *r = &bc->burn_rates[ev->index];
-        alert_init(pl, &a, BR_ALERT_BUDGET_BURN_RATE);
+        alert_init(ec, &a, BR_ALERT_BUDGET_BURN_RATE);
         h = fnv_str(FNV0, "budget_burn_rate");
         h = fnv_str(h, bc->name);
         h = fnv_i64(h, r->long_ms);
@@ -1624,7 +1663,7 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
                  sw);
     } else {
         int32_t bp = bc->thresholds_bp[ev->index];
-        alert_init(pl, &a, BR_ALERT_BUDGET_THRESHOLD);
+        alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
         h = budget_hash(BR_ALERT_BUDGET_THRESHOLD, bc, ev->key_ms, bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_CRITICAL
@@ -1651,44 +1690,46 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
     budget_fields(&a, bc);
     a.window_start_ms = ev->window_start_ms;
     a.window_end_ms = ev->window_end_ms;
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
 /* Evaluate forecasts, burn rates and rolling windows at the budget's now. */
-static void check_budget(br_pipeline_t *pl, br_budget_t *bg) {
+static void check_budget(br_pipeline_t *pl, const emit_ctx_t *ec,
+                         br_budget_t *bg) {
     br_budget_event_t ev[16];
     size_t n;
     do {
         n = br_budget_check(bg, pl->watermark_ms, ev, 16);
         for (size_t k = 0; k < n; k++)
-            budget_event_alert(pl, bg, &ev[k]);
+            budget_event_alert(ec, bg, &ev[k]);
     } while (n == 16);
 }
 
-static void resolve_period(br_pipeline_t *pl, const br_budget_t *bg,
+static void resolve_period(const emit_ctx_t *ec, const br_budget_t *bg,
                            const br_budget_period_t *p) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
         if (p->fired & (UINT64_C(1) << t))
-            budget_alert(pl, bg, p, t, BR_STATUS_RESOLVED);
+            budget_alert(ec, bg, p, t, BR_STATUS_RESOLVED);
     br_budget_event_t ev[64];
     size_t n = br_budget_forecast_closed(bg, p, ev, 64);
     for (size_t k = 0; k < n; k++)
-        budget_event_alert(pl, bg, &ev[k]);
+        budget_event_alert(ec, bg, &ev[k]);
 }
 
-static void close_budgets(br_pipeline_t *pl) {
+static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec) {
     for (size_t i = 0; i < pl->conf->budget_cnt; i++) {
         br_budget_period_t closed[BR_BUDGET_PERIODS];
         size_t n = br_budget_close(pl->budgets[i], pl->watermark_ms, closed,
                                    BR_BUDGET_PERIODS);
         for (size_t k = 0; k < n; k++)
-            resolve_period(pl, pl->budgets[i], &closed[k]);
-        check_budget(pl, pl->budgets[i]);
+            resolve_period(ec, pl->budgets[i], &closed[k]);
+        check_budget(pl, ec, pl->budgets[i]);
     }
 }
 
-static void add_budgets(br_pipeline_t *pl, const br_record_t *rec) {
+static void add_budgets(br_pipeline_t *pl, const emit_ctx_t *ec,
+                        const br_record_t *rec) {
     for (size_t i = 0; i < pl->conf->budget_cnt; i++) {
         br_budget_t *bg = pl->budgets[i];
         if (!br_budget_matches(bg, rec))
@@ -1696,22 +1737,22 @@ static void add_budgets(br_pipeline_t *pl, const br_record_t *rec) {
         br_budget_crossing_t x[64];
         int n = br_budget_add(bg, rec->event_ms, rec->cost_nanos, x, 64);
         for (int k = 0; k < n; k++) {
-            budget_alert(pl, bg, x[k].period, x[k].threshold, BR_STATUS_FIRING);
+            budget_alert(ec, bg, x[k].period, x[k].threshold, BR_STATUS_FIRING);
             if (x[k].period->closed) /* late data for a closed period */
-                budget_alert(pl, bg, x[k].period, x[k].threshold,
+                budget_alert(ec, bg, x[k].period, x[k].threshold,
                              BR_STATUS_RESOLVED);
         }
-        check_budget(pl, bg);
+        check_budget(pl, ec, bg);
     }
 }
 
 /* ---- attribution ------------------------------------------------------ */
 
-static void one_off_alert(br_pipeline_t *pl, br_alert_type_t type,
-                          const char *scope, const char *detail,
-                          const char *summary) {
+static void one_off_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
+                          br_alert_type_t type, const char *scope,
+                          const char *detail, const char *summary) {
     br_alert_t a;
-    alert_init(pl, &a, type);
+    alert_init(ec, &a, type);
     uint64_t h = fnv_str(FNV0, br_alert_type_name(type));
     h = fnv_str(h, scope ? scope : "");
     h = fnv_str(h, detail ? detail : "");
@@ -1722,15 +1763,16 @@ static void one_off_alert(br_pipeline_t *pl, br_alert_type_t type,
     a.scope = scope;
     a.detail = detail;
     int64_t bms = pl->conf->spike.bucket_ms;
-    a.window_start_ms = br_floordiv(pl->cur_event_ms, bms) * bms;
+    a.window_start_ms = br_floordiv(ec->event_ms, bms) * bms;
     a.window_end_ms = a.window_start_ms + bms;
     text(a.summary, sizeof(a.summary), "%s", summary);
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
-static void new_spend_alert(br_pipeline_t *pl, series_t *s, int64_t b) {
+static void new_spend_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
+                            series_t *s, int64_t b) {
     br_alert_t a;
-    alert_init(pl, &a, BR_ALERT_NEW_SPEND);
+    alert_init(ec, &a, BR_ALERT_NEW_SPEND);
     const br_scope_conf_t *sc = pl->scopes[s->scope].conf;
     uint64_t h = fnv_str(FNV0, "new_spend");
     h = fnv_str(h, sc->name);
@@ -1753,7 +1795,7 @@ static void new_spend_alert(br_pipeline_t *pl, series_t *s, int64_t b) {
     text(a.summary, sizeof(a.summary),
              "New spend on %s: %s %s since %s, a series never seen before",
              lbl, obs, a.currency, when);
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
 /* The dimension of scope si with the most distinct values among its series
@@ -1785,9 +1827,12 @@ static const char *runaway_dim(const br_pipeline_t *pl, uint32_t si,
     return best;
 }
 
-/* The series of scope si for the record, created (or folded) as needed. */
-static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
-                          const br_record_t *rec, int64_t b) {
+/* The series of scope si for the record, created (or folded) as needed;
+ * rec_series holds the record's series of the scopes done before (parents
+ * first), NONE elsewhere. */
+static uint32_t attribute(br_pipeline_t *pl, const emit_ctx_t *ec,
+                          uint32_t si, const br_record_t *rec, int64_t b,
+                          const uint32_t *rec_series) {
     scope_t *sc = &pl->scopes[si];
     char blob[1024];
     size_t len = 0;
@@ -1833,7 +1878,8 @@ static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
                      "Scope %s reached its cap of %zu series: new values now "
                      "fold into \"(other)\"",
                      sc->conf->name, sc->conf->max_series);
-            one_off_alert(pl, BR_ALERT_SERIES_CAP, sc->conf->name, dim, msg);
+            one_off_alert(pl, ec, BR_ALERT_SERIES_CAP, sc->conf->name, dim,
+                          msg);
         }
     }
     /* Buckets its input has passed are final for the new series too (a
@@ -1860,7 +1906,7 @@ static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
         }
     }
     for (size_t p = 0; p < sc->parent_cnt; p++) {
-        uint32_t parent = pl->rec_series[sc->parents[p]];
+        uint32_t parent = rec_series[sc->parents[p]];
         if (parent != NONE)
             add_child(&pl->series[parent], idx);
     }
@@ -1912,8 +1958,9 @@ static bool ring_open_from(series_t *s, int64_t b) {
  * spike bucket. A bucket already final takes nothing (the record is late:
  * counted in totals and budgets only), except in a fresh series, which
  * opens earlier buckets for records its own input still takes. */
-static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
-                           const br_record_t *rec, int64_t gross) {
+static add_t add_to_series(br_pipeline_t *pl, const emit_ctx_t *ec,
+                           uint32_t idx, int64_t b, const br_record_t *rec,
+                           int64_t gross) {
     series_t *s = &pl->series[idx];
     int input = rec->origin.input;
     br_money_t cost = rec->cost_nanos;
@@ -1931,7 +1978,7 @@ static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
             s->new_until = b + (warm > 0 ? warm : 1);
     }
     if (!ring_fit(s, b)) {
-        finalize_series(pl, idx, b - RING_MAX, b - RING_MAX);
+        finalize_series(pl, ec, idx, b - RING_MAX, b - RING_MAX);
         s = &pl->series[idx];
         if (!ring_fit(s, b))
             return ADD_BEHIND; /* out of memory */
@@ -1944,7 +1991,7 @@ static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
         s->new_nanos += cost;
         if (s->new_nanos >= pl->conf->spike.new_spend_min_nanos) {
             s->new_fired = true;
-            new_spend_alert(pl, s, b);
+            new_spend_alert(pl, ec, s, b);
         }
     }
     return ADD_OK;
@@ -1960,7 +2007,8 @@ static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
  * depend on the order records arrive in; a bucket whose records come
  * before the one before it is final is judged as soon as that one is
  * (see advance_final()). */
-static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
+static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
+                       int64_t b) {
     series_t *s = &pl->series[idx];
     if (s->other || b != s->last_final + 1)
         return;
@@ -1971,7 +2019,7 @@ static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
     /* Only rises: a bucket still filling is below its forecast until it
      * ends, so a drop is judged on final buckets alone. */
     if (v.spike && !v.drop)
-        incident_report(pl, s, incident_mark(pl, s, b, &v), false);
+        incident_report(pl, ec, s, incident_mark(pl, s, b, &v), false);
 }
 
 /* ---- feeding ---------------------------------------------------------- */
@@ -2028,8 +2076,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         return duplicate(pl, o);
     /* Whatever this record sets off (a watermark move included) is reported
      * with its origin and time. */
-    pl->cur_origin = o;
-    pl->cur_event_ms = rec->event_ms;
+    const emit_ctx_t ec = emit_ctx(pl, o, rec->event_ms);
     if (rec->currency[0] && strcmp(rec->currency, pl->conf->currency) != 0) {
         text(errbuf, sizeof(pl->errbuf),
                  "currency %s differs from the stage currency %s (no "
@@ -2053,11 +2100,9 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
                          "counted as spend until prices.models or the price "
                          "file covers it", m, provider ? " of provider " : "",
                          provider ? provider : "");
-                pl->cur_origin = o;
-                pl->cur_event_ms = rec->event_ms;
-                one_off_alert(pl, BR_ALERT_UNPRICED_MODEL, NULL, m, msg);
+                one_off_alert(pl, &ec, BR_ALERT_UNPRICED_MODEL, NULL, m, msg);
             }
-            note_event_time(pl, o, rec->event_ms);
+            note_event_time(pl, &ec);
             return BR_ERR_OK;
         }
         br_err_t err = br_price_cost(price, rec->tokens, &rec->cost_nanos);
@@ -2100,8 +2145,6 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         de->amount = rec->cost_nanos;
         de->peak = gross;
     }
-    pl->cur_origin = o;
-    pl->cur_event_ms = rec->event_ms;
     pl->st.ok++;
     input_stats(pl, o->input)->ok++;
     pl->st.total_nanos += rec->cost_nanos;
@@ -2109,17 +2152,18 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     int64_t b = br_floordiv(rec->event_ms, pl->conf->spike.bucket_ms);
     if (pl->first_bucket == INT64_MIN || b < pl->first_bucket)
         pl->first_bucket = b;
-    add_budgets(pl, rec);
+    add_budgets(pl, &ec, rec);
     add_t late = ADD_OK;
+    uint32_t rec_series[MAX_SCOPES]; /* the record's series, by scope */
     for (size_t k = 0; k < pl->conf->scope_cnt; k++)
-        pl->rec_series[k] = NONE;
+        rec_series[k] = NONE;
     for (size_t k = 0; k < pl->conf->scope_cnt; k++) {
         uint32_t si = pl->scope_order[k];
         if (!(pl->scopes[si].inputs & input_bit(o->input)))
             continue; /* scopes[].inputs leaves this input out */
-        uint32_t idx = attribute(pl, si, rec, b);
-        pl->rec_series[si] = idx;
-        add_t r = idx != NONE ? add_to_series(pl, idx, b, rec, gross)
+        uint32_t idx = attribute(pl, &ec, si, rec, b, rec_series);
+        rec_series[si] = idx;
+        add_t r = idx != NONE ? add_to_series(pl, &ec, idx, b, rec, gross)
                               : ADD_OK;
         if (r > late)
             late = r;
@@ -2137,12 +2181,12 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         /* Judge after every scope has the cost, so that contributors one
          * level down already include it. */
         for (size_t k = 0; k < pl->conf->scope_cnt; k++) {
-            uint32_t idx = pl->rec_series[pl->scope_order[k]];
+            uint32_t idx = rec_series[pl->scope_order[k]];
             if (idx != NONE)
-                judge_open(pl, idx, b);
+                judge_open(pl, &ec, idx, b);
         }
     }
-    note_event_time(pl, o, rec->event_ms);
+    note_event_time(pl, &ec);
     return BR_ERR_OK;
 }
 
@@ -2367,7 +2411,8 @@ void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
 void br_pipeline_finish(br_pipeline_t *pl) {
     if (pl->max_event_ms == INT64_MIN)
         return;
-    pl->cur_origin = NULL;
+    /* The end of input sets this off, no record. */
+    const emit_ctx_t ec = emit_ctx_none(pl);
     int64_t bms = pl->conf->spike.bucket_ms;
     int64_t last = br_floordiv(pl->max_event_ms, bms);
     int64_t end = (last + 1) * bms;
@@ -2375,12 +2420,11 @@ void br_pipeline_finish(br_pipeline_t *pl) {
         pl->watermark_ms = end;
         pl->st.watermark_ms = end;
     }
-    pl->cur_event_ms = pl->max_event_ms;
     for (size_t i = 0; i < pl->conf->input_cnt; i++)
         pl->input_final[i] = last;
     pl->final_bucket = last;
-    advance_final(pl);
-    close_budgets(pl);
+    advance_final(pl, &ec);
+    close_budgets(pl, &ec);
 }
 
 void br_pipeline_stats(const br_pipeline_t *pl, br_pipeline_stats_t *stats) {
@@ -2424,13 +2468,23 @@ static void duration_text(int64_t ms, char *buf, size_t size) {
         text(buf, size, "%" PRId64 "s", s);
 }
 
+/* origin: the message that ended the silence, or NULL: the input's first
+ * topic stands in. */
 static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
                         br_alert_status_t status,
                         const br_origin_t *origin) {
     const br_input_conf_t *in = &pl->conf->inputs[input];
     stale_in_t *si = &pl->stale[input];
+    br_origin_t none = {(int)input, in->topic_cnt ? in->topics[0] : "", -1,
+                        -1, 0};
+    /* The newest event time the input ever delivered; an input silent from
+     * the start has none, and reports its silence start instead. */
+    const emit_ctx_t ec = emit_ctx(pl, origin ? origin : &none,
+                                   pl->input_max[input] != INT64_MIN
+                                       ? pl->input_max[input]
+                                       : si->since_ms);
     br_alert_t a;
-    alert_init(pl, &a, BR_ALERT_STALE_INPUT);
+    alert_init(&ec, &a, BR_ALERT_STALE_INPUT);
     uint64_t h = fnv_str(FNV0, "stale_input");
     h = fnv_str(h, in->name);
     h = fnv_i64(h, si->since_ms);
@@ -2444,18 +2498,6 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
     a.detail = in->name;
     a.window_start_ms = si->since_ms;
     a.window_end_ms = now_ms;
-    /* The newest event time the input ever delivered; an input silent from
-     * the start has none, and reports its silence start instead. */
-    a.event_ms = pl->input_max[input] != INT64_MIN ? pl->input_max[input]
-                                                   : si->since_ms;
-    if (origin) {
-        a.source = *origin;
-    } else {
-        a.source.input = (int)input;
-        a.source.topic = in->topic_cnt ? in->topics[0] : "";
-        a.source.partition = -1;
-        a.source.offset = -1;
-    }
     char since[40], quiet[32], newest[40];
     br_ts_format(si->since_ms, since, sizeof(since));
     duration_text(now_ms - si->since_ms, quiet, sizeof(quiet));
@@ -2472,7 +2514,7 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
         text(a.summary, sizeof(a.summary),
              "Input %s delivers again after %s of silence (since %s)",
              in->name, quiet, since);
-    emit(pl, &a);
+    emit(&ec, &a);
 }
 
 void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
