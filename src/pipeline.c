@@ -16,6 +16,7 @@
 #include "burnrate/baseline.h"
 #include "burnrate/budget.h"
 #include "burnrate/decode.h"
+#include "burnrate/hash.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/price.h"
@@ -150,11 +151,6 @@ typedef struct avro_in {
     size_t cnt, cap;
 } avro_in_t;
 
-typedef struct strset {
-    char **keys;
-    size_t cnt, cap;
-} strset_t;
-
 /* Silence watch of one input, in wall-clock ms from the daemon (never read
  * here). Replay never marks an input live, so nothing here fires there. */
 typedef struct stale_in {
@@ -202,7 +198,7 @@ struct br_pipeline {
     int64_t from_ms, to_ms;
     int64_t now_ms;            /* wall clock from the edge (max_future);
                                   INT64_MIN: not told, no check */
-    strset_t unpriced;
+    br_strset_t unpriced;
     dedup_t *dedup;            /* per input; [input_cnt]: ids restored from
                                   a layout that did not say their input */
     stale_in_t *stale;         /* per input */
@@ -215,89 +211,7 @@ struct br_pipeline {
     char errbuf[512];
 };
 
-/* ---- hashing and small containers ------------------------------------ */
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
-#define FNV0 UINT64_C(14695981039346656037)
-
-static uint64_t fnv_str(uint64_t h, const char *s) {
-    return fnv(h, s, strlen(s) + 1);
-}
-
-static uint64_t fnv_i64(uint64_t h, int64_t v) {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-    return fnv(h, tmp, (size_t)n + 1);
-}
-
-static void id_hex(uint64_t h, char out[17]) {
-    snprintf(out, 17, "%016" PRIx64, h);
-}
-
-/* Adds s; returns true when it was not there yet. */
-static bool strset_add(strset_t *ss, const char *s) {
-    if (ss->cnt * 2 >= ss->cap) {
-        size_t cap = ss->cap ? ss->cap * 2 : 16;
-        char **keys = calloc(cap, sizeof(*keys));
-        if (!keys)
-            return false;
-        for (size_t i = 0; i < ss->cap; i++) {
-            if (!ss->keys[i])
-                continue;
-            size_t j = fnv_str(FNV0, ss->keys[i]) & (cap - 1);
-            while (keys[j])
-                j = (j + 1) & (cap - 1);
-            keys[j] = ss->keys[i];
-        }
-        free(ss->keys);
-        ss->keys = keys;
-        ss->cap = cap;
-    }
-    size_t j = fnv_str(FNV0, s) & (ss->cap - 1);
-    while (ss->keys[j]) {
-        if (strcmp(ss->keys[j], s) == 0)
-            return false;
-        j = (j + 1) & (ss->cap - 1);
-    }
-    ss->keys[j] = strdup(s);
-    if (!ss->keys[j])
-        return false;
-    ss->cnt++;
-    return true;
-}
-
-static void strset_free(strset_t *ss) {
-    for (size_t i = 0; i < ss->cap; i++)
-        free(ss->keys[i]);
-    free(ss->keys);
-}
-
 /* ---- dedup window ------------------------------------------------------ */
-
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= UINT64_C(0xbf58476d1ce4e5b9);
-    x ^= x >> 27;
-    x *= UINT64_C(0x94d049bb133111eb);
-    return x ^ (x >> 31);
-}
-
-static void dedup_key(const char *input, const char *id, uint64_t *h1,
-                      uint64_t *h2) {
-    uint64_t a = fnv_str(FNV0, input), b = fnv_str(UINT64_C(0x9e3779b97f4a7c15), input);
-    size_t n = strlen(id);
-    a = fnv(a, id, n);
-    b = fnv(b, id, n);
-    *h1 = mix64(a ^ (uint64_t)n);
-    *h2 = mix64(b + UINT64_C(0x632be59bd9b4e019));
-}
 
 static size_t dedup_slot(const dedup_t *dd, uint64_t h1, uint64_t h2,
                          bool *found) {
@@ -442,7 +356,7 @@ static dedup_ent_t *dedup_seen(br_pipeline_t *pl, const br_record_t *rec,
     if (!rec->id || !rec->id[0] || in >= n || dedup_max(pl, in) == 0)
         return NULL;
     uint64_t h1, h2;
-    dedup_key(pl->conf->inputs[in].name, rec->id, &h1, &h2);
+    br_hash_dedup_key(pl->conf->inputs[in].name, rec->id, &h1, &h2);
     int64_t now = rec->event_ms > pl->input_max[in] ? rec->event_ms
                                                     : pl->input_max[in];
     dedup_expire(pl, in, now);
@@ -507,10 +421,6 @@ static uint64_t series_inputs(const br_pipeline_t *pl, uint32_t si,
         v += strlen(v) + 1;
     }
     return m;
-}
-
-static uint64_t series_hash(uint32_t scope, const char *blob, size_t len) {
-    return fnv(fnv(FNV0, &scope, sizeof(scope)), blob, len);
 }
 
 static bool table_grow(br_pipeline_t *pl) {
@@ -946,13 +856,9 @@ static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
         inc->kind = k;
         inc->resolved_bucket = INT64_MIN;
         inc->start_bucket = inc->last_bucket = b;
-        uint64_t h = fnv_str(FNV0, br_alert_type_name(
-                                       k == INC_DROP ? BR_ALERT_DROP
-                                                     : BR_ALERT_SPIKE));
-        h = fnv_str(h, pl->scopes[s->scope].conf->name);
-        h = fnv(h, s->blob, s->blob_len);
-        h = fnv_i64(h, b * pl->conf->spike.bucket_ms);
-        id_hex(h, inc->id);
+        br_id_incident(inc->id, k == INC_DROP ? BR_ALERT_DROP : BR_ALERT_SPIKE,
+                       pl->scopes[s->scope].conf->name, s->blob, s->blob_len,
+                       b * pl->conf->spike.bucket_ms);
         g.is_new = true;
     }
     if (b > inc->last_bucket) {
@@ -995,7 +901,7 @@ static uint32_t parent_series(const br_pipeline_t *pl, const series_t *s,
         len += n;
     }
     uint32_t idx = series_find(pl, sc->parents[p], blob, len,
-                               series_hash(sc->parents[p], blob, len));
+                               br_hash_series(sc->parents[p], blob, len));
     if (idx != NONE && (pl->series[idx].inputs & ~s->inputs))
         return NONE;
     return idx;
@@ -1499,16 +1405,6 @@ static void note_event_time(br_pipeline_t *pl, const emit_ctx_t *ec) {
 
 /* ---- budgets ---------------------------------------------------------- */
 
-/* The id of a budget alert about threshold bp of the period (or rolling
- * crossing) starting at key_ms. */
-static uint64_t budget_hash(br_alert_type_t type, const br_budget_conf_t *bc,
-                            int64_t key_ms, int32_t bp) {
-    uint64_t h = fnv_str(FNV0, br_alert_type_name(type));
-    h = fnv_str(h, bc->name);
-    h = fnv_i64(h, key_ms);
-    return fnv_i64(h, bp);
-}
-
 static void budget_alert(const emit_ctx_t *ec, const br_budget_t *bg,
                          const br_budget_period_t *p, size_t th,
                          br_alert_status_t status) {
@@ -1516,7 +1412,7 @@ static void budget_alert(const emit_ctx_t *ec, const br_budget_t *bg,
     br_alert_t a;
     alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
     int32_t bp = bc->thresholds_bp[th];
-    id_hex(budget_hash(BR_ALERT_BUDGET_THRESHOLD, bc, p->start_ms, bp), a.id);
+    br_id_budget(a.id, BR_ALERT_BUDGET_THRESHOLD, bc->name, p->start_ms, bp);
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
     a.status = status;
     a.severity = bp >= 10000 ? BR_SEV_CRITICAL
@@ -1589,11 +1485,10 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
     money_text(ev->spent_nanos, spent, sizeof(spent));
     money_text(ev->level_nanos, level, sizeof(level));
     br_ts_format(ev->window_start_ms, when, sizeof(when));
-    uint64_t h;
     if (ev->kind == BR_BUDGET_EV_FORECAST) {
         int32_t bp = bc->forecast_bp[ev->index];
         alert_init(ec, &a, BR_ALERT_BUDGET_FORECAST);
-        h = budget_hash(BR_ALERT_BUDGET_FORECAST, bc, ev->key_ms, bp);
+        br_id_budget(a.id, BR_ALERT_BUDGET_FORECAST, bc->name, ev->key_ms, bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_WARNING : BR_SEV_INFO;
         a.observed_nanos = ev->forecast_nanos > 0 ? ev->forecast_nanos : 0;
@@ -1628,12 +1523,8 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
     } else if (ev->kind == BR_BUDGET_EV_BURN_RATE) {
         const br_burn_rate_conf_t *r = &bc->burn_rates[ev->index];
         alert_init(ec, &a, BR_ALERT_BUDGET_BURN_RATE);
-        h = fnv_str(FNV0, "budget_burn_rate");
-        h = fnv_str(h, bc->name);
-        h = fnv_i64(h, r->long_ms);
-        h = fnv_i64(h, r->short_ms);
-        h = fnv_i64(h, (int64_t)(r->factor * 1000));
-        h = fnv_i64(h, ev->key_ms);
+        br_id_burn_rate(a.id, bc->name, r->long_ms, r->short_ms, r->factor,
+                        ev->key_ms);
         double top = 0;
         for (size_t i = 0; i < bc->burn_rate_cnt; i++)
             if (bc->burn_rates[i].factor > top)
@@ -1664,7 +1555,8 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
     } else {
         int32_t bp = bc->thresholds_bp[ev->index];
         alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
-        h = budget_hash(BR_ALERT_BUDGET_THRESHOLD, bc, ev->key_ms, bp);
+        br_id_budget(a.id, BR_ALERT_BUDGET_THRESHOLD, bc->name, ev->key_ms,
+                     bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_CRITICAL
                      : bp >= 8000 ? BR_SEV_WARNING : BR_SEV_INFO;
@@ -1684,7 +1576,6 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
                  "Budget %s crossed %s: %s of %s %s spent in the last %s",
                  bc->name, pct, spent, amount, bc->currency, win);
     }
-    id_hex(h, a.id);
     a.revision = ev->resolved ? 2 : 1;
     a.status = ev->resolved ? BR_STATUS_RESOLVED : BR_STATUS_FIRING;
     budget_fields(&a, bc);
@@ -1753,10 +1644,7 @@ static void one_off_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
                           const char *detail, const char *summary) {
     br_alert_t a;
     alert_init(ec, &a, type);
-    uint64_t h = fnv_str(FNV0, br_alert_type_name(type));
-    h = fnv_str(h, scope ? scope : "");
-    h = fnv_str(h, detail ? detail : "");
-    id_hex(h, a.id);
+    br_id_one_off(a.id, type, scope, detail);
     a.revision = 1;
     a.status = BR_STATUS_FIRING;
     a.severity = BR_SEV_WARNING;
@@ -1774,10 +1662,7 @@ static void new_spend_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
     br_alert_t a;
     alert_init(ec, &a, BR_ALERT_NEW_SPEND);
     const br_scope_conf_t *sc = pl->scopes[s->scope].conf;
-    uint64_t h = fnv_str(FNV0, "new_spend");
-    h = fnv_str(h, sc->name);
-    h = fnv(h, s->blob, s->blob_len);
-    id_hex(h, a.id);
+    br_id_new_spend(a.id, sc->name, s->blob, s->blob_len);
     a.revision = 1;
     a.status = BR_STATUS_FIRING;
     a.severity = BR_SEV_WARNING;
@@ -1806,7 +1691,7 @@ static const char *runaway_dim(const br_pipeline_t *pl, uint32_t si,
     const char *best = NULL;
     *distinct = 0;
     for (size_t d = 0; d < sc->dim_cnt; d++) {
-        strset_t seen = {0};
+        br_strset_t seen = {0};
         for (uint32_t i = 0; i < pl->series_cnt; i++) {
             const series_t *s = &pl->series[i];
             if (s->scope != si || s->other)
@@ -1814,15 +1699,15 @@ static const char *runaway_dim(const br_pipeline_t *pl, uint32_t si,
             const char *v = s->blob;
             for (size_t k = 0; k < d; k++)
                 v += strlen(v) + 1;
-            strset_add(&seen, v);
+            br_strset_add(&seen, v);
         }
         const char *v = br_record_dim(rec, sc->dims[d]);
-        strset_add(&seen, v ? v : UNSET);
+        br_strset_add(&seen, v ? v : UNSET);
         if (seen.cnt > *distinct) {
             *distinct = seen.cnt;
             best = sc->dims[d];
         }
-        strset_free(&seen);
+        br_strset_free(&seen);
     }
     return best;
 }
@@ -1847,7 +1732,7 @@ static uint32_t attribute(br_pipeline_t *pl, const emit_ctx_t *ec,
         len += n;
         blob[len - 1] = '\0';
     }
-    uint64_t h = series_hash(si, blob, len);
+    uint64_t h = br_hash_series(si, blob, len);
     uint32_t idx = series_find(pl, si, blob, len, h);
     if (idx != NONE)
         return idx;
@@ -1861,7 +1746,7 @@ static uint32_t attribute(br_pipeline_t *pl, const emit_ctx_t *ec,
             memcpy(blob + len, OTHER, sizeof(OTHER));
             len += sizeof(OTHER);
         }
-        h = series_hash(si, blob, len);
+        h = br_hash_series(si, blob, len);
         if (!sc->cap_alerted) {
             sc->cap_alerted = true;
             size_t distinct = 0;
@@ -2093,7 +1978,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
             input_stats(pl, o->input)->unpriced++;
             const char *m = model ? model : UNSET;
             if (pl->unpriced.cnt < MAX_UNPRICED &&
-                strset_add(&pl->unpriced, m)) {
+                br_strset_add(&pl->unpriced, m)) {
                 char msg[320];
                 text(msg, sizeof(msg),
                          "No price for model %s%s%s: its token usage is not "
@@ -2485,10 +2370,7 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
                                        : si->since_ms);
     br_alert_t a;
     alert_init(&ec, &a, BR_ALERT_STALE_INPUT);
-    uint64_t h = fnv_str(FNV0, "stale_input");
-    h = fnv_str(h, in->name);
-    h = fnv_i64(h, si->since_ms);
-    id_hex(h, a.id);
+    br_id_stale(a.id, in->name, si->since_ms);
     a.status = status;
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
     a.severity = BR_SEV_WARNING;
@@ -3112,7 +2994,7 @@ static br_err_t core_parse(const void *data, size_t len,
             break;
         }
         memcpy(s.blob, blob, bl);
-        s.hash = series_hash(s.scope, s.blob, bl);
+        s.hash = br_hash_series(s.scope, s.blob, bl);
         s.last_final = rd_bucket(r, false);
         /* Layouts before 5: 8 open buckets by b % 8, fed by every input. */
         uint64_t cap = h.version >= 5 ? br_rd_uvar(r) : 8;
@@ -3360,12 +3242,12 @@ static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
         return BR_ERR_OK;
     }
     if (series_find(pl, (uint32_t)scope, in->blob, in->blob_len,
-                    series_hash((uint32_t)scope, in->blob, in->blob_len)) !=
+                    br_hash_series((uint32_t)scope, in->blob, in->blob_len)) !=
         NONE)
         return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_PARSE,
                          "inconsistent state: a series is listed twice");
     uint32_t idx = series_create(pl, (uint32_t)scope, in->blob, in->blob_len,
-                                 series_hash((uint32_t)scope, in->blob,
+                                 br_hash_series((uint32_t)scope, in->blob,
                                              in->blob_len),
                                  in->last_final);
     if (idx == NONE)
@@ -3426,7 +3308,7 @@ static void r_budget(void *ctx, const char *name, int period, const char *tz,
 
 static void r_unpriced(void *ctx, const char *model) {
     restore_ctx_t *rc = ctx;
-    strset_add(&rc->pl->unpriced, model);
+    br_strset_add(&rc->pl->unpriced, model);
 }
 
 static void r_dedup(void *ctx, size_t input, const dedup_ent_t *e,
@@ -4065,7 +3947,7 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     free(pl->scopes);
     free(pl->scope_order);
     br_prices_destroy(pl->prices);
-    strset_free(&pl->unpriced);
+    br_strset_free(&pl->unpriced);
     for (size_t i = 0; pl->dedup && i <= pl->conf->input_cnt; i++)
         dedup_free(&pl->dedup[i]);
     free(pl->dedup);
