@@ -215,20 +215,25 @@ uint32_t br_series_find(const br_series_store_t *st, uint32_t scope,
     return find(st, scope, blob, len, br_hash_series(scope, blob, len));
 }
 
+/* Double the series array (256 to start). */
+static bool series_grow(br_series_store_t *st) {
+    uint32_t cap = st->series_cap ? st->series_cap * 2 : 256;
+    br_series_t *s = realloc(st->series, sizeof(*s) * cap);
+    if (s) {
+        st->series = s;
+        st->series_cap = cap;
+    }
+    return s != NULL;
+}
+
 /* A new series whose buckets up to last_final count as final. */
 static uint32_t create(br_series_store_t *st, uint32_t scope,
                        const char *blob, size_t len, uint64_t h,
                        int64_t last_final) {
     if ((st->series_cnt + 1) * 2 > st->table_cap && !table_grow(st))
         return NONE;
-    if (st->series_cnt == st->series_cap) {
-        uint32_t cap = st->series_cap ? st->series_cap * 2 : 256;
-        br_series_t *s = realloc(st->series, sizeof(*s) * cap);
-        if (!s)
-            return NONE;
-        st->series = s;
-        st->series_cap = cap;
-    }
+    if (st->series_cnt == st->series_cap && !series_grow(st))
+        return NONE;
     br_series_t *s = &st->series[st->series_cnt];
     memset(s, 0, sizeof(*s));
     s->blob = malloc(len ? len : 1);
