@@ -4,7 +4,8 @@
  * spend for one combination of label values: its open event-time buckets
  * (a ring), its total, the series one dimension down that it is made of
  * (children), and the detectors' per-series state (baseline, new spend,
- * incidents), which the store keeps for them and never reads.
+ * incidents), which the store keeps for them (a new series' empty) and
+ * never reads.
  *
  * Attribution finds or creates the series of a scope that a record feeds.
  * A scope holds at most its max_series; label values beyond that fold into
@@ -100,7 +101,8 @@ typedef struct br_series_store br_series_store_t;
  * @param conf borrowed; must outlive the store.
  * @param decoders one per input of conf, borrowed for the call: which
  *        dimensions each input's records can carry.
- * @returns a new store the caller destroys, or NULL out of memory.
+ * @returns a new store the caller destroys, or NULL out of memory or with
+ *          more scopes than that.
  */
 br_series_store_t *br_series_store_new(const br_config_t *conf,
                                        br_decoder_t *const *decoders);
