@@ -1,8 +1,10 @@
 /*
  * The pure core: decode -> price -> attribute -> state -> detect -> alert.
- * Series live in one array indexed by a hash table; every record feeds one
+ * Series live in the series store (series.h); every record feeds one
  * series per scope, event-time buckets become final as the watermark passes
  * them, and detectors run on final buckets (and early, on filling ones).
+ * Whoever raises an alert is handed what it is reported against
+ * (emit_ctx_t); ids come from hash.h.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -16,33 +18,35 @@
 #include "burnrate/baseline.h"
 #include "burnrate/budget.h"
 #include "burnrate/decode.h"
+#include "burnrate/hash.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/price.h"
+#include "burnrate/series.h"
 #include "burnrate/ts.h"
 #include "burnrate/wire.h"
 
-#define RING_MIN 8             /* open buckets a series holds at least */
-#define RING_MAX 4096          /* and at most (a power of two): a record
-                                  further ahead makes the oldest final */
-#define NONE UINT32_MAX
-#define MAX_SCOPES 32
+#define RING_MIN BR_SERIES_RING_MIN
+#define RING_MAX BR_SERIES_RING_MAX
+#define NONE BR_SERIES_NONE
+#define MAX_SCOPES BR_SERIES_SCOPES_MAX
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
 #define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
 #define CORE_VERSION 6         /* layout of br_pipeline_save() */
 #define CORE_DEDUP_AMOUNTS 6   /* first layout whose dedup window is saved per
                                   input with amounts */
-#define OTHER "(other)"
-#define UNSET "(none)"
+#define UNSET BR_SERIES_UNSET
 
 /* An incident: unusual buckets of one series in one direction (a spike, or
  * a drop: spend collapsed), and the usual ones between them. Figures of
  * final buckets are summed here; those of buckets still open are read from
  * the series when a message is built. A resolved incident is kept through
- * the cooldown, so that the series' next unusual bucket reopens it. */
+ * the cooldown, so that the series' next unusual bucket reopens it. One
+ * block from calloc hung on its series (br_series_t.inc, by kind), which
+ * the store frees with the series: it owns nothing. */
 typedef enum { INC_SPIKE, INC_DROP, INC__CNT } inc_kind_t;
 
-typedef struct incident {
+typedef struct br_incident {
     char id[17];
     uint32_t revision;         /* messages sent; 0 while grouped from birth */
     inc_kind_t kind;
@@ -62,45 +66,7 @@ typedef struct incident {
                                   is grouped under; "" when on its own */
 } incident_t;
 
-typedef struct series {
-    uint64_t hash;
-    uint32_t scope;
-    uint32_t blob_len;
-    char *blob;                /* values, NUL-separated, in scope dim order */
-    int64_t last_final;        /* last final bucket index */
-    br_money_t *ring;          /* buckets last_final+1 .. +ring_cap, by
-                                  b & (ring_cap - 1), nanos; owned */
-    uint32_t ring_cap;         /* a power of two, RING_MIN..RING_MAX */
-    bool fresh;                /* no bucket made final yet: an earlier
-                                  record may still open an earlier bucket */
-    uint64_t inputs;           /* inputs that can feed it (series_inputs(),
-                                  input_bit()): its buckets are final when
-                                  all of them have passed */
-    br_money_t last_val;       /* final total of bucket last_final */
-    br_money_t last_exp;       /* its expectation */
-    br_baseline_t bl;
-    int64_t new_until;         /* new-spend window end bucket; 0: not new */
-    int64_t new_first_ms;
-    br_money_t new_nanos;
-    bool new_fired;
-    bool other;                /* the scope's "(other)" series */
-    br_money_t total;          /* all cost ever added to its buckets */
-    uint32_t *children;
-    uint32_t child_cnt, child_cap;
-    incident_t *inc[INC__CNT]; /* by kind; NULL: none */
-} series_t;
-
-typedef struct scope {
-    const br_scope_conf_t *conf;
-    uint32_t series_cnt;       /* excluding (other) */
-    uint32_t other;            /* series index of "(other)" or NONE */
-    uint32_t parents[MAX_SCOPES]; /* scopes one dim up */
-    size_t parent_cnt;
-    bool cap_alerted;
-    uint64_t inputs;           /* inputs that feed it (scopes[].inputs) */
-    uint64_t dim_inputs[BR_DIM_MAX]; /* of those, the ones whose records can
-                                  carry each dim (br_decoder_may_set()) */
-} scope_t;
+_Static_assert(INC__CNT == BR_SERIES_INCIDENTS, "incident slots");
 
 typedef struct part {
     int input;
@@ -150,11 +116,6 @@ typedef struct avro_in {
     size_t cnt, cap;
 } avro_in_t;
 
-typedef struct strset {
-    char **keys;
-    size_t cnt, cap;
-} strset_t;
-
 /* Silence watch of one input, in wall-clock ms from the daemon (never read
  * here). Replay never marks an input live, so nothing here fires there. */
 typedef struct stale_in {
@@ -176,13 +137,8 @@ struct br_pipeline {
     void *fetch_opaque;
     br_buf_t fetched;
     const char **input_names;
-    scope_t *scopes;
-    uint32_t *scope_order;     /* scopes by ascending dim count */
+    br_series_store_t *store;  /* series and scopes */
     br_budget_t **budgets;
-    series_t *series;
-    uint32_t series_cnt, series_cap;
-    uint32_t *table;           /* open addressing of series indices */
-    uint32_t table_cap;
     part_t *parts;
     size_t part_cnt, part_cap;
     int64_t *input_max;        /* per input max event time */
@@ -202,14 +158,11 @@ struct br_pipeline {
     int64_t from_ms, to_ms;
     int64_t now_ms;            /* wall clock from the edge (max_future);
                                   INT64_MIN: not told, no check */
-    strset_t unpriced;
+    br_strset_t unpriced;
     dedup_t *dedup;            /* per input; [input_cnt]: ids restored from
                                   a layout that did not say their input */
     stale_in_t *stale;         /* per input */
     br_record_t rec;           /* reused for every message */
-    uint32_t rec_series[MAX_SCOPES];
-    const br_origin_t *cur_origin;
-    int64_t cur_event_ms;
     br_pipeline_stats_t st;
     br_pipeline_input_stats_t *in_st; /* per input, [input_cnt] for unknown */
     uint32_t *fin_order;       /* advance_final's series, parents first */
@@ -218,89 +171,7 @@ struct br_pipeline {
     char errbuf[512];
 };
 
-/* ---- hashing and small containers ------------------------------------ */
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= UINT64_C(1099511628211);
-    }
-    return h;
-}
-#define FNV0 UINT64_C(14695981039346656037)
-
-static uint64_t fnv_str(uint64_t h, const char *s) {
-    return fnv(h, s, strlen(s) + 1);
-}
-
-static uint64_t fnv_i64(uint64_t h, int64_t v) {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-    return fnv(h, tmp, (size_t)n + 1);
-}
-
-static void id_hex(uint64_t h, char out[17]) {
-    snprintf(out, 17, "%016" PRIx64, h);
-}
-
-/* Adds s; returns true when it was not there yet. */
-static bool strset_add(strset_t *ss, const char *s) {
-    if (ss->cnt * 2 >= ss->cap) {
-        size_t cap = ss->cap ? ss->cap * 2 : 16;
-        char **keys = calloc(cap, sizeof(*keys));
-        if (!keys)
-            return false;
-        for (size_t i = 0; i < ss->cap; i++) {
-            if (!ss->keys[i])
-                continue;
-            size_t j = fnv_str(FNV0, ss->keys[i]) & (cap - 1);
-            while (keys[j])
-                j = (j + 1) & (cap - 1);
-            keys[j] = ss->keys[i];
-        }
-        free(ss->keys);
-        ss->keys = keys;
-        ss->cap = cap;
-    }
-    size_t j = fnv_str(FNV0, s) & (ss->cap - 1);
-    while (ss->keys[j]) {
-        if (strcmp(ss->keys[j], s) == 0)
-            return false;
-        j = (j + 1) & (ss->cap - 1);
-    }
-    ss->keys[j] = strdup(s);
-    if (!ss->keys[j])
-        return false;
-    ss->cnt++;
-    return true;
-}
-
-static void strset_free(strset_t *ss) {
-    for (size_t i = 0; i < ss->cap; i++)
-        free(ss->keys[i]);
-    free(ss->keys);
-}
-
 /* ---- dedup window ------------------------------------------------------ */
-
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= UINT64_C(0xbf58476d1ce4e5b9);
-    x ^= x >> 27;
-    x *= UINT64_C(0x94d049bb133111eb);
-    return x ^ (x >> 31);
-}
-
-static void dedup_key(const char *input, const char *id, uint64_t *h1,
-                      uint64_t *h2) {
-    uint64_t a = fnv_str(FNV0, input), b = fnv_str(UINT64_C(0x9e3779b97f4a7c15), input);
-    size_t n = strlen(id);
-    a = fnv(a, id, n);
-    b = fnv(b, id, n);
-    *h1 = mix64(a ^ (uint64_t)n);
-    *h2 = mix64(b + UINT64_C(0x632be59bd9b4e019));
-}
 
 static size_t dedup_slot(const dedup_t *dd, uint64_t h1, uint64_t h2,
                          bool *found) {
@@ -445,7 +316,7 @@ static dedup_ent_t *dedup_seen(br_pipeline_t *pl, const br_record_t *rec,
     if (!rec->id || !rec->id[0] || in >= n || dedup_max(pl, in) == 0)
         return NULL;
     uint64_t h1, h2;
-    dedup_key(pl->conf->inputs[in].name, rec->id, &h1, &h2);
+    br_hash_dedup_key(pl->conf->inputs[in].name, rec->id, &h1, &h2);
     int64_t now = rec->event_ms > pl->input_max[in] ? rec->event_ms
                                                     : pl->input_max[in];
     dedup_expire(pl, in, now);
@@ -486,164 +357,15 @@ static void dedup_free(dedup_t *dd) {
     memset(dd, 0, sizeof *dd);
 }
 
-/* ---- series table ----------------------------------------------------- */
+/* ---- series ----------------------------------------------------------- */
 
-/* The bit of input i in an input mask (bit 63 stands for every input from
- * 63 on). */
-static uint64_t input_bit(int i) {
-    return UINT64_C(1) << (i < 63 ? i : 63);
+static br_series_t *series_at(const br_pipeline_t *pl, uint32_t idx) {
+    return br_series_at(pl->store, idx);
 }
 
-/* The inputs that can feed the series of scope si with these labels, from
- * the config alone (so the same in every arrival order): those of the
- * scope whose records can carry each dimension the series has a value
- * for; a dimension a record lacks ("(none)") or folded ("(other)") any of
- * them can feed. */
-static uint64_t series_inputs(const br_pipeline_t *pl, uint32_t si,
-                              const char *blob) {
-    const scope_t *sc = &pl->scopes[si];
-    uint64_t m = sc->inputs;
-    const char *v = blob;
-    for (size_t d = 0; d < sc->conf->dim_cnt; d++) {
-        if (d < BR_DIM_MAX && strcmp(v, UNSET) != 0 && strcmp(v, OTHER) != 0)
-            m &= sc->dim_inputs[d];
-        v += strlen(v) + 1;
-    }
-    return m;
-}
-
-static uint64_t series_hash(uint32_t scope, const char *blob, size_t len) {
-    return fnv(fnv(FNV0, &scope, sizeof(scope)), blob, len);
-}
-
-static bool table_grow(br_pipeline_t *pl) {
-    uint32_t cap = pl->table_cap ? pl->table_cap * 2 : 1024;
-    uint32_t *t = malloc(sizeof(*t) * cap);
-    if (!t)
-        return false;
-    memset(t, 0xff, sizeof(*t) * cap);
-    for (uint32_t i = 0; i < pl->series_cnt; i++) {
-        uint32_t j = (uint32_t)pl->series[i].hash & (cap - 1);
-        while (t[j] != NONE)
-            j = (j + 1) & (cap - 1);
-        t[j] = i;
-    }
-    free(pl->table);
-    pl->table = t;
-    pl->table_cap = cap;
-    return true;
-}
-
-static uint32_t series_find(const br_pipeline_t *pl, uint32_t scope,
-                            const char *blob, size_t len, uint64_t h) {
-    if (!pl->table_cap)
-        return NONE;
-    uint32_t j = (uint32_t)h & (pl->table_cap - 1);
-    for (;;) {
-        uint32_t i = pl->table[j];
-        if (i == NONE)
-            return NONE;
-        const series_t *s = &pl->series[i];
-        if (s->hash == h && s->scope == scope && s->blob_len == len &&
-            memcmp(s->blob, blob, len) == 0)
-            return i;
-        j = (j + 1) & (pl->table_cap - 1);
-    }
-}
-
-/* A new series whose buckets up to last_final count as final. */
-static uint32_t series_create(br_pipeline_t *pl, uint32_t scope,
-                              const char *blob, size_t len, uint64_t h,
-                              int64_t last_final) {
-    if ((pl->series_cnt + 1) * 2 > pl->table_cap && !table_grow(pl))
-        return NONE;
-    if (pl->series_cnt == pl->series_cap) {
-        uint32_t cap = pl->series_cap ? pl->series_cap * 2 : 256;
-        series_t *s = realloc(pl->series, sizeof(*s) * cap);
-        if (!s)
-            return NONE;
-        pl->series = s;
-        pl->series_cap = cap;
-    }
-    series_t *s = &pl->series[pl->series_cnt];
-    memset(s, 0, sizeof(*s));
-    s->blob = malloc(len ? len : 1);
-    s->ring = calloc(RING_MIN, sizeof *s->ring);
-    if (!s->blob || !s->ring) {
-        free(s->blob);
-        free(s->ring);
-        return NONE;
-    }
-    s->ring_cap = RING_MIN;
-    memcpy(s->blob, blob, len);
-    s->blob_len = (uint32_t)len;
-    s->hash = h;
-    s->scope = scope;
-    s->last_final = last_final;
-    s->fresh = true;
-    s->inputs = series_inputs(pl, scope, s->blob);
-    br_baseline_init(&s->bl);
-    uint32_t idx = pl->series_cnt++;
-    uint32_t j = (uint32_t)h & (pl->table_cap - 1);
-    while (pl->table[j] != NONE)
-        j = (j + 1) & (pl->table_cap - 1);
-    pl->table[j] = idx;
-    pl->st.series = pl->series_cnt;
-    return idx;
-}
-
-/* The slot of open bucket b (last_final < b <= last_final + ring_cap). */
-static br_money_t *ring_slot(const series_t *s, int64_t b) {
-    return &s->ring[(uint64_t)b & (s->ring_cap - 1)];
-}
-
-/* Make room for open buckets up to b: the ring doubles (its slots moved to
- * their new places) until it covers last_final+1 .. b, up to RING_MAX.
- * @returns false when b is further ahead than RING_MAX or out of memory. */
-static bool ring_fit(series_t *s, int64_t b) {
-    if (b - s->last_final <= (int64_t)s->ring_cap)
-        return true;
-    if (b - s->last_final > RING_MAX)
-        return false;
-    uint32_t cap = s->ring_cap;
-    while ((int64_t)cap < b - s->last_final)
-        cap *= 2;
-    br_money_t *r = calloc(cap, sizeof *r);
-    if (!r)
-        return false;
-    for (int64_t k = s->last_final + 1; k <= s->last_final + s->ring_cap; k++)
-        r[(uint64_t)k & (cap - 1)] = *ring_slot(s, k);
-    free(s->ring);
-    s->ring = r;
-    s->ring_cap = cap;
-    return true;
-}
-
-static void add_child(series_t *parent, uint32_t child) {
-    if (parent->child_cnt == parent->child_cap) {
-        uint32_t cap = parent->child_cap ? parent->child_cap * 2 : 4;
-        uint32_t *c = realloc(parent->children, sizeof(*c) * cap);
-        if (!c)
-            return; /* contributors are best effort under memory pressure */
-        parent->children = c;
-        parent->child_cap = cap;
-    }
-    parent->children[parent->child_cnt++] = child;
-}
-
-/* Labels of a series as dims borrowed from the series and the config. */
-static size_t series_labels(const br_pipeline_t *pl, const series_t *s,
-                            br_dim_t *out, size_t cap) {
-    const br_scope_conf_t *sc = pl->scopes[s->scope].conf;
-    const char *p = s->blob;
-    size_t n = 0;
-    for (size_t i = 0; i < sc->dim_cnt && n < cap; i++) {
-        out[n].key = sc->dims[i];
-        out[n].value = p;
-        n++;
-        p += strlen(p) + 1;
-    }
-    return n;
+static const br_scope_conf_t *scope_conf(const br_pipeline_t *pl,
+                                         uint32_t scope) {
+    return br_series_scope(pl->store, scope)->conf;
 }
 
 /* ---- alerts ----------------------------------------------------------- */
@@ -677,23 +399,52 @@ static void labels_text(const br_dim_t *labels, size_t cnt, char *buf,
                                 labels[i].key, labels[i].value);
 }
 
-static void alert_init(br_pipeline_t *pl, br_alert_t *a, br_alert_type_t type) {
+/* What an alert is reported against and where it goes. The entry point
+ * that sets work off makes one and hands it down to whoever raises an
+ * alert: a record's work (process()) reports that record's origin and event
+ * time; work no record set off (a backlog note, the end of input) reports
+ * no origin and the newest event time taken (emit_ctx_none()). Everything
+ * it points to is borrowed for the call that made it. */
+typedef struct emit_ctx {
+    const br_sink_t *sink;
+    uint64_t *alerts;          /* counter, one up per alert sent */
+    const char *currency;      /* the stage's, BR_CURRENCY_MAX bytes */
+    const int64_t *watermark_ms; /* the stage's, read as each alert is
+                                  built: it moves during one record's work */
+    const br_origin_t *origin; /* the record that set the work off; NULL:
+                                  none (source.input -1) */
+    int64_t event_ms;          /* its event time */
+} emit_ctx_t;
+
+static emit_ctx_t emit_ctx(br_pipeline_t *pl, const br_origin_t *origin,
+                           int64_t event_ms) {
+    return (emit_ctx_t){&pl->sink, &pl->st.alerts, pl->conf->currency,
+                        &pl->watermark_ms, origin, event_ms};
+}
+
+/* The context of work no record set off. */
+static emit_ctx_t emit_ctx_none(br_pipeline_t *pl) {
+    return emit_ctx(pl, NULL, pl->max_event_ms);
+}
+
+static void alert_init(const emit_ctx_t *ec, br_alert_t *a,
+                       br_alert_type_t type) {
     memset(a, 0, sizeof(*a));
     a->type = type;
     a->forecast_nanos = -1;
-    a->event_ms = pl->cur_event_ms;
-    a->watermark_ms = pl->watermark_ms;
-    memcpy(a->currency, pl->conf->currency, sizeof(a->currency));
-    if (pl->cur_origin)
-        a->source = *pl->cur_origin;
+    a->event_ms = ec->event_ms;
+    a->watermark_ms = *ec->watermark_ms;
+    memcpy(a->currency, ec->currency, sizeof(a->currency));
+    if (ec->origin)
+        a->source = *ec->origin;
     else
         a->source.input = -1;
 }
 
-static void emit(br_pipeline_t *pl, br_alert_t *a) {
-    pl->st.alerts++;
-    if (pl->sink.alert)
-        pl->sink.alert(pl->sink.opaque, a);
+static void emit(const emit_ctx_t *ec, br_alert_t *a) {
+    (*ec->alerts)++;
+    if (ec->sink->alert)
+        ec->sink->alert(ec->sink->opaque, a);
 }
 
 /* Contributors rank by how far they moved the way the incident went (sign
@@ -711,7 +462,7 @@ static int cmp_contrib(const br_contrib_t *a, const br_contrib_t *b,
 }
 
 /* Observed and expected of series s in bucket b, wherever it lives now. */
-static void bucket_figures(const br_pipeline_t *pl, const series_t *s,
+static void bucket_figures(const br_pipeline_t *pl, const br_series_t *s,
                            int64_t b, br_money_t *obs, br_money_t *exp) {
     if (s->last_final == b) {
         *obs = s->last_val;
@@ -719,7 +470,7 @@ static void bucket_figures(const br_pipeline_t *pl, const series_t *s,
         return;
     }
     *obs = (b > s->last_final && b <= s->last_final + s->ring_cap)
-               ? *ring_slot(s, b)
+               ? *br_series_slot(s, b)
                : 0;
     double e = br_baseline_expect(&s->bl, b * pl->conf->spike.bucket_ms);
     *exp = e > 0 ? br_money_from_double_est(trunc(e)) : 0;
@@ -728,19 +479,20 @@ static void bucket_figures(const br_pipeline_t *pl, const series_t *s,
 /* The children one level down that drove bucket b of s the way sign says
  * (+1: the largest rises, -1: the largest falls), with their share of the
  * parent's impact in that bucket. */
-static void contributors(br_pipeline_t *pl, const series_t *s, int64_t b,
+static void contributors(br_pipeline_t *pl, const br_series_t *s, int64_t b,
                          br_money_t impact, int sign, br_alert_t *a) {
     br_contrib_t top[BR_ALERT_CONTRIB_MAX + 1];
     size_t n = 0;
     for (uint32_t i = 0; i < s->child_cnt; i++) {
-        const series_t *c = &pl->series[s->children[i]];
+        const br_series_t *c = series_at(pl, s->children[i]);
         br_contrib_t cb = {0};
         bucket_figures(pl, c, b, &cb.observed_nanos, &cb.expected_nanos);
         cb.impact_nanos = cb.observed_nanos - cb.expected_nanos;
         if (sign > 0 ? cb.impact_nanos <= 0 : cb.impact_nanos >= 0)
             continue;
-        cb.scope = pl->scopes[c->scope].conf->name;
-        cb.label_cnt = series_labels(pl, c, cb.labels, BR_ALERT_LABELS_MAX);
+        cb.scope = scope_conf(pl, c->scope)->name;
+        cb.label_cnt = br_series_labels(pl->store, c, cb.labels,
+                                        BR_ALERT_LABELS_MAX);
         if (cb.label_cnt == 0)
             continue;
         if (sign > 0 && impact > 0)
@@ -786,7 +538,7 @@ static int64_t cooldown_buckets(const br_pipeline_t *pl) {
 }
 
 /* Observed and expected over the incident's window so far. */
-static void window_figures(const br_pipeline_t *pl, const series_t *s,
+static void window_figures(const br_pipeline_t *pl, const br_series_t *s,
                            const incident_t *inc, br_money_t *obs,
                            br_money_t *exp) {
     *obs = inc->sum_obs;
@@ -803,9 +555,9 @@ static void window_figures(const br_pipeline_t *pl, const series_t *s,
 
 /* The label that tells a contributor apart from its parent: the one whose
  * dimension the parent's scope lacks. */
-static const br_dim_t *own_label(const br_pipeline_t *pl, const series_t *s,
+static const br_dim_t *own_label(const br_pipeline_t *pl, const br_series_t *s,
                                  const br_contrib_t *c) {
-    const br_scope_conf_t *ps = pl->scopes[s->scope].conf;
+    const br_scope_conf_t *ps = scope_conf(pl, s->scope);
     for (size_t i = 0; i < c->label_cnt; i++) {
         bool shared = false;
         for (size_t d = 0; d < ps->dim_cnt && !shared; d++)
@@ -818,20 +570,22 @@ static const br_dim_t *own_label(const br_pipeline_t *pl, const series_t *s,
 
 /* One message about incident inc of series s: firing when nothing was sent
  * yet, else updated, or resolved; again: reopened within the cooldown. */
-static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
-                          bool resolved, bool again) {
-    const br_scope_conf_t *sc = pl->scopes[s->scope].conf;
+static void emit_incident(br_pipeline_t *pl, const emit_ctx_t *ec,
+                          br_series_t *s, incident_t *inc, bool resolved,
+                          bool again) {
+    const br_scope_conf_t *sc = scope_conf(pl, s->scope);
     int64_t bms = pl->conf->spike.bucket_ms;
     bool drop = inc->kind == INC_DROP;
     br_alert_t a;
-    alert_init(pl, &a, drop ? BR_ALERT_DROP : BR_ALERT_SPIKE);
+    alert_init(ec, &a, drop ? BR_ALERT_DROP : BR_ALERT_SPIKE);
     memcpy(a.id, inc->id, sizeof(a.id));
     a.status = resolved             ? BR_STATUS_RESOLVED
                : inc->revision == 0 ? BR_STATUS_FIRING
                                     : BR_STATUS_UPDATED;
     a.revision = ++inc->revision;
     a.scope = sc->name;
-    a.label_cnt = series_labels(pl, s, a.labels, BR_ALERT_LABELS_MAX);
+    a.label_cnt = br_series_labels(pl->store, s, a.labels,
+                                   BR_ALERT_LABELS_MAX);
     a.window_start_ms = inc->start_bucket * bms;
     a.window_end_ms = (inc->last_bucket + 1) * bms;
     window_figures(pl, s, inc, &a.observed_nanos, &a.expected_nanos);
@@ -885,7 +639,7 @@ static void emit_incident(br_pipeline_t *pl, series_t *s, incident_t *inc,
         text(a.summary + off, sizeof(a.summary) - (size_t)off,
              "; top contributor %s (%s%s)", cl, drop ? "" : "+", ci);
     }
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
 /* What marking a bucket unusual did to the incident. */
@@ -897,7 +651,7 @@ typedef struct growth {
 /* An unusual verdict v on bucket b of s (final, or still filling) opens,
  * widens or (within the cooldown) reopens the incident of its direction;
  * nothing is sent yet. */
-static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
+static growth_t incident_mark(br_pipeline_t *pl, br_series_t *s, int64_t b,
                               const br_verdict_t *v) {
     growth_t g = {0};
     inc_kind_t k = v->drop ? INC_DROP : INC_SPIKE;
@@ -919,13 +673,9 @@ static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
         inc->kind = k;
         inc->resolved_bucket = INT64_MIN;
         inc->start_bucket = inc->last_bucket = b;
-        uint64_t h = fnv_str(FNV0, br_alert_type_name(
-                                       k == INC_DROP ? BR_ALERT_DROP
-                                                     : BR_ALERT_SPIKE));
-        h = fnv_str(h, pl->scopes[s->scope].conf->name);
-        h = fnv(h, s->blob, s->blob_len);
-        h = fnv_i64(h, b * pl->conf->spike.bucket_ms);
-        id_hex(h, inc->id);
+        br_id_incident(inc->id, k == INC_DROP ? BR_ALERT_DROP : BR_ALERT_SPIKE,
+                       scope_conf(pl, s->scope)->name, s->blob, s->blob_len,
+                       b * pl->conf->spike.bucket_ms);
         g.is_new = true;
     }
     if (b > inc->last_bucket) {
@@ -944,51 +694,22 @@ static growth_t incident_mark(br_pipeline_t *pl, series_t *s, int64_t b,
     return g;
 }
 
-/* The series of s's parent scope number p (sc->parents[p]) that holds s,
- * or NONE when it does not exist or is fed by an input that cannot feed s:
- * a parent that waits for a slower input (a billing feed over token
- * series) would hold s's alerts back as long, so s is not grouped under
- * it and speaks for itself. */
-static uint32_t parent_series(const br_pipeline_t *pl, const series_t *s,
-                              size_t p) {
-    const scope_t *sc = &pl->scopes[s->scope];
-    const br_scope_conf_t *pc = pl->scopes[sc->parents[p]].conf;
-    char blob[1024];
-    size_t len = 0;
-    for (size_t d = 0; d < pc->dim_cnt; d++) {
-        const char *v = s->blob;
-        for (size_t j = 0; j < sc->conf->dim_cnt &&
-                           strcmp(sc->conf->dims[j], pc->dims[d]) != 0;
-             j++)
-            v += strlen(v) + 1;
-        size_t n = strlen(v) + 1;
-        if (len + n > sizeof(blob))
-            return NONE;
-        memcpy(blob + len, v, n);
-        len += n;
-    }
-    uint32_t idx = series_find(pl, sc->parents[p], blob, len,
-                               series_hash(sc->parents[p], blob, len));
-    if (idx != NONE && (pl->series[idx].inputs & ~s->inputs))
-        return NONE;
-    return idx;
-}
-
 /* Whether s has a parent series it can be grouped under. */
-static bool has_parents(const br_pipeline_t *pl, const series_t *s) {
-    for (size_t p = 0; p < pl->scopes[s->scope].parent_cnt; p++)
-        if (parent_series(pl, s, p) != NONE)
+static bool has_parents(const br_pipeline_t *pl, const br_series_t *s) {
+    const br_scope_t *sc = br_series_scope(pl->store, s->scope);
+    for (size_t p = 0; p < sc->parent_cnt; p++)
+        if (br_series_parent(pl->store, s, p) != NONE)
             return true;
     return false;
 }
 
 /* Whether bucket b is final for every parent series of s. */
-static bool parents_final(const br_pipeline_t *pl, const series_t *s,
+static bool parents_final(const br_pipeline_t *pl, const br_series_t *s,
                           int64_t b) {
-    const scope_t *sc = &pl->scopes[s->scope];
+    const br_scope_t *sc = br_series_scope(pl->store, s->scope);
     for (size_t p = 0; p < sc->parent_cnt; p++) {
-        uint32_t idx = parent_series(pl, s, p);
-        if (idx != NONE && pl->series[idx].last_final < b)
+        uint32_t idx = br_series_parent(pl->store, s, p);
+        if (idx != NONE && series_at(pl, idx)->last_final < b)
             return false;
     }
     return true;
@@ -1000,14 +721,14 @@ static bool parents_final(const br_pipeline_t *pl, const series_t *s,
  * none. Called once b is final for s and its parents, so the answer is a
  * fact of final buckets, the same in every arrival order. */
 static const incident_t *parent_incident(const br_pipeline_t *pl,
-                                         const series_t *s, inc_kind_t k,
+                                         const br_series_t *s, inc_kind_t k,
                                          int64_t b) {
-    const scope_t *sc = &pl->scopes[s->scope];
+    const br_scope_t *sc = br_series_scope(pl->store, s->scope);
     for (size_t p = 0; p < sc->parent_cnt; p++) {
-        uint32_t idx = parent_series(pl, s, p);
+        uint32_t idx = br_series_parent(pl->store, s, p);
         if (idx == NONE)
             continue;
-        const incident_t *pi = pl->series[idx].inc[k];
+        const incident_t *pi = series_at(pl, idx)->inc[k];
         if (pi && pi->start_bucket <= b &&
             (pi->resolved_bucket == INT64_MIN || pi->resolved_bucket >= b))
             return pi;
@@ -1033,10 +754,10 @@ static bool incident_held(const incident_t *inc) {
  * on final buckets, instead of when a filling bucket first looks unusual,
  * makes the set of alerts sent the same in every arrival order: whether a
  * child crossed first or its parent did no longer matters. */
-static void regroup(br_pipeline_t *pl, const series_t *s, inc_kind_t k,
+static void regroup(br_pipeline_t *pl, const br_series_t *s, inc_kind_t k,
                     const char *was, const char *root) {
     for (uint32_t i = 0; i < s->child_cnt; i++) {
-        series_t *c = &pl->series[s->children[i]];
+        br_series_t *c = series_at(pl, s->children[i]);
         incident_t *ci = c->inc[k];
         if (ci && ci->revision == 0 && strcmp(ci->parent_id, was) == 0) {
             memcpy(ci->parent_id, root, sizeof(ci->parent_id));
@@ -1045,7 +766,8 @@ static void regroup(br_pipeline_t *pl, const series_t *s, inc_kind_t k,
     }
 }
 
-static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
+static void incident_release(br_pipeline_t *pl, const emit_ctx_t *ec,
+                             br_series_t *s, incident_t *inc) {
     const incident_t *pi = parent_incident(pl, s, inc->kind, inc->start_bucket);
     if (pi) {
         memcpy(inc->parent_id, group_root(pi), sizeof(inc->parent_id));
@@ -1054,10 +776,10 @@ static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
         regroup(pl, s, inc->kind, inc->id, inc->parent_id);
         return;
     }
-    emit_incident(pl, s, inc, false, false);
+    emit_incident(pl, ec, s, inc, false, false);
     /* Its quiet buckets ended it while its parents were waited for. */
     if (inc->resolved_bucket != INT64_MIN)
-        emit_incident(pl, s, inc, true, false);
+        emit_incident(pl, ec, s, inc, true, false);
 }
 
 /* After incident_mark() on bucket b: send a revision when the incident
@@ -1068,8 +790,8 @@ static void incident_release(br_pipeline_t *pl, series_t *s, incident_t *inc) {
  * incident at once; one with parents holds it until its start bucket is
  * final for it and them (incident_release()). A grouped incident sends
  * nothing: its parent's alert speaks for it. */
-static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
-                            bool final) {
+static void incident_report(br_pipeline_t *pl, const emit_ctx_t *ec,
+                            br_series_t *s, growth_t g, bool final) {
     incident_t *inc = g.inc;
     if (!inc)
         return;
@@ -1081,20 +803,20 @@ static void incident_report(br_pipeline_t *pl, series_t *s, growth_t g,
         inc->severity = sev;
     if (incident_held(inc)) {
         if (!has_parents(pl, s))
-            emit_incident(pl, s, inc, false, false);
+            emit_incident(pl, ec, s, inc, false, false);
         return;
     }
     bool grew = final ? total != inc->emitted_obs
                       : inc->kind == INC_SPIKE && total >= 2 * inc->emitted_obs;
     if (!inc->parent_id[0] && (g.extends || sev_up || grew || g.reopened))
-        emit_incident(pl, s, inc, false, g.reopened);
+        emit_incident(pl, ec, s, inc, false, g.reopened);
 }
 
 /* A final bucket that is not unusual for incident kind k of s: count it
  * quiet, resolve after spike.resolve_after of them, and forget a resolved
  * incident once its cooldown has passed. */
-static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
-                           int64_t b) {
+static void incident_quiet(br_pipeline_t *pl, const emit_ctx_t *ec,
+                           br_series_t *s, inc_kind_t k, int64_t b) {
     incident_t *inc = s->inc[k];
     int64_t cool = cooldown_buckets(pl);
     if (inc->resolved_bucket == INT64_MIN) {
@@ -1102,7 +824,7 @@ static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
             ++inc->quiet < pl->conf->spike.resolve_buckets)
             return;
         if (inc->revision > 0)
-            emit_incident(pl, s, inc, true, false);
+            emit_incident(pl, ec, s, inc, true, false);
         inc->resolved_bucket = b;
     }
     /* A held incident is kept until it is released, even resolved. */
@@ -1118,17 +840,19 @@ static void incident_quiet(br_pipeline_t *pl, series_t *s, inc_kind_t k,
  * for all its parents. Called when s or one of its parents makes a bucket
  * final, so a parent fed by a slower input (its finality bounded by that
  * input's lateness and idle_timeout) is waited for. */
-static void release_held(br_pipeline_t *pl, series_t *s) {
+static void release_held(br_pipeline_t *pl, const emit_ctx_t *ec,
+                         br_series_t *s) {
     for (int k = 0; k < INC__CNT; k++) {
         incident_t *inc = s->inc[k];
         if (inc && incident_held(inc) && inc->start_bucket <= s->last_final &&
             parents_final(pl, s, inc->start_bucket))
-            incident_release(pl, s, inc);
+            incident_release(pl, ec, s, inc);
     }
 }
 
-static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
-    br_money_t *slot = ring_slot(s, b);
+static void finalize_one(br_pipeline_t *pl, const emit_ctx_t *ec,
+                         br_series_t *s, int64_t b) {
+    br_money_t *slot = br_series_slot(s, b);
     br_money_t x = *slot;
     *slot = 0;
     int64_t bucket_ms = b * pl->conf->spike.bucket_ms;
@@ -1155,22 +879,22 @@ static void finalize_one(br_pipeline_t *pl, series_t *s, int64_t b) {
         }
     }
     if (unusual >= 0)
-        incident_report(pl, s, g, true);
-    release_held(pl, s);
+        incident_report(pl, ec, s, g, true);
+    release_held(pl, ec, s);
     for (uint32_t c = 0; c < s->child_cnt; c++)
-        release_held(pl, &pl->series[s->children[c]]);
+        release_held(pl, ec, series_at(pl, s->children[c]));
     for (int k = 0; k < INC__CNT; k++)
         if (k != unusual && s->inc[k])
-            incident_quiet(pl, s, (inc_kind_t)k, b);
+            incident_quiet(pl, ec, s, (inc_kind_t)k, b);
     br_baseline_update(&s->bl, bucket_ms, xd);
 }
 
 /* Make every bucket of s up to `upto` final; horizon (>= upto) is how far
  * the caller will take it, which decides whether a long silence is
  * skipped. */
-static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
-                            int64_t horizon) {
-    series_t *s = &pl->series[idx];
+static void finalize_series(br_pipeline_t *pl, const emit_ctx_t *ec,
+                            uint32_t idx, int64_t upto, int64_t horizon) {
+    br_series_t *s = series_at(pl, idx);
     while (s->last_final < upto) {
         int64_t b = s->last_final + 1;
         if (horizon - b > GAP_REPLAY_MAX && !s->inc[INC_SPIKE] &&
@@ -1187,23 +911,24 @@ static void finalize_series(br_pipeline_t *pl, uint32_t idx, int64_t upto,
                 continue;
             }
         }
-        finalize_one(pl, s, b);
+        finalize_one(pl, ec, s, b);
     }
 }
 
-static void close_budgets(br_pipeline_t *pl);
+static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec);
 static void duration_text(int64_t ms, char *buf, size_t size);
-static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b);
+static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
+                       int64_t b);
 
 /* The bucket series s may be final to: the least of the finals of the
  * inputs that have fed it, so that a bucket is learned only when every
  * input that feeds the series has passed it (a billing feed a day behind
  * holds back the series it feeds, not those of token events alone). */
-static int64_t series_target(const br_pipeline_t *pl, const series_t *s) {
+static int64_t series_target(const br_pipeline_t *pl, const br_series_t *s) {
     int64_t t = INT64_MAX;
     size_t n = pl->conf->input_cnt;
     for (size_t i = 0; i < n; i++)
-        if ((s->inputs & input_bit((int)i)) && pl->input_final[i] < t)
+        if ((s->inputs & br_series_input_bit((int)i)) && pl->input_final[i] < t)
             t = pl->input_final[i];
     return t == INT64_MAX ? pl->final_bucket : t;
 }
@@ -1218,7 +943,7 @@ typedef struct fin_ctx {
 } fin_ctx_t;
 
 static bool fin_before(const fin_ctx_t *c, uint32_t a, uint32_t b) {
-    const series_t *sa = &c->pl->series[a], *sb = &c->pl->series[b];
+    const br_series_t *sa = series_at(c->pl, a), *sb = series_at(c->pl, b);
     if (sa->last_final != sb->last_final)
         return sa->last_final < sb->last_final;
     if (sa->scope != sb->scope)
@@ -1254,6 +979,11 @@ static uint32_t fin_pop(fin_ctx_t *c) {
     return top;
 }
 
+/* The bucket series i makes final next. */
+static int64_t fin_next(br_pipeline_t *pl, uint32_t i) {
+    return series_at(pl, i)->last_final + 1;
+}
+
 /* Every series final up to its target, bucket by bucket across series and
  * within a bucket parents (fewer dimensions) first: a parent's verdict on
  * a bucket is usually known before its children's (see incident_release()
@@ -1267,12 +997,15 @@ static uint32_t fin_pop(fin_ctx_t *c) {
  * per bucket each, never a pass over all of them for every bucket any of
  * them needs (fuzz: a snapshot of 30 series thousands of buckets apart
  * took 14M calls to restore). */
-static void advance_final(br_pipeline_t *pl) {
-    if (pl->first_bucket == INT64_MIN || pl->series_cnt == 0)
+static void advance_final(br_pipeline_t *pl, const emit_ctx_t *ec) {
+    uint32_t series_cnt = br_series_count(pl->store);
+    if (pl->first_bucket == INT64_MIN || series_cnt == 0)
         return;
-    if (pl->series_cnt > pl->fin_cap) {
-        size_t cap = pl->series_cap;
-        uint32_t *o = realloc(pl->fin_order, sizeof(*o) * 3 * cap);
+    if (series_cnt > pl->fin_cap) {
+        uint32_t cap = pl->fin_cap ? pl->fin_cap : 256;
+        while (cap < series_cnt)
+            cap *= 2;
+        uint32_t *o = realloc(pl->fin_order, sizeof(*o) * 3 * (size_t)cap);
         int64_t *t = realloc(pl->fin_target, sizeof(*t) * cap);
         if (o)
             pl->fin_order = o;
@@ -1281,32 +1014,32 @@ static void advance_final(br_pipeline_t *pl) {
         if (!o || !t) {
             /* Out of memory: series one after another (grouping may miss
              * a child judged before its parent). */
-            for (uint32_t i = 0; i < pl->series_cnt; i++) {
-                int64_t st = series_target(pl, &pl->series[i]);
-                finalize_series(pl, i, st, st);
+            for (uint32_t i = 0; i < series_cnt; i++) {
+                int64_t st = series_target(pl, series_at(pl, i));
+                finalize_series(pl, ec, i, st, st);
             }
             return;
         }
-        pl->fin_cap = pl->series_cap;
+        pl->fin_cap = cap;
     }
     /* Three arrays of fin_cap: the list, the next list, the heap. */
     uint32_t *list = pl->fin_order, *next_list = list + pl->fin_cap;
     fin_ctx_t c = {.pl = pl, .heap = list + 2 * (size_t)pl->fin_cap};
     for (size_t k = 0; k < pl->conf->scope_cnt; k++)
-        c.rank[pl->scope_order[k]] = (uint32_t)k;
+        c.rank[br_series_scope_order(pl->store)[k]] = (uint32_t)k;
     /* Counting sort by rank of the series that start at the least bucket;
      * the others wait in the heap. */
     size_t at[MAX_SCOPES + 1] = {0};
     int64_t lo = INT64_MAX;
-    for (uint32_t i = 0; i < pl->series_cnt; i++) {
-        const series_t *s = &pl->series[i];
+    for (uint32_t i = 0; i < series_cnt; i++) {
+        const br_series_t *s = series_at(pl, i);
         int64_t t = series_target(pl, s);
         pl->fin_target[i] = t;
         if (t != INT64_MIN && s->last_final < t && s->last_final + 1 < lo)
             lo = s->last_final + 1;
     }
-    for (uint32_t i = 0; i < pl->series_cnt; i++) {
-        const series_t *s = &pl->series[i];
+    for (uint32_t i = 0; i < series_cnt; i++) {
+        const br_series_t *s = series_at(pl, i);
         int64_t t = pl->fin_target[i];
         if (t != INT64_MIN && s->last_final < t && s->last_final + 1 == lo)
             at[c.rank[s->scope] + 1]++;
@@ -1314,8 +1047,8 @@ static void advance_final(br_pipeline_t *pl) {
     for (size_t k = 1; k <= pl->conf->scope_cnt; k++)
         at[k] += at[k - 1];
     size_t n = at[pl->conf->scope_cnt];
-    for (uint32_t i = 0; i < pl->series_cnt; i++) {
-        const series_t *s = &pl->series[i];
+    for (uint32_t i = 0; i < series_cnt; i++) {
+        const br_series_t *s = series_at(pl, i);
         int64_t t = pl->fin_target[i];
         if (t == INT64_MIN || s->last_final >= t)
             continue;
@@ -1326,9 +1059,9 @@ static void advance_final(br_pipeline_t *pl) {
     }
     for (int64_t b = lo; n > 0 || c.heap_n > 0;) {
         /* Those in the heap whose bucket is b join the list, in order. */
-        if (c.heap_n && pl->series[c.heap[0]].last_final + 1 == b) {
+        if (c.heap_n && fin_next(pl, c.heap[0]) == b) {
             size_t m = 0, k = 0;
-            while (c.heap_n && pl->series[c.heap[0]].last_final + 1 == b) {
+            while (c.heap_n && fin_next(pl, c.heap[0]) == b) {
                 uint32_t h = fin_pop(&c);
                 while (k < n && fin_before(&c, list[k], h))
                     next_list[m++] = list[k++];
@@ -1345,12 +1078,12 @@ static void advance_final(br_pipeline_t *pl) {
         for (size_t k = 0; k < n; k++) {
             uint32_t i = list[k];
             int64_t t = pl->fin_target[i];
-            finalize_series(pl, i, b, t);
-            series_t *s = &pl->series[i];
+            finalize_series(pl, ec, i, b, t);
+            br_series_t *s = series_at(pl, i);
             if (s->last_final >= t) {
                 /* Done: its first open bucket can be judged now. */
-                if (*ring_slot(s, s->last_final + 1) > 0)
-                    judge_open(pl, i, s->last_final + 1);
+                if (*br_series_slot(s, s->last_final + 1) > 0)
+                    judge_open(pl, ec, i, s->last_final + 1);
             } else if (s->last_final == b) {
                 next_list[m++] = i;
             } else {
@@ -1364,7 +1097,7 @@ static void advance_final(br_pipeline_t *pl) {
         if (n)
             b++;
         else if (c.heap_n)
-            b = pl->series[c.heap[0]].last_final + 1;
+            b = fin_next(pl, c.heap[0]);
     }
 }
 
@@ -1462,11 +1195,11 @@ static bool compute_finals(br_pipeline_t *pl) {
  * back. The stage's watermark is the least of them: budgets close and the
  * alerts' watermark field follow it. Series are made final as far as
  * their own inputs allow. */
-static void update_watermark(br_pipeline_t *pl) {
+static void update_watermark(br_pipeline_t *pl, const emit_ctx_t *ec) {
     if (!compute_finals(pl))
         return;
-    advance_final(pl);
-    close_budgets(pl);
+    advance_final(pl, ec);
+    close_budgets(pl, ec);
 }
 
 /* The partition's entry, added when new. @returns NULL out of memory. */
@@ -1502,9 +1235,12 @@ void br_pipeline_note_backlog(br_pipeline_t *pl, const br_origin_t *origin,
     pt->behind = behind;
     /* It may have been all that held the watermark; but one that has not
      * delivered yet is about to (the caller feeds the message next): let
-     * that message move the watermark, so that it is not late itself. */
-    if (!behind && pt->max_ms != INT64_MIN)
-        update_watermark(pl);
+     * that message move the watermark, so that it is not late itself. No
+     * record sets this work off: its alerts name none. */
+    if (!behind && pt->max_ms != INT64_MIN) {
+        emit_ctx_t ec = emit_ctx_none(pl);
+        update_watermark(pl, &ec);
+    }
 }
 
 void br_pipeline_clear_backlog(br_pipeline_t *pl) {
@@ -1513,12 +1249,17 @@ void br_pipeline_clear_backlog(br_pipeline_t *pl) {
         any |= pl->parts[i].behind;
         pl->parts[i].behind = false;
     }
-    if (any)
-        update_watermark(pl);
+    if (any) {
+        emit_ctx_t ec = emit_ctx_none(pl);
+        update_watermark(pl, &ec);
+    }
 }
 
-static void note_event_time(br_pipeline_t *pl, const br_origin_t *o,
-                            int64_t t) {
+/* The record of ec has been taken: its event time moves its input's and
+ * partition's newest, and with them the watermark. */
+static void note_event_time(br_pipeline_t *pl, const emit_ctx_t *ec) {
+    const br_origin_t *o = ec->origin;
+    int64_t t = ec->event_ms;
     if (t > pl->max_event_ms) {
         pl->max_event_ms = t;
         pl->st.max_event_ms = t;
@@ -1537,29 +1278,19 @@ static void note_event_time(br_pipeline_t *pl, const br_origin_t *o,
         moved = true;
     }
     if (moved)
-        update_watermark(pl);
+        update_watermark(pl, ec);
 }
 
 /* ---- budgets ---------------------------------------------------------- */
 
-/* The id of a budget alert about threshold bp of the period (or rolling
- * crossing) starting at key_ms. */
-static uint64_t budget_hash(br_alert_type_t type, const br_budget_conf_t *bc,
-                            int64_t key_ms, int32_t bp) {
-    uint64_t h = fnv_str(FNV0, br_alert_type_name(type));
-    h = fnv_str(h, bc->name);
-    h = fnv_i64(h, key_ms);
-    return fnv_i64(h, bp);
-}
-
-static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
+static void budget_alert(const emit_ctx_t *ec, const br_budget_t *bg,
                          const br_budget_period_t *p, size_t th,
                          br_alert_status_t status) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     br_alert_t a;
-    alert_init(pl, &a, BR_ALERT_BUDGET_THRESHOLD);
+    alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
     int32_t bp = bc->thresholds_bp[th];
-    id_hex(budget_hash(BR_ALERT_BUDGET_THRESHOLD, bc, p->start_ms, bp), a.id);
+    br_id_budget(a.id, BR_ALERT_BUDGET_THRESHOLD, bc->name, p->start_ms, bp);
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
     a.status = status;
     a.severity = bp >= 10000 ? BR_SEV_CRITICAL
@@ -1599,7 +1330,7 @@ static void budget_alert(br_pipeline_t *pl, const br_budget_t *bg,
                  bc->name, bp / 100, bp % 100, spent, amount, bc->currency,
                  br_period_name(bc->period), when,
                  bc->timezone ? bc->timezone : "UTC");
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
 /* Labels, window and money fields every budget alert shares. */
@@ -1621,7 +1352,7 @@ static void bp_text(int32_t bp, char *buf, size_t size) {
 }
 
 /* Forecast, burn-rate and rolling-threshold alerts (see budget.h). */
-static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
+static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
                                const br_budget_event_t *ev) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     const char *zone = bc->timezone ? bc->timezone : "UTC";
@@ -1632,11 +1363,10 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
     money_text(ev->spent_nanos, spent, sizeof(spent));
     money_text(ev->level_nanos, level, sizeof(level));
     br_ts_format(ev->window_start_ms, when, sizeof(when));
-    uint64_t h;
     if (ev->kind == BR_BUDGET_EV_FORECAST) {
         int32_t bp = bc->forecast_bp[ev->index];
-        alert_init(pl, &a, BR_ALERT_BUDGET_FORECAST);
-        h = budget_hash(BR_ALERT_BUDGET_FORECAST, bc, ev->key_ms, bp);
+        alert_init(ec, &a, BR_ALERT_BUDGET_FORECAST);
+        br_id_budget(a.id, BR_ALERT_BUDGET_FORECAST, bc->name, ev->key_ms, bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_WARNING : BR_SEV_INFO;
         a.observed_nanos = ev->forecast_nanos > 0 ? ev->forecast_nanos : 0;
@@ -1670,13 +1400,9 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
                  br_period_name(bc->period), when, zone, spent);
     } else if (ev->kind == BR_BUDGET_EV_BURN_RATE) {
         const br_burn_rate_conf_t *r = &bc->burn_rates[ev->index];
-        alert_init(pl, &a, BR_ALERT_BUDGET_BURN_RATE);
-        h = fnv_str(FNV0, "budget_burn_rate");
-        h = fnv_str(h, bc->name);
-        h = fnv_i64(h, r->long_ms);
-        h = fnv_i64(h, r->short_ms);
-        h = fnv_i64(h, (int64_t)(r->factor * 1000));
-        h = fnv_i64(h, ev->key_ms);
+        alert_init(ec, &a, BR_ALERT_BUDGET_BURN_RATE);
+        br_id_burn_rate(a.id, bc->name, r->long_ms, r->short_ms, r->factor,
+                        ev->key_ms);
         double top = 0;
         for (size_t i = 0; i < bc->burn_rate_cnt; i++)
             if (bc->burn_rates[i].factor > top)
@@ -1706,8 +1432,9 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
                  sw);
     } else {
         int32_t bp = bc->thresholds_bp[ev->index];
-        alert_init(pl, &a, BR_ALERT_BUDGET_THRESHOLD);
-        h = budget_hash(BR_ALERT_BUDGET_THRESHOLD, bc, ev->key_ms, bp);
+        alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
+        br_id_budget(a.id, BR_ALERT_BUDGET_THRESHOLD, bc->name, ev->key_ms,
+                     bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_CRITICAL
                      : bp >= 8000 ? BR_SEV_WARNING : BR_SEV_INFO;
@@ -1727,50 +1454,51 @@ static void budget_event_alert(br_pipeline_t *pl, const br_budget_t *bg,
                  "Budget %s crossed %s: %s of %s %s spent in the last %s",
                  bc->name, pct, spent, amount, bc->currency, win);
     }
-    id_hex(h, a.id);
     a.revision = ev->resolved ? 2 : 1;
     a.status = ev->resolved ? BR_STATUS_RESOLVED : BR_STATUS_FIRING;
     budget_fields(&a, bc);
     a.window_start_ms = ev->window_start_ms;
     a.window_end_ms = ev->window_end_ms;
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
 /* Evaluate forecasts, burn rates and rolling windows at the budget's now. */
-static void check_budget(br_pipeline_t *pl, br_budget_t *bg) {
+static void check_budget(br_pipeline_t *pl, const emit_ctx_t *ec,
+                         br_budget_t *bg) {
     br_budget_event_t ev[16];
     size_t n;
     do {
         n = br_budget_check(bg, pl->watermark_ms, ev, 16);
         for (size_t k = 0; k < n; k++)
-            budget_event_alert(pl, bg, &ev[k]);
+            budget_event_alert(ec, bg, &ev[k]);
     } while (n == 16);
 }
 
-static void resolve_period(br_pipeline_t *pl, const br_budget_t *bg,
+static void resolve_period(const emit_ctx_t *ec, const br_budget_t *bg,
                            const br_budget_period_t *p) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
         if (p->fired & (UINT64_C(1) << t))
-            budget_alert(pl, bg, p, t, BR_STATUS_RESOLVED);
+            budget_alert(ec, bg, p, t, BR_STATUS_RESOLVED);
     br_budget_event_t ev[64];
     size_t n = br_budget_forecast_closed(bg, p, ev, 64);
     for (size_t k = 0; k < n; k++)
-        budget_event_alert(pl, bg, &ev[k]);
+        budget_event_alert(ec, bg, &ev[k]);
 }
 
-static void close_budgets(br_pipeline_t *pl) {
+static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec) {
     for (size_t i = 0; i < pl->conf->budget_cnt; i++) {
         br_budget_period_t closed[BR_BUDGET_PERIODS];
         size_t n = br_budget_close(pl->budgets[i], pl->watermark_ms, closed,
                                    BR_BUDGET_PERIODS);
         for (size_t k = 0; k < n; k++)
-            resolve_period(pl, pl->budgets[i], &closed[k]);
-        check_budget(pl, pl->budgets[i]);
+            resolve_period(ec, pl->budgets[i], &closed[k]);
+        check_budget(pl, ec, pl->budgets[i]);
     }
 }
 
-static void add_budgets(br_pipeline_t *pl, const br_record_t *rec) {
+static void add_budgets(br_pipeline_t *pl, const emit_ctx_t *ec,
+                        const br_record_t *rec) {
     for (size_t i = 0; i < pl->conf->budget_cnt; i++) {
         br_budget_t *bg = pl->budgets[i];
         if (!br_budget_matches(bg, rec))
@@ -1778,51 +1506,47 @@ static void add_budgets(br_pipeline_t *pl, const br_record_t *rec) {
         br_budget_crossing_t x[64];
         int n = br_budget_add(bg, rec->event_ms, rec->cost_nanos, x, 64);
         for (int k = 0; k < n; k++) {
-            budget_alert(pl, bg, x[k].period, x[k].threshold, BR_STATUS_FIRING);
+            budget_alert(ec, bg, x[k].period, x[k].threshold, BR_STATUS_FIRING);
             if (x[k].period->closed) /* late data for a closed period */
-                budget_alert(pl, bg, x[k].period, x[k].threshold,
+                budget_alert(ec, bg, x[k].period, x[k].threshold,
                              BR_STATUS_RESOLVED);
         }
-        check_budget(pl, bg);
+        check_budget(pl, ec, bg);
     }
 }
 
 /* ---- attribution ------------------------------------------------------ */
 
-static void one_off_alert(br_pipeline_t *pl, br_alert_type_t type,
-                          const char *scope, const char *detail,
-                          const char *summary) {
+static void one_off_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
+                          br_alert_type_t type, const char *scope,
+                          const char *detail, const char *summary) {
     br_alert_t a;
-    alert_init(pl, &a, type);
-    uint64_t h = fnv_str(FNV0, br_alert_type_name(type));
-    h = fnv_str(h, scope ? scope : "");
-    h = fnv_str(h, detail ? detail : "");
-    id_hex(h, a.id);
+    alert_init(ec, &a, type);
+    br_id_one_off(a.id, type, scope, detail);
     a.revision = 1;
     a.status = BR_STATUS_FIRING;
     a.severity = BR_SEV_WARNING;
     a.scope = scope;
     a.detail = detail;
     int64_t bms = pl->conf->spike.bucket_ms;
-    a.window_start_ms = br_floordiv(pl->cur_event_ms, bms) * bms;
+    a.window_start_ms = br_floordiv(ec->event_ms, bms) * bms;
     a.window_end_ms = a.window_start_ms + bms;
     text(a.summary, sizeof(a.summary), "%s", summary);
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
-static void new_spend_alert(br_pipeline_t *pl, series_t *s, int64_t b) {
+static void new_spend_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
+                            br_series_t *s, int64_t b) {
     br_alert_t a;
-    alert_init(pl, &a, BR_ALERT_NEW_SPEND);
-    const br_scope_conf_t *sc = pl->scopes[s->scope].conf;
-    uint64_t h = fnv_str(FNV0, "new_spend");
-    h = fnv_str(h, sc->name);
-    h = fnv(h, s->blob, s->blob_len);
-    id_hex(h, a.id);
+    alert_init(ec, &a, BR_ALERT_NEW_SPEND);
+    const br_scope_conf_t *sc = scope_conf(pl, s->scope);
+    br_id_new_spend(a.id, sc->name, s->blob, s->blob_len);
     a.revision = 1;
     a.status = BR_STATUS_FIRING;
     a.severity = BR_SEV_WARNING;
     a.scope = sc->name;
-    a.label_cnt = series_labels(pl, s, a.labels, BR_ALERT_LABELS_MAX);
+    a.label_cnt = br_series_labels(pl->store, s, a.labels,
+                                   BR_ALERT_LABELS_MAX);
     int64_t bms = pl->conf->spike.bucket_ms;
     a.window_start_ms = br_floordiv(s->new_first_ms, bms) * bms;
     a.window_end_ms = (b + 1) * bms;
@@ -1835,105 +1559,52 @@ static void new_spend_alert(br_pipeline_t *pl, series_t *s, int64_t b) {
     text(a.summary, sizeof(a.summary),
              "New spend on %s: %s %s since %s, a series never seen before",
              lbl, obs, a.currency, when);
-    emit(pl, &a);
+    emit(ec, &a);
 }
 
-/* The dimension of scope si with the most distinct values among its series
- * (counting the record that overflowed): the one running away. */
-static const char *runaway_dim(const br_pipeline_t *pl, uint32_t si,
-                               const br_record_t *rec, size_t *distinct) {
-    const br_scope_conf_t *sc = pl->scopes[si].conf;
-    const char *best = NULL;
-    *distinct = 0;
-    for (size_t d = 0; d < sc->dim_cnt; d++) {
-        strset_t seen = {0};
-        for (uint32_t i = 0; i < pl->series_cnt; i++) {
-            const series_t *s = &pl->series[i];
-            if (s->scope != si || s->other)
-                continue;
-            const char *v = s->blob;
-            for (size_t k = 0; k < d; k++)
-                v += strlen(v) + 1;
-            strset_add(&seen, v);
-        }
-        const char *v = br_record_dim(rec, sc->dims[d]);
-        strset_add(&seen, v ? v : UNSET);
-        if (seen.cnt > *distinct) {
-            *distinct = seen.cnt;
-            best = sc->dims[d];
-        }
-        strset_free(&seen);
-    }
-    return best;
+/* Scope si reached its cap with rec: the series_cap alert, naming the
+ * dimension that runs away. */
+static void series_cap_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
+                             uint32_t si, const br_record_t *rec) {
+    const br_scope_conf_t *sc = scope_conf(pl, si);
+    size_t distinct = 0;
+    const char *dim = br_series_runaway_dim(pl->store, si, rec, &distinct);
+    char msg[400];
+    if (dim)
+        text(msg, sizeof(msg),
+             "Scope %s reached its cap of %zu series: dimension %s "
+             "has %zu distinct values (an id used as a tag?); new "
+             "values now fold into \"(other)\"",
+             sc->name, sc->max_series, dim, distinct);
+    else
+        text(msg, sizeof(msg),
+             "Scope %s reached its cap of %zu series: new values now "
+             "fold into \"(other)\"",
+             sc->name, sc->max_series);
+    one_off_alert(pl, ec, BR_ALERT_SERIES_CAP, sc->name, dim, msg);
 }
 
-/* The series of scope si for the record, created (or folded) as needed. */
-static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
-                          const br_record_t *rec, int64_t b) {
-    scope_t *sc = &pl->scopes[si];
-    char blob[1024];
-    size_t len = 0;
-    for (size_t d = 0; d < sc->conf->dim_cnt; d++) {
-        const char *v = br_record_dim(rec, sc->conf->dims[d]);
-        if (!v)
-            v = UNSET;
-        size_t n = strlen(v) + 1;
-        if (len + n > sizeof(blob))
-            n = sizeof(blob) - len; /* over-long values are cut */
-        memcpy(blob + len, v, n);
-        len += n;
-        blob[len - 1] = '\0';
-    }
-    uint64_t h = series_hash(si, blob, len);
-    uint32_t idx = series_find(pl, si, blob, len, h);
-    if (idx != NONE)
-        return idx;
-    bool fold = sc->series_cnt >= sc->conf->max_series;
-    if (fold) {
-        pl->st.folded++;
-        if (sc->other != NONE)
-            return sc->other;
-        len = 0;
-        for (size_t d = 0; d < sc->conf->dim_cnt; d++) {
-            memcpy(blob + len, OTHER, sizeof(OTHER));
-            len += sizeof(OTHER);
-        }
-        h = series_hash(si, blob, len);
-        if (!sc->cap_alerted) {
-            sc->cap_alerted = true;
-            size_t distinct = 0;
-            const char *dim = runaway_dim(pl, si, rec, &distinct);
-            char msg[400];
-            if (dim)
-                text(msg, sizeof(msg),
-                     "Scope %s reached its cap of %zu series: dimension %s "
-                     "has %zu distinct values (an id used as a tag?); new "
-                     "values now fold into \"(other)\"",
-                     sc->conf->name, sc->conf->max_series, dim, distinct);
-            else
-                text(msg, sizeof(msg),
-                     "Scope %s reached its cap of %zu series: new values now "
-                     "fold into \"(other)\"",
-                     sc->conf->name, sc->conf->max_series);
-            one_off_alert(pl, BR_ALERT_SERIES_CAP, sc->conf->name, dim, msg);
-        }
-    }
-    /* Buckets its input has passed are final for the new series too (a
+/* The series of scope si for the record, created (or folded) as needed;
+ * rec_series holds the record's series of the scopes done before (parents
+ * first), NONE elsewhere. */
+static uint32_t attribute(br_pipeline_t *pl, const emit_ctx_t *ec,
+                          uint32_t si, const br_record_t *rec, int64_t b,
+                          const uint32_t *rec_series) {
+    /* Buckets its input has passed are final for a new series too (a
      * record there is late); an input without a watermark yet leaves the
      * series fresh from this bucket on (see add_to_series()). */
     int64_t own = pl->input_own[rec->origin.input];
     int64_t lf = own == INT64_MIN ? b - 1 : own;
     if (b - lf > RING_MAX)
         lf = b - RING_MAX;
-    idx = series_create(pl, si, blob, len, h, lf);
-    if (idx == NONE)
-        return NONE;
-    series_t *s = &pl->series[idx];
-    if (fold) {
-        s->other = true;
-        sc->other = idx;
-    } else {
-        sc->series_cnt++;
+    br_attribution_t r = br_series_attribute(pl->store, si, rec, lf,
+                                             rec_series);
+    if (r.folded)
+        pl->st.folded++;
+    if (r.cap_reached)
+        series_cap_alert(pl, ec, si, rec);
+    if (r.created && !r.folded) {
+        br_series_t *s = series_at(pl, r.idx);
         int64_t warm = pl->conf->spike.warmup_buckets;
         if (pl->final_bucket != INT64_MIN &&
             pl->final_bucket - pl->first_bucket >= warm) {
@@ -1941,12 +1612,7 @@ static uint32_t attribute(br_pipeline_t *pl, uint32_t si,
             s->new_first_ms = rec->event_ms;
         }
     }
-    for (size_t p = 0; p < sc->parent_cnt; p++) {
-        uint32_t parent = pl->rec_series[sc->parents[p]];
-        if (parent != NONE)
-            add_child(&pl->series[parent], idx);
-    }
-    return idx;
+    return r.idx;
 }
 
 /* Where add_to_series() put a record's cost. */
@@ -1958,53 +1624,23 @@ typedef enum {
     ADD_LATE,      /* beyond the lateness of its own input */
 } add_t;
 
-/* The highest open bucket of s with spend, or last_final when none. */
-static int64_t ring_top(const series_t *s) {
-    for (int64_t k = s->last_final + s->ring_cap; k > s->last_final; k--)
-        if (*ring_slot(s, k) != 0)
-            return k;
-    return s->last_final;
-}
-
-/* A fresh series (nothing final yet) opens its buckets from b on: the ring
- * is laid out again around the new first bucket. @returns false when that
- * would need more than RING_MAX buckets, or out of memory. */
-static bool ring_open_from(series_t *s, int64_t b) {
-    int64_t lf = b - 1, top = ring_top(s);
-    if (top - lf > RING_MAX)
-        return false;
-    uint32_t cap = s->ring_cap;
-    while ((int64_t)cap < top - lf)
-        cap *= 2;
-    if (cap != s->ring_cap) {
-        br_money_t *r = calloc(cap, sizeof *r);
-        if (!r)
-            return false;
-        for (int64_t k = s->last_final + 1; k <= top; k++)
-            r[(uint64_t)k & (cap - 1)] = *ring_slot(s, k);
-        free(s->ring);
-        s->ring = r;
-        s->ring_cap = cap;
-    }
-    s->last_final = lf;
-    return true;
-}
-
 /* Add the record's cost to bucket b of the series, gross (>= 0) to its
  * spike bucket. A bucket already final takes nothing (the record is late:
  * counted in totals and budgets only), except in a fresh series, which
  * opens earlier buckets for records its own input still takes. */
-static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
-                           const br_record_t *rec, int64_t gross) {
-    series_t *s = &pl->series[idx];
+static add_t add_to_series(br_pipeline_t *pl, const emit_ctx_t *ec,
+                           uint32_t idx, int64_t b, const br_record_t *rec,
+                           int64_t gross) {
+    br_series_t *s = series_at(pl, idx);
     int input = rec->origin.input;
     br_money_t cost = rec->cost_nanos;
     int64_t own = pl->input_own[input];
-    s->inputs |= input_bit(input); /* (a dimension's fallback value) */
+    /* (A dimension's fallback value may let another input feed it.) */
+    s->inputs |= br_series_input_bit(input);
     if (b <= s->last_final) {
         if (own != INT64_MIN && b <= own)
             return ADD_LATE;
-        if (!s->fresh || !ring_open_from(s, b))
+        if (!s->fresh || !br_series_open_from(s, b))
             return ADD_BEHIND;
         /* The series' first buckets moved earlier: so does its new-spend
          * window. */
@@ -2012,21 +1648,21 @@ static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
         if (s->new_until && b + (warm > 0 ? warm : 1) < s->new_until)
             s->new_until = b + (warm > 0 ? warm : 1);
     }
-    if (!ring_fit(s, b)) {
-        finalize_series(pl, idx, b - RING_MAX, b - RING_MAX);
-        s = &pl->series[idx];
-        if (!ring_fit(s, b))
+    if (!br_series_fit(s, b)) {
+        finalize_series(pl, ec, idx, b - RING_MAX, b - RING_MAX);
+        s = series_at(pl, idx);
+        if (!br_series_fit(s, b))
             return ADD_BEHIND; /* out of memory */
     }
     if (s->new_until && rec->event_ms < s->new_first_ms)
         s->new_first_ms = rec->event_ms;
-    *ring_slot(s, b) += gross;
+    *br_series_slot(s, b) += gross;
     s->total += cost;
     if (s->new_until && !s->new_fired && b < s->new_until) {
         s->new_nanos += cost;
         if (s->new_nanos >= pl->conf->spike.new_spend_min_nanos) {
             s->new_fired = true;
-            new_spend_alert(pl, s, b);
+            new_spend_alert(pl, ec, s, b);
         }
     }
     return ADD_OK;
@@ -2042,18 +1678,19 @@ static add_t add_to_series(br_pipeline_t *pl, uint32_t idx, int64_t b,
  * depend on the order records arrive in; a bucket whose records come
  * before the one before it is final is judged as soon as that one is
  * (see advance_final()). */
-static void judge_open(br_pipeline_t *pl, uint32_t idx, int64_t b) {
-    series_t *s = &pl->series[idx];
+static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
+                       int64_t b) {
+    br_series_t *s = series_at(pl, idx);
     if (s->other || b != s->last_final + 1)
         return;
-    br_money_t obs = *ring_slot(s, b);
+    br_money_t obs = *br_series_slot(s, b);
     br_verdict_t v = br_baseline_judge(&s->bl, &pl->conf->spike,
                                        b * pl->conf->spike.bucket_ms,
                                        br_money_to_double(obs));
     /* Only rises: a bucket still filling is below its forecast until it
      * ends, so a drop is judged on final buckets alone. */
     if (v.spike && !v.drop)
-        incident_report(pl, s, incident_mark(pl, s, b, &v), false);
+        incident_report(pl, ec, s, incident_mark(pl, s, b, &v), false);
 }
 
 /* ---- feeding ---------------------------------------------------------- */
@@ -2110,8 +1747,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         return duplicate(pl, o);
     /* Whatever this record sets off (a watermark move included) is reported
      * with its origin and time. */
-    pl->cur_origin = o;
-    pl->cur_event_ms = rec->event_ms;
+    const emit_ctx_t ec = emit_ctx(pl, o, rec->event_ms);
     if (rec->currency[0] && strcmp(rec->currency, pl->conf->currency) != 0) {
         text(errbuf, sizeof(pl->errbuf),
                  "currency %s differs from the stage currency %s (no "
@@ -2128,18 +1764,16 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
             input_stats(pl, o->input)->unpriced++;
             const char *m = model ? model : UNSET;
             if (pl->unpriced.cnt < MAX_UNPRICED &&
-                strset_add(&pl->unpriced, m)) {
+                br_strset_add(&pl->unpriced, m)) {
                 char msg[320];
                 text(msg, sizeof(msg),
                          "No price for model %s%s%s: its token usage is not "
                          "counted as spend until prices.models or the price "
                          "file covers it", m, provider ? " of provider " : "",
                          provider ? provider : "");
-                pl->cur_origin = o;
-                pl->cur_event_ms = rec->event_ms;
-                one_off_alert(pl, BR_ALERT_UNPRICED_MODEL, NULL, m, msg);
+                one_off_alert(pl, &ec, BR_ALERT_UNPRICED_MODEL, NULL, m, msg);
             }
-            note_event_time(pl, o, rec->event_ms);
+            note_event_time(pl, &ec);
             return BR_ERR_OK;
         }
         br_err_t err = br_price_cost(price, rec->tokens, &rec->cost_nanos);
@@ -2182,8 +1816,6 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         de->amount = rec->cost_nanos;
         de->peak = gross;
     }
-    pl->cur_origin = o;
-    pl->cur_event_ms = rec->event_ms;
     pl->st.ok++;
     input_stats(pl, o->input)->ok++;
     pl->st.total_nanos += rec->cost_nanos;
@@ -2191,17 +1823,19 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     int64_t b = br_floordiv(rec->event_ms, pl->conf->spike.bucket_ms);
     if (pl->first_bucket == INT64_MIN || b < pl->first_bucket)
         pl->first_bucket = b;
-    add_budgets(pl, rec);
+    add_budgets(pl, &ec, rec);
     add_t late = ADD_OK;
+    uint32_t rec_series[MAX_SCOPES]; /* the record's series, by scope */
     for (size_t k = 0; k < pl->conf->scope_cnt; k++)
-        pl->rec_series[k] = NONE;
+        rec_series[k] = NONE;
     for (size_t k = 0; k < pl->conf->scope_cnt; k++) {
-        uint32_t si = pl->scope_order[k];
-        if (!(pl->scopes[si].inputs & input_bit(o->input)))
+        uint32_t si = br_series_scope_order(pl->store)[k];
+        if (!(br_series_scope(pl->store, si)->inputs &
+              br_series_input_bit(o->input)))
             continue; /* scopes[].inputs leaves this input out */
-        uint32_t idx = attribute(pl, si, rec, b);
-        pl->rec_series[si] = idx;
-        add_t r = idx != NONE ? add_to_series(pl, idx, b, rec, gross)
+        uint32_t idx = attribute(pl, &ec, si, rec, b, rec_series);
+        rec_series[si] = idx;
+        add_t r = idx != NONE ? add_to_series(pl, &ec, idx, b, rec, gross)
                               : ADD_OK;
         if (r > late)
             late = r;
@@ -2219,12 +1853,12 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         /* Judge after every scope has the cost, so that contributors one
          * level down already include it. */
         for (size_t k = 0; k < pl->conf->scope_cnt; k++) {
-            uint32_t idx = pl->rec_series[pl->scope_order[k]];
+            uint32_t idx = rec_series[br_series_scope_order(pl->store)[k]];
             if (idx != NONE)
-                judge_open(pl, idx, b);
+                judge_open(pl, &ec, idx, b);
         }
     }
-    note_event_time(pl, o, rec->event_ms);
+    note_event_time(pl, &ec);
     return BR_ERR_OK;
 }
 
@@ -2449,7 +2083,8 @@ void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
 void br_pipeline_finish(br_pipeline_t *pl) {
     if (pl->max_event_ms == INT64_MIN)
         return;
-    pl->cur_origin = NULL;
+    /* The end of input sets this off, no record. */
+    const emit_ctx_t ec = emit_ctx_none(pl);
     int64_t bms = pl->conf->spike.bucket_ms;
     int64_t last = br_floordiv(pl->max_event_ms, bms);
     int64_t end = (last + 1) * bms;
@@ -2457,16 +2092,16 @@ void br_pipeline_finish(br_pipeline_t *pl) {
         pl->watermark_ms = end;
         pl->st.watermark_ms = end;
     }
-    pl->cur_event_ms = pl->max_event_ms;
     for (size_t i = 0; i < pl->conf->input_cnt; i++)
         pl->input_final[i] = last;
     pl->final_bucket = last;
-    advance_final(pl);
-    close_budgets(pl);
+    advance_final(pl, &ec);
+    close_budgets(pl, &ec);
 }
 
 void br_pipeline_stats(const br_pipeline_t *pl, br_pipeline_stats_t *stats) {
     *stats = pl->st;
+    stats->series = br_series_count(pl->store);
 }
 
 const char **br_pipeline_input_names(const br_pipeline_t *pl) {
@@ -2506,17 +2141,24 @@ static void duration_text(int64_t ms, char *buf, size_t size) {
         text(buf, size, "%" PRId64 "s", s);
 }
 
+/* origin: the message that ended the silence, or NULL: the input's first
+ * topic stands in. */
 static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
                         br_alert_status_t status,
                         const br_origin_t *origin) {
     const br_input_conf_t *in = &pl->conf->inputs[input];
     stale_in_t *si = &pl->stale[input];
+    br_origin_t none = {(int)input, in->topic_cnt ? in->topics[0] : "", -1,
+                        -1, 0};
+    /* The newest event time the input ever delivered; an input silent from
+     * the start has none, and reports its silence start instead. */
+    const emit_ctx_t ec = emit_ctx(pl, origin ? origin : &none,
+                                   pl->input_max[input] != INT64_MIN
+                                       ? pl->input_max[input]
+                                       : si->since_ms);
     br_alert_t a;
-    alert_init(pl, &a, BR_ALERT_STALE_INPUT);
-    uint64_t h = fnv_str(FNV0, "stale_input");
-    h = fnv_str(h, in->name);
-    h = fnv_i64(h, si->since_ms);
-    id_hex(h, a.id);
+    alert_init(&ec, &a, BR_ALERT_STALE_INPUT);
+    br_id_stale(a.id, in->name, si->since_ms);
     a.status = status;
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
     a.severity = BR_SEV_WARNING;
@@ -2526,18 +2168,6 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
     a.detail = in->name;
     a.window_start_ms = si->since_ms;
     a.window_end_ms = now_ms;
-    /* The newest event time the input ever delivered; an input silent from
-     * the start has none, and reports its silence start instead. */
-    a.event_ms = pl->input_max[input] != INT64_MIN ? pl->input_max[input]
-                                                   : si->since_ms;
-    if (origin) {
-        a.source = *origin;
-    } else {
-        a.source.input = (int)input;
-        a.source.topic = in->topic_cnt ? in->topics[0] : "";
-        a.source.partition = -1;
-        a.source.offset = -1;
-    }
     char since[40], quiet[32], newest[40];
     br_ts_format(si->since_ms, since, sizeof(since));
     duration_text(now_ms - si->since_ms, quiet, sizeof(quiet));
@@ -2554,7 +2184,7 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
         text(a.summary, sizeof(a.summary),
              "Input %s delivers again after %s of silence (since %s)",
              in->name, quiet, since);
-    emit(pl, &a);
+    emit(&ec, &a);
 }
 
 void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
@@ -2634,7 +2264,7 @@ typedef struct core_visit {
     void (*scope)(void *ctx, size_t i, const char *name,
                   char *const *dims, size_t dim_cnt, bool cap_alerted);
     /* s is the parser's; take what you keep and NULL the pointers. */
-    br_err_t (*series)(void *ctx, size_t i, size_t n, series_t *s);
+    br_err_t (*series)(void *ctx, size_t i, size_t n, br_series_t *s);
     /* state: br_budget_save()'s blob (layout >= 2), else NULL */
     void (*budget)(void *ctx, const char *name, int period, const char *tz,
                    const saved_period_t *periods, size_t cnt,
@@ -2928,18 +2558,19 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
         br_wr_uvar(b, sc->dim_cnt);
         for (size_t d = 0; d < sc->dim_cnt; d++)
             br_wr_str(b, sc->dims[d]);
-        br_wr_u8(b, pl->scopes[i].cap_alerted);
+        br_wr_u8(b, br_series_scope(pl->store, i)->cap_alerted);
     }
 
-    br_wr_uvar(b, pl->series_cnt);
-    for (uint32_t i = 0; i < pl->series_cnt; i++) {
-        const series_t *s = &pl->series[i];
+    uint32_t series_cnt = br_series_count(pl->store);
+    br_wr_uvar(b, series_cnt);
+    for (uint32_t i = 0; i < series_cnt; i++) {
+        const br_series_t *s = series_at(pl, i);
         br_wr_uvar(b, s->scope);
         br_wr_bytes(b, s->blob, s->blob_len);
         br_wr_ivar(b, s->last_final);
         br_wr_uvar(b, s->ring_cap);
         for (int64_t k = s->last_final + 1; k <= s->last_final + s->ring_cap; k++)
-            br_wr_money(b, *ring_slot(s, k));
+            br_wr_money(b, *br_series_slot(s, k));
         br_wr_u8(b, s->fresh);
         br_wr_money(b, s->last_val);
         br_wr_money(b, s->last_exp);
@@ -3037,19 +2668,6 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
     return b->oom ? BR_ERR_NOMEM : BR_ERR_OK;
 }
 
-static void series_release(series_t *s) {
-    free(s->blob);
-    free(s->ring);
-    s->ring = NULL;
-    free(s->children);
-    for (int k = 0; k < INC__CNT; k++) {
-        free(s->inc[k]);
-        s->inc[k] = NULL;
-    }
-    s->blob = NULL;
-    s->children = NULL;
-}
-
 static br_err_t core_parse(const void *data, size_t len,
                            const core_visit_t *v, char *errstr,
                            size_t errstr_size) {
@@ -3058,7 +2676,7 @@ static br_err_t core_parse(const void *data, size_t len,
     br_err_t err = BR_ERR_OK;
     size_t scope_cnt = 0, input_cnt = 0;
     size_t *scope_dims = NULL;
-    series_t s;
+    br_series_t s;
 
     memset(&h, 0, sizeof h);
     memset(&s, 0, sizeof s);
@@ -3152,25 +2770,25 @@ static br_err_t core_parse(const void *data, size_t len,
             break;
         }
         memcpy(s.blob, blob, bl);
-        s.hash = series_hash(s.scope, s.blob, bl);
+        s.hash = br_hash_series(s.scope, s.blob, bl);
         s.last_final = rd_bucket(r, false);
         /* Layouts before 5: 8 open buckets by b % 8, fed by every input. */
         uint64_t cap = h.version >= 5 ? br_rd_uvar(r) : 8;
         if (!r->err && (cap < RING_MIN || cap > RING_MAX || (cap & (cap - 1)))) {
             br_rd_fail(r, "series ring size out of range");
-            series_release(&s);
+            br_series_release(&s);
             break;
         }
         s.ring = calloc(cap, sizeof *s.ring);
         if (!s.ring) {
             br_rd_fail(r, "out of memory");
-            series_release(&s);
+            br_series_release(&s);
             break;
         }
         s.ring_cap = (uint32_t)cap;
         if (h.version >= 5) {
             for (int64_t k = s.last_final + 1; k <= s.last_final + (int64_t)cap; k++)
-                *ring_slot(&s, k) = br_rd_money(r);
+                *br_series_slot(&s, k) = br_rd_money(r);
             s.fresh = br_rd_bool(r);
         } else {
             for (uint64_t k = 0; k < cap; k++)
@@ -3228,7 +2846,7 @@ static br_err_t core_parse(const void *data, size_t len,
             break;
         if (!r->err)
             err = v->series(v->ctx, (size_t)i, (size_t)series_cnt, &s);
-        series_release(&s);
+        br_series_release(&s);
     }
     if (err || r->err)
         goto done;
@@ -3302,7 +2920,7 @@ static br_err_t core_parse(const void *data, size_t len,
     if (!r->err && br_rd_left(r))
         br_rd_fail(r, "trailing bytes after the state");
 done:
-    series_release(&s);
+    br_series_release(&s);
     free(scope_dims);
     if (err)
         return err;
@@ -3339,7 +2957,6 @@ static br_err_t r_head(void *ctx, const core_head_t *h) {
                          "the state directory aside to start empty)", a, b);
     }
     pl->st = h->st;
-    pl->st.series = 0;
     pl->st.dedup_ids = 0;
     pl->st.watermark_ms = h->watermark_ms;
     pl->st.max_event_ms = h->max_event_ms;
@@ -3388,7 +3005,8 @@ static void r_scope(void *ctx, size_t i, const char *name, char *const *dims,
             same = strcmp(sc->dims[d], dims[d]) == 0;
         if (same) {
             rc->scope_map[i] = (int)k;
-            rc->pl->scopes[k].cap_alerted = cap_alerted;
+            br_series_set_cap_alerted(rc->pl->store, (uint32_t)k,
+                                      cap_alerted);
         }
         break;
     }
@@ -3396,7 +3014,7 @@ static void r_scope(void *ctx, size_t i, const char *name, char *const *dims,
         rc->info->dropped_scopes++;
 }
 
-static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
+static br_err_t r_series(void *ctx, size_t i, size_t n, br_series_t *in) {
     restore_ctx_t *rc = ctx;
     br_pipeline_t *pl = rc->pl;
     if (!rc->series_map) {
@@ -3412,37 +3030,14 @@ static br_err_t r_series(void *ctx, size_t i, size_t n, series_t *in) {
         rc->info->dropped_series++;
         return BR_ERR_OK;
     }
-    if (series_find(pl, (uint32_t)scope, in->blob, in->blob_len,
-                    series_hash((uint32_t)scope, in->blob, in->blob_len)) !=
-        NONE)
+    uint32_t idx;
+    br_err_t err = br_series_adopt(pl->store, (uint32_t)scope, in, &idx);
+    if (err == BR_ERR_PARSE)
         return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_PARSE,
                          "inconsistent state: a series is listed twice");
-    uint32_t idx = series_create(pl, (uint32_t)scope, in->blob, in->blob_len,
-                                 series_hash((uint32_t)scope, in->blob,
-                                             in->blob_len),
-                                 in->last_final);
-    if (idx == NONE)
+    if (err)
         return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_NOMEM,
                          "out of memory");
-    series_t *s = &pl->series[idx];
-    char *blob = s->blob;
-    uint64_t hash = s->hash;
-    free(blob);
-    free(s->ring);
-    *s = *in;
-    s->scope = (uint32_t)scope;
-    s->hash = hash;
-    in->blob = NULL;
-    in->ring = NULL;
-    /* Which inputs feed it follows from this config. */
-    s->inputs = series_inputs(pl, s->scope, s->blob);
-    in->children = NULL;
-    for (int k = 0; k < INC__CNT; k++)
-        in->inc[k] = NULL;
-    if (s->other)
-        pl->scopes[scope].other = idx;
-    else
-        pl->scopes[scope].series_cnt++;
     rc->series_map[i] = idx;
     rc->info->series++;
     return BR_ERR_OK;
@@ -3479,7 +3074,7 @@ static void r_budget(void *ctx, const char *name, int period, const char *tz,
 
 static void r_unpriced(void *ctx, const char *model) {
     restore_ctx_t *rc = ctx;
-    strset_add(&rc->pl->unpriced, model);
+    br_strset_add(&rc->pl->unpriced, model);
 }
 
 static void r_dedup(void *ctx, size_t input, const dedup_ent_t *e,
@@ -3526,13 +3121,14 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
     core_visit_t v = {&rc,     r_head,   r_input,    r_part, r_scope,
                       r_series, r_budget, r_unpriced, r_dedup, r_stale};
     memset(rc.info, 0, sizeof *rc.info);
-    if (pl->series_cnt || pl->st.messages)
+    if (br_series_count(pl->store) || pl->st.messages)
         return br_seterr(errstr, errstr_size, BR_ERR_INVAL,
                          "restore needs a pipeline that has not been fed");
     br_err_t err = core_parse(data, len, &v, errstr, errstr_size);
     /* Child links point at saved indices: map them to restored ones. */
-    for (uint32_t i = 0; err == BR_ERR_OK && i < pl->series_cnt; i++) {
-        series_t *s = &pl->series[i];
+    for (uint32_t i = 0; err == BR_ERR_OK && i < br_series_count(pl->store);
+         i++) {
+        br_series_t *s = series_at(pl, i);
         uint32_t n = 0;
         for (uint32_t c = 0; c < s->child_cnt; c++) {
             uint32_t old = s->children[c];
@@ -3549,7 +3145,6 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
      * as it would have in the run that saved the state). */
     if (err == BR_ERR_OK)
         compute_finals(pl);
-    pl->st.series = pl->series_cnt;
     pl->st.dedup_ids = dedup_cnt(pl);
     return err;
 }
@@ -3640,7 +3235,7 @@ static void d_scope(void *ctx, size_t i, const char *name, char *const *dims,
     dc->scope_dim_cnt[i] = dim_cnt;
 }
 
-static br_err_t d_series(void *ctx, size_t i, size_t n, series_t *s) {
+static br_err_t d_series(void *ctx, size_t i, size_t n, br_series_t *s) {
     desc_ctx_t *dc = ctx;
     if (!dc->series) {
         dc->series = calloc(n + 1, sizeof *dc->series);
@@ -3816,17 +3411,13 @@ br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
 
 void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
     memset(mem, 0, sizeof *mem);
-    mem->series = (size_t)pl->series_cap * sizeof(series_t);
-    for (uint32_t i = 0; i < pl->series_cnt; i++) {
-        const series_t *s = &pl->series[i];
-        mem->series += (s->blob_len ? s->blob_len : 1) +
-                       (size_t)s->child_cap * sizeof(uint32_t) +
-                       (size_t)s->ring_cap * sizeof(*s->ring);
+    br_series_memory(pl->store, &mem->series, &mem->index);
+    for (uint32_t i = 0; i < br_series_count(pl->store); i++) {
+        const br_series_t *s = series_at(pl, i);
         for (int k = 0; k < INC__CNT; k++)
             if (s->inc[k])
                 mem->incidents += sizeof(incident_t);
     }
-    mem->index = (size_t)pl->table_cap * sizeof(uint32_t);
     for (size_t i = 0; i <= pl->conf->input_cnt; i++)
         mem->dedup += dedup_bytes(&pl->dedup[i]);
     mem->other = pl->part_cap * sizeof(part_t) +
@@ -3837,20 +3428,6 @@ void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
 }
 
 /* ---- construction ----------------------------------------------------- */
-
-static bool dims_subset_minus_one(const br_scope_conf_t *parent,
-                                  const br_scope_conf_t *child) {
-    if (parent->dim_cnt + 1 != child->dim_cnt)
-        return false;
-    for (size_t i = 0; i < parent->dim_cnt; i++) {
-        bool found = false;
-        for (size_t j = 0; j < child->dim_cnt && !found; j++)
-            found = strcmp(parent->dims[i], child->dims[j]) == 0;
-        if (!found)
-            return false;
-    }
-    return true;
-}
 
 br_err_t br_pipeline_load_prices(const br_config_t *conf, br_prices_t *prices,
                                  char *errstr, size_t errstr_size) {
@@ -4008,40 +3585,8 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
             }
         }
     }
-    pl->scopes = calloc(conf->scope_cnt + 1, sizeof(*pl->scopes));
-    pl->scope_order = calloc(conf->scope_cnt + 1, sizeof(*pl->scope_order));
-    if (!pl->scopes || !pl->scope_order)
+    if (!(pl->store = br_series_store_new(conf, pl->decoders)))
         goto oom;
-    for (size_t i = 0; i < conf->scope_cnt; i++) {
-        scope_t *sc = &pl->scopes[i];
-        sc->conf = &conf->scopes[i];
-        sc->other = NONE;
-        for (size_t k = 0; k < conf->input_cnt; k++) {
-            uint64_t bit = input_bit((int)k);
-            bool feeds = !sc->conf->inputs;
-            for (size_t n = 0; !feeds && n < sc->conf->input_cnt; n++)
-                feeds = strcmp(sc->conf->inputs[n], conf->inputs[k].name) == 0;
-            if (!feeds)
-                continue;
-            sc->inputs |= bit;
-            for (size_t d = 0; d < sc->conf->dim_cnt && d < BR_DIM_MAX; d++)
-                if (br_decoder_may_set(pl->decoders[k], sc->conf->dims[d]))
-                    sc->dim_inputs[d] |= bit;
-        }
-        for (size_t j = 0; j < conf->scope_cnt; j++)
-            if (dims_subset_minus_one(&conf->scopes[j], &conf->scopes[i]))
-                sc->parents[sc->parent_cnt++] = (uint32_t)j;
-        pl->scope_order[i] = (uint32_t)i;
-    }
-    /* Parents before children, so a new child finds its parent series. */
-    for (size_t i = 1; i < conf->scope_cnt; i++)
-        for (size_t j = i; j > 0 &&
-             conf->scopes[pl->scope_order[j - 1]].dim_cnt >
-                 conf->scopes[pl->scope_order[j]].dim_cnt; j--) {
-            uint32_t t = pl->scope_order[j];
-            pl->scope_order[j] = pl->scope_order[j - 1];
-            pl->scope_order[j - 1] = t;
-        }
     pl->budgets = calloc(conf->budget_cnt + 1, sizeof(*pl->budgets));
     if (!pl->budgets)
         goto oom;
@@ -4076,20 +3621,12 @@ fail:
 void br_pipeline_destroy(br_pipeline_t *pl) {
     if (!pl)
         return;
-    for (uint32_t i = 0; i < pl->series_cnt; i++) {
-        free(pl->series[i].blob);
-        free(pl->series[i].ring);
-        free(pl->series[i].children);
-        for (int k = 0; k < INC__CNT; k++)
-            free(pl->series[i].inc[k]);
-    }
-    free(pl->series);
+    br_series_store_destroy(pl->store);
     free(pl->fin_order);
     free(pl->fin_target);
     free(pl->input_final);
     free(pl->input_prev);
     free(pl->input_own);
-    free(pl->table);
     free(pl->parts);
     if (pl->decoders)
         for (size_t i = 0; i < pl->conf->input_cnt; i++)
@@ -4115,10 +3652,8 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
         for (size_t i = 0; i < pl->conf->budget_cnt; i++)
             br_budget_destroy(pl->budgets[i]);
     free(pl->budgets);
-    free(pl->scopes);
-    free(pl->scope_order);
     br_prices_destroy(pl->prices);
-    strset_free(&pl->unpriced);
+    br_strset_free(&pl->unpriced);
     for (size_t i = 0; pl->dedup && i <= pl->conf->input_cnt; i++)
         dedup_free(&pl->dedup[i]);
     free(pl->dedup);
@@ -4149,6 +3684,5 @@ void br_pipeline_carry_input_stats(br_pipeline_t *pl,
 uint64_t br_pipeline_scope_series(const br_pipeline_t *pl, size_t scope) {
     if (scope >= pl->conf->scope_cnt)
         return 0;
-    return (uint64_t)pl->scopes[scope].series_cnt +
-           (pl->scopes[scope].other != NONE ? 1 : 0);
+    return br_series_scope_size(pl->store, (uint32_t)scope);
 }

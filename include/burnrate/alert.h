@@ -81,7 +81,9 @@ typedef struct br_alert {
     char currency[BR_CURRENCY_MAX];
     size_t contrib_cnt;
     br_contrib_t contribs[BR_ALERT_CONTRIB_MAX];
-    br_origin_t source;          /* the record that triggered this revision */
+    br_origin_t source;          /* the record that triggered this revision;
+                                    input -1 when none did (the end of
+                                    input, a backlog note) */
     char summary[320];           /* one human line */
 } br_alert_t;
 

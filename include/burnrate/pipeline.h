@@ -144,7 +144,8 @@ void br_pipeline_set_time_range(br_pipeline_t *pl, int64_t from_ms,
                                 int64_t to_ms);
 
 /** @brief End of input (replay): the watermark moves past everything, every
- *         bucket is final and its alerts are emitted. */
+ *         bucket is final and its alerts are emitted, with no source record
+ *         (input -1) and the newest event time taken. */
 void br_pipeline_finish(br_pipeline_t *pl);
 
 void br_pipeline_stats(const br_pipeline_t *pl, br_pipeline_stats_t *stats);
@@ -254,7 +255,10 @@ void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
  */
 
 /** @brief Whether origin's partition (of origin->input) has messages
- *         waiting after origin->offset. Call it before feeding the message. */
+ *         waiting after origin->offset. Call it before feeding the message.
+ *         A partition that stops being behind may move the watermark: the
+ *         alerts that releases name no source record (input -1) and carry
+ *         the newest event time taken, as those of br_pipeline_finish(). */
 void br_pipeline_note_backlog(br_pipeline_t *pl, const br_origin_t *origin,
                               bool behind);
 
