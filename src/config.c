@@ -22,6 +22,7 @@
 
 #include "burnrate/avro.h"
 #include "burnrate/config.h"
+#include "burnrate/conftab.h"
 #include "burnrate/expand.h"
 #include "burnrate/money.h"
 #include "burnrate/redact.h"
@@ -149,9 +150,6 @@ static const char *const mapping_keys[] = {
     "reasoning_tokens", "dims", NULL};
 static const char *const scope_keys[] = {"name", "dims", "max_series",
                                          "inputs", NULL};
-static const char *const spike_keys[] = {
-    "bucket", "sensitivity", "min_impact", "min_ratio", "warmup",
-    "new_spend_min", "resolve_after", "direction", "cooldown", NULL};
 static const char *const budget_keys[] = {
     "name", "match", "amount", "currency", "period", "timezone", "thresholds",
     "forecast_thresholds", "burn_rates", "window", "start", "every", NULL};
@@ -608,6 +606,63 @@ static void format_duration(int64_t ms, char *buf, size_t size) {
     snprintf(buf, size, "%" PRId64 "ms", ms);
 }
 
+/** A whole number in [min, max] from the scalar v. */
+static br_err_t take_int(ctx_t *cx, const yaml_node_t *v, const char *path,
+                         int64_t min, int64_t max, int64_t *out) {
+    int64_t n;
+    br_err_t err = want_scalar(cx, v, path, "a whole number");
+    if (err)
+        return err;
+    if (!parse_int_text(sval(v), &n) || n < min || n > max)
+        return fail(cx, v, path,
+                    "must be a whole number between %" PRId64 " and %" PRId64,
+                    min, max);
+    *out = n;
+    return BR_ERR_OK;
+}
+
+/** A number >= min (> min when min_open) and <= max from the scalar v. */
+static br_err_t take_double(ctx_t *cx, const yaml_node_t *v, const char *path,
+                            double min, bool min_open, double max,
+                            double *out) {
+    double d;
+    br_err_t err = want_scalar(cx, v, path, "a number");
+    if (err)
+        return err;
+    if (!parse_double_text(sval(v), &d) || d < min || (min_open && d == min))
+        return fail(cx, v, path, "must be a number %s %g",
+                    min_open ? "greater than" : "of at least", min);
+    if (d > max)
+        return fail(cx, v, path, "must be at most %g", max);
+    *out = d;
+    return BR_ERR_OK;
+}
+
+/** A duration of at least min_ms (and at most max_ms unless 0) from v. */
+static br_err_t take_duration(ctx_t *cx, const yaml_node_t *v,
+                              const char *path, int64_t min_ms,
+                              int64_t max_ms, int64_t *out) {
+    char limit[32];
+    int64_t ms;
+    br_err_t err = want_scalar(cx, v, path, "a duration");
+    if (err)
+        return err;
+    if (!parse_duration_text(sval(v), &ms))
+        return fail(cx, v, path,
+                    "must be a duration such as 500ms, 90s, 5m, 1h or 1d "
+                    "(a bare number is seconds), got \"%s\"", sval(v));
+    if (ms < min_ms) {
+        format_duration(min_ms, limit, sizeof limit);
+        return fail(cx, v, path, "must be at least %s", limit);
+    }
+    if (max_ms && ms > max_ms) {
+        format_duration(max_ms, limit, sizeof limit);
+        return fail(cx, v, path, "must be at most %s", limit);
+    }
+    *out = ms;
+    return BR_ERR_OK;
+}
+
 /** Integer in [min, max] at key; absent leaves *out alone. */
 static br_err_t get_int(ctx_t *cx, const yaml_node_t *map, const char *path,
                         const char *key, int64_t min, int64_t max,
@@ -615,18 +670,7 @@ static br_err_t get_int(ctx_t *cx, const yaml_node_t *map, const char *path,
     char kpath[PATH_LEN];
     join_path(kpath, sizeof kpath, path, key);
     yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (is_null(v))
-        return BR_ERR_OK;
-    int64_t n;
-    br_err_t err = want_scalar(cx, v, kpath, "a whole number");
-    if (err)
-        return err;
-    if (!parse_int_text(sval(v), &n) || n < min || n > max)
-        return fail(cx, v, kpath,
-                    "must be a whole number between %" PRId64 " and %" PRId64,
-                    min, max);
-    *out = n;
-    return BR_ERR_OK;
+    return is_null(v) ? BR_ERR_OK : take_int(cx, v, kpath, min, max, out);
 }
 
 /** Number >= min (> min when min_open) at key; absent leaves *out alone. */
@@ -636,19 +680,8 @@ static br_err_t get_double(ctx_t *cx, const yaml_node_t *map, const char *path,
     char kpath[PATH_LEN];
     join_path(kpath, sizeof kpath, path, key);
     yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (is_null(v))
-        return BR_ERR_OK;
-    double d;
-    br_err_t err = want_scalar(cx, v, kpath, "a number");
-    if (err)
-        return err;
-    if (!parse_double_text(sval(v), &d) || d < min || (min_open && d == min))
-        return fail(cx, v, kpath, "must be a number %s %g",
-                    min_open ? "greater than" : "of at least", min);
-    if (d > max)
-        return fail(cx, v, kpath, "must be at most %g", max);
-    *out = d;
-    return BR_ERR_OK;
+    return is_null(v) ? BR_ERR_OK
+                      : take_double(cx, v, kpath, min, min_open, max, out);
 }
 
 /** Duration of at least min_ms at key; absent leaves *out alone. */
@@ -660,23 +693,8 @@ static br_err_t get_duration(ctx_t *cx, const yaml_node_t *map,
     yaml_node_t *v = map_get(cx, map, key, NULL);
     if (found)
         *found = v;
-    if (is_null(v))
-        return BR_ERR_OK;
-    int64_t ms;
-    br_err_t err = want_scalar(cx, v, kpath, "a duration");
-    if (err)
-        return err;
-    if (!parse_duration_text(sval(v), &ms))
-        return fail(cx, v, kpath,
-                    "must be a duration such as 500ms, 90s, 5m, 1h or 1d "
-                    "(a bare number is seconds), got \"%s\"", sval(v));
-    if (ms < min_ms) {
-        char min[32];
-        format_duration(min_ms, min, sizeof min);
-        return fail(cx, v, kpath, "must be at least %s", min);
-    }
-    *out = ms;
-    return BR_ERR_OK;
+    return is_null(v) ? BR_ERR_OK
+                      : take_duration(cx, v, kpath, min_ms, 0, out);
 }
 
 /** Exact money from the scalar's text, >= 0 (> 0 when positive). */
@@ -721,21 +739,76 @@ static br_err_t check_currency(ctx_t *cx, const yaml_node_t *v,
     return BR_ERR_OK;
 }
 
+/** A currency code from the scalar v copied into out[BR_CURRENCY_MAX]. */
+static br_err_t take_currency(ctx_t *cx, const yaml_node_t *v,
+                              const char *path, char *out) {
+    char *s = NULL;
+    br_err_t err = take_str(cx, v, path, &s);
+    if (!err)
+        err = check_currency(cx, v, path, s);
+    if (!err)
+        snprintf(out, BR_CURRENCY_MAX, "%s", s);
+    free(s);
+    return err;
+}
+
 /** A currency code at key copied into out[BR_CURRENCY_MAX]; absent: no-op. */
 static br_err_t get_currency(ctx_t *cx, const yaml_node_t *map,
                              const char *path, char *out) {
     char kpath[PATH_LEN];
-    char *s = NULL;
-    const yaml_node_t *v;
+    yaml_node_t *v = map_get(cx, map, "currency", NULL);
     join_path(kpath, sizeof kpath, path, "currency");
-    br_err_t err = get_str(cx, map, path, "currency", false, &s, &v);
-    if (!err && s) {
-        err = check_currency(cx, v, kpath, s);
-        if (!err)
-            snprintf(out, BR_CURRENCY_MAX, "%s", s);
+    return is_null(v) ? BR_ERR_OK : take_currency(cx, v, kpath, out);
+}
+
+/* One value of a closed set: "unknown WHAT "x" (did you mean "y"?);
+ * accepted: a, b, c". */
+static br_err_t fail_unknown(ctx_t *cx, const yaml_node_t *v, const char *path,
+                             const char *what, const char *s,
+                             const char *const *names, size_t cnt) {
+    char list[512];
+    const char *near = br_suggest(s, names, cnt);
+    list_names(list, sizeof list, names, cnt);
+    if (near)
+        return fail(cx, v, path, "unknown %s \"%s\" (did you mean \"%s\"?); "
+                                 "accepted: %s", what, s, near, list);
+    return fail(cx, v, path, "unknown %s \"%s\"; accepted: %s", what, s, list);
+}
+
+/* One of names from the scalar v: its index into *out. */
+static br_err_t take_enum(ctx_t *cx, const yaml_node_t *v, const char *path,
+                          const char *what, const char *const *names,
+                          size_t cnt, int *out) {
+    char *s = NULL;
+    br_err_t err = take_str(cx, v, path, &s);
+    if (err)
+        return err;
+    for (size_t i = 0; i < cnt; i++) {
+        if (strcmp(names[i], s) == 0) {
+            *out = (int)i;
+            free(s);
+            return BR_ERR_OK;
+        }
     }
+    err = fail_unknown(cx, v, path, what, s, names, cnt);
     free(s);
     return err;
+}
+
+/* A key whose value is one of names: its index into *out, or the default
+ * left alone. */
+static br_err_t get_enum(ctx_t *cx, const yaml_node_t *map, const char *path,
+                         const char *key, const char *what,
+                         const char *const *names, size_t cnt, int *out,
+                         const yaml_node_t **found) {
+    char kpath[PATH_LEN];
+    yaml_node_t *v = map_get(cx, map, key, NULL);
+    if (found)
+        *found = v;
+    if (is_null(v))
+        return BR_ERR_OK;
+    join_path(kpath, sizeof kpath, path, key);
+    return take_enum(cx, v, kpath, what, names, cnt, out);
 }
 
 /** A list of non-empty, distinct strings; appends to *out. */
@@ -1031,6 +1104,60 @@ static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
     return BR_ERR_OK;
 }
 
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/** A list of percents into basis points, ascending; replaces *out. */
+static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
+                                 const char *path, bool allow_empty,
+                                 int32_t **out, size_t *out_cnt) {
+    char ipath[PATH_LEN];
+    br_err_t bad = BR_ERR_OK;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, path, "must be a list of percents such as "
+                                 "[50, 80, 100]");
+    size_t n = seq_cnt(v);
+    if (n == 0 && !allow_empty)
+        return fail(cx, v, path, "must list at least one threshold");
+    if (n == 0)
+        return BR_ERR_OK;
+    free(*out);
+    *out_cnt = 0;
+    *out = calloc(n, sizeof(int32_t));
+    if (!*out)
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        int64_t nanos;
+        index_path(ipath, sizeof ipath, path, i);
+        /* Percent to basis points exactly: 12.5 % is 1250 bp. */
+        br_err_t e = BR_ERR_OK;
+        if (item->type != YAML_SCALAR_NODE || is_null(item) ||
+            br_money_parse(sval(item), slen(item), &nanos) != BR_ERR_OK ||
+            nanos <= 0 || nanos > 1000 * BR_NANOS_PER_UNIT)
+            e = fail(cx, item, ipath,
+                     "must be a number between 0 and 1000 (percent)");
+        else if (nanos % 10000000 != 0)
+            e = fail(cx, item, ipath,
+                     "must have at most two decimals (percent, kept in "
+                     "basis points)");
+        for (size_t j = 0; !e && j < *out_cnt; j++)
+            if ((*out)[j] == (int32_t)(nanos / 10000000))
+                e = fail(cx, item, ipath, "threshold %s%% is listed twice",
+                         sval(item));
+        if (e) {
+            if ((e = go_on(&bad, e)))
+                return e;
+            continue;
+        }
+        (*out)[(*out_cnt)++] = (int32_t)(nanos / 10000000);
+    }
+    qsort(*out, *out_cnt, sizeof(int32_t), cmp_i32);
+    return bad;
+}
+
 static br_err_t set_str_list(ctx_t *cx, char ***out, size_t *cnt,
                              const char *const *items, size_t n) {
     *out = calloc(n, sizeof(char *));
@@ -1044,6 +1171,340 @@ static br_err_t set_str_list(ctx_t *cx, char ***out, size_t *cnt,
     }
     return BR_ERR_OK;
 }
+
+/* ------------------------------------------------------------------------ */
+/* The engine: every key read and defaulted from its row (conftab.h)        */
+
+#define ROWS_MAX 32                     /* rows of one section (frame bits) */
+
+/* One section being read, for the rules that tie its keys together. */
+typedef struct frame {
+    const br_conf_section_t *sec;
+    const yaml_node_t *node;     /* its mapping */
+    const char *path;            /* its key path */
+    void *base;                  /* the struct its rows point into */
+    uint32_t given, failed;      /* per row: present; read with a mistake */
+    const struct frame *up;      /* the section around it, or NULL */
+} frame_t;
+
+typedef struct out out_t;
+
+/* The hand-written parts of a row or of a section. */
+struct br_conf_hooks {
+    /* Reads the row instead of the generic reader; v is the value node,
+     * NULL or a null scalar when the key is absent. */
+    br_err_t (*parse)(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                      const yaml_node_t *v, const char *kpath);
+    /* Runs after the row was read, given or not: rules that tie it to the
+     * keys read before it. */
+    br_err_t (*check)(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                      const yaml_node_t *v, const char *kpath);
+    /* Sets a default that is no plain value (of a section: row is NULL,
+     * after the rows' defaults). */
+    br_err_t (*init)(ctx_t *cx, const br_conf_row_t *row, void *base);
+    /* Of a section: runs after its rows, when it was given. */
+    br_err_t (*done)(ctx_t *cx, frame_t *fr);
+    /* Dump: whether the row is printed (NULL: it is). */
+    bool (*shown)(const void *base);
+    /* CUSTOM: the value as the dump prints it and a reload compares it. */
+    void (*text)(const void *base, char *buf, size_t size);
+    /* CUSTOM: prints the value after its key. */
+    void (*dump)(out_t *o, const br_conf_row_t *row, const void *base);
+};
+
+static void *field(void *base, const br_conf_row_t *row) {
+    return (char *)base + row->off;
+}
+
+static const void *cfield(const void *base, const br_conf_row_t *row) {
+    return (const char *)base + row->off;
+}
+
+static size_t *count_of(void *base, const br_conf_row_t *row) {
+    return (size_t *)(void *)((char *)base + row->cnt_off);
+}
+
+static size_t ccount_of(const void *base, const br_conf_row_t *row) {
+    return *(const size_t *)(const void *)((const char *)base + row->cnt_off);
+}
+
+/* Whole numbers, enums and flags live in fields of their own width. */
+static int64_t get_num(const void *p, size_t size) {
+    int8_t i8;
+    int32_t i32;
+    int64_t i64;
+    if (size == sizeof i8) {
+        memcpy(&i8, p, sizeof i8);
+        return i8;
+    }
+    if (size == sizeof i32) {
+        memcpy(&i32, p, sizeof i32);
+        return i32;
+    }
+    memcpy(&i64, p, sizeof i64);
+    return i64;
+}
+
+static void put_num(void *p, size_t size, int64_t v) {
+    int8_t i8 = (int8_t)v;
+    int32_t i32 = (int32_t)v;
+    if (size == sizeof i8)
+        memcpy(p, &i8, sizeof i8);
+    else if (size == sizeof i32)
+        memcpy(p, &i32, sizeof i32);
+    else
+        memcpy(p, &v, sizeof v);
+}
+
+/* The bit of the row named key in fr: a rule naming a key its section has
+ * not is a mistake of the table, which every load would make. */
+static uint32_t row_bit(const frame_t *fr, const char *key) {
+    for (size_t i = 0; i < fr->sec->row_cnt; i++)
+        if (strcmp(fr->sec->rows[i].key, key) == 0)
+            return UINT32_C(1) << i;
+    abort();
+}
+
+static bool given(const frame_t *fr, const char *key) {
+    return (fr->given & row_bit(fr, key)) != 0;
+}
+
+/* Given and read without a mistake. */
+static bool read_ok(const frame_t *fr, const char *key) {
+    uint32_t bit = row_bit(fr, key);
+    return (fr->given & bit) && !(fr->failed & bit);
+}
+
+static br_err_t read_section(ctx_t *cx, const yaml_node_t *node,
+                             const char *path, const br_conf_section_t *sec,
+                             void *base, unsigned only, const frame_t *up);
+
+/* A list of strings (paths: resolved against the config's directory). */
+static br_err_t read_strs(ctx_t *cx, void *base, const br_conf_row_t *row,
+                          const yaml_node_t *v, const char *kpath) {
+    char ***list = field(base, row);
+    size_t *cnt = count_of(base, row);
+    br_err_t err = take_str_list(cx, v, kpath, row->what, list, cnt);
+    if (err == BR_ERR_NOMEM || row->type != BR_CONF_PATHS)
+        return err;
+    for (size_t i = 0; i < *cnt; i++)
+        if (resolve_in_place(cx, &(*list)[i]))
+            return BR_ERR_NOMEM;
+    return err;
+}
+
+/* The generic reader: the value v (given) of row, by its type. */
+static br_err_t read_value(ctx_t *cx, const frame_t *fr,
+                           const br_conf_row_t *row, const yaml_node_t *v,
+                           const char *kpath) {
+    void *p = field(fr->base, row);
+    bool open = (row->flags & BR_CONF_OPEN_MIN) != 0;
+    int64_t n;
+    int i;
+    br_err_t err;
+    switch (row->type) {
+    case BR_CONF_STR:
+        return take_str(cx, v, kpath, p);
+    case BR_CONF_PATH:
+        if ((err = take_str(cx, v, kpath, p)))
+            return err;
+        return resolve_in_place(cx, p);
+    case BR_CONF_INT:
+        if ((err = take_int(cx, v, kpath, row->min, row->max, &n)))
+            return err;
+        put_num(p, row->size, n);
+        return BR_ERR_OK;
+    case BR_CONF_DOUBLE:
+        return take_double(cx, v, kpath, row->dmin, open, row->dmax, p);
+    case BR_CONF_DURATION:
+        return take_duration(cx, v, kpath, row->min, row->max, p);
+    case BR_CONF_MONEY:
+        return take_money(cx, v, kpath, open, p);
+    case BR_CONF_ENUM:
+        if ((err = take_enum(cx, v, kpath, row->what, row->names,
+                             row->name_cnt, &i)))
+            return err;
+        put_num(p, row->size, row->values ? row->values[i] : i);
+        return BR_ERR_OK;
+    case BR_CONF_CURRENCY:
+        return take_currency(cx, v, kpath, p);
+    case BR_CONF_STRS:
+    case BR_CONF_PATHS:
+        return read_strs(cx, fr->base, row, v, kpath);
+    case BR_CONF_PERCENTS:
+        return parse_thresholds(cx, v, kpath,
+                                !(row->flags & BR_CONF_NONEMPTY), p,
+                                count_of(fr->base, row));
+    case BR_CONF_KV:
+        return take_kv(cx, v, kpath, row->what,
+                       (row->flags & BR_CONF_ANY_SCALAR) != 0, p,
+                       count_of(fr->base, row));
+    case BR_CONF_MAP:
+        return read_section(cx, v, kpath, row->sub, p, (unsigned)row->arg,
+                            fr);
+    case BR_CONF_LIST:
+    case BR_CONF_CUSTOM:
+        break;
+    }
+    return fail(cx, v, kpath, "has no reader (a mistake of burnrate's)");
+}
+
+/* One key: its hook or the generic reader, then the rules after it. */
+static br_err_t read_row(ctx_t *cx, frame_t *fr, size_t i) {
+    const br_conf_row_t *row = &fr->sec->rows[i];
+    const struct br_conf_hooks *h = row->hooks;
+    char kpath[PATH_LEN];
+    br_err_t err, bad = BR_ERR_OK;
+    yaml_node_t *v = map_get(cx, fr->node, row->key, NULL);
+    join_path(kpath, sizeof kpath, fr->path, row->key);
+    if (!is_null(v))
+        fr->given |= UINT32_C(1) << i;
+    if (h && h->parse)
+        err = h->parse(cx, fr, row, v, kpath);
+    else if (!is_null(v))
+        err = read_value(cx, fr, row, v, kpath);
+    else if (row->flags & BR_CONF_REQUIRED)
+        err = fail_required(cx, fr->node, v ? v : fr->node, kpath, row->key,
+                            "is required");
+    else
+        err = BR_ERR_OK;
+    if (err == BR_ERR_CONFIG)
+        fr->failed |= UINT32_C(1) << i;
+    if ((err = go_on(&bad, err)))
+        return err;
+    if (h && h->check &&
+        (err = go_on(&bad, h->check(cx, fr, row, v, kpath))))
+        return err;
+    return bad;
+}
+
+/* Sections that are read only whole: every required key missing is
+ * reported (at the section) and none of the others read. */
+static br_err_t check_required(ctx_t *cx, frame_t *fr) {
+    char kpath[PATH_LEN];
+    br_err_t err, bad = BR_ERR_OK;
+    for (size_t i = 0; i < fr->sec->row_cnt; i++) {
+        const br_conf_row_t *row = &fr->sec->rows[i];
+        if (!(row->flags & BR_CONF_REQUIRED) ||
+            !is_null(map_get(cx, fr->node, row->key, NULL)))
+            continue;
+        join_path(kpath, sizeof kpath, fr->path, row->key);
+        fr->failed |= UINT32_C(1) << i;
+        if ((err = go_on(&bad, fail_required(cx, fr->node, fr->node, kpath,
+                                             row->key, "is required"))))
+            return err;
+    }
+    return bad;
+}
+
+/* A section (a mapping): its keys checked against the rows accepted where
+ * it is read (only), then every row read in table order. */
+static br_err_t read_section(ctx_t *cx, const yaml_node_t *node,
+                             const char *path, const br_conf_section_t *sec,
+                             void *base, unsigned only, const frame_t *up) {
+    const char *keys[ROWS_MAX + 1];
+    frame_t fr = {sec, node, path, base, 0, 0, up};
+    br_err_t err, bad = BR_ERR_OK;
+    size_t n = 0;
+    for (size_t i = 0; i < sec->row_cnt; i++)
+        if (!sec->rows[i].only || (sec->rows[i].only & only))
+            keys[n++] = sec->rows[i].key;
+    keys[n] = NULL;
+    if ((err = check_map(cx, node, path, keys, sec->what)))
+        return err;
+    if ((sec->flags & BR_CONF_REQUIRED_FIRST) && (err = check_required(cx, &fr)))
+        return err;
+    for (size_t i = 0; i < sec->row_cnt; i++)
+        if ((err = go_on(&bad, read_row(cx, &fr, i))))
+            return err;
+    if (sec->hooks && sec->hooks->done &&
+        (err = go_on(&bad, sec->hooks->done(cx, &fr))))
+        return err;
+    return bad;
+}
+
+/* A list default, "50, 80, 100": percents into basis points. */
+static bool default_percents(const br_conf_row_t *row, void *base) {
+    int32_t **out = field(base, row);
+    size_t *cnt = count_of(base, row);
+    const char *s = row->def;
+    *out = calloc(strlen(s) / 2 + 1, sizeof **out);
+    while (*out && *s) {
+        size_t len = strcspn(s, ",");
+        int64_t nanos;
+        if (br_money_parse(s, len, &nanos) != BR_ERR_OK)
+            return false;
+        (*out)[(*cnt)++] = (int32_t)(nanos / 10000000);
+        s += len;
+        s += strspn(s, ", ");
+    }
+    return *out != NULL;
+}
+
+/* A row's default, read from its text as a value of its type would be. */
+static bool default_value(ctx_t *cx, const br_conf_row_t *row, void *base) {
+    void *p = field(base, row);
+    const char *def = row->def;
+    int64_t n;
+    switch (row->type) {
+    case BR_CONF_STR:
+        return (*(char **)p = xstrndup(def, strlen(def))) != NULL;
+    case BR_CONF_PATH:
+        return (*(char **)p = resolve_path(cx->base_dir, def)) != NULL;
+    case BR_CONF_INT:
+        if (!parse_int_text(def, &n))
+            return false;
+        put_num(p, row->size, n);
+        return true;
+    case BR_CONF_DOUBLE:
+        return parse_double_text(def, p);
+    case BR_CONF_DURATION:
+        return parse_duration_text(def, p);
+    case BR_CONF_MONEY:
+        return br_money_parse(def, strlen(def), p) == BR_ERR_OK;
+    case BR_CONF_ENUM:
+        for (size_t i = 0; i < row->name_cnt; i++) {
+            if (strcmp(row->names[i], def) == 0) {
+                put_num(p, row->size, row->values ? row->values[i] : (int)i);
+                return true;
+            }
+        }
+        return false;
+    case BR_CONF_CURRENCY:
+        snprintf(p, BR_CURRENCY_MAX, "%s", def);
+        return true;
+    case BR_CONF_PERCENTS:
+        return default_percents(row, base);
+    default:
+        return false;
+    }
+}
+
+/* Every default of a section (and of the sections inside it). A default
+ * that does not read back is a mistake of the table. */
+static br_err_t init_section(ctx_t *cx, const br_conf_section_t *sec,
+                             void *base) {
+    br_err_t err = BR_ERR_OK;
+    for (size_t i = 0; i < sec->row_cnt && !err; i++) {
+        const br_conf_row_t *row = &sec->rows[i];
+        if (row->hooks && row->hooks->init)
+            err = row->hooks->init(cx, row, base);
+        else if (row->def && !default_value(cx, row, base))
+            err = cx->oom ? BR_ERR_NOMEM
+                          : fail(cx, NULL, row->key, "default \"%s\" does not "
+                                 "read (a mistake of burnrate's)", row->def);
+        else if (row->type == BR_CONF_MAP)
+            err = init_section(cx, row->sub, field(base, row));
+    }
+    if (!err && sec->hooks && sec->hooks->init)
+        err = sec->hooks->init(cx, NULL, base);
+    return err;
+}
+
+#define ROWS(r) .rows = r, .row_cnt = sizeof r / sizeof r[0]
+#define AT(type, member)                                                      \
+    .off = offsetof(type, member), .size = sizeof(((type *)0)->member)
+#define NAMES(n) .names = n, .name_cnt = sizeof n / sizeof n[0]
 
 /* ------------------------------------------------------------------------ */
 /* Sections                                                                 */
@@ -1123,47 +1584,6 @@ static br_err_t get_stale_after(ctx_t *cx, const yaml_node_t *node,
         return fail(cx, v, kpath, "must be 0 (off) or at least 1s");
     }
     return BR_ERR_OK;
-}
-
-/* One value of a closed set: "unknown WHAT "x" (did you mean "y"?);
- * accepted: a, b, c". */
-static br_err_t fail_unknown(ctx_t *cx, const yaml_node_t *v, const char *path,
-                             const char *what, const char *s,
-                             const char *const *names, size_t cnt) {
-    char list[512];
-    const char *near = br_suggest(s, names, cnt);
-    list_names(list, sizeof list, names, cnt);
-    if (near)
-        return fail(cx, v, path, "unknown %s \"%s\" (did you mean \"%s\"?); "
-                                 "accepted: %s", what, s, near, list);
-    return fail(cx, v, path, "unknown %s \"%s\"; accepted: %s", what, s, list);
-}
-
-/* A key whose value is one of names: its index into *out, or the default
- * left alone. absent: *given stays false. */
-static br_err_t get_enum(ctx_t *cx, const yaml_node_t *map, const char *path,
-                         const char *key, const char *what,
-                         const char *const *names, size_t cnt, int *out,
-                         const yaml_node_t **found) {
-    char kpath[PATH_LEN];
-    char *s = NULL;
-    const yaml_node_t *v = NULL;
-    br_err_t err = get_str(cx, map, path, key, false, &s, &v);
-    if (found)
-        *found = v;
-    if (err || !s)
-        return err;
-    join_path(kpath, sizeof kpath, path, key);
-    for (size_t i = 0; i < cnt; i++) {
-        if (strcmp(names[i], s) == 0) {
-            *out = (int)i;
-            free(s);
-            return BR_ERR_OK;
-        }
-    }
-    err = fail_unknown(cx, v, kpath, what, s, names, cnt);
-    free(s);
-    return err;
 }
 
 static const char *const format_names[] = {
@@ -1594,114 +2014,113 @@ static br_err_t parse_scopes(ctx_t *cx, const yaml_node_t *root,
     return bad;
 }
 
+/* spike: the spike and new-spend rules. */
+
 static const char *const direction_names[] = {"up", "down", "both"};
+static const int direction_values[] = {BR_DIRECTION_UP, BR_DIRECTION_DOWN,
+                                       BR_DIRECTION_BOTH};
+
+/* The baseline compares a bucket with the same hour of other days, so a
+ * bucket must divide one day. */
+static br_err_t check_bucket(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    br_spike_conf_t *sp = fr->base;
+    (void)row;
+    if (MS_PER_DAY % sp->bucket_ms == 0)
+        return BR_ERR_OK;
+    sp->bucket_ms = MS_PER_H; /* so that the cooldown default is sane */
+    return fail(cx, v, kpath, "must divide one day evenly (e.g. 1m, 5m, 15m, "
+                              "1h, 6h, 1d)");
+}
+
+/* Defaults that follow other keys: a new series alerts from the spike
+ * floor on, an incident reopens within six buckets. */
+static void spike_follow(br_spike_conf_t *sp, bool new_spend, bool cooldown) {
+    if (new_spend)
+        sp->new_spend_min_nanos = sp->min_impact_nanos;
+    if (cooldown)
+        sp->cooldown_ms = 6 * sp->bucket_ms;
+}
+
+static br_err_t spike_init(ctx_t *cx, const br_conf_row_t *row, void *base) {
+    (void)cx, (void)row;
+    spike_follow(base, true, true);
+    return BR_ERR_OK;
+}
+
+static br_err_t spike_done(ctx_t *cx, frame_t *fr) {
+    (void)cx;
+    spike_follow(fr->base, !given(fr, "new_spend_min"),
+                 !read_ok(fr, "cooldown"));
+    return BR_ERR_OK;
+}
+
+static const br_conf_row_t spike_rows[] = {
+    {.key = "bucket", .type = BR_CONF_DURATION, .flags = BR_CONF_RESTART,
+     AT(br_spike_conf_t, bucket_ms), .def = "1h", .min = MS_PER_MIN,
+     .restart_why = "the state's buckets have the old width",
+     .hooks = &(const struct br_conf_hooks){.check = check_bucket},
+     .type_doc = "%s, dividing one day evenly",
+     .doc = "Bucket width.", .example = "15m"},
+    {.key = "sensitivity", .type = BR_CONF_DOUBLE, .flags = BR_CONF_OPEN_MIN,
+     AT(br_spike_conf_t, sensitivity), .def = "4", .dmin = 0, .dmax = 1e6,
+     .doc = "Robust z-score threshold, in standard deviations of the log "
+            "spend. Lower values fire more often.",
+     .example = "3"},
+    {.key = "min_impact", .type = BR_CONF_MONEY,
+     AT(br_spike_conf_t, min_impact_nanos), .def = "10",
+     .doc = "Smallest excess (observed minus expected) that alerts.",
+     .example = "25"},
+    {.key = "min_ratio", .type = BR_CONF_DOUBLE,
+     AT(br_spike_conf_t, min_ratio), .def = "1.5", .dmin = 1, .dmax = 1e6,
+     .doc = "Observed must be at least this many times the expected spend.",
+     .example = "2"},
+    {.key = "warmup", .type = BR_CONF_INT,
+     AT(br_spike_conf_t, warmup_buckets), .def = "24", .min = 0,
+     .max = 100000,
+     .doc = "Buckets of history a series needs before its spikes fire (it "
+            "also needs its noise measured: the same hour seen on another "
+            "day 8 times).",
+     .example = "48"},
+    {.key = "new_spend_min", .type = BR_CONF_MONEY,
+     AT(br_spike_conf_t, new_spend_min_nanos),
+     .def_doc = "same as `min_impact`",
+     .doc = "Once the stage has seen `warmup` buckets of data, a series "
+            "never seen before raises one \"new spend\" alert when its spend "
+            "within its first `warmup` buckets reaches this much.",
+     .example = "5"},
+    {.key = "resolve_after", .type = BR_CONF_INT,
+     AT(br_spike_conf_t, resolve_buckets), .def = "2", .min = 1,
+     .max = 100000,
+     .doc = "Quiet buckets before a firing spike resolves.", .example = "3"},
+    {.key = "direction", .type = BR_CONF_ENUM,
+     AT(br_spike_conf_t, direction), .def = "up", NAMES(direction_names),
+     .values = direction_values, .what = "direction",
+     .doc = "Which way a series must move to be unusual: spend above the "
+            "baseline (`cost_spike`), collapsed below it (`cost_drop`), or "
+            "either.",
+     .example = "both"},
+    {.key = "cooldown", .type = BR_CONF_DURATION,
+     AT(br_spike_conf_t, cooldown_ms), .min = 0, .def_doc = "6 buckets",
+     .doc = "Event time after an incident resolves during which the same "
+            "series' next unusual bucket of the same direction reopens it "
+            "(same id, `updated`) instead of firing a new alert. `0s`: never "
+            "reopen.",
+     .example = "12h"},
+};
+
+static const br_conf_section_t spike_section = {
+    .what = "spike rule settings", ROWS(spike_rows),
+    .hooks = &(const struct br_conf_hooks){.init = spike_init,
+                                           .done = spike_done},
+};
 
 static br_err_t parse_spike(ctx_t *cx, const yaml_node_t *root,
                             br_spike_conf_t *sp) {
     yaml_node_t *node = map_get(cx, root, "spike", NULL);
-    const yaml_node_t *bucket_node;
-    br_err_t err, bad = BR_ERR_OK;
     if (is_null(node))
         return BR_ERR_OK;
-    if ((err = check_map(cx, node, "spike", spike_keys, "spike rule settings")))
-        return err;
-    if ((err = go_on(&bad, get_duration(cx, node, "spike", "bucket",
-                                        MS_PER_MIN, &sp->bucket_ms,
-                                        &bucket_node))))
-        return err;
-    if (MS_PER_DAY % sp->bucket_ms != 0) {
-        if ((err = go_on(&bad, fail(cx, bucket_node, "spike.bucket",
-                                    "must divide one day evenly (e.g. 1m, "
-                                    "5m, 15m, 1h, 6h, 1d)"))))
-            return err;
-        sp->bucket_ms = MS_PER_H; /* so that the cooldown default is sane */
-    }
-    bool new_given = false;
-    int64_t warmup = sp->warmup_buckets, resolve = sp->resolve_buckets;
-    int dir = -1;
-    if ((err = go_on(&bad, get_double(cx, node, "spike", "sensitivity", 0,
-                                      true, 1e6, &sp->sensitivity))) ||
-        (err = go_on(&bad, get_money(cx, node, "spike", "min_impact", false,
-                                     false, &sp->min_impact_nanos, NULL))) ||
-        (err = go_on(&bad, get_double(cx, node, "spike", "min_ratio", 1,
-                                      false, 1e6, &sp->min_ratio))) ||
-        (err = go_on(&bad, get_int(cx, node, "spike", "warmup", 0, 100000,
-                                   &warmup))) ||
-        (err = go_on(&bad, get_money(cx, node, "spike", "new_spend_min",
-                                     false, false, &sp->new_spend_min_nanos,
-                                     &new_given))) ||
-        (err = go_on(&bad, get_int(cx, node, "spike", "resolve_after", 1,
-                                   100000, &resolve))) ||
-        (err = go_on(&bad, get_enum(cx, node, "spike", "direction",
-                                    "direction", direction_names, 3, &dir,
-                                    NULL))))
-        return err;
-    sp->warmup_buckets = (int)warmup;
-    sp->resolve_buckets = (int)resolve;
-    if (!new_given)
-        sp->new_spend_min_nanos = sp->min_impact_nanos;
-    if (dir >= 0)
-        sp->direction = (br_direction_t)(dir + 1);
-    sp->cooldown_ms = -1;
-    if ((err = go_on(&bad, get_duration(cx, node, "spike", "cooldown", 0,
-                                        &sp->cooldown_ms, NULL))))
-        return err;
-    if (sp->cooldown_ms < 0)
-        sp->cooldown_ms = 6 * sp->bucket_ms;
-    return bad;
-}
-
-static int cmp_i32(const void *a, const void *b) {
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
-                                 const char *path, bool allow_empty,
-                                 int32_t **out, size_t *out_cnt) {
-    char ipath[PATH_LEN];
-    br_err_t bad = BR_ERR_OK;
-    if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, path, "must be a list of percents such as "
-                                 "[50, 80, 100]");
-    size_t n = seq_cnt(v);
-    if (n == 0 && !allow_empty)
-        return fail(cx, v, path, "must list at least one threshold");
-    if (n == 0)
-        return BR_ERR_OK;
-    free(*out);
-    *out_cnt = 0;
-    *out = calloc(n, sizeof(int32_t));
-    if (!*out)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        int64_t nanos;
-        index_path(ipath, sizeof ipath, path, i);
-        /* Percent to basis points exactly: 12.5 % is 1250 bp. */
-        br_err_t e = BR_ERR_OK;
-        if (item->type != YAML_SCALAR_NODE || is_null(item) ||
-            br_money_parse(sval(item), slen(item), &nanos) != BR_ERR_OK ||
-            nanos <= 0 || nanos > 1000 * BR_NANOS_PER_UNIT)
-            e = fail(cx, item, ipath,
-                     "must be a number between 0 and 1000 (percent)");
-        else if (nanos % 10000000 != 0)
-            e = fail(cx, item, ipath,
-                     "must have at most two decimals (percent, kept in "
-                     "basis points)");
-        for (size_t j = 0; !e && j < *out_cnt; j++)
-            if ((*out)[j] == (int32_t)(nanos / 10000000))
-                e = fail(cx, item, ipath, "threshold %s%% is listed twice",
-                         sval(item));
-        if (e) {
-            if ((e = go_on(&bad, e)))
-                return e;
-            continue;
-        }
-        (*out)[(*out_cnt)++] = (int32_t)(nanos / 10000000);
-    }
-    qsort(*out, *out_cnt, sizeof(int32_t), cmp_i32);
-    return bad;
+    return read_section(cx, node, "spike", &spike_section, sp, 0, NULL);
 }
 
 /** A burn-rate rule {long: 1h, short: 5m, factor: 14.4}. */
@@ -2515,15 +2934,6 @@ static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
 
 static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
     snprintf(conf->currency, sizeof conf->currency, "%s", DEF_CURRENCY);
-    conf->spike.bucket_ms = MS_PER_H;
-    conf->spike.sensitivity = 4.0;
-    conf->spike.min_impact_nanos = 10 * BR_NANOS_PER_UNIT;
-    conf->spike.min_ratio = 1.5;
-    conf->spike.warmup_buckets = 24;
-    conf->spike.direction = BR_DIRECTION_UP;
-    conf->spike.new_spend_min_nanos = conf->spike.min_impact_nanos;
-    conf->spike.resolve_buckets = 2;
-    conf->spike.cooldown_ms = 6 * MS_PER_H;
     conf->max_message_bytes = DEF_MAX_MESSAGE_BYTES;
     conf->snapshot_interval_ms = 30 * MS_PER_S;
     conf->snapshot_keep = 3;
@@ -2541,6 +2951,9 @@ static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
     conf->http.host = xstrndup(BR_HTTP_DEFAULT_HOST, strlen(BR_HTTP_DEFAULT_HOST));
     if (!conf->http.host)
         return nomem(cx);
+    br_err_t err = init_section(cx, &spike_section, &conf->spike);
+    if (err)
+        return err;
     if (!conf->kafka.group_id || !conf->kafka.alerts_topic ||
         !conf->kafka.dlq_topic || !conf->state_dir)
         return nomem(cx);
@@ -3086,11 +3499,11 @@ br_err_t br_dialect_parse(const char *name, br_dialect_t *out) {
 /* ------------------------------------------------------------------------ */
 /* Dump: the effective configuration as YAML that loads back to itself.     */
 
-typedef struct out {
+struct out {
     yaml_emitter_t em;
     bool ok;
     const br_config_t *conf;     /* its ${...} values print as written */
-} out_t;
+};
 
 static void emit(out_t *o, yaml_event_t *ev) {
     if (!o->ok) {
@@ -3314,6 +3727,156 @@ static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
     o_map_end(o);
 }
 
+static void o_bp_list(out_t *o, const char *key, const int32_t *bps,
+                      size_t cnt) {
+    char buf[40];
+    o_plain(o, key);
+    o_seq(o, true);
+    for (size_t i = 0; i < cnt; i++) {
+        int32_t bp = bps[i];
+        if (bp % 100 == 0)
+            snprintf(buf, sizeof buf, "%d", (int)(bp / 100));
+        else if (bp % 10 == 0)
+            snprintf(buf, sizeof buf, "%d.%d", (int)(bp / 100),
+                     (int)(bp % 100 / 10));
+        else
+            snprintf(buf, sizeof buf, "%d.%02d", (int)(bp / 100),
+                     (int)(bp % 100));
+        o_plain(o, buf);
+    }
+    o_seq_end(o);
+}
+
+/* Whether the value of row is printed: never for a key folded into
+ * another, not when a rule says so, not while unset for a key that is
+ * left out then. */
+static bool dumped(const br_conf_row_t *row, const void *base) {
+    const void *p = cfield(base, row);
+    if ((row->flags & BR_CONF_NO_DUMP) ||
+        (row->hooks && row->hooks->shown && !row->hooks->shown(base)))
+        return false;
+    if (!(row->flags & BR_CONF_HIDE_UNSET))
+        return true;
+    if (row->type == BR_CONF_INT)
+        return get_num(p, row->size) >= 0;
+    return *(void *const *)p != NULL;
+}
+
+/* The name of an enum's value; an unknown one prints as the default. */
+static const char *enum_name(const br_conf_row_t *row, int64_t v) {
+    for (size_t i = 0; i < row->name_cnt; i++)
+        if ((row->values ? row->values[i] : (int)i) == v)
+            return row->names[i];
+    return row->def ? row->def : row->names[0];
+}
+
+/* A string as the dump shows it: a secret hidden unless it was written as
+ * ${...}, the user:password of URLs hidden. */
+static const char *shown_str(const out_t *o, const br_conf_row_t *row,
+                             const char *s, char *buf, size_t size) {
+    if ((row->flags & BR_CONF_SECRET) && !ref_of(o->conf, s))
+        return BR_REDACTED;
+    if (row->flags & BR_CONF_URLS)
+        return br_redact_urls(buf, size, s);
+    return s;
+}
+
+static void dump_section(out_t *o, const br_conf_section_t *sec,
+                         const void *base);
+
+static void dump_items(out_t *o, const br_conf_row_t *row, const void *base) {
+    const char *items = *(char *const *)cfield(base, row);
+    size_t cnt = ccount_of(base, row);
+    o_seq(o, false);
+    for (size_t i = 0; i < cnt; i++)
+        dump_section(o, row->sub, items + i * row->sub->size);
+    o_seq_end(o);
+}
+
+/* One key and its value, by type, or as its hooks print it. */
+static void dump_row(out_t *o, const br_conf_row_t *row, const void *base) {
+    const struct br_conf_hooks *h = row->hooks;
+    const void *p = cfield(base, row);
+    const char *k = row->key;
+    char buf[4096];
+    if (!dumped(row, base))
+        return;
+    if (h && h->dump) {
+        o_plain(o, k);
+        h->dump(o, row, base);
+        return;
+    }
+    if (h && h->text) {
+        h->text(base, buf, sizeof buf);
+        o_kv_str(o, k, buf);
+        return;
+    }
+    switch (row->type) {
+    case BR_CONF_STR:
+    case BR_CONF_PATH:
+        o_kv_str(o, k, shown_str(o, row, *(char *const *)p, buf, sizeof buf));
+        break;
+    case BR_CONF_INT:
+        o_int(o, k, get_num(p, row->size));
+        break;
+    case BR_CONF_DOUBLE:
+        o_double(o, k, *(const double *)p);
+        break;
+    case BR_CONF_DURATION:
+        o_duration(o, k, *(const int64_t *)p);
+        break;
+    case BR_CONF_MONEY:
+        o_money(o, k, *(const int64_t *)p);
+        break;
+    case BR_CONF_ENUM:
+        o_kv_str(o, k, enum_name(row, get_num(p, row->size)));
+        break;
+    case BR_CONF_CURRENCY:
+        o_kv_str(o, k, p);
+        break;
+    case BR_CONF_STRS:
+    case BR_CONF_PATHS:
+        o_str_list(o, k, *(char **const *)p, ccount_of(base, row));
+        break;
+    case BR_CONF_PERCENTS:
+        o_bp_list(o, k, *(int32_t *const *)p, ccount_of(base, row));
+        break;
+    case BR_CONF_KV:
+        o_kv_map(o, k, *(br_kv_t *const *)p, ccount_of(base, row),
+                 (row->flags & BR_CONF_SECRET) != 0);
+        break;
+    case BR_CONF_MAP:
+        o_plain(o, k);
+        dump_section(o, row->sub, p);
+        break;
+    case BR_CONF_LIST:
+        o_plain(o, k);
+        dump_items(o, row, base);
+        break;
+    case BR_CONF_CUSTOM:
+        break;
+    }
+}
+
+/* Row i of sec, then the rows printed right after it (dump_after). */
+static void dump_from(out_t *o, const br_conf_section_t *sec,
+                      const void *base, size_t i) {
+    dump_row(o, &sec->rows[i], base);
+    for (size_t j = 0; j < sec->row_cnt; j++)
+        if (sec->rows[j].dump_after &&
+            strcmp(sec->rows[j].dump_after, sec->rows[i].key) == 0)
+            dump_from(o, sec, base, j);
+}
+
+static void dump_section(out_t *o, const br_conf_section_t *sec,
+                         const void *base) {
+    o_map(o, (sec->flags & BR_CONF_FLOW) != 0);
+    for (size_t i = 0; i < sec->row_cnt; i++)
+        if (!sec->rows[i].dump_after)
+            dump_from(o, sec, base, i);
+    o_map_end(o);
+}
+
 static void o_avro(out_t *o, const char *key, const br_avro_conf_t *a) {
     o_plain(o, key);
     o_map(o, false);
@@ -3392,26 +3955,6 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     o_duration(o, "dedup_window", in->dedup_window_ms);
     o_int(o, "dedup_max_ids", (int64_t)in->dedup_max_ids);
     o_map_end(o);
-}
-
-static void o_bp_list(out_t *o, const char *key, const int32_t *bps,
-                      size_t cnt) {
-    char buf[40];
-    o_plain(o, key);
-    o_seq(o, true);
-    for (size_t i = 0; i < cnt; i++) {
-        int32_t bp = bps[i];
-        if (bp % 100 == 0)
-            snprintf(buf, sizeof buf, "%d", (int)(bp / 100));
-        else if (bp % 10 == 0)
-            snprintf(buf, sizeof buf, "%d.%d", (int)(bp / 100),
-                     (int)(bp % 100 / 10));
-        else
-            snprintf(buf, sizeof buf, "%d.%02d", (int)(bp / 100),
-                     (int)(bp % 100));
-        o_plain(o, buf);
-    }
-    o_seq_end(o);
 }
 
 static void dump_budget(out_t *o, const br_budget_conf_t *b) {
@@ -3531,21 +4074,8 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     }
     o_seq_end(&o);
 
-    const br_spike_conf_t *sp = &conf->spike;
     o_plain(&o, "spike");
-    o_map(&o, false);
-    o_duration(&o, "bucket", sp->bucket_ms);
-    o_double(&o, "sensitivity", sp->sensitivity);
-    o_money(&o, "min_impact", sp->min_impact_nanos);
-    o_double(&o, "min_ratio", sp->min_ratio);
-    o_int(&o, "warmup", sp->warmup_buckets);
-    o_money(&o, "new_spend_min", sp->new_spend_min_nanos);
-    o_int(&o, "resolve_after", sp->resolve_buckets);
-    o_kv_str(&o, "direction", sp->direction == BR_DIRECTION_BOTH ? "both"
-                              : sp->direction == BR_DIRECTION_DOWN ? "down"
-                                                                   : "up");
-    o_duration(&o, "cooldown", sp->cooldown_ms);
-    o_map_end(&o);
+    dump_section(&o, &spike_section, &conf->spike);
 
     o_plain(&o, "budgets");
     o_seq(&o, conf->budget_cnt == 0);
