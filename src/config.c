@@ -132,10 +132,6 @@ static const struct {
 };
 #define MAPPING_FIELD_CNT (sizeof(mapping_fields) / sizeof(mapping_fields[0]))
 
-static const char *const top_keys[] = {
-    "currency", "inputs", "scopes", "spike", "budgets", "prices", "kafka",
-    "state", "dedup", "limits", "log",
-    "http", NULL};
 static const char *const input_keys[] = {
     "name", "topic", "topics", "files", "format", "dialect", "mapping",
     "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
@@ -162,12 +158,6 @@ static const char *const kafka_keys[] = {
     "brokers", "group_id", "alerts_topic", "alerts_format", "alerts_avro",
     "dead_letter_topic", "properties",
     "consumer_properties", "producer_properties", NULL};
-static const char *const state_keys[] = {"dir", "snapshot_interval", "keep",
-                                         "unready_after", NULL};
-static const char *const dedup_keys[] = {"window", "max_ids", NULL};
-static const char *const limits_keys[] = {"max_message_bytes", NULL};
-static const char *const log_keys[] = {"level", "format", NULL};
-static const char *const http_keys[] = {"listen", NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -2115,14 +2105,6 @@ static const br_conf_section_t spike_section = {
                                            .done = spike_done},
 };
 
-static br_err_t parse_spike(ctx_t *cx, const yaml_node_t *root,
-                            br_spike_conf_t *sp) {
-    yaml_node_t *node = map_get(cx, root, "spike", NULL);
-    if (is_null(node))
-        return BR_ERR_OK;
-    return read_section(cx, node, "spike", &spike_section, sp, 0, NULL);
-}
-
 /** A burn-rate rule {long: 1h, short: 5m, factor: 14.4}. */
 static br_err_t parse_burn_rate(ctx_t *cx, const yaml_node_t *v,
                                 const char *path, br_burn_rate_conf_t *r) {
@@ -2796,97 +2778,129 @@ static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
     return bad;
 }
 
-static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
-                                     br_config_t *conf) {
-    br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *node = map_get(cx, root, "state", NULL);
-    if (!is_null(node)) {
-        int64_t n = conf->snapshot_keep, u = conf->snapshot_unready_after;
-        if ((err = check_map(cx, node, "state", state_keys, "state settings")))
-            return err;
-        if ((err = go_on(&bad, get_str(cx, node, "state", "dir", false,
-                                       &conf->state_dir, NULL))) ||
-            (err = go_on(&bad, get_duration(cx, node, "state",
-                                            "snapshot_interval", 100,
-                                            &conf->snapshot_interval_ms,
-                                            NULL))) ||
-            (err = go_on(&bad, get_int(cx, node, "state", "keep", 1, 100,
-                                       &n))) ||
-            (err = go_on(&bad, get_int(cx, node, "state", "unready_after", 0,
-                                       1000000, &u))))
-            return err;
-        conf->snapshot_keep = (int)n;
-        conf->snapshot_unready_after = (int)u;
-    }
-    if ((err = resolve_in_place(cx, &conf->state_dir)))
-        return err;
+/* state, dedup, limits, log: keys of the top level, grouped. */
 
-    node = map_get(cx, root, "dedup", NULL);
-    if (!is_null(node)) {
-        int64_t n = (int64_t)conf->dedup_max_ids;
-        if ((err = check_map(cx, node, "dedup", dedup_keys,
-                             "dedup settings")))
-            return err;
-        if ((err = go_on(&bad, get_duration(cx, node, "dedup", "window",
-                                            MS_PER_S, &conf->dedup_window_ms,
-                                            NULL))) ||
-            (err = go_on(&bad, get_int(cx, node, "dedup", "max_ids", 0,
-                                       100000000, &n))))
-            return err;
-        conf->dedup_max_ids = (size_t)n;
-    }
-    input_dedup_defaults(conf);
+static const br_conf_row_t state_rows[] = {
+    {.key = "dir", .type = BR_CONF_PATH, .flags = BR_CONF_RESTART,
+     AT(br_config_t, state_dir), .def = "burnrate-state",
+     .def_doc = "`burnrate-state` next to the config file",
+     .doc = "Directory for durable snapshots; created if missing, must be "
+            "writable.",
+     .example = "/var/lib/burnrate"},
+    {.key = "snapshot_interval", .type = BR_CONF_DURATION,
+     AT(br_config_t, snapshot_interval_ms), .def = "30s", .min = 100,
+     .doc = "Wall-clock time between snapshots (taken only when something "
+            "changed). Offsets are committed at this cadence, so it bounds "
+            "what a crash re-reads.",
+     .example = "10s"},
+    {.key = "keep", .type = BR_CONF_INT, AT(br_config_t, snapshot_keep),
+     .def = "3", .min = 1, .max = 100,
+     .doc = "Snapshot generations kept.", .example = "5"},
+    {.key = "unready_after", .type = BR_CONF_INT,
+     AT(br_config_t, snapshot_unready_after), .def = "3", .min = 0,
+     .max = 1000000,
+     .doc = "Snapshots failed in a row after which `/readyz` answers 503 "
+            "(and `burnrate_snapshot_failing` is 1) until one succeeds; `0`: "
+            "never. Failed snapshots are retried after 1 s, 2 s, 4 s, then "
+            "every 5 s (see [Crashes, restarts](#crashes-restarts-and-the-"
+            "broker-going-away)).",
+     .example = "10"},
+};
 
-    node = map_get(cx, root, "limits", NULL);
-    if (!is_null(node)) {
-        int64_t n = (int64_t)conf->max_message_bytes;
-        if ((err = check_map(cx, node, "limits", limits_keys,
-                             "limit settings")))
-            return err;
-        if ((err = go_on(&bad, get_int(cx, node, "limits",
-                                       "max_message_bytes", 1024, 1000000000,
-                                       &n))))
-            return err;
-        conf->max_message_bytes = (size_t)n;
-    }
+static const br_conf_section_t state_section = {
+    .what = "state settings", ROWS(state_rows)};
 
-    node = map_get(cx, root, "log", NULL);
-    if (!is_null(node)) {
-        static const char *const log_format_names[] = {
-            [BR_LOG_FORMAT_LOGFMT] = "logfmt", [BR_LOG_FORMAT_JSON] = "json"};
-        int level = (int)conf->log_level, format = (int)conf->log_format;
-        if ((err = check_map(cx, node, "log", log_keys, "log settings")))
-            return err;
-        if ((err = go_on(&bad, get_enum(cx, node, "log", "level", "level",
-                                        log_level_names,
-                                        sizeof log_level_names /
-                                            sizeof log_level_names[0],
-                                        &level, NULL))) ||
-            (err = go_on(&bad, get_enum(cx, node, "log", "format", "format",
-                                        log_format_names, 2, &format, NULL))))
-            return err;
-        conf->log_level = (br_log_level_t)level;
-        conf->log_format = (br_log_format_t)format;
-    }
-    return bad;
-}
+static const br_conf_row_t dedup_rows[] = {
+    {.key = "window", .type = BR_CONF_DURATION,
+     AT(br_config_t, dedup_window_ms), .def = "48h", .min = MS_PER_S,
+     .doc = "Default of `inputs[].dedup_window` (billing inputs: at least 40 "
+            "days): an event id is remembered this far behind the input's "
+            "newest event time; a second event with the same id and input "
+            "within it is counted as a duplicate (or a restatement), not as "
+            "spend.",
+     .example = "7d"},
+    {.key = "max_ids", .type = BR_CONF_INT, AT(br_config_t, dedup_max_ids),
+     .def = "1000000", .min = 0, .max = 100000000,
+     .doc = "Default of `inputs[].dedup_max_ids`, the memory cap of each "
+            "input: beyond it the oldest ids are forgotten early (counted as "
+            "`dedup_evicted` in the stats line). 40 bytes an id plus 8 to 16 "
+            "in the index; 0 turns deduplication off.",
+     .example = "5000000"},
+};
+
+static const br_conf_section_t dedup_section = {
+    .what = "dedup settings", ROWS(dedup_rows)};
+
+static const br_conf_row_t limits_rows[] = {
+    {.key = "max_message_bytes", .type = BR_CONF_INT,
+     AT(br_config_t, max_message_bytes), .def = "524288", .min = 1024,
+     .max = 1000000000,
+     .doc = "Larger messages are sent to the dead-letter topic instead of "
+            "being decoded.",
+     .example = "1048576"},
+};
+
+static const br_conf_section_t limits_section = {
+    .what = "limit settings", ROWS(limits_rows)};
+
+static const char *const log_format_names[] = {
+    [BR_LOG_FORMAT_LOGFMT] = "logfmt", [BR_LOG_FORMAT_JSON] = "json"};
+
+static const br_conf_row_t log_rows[] = {
+    {.key = "level", .type = BR_CONF_ENUM, AT(br_config_t, log_level),
+     .def = "info", NAMES(log_level_names), .what = "level",
+     .doc = "Log verbosity; `--log-level` overrides it.", .example = "debug"},
+    {.key = "format", .type = BR_CONF_ENUM, AT(br_config_t, log_format),
+     .def = "logfmt", NAMES(log_format_names), .what = "format",
+     .doc = "Log lines as key=value pairs or one JSON object each (see "
+            "[Logs](#logs)); `--log-format` overrides it.",
+     .example = "json"},
+};
+
+static const br_conf_section_t log_section = {
+    .what = "log settings", ROWS(log_rows)};
 
 /* http.listen: "off", or HOST:PORT with an IPv6 host in brackets; port 0
  * asks the kernel for one. The address is resolved when the daemon binds. */
-static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
-                           br_http_conf_t *http) {
-    const yaml_node_t *v = NULL;
-    char *s = NULL, *host, *colon, *end;
-    br_err_t err;
-    yaml_node_t *node = map_get(cx, root, "http", NULL);
+static bool split_listen(char *s, char **host, long *port) {
+    char *colon, *end;
+    *host = s;
+    if (**host == '[') {
+        char *close = strchr(*host, ']');
+        colon = close && close[1] == ':' ? close + 1 : NULL;
+        if (colon) {
+            *close = '\0';
+            (*host)++;
+        }
+    } else {
+        colon = strrchr(*host, ':');
+        if (colon && strchr(*host, ':') != colon)
+            colon = NULL; /* a bare IPv6 address: its port is ambiguous */
+    }
+    *port = -1;
+    if (colon && colon[1]) {
+        errno = 0;
+        *port = strtol(colon + 1, &end, 10);
+        if (errno || *end || colon[1] == '-' || colon[1] == '+')
+            *port = -1;
+    }
+    if (!colon || colon == *host || *port < 0 || *port > 65535)
+        return false;
+    *colon = '\0';
+    return true;
+}
 
-    if (is_null(node))
+static br_err_t parse_listen(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    br_http_conf_t *http = fr->base;
+    char *s = NULL, *host;
+    long port;
+    br_err_t err;
+    (void)row;
+    if (is_null(v))
         return BR_ERR_OK;
-    if ((err = check_map(cx, node, "http", http_keys, "HTTP settings")) ||
-        (err = get_str(cx, node, "http", "listen", false, &s, &v)))
+    if ((err = take_str(cx, v, kpath, &s)))
         return err;
-    if (!s)
-        return BR_ERR_OK;
     http->given = true;
     http->line = node_line(v);
     if (strcmp(s, "off") == 0) {
@@ -2894,28 +2908,10 @@ static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
         free(s);
         return BR_ERR_OK;
     }
-    host = s;
-    if (*host == '[') {
-        char *close = strchr(host, ']');
-        colon = close && close[1] == ':' ? close + 1 : NULL;
-        if (colon) {
-            *close = '\0';
-            host++;
-        }
-    } else {
-        colon = strrchr(host, ':');
-        if (colon && strchr(host, ':') != colon)
-            colon = NULL; /* a bare IPv6 address: its port is ambiguous */
-    }
-    long port = -1;
-    if (colon && colon[1]) {
-        errno = 0;
-        port = strtol(colon + 1, &end, 10);
-        if (errno || *end || colon[1] == '-' || colon[1] == '+')
-            port = -1;
-    }
-    if (!colon || colon == host || port < 0 || port > 65535) {
-        err = fail(cx, v, "http.listen",
+    /* The message quotes s as split_listen() left it ("[::1" of
+     * "[::1]:99999"), as it always has. */
+    if (!split_listen(s, &host, &port)) {
+        err = fail(cx, v, kpath,
                    "\"%s\" is not HOST:PORT (e.g. 127.0.0.1:%d, [::1]:%d, "
                    "0.0.0.0:%d, port 0 for any free port) or off", s,
                    BR_HTTP_DEFAULT_PORT, BR_HTTP_DEFAULT_PORT,
@@ -2923,7 +2919,6 @@ static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
         free(s);
         return err;
     }
-    *colon = '\0';
     free(http->host);
     http->host = xstrndup(host, strlen(host));
     http->port = (int)port;
@@ -2932,56 +2927,185 @@ static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
     return http->host ? BR_ERR_OK : nomem(cx);
 }
 
+static br_err_t init_listen(ctx_t *cx, const br_conf_row_t *row, void *base) {
+    br_http_conf_t *http = base;
+    (void)row;
+    http->on = true;
+    http->port = BR_HTTP_DEFAULT_PORT;
+    http->host = xstrndup(BR_HTTP_DEFAULT_HOST, strlen(BR_HTTP_DEFAULT_HOST));
+    return http->host ? BR_ERR_OK : nomem(cx);
+}
+
+static void listen_text(const void *base, char *buf, size_t size) {
+    const br_http_conf_t *http = base;
+    bool v6 = http->host && strchr(http->host, ':');
+    if (http->on)
+        snprintf(buf, size, "%s%s%s:%d", v6 ? "[" : "",
+                 http->host ? http->host : "", v6 ? "]" : "", http->port);
+    else
+        snprintf(buf, size, "off");
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const br_conf_row_t http_rows[] = {
+    {.key = "listen", .type = BR_CONF_CUSTOM, .flags = BR_CONF_RESTART,
+     .restart_why = "the listener is bound at start",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_listen,
+                                            .init = init_listen,
+                                            .text = listen_text},
+     .type_doc = "`HOST:PORT`, `[IPv6]:PORT` or `off`",
+     .def_doc = "`" BR_HTTP_DEFAULT_HOST ":" STR(BR_HTTP_DEFAULT_PORT) "`",
+     .doc = "Where `burnrate run` serves `/metrics`, `/healthz` and "
+            "`/readyz`. Port `0` takes any free port; the bound address is "
+            "logged (`msg=\"http listening\" address=...`). `0.0.0.0:9477` "
+            "exposes it beyond this host. A listen address set here that "
+            "cannot be bound stops the start; the default one, when taken (a "
+            "second instance on the host), only warns.",
+     .example = "0.0.0.0:9477"},
+};
+
+static const br_conf_section_t http_section = {
+    .what = "HTTP settings", ROWS(http_rows)};
+
+/* Sections still read and printed by their own code, run in place. */
+static br_err_t old_inputs(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                           const yaml_node_t *v, const char *kpath) {
+    (void)row, (void)v, (void)kpath;
+    return parse_inputs(cx, fr->node, fr->base);
+}
+
+static br_err_t old_scopes(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                           const yaml_node_t *v, const char *kpath) {
+    (void)row, (void)v, (void)kpath;
+    return parse_scopes(cx, fr->node, fr->base);
+}
+
+static br_err_t old_budgets(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    (void)row, (void)v, (void)kpath;
+    return parse_budgets(cx, fr->node, fr->base);
+}
+
+static br_err_t old_prices(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                           const yaml_node_t *v, const char *kpath) {
+    (void)row, (void)v, (void)kpath;
+    return parse_prices(cx, fr->node, fr->base);
+}
+
+static br_err_t old_kafka(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                          const yaml_node_t *v, const char *kpath) {
+    br_config_t *conf = fr->base;
+    (void)row, (void)v, (void)kpath;
+    return parse_kafka(cx, fr->node, &conf->kafka);
+}
+
+static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
+                            const void *base);
+static void old_dump_scopes(out_t *o, const br_conf_row_t *row,
+                            const void *base);
+static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
+                             const void *base);
+static void old_dump_prices(out_t *o, const br_conf_row_t *row,
+                            const void *base);
+static void old_dump_kafka(out_t *o, const br_conf_row_t *row,
+                           const void *base);
+
+/* Inputs without their own dedup_window or dedup_max_ids take the dedup
+ * section's, read by now. */
+static br_err_t dedup_follow(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    (void)cx, (void)row, (void)v, (void)kpath;
+    input_dedup_defaults(fr->base);
+    return BR_ERR_OK;
+}
+
+/* The top level. Each section is read whatever the others hold: one run
+ * reports the mistakes of all of them. */
+static const br_conf_row_t root_rows[] = {
+    {.key = "currency", .type = BR_CONF_CURRENCY, .flags = BR_CONF_RESTART,
+     AT(br_config_t, currency), .def = "USD",
+     .restart_why = "the state's sums are in it",
+     .type_doc = "ISO 4217 code (3 uppercase letters)",
+     .doc = "Currency of the stage. Costs, spike floors, budgets and alerts "
+            "are in it."},
+    {.key = "inputs", .type = BR_CONF_CUSTOM, .flags = BR_CONF_RELOAD_RULE,
+     .hooks = &(const struct br_conf_hooks){.parse = old_inputs,
+                                            .dump = old_dump_inputs},
+     .type_doc = "list of [inputs](#inputs)",
+     .def_doc = "required, at least one",
+     .doc = "Where cost data comes from."},
+    {.key = "scopes", .type = BR_CONF_CUSTOM,
+     .hooks = &(const struct br_conf_hooks){.parse = old_scopes,
+                                            .dump = old_dump_scopes},
+     .type_doc = "list of [scopes](#scopes)",
+     .def_doc = "one scope `total` with no dimensions",
+     .doc = "Which series are tracked."},
+    {.key = "spike", .type = BR_CONF_MAP, AT(br_config_t, spike),
+     .sub = &spike_section, .type_doc = "[spike](#spike) map",
+     .def_doc = "see below", .doc = "Spike and new-spend rule parameters."},
+    {.key = "budgets", .type = BR_CONF_CUSTOM,
+     .hooks = &(const struct br_conf_hooks){.parse = old_budgets,
+                                            .dump = old_dump_budgets},
+     .type_doc = "list of [budgets](#budgets)", .def_doc = "none",
+     .doc = "Spend limits per calendar, custom or rolling period, with "
+            "forecasts and burn rates."},
+    {.key = "prices", .type = BR_CONF_CUSTOM,
+     .hooks = &(const struct br_conf_hooks){.parse = old_prices,
+                                            .dump = old_dump_prices},
+     .type_doc = "[prices](#prices) map", .def_doc = "none",
+     .doc = "Price table for token events that carry no cost."},
+    {.key = "kafka", .type = BR_CONF_CUSTOM, .flags = BR_CONF_RESTART,
+     .hooks = &(const struct br_conf_hooks){.parse = old_kafka,
+                                            .dump = old_dump_kafka},
+     .type_doc = "[kafka](#kafka) map", .def_doc = "see below",
+     .doc = "Brokers, topics and librdkafka properties."},
+    {.key = "state", .type = BR_CONF_MAP, .sub = &state_section,
+     .type_doc = "map", .def_doc = "see below",
+     .doc = "`dir`, `snapshot_interval`, `keep`, `unready_after`: durable "
+            "snapshots."},
+    {.key = "dedup", .type = BR_CONF_MAP, .sub = &dedup_section,
+     .hooks = &(const struct br_conf_hooks){.check = dedup_follow},
+     .type_doc = "map", .def_doc = "see below",
+     .doc = "`window`, `max_ids`: counting re-delivered events once."},
+    {.key = "limits", .type = BR_CONF_MAP, .sub = &limits_section,
+     .type_doc = "map", .def_doc = "see below", .doc = "`max_message_bytes`."},
+    {.key = "log", .type = BR_CONF_MAP, .sub = &log_section,
+     .type_doc = "map", .def_doc = "see below", .doc = "`level`, `format`."},
+    {.key = "http", .type = BR_CONF_MAP, AT(br_config_t, http),
+     .sub = &http_section, .type_doc = "map", .def_doc = "see below",
+     .doc = "`listen`: the [metrics and health](#metrics-and-health) "
+            "endpoint."},
+};
+
+static const br_conf_section_t root_section = {
+    .what = "settings (inputs, scopes, budgets, ...)", ROWS(root_rows)};
+
+const br_conf_section_t *br_conftab_root(void) {
+    return &root_section;
+}
+
 static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
-    snprintf(conf->currency, sizeof conf->currency, "%s", DEF_CURRENCY);
-    conf->max_message_bytes = DEF_MAX_MESSAGE_BYTES;
-    conf->snapshot_interval_ms = 30 * MS_PER_S;
-    conf->snapshot_keep = 3;
-    conf->snapshot_unready_after = 3;
-    conf->dedup_window_ms = 48 * MS_PER_H;
-    conf->dedup_max_ids = 1000000;
-    conf->log_level = BR_LOG_INFO;
+    br_err_t err = init_section(cx, &root_section, conf);
+    if (err)
+        return err;
     conf->kafka.group_id = xstrndup(DEF_GROUP_ID, strlen(DEF_GROUP_ID));
     conf->kafka.alerts_topic =
         xstrndup(DEF_ALERTS_TOPIC, strlen(DEF_ALERTS_TOPIC));
     conf->kafka.dlq_topic = xstrndup(DEF_DLQ_TOPIC, strlen(DEF_DLQ_TOPIC));
-    conf->state_dir = xstrndup(DEF_STATE_DIR, strlen(DEF_STATE_DIR));
-    conf->http.on = true;
-    conf->http.port = BR_HTTP_DEFAULT_PORT;
-    conf->http.host = xstrndup(BR_HTTP_DEFAULT_HOST, strlen(BR_HTTP_DEFAULT_HOST));
-    if (!conf->http.host)
-        return nomem(cx);
-    br_err_t err = init_section(cx, &spike_section, &conf->spike);
-    if (err)
-        return err;
     if (!conf->kafka.group_id || !conf->kafka.alerts_topic ||
-        !conf->kafka.dlq_topic || !conf->state_dir)
+        !conf->kafka.dlq_topic)
         return nomem(cx);
     return BR_ERR_OK;
 }
 
 static br_err_t parse_root(ctx_t *cx, const yaml_node_t *root,
                            br_config_t *conf) {
-    br_err_t err, bad = BR_ERR_OK;
     if (is_null(root))
         return fail(cx, root, "",
                     "the configuration is empty; at least inputs is required");
-    if ((err = check_map(cx, root, "", top_keys, "settings (inputs, scopes, "
-                                                 "budgets, ...)")))
-        return err;
-    /* Each section is read whatever the others hold: one run reports the
-     * mistakes of all of them. */
-    if ((err = go_on(&bad, get_currency(cx, root, "", conf->currency))) ||
-        (err = go_on(&bad, parse_inputs(cx, root, conf))) ||
-        (err = go_on(&bad, parse_scopes(cx, root, conf))) ||
-        (err = go_on(&bad, parse_spike(cx, root, &conf->spike))) ||
-        (err = go_on(&bad, parse_budgets(cx, root, conf))) ||
-        (err = go_on(&bad, parse_prices(cx, root, conf))) ||
-        (err = go_on(&bad, parse_kafka(cx, root, &conf->kafka))) ||
-        (err = go_on(&bad, parse_small_sections(cx, root, conf))) ||
-        (err = go_on(&bad, parse_http(cx, root, &conf->http))))
-        return err;
-    return bad;
+    return read_section(cx, root, "", &root_section, conf, 0, NULL);
 }
 
 static br_err_t syntax_error(ctx_t *cx, const yaml_parser_t *parser) {
@@ -4018,18 +4142,83 @@ static void dump_price_spec(out_t *o, const char *spec) {
     free(copy);
 }
 
-static void dump_http(out_t *o, const br_http_conf_t *http) {
-    char listen[300];
-    bool v6 = http->host && strchr(http->host, ':');
+static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
+                            const void *base) {
+    const br_config_t *conf = base;
+    (void)row;
+    o_seq(o, false);
+    for (size_t i = 0; i < conf->input_cnt; i++)
+        dump_input(o, &conf->inputs[i]);
+    o_seq_end(o);
+}
 
-    if (http->on)
-        snprintf(listen, sizeof listen, "%s%s%s:%d", v6 ? "[" : "",
-                 http->host ? http->host : "", v6 ? "]" : "", http->port);
-    else
-        snprintf(listen, sizeof listen, "off");
-    o_plain(o, "http");
+static void old_dump_scopes(out_t *o, const br_conf_row_t *row,
+                            const void *base) {
+    const br_config_t *conf = base;
+    (void)row;
+    o_seq(o, false);
+    for (size_t i = 0; i < conf->scope_cnt; i++) {
+        const br_scope_conf_t *sc = &conf->scopes[i];
+        o_map(o, false);
+        o_kv_str(o, "name", sc->name);
+        o_str_list(o, "dims", sc->dims, sc->dim_cnt);
+        if (sc->inputs)
+            o_str_list(o, "inputs", sc->inputs, sc->input_cnt);
+        o_int(o, "max_series", (int64_t)sc->max_series);
+        o_map_end(o);
+    }
+    o_seq_end(o);
+}
+
+static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
+                             const void *base) {
+    const br_config_t *conf = base;
+    (void)row;
+    o_seq(o, conf->budget_cnt == 0);
+    for (size_t i = 0; i < conf->budget_cnt; i++)
+        dump_budget(o, &conf->budgets[i]);
+    o_seq_end(o);
+}
+
+static void old_dump_prices(out_t *o, const br_conf_row_t *row,
+                            const void *base) {
+    const br_config_t *conf = base;
+    (void)row;
+    o_map(o, !conf->prices_file && conf->price_override_cnt == 0);
+    if (conf->prices_file)
+        o_kv_str(o, "file", conf->prices_file);
+    if (conf->price_override_cnt) {
+        o_plain(o, "models");
+        o_map(o, false);
+        for (size_t i = 0; i < conf->price_override_cnt; i++) {
+            o_str(o, conf->price_overrides[i].key);
+            dump_price_spec(o, conf->price_overrides[i].value);
+        }
+        o_map_end(o);
+    }
+    o_map_end(o);
+}
+
+static void old_dump_kafka(out_t *o, const br_conf_row_t *row,
+                           const void *base) {
+    const br_kafka_conf_t *k = &((const br_config_t *)base)->kafka;
+    (void)row;
     o_map(o, false);
-    o_kv_str(o, "listen", listen);
+    if (k->brokers) {
+        char buf[4096];
+        o_kv_str(o, "brokers", br_redact_urls(buf, sizeof buf, k->brokers));
+    }
+    o_kv_str(o, "group_id", k->group_id);
+    o_kv_str(o, "alerts_topic", k->alerts_topic);
+    o_kv_str(o, "alerts_format", k->alerts_avro_on ? "avro-confluent" : "json");
+    if (k->alerts_avro_on)
+        o_avro(o, "alerts_avro", &k->alerts_avro);
+    o_kv_str(o, "dead_letter_topic", k->dlq_topic);
+    o_kv_map(o, "properties", k->props, k->prop_cnt, true);
+    o_kv_map(o, "consumer_properties", k->consumer_props,
+             k->consumer_prop_cnt, true);
+    o_kv_map(o, "producer_properties", k->producer_props,
+             k->producer_prop_cnt, true);
     o_map_end(o);
 }
 
@@ -4050,105 +4239,7 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
         emit(&o, &ev);
     if (yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1))
         emit(&o, &ev);
-    o_map(&o, false);
-
-    o_kv_str(&o, "currency", conf->currency);
-
-    o_plain(&o, "inputs");
-    o_seq(&o, false);
-    for (size_t i = 0; i < conf->input_cnt; i++)
-        dump_input(&o, &conf->inputs[i]);
-    o_seq_end(&o);
-
-    o_plain(&o, "scopes");
-    o_seq(&o, false);
-    for (size_t i = 0; i < conf->scope_cnt; i++) {
-        const br_scope_conf_t *sc = &conf->scopes[i];
-        o_map(&o, false);
-        o_kv_str(&o, "name", sc->name);
-        o_str_list(&o, "dims", sc->dims, sc->dim_cnt);
-        if (sc->inputs)
-            o_str_list(&o, "inputs", sc->inputs, sc->input_cnt);
-        o_int(&o, "max_series", (int64_t)sc->max_series);
-        o_map_end(&o);
-    }
-    o_seq_end(&o);
-
-    o_plain(&o, "spike");
-    dump_section(&o, &spike_section, &conf->spike);
-
-    o_plain(&o, "budgets");
-    o_seq(&o, conf->budget_cnt == 0);
-    for (size_t i = 0; i < conf->budget_cnt; i++)
-        dump_budget(&o, &conf->budgets[i]);
-    o_seq_end(&o);
-
-    o_plain(&o, "prices");
-    o_map(&o, !conf->prices_file && conf->price_override_cnt == 0);
-    if (conf->prices_file)
-        o_kv_str(&o, "file", conf->prices_file);
-    if (conf->price_override_cnt) {
-        o_plain(&o, "models");
-        o_map(&o, false);
-        for (size_t i = 0; i < conf->price_override_cnt; i++) {
-            o_str(&o, conf->price_overrides[i].key);
-            dump_price_spec(&o, conf->price_overrides[i].value);
-        }
-        o_map_end(&o);
-    }
-    o_map_end(&o);
-
-    const br_kafka_conf_t *k = &conf->kafka;
-    o_plain(&o, "kafka");
-    o_map(&o, false);
-    if (k->brokers) {
-        char buf[4096];
-        o_kv_str(&o, "brokers", br_redact_urls(buf, sizeof buf, k->brokers));
-    }
-    o_kv_str(&o, "group_id", k->group_id);
-    o_kv_str(&o, "alerts_topic", k->alerts_topic);
-    o_kv_str(&o, "alerts_format", k->alerts_avro_on ? "avro-confluent" : "json");
-    if (k->alerts_avro_on)
-        o_avro(&o, "alerts_avro", &k->alerts_avro);
-    o_kv_str(&o, "dead_letter_topic", k->dlq_topic);
-    o_kv_map(&o, "properties", k->props, k->prop_cnt, true);
-    o_kv_map(&o, "consumer_properties", k->consumer_props,
-             k->consumer_prop_cnt, true);
-    o_kv_map(&o, "producer_properties", k->producer_props,
-             k->producer_prop_cnt, true);
-    o_map_end(&o);
-
-    o_plain(&o, "state");
-    o_map(&o, false);
-    o_kv_str(&o, "dir", conf->state_dir);
-    o_duration(&o, "snapshot_interval", conf->snapshot_interval_ms);
-    o_int(&o, "keep", conf->snapshot_keep);
-    o_int(&o, "unready_after", conf->snapshot_unready_after);
-    o_map_end(&o);
-
-    o_plain(&o, "dedup");
-    o_map(&o, false);
-    o_duration(&o, "window", conf->dedup_window_ms);
-    o_int(&o, "max_ids", (int64_t)conf->dedup_max_ids);
-    o_map_end(&o);
-
-    o_plain(&o, "limits");
-    o_map(&o, false);
-    o_int(&o, "max_message_bytes", (int64_t)conf->max_message_bytes);
-    o_map_end(&o);
-
-    o_plain(&o, "log");
-    o_map(&o, false);
-    o_kv_str(&o, "level", (unsigned)conf->log_level < 4
-                              ? log_level_names[conf->log_level]
-                              : "info");
-    o_kv_str(&o, "format",
-             conf->log_format == BR_LOG_FORMAT_JSON ? "json" : "logfmt");
-    o_map_end(&o);
-
-    dump_http(&o, &conf->http);
-
-    o_map_end(&o);
+    dump_section(&o, &root_section, conf);
     if (o.ok && yaml_document_end_event_initialize(&ev, 1))
         emit(&o, &ev);
     if (o.ok && yaml_stream_end_event_initialize(&ev))
