@@ -137,9 +137,6 @@ static const char *const input_keys[] = {
     "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
     "stale_after", "max_future", "restatements", "dedup_window",
     "dedup_max_ids", NULL};
-static const char *const avro_keys[] = {
-    "schema", "schema_dir", "registry", "registry_username",
-    "registry_password", "registry_ca_file", NULL};
 static const char *const mapping_keys[] = {
     "time", "time_end", "cost", "currency", "id", "model", "provider",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
@@ -151,13 +148,6 @@ static const char *const budget_keys[] = {
     "forecast_thresholds", "burn_rates", "window", "start", "every", NULL};
 static const char *const burn_rate_keys[] = {"long", "short", "factor", NULL};
 static const char *const prices_keys[] = {"file", "models", NULL};
-static const char *const alerts_avro_keys[] = {
-    "schema", "schema_id", "registry", "subject", "registry_username",
-    "registry_password", "registry_ca_file", NULL};
-static const char *const kafka_keys[] = {
-    "brokers", "group_id", "alerts_topic", "alerts_format", "alerts_avro",
-    "dead_letter_topic", "properties",
-    "consumer_properties", "producer_properties", NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -983,117 +973,6 @@ static br_err_t check_path(ctx_t *cx, const yaml_node_t *map, const char *path,
                 why);
 }
 
-/* The keys an avro section may have: an input's, or kafka.alerts_avro's. */
-static br_err_t parse_avro_keys(ctx_t *cx, const yaml_node_t *an,
-                                const char *kpath, br_avro_conf_t *a,
-                                const char *const *keys) {
-    char sub[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    int64_t id = -1;
-    if ((err = check_map(cx, an, kpath, keys, "Avro settings")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, an, kpath, "schema", false, &a->schema,
-                                   NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "schema_dir", false,
-                                   &a->schema_dir, NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "registry", false,
-                                   &a->registry, NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "subject", false,
-                                   &a->subject, NULL))) ||
-        (err = go_on(&bad, get_int(cx, an, kpath, "schema_id", 0, INT32_MAX,
-                                   &id))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "registry_username", false,
-                                   &a->registry_username, NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "registry_password", false,
-                                   &a->registry_password, NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "registry_ca_file", false,
-                                   &a->registry_ca_file, NULL))) ||
-        (a->schema && (err = resolve_in_place(cx, &a->schema))) ||
-        (a->schema_dir && (err = resolve_in_place(cx, &a->schema_dir))) ||
-        (a->registry_ca_file &&
-         (err = resolve_in_place(cx, &a->registry_ca_file))))
-        return err;
-    a->schema_id = id;
-    if (a->registry && strncmp(a->registry, "http://", 7) != 0 &&
-        strncmp(a->registry, "https://", 8) != 0) {
-        join_path(sub, sizeof sub, kpath, "registry");
-        if ((err = go_on(&bad, fail(cx, map_get(cx, an, "registry", NULL), sub,
-                                    "must be an http:// or https:// URL"))))
-            return err;
-    }
-    if (a->schema_dir &&
-        (err = go_on(&bad, check_path(cx, an, kpath, "schema_dir",
-                                      a->schema_dir, true))))
-        return err;
-    if (a->registry_ca_file &&
-        (err = go_on(&bad, check_path(cx, an, kpath, "registry_ca_file",
-                                      a->registry_ca_file, false))))
-        return err;
-    if (a->schema) {
-        char why[256];
-        join_path(sub, sizeof sub, kpath, "schema");
-        if (!read_text(a->schema, &a->schema_json, why, sizeof why))
-            return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
-                        a->schema, why);
-        br_avro_schema_t *s = br_avro_schema_parse(
-            a->schema_json, strlen(a->schema_json), why, sizeof why);
-        if (!s)
-            return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
-                        a->schema, why);
-        br_avro_schema_free(s);
-    }
-    return bad;
-}
-
-/* inputs[].avro: where the schemas of an Avro input come from. Files are
- * object container files, which carry their writer schema, so an input
- * that only replays files needs no schema source. */
-static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
-                           const char *path, br_input_conf_t *in,
-                           const yaml_node_t *fmt_node) {
-    char kpath[PATH_LEN];
-    br_err_t err;
-    br_avro_conf_t *a = &in->avro;
-    bool avro = in->format == BR_FORMAT_AVRO ||
-                in->format == BR_FORMAT_AVRO_CONFLUENT;
-    bool kafka = in->topic_cnt > 0;
-    yaml_node_t *an = map_get(cx, node, "avro", NULL);
-    join_path(kpath, sizeof kpath, path, "avro");
-    a->schema_id = -1;
-    if (!avro) {
-        if (!is_null(an))
-            return fail(cx, an, kpath,
-                        "is for inputs of format avro or avro-confluent");
-        return BR_ERR_OK;
-    }
-    if (is_null(an)) {
-        if (!kafka)
-            return BR_ERR_OK;
-        join_path(kpath, sizeof kpath, path, "avro.schema");
-        return fail(cx, fmt_node ? fmt_node : node, kpath,
-                    in->format == BR_FORMAT_AVRO
-                        ? "is required for format avro (the writer schema, "
-                          "an .avsc file)"
-                        : "format avro-confluent needs avro.schema_dir or "
-                          "avro.registry (where schemas by id come from)");
-    }
-    if ((err = parse_avro_keys(cx, an, kpath, a, avro_keys)))
-        return err;
-    if (kafka && in->format == BR_FORMAT_AVRO && !a->schema) {
-        join_path(kpath, sizeof kpath, path, "avro.schema");
-        return fail(cx, an, kpath,
-                    "is required for format avro (the writer schema)");
-    }
-    if (kafka && in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
-        !a->registry) {
-        join_path(kpath, sizeof kpath, path, "avro");
-        return fail(cx, an, kpath,
-                    "format avro-confluent needs schema_dir or registry "
-                    "(where schemas by id come from)");
-    }
-    return BR_ERR_OK;
-}
-
 static int cmp_i32(const void *a, const void *b) {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
@@ -1290,7 +1169,7 @@ static br_err_t read_value(ctx_t *cx, const frame_t *fr,
     void *p = field(fr->base, row);
     bool open = (row->flags & BR_CONF_OPEN_MIN) != 0;
     int64_t n;
-    int i;
+    int i = 0;
     br_err_t err;
     switch (row->type) {
     case BR_CONF_STR:
@@ -1498,6 +1377,156 @@ static br_err_t init_section(ctx_t *cx, const br_conf_section_t *sec,
 
 /* ------------------------------------------------------------------------ */
 /* Sections                                                                 */
+
+/* avro: where Avro schemas come from, for an input (inputs[].avro) or for
+ * the alerts (kafka.alerts_avro); row.only says which accepts a key. */
+
+/* The files the section names are there and the schema parses: checked
+ * after every key was read, so one run names all of them. */
+static br_err_t avro_done(ctx_t *cx, frame_t *fr) {
+    char sub[PATH_LEN], why[256];
+    br_avro_conf_t *a = fr->base;
+    const yaml_node_t *an = fr->node;
+    br_err_t err, bad = BR_ERR_OK;
+    if (a->registry && strncmp(a->registry, "http://", 7) != 0 &&
+        strncmp(a->registry, "https://", 8) != 0) {
+        join_path(sub, sizeof sub, fr->path, "registry");
+        if ((err = go_on(&bad, fail(cx, map_get(cx, an, "registry", NULL), sub,
+                                    "must be an http:// or https:// URL"))))
+            return err;
+    }
+    if (a->schema_dir &&
+        (err = go_on(&bad, check_path(cx, an, fr->path, "schema_dir",
+                                      a->schema_dir, true))))
+        return err;
+    if (a->registry_ca_file &&
+        (err = go_on(&bad, check_path(cx, an, fr->path, "registry_ca_file",
+                                      a->registry_ca_file, false))))
+        return err;
+    if (!a->schema)
+        return bad;
+    join_path(sub, sizeof sub, fr->path, "schema");
+    if (!read_text(a->schema, &a->schema_json, why, sizeof why))
+        return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
+                    a->schema, why);
+    br_avro_schema_t *s = br_avro_schema_parse(
+        a->schema_json, strlen(a->schema_json), why, sizeof why);
+    if (!s)
+        return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
+                    a->schema, why);
+    br_avro_schema_free(s);
+    return bad;
+}
+
+static const br_conf_row_t avro_rows[] = {
+    {.key = "schema", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_avro_conf_t, schema),
+     .type_doc = "path of an `.avsc` file",
+     .def_doc = "none; required for `format: avro` on topics",
+     .doc = "`avro`: the writer schema of every message. `avro-confluent` "
+            "and object container files: the reader schema each writer "
+            "schema is resolved against (without it, each is read as "
+            "written). In `kafka.alerts_avro`: the alert schema (default: the "
+            "built-in `schemas/alert.avsc`).",
+     .example = "schemas/usage.avsc"},
+    {.key = "schema_id", .type = BR_CONF_INT, .flags = BR_CONF_HIDE_UNSET,
+     .only = BR_CONF_ONLY_ALERTS, AT(br_avro_conf_t, schema_id), .def = "-1",
+     .min = 0, .max = INT32_MAX, .def_doc = "none",
+     .doc = "`kafka.alerts_avro` only: the id the alert schema has in your "
+            "registry. Exactly one of `schema_id` and `registry`.",
+     .example = "42"},
+    {.key = "schema_dir", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
+     .only = BR_CONF_ONLY_INPUT, AT(br_avro_conf_t, schema_dir),
+     .doc = "Inputs only, `avro-confluent`: a directory of `<id>.avsc` "
+            "files, looked up first.",
+     .example = "/etc/burnrate/schemas"},
+    {.key = "registry", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET | BR_CONF_URLS, AT(br_avro_conf_t, registry),
+     .type_doc = "`http://` or `https://` URL",
+     .doc = "`avro-confluent`: a Confluent Schema Registry; `GET "
+            "/schemas/ids/{id}`, 2 s to connect, 5 s per lookup. "
+            "`avro-confluent` on topics needs `schema_dir` or `registry`. In "
+            "`kafka.alerts_avro`: the registry the alert schema is "
+            "registered with at start.",
+     .example = "https://registry:8081"},
+    {.key = "subject", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     .only = BR_CONF_ONLY_ALERTS, AT(br_avro_conf_t, subject),
+     .def_doc = "`<alerts_topic>-value`",
+     .doc = "`kafka.alerts_avro` only, with `registry`: the subject the "
+            "alert schema is registered under.",
+     .example = "finops.alerts-value"},
+    {.key = "registry_username", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET, AT(br_avro_conf_t, registry_username),
+     .doc = "HTTP basic auth for the registry: the user.",
+     .example = "burnrate"},
+    {.key = "registry_password", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET | BR_CONF_SECRET,
+     AT(br_avro_conf_t, registry_password),
+     .doc = "HTTP basic auth for the registry: the password (shown as "
+            "`[redacted]`).",
+     .example = "${file:${CREDENTIALS_DIRECTORY}/registry}"},
+    {.key = "registry_ca_file", .type = BR_CONF_PATH,
+     .flags = BR_CONF_HIDE_UNSET, AT(br_avro_conf_t, registry_ca_file),
+     .def_doc = "system CAs",
+     .doc = "CA bundle to verify the registry's TLS certificate.",
+     .example = "/etc/ssl/registry-ca.pem"},
+};
+
+static const br_conf_section_t avro_section = {
+    .what = "Avro settings", ROWS(avro_rows),
+    .hooks = &(const struct br_conf_hooks){.done = avro_done}};
+
+/* inputs[].avro: where the schemas of an Avro input come from. Files are
+ * object container files, which carry their writer schema, so an input
+ * that only replays files needs no schema source. */
+static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
+                           const char *path, br_input_conf_t *in,
+                           const yaml_node_t *fmt_node) {
+    char kpath[PATH_LEN];
+    br_err_t err;
+    br_avro_conf_t *a = &in->avro;
+    bool avro = in->format == BR_FORMAT_AVRO ||
+                in->format == BR_FORMAT_AVRO_CONFLUENT;
+    bool kafka = in->topic_cnt > 0;
+    yaml_node_t *an = map_get(cx, node, "avro", NULL);
+    join_path(kpath, sizeof kpath, path, "avro");
+    a->schema_id = -1;
+    if (!avro) {
+        if (!is_null(an))
+            return fail(cx, an, kpath,
+                        "is for inputs of format avro or avro-confluent");
+        return BR_ERR_OK;
+    }
+    if (is_null(an)) {
+        if (!kafka)
+            return BR_ERR_OK;
+        join_path(kpath, sizeof kpath, path, "avro.schema");
+        return fail(cx, fmt_node ? fmt_node : node, kpath,
+                    in->format == BR_FORMAT_AVRO
+                        ? "is required for format avro (the writer schema, "
+                          "an .avsc file)"
+                        : "format avro-confluent needs avro.schema_dir or "
+                          "avro.registry (where schemas by id come from)");
+    }
+    if ((err = read_section(cx, an, kpath, &avro_section, a,
+                            BR_CONF_ONLY_INPUT, NULL)))
+        return err;
+    if (kafka && in->format == BR_FORMAT_AVRO && !a->schema) {
+        join_path(kpath, sizeof kpath, path, "avro.schema");
+        return fail(cx, an, kpath,
+                    "is required for format avro (the writer schema)");
+    }
+    if (kafka && in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
+        !a->registry) {
+        join_path(kpath, sizeof kpath, path, "avro");
+        return fail(cx, an, kpath,
+                    "format avro-confluent needs schema_dir or registry "
+                    "(where schemas by id come from)");
+    }
+    return BR_ERR_OK;
+}
+
+
 
 static br_err_t parse_mapping(ctx_t *cx, const yaml_node_t *node,
                               const char *path, br_mapping_t *m) {
@@ -2579,49 +2608,82 @@ static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
     return bad;
 }
 
-static const char *const alerts_format_names[] = {"json", "avro-confluent"};
+/* kafka: brokers, topics, the alert format and librdkafka properties. */
 
-/* kafka.alerts_format and kafka.alerts_avro: JSON alerts, or Avro in the
- * Confluent framing under a schema id given or registered at start. */
-static br_err_t parse_alerts_format(ctx_t *cx, const yaml_node_t *node,
-                                    br_kafka_conf_t *k) {
-    br_err_t err, bad = BR_ERR_OK;
-    int fmt = 0;
-    yaml_node_t *fn = map_get(cx, node, "alerts_format", NULL);
-    yaml_node_t *an = map_get(cx, node, "alerts_avro", NULL);
-    br_avro_conf_t *a = &k->alerts_avro;
-    a->schema_id = -1;
-    if ((err = get_enum(cx, node, "kafka", "alerts_format", "format",
-                        alerts_format_names, 2, &fmt, NULL)))
-        return err;
-    k->alerts_avro_on = fmt == 1;
-    if (!k->alerts_avro_on) {
-        if (!is_null(an))
-            return fail(cx, an, "kafka.alerts_avro",
-                        "is for kafka.alerts_format: avro-confluent");
+/* brokers: "host:port,host:port" or a list of host:port. */
+static br_err_t parse_brokers(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                              const yaml_node_t *v, const char *kpath) {
+    br_kafka_conf_t *k = fr->base;
+    char **list = NULL;
+    size_t cnt = 0, len = 1;
+    br_err_t err;
+    (void)row;
+    if (is_null(v))
         return BR_ERR_OK;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return take_str(cx, v, kpath, &k->brokers);
+    err = take_str_list(cx, v, kpath, "host:port strings", &list, &cnt);
+    if (!err && cnt == 0)
+        err = fail(cx, v, kpath, "must not be empty");
+    if (!err) {
+        for (size_t i = 0; i < cnt; i++)
+            len += strlen(list[i]) + 1;
+        k->brokers = malloc(len);
+        if (k->brokers) {
+            size_t used = 0;
+            k->brokers[0] = '\0';
+            for (size_t i = 0; i < cnt; i++)
+                used += (size_t)snprintf(k->brokers + used, len - used,
+                                         "%s%s", i ? "," : "", list[i]);
+        } else {
+            err = nomem(cx);
+        }
     }
+    free_strv(list, cnt);
+    return err;
+}
+
+/* alerts_avro: Avro alerts in the Confluent framing go under a schema id
+ * given, or one registered at start; JSON alerts take no Avro settings.
+ * Left alone when alerts_format itself has a mistake. */
+static br_err_t parse_alerts_avro(ctx_t *cx, frame_t *fr,
+                                  const br_conf_row_t *row,
+                                  const yaml_node_t *an, const char *kpath) {
+    br_kafka_conf_t *k = fr->base;
+    br_avro_conf_t *a = &k->alerts_avro;
+    br_err_t err, bad = BR_ERR_OK;
+    char sub[PATH_LEN];
+    if (fr->failed & row_bit(fr, "alerts_format"))
+        return BR_ERR_OK;
+    if (!k->alerts_avro_on)
+        return is_null(an) ? BR_ERR_OK
+                           : fail(cx, an, kpath, "is for kafka.alerts_format: "
+                                                 "avro-confluent");
     if (is_null(an))
-        return fail(cx, fn, "kafka.alerts_avro",
+        return fail(cx, map_get(cx, fr->node, "alerts_format", NULL), kpath,
                     "alerts_format avro-confluent needs alerts_avro.schema_id "
                     "or alerts_avro.registry (the id the alert schema has, or "
                     "where to register it)");
-    if ((err = parse_avro_keys(cx, an, "kafka.alerts_avro", a,
-                               alerts_avro_keys)))
+    if ((err = read_section(cx, an, kpath, row->sub, a, (unsigned)row->arg,
+                            fr)))
         return err;
     if ((a->schema_id >= 0) == (a->registry != NULL) &&
-        (err = go_on(&bad, fail(cx, an, "kafka.alerts_avro",
+        (err = go_on(&bad, fail(cx, an, kpath,
                                 "needs exactly one of schema_id (the id the "
                                 "alert schema is registered under) or "
                                 "registry (register it at start)"))))
         return err;
+    join_path(sub, sizeof sub, kpath, "subject");
     if (a->subject && !a->registry &&
-        (err = go_on(&bad, fail(cx, map_get(cx, an, "subject", NULL),
-                                "kafka.alerts_avro.subject",
+        (err = go_on(&bad, fail(cx, map_get(cx, an, "subject", NULL), sub,
                                 "is the registry subject; it needs "
                                 "registry"))))
         return err;
     return bad;
+}
+
+static bool alerts_avro_shown(const void *base) {
+    return ((const br_kafka_conf_t *)base)->alerts_avro_on;
 }
 
 /* librdkafka properties that would quietly break what burnrate rests on:
@@ -2706,77 +2768,90 @@ static br_err_t check_refused(ctx_t *cx, const char *section, role_t roles,
     return bad;
 }
 
-static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
-                            br_kafka_conf_t *k) {
-    br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *node = map_get(cx, root, "kafka", NULL);
-    k->alerts_avro.schema_id = -1;
-    if (is_null(node))
-        return BR_ERR_OK;
-    if ((err = check_map(cx, node, "kafka", kafka_keys, "Kafka settings")))
-        return err;
 
-    /* brokers: "host:port,host:port" or a list of host:port. */
-    yaml_node_t *b = map_get(cx, node, "brokers", NULL);
-    if (!is_null(b) && b->type == YAML_SEQUENCE_NODE) {
-        char **list = NULL;
-        size_t cnt = 0, len = 1;
-        err = take_str_list(cx, b, "kafka.brokers", "host:port strings", &list,
-                            &cnt);
-        if (!err && cnt == 0)
-            err = fail(cx, b, "kafka.brokers", "must not be empty");
-        if (!err) {
-            for (size_t i = 0; i < cnt; i++)
-                len += strlen(list[i]) + 1;
-            k->brokers = malloc(len);
-            if (k->brokers) {
-                size_t used = 0;
-                k->brokers[0] = '\0';
-                for (size_t i = 0; i < cnt; i++)
-                    used += (size_t)snprintf(k->brokers + used, len - used,
-                                             "%s%s", i ? "," : "", list[i]);
-            } else {
-                err = nomem(cx);
-            }
-        }
-        free_strv(list, cnt);
-        if ((err = go_on(&bad, err)))
-            return err;
-    } else if ((err = go_on(&bad, get_str(cx, node, "kafka", "brokers", false,
-                                          &k->brokers, NULL)))) {
-        return err;
-    }
-    if ((err = go_on(&bad, get_str(cx, node, "kafka", "group_id", false,
-                                   &k->group_id, NULL))) ||
-        (err = go_on(&bad, get_str(cx, node, "kafka", "alerts_topic", false,
-                                   &k->alerts_topic, NULL))) ||
-        (err = go_on(&bad, get_str(cx, node, "kafka", "dead_letter_topic",
-                                   false, &k->dlq_topic, NULL))) ||
-        (err = go_on(&bad, parse_alerts_format(cx, node, k))))
-        return err;
-
-    static const char *const prop_keys[] = {
-        "properties", "consumer_properties", "producer_properties"};
-    static const role_t prop_roles[] = {ROLE_CONSUMER | ROLE_PRODUCER,
-                                        ROLE_CONSUMER, ROLE_PRODUCER};
-    br_kv_t **outs[] = {&k->props, &k->consumer_props, &k->producer_props};
-    size_t *cnts[] = {&k->prop_cnt, &k->consumer_prop_cnt,
-                      &k->producer_prop_cnt};
-    for (size_t i = 0; i < 3; i++) {
-        char kpath[PATH_LEN];
-        yaml_node_t *v = map_get(cx, node, prop_keys[i], NULL);
-        if (is_null(v))
-            continue;
-        join_path(kpath, sizeof kpath, "kafka", prop_keys[i]);
-        if ((err = go_on(&bad, take_kv(cx, v, kpath,
-                                       "librdkafka property -> value", true,
-                                       outs[i], cnts[i]))) ||
-            (err = go_on(&bad, check_refused(cx, prop_keys[i], prop_roles[i],
-                                             *outs[i], *cnts[i]))))
-            return err;
-    }
-    return bad;
+/* A refused property in one of the property maps is a mistake of its own. */
+static br_err_t check_props(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    (void)v, (void)kpath;
+    return check_refused(cx, row->key, (role_t)row->arg,
+                         *(br_kv_t **)field(fr->base, row),
+                         *count_of(fr->base, row));
 }
+
+static const char *const alerts_format_names[] = {"json", "avro-confluent"};
+
+static const br_conf_row_t kafka_rows[] = {
+    {.key = "brokers", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET | BR_CONF_URLS,
+     AT(br_kafka_conf_t, brokers),
+     .hooks = &(const struct br_conf_hooks){.parse = parse_brokers},
+     .type_doc = "string or list of `host:port`",
+     .def_doc = "none (required by `burnrate run`)",
+     .doc = "`bootstrap.servers`.", .example = "kafka-1:9092,kafka-2:9092"},
+    {.key = "group_id", .type = BR_CONF_STR, AT(br_kafka_conf_t, group_id),
+     .def = "burnrate",
+     .doc = "Consumer group. More instances with the same group share the "
+            "partitions.",
+     .example = "burnrate-prod"},
+    {.key = "alerts_topic", .type = BR_CONF_STR,
+     AT(br_kafka_conf_t, alerts_topic), .def = "burnrate.alerts",
+     .doc = "Alerts are written here, keyed by alert id.",
+     .example = "finops.alerts"},
+    {.key = "alerts_format", .type = BR_CONF_ENUM,
+     AT(br_kafka_conf_t, alerts_avro_on), .def = "json",
+     NAMES(alerts_format_names), .what = "format",
+     .doc = "How alerts are written: JSON, or Avro datums of the alert "
+            "schema in the Confluent framing (see [Alerts](#alerts)).",
+     .example = "avro-confluent"},
+    {.key = "alerts_avro", .type = BR_CONF_MAP,
+     AT(br_kafka_conf_t, alerts_avro), .sub = &avro_section,
+     .arg = BR_CONF_ONLY_ALERTS,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_alerts_avro,
+                                            .shown = alerts_avro_shown},
+     .type_doc = "[avro](#avro-settings) map",
+     .def_doc = "none; required by `avro-confluent`",
+     .doc = "`schema_id` (the id the alert schema has in your registry) or "
+            "`registry` (register it at start; with `subject`, default "
+            "`<alerts_topic>-value`), plus `schema` (default: the built-in "
+            "`schemas/alert.avsc`), `registry_username`, "
+            "`registry_password`, `registry_ca_file` as for inputs. Exactly "
+            "one of `schema_id` and `registry`.",
+     .example = "{registry: \"https://registry:8081\"}"},
+    {.key = "dead_letter_topic", .type = BR_CONF_STR,
+     AT(br_kafka_conf_t, dlq_topic), .def = "burnrate.dlq",
+     .doc = "Messages that cannot be decoded are written here with the "
+            "reason and their origin.",
+     .example = "finops.dlq"},
+    {.key = "properties", .type = BR_CONF_KV,
+     .flags = BR_CONF_ANY_SCALAR | BR_CONF_SECRET, AT(br_kafka_conf_t, props),
+     .cnt_off = offsetof(br_kafka_conf_t, prop_cnt),
+     .what = "librdkafka property -> value",
+     .arg = ROLE_CONSUMER | ROLE_PRODUCER,
+     .hooks = &(const struct br_conf_hooks){.check = check_props},
+     .type_doc = "map of librdkafka property to value", .def_doc = "`{}`",
+     .doc = "Passed unchanged to every client (consumer and producer). Use "
+            "it for TLS and SASL.",
+     .example = "{security.protocol: SASL_SSL}"},
+    {.key = "consumer_properties", .type = BR_CONF_KV,
+     .flags = BR_CONF_ANY_SCALAR | BR_CONF_SECRET,
+     AT(br_kafka_conf_t, consumer_props),
+     .cnt_off = offsetof(br_kafka_conf_t, consumer_prop_cnt),
+     .what = "librdkafka property -> value", .arg = ROLE_CONSUMER,
+     .hooks = &(const struct br_conf_hooks){.check = check_props},
+     .type_doc = "map", .def_doc = "`{}`", .doc = "Consumer only.",
+     .example = "{fetch.max.bytes: 52428800}"},
+    {.key = "producer_properties", .type = BR_CONF_KV,
+     .flags = BR_CONF_ANY_SCALAR | BR_CONF_SECRET,
+     AT(br_kafka_conf_t, producer_props),
+     .cnt_off = offsetof(br_kafka_conf_t, producer_prop_cnt),
+     .what = "librdkafka property -> value", .arg = ROLE_PRODUCER,
+     .hooks = &(const struct br_conf_hooks){.check = check_props},
+     .type_doc = "map", .def_doc = "`{}`", .doc = "Producer only.",
+     .example = "{linger.ms: 20}"},
+};
+
+static const br_conf_section_t kafka_section = {
+    .what = "Kafka settings", ROWS(kafka_rows)};
 
 /* state, dedup, limits, log: keys of the top level, grouped. */
 
@@ -2994,13 +3069,6 @@ static br_err_t old_prices(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
     return parse_prices(cx, fr->node, fr->base);
 }
 
-static br_err_t old_kafka(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
-                          const yaml_node_t *v, const char *kpath) {
-    br_config_t *conf = fr->base;
-    (void)row, (void)v, (void)kpath;
-    return parse_kafka(cx, fr->node, &conf->kafka);
-}
-
 static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
                             const void *base);
 static void old_dump_scopes(out_t *o, const br_conf_row_t *row,
@@ -3009,8 +3077,6 @@ static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
                              const void *base);
 static void old_dump_prices(out_t *o, const br_conf_row_t *row,
                             const void *base);
-static void old_dump_kafka(out_t *o, const br_conf_row_t *row,
-                           const void *base);
 
 /* Inputs without their own dedup_window or dedup_max_ids take the dedup
  * section's, read by now. */
@@ -3056,9 +3122,8 @@ static const br_conf_row_t root_rows[] = {
                                             .dump = old_dump_prices},
      .type_doc = "[prices](#prices) map", .def_doc = "none",
      .doc = "Price table for token events that carry no cost."},
-    {.key = "kafka", .type = BR_CONF_CUSTOM, .flags = BR_CONF_RESTART,
-     .hooks = &(const struct br_conf_hooks){.parse = old_kafka,
-                                            .dump = old_dump_kafka},
+    {.key = "kafka", .type = BR_CONF_MAP, .flags = BR_CONF_RESTART,
+     AT(br_config_t, kafka), .sub = &kafka_section,
      .type_doc = "[kafka](#kafka) map", .def_doc = "see below",
      .doc = "Brokers, topics and librdkafka properties."},
     {.key = "state", .type = BR_CONF_MAP, .sub = &state_section,
@@ -3090,13 +3155,6 @@ static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
     br_err_t err = init_section(cx, &root_section, conf);
     if (err)
         return err;
-    conf->kafka.group_id = xstrndup(DEF_GROUP_ID, strlen(DEF_GROUP_ID));
-    conf->kafka.alerts_topic =
-        xstrndup(DEF_ALERTS_TOPIC, strlen(DEF_ALERTS_TOPIC));
-    conf->kafka.dlq_topic = xstrndup(DEF_DLQ_TOPIC, strlen(DEF_DLQ_TOPIC));
-    if (!conf->kafka.group_id || !conf->kafka.alerts_topic ||
-        !conf->kafka.dlq_topic)
-        return nomem(cx);
     return BR_ERR_OK;
 }
 
@@ -4001,36 +4059,6 @@ static void dump_section(out_t *o, const br_conf_section_t *sec,
     o_map_end(o);
 }
 
-static void o_avro(out_t *o, const char *key, const br_avro_conf_t *a) {
-    o_plain(o, key);
-    o_map(o, false);
-    if (a->schema)
-        o_kv_str(o, "schema", a->schema);
-    if (a->schema_id >= 0) {
-        char id[24];
-        snprintf(id, sizeof id, "%" PRId64, a->schema_id);
-        o_plain(o, "schema_id");
-        o_plain(o, id);
-    }
-    if (a->schema_dir)
-        o_kv_str(o, "schema_dir", a->schema_dir);
-    if (a->registry) {
-        char buf[4096];
-        o_kv_str(o, "registry", br_redact_urls(buf, sizeof buf, a->registry));
-    }
-    if (a->subject)
-        o_kv_str(o, "subject", a->subject);
-    if (a->registry_username)
-        o_kv_str(o, "registry_username", a->registry_username);
-    if (a->registry_password)
-        o_kv_str(o, "registry_password", ref_of(o->conf, a->registry_password)
-                                             ? a->registry_password
-                                             : BR_REDACTED);
-    if (a->registry_ca_file)
-        o_kv_str(o, "registry_ca_file", a->registry_ca_file);
-    o_map_end(o);
-}
-
 static void dump_input(out_t *o, const br_input_conf_t *in) {
     const br_mapping_t *m = &in->mapping;
     o_map(o, false);
@@ -4065,7 +4093,8 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     if (in->cost_column)
         o_kv_str(o, "cost_column", in->cost_column);
     if (in->format == BR_FORMAT_AVRO || in->format == BR_FORMAT_AVRO_CONFLUENT) {
-        o_avro(o, "avro", &in->avro);
+        o_plain(o, "avro");
+        dump_section(o, &avro_section, &in->avro);
     }
     if (is_billing(in->dialect))
         o_str_list(o, "charge_categories", in->charge_categories,
@@ -4196,29 +4225,6 @@ static void old_dump_prices(out_t *o, const br_conf_row_t *row,
         }
         o_map_end(o);
     }
-    o_map_end(o);
-}
-
-static void old_dump_kafka(out_t *o, const br_conf_row_t *row,
-                           const void *base) {
-    const br_kafka_conf_t *k = &((const br_config_t *)base)->kafka;
-    (void)row;
-    o_map(o, false);
-    if (k->brokers) {
-        char buf[4096];
-        o_kv_str(o, "brokers", br_redact_urls(buf, sizeof buf, k->brokers));
-    }
-    o_kv_str(o, "group_id", k->group_id);
-    o_kv_str(o, "alerts_topic", k->alerts_topic);
-    o_kv_str(o, "alerts_format", k->alerts_avro_on ? "avro-confluent" : "json");
-    if (k->alerts_avro_on)
-        o_avro(o, "alerts_avro", &k->alerts_avro);
-    o_kv_str(o, "dead_letter_topic", k->dlq_topic);
-    o_kv_map(o, "properties", k->props, k->prop_cnt, true);
-    o_kv_map(o, "consumer_properties", k->consumer_props,
-             k->consumer_prop_cnt, true);
-    o_kv_map(o, "producer_properties", k->producer_props,
-             k->producer_prop_cnt, true);
     o_map_end(o);
 }
 
