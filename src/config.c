@@ -147,7 +147,6 @@ static const char *const budget_keys[] = {
     "name", "match", "amount", "currency", "period", "timezone", "thresholds",
     "forecast_thresholds", "burn_rates", "window", "start", "every", NULL};
 static const char *const burn_rate_keys[] = {"long", "short", "factor", NULL};
-static const char *const prices_keys[] = {"file", "models", NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -2559,28 +2558,17 @@ static br_err_t parse_model_prices(ctx_t *cx, const yaml_node_t *node,
     return BR_ERR_OK;
 }
 
-static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
-                             br_config_t *conf) {
-    char kpath[PATH_LEN];
+/* prices.models: model name -> token type -> price per 1M tokens, kept as
+ * "input=0.15,output=0.60" (the text as given) for the price table. */
+static br_err_t parse_models(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *models, const char *kpath) {
+    char mpath[PATH_LEN];
+    br_config_t *conf = fr->base;
     br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *node = map_get(cx, root, "prices", NULL);
-    if (is_null(node))
-        return BR_ERR_OK;
-    if ((err = check_map(cx, node, "prices", prices_keys,
-                         "price settings (file, models)")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, node, "prices", "file", false,
-                                   &conf->prices_file, NULL))))
-        return err;
-    /* The table itself is read by the pipeline, which names this key and
-     * line in its errors (br_config_key_line()). */
-    if (conf->prices_file && (err = resolve_in_place(cx, &conf->prices_file)))
-        return err;
-    yaml_node_t *models = map_get(cx, node, "models", NULL);
+    (void)row;
     if (is_null(models))
-        return bad;
-    if ((err = check_map(cx, models, "prices.models", NULL,
-                         "model name -> prices")))
+        return BR_ERR_OK;
+    if ((err = check_map(cx, models, kpath, NULL, "model name -> prices")))
         return err;
     size_t n = map_cnt(models);
     if (n == 0)
@@ -2592,8 +2580,8 @@ static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
          p < models->data.mapping.pairs.top; p++) {
         yaml_node_t *k = get_node(cx, p->key);
         br_kv_t *kv = &conf->price_overrides[conf->price_override_cnt];
-        join_path(kpath, sizeof kpath, "prices.models", sval(k));
-        if ((err = parse_model_prices(cx, get_node(cx, p->value), kpath,
+        join_path(mpath, sizeof mpath, kpath, sval(k));
+        if ((err = parse_model_prices(cx, get_node(cx, p->value), mpath,
                                       &kv->value))) {
             if ((err = go_on(&bad, err)))
                 return err;
@@ -2607,6 +2595,35 @@ static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
     }
     return bad;
 }
+
+static void dump_models(out_t *o, const br_conf_row_t *row, const void *base);
+
+/* prices: token events without a cost are priced from these. The table
+ * itself is read by the pipeline, which names prices.file and its line in
+ * its errors (br_config_key_line()). */
+static const br_conf_row_t prices_rows[] = {
+    {.key = "file", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_config_t, prices_file),
+     .doc = "A price table in LiteLLM's format. Point it at your copy of "
+            "LiteLLM's `model_prices_and_context_window.json` from the "
+            "BerriAI/litellm repository.",
+     .example = "prices/model_prices_and_context_window.json"},
+    {.key = "models", .type = BR_CONF_KV, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_config_t, price_overrides),
+     .cnt_off = offsetof(br_config_t, price_override_cnt),
+     .hooks = &(const struct br_conf_hooks){.parse = parse_models,
+                                            .dump = dump_models},
+     .type_doc = "map of model to prices",
+     .doc = "Overrides and additions. Each model maps token types (`input`, "
+            "`output`, `cache_read`, `cache_write`, `reasoning`) to a price "
+            "in currency units **per 1M tokens**. An entry replaces the "
+            "file's prices for that model.",
+     .example = "{gpt-4o-mini: {input: 0.15, output: 0.60, cache_read: "
+                "0.075}}"},
+};
+
+static const br_conf_section_t prices_section = {
+    .what = "price settings (file, models)", ROWS(prices_rows)};
 
 /* kafka: brokers, topics, the alert format and librdkafka properties. */
 
@@ -3063,11 +3080,6 @@ static br_err_t old_budgets(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
     return parse_budgets(cx, fr->node, fr->base);
 }
 
-static br_err_t old_prices(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
-                           const yaml_node_t *v, const char *kpath) {
-    (void)row, (void)v, (void)kpath;
-    return parse_prices(cx, fr->node, fr->base);
-}
 
 static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
                             const void *base);
@@ -3075,8 +3087,6 @@ static void old_dump_scopes(out_t *o, const br_conf_row_t *row,
                             const void *base);
 static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
                              const void *base);
-static void old_dump_prices(out_t *o, const br_conf_row_t *row,
-                            const void *base);
 
 /* Inputs without their own dedup_window or dedup_max_ids take the dedup
  * section's, read by now. */
@@ -3117,9 +3127,7 @@ static const br_conf_row_t root_rows[] = {
      .type_doc = "list of [budgets](#budgets)", .def_doc = "none",
      .doc = "Spend limits per calendar, custom or rolling period, with "
             "forecasts and burn rates."},
-    {.key = "prices", .type = BR_CONF_CUSTOM,
-     .hooks = &(const struct br_conf_hooks){.parse = old_prices,
-                                            .dump = old_dump_prices},
+    {.key = "prices", .type = BR_CONF_MAP, .sub = &prices_section,
      .type_doc = "[prices](#prices) map", .def_doc = "none",
      .doc = "Price table for token events that carry no cost."},
     {.key = "kafka", .type = BR_CONF_MAP, .flags = BR_CONF_RESTART,
@@ -4209,21 +4217,14 @@ static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
     o_seq_end(o);
 }
 
-static void old_dump_prices(out_t *o, const br_conf_row_t *row,
-                            const void *base) {
+static void dump_models(out_t *o, const br_conf_row_t *row,
+                        const void *base) {
     const br_config_t *conf = base;
     (void)row;
-    o_map(o, !conf->prices_file && conf->price_override_cnt == 0);
-    if (conf->prices_file)
-        o_kv_str(o, "file", conf->prices_file);
-    if (conf->price_override_cnt) {
-        o_plain(o, "models");
-        o_map(o, false);
-        for (size_t i = 0; i < conf->price_override_cnt; i++) {
-            o_str(o, conf->price_overrides[i].key);
-            dump_price_spec(o, conf->price_overrides[i].value);
-        }
-        o_map_end(o);
+    o_map(o, false);
+    for (size_t i = 0; i < conf->price_override_cnt; i++) {
+        o_str(o, conf->price_overrides[i].key);
+        dump_price_spec(o, conf->price_overrides[i].value);
     }
     o_map_end(o);
 }
