@@ -141,8 +141,6 @@ static const char *const mapping_keys[] = {
     "time", "time_end", "cost", "currency", "id", "model", "provider",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
     "reasoning_tokens", "dims", NULL};
-static const char *const scope_keys[] = {"name", "dims", "max_series",
-                                         "inputs", NULL};
 static const char *const budget_keys[] = {
     "name", "match", "amount", "currency", "period", "timezone", "thresholds",
     "forecast_thresholds", "burn_rates", "window", "start", "every", NULL};
@@ -1369,10 +1367,85 @@ static br_err_t init_section(ctx_t *cx, const br_conf_section_t *sec,
     return err;
 }
 
+/* One item of a list row: its defaults, its line, its keys. */
+static br_err_t read_item(ctx_t *cx, const frame_t *fr,
+                          const br_conf_section_t *sub, const yaml_node_t *item,
+                          const char *ipath, void *it) {
+    br_err_t err;
+    if (sub->flags & BR_CONF_LINE) {
+        int line = node_line(item);
+        memcpy((char *)it + sub->line_off, &line, sizeof line);
+    }
+    if ((err = init_section(cx, sub, it)))
+        return err;
+    return read_section(cx, item, ipath, sub, it, 0, fr);
+}
+
+/* The name of a list item (its row "name"), or NULL. */
+static const char *item_name(const br_conf_section_t *sub, const void *it) {
+    for (size_t i = 0; i < sub->row_cnt; i++)
+        if (strcmp(sub->rows[i].key, "name") == 0)
+            return *(char *const *)cfield(it, &sub->rows[i]);
+    return NULL;
+}
+
+static int item_line(const br_conf_section_t *sub, const void *it) {
+    int line;
+    memcpy(&line, (const char *)it + sub->line_off, sizeof line);
+    return line;
+}
+
+/* A rule between two items of a list (it, read after other). */
+typedef br_err_t (*pair_rule_t)(ctx_t *cx, const yaml_node_t *item,
+                                const char *ipath, const void *it,
+                                const void *other);
+
+/* The items of a list row, each read as its section whatever the others
+ * hold, and counted before it is read (so that what it holds is freed).
+ * Names are unique across the list ("duplicate NOUN name"); pair, when
+ * given, is checked against every earlier item as well. */
+static br_err_t read_items(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                           const yaml_node_t *v, const char *kpath,
+                           const char *noun, pair_rule_t pair) {
+    char ipath[PATH_LEN], npath[PATH_LEN];
+    const br_conf_section_t *sub = row->sub;
+    size_t n = seq_cnt(v), *cnt = count_of(fr->base, row);
+    char **items = field(fr->base, row);
+    br_err_t err, bad = BR_ERR_OK;
+    if (!(*items = calloc(n, sub->size)))
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        char *it = *items + i * sub->size;
+        index_path(ipath, sizeof ipath, kpath, i);
+        (*cnt)++;
+        if ((err = go_on(&bad, read_item(cx, fr, sub, item, ipath, it))))
+            return err;
+        for (size_t j = 0; j < i; j++) {
+            const char *other = *items + j * sub->size;
+            const char *a = item_name(sub, it), *b = item_name(sub, other);
+            join_path(npath, sizeof npath, ipath, "name");
+            if (a && b && strcmp(a, b) == 0 &&
+                (err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
+                                        npath, "duplicate %s name \"%s\" "
+                                        "(first used on line %d)", noun, a,
+                                        item_line(sub, other)))))
+                return err;
+            if (pair &&
+                (err = go_on(&bad, pair(cx, item, ipath, it, other))))
+                return err;
+        }
+    }
+    return bad;
+}
+
 #define ROWS(r) .rows = r, .row_cnt = sizeof r / sizeof r[0]
 #define AT(type, member)                                                      \
     .off = offsetof(type, member), .size = sizeof(((type *)0)->member)
 #define NAMES(n) .names = n, .name_cnt = sizeof n / sizeof n[0]
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 
 /* ------------------------------------------------------------------------ */
 /* Sections                                                                 */
@@ -1909,128 +1982,120 @@ static br_err_t parse_inputs(ctx_t *cx, const yaml_node_t *root,
     return bad;
 }
 
-static br_err_t parse_scope(ctx_t *cx, const yaml_node_t *node,
-                            const char *path, br_scope_conf_t *sc) {
-    char kpath[PATH_LEN];
+/* scopes: which series are tracked. */
+
+static br_err_t check_dims(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                           const yaml_node_t *v, const char *kpath) {
+    const br_scope_conf_t *sc = fr->base;
+    (void)row;
+    if (sc->dim_cnt <= BR_DIM_MAX)
+        return BR_ERR_OK;
+    return fail(cx, v, kpath, "at most %d dimensions", BR_DIM_MAX);
+}
+
+/* The inputs that feed a scope are named, and exist: inputs are read
+ * before scopes. */
+static br_err_t check_scope_inputs(ctx_t *cx, frame_t *fr,
+                                   const br_conf_row_t *row,
+                                   const yaml_node_t *ins, const char *kpath) {
+    const br_scope_conf_t *sc = fr->base;
+    const br_config_t *conf = cx->conf;
     br_err_t err, bad = BR_ERR_OK;
-    sc->line = node_line(node);
-    sc->max_series = DEF_MAX_SERIES;
-    if ((err = check_map(cx, node, path, scope_keys,
-                         "scope settings (name, dims, max_series, inputs)")))
+    (void)row;
+    if (is_null(ins))
+        return BR_ERR_OK;
+    if (ins->type == YAML_SEQUENCE_NODE && sc->input_cnt == 0 &&
+        (err = go_on(&bad, fail(cx, ins, kpath,
+                                "must name at least one input (leave the "
+                                "key out for all inputs)"))))
         return err;
-    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &sc->name,
-                                   NULL))))
-        return err;
-    yaml_node_t *dims = map_get(cx, node, "dims", NULL);
-    if (!is_null(dims)) {
-        join_path(kpath, sizeof kpath, path, "dims");
-        if ((err = go_on(&bad, take_str_list(cx, dims, kpath,
-                                             "dimension names", &sc->dims,
-                                             &sc->dim_cnt))))
-            return err;
-        if (sc->dim_cnt > BR_DIM_MAX &&
-            (err = go_on(&bad, fail(cx, dims, kpath, "at most %d dimensions",
-                                    BR_DIM_MAX))))
-            return err;
-    }
-    int64_t max_series = DEF_MAX_SERIES;
-    if ((err = go_on(&bad, get_int(cx, node, path, "max_series", 1, 100000000,
-                                   &max_series))))
-        return err;
-    sc->max_series = (size_t)max_series;
-    /* The inputs that feed the scope (default: all); inputs are parsed
-     * before scopes, so the names can be checked here. */
-    yaml_node_t *ins = map_get(cx, node, "inputs", NULL);
-    if (!is_null(ins)) {
-        join_path(kpath, sizeof kpath, path, "inputs");
-        if ((err = go_on(&bad, take_str_list(cx, ins, kpath, "input names",
-                                             &sc->inputs, &sc->input_cnt))))
-            return err;
-        if (ins->type == YAML_SEQUENCE_NODE && sc->input_cnt == 0 &&
-            (err = go_on(&bad, fail(cx, ins, kpath,
-                                    "must name at least one input (leave the "
-                                    "key out for all inputs)"))))
-            return err;
-        const br_config_t *conf = cx->conf;
-        for (size_t i = 0; i < sc->input_cnt; i++) {
-            const char **names = calloc(conf->input_cnt + 1, sizeof *names);
-            if (!names)
-                return nomem(cx);
-            bool known = false;
-            for (size_t k = 0; k < conf->input_cnt; k++) {
-                names[k] = conf->inputs[k].name;
-                known |= names[k] && strcmp(names[k], sc->inputs[i]) == 0;
-            }
-            const char *near = known ? NULL
-                                     : br_suggest(sc->inputs[i], names,
-                                                  conf->input_cnt);
-            free(names);
-            if (known)
-                continue;
-            char ipath[PATH_LEN];
-            index_path(ipath, sizeof ipath, kpath, i);
-            if ((err = go_on(&bad, fail(cx, ins, ipath,
-                                        "no input is named \"%s\"%s%s%s",
-                                        sc->inputs[i],
-                                        near ? " (did you mean \"" : "",
-                                        near ? near : "", near ? "\"?)" : ""))))
-                return err;
+    for (size_t i = 0; i < sc->input_cnt; i++) {
+        const char **names = calloc(conf->input_cnt + 1, sizeof *names);
+        if (!names)
+            return nomem(cx);
+        bool known = false;
+        for (size_t k = 0; k < conf->input_cnt; k++) {
+            names[k] = conf->inputs[k].name;
+            known |= names[k] && strcmp(names[k], sc->inputs[i]) == 0;
         }
+        const char *near = known ? NULL
+                                 : br_suggest(sc->inputs[i], names,
+                                              conf->input_cnt);
+        free(names);
+        if (known)
+            continue;
+        char ipath[PATH_LEN];
+        index_path(ipath, sizeof ipath, kpath, i);
+        if ((err = go_on(&bad, fail(cx, ins, ipath,
+                                    "no input is named \"%s\"%s%s%s",
+                                    sc->inputs[i],
+                                    near ? " (did you mean \"" : "",
+                                    near ? near : "", near ? "\"?)" : ""))))
+            return err;
     }
     return bad;
 }
 
-static br_err_t set_default_scope(ctx_t *cx, br_config_t *conf) {
-    conf->scopes = calloc(1, sizeof(br_scope_conf_t));
-    if (!conf->scopes)
+static const br_conf_row_t scope_rows[] = {
+    {.key = "name", .type = BR_CONF_STR, .flags = BR_CONF_REQUIRED,
+     AT(br_scope_conf_t, name),
+     .doc = "Unique scope name; alerts carry it.", .example = "team_model"},
+    {.key = "dims", .type = BR_CONF_STRS, AT(br_scope_conf_t, dims),
+     .cnt_off = offsetof(br_scope_conf_t, dim_cnt), .what = "dimension names",
+     .hooks = &(const struct br_conf_hooks){.check = check_dims},
+     .type_doc = "list of dimension names",
+     .def_doc = "`[]` (one series for everything)",
+     .doc = "Dimensions that key the series. No duplicates, at most "
+            STR(BR_DIM_MAX) ".",
+     .example = "[team, model]"},
+    {.key = "max_series", .type = BR_CONF_INT,
+     AT(br_scope_conf_t, max_series), .def = "10000", .min = 1,
+     .max = 100000000,
+     .doc = "Series cap for the scope. Once it is reached, new values are "
+            "folded into one `(other)` series.",
+     .example = "500"},
+    {.key = "inputs", .type = BR_CONF_STRS, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_scope_conf_t, inputs),
+     .cnt_off = offsetof(br_scope_conf_t, input_cnt), .what = "input names",
+     .dump_after = "dims",
+     .hooks = &(const struct br_conf_hooks){.check = check_scope_inputs},
+     .type_doc = "list of input names", .def_doc = "every input",
+     .doc = "The inputs whose records feed the scope. A series' buckets are "
+            "final when every input that can feed it has passed them, and a "
+            "new incident of a series with a parent scope waits for the "
+            "parent's bucket: a scope fed by token inputs only (`inputs: "
+            "[otel, openai]`) keeps its alerts as quick as those inputs when "
+            "a billing feed with 48 h of lateness feeds other scopes.",
+     .example = "[otel, openai]"},
+};
+
+static const br_conf_section_t scope_section = {
+    .what = "scope settings (name, dims, max_series, inputs)",
+    ROWS(scope_rows), .size = sizeof(br_scope_conf_t),
+    .line_off = offsetof(br_scope_conf_t, line), .flags = BR_CONF_LINE};
+
+/* Without scopes there is one, "total", with no dimensions. */
+static br_err_t parse_scopes(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    br_config_t *conf = fr->base;
+    br_err_t err;
+    if (!is_null(v) && v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, kpath, "must be a list of scopes");
+    if (!is_null(v) && seq_cnt(v) == 0)
+        return fail(cx, v, kpath,
+                    "must list at least one scope (leave the key out for the "
+                    "default scope \"total\")");
+    if (!is_null(v))
+        return read_items(cx, fr, row, v, kpath, "scope", NULL);
+    if (!(conf->scopes = calloc(1, sizeof(br_scope_conf_t))))
         return nomem(cx);
     conf->scope_cnt = 1;
+    if ((err = init_section(cx, &scope_section, conf->scopes)))
+        return err;
     conf->scopes[0].name = xstrndup("total", 5);
-    conf->scopes[0].max_series = DEF_MAX_SERIES;
     return conf->scopes[0].name ? BR_ERR_OK : nomem(cx);
 }
 
-static br_err_t parse_scopes(ctx_t *cx, const yaml_node_t *root,
-                             br_config_t *conf) {
-    char ipath[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *v = map_get(cx, root, "scopes", NULL);
-    if (is_null(v))
-        return set_default_scope(cx, conf);
-    if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, "scopes", "must be a list of scopes");
-    size_t n = seq_cnt(v);
-    if (n == 0)
-        return fail(cx, v, "scopes",
-                    "must list at least one scope (leave the key out for the "
-                    "default scope \"total\")");
-    conf->scopes = calloc(n, sizeof(br_scope_conf_t));
-    if (!conf->scopes)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        index_path(ipath, sizeof ipath, "scopes", i);
-        conf->scope_cnt++;
-        if ((err = go_on(&bad, parse_scope(cx, item, ipath,
-                                           &conf->scopes[i]))))
-            return err;
-        for (size_t j = 0; j < i; j++) {
-            if (conf->scopes[i].name && conf->scopes[j].name &&
-                strcmp(conf->scopes[j].name, conf->scopes[i].name) == 0) {
-                char kpath[PATH_LEN];
-                join_path(kpath, sizeof kpath, ipath, "name");
-                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
-                                            kpath,
-                                            "duplicate scope name \"%s\" "
-                                            "(first used on line %d)",
-                                            conf->scopes[i].name,
-                                            conf->scopes[j].line))))
-                    return err;
-            }
-        }
-    }
-    return bad;
-}
 
 /* spike: the spike and new-spend rules. */
 
@@ -3038,9 +3103,6 @@ static void listen_text(const void *base, char *buf, size_t size) {
         snprintf(buf, size, "off");
 }
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
 static const br_conf_row_t http_rows[] = {
     {.key = "listen", .type = BR_CONF_CUSTOM, .flags = BR_CONF_RESTART,
      .restart_why = "the listener is bound at start",
@@ -3068,11 +3130,6 @@ static br_err_t old_inputs(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
     return parse_inputs(cx, fr->node, fr->base);
 }
 
-static br_err_t old_scopes(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
-                           const yaml_node_t *v, const char *kpath) {
-    (void)row, (void)v, (void)kpath;
-    return parse_scopes(cx, fr->node, fr->base);
-}
 
 static br_err_t old_budgets(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
                             const yaml_node_t *v, const char *kpath) {
@@ -3082,8 +3139,6 @@ static br_err_t old_budgets(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
 
 
 static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
-                            const void *base);
-static void old_dump_scopes(out_t *o, const br_conf_row_t *row,
                             const void *base);
 static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
                              const void *base);
@@ -3112,9 +3167,9 @@ static const br_conf_row_t root_rows[] = {
      .type_doc = "list of [inputs](#inputs)",
      .def_doc = "required, at least one",
      .doc = "Where cost data comes from."},
-    {.key = "scopes", .type = BR_CONF_CUSTOM,
-     .hooks = &(const struct br_conf_hooks){.parse = old_scopes,
-                                            .dump = old_dump_scopes},
+    {.key = "scopes", .type = BR_CONF_LIST, AT(br_config_t, scopes),
+     .cnt_off = offsetof(br_config_t, scope_cnt), .sub = &scope_section,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_scopes},
      .type_doc = "list of [scopes](#scopes)",
      .def_doc = "one scope `total` with no dimensions",
      .doc = "Which series are tracked."},
@@ -4189,23 +4244,6 @@ static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
     o_seq_end(o);
 }
 
-static void old_dump_scopes(out_t *o, const br_conf_row_t *row,
-                            const void *base) {
-    const br_config_t *conf = base;
-    (void)row;
-    o_seq(o, false);
-    for (size_t i = 0; i < conf->scope_cnt; i++) {
-        const br_scope_conf_t *sc = &conf->scopes[i];
-        o_map(o, false);
-        o_kv_str(o, "name", sc->name);
-        o_str_list(o, "dims", sc->dims, sc->dim_cnt);
-        if (sc->inputs)
-            o_str_list(o, "inputs", sc->inputs, sc->input_cnt);
-        o_int(o, "max_series", (int64_t)sc->max_series);
-        o_map_end(o);
-    }
-    o_seq_end(o);
-}
 
 static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
                              const void *base) {

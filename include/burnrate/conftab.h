@@ -60,6 +60,7 @@ typedef enum {
 #define BR_CONF_FLOW 0x1u          /* dump: one line, {a: 1, b: 2} */
 #define BR_CONF_REQUIRED_FIRST 0x2u /* a required key missing: nothing else
                                        of the section is read */
+#define BR_CONF_LINE 0x4u          /* LIST items note their line (line_off) */
 
 struct br_conf_hooks;             /* config.c: the hand-written rules */
 struct br_conf_section;
@@ -100,7 +101,7 @@ typedef struct br_conf_section {
     const br_conf_row_t *rows;
     size_t row_cnt;
     size_t size;                 /* LIST: the size of one item */
-    size_t line_off;             /* LIST: the item's int line, or SIZE_MAX */
+    size_t line_off;             /* BR_CONF_LINE: the item's int line */
     unsigned flags;
     const struct br_conf_hooks *hooks;
 } br_conf_section_t;
