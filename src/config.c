@@ -141,10 +141,6 @@ static const char *const mapping_keys[] = {
     "time", "time_end", "cost", "currency", "id", "model", "provider",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
     "reasoning_tokens", "dims", NULL};
-static const char *const budget_keys[] = {
-    "name", "match", "amount", "currency", "period", "timezone", "thresholds",
-    "forecast_thresholds", "burn_rates", "window", "start", "every", NULL};
-static const char *const burn_rate_keys[] = {"long", "short", "factor", NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -650,17 +646,6 @@ static br_err_t get_int(ctx_t *cx, const yaml_node_t *map, const char *path,
     return is_null(v) ? BR_ERR_OK : take_int(cx, v, kpath, min, max, out);
 }
 
-/** Number >= min (> min when min_open) at key; absent leaves *out alone. */
-static br_err_t get_double(ctx_t *cx, const yaml_node_t *map, const char *path,
-                           const char *key, double min, bool min_open,
-                           double max, double *out) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    return is_null(v) ? BR_ERR_OK
-                      : take_double(cx, v, kpath, min, min_open, max, out);
-}
-
 /** Duration of at least min_ms at key; absent leaves *out alone. */
 static br_err_t get_duration(ctx_t *cx, const yaml_node_t *map,
                              const char *path, const char *key, int64_t min_ms,
@@ -691,21 +676,6 @@ static br_err_t take_money(ctx_t *cx, const yaml_node_t *v, const char *path,
     return BR_ERR_OK;
 }
 
-static br_err_t get_money(ctx_t *cx, const yaml_node_t *map, const char *path,
-                          const char *key, bool positive, bool required,
-                          int64_t *out, bool *given) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (given)
-        *given = !is_null(v);
-    if (is_null(v))
-        return required ? fail_required(cx, map, v ? v : map, kpath, key,
-                                        "is required")
-                        : BR_ERR_OK;
-    return take_money(cx, v, kpath, positive, out);
-}
-
 static br_err_t check_currency(ctx_t *cx, const yaml_node_t *v,
                                const char *path, const char *s) {
     if (strlen(s) != 3 || !isupper((unsigned char)s[0]) ||
@@ -727,15 +697,6 @@ static br_err_t take_currency(ctx_t *cx, const yaml_node_t *v,
         snprintf(out, BR_CURRENCY_MAX, "%s", s);
     free(s);
     return err;
-}
-
-/** A currency code at key copied into out[BR_CURRENCY_MAX]; absent: no-op. */
-static br_err_t get_currency(ctx_t *cx, const yaml_node_t *map,
-                             const char *path, char *out) {
-    char kpath[PATH_LEN];
-    yaml_node_t *v = map_get(cx, map, "currency", NULL);
-    join_path(kpath, sizeof kpath, path, "currency");
-    return is_null(v) ? BR_ERR_OK : take_currency(cx, v, kpath, out);
 }
 
 /* One value of a closed set: "unknown WHAT "x" (did you mean "y"?);
@@ -2198,78 +2159,6 @@ static const br_conf_section_t spike_section = {
                                            .done = spike_done},
 };
 
-/** A burn-rate rule {long: 1h, short: 5m, factor: 14.4}. */
-static br_err_t parse_burn_rate(ctx_t *cx, const yaml_node_t *v,
-                                const char *path, br_burn_rate_conf_t *r) {
-    char kpath[PATH_LEN];
-    const yaml_node_t *ln = NULL, *sn = NULL;
-    br_err_t err, bad = BR_ERR_OK;
-    r->line = node_line(v);
-    if ((err = check_map(cx, v, path, burn_rate_keys,
-                         "burn-rate settings (long, short, factor)")))
-        return err;
-    static const char *const req[] = {"long", "short", "factor"};
-    for (size_t i = 0; i < 3; i++)
-        if (is_null(map_get(cx, v, req[i], NULL))) {
-            join_path(kpath, sizeof kpath, path, req[i]);
-            if ((err = go_on(&bad, fail_required(cx, v, v, kpath, req[i],
-                                                 "is required"))))
-                return err;
-        }
-    if (bad)
-        return bad;
-    if ((err = go_on(&bad, get_duration(cx, v, path, "long", MS_PER_MIN,
-                                        &r->long_ms, &ln))) ||
-        (err = go_on(&bad, get_duration(cx, v, path, "short", MS_PER_MIN,
-                                        &r->short_ms, &sn))) ||
-        (err = go_on(&bad, get_double(cx, v, path, "factor", 0, true, 1e6,
-                                      &r->factor))))
-        return err;
-    if (bad)
-        return bad;
-    if (r->long_ms > 31 * MS_PER_DAY) {
-        join_path(kpath, sizeof kpath, path, "long");
-        return fail(cx, ln, kpath, "must be at most 31d");
-    }
-    if (r->short_ms >= r->long_ms) {
-        join_path(kpath, sizeof kpath, path, "short");
-        return fail(cx, sn, kpath, "must be shorter than long");
-    }
-    return BR_ERR_OK;
-}
-
-static br_err_t parse_burn_rates(ctx_t *cx, const yaml_node_t *v,
-                                 const char *path, br_budget_conf_t *b) {
-    char ipath[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, path, "must be a list such as [{long: 1h, short: "
-                                 "5m, factor: 14.4}]");
-    size_t n = seq_cnt(v);
-    if (n > BR_BURN_RATES_MAX)
-        return fail(cx, v, path, "must list at most %d rules",
-                    BR_BURN_RATES_MAX);
-    if (n == 0)
-        return BR_ERR_OK;
-    b->burn_rates = calloc(n, sizeof(*b->burn_rates));
-    if (!b->burn_rates)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        br_burn_rate_conf_t *r = &b->burn_rates[b->burn_rate_cnt];
-        index_path(ipath, sizeof ipath, path, i);
-        err = parse_burn_rate(cx, item, ipath, r);
-        if (err) {
-            memset(r, 0, sizeof *r);
-            if ((err = go_on(&bad, err)))
-                return err;
-            continue;
-        }
-        b->burn_rate_cnt++;
-    }
-    return bad;
-}
-
 /** "2026-01-15": a local date as days since 1970-01-01. */
 static bool parse_date_text(const char *s, int64_t *out_day) {
     int y, m, d;
@@ -2311,85 +2200,6 @@ static bool parse_every_text(const char *s, int64_t *days, int64_t *months) {
     *months = 0;
     return true;
 }
-
-/** window (rolling), start and every (custom): each only with its period. */
-static br_err_t parse_period_shape(ctx_t *cx, const yaml_node_t *node,
-                                   const char *path, br_budget_conf_t *b) {
-    char kpath[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *pn = map_get(cx, node, "period", NULL);
-    static const struct {
-        const char *key;
-        br_period_t period;
-    } own[] = {{"window", BR_PERIOD_ROLLING},
-               {"start", BR_PERIOD_CUSTOM},
-               {"every", BR_PERIOD_CUSTOM}};
-    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
-        yaml_node_t *v = map_get(cx, node, own[i].key, NULL);
-        join_path(kpath, sizeof kpath, path, own[i].key);
-        if (!is_null(v) && b->period != own[i].period &&
-            (err = go_on(&bad, fail(cx, v, kpath, "only applies to period: %s",
-                                    br_period_name(own[i].period)))))
-            return err;
-        if (is_null(v) && b->period == own[i].period) {
-            char msg[64];
-            snprintf(msg, sizeof msg, "is required with period: %s",
-                     br_period_name(own[i].period));
-            if ((err = go_on(&bad, fail_required(cx, node, pn ? pn : node,
-                                                 kpath, own[i].key, msg))))
-                return err;
-        }
-    }
-    if (b->period == BR_PERIOD_ROLLING) {
-        const yaml_node_t *wn = NULL;
-        err = get_duration(cx, node, path, "window", MS_PER_H, &b->window_ms,
-                           &wn);
-        if (!err && b->window_ms > 366 * MS_PER_DAY) {
-            join_path(kpath, sizeof kpath, path, "window");
-            err = fail(cx, wn, kpath, "must be at most 366d");
-        }
-        if ((err = go_on(&bad, err)))
-            return err;
-        yaml_node_t *fc = map_get(cx, node, "forecast_thresholds", NULL);
-        if (!is_null(fc) &&
-            (fc->type != YAML_SEQUENCE_NODE || seq_cnt(fc) > 0)) {
-            join_path(kpath, sizeof kpath, path, "forecast_thresholds");
-            if ((err = go_on(&bad, fail(cx, fc, kpath,
-                                        "needs a period with an end (day, "
-                                        "week, month or custom), not "
-                                        "rolling"))))
-                return err;
-        }
-    } else if (b->period == BR_PERIOD_CUSTOM) {
-        yaml_node_t *v = map_get(cx, node, "start", NULL);
-        join_path(kpath, sizeof kpath, path, "start");
-        if (!is_null(v)) {
-            err = want_scalar(cx, v, kpath, "a date");
-            if (!err && !parse_date_text(sval(v), &b->start_day))
-                err = fail(cx, v, kpath, "must be a local date such as "
-                                         "2026-01-15, got \"%s\"", sval(v));
-            if ((err = go_on(&bad, err)))
-                return err;
-        }
-        v = map_get(cx, node, "every", NULL);
-        join_path(kpath, sizeof kpath, path, "every");
-        if (!is_null(v)) {
-            err = want_scalar(cx, v, kpath, "a length");
-            if (!err &&
-                !parse_every_text(sval(v), &b->every_days, &b->every_months))
-                err = fail(cx, v, kpath, "must be whole days such as 14d, or "
-                                         "months such as \"1 month\" or \"3 "
-                                         "months\" (at most 120), got \"%s\"",
-                           sval(v));
-            if ((err = go_on(&bad, err)))
-                return err;
-        }
-    }
-    return bad;
-}
-
-static const char *const period_names[] = {"day", "week", "month", "rolling",
-                                           "custom"};
 
 /* Zone names under TZDIR (or /usr/share/zoneinfo), read once per load and
  * only when a zone is unknown: what "did you mean" picks from. */
@@ -2440,136 +2250,322 @@ static const char *zone_suggest(ctx_t *cx, const char *name) {
     return br_suggest(name, (const char *const *)cx->zones, cx->zone_cnt);
 }
 
-static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
-                             const char *path, br_budget_conf_t *b,
-                             const br_config_t *conf) {
+/* budgets: spend limits per period, with forecasts and burn rates. */
+
+/* A burn-rate rule {long: 1h, short: 5m, factor: 14.4}: the short window
+ * confirms that the long one is still burning. */
+static br_err_t burn_rate_done(ctx_t *cx, frame_t *fr) {
+    const br_burn_rate_conf_t *r = fr->base;
     char kpath[PATH_LEN];
-    const yaml_node_t *v;
-    br_err_t err, bad = BR_ERR_OK, e;
-
-    b->line = node_line(node);
-    snprintf(b->currency, sizeof b->currency, "%s", conf->currency);
-    b->period = BR_PERIOD_MONTH;
-    if ((err = check_map(cx, node, path, budget_keys,
-                         "budget settings (name, amount, period, ...)")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &b->name,
-                                   NULL))))
-        return err;
-    yaml_node_t *match = map_get(cx, node, "match", NULL);
-    if (!is_null(match)) {
-        join_path(kpath, sizeof kpath, path, "match");
-        if ((err = go_on(&bad, take_kv(cx, match, kpath, "dimension -> value",
-                                       false, &b->match, &b->match_cnt))))
-            return err;
-    }
-    if ((err = go_on(&bad, get_money(cx, node, path, "amount", true, true,
-                                     &b->amount_nanos, NULL))) ||
-        (err = go_on(&bad, get_currency(cx, node, path, b->currency))))
-        return err;
-
-    /* A period that is wrong leaves out the checks of window, start and
-     * every, which depend on it. */
-    int period = BR_PERIOD_MONTH;
-    e = get_enum(cx, node, path, "period", "period", period_names,
-                 sizeof period_names / sizeof period_names[0], &period, NULL);
-    bool period_ok = e == BR_ERR_OK;
-    if ((err = go_on(&bad, e)))
-        return err;
-    if (period_ok && br_period_parse(period_names[period], &b->period))
-        b->period = BR_PERIOD_MONTH;
-
-    b->timezone = xstrndup(DEF_TIMEZONE, strlen(DEF_TIMEZONE));
-    if (!b->timezone)
-        return nomem(cx);
-    join_path(kpath, sizeof kpath, path, "timezone");
-    e = get_str(cx, node, path, "timezone", false, &b->timezone, &v);
-    if (!e) {
-        char tzerr[256] = "";
-        br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
-        const char *near;
-        if (tz)
-            br_tz_destroy(tz);
-        else if (strncmp(tzerr, "unknown time zone", 17) == 0 &&
-                 (near = zone_suggest(cx, b->timezone)))
-            e = fail(cx, v ? v : node, kpath, "%s (did you mean \"%s\"?)",
-                     tzerr, near);
-        else
-            e = fail(cx, v ? v : node, kpath, "%s", tzerr);
-    }
-    if ((err = go_on(&bad, e)))
-        return err;
-
-    b->thresholds_bp = calloc(3, sizeof(int32_t));
-    if (!b->thresholds_bp)
-        return nomem(cx);
-    b->thresholds_bp[0] = 5000;
-    b->thresholds_bp[1] = 8000;
-    b->thresholds_bp[2] = 10000;
-    b->threshold_cnt = 3;
-    yaml_node_t *th = map_get(cx, node, "thresholds", NULL);
-    join_path(kpath, sizeof kpath, path, "thresholds");
-    if (!is_null(th) &&
-        (err = go_on(&bad, parse_thresholds(cx, th, kpath, false,
-                                            &b->thresholds_bp,
-                                            &b->threshold_cnt))))
-        return err;
-    if (period_ok &&
-        (err = go_on(&bad, parse_period_shape(cx, node, path, b))))
-        return err;
-    yaml_node_t *fc = map_get(cx, node, "forecast_thresholds", NULL);
-    join_path(kpath, sizeof kpath, path, "forecast_thresholds");
-    if (!is_null(fc) && b->period != BR_PERIOD_ROLLING &&
-        (err = go_on(&bad, parse_thresholds(cx, fc, kpath, true,
-                                            &b->forecast_bp,
-                                            &b->forecast_cnt))))
-        return err;
-    yaml_node_t *br = map_get(cx, node, "burn_rates", NULL);
-    join_path(kpath, sizeof kpath, path, "burn_rates");
-    if (!is_null(br) &&
-        (err = go_on(&bad, parse_burn_rates(cx, br, kpath, b))))
-        return err;
-    return bad;
+    if (fr->failed || r->short_ms < r->long_ms)
+        return BR_ERR_OK;
+    join_path(kpath, sizeof kpath, fr->path, "short");
+    return fail(cx, map_get(cx, fr->node, "short", NULL), kpath,
+                "must be shorter than long");
 }
 
-static br_err_t parse_budgets(ctx_t *cx, const yaml_node_t *root,
-                              br_config_t *conf) {
+static const br_conf_row_t burn_rate_rows[] = {
+    {.key = "long", .type = BR_CONF_DURATION, .flags = BR_CONF_REQUIRED,
+     AT(br_burn_rate_conf_t, long_ms), .min = MS_PER_MIN,
+     .max = 31 * MS_PER_DAY, .doc = "The long window.", .example = "1h"},
+    {.key = "short", .type = BR_CONF_DURATION, .flags = BR_CONF_REQUIRED,
+     AT(br_burn_rate_conf_t, short_ms), .min = MS_PER_MIN,
+     .type_doc = "%s, shorter than `long`",
+     .doc = "The short window, which confirms that the long one is still "
+            "burning.",
+     .example = "5m"},
+    {.key = "factor", .type = BR_CONF_DOUBLE,
+     .flags = BR_CONF_REQUIRED | BR_CONF_OPEN_MIN,
+     AT(br_burn_rate_conf_t, factor), .dmin = 0, .dmax = 1e6,
+     .doc = "Both windows must spend this many times the budget's even "
+            "pace.",
+     .example = "14.4"},
+};
+
+static const br_conf_section_t burn_rate_section = {
+    .what = "burn-rate settings (long, short, factor)", ROWS(burn_rate_rows),
+    .size = sizeof(br_burn_rate_conf_t),
+    .line_off = offsetof(br_burn_rate_conf_t, line),
+    .flags = BR_CONF_FLOW | BR_CONF_REQUIRED_FIRST | BR_CONF_LINE,
+    .hooks = &(const struct br_conf_hooks){.done = burn_rate_done}};
+
+/* At most BR_BURN_RATES_MAX rules; a rule with a mistake is not counted. */
+static br_err_t parse_burn_rates(ctx_t *cx, frame_t *fr,
+                                 const br_conf_row_t *row,
+                                 const yaml_node_t *v, const char *kpath) {
     char ipath[PATH_LEN];
+    br_budget_conf_t *b = fr->base;
     br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *v = map_get(cx, root, "budgets", NULL);
     if (is_null(v))
         return BR_ERR_OK;
     if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, "budgets", "must be a list of budgets");
+        return fail(cx, v, kpath, "must be a list such as [{long: 1h, short: "
+                                  "5m, factor: 14.4}]");
     size_t n = seq_cnt(v);
+    if (n > BR_BURN_RATES_MAX)
+        return fail(cx, v, kpath, "must list at most %d rules",
+                    BR_BURN_RATES_MAX);
     if (n == 0)
         return BR_ERR_OK;
-    conf->budgets = calloc(n, sizeof(br_budget_conf_t));
-    if (!conf->budgets)
+    b->burn_rates = calloc(n, sizeof(*b->burn_rates));
+    if (!b->burn_rates)
         return nomem(cx);
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        br_budget_conf_t *b = &conf->budgets[i];
-        index_path(ipath, sizeof ipath, "budgets", i);
-        conf->budget_cnt++;
-        if ((err = go_on(&bad, parse_budget(cx, item, ipath, b, conf))))
-            return err;
-        for (size_t j = 0; j < i; j++) {
-            if (b->name && conf->budgets[j].name &&
-                strcmp(conf->budgets[j].name, b->name) == 0) {
-                char kpath[PATH_LEN];
-                join_path(kpath, sizeof kpath, ipath, "name");
-                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
-                                            kpath,
-                                            "duplicate budget name \"%s\" "
-                                            "(first used on line %d)",
-                                            b->name, conf->budgets[j].line))))
-                    return err;
-            }
+        br_burn_rate_conf_t *r = &b->burn_rates[b->burn_rate_cnt];
+        index_path(ipath, sizeof ipath, kpath, i);
+        err = read_item(cx, fr, row->sub, item, ipath, r);
+        if (err) {
+            memset(r, 0, sizeof *r);
+            if ((err = go_on(&bad, err)))
+                return err;
+            continue;
         }
+        b->burn_rate_cnt++;
     }
     return bad;
 }
+
+/* A budget's currency is the stage's unless it says otherwise (the
+ * pipeline refuses one that differs: there is no conversion). */
+static br_err_t init_budget_currency(ctx_t *cx, const br_conf_row_t *row,
+                                     void *base) {
+    snprintf(field(base, row), BR_CURRENCY_MAX, "%s", cx->conf->currency);
+    return BR_ERR_OK;
+}
+
+/* The zone must load; a name close to a known one gets a suggestion. */
+static br_err_t check_timezone(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                               const yaml_node_t *v, const char *kpath) {
+    const br_budget_conf_t *b = fr->base;
+    char tzerr[256] = "";
+    const char *near;
+    if (fr->failed & row_bit(fr, row->key))
+        return BR_ERR_OK;
+    br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
+    if (tz) {
+        br_tz_destroy(tz);
+        return BR_ERR_OK;
+    }
+    if (strncmp(tzerr, "unknown time zone", 17) == 0 &&
+        (near = zone_suggest(cx, b->timezone)))
+        return fail(cx, v ? v : fr->node, kpath, "%s (did you mean \"%s\"?)",
+                    tzerr, near);
+    return fail(cx, v ? v : fr->node, kpath, "%s", tzerr);
+}
+
+/* Forecasts need a period that ends. */
+static br_err_t parse_forecast(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                               const yaml_node_t *fc, const char *kpath) {
+    const br_budget_conf_t *b = fr->base;
+    if (is_null(fc))
+        return BR_ERR_OK;
+    if (b->period != BR_PERIOD_ROLLING)
+        return read_value(cx, fr, row, fc, kpath);
+    if (fc->type != YAML_SEQUENCE_NODE || seq_cnt(fc) > 0)
+        return fail(cx, fc, kpath, "needs a period with an end (day, week, "
+                                   "month or custom), not rolling");
+    return BR_ERR_OK;
+}
+
+/* window (rolling), start and every (custom): each only with its period
+ * (row->arg) and required there; left alone when the period itself has a
+ * mistake. *read: the key is there to be read. */
+static br_err_t period_key(ctx_t *cx, const frame_t *fr,
+                           const br_conf_row_t *row, const yaml_node_t *v,
+                           const char *kpath, bool *read) {
+    const br_budget_conf_t *b = fr->base;
+    br_period_t own = (br_period_t)row->arg;
+    char msg[64];
+    *read = false;
+    if (fr->failed & row_bit(fr, "period"))
+        return BR_ERR_OK;
+    if (!is_null(v) && b->period != own)
+        return fail(cx, v, kpath, "only applies to period: %s",
+                    br_period_name(own));
+    if (is_null(v) && b->period == own) {
+        const yaml_node_t *pn = map_get(cx, fr->node, "period", NULL);
+        snprintf(msg, sizeof msg, "is required with period: %s",
+                 br_period_name(own));
+        return fail_required(cx, fr->node, pn ? pn : fr->node, kpath,
+                             row->key, msg);
+    }
+    *read = !is_null(v);
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_window(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    bool read;
+    br_err_t err = period_key(cx, fr, row, v, kpath, &read);
+    return err || !read ? err : read_value(cx, fr, row, v, kpath);
+}
+
+static br_err_t parse_start(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    br_budget_conf_t *b = fr->base;
+    bool read;
+    br_err_t err = period_key(cx, fr, row, v, kpath, &read);
+    if (err || !read || (err = want_scalar(cx, v, kpath, "a date")))
+        return err;
+    if (!parse_date_text(sval(v), &b->start_day))
+        return fail(cx, v, kpath, "must be a local date such as 2026-01-15, "
+                                  "got \"%s\"", sval(v));
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_every(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    br_budget_conf_t *b = fr->base;
+    bool read;
+    br_err_t err = period_key(cx, fr, row, v, kpath, &read);
+    if (err || !read || (err = want_scalar(cx, v, kpath, "a length")))
+        return err;
+    if (!parse_every_text(sval(v), &b->every_days, &b->every_months))
+        return fail(cx, v, kpath, "must be whole days such as 14d, or months "
+                                  "such as \"1 month\" or \"3 months\" (at "
+                                  "most 120), got \"%s\"", sval(v));
+    return BR_ERR_OK;
+}
+
+static bool rolling_shown(const void *base) {
+    return ((const br_budget_conf_t *)base)->period == BR_PERIOD_ROLLING;
+}
+
+static bool custom_shown(const void *base) {
+    return ((const br_budget_conf_t *)base)->period == BR_PERIOD_CUSTOM;
+}
+
+static void start_text(const void *base, char *buf, size_t size) {
+    const br_budget_conf_t *b = base;
+    int64_t y;
+    unsigned m, d;
+    br_civil_from_days(b->start_day, &y, &m, &d);
+    snprintf(buf, size, "%04d-%02u-%02u", (int)y, m, d);
+}
+
+static void every_text(const void *base, char *buf, size_t size) {
+    const br_budget_conf_t *b = base;
+    if (b->every_months)
+        snprintf(buf, size, "%" PRId64 " month%s", b->every_months,
+                 b->every_months == 1 ? "" : "s");
+    else
+        snprintf(buf, size, "%" PRId64 "d", b->every_days);
+}
+
+static const char *const period_names[] = {
+    [BR_PERIOD_DAY] = "day", [BR_PERIOD_WEEK] = "week",
+    [BR_PERIOD_MONTH] = "month", [BR_PERIOD_ROLLING] = "rolling",
+    [BR_PERIOD_CUSTOM] = "custom"};
+
+static const br_conf_row_t budget_rows[] = {
+    {.key = "name", .type = BR_CONF_STR, .flags = BR_CONF_REQUIRED,
+     AT(br_budget_conf_t, name), .doc = "Unique budget name.",
+     .example = "search-team-llm"},
+    {.key = "match", .type = BR_CONF_KV, AT(br_budget_conf_t, match),
+     .cnt_off = offsetof(br_budget_conf_t, match_cnt),
+     .what = "dimension -> value", .type_doc = "map of dimension to value",
+     .def_doc = "`{}` (every record)",
+     .doc = "The record must have all these dimension values.",
+     .example = "{team: search, provider: openai}"},
+    {.key = "amount", .type = BR_CONF_MONEY,
+     .flags = BR_CONF_REQUIRED | BR_CONF_OPEN_MIN,
+     AT(br_budget_conf_t, amount_nanos), .doc = "Budget per period.",
+     .example = "1200.50"},
+    {.key = "currency", .type = BR_CONF_CURRENCY,
+     AT(br_budget_conf_t, currency),
+     .hooks = &(const struct br_conf_hooks){.init = init_budget_currency},
+     .type_doc = "ISO 4217 code", .def_doc = "top-level `currency`",
+     .doc = "Currency of `amount`. It must equal the top-level `currency`: "
+            "there is no conversion.",
+     .example = "USD"},
+    {.key = "period", .type = BR_CONF_ENUM, AT(br_budget_conf_t, period),
+     .def = "month", NAMES(period_names), .what = "period",
+     .doc = "Calendar period (weeks start on Monday at 00:00 local time), a "
+            "rolling window, or custom periods.",
+     .example = "week"},
+    {.key = "timezone", .type = BR_CONF_STR, AT(br_budget_conf_t, timezone),
+     .def = "UTC",
+     .hooks = &(const struct br_conf_hooks){.check = check_timezone},
+     .type_doc = "IANA name, `UTC` or a fixed offset",
+     .doc = "Periods start at local midnight in this zone. The name is "
+            "checked against the system tz database when the config loads.",
+     .example = "`Europe/Berlin`, `+05:30`"},
+    {.key = "thresholds", .type = BR_CONF_PERCENTS, .flags = BR_CONF_NONEMPTY,
+     AT(br_budget_conf_t, thresholds_bp),
+     .cnt_off = offsetof(br_budget_conf_t, threshold_cnt),
+     .def = "50, 80, 100",
+     .doc = "Percent of `amount` at which an alert fires. Up to two "
+            "decimals each, no duplicates; they are kept in ascending order.",
+     .example = "[50, 80, 100, 120]"},
+    {.key = "forecast_thresholds", .type = BR_CONF_PERCENTS,
+     AT(br_budget_conf_t, forecast_bp),
+     .cnt_off = offsetof(br_budget_conf_t, forecast_cnt),
+     .hooks = &(const struct br_conf_hooks){.parse = parse_forecast},
+     .def_doc = "`[]`",
+     .doc = "Percent of `amount` that the projected period-end spend must "
+            "reach to fire `budget_forecast`. Not with `rolling`.",
+     .example = "[100]"},
+    {.key = "burn_rates", .type = BR_CONF_LIST,
+     AT(br_budget_conf_t, burn_rates),
+     .cnt_off = offsetof(br_budget_conf_t, burn_rate_cnt),
+     .sub = &burn_rate_section,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_burn_rates},
+     .type_doc = "list of [burn-rate rules](#burn_rates), at most "
+                 STR(BR_BURN_RATES_MAX),
+     .def_doc = "`[]`",
+     .doc = "Multi-window burn-rate rules: both windows must spend factor × "
+            "the even pace.",
+     .example = "[{long: 1h, short: 5m, factor: 14.4}, {long: 6h, short: "
+                "30m, factor: 6}]"},
+    {.key = "window", .type = BR_CONF_DURATION,
+     AT(br_budget_conf_t, window_ms), .min = MS_PER_H, .max = 366 * MS_PER_DAY,
+     .arg = BR_PERIOD_ROLLING, .dump_after = "period",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_window,
+                                            .shown = rolling_shown},
+     .def_doc = "required with `rolling` (only there)",
+     .doc = "Length of the rolling window, ending at the budget's newest "
+            "event time or the watermark.",
+     .example = "30d"},
+    {.key = "start", .type = BR_CONF_CUSTOM, .arg = BR_PERIOD_CUSTOM,
+     .dump_after = "period",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_start,
+                                            .shown = custom_shown,
+                                            .text = start_text},
+     .type_doc = "local date `YYYY-MM-DD`",
+     .def_doc = "required with `custom` (only there)",
+     .doc = "A day on which a custom period starts (at local midnight); "
+            "periods run forward and backward from it.",
+     .example = "2026-01-15"},
+    {.key = "every", .type = BR_CONF_CUSTOM, .arg = BR_PERIOD_CUSTOM,
+     .dump_after = "period",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_every,
+                                            .shown = custom_shown,
+                                            .text = every_text},
+     .type_doc = "whole days (`14d`) or months (`1 month`, `3 months`, up to "
+                 "120)",
+     .def_doc = "required with `custom` (only there)",
+     .doc = "Length of a custom period. Months keep `start`'s day of month, "
+            "clamped to the month's end.",
+     .example = "1 month"},
+};
+
+static const br_conf_section_t budget_section = {
+    .what = "budget settings (name, amount, period, ...)", ROWS(budget_rows),
+    .size = sizeof(br_budget_conf_t),
+    .line_off = offsetof(br_budget_conf_t, line), .flags = BR_CONF_LINE};
+
+static br_err_t parse_budgets(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                              const yaml_node_t *v, const char *kpath) {
+    if (is_null(v))
+        return BR_ERR_OK;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, kpath, "must be a list of budgets");
+    if (seq_cnt(v) == 0)
+        return BR_ERR_OK;
+    return read_items(cx, fr, row, v, kpath, "budget", NULL);
+}
+
 
 /** One model's prices -> "input=0.15,output=0.60" with the text as given. */
 static br_err_t parse_model_prices(ctx_t *cx, const yaml_node_t *node,
@@ -3131,17 +3127,10 @@ static br_err_t old_inputs(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
 }
 
 
-static br_err_t old_budgets(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
-                            const yaml_node_t *v, const char *kpath) {
-    (void)row, (void)v, (void)kpath;
-    return parse_budgets(cx, fr->node, fr->base);
-}
 
 
 static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
                             const void *base);
-static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
-                             const void *base);
 
 /* Inputs without their own dedup_window or dedup_max_ids take the dedup
  * section's, read by now. */
@@ -3176,9 +3165,9 @@ static const br_conf_row_t root_rows[] = {
     {.key = "spike", .type = BR_CONF_MAP, AT(br_config_t, spike),
      .sub = &spike_section, .type_doc = "[spike](#spike) map",
      .def_doc = "see below", .doc = "Spike and new-spend rule parameters."},
-    {.key = "budgets", .type = BR_CONF_CUSTOM,
-     .hooks = &(const struct br_conf_hooks){.parse = old_budgets,
-                                            .dump = old_dump_budgets},
+    {.key = "budgets", .type = BR_CONF_LIST, AT(br_config_t, budgets),
+     .cnt_off = offsetof(br_config_t, budget_cnt), .sub = &budget_section,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_budgets},
      .type_doc = "list of [budgets](#budgets)", .def_doc = "none",
      .doc = "Spend limits per calendar, custom or rolling period, with "
             "forecasts and burn rates."},
@@ -4173,44 +4162,6 @@ static void dump_input(out_t *o, const br_input_conf_t *in) {
     o_map_end(o);
 }
 
-static void dump_budget(out_t *o, const br_budget_conf_t *b) {
-    char buf[40];
-    o_map(o, false);
-    o_kv_str(o, "name", b->name);
-    o_kv_map(o, "match", b->match, b->match_cnt, false);
-    o_money(o, "amount", b->amount_nanos);
-    o_kv_str(o, "currency", b->currency);
-    o_kv_str(o, "period", br_period_name(b->period));
-    if (b->period == BR_PERIOD_ROLLING)
-        o_duration(o, "window", b->window_ms);
-    if (b->period == BR_PERIOD_CUSTOM) {
-        int64_t y;
-        unsigned m, d;
-        br_civil_from_days(b->start_day, &y, &m, &d);
-        snprintf(buf, sizeof buf, "%04d-%02u-%02u", (int)y, m, d);
-        o_kv_str(o, "start", buf);
-        if (b->every_months)
-            snprintf(buf, sizeof buf, "%" PRId64 " month%s", b->every_months,
-                     b->every_months == 1 ? "" : "s");
-        else
-            snprintf(buf, sizeof buf, "%" PRId64 "d", b->every_days);
-        o_kv_str(o, "every", buf);
-    }
-    o_kv_str(o, "timezone", b->timezone);
-    o_bp_list(o, "thresholds", b->thresholds_bp, b->threshold_cnt);
-    o_bp_list(o, "forecast_thresholds", b->forecast_bp, b->forecast_cnt);
-    o_plain(o, "burn_rates");
-    o_seq(o, b->burn_rate_cnt == 0);
-    for (size_t i = 0; i < b->burn_rate_cnt; i++) {
-        o_map(o, true);
-        o_duration(o, "long", b->burn_rates[i].long_ms);
-        o_duration(o, "short", b->burn_rates[i].short_ms);
-        o_double(o, "factor", b->burn_rates[i].factor);
-        o_map_end(o);
-    }
-    o_seq_end(o);
-    o_map_end(o);
-}
 
 /** Write a price spec "input=0.15,output=0.60" back as a flow mapping. */
 static void dump_price_spec(out_t *o, const char *spec) {
@@ -4245,15 +4196,6 @@ static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
 }
 
 
-static void old_dump_budgets(out_t *o, const br_conf_row_t *row,
-                             const void *base) {
-    const br_config_t *conf = base;
-    (void)row;
-    o_seq(o, conf->budget_cnt == 0);
-    for (size_t i = 0; i < conf->budget_cnt; i++)
-        dump_budget(o, &conf->budgets[i]);
-    o_seq_end(o);
-}
 
 static void dump_models(out_t *o, const br_conf_row_t *row,
                         const void *base) {
