@@ -106,41 +106,6 @@ static const char *const tok_names[BR_TOK__CNT] = {
     [BR_TOK_REASONING] = "reasoning",
 };
 
-static const char *const focus_categories[] = {"Usage", "Credit", "Adjustment"};
-static const char *const cur_line_item_types[] = {
-    "Usage", "Credit", "Refund", "DiscountedUsage", "SavingsPlanCoveredUsage"};
-
-/* The mapping's plain string fields, config-map style (after Fluent Bit). */
-static const struct {
-    const char *key;
-    size_t off;
-} mapping_fields[] = {
-    {"time", offsetof(br_mapping_t, time)},
-    {"time_end", offsetof(br_mapping_t, time_end)},
-    {"cost", offsetof(br_mapping_t, cost)},
-    {"currency", offsetof(br_mapping_t, currency)},
-    {"model", offsetof(br_mapping_t, model)},
-    {"provider", offsetof(br_mapping_t, provider)},
-    {"input_tokens", offsetof(br_mapping_t, tokens) + BR_TOK_INPUT * sizeof(char *)},
-    {"output_tokens", offsetof(br_mapping_t, tokens) + BR_TOK_OUTPUT * sizeof(char *)},
-    {"cache_read_tokens",
-     offsetof(br_mapping_t, tokens) + BR_TOK_CACHE_READ * sizeof(char *)},
-    {"cache_write_tokens",
-     offsetof(br_mapping_t, tokens) + BR_TOK_CACHE_WRITE * sizeof(char *)},
-    {"reasoning_tokens",
-     offsetof(br_mapping_t, tokens) + BR_TOK_REASONING * sizeof(char *)},
-};
-#define MAPPING_FIELD_CNT (sizeof(mapping_fields) / sizeof(mapping_fields[0]))
-
-static const char *const input_keys[] = {
-    "name", "topic", "topics", "files", "format", "dialect", "mapping",
-    "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
-    "stale_after", "max_future", "restatements", "dedup_window",
-    "dedup_max_ids", NULL};
-static const char *const mapping_keys[] = {
-    "time", "time_end", "cost", "currency", "id", "model", "provider",
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-    "reasoning_tokens", "dims", NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -450,27 +415,6 @@ static br_err_t take_str(ctx_t *cx, const yaml_node_t *v, const char *path,
     return BR_ERR_OK;
 }
 
-/**
- * Look up key in map and copy its string into *out. An absent or null key is
- * an error when required and otherwise leaves *out (the default) alone.
- */
-static br_err_t get_str(ctx_t *cx, const yaml_node_t *map, const char *path,
-                        const char *key, bool required, char **out,
-                        const yaml_node_t **found) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (found)
-        *found = v;
-    if (is_null(v)) {
-        if (required)
-            return fail_required(cx, map, v ? v : map, kpath, key,
-                                 "is required");
-        return BR_ERR_OK;
-    }
-    return take_str(cx, v, kpath, out);
-}
-
 static bool parse_int_text(const char *s, int64_t *out) {
     const char *p = s;
     if (*p == '+' || *p == '-')
@@ -636,29 +580,6 @@ static br_err_t take_duration(ctx_t *cx, const yaml_node_t *v,
     return BR_ERR_OK;
 }
 
-/** Integer in [min, max] at key; absent leaves *out alone. */
-static br_err_t get_int(ctx_t *cx, const yaml_node_t *map, const char *path,
-                        const char *key, int64_t min, int64_t max,
-                        int64_t *out) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    return is_null(v) ? BR_ERR_OK : take_int(cx, v, kpath, min, max, out);
-}
-
-/** Duration of at least min_ms at key; absent leaves *out alone. */
-static br_err_t get_duration(ctx_t *cx, const yaml_node_t *map,
-                             const char *path, const char *key, int64_t min_ms,
-                             int64_t *out, const yaml_node_t **found) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (found)
-        *found = v;
-    return is_null(v) ? BR_ERR_OK
-                      : take_duration(cx, v, kpath, min_ms, 0, out);
-}
-
 /** Exact money from the scalar's text, >= 0 (> 0 when positive). */
 static br_err_t take_money(ctx_t *cx, const yaml_node_t *v, const char *path,
                            bool positive, int64_t *out) {
@@ -731,22 +652,6 @@ static br_err_t take_enum(ctx_t *cx, const yaml_node_t *v, const char *path,
     err = fail_unknown(cx, v, path, what, s, names, cnt);
     free(s);
     return err;
-}
-
-/* A key whose value is one of names: its index into *out, or the default
- * left alone. */
-static br_err_t get_enum(ctx_t *cx, const yaml_node_t *map, const char *path,
-                         const char *key, const char *what,
-                         const char *const *names, size_t cnt, int *out,
-                         const yaml_node_t **found) {
-    char kpath[PATH_LEN];
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (found)
-        *found = v;
-    if (is_null(v))
-        return BR_ERR_OK;
-    join_path(kpath, sizeof kpath, path, key);
-    return take_enum(cx, v, kpath, what, names, cnt, out);
 }
 
 /** A list of non-empty, distinct strings; appends to *out. */
@@ -985,19 +890,6 @@ static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
     return bad;
 }
 
-static br_err_t set_str_list(ctx_t *cx, char ***out, size_t *cnt,
-                             const char *const *items, size_t n) {
-    *out = calloc(n, sizeof(char *));
-    if (!*out)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        (*out)[i] = xstrndup(items[i], strlen(items[i]));
-        if (!(*out)[i])
-            return nomem(cx);
-        (*cnt)++;
-    }
-    return BR_ERR_OK;
-}
 
 /* ------------------------------------------------------------------------ */
 /* The engine: every key read and defaulted from its row (conftab.h)        */
@@ -1126,7 +1018,7 @@ static br_err_t read_value(ctx_t *cx, const frame_t *fr,
                            const char *kpath) {
     void *p = field(fr->base, row);
     bool open = (row->flags & BR_CONF_OPEN_MIN) != 0;
-    int64_t n;
+    int64_t n = 0;
     int i = 0;
     br_err_t err;
     switch (row->type) {
@@ -1509,133 +1401,152 @@ static const br_conf_section_t avro_section = {
     .what = "Avro settings", ROWS(avro_rows),
     .hooks = &(const struct br_conf_hooks){.done = avro_done}};
 
-/* inputs[].avro: where the schemas of an Avro input come from. Files are
- * object container files, which carry their writer schema, so an input
- * that only replays files needs no schema source. */
-static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
-                           const char *path, br_input_conf_t *in,
-                           const yaml_node_t *fmt_node) {
-    char kpath[PATH_LEN];
-    br_err_t err;
-    br_avro_conf_t *a = &in->avro;
-    bool avro = in->format == BR_FORMAT_AVRO ||
-                in->format == BR_FORMAT_AVRO_CONFLUENT;
-    bool kafka = in->topic_cnt > 0;
-    yaml_node_t *an = map_get(cx, node, "avro", NULL);
-    join_path(kpath, sizeof kpath, path, "avro");
-    a->schema_id = -1;
-    if (!avro) {
-        if (!is_null(an))
-            return fail(cx, an, kpath,
-                        "is for inputs of format avro or avro-confluent");
+/* inputs[].mapping: field paths of the canonical fields, on top of the
+ * dialect's preset. */
+
+/* "$..." names record metadata; only the Kafka timestamp is known. */
+static br_err_t check_time_field(ctx_t *cx, frame_t *fr,
+                                 const br_conf_row_t *row,
+                                 const yaml_node_t *v, const char *kpath) {
+    const br_mapping_t *m = fr->base;
+    (void)row;
+    if (!m->time || m->time[0] != '$' || !strcmp(m->time, BR_KAFKA_TIMESTAMP))
         return BR_ERR_OK;
-    }
-    if (is_null(an)) {
-        if (!kafka)
-            return BR_ERR_OK;
-        join_path(kpath, sizeof kpath, path, "avro.schema");
-        return fail(cx, fmt_node ? fmt_node : node, kpath,
-                    in->format == BR_FORMAT_AVRO
-                        ? "is required for format avro (the writer schema, "
-                          "an .avsc file)"
-                        : "format avro-confluent needs avro.schema_dir or "
-                          "avro.registry (where schemas by id come from)");
-    }
-    if ((err = read_section(cx, an, kpath, &avro_section, a,
-                            BR_CONF_ONLY_INPUT, NULL)))
-        return err;
-    if (kafka && in->format == BR_FORMAT_AVRO && !a->schema) {
-        join_path(kpath, sizeof kpath, path, "avro.schema");
-        return fail(cx, an, kpath,
-                    "is required for format avro (the writer schema)");
-    }
-    if (kafka && in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
-        !a->registry) {
-        join_path(kpath, sizeof kpath, path, "avro");
-        return fail(cx, an, kpath,
-                    "format avro-confluent needs schema_dir or registry "
-                    "(where schemas by id come from)");
-    }
-    return BR_ERR_OK;
+    return fail(cx, v, kpath, "\"%s\" is no record metadata burnrate knows "
+                              "(\"%s\" is the Kafka record's timestamp)",
+                m->time, BR_KAFKA_TIMESTAMP);
 }
 
-
-
-static br_err_t parse_mapping(ctx_t *cx, const yaml_node_t *node,
-                              const char *path, br_mapping_t *m) {
-    br_err_t err = check_map(cx, node, path, mapping_keys,
-                             "canonical field -> field path");
-    if (err)
-        return err;
-    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++) {
-        char **slot = (char **)(void *)((char *)m + mapping_fields[i].off);
-        if ((err = get_str(cx, node, path, mapping_fields[i].key, false, slot,
-                           NULL)))
-            return err;
-    }
-    if (m->time && m->time[0] == '$' && strcmp(m->time, BR_KAFKA_TIMESTAMP)) {
-        char kpath[PATH_LEN];
-        join_path(kpath, sizeof kpath, path, "time");
-        return fail(cx, map_get(cx, node, "time", NULL), kpath,
-                    "\"%s\" is no record metadata burnrate knows (\"%s\" "
-                    "is the Kafka record's timestamp)", m->time,
-                    BR_KAFKA_TIMESTAMP);
-    }
-    /* id: one field, or a list whose values together are the identity. */
-    yaml_node_t *id = map_get(cx, node, "id", NULL);
-    if (!is_null(id)) {
-        char kpath[PATH_LEN];
-        join_path(kpath, sizeof kpath, path, "id");
-        if (id->type != YAML_SEQUENCE_NODE) {
-            m->id = calloc(1, sizeof(char *));
-            if (!m->id)
-                return nomem(cx);
-            m->id_cnt = 1;
-            if ((err = take_str(cx, id, kpath, &m->id[0])))
-                return err;
-        } else if ((err = take_str_list(cx, id, kpath, "field paths", &m->id,
-                                        &m->id_cnt))) {
-            return err;
-        } else if (m->id_cnt == 0 || m->id_cnt > BR_ID_PARTS_MAX) {
-            return fail(cx, id, kpath, "must list 1 to %d field paths",
-                        BR_ID_PARTS_MAX);
-        }
-    }
-    yaml_node_t *dims = map_get(cx, node, "dims", NULL);
-    if (!is_null(dims)) {
-        char kpath[PATH_LEN];
-        join_path(kpath, sizeof kpath, path, "dims");
-        if ((err = take_kv(cx, dims, kpath, "dimension name -> field path",
-                           false, &m->dims, &m->dim_cnt)))
-            return err;
-    }
-    return BR_ERR_OK;
-}
-
-static bool mapping_has_tokens(const br_mapping_t *m) {
-    for (int t = 0; t < BR_TOK__CNT; t++)
-        if (m->tokens[t])
-            return true;
-    return false;
-}
-
-/* stale_after: off (0 or absent) by default, since a silence that matters
- * depends on the feed: token events flow every second, billing exports
- * arrive hours or a day apart. Below a second it would be poll jitter. */
-static br_err_t get_stale_after(ctx_t *cx, const yaml_node_t *node,
-                                const char *path, br_input_conf_t *in) {
-    const yaml_node_t *v = NULL;
+/* id: one field, or a list whose values together are the identity. */
+static br_err_t parse_id(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                         const yaml_node_t *id, const char *kpath) {
+    br_mapping_t *m = fr->base;
     br_err_t err;
-    in->stale_after_ms = 0;
-    if ((err = get_duration(cx, node, path, "stale_after", 0,
-                            &in->stale_after_ms, &v)))
-        return err;
-    if (in->stale_after_ms > 0 && in->stale_after_ms < MS_PER_S) {
-        char kpath[PATH_LEN];
-        join_path(kpath, sizeof kpath, path, "stale_after");
-        return fail(cx, v, kpath, "must be 0 (off) or at least 1s");
+    (void)row;
+    if (is_null(id))
+        return BR_ERR_OK;
+    if (id->type != YAML_SEQUENCE_NODE) {
+        if (!(m->id = calloc(1, sizeof(char *))))
+            return nomem(cx);
+        m->id_cnt = 1;
+        return take_str(cx, id, kpath, &m->id[0]);
     }
+    if ((err = take_str_list(cx, id, kpath, "field paths", &m->id,
+                             &m->id_cnt)))
+        return err;
+    if (m->id_cnt == 0 || m->id_cnt > BR_ID_PARTS_MAX)
+        return fail(cx, id, kpath, "must list 1 to %d field paths",
+                    BR_ID_PARTS_MAX);
     return BR_ERR_OK;
+}
+
+static void dump_id(out_t *o, const br_conf_row_t *row, const void *base);
+
+#define FIELD_PATH .what = "field path", .def_doc = "the dialect's preset"
+#define TOKENS(t) AT(br_mapping_t, tokens[t]), FIELD_PATH
+
+static const br_conf_row_t mapping_rows[] = {
+    {.key = "time", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, time), FIELD_PATH,
+     .hooks = &(const struct br_conf_hooks){.check = check_time_field},
+     .doc = "Event time: RFC 3339 with any offset, or epoch seconds or "
+            "milliseconds. `" BR_KAFKA_TIMESTAMP "`: the Kafka record's "
+            "timestamp instead of a field ([event time from the Kafka "
+            "record](#what-it-reads)).",
+     .example = "created_at"},
+    {.key = "time_end", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, time_end), FIELD_PATH,
+     .doc = "End of a charge period (billing), optional.",
+     .example = "period.end"},
+    {.key = "cost", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, cost), FIELD_PATH,
+     .doc = "Cost in currency units. Without a cost the event is priced from "
+            "its tokens.",
+     .example = "spend"},
+    {.key = "currency", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, currency), FIELD_PATH,
+     .doc = "Currency code of the cost.", .example = "billing.currency"},
+    {.key = "id", .type = BR_CONF_STRS, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, id), .cnt_off = offsetof(br_mapping_t, id_cnt),
+     .what = "field paths", .dump_after = "reasoning_tokens",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_id,
+                                            .dump = dump_id},
+     .type_doc = "field path, or a list of 1 to " STR(BR_ID_PARTS_MAX),
+     .def_doc = "the dialect's preset",
+     .doc = "The record's identity: one field, or a list of fields whose "
+            "values together identify it (a composite id). A record whose "
+            "identity the input has seen within its `dedup_window` is a "
+            "duplicate or, with `restatements: replace`, a restatement. "
+            "Replaces the preset's identity (FOCUS and CUR: see [Duplicates "
+            "and restatements](#duplicates-and-restatements)).",
+     .example = "`request_id`, `[account, day, sku]`"},
+    {.key = "model", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, model), FIELD_PATH,
+     .doc = "Model name. Sets dimension `model` and selects the price.",
+     .example = "request.model"},
+    {.key = "provider", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, provider), FIELD_PATH,
+     .doc = "Provider name. Sets dimension `provider`.", .example = "vendor"},
+    {.key = "input_tokens", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     TOKENS(BR_TOK_INPUT),
+     .doc = "Prompt tokens not served from the cache.", .example = "usage.in"},
+    {.key = "output_tokens", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     TOKENS(BR_TOK_OUTPUT),
+     .doc = "Completion tokens, reasoning excluded.", .example = "usage.out"},
+    {.key = "cache_read_tokens", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET, TOKENS(BR_TOK_CACHE_READ),
+     .doc = "Prompt tokens served from the cache.", .example = "usage.cached"},
+    {.key = "cache_write_tokens", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET, TOKENS(BR_TOK_CACHE_WRITE),
+     .doc = "Prompt tokens written to the cache.",
+     .example = "usage.cache_write"},
+    {.key = "reasoning_tokens", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET, TOKENS(BR_TOK_REASONING),
+     .doc = "Reasoning or thinking output tokens.",
+     .example = "usage.reasoning"},
+    {.key = "dims", .type = BR_CONF_KV, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, dims), .cnt_off = offsetof(br_mapping_t, dim_cnt),
+     .what = "dimension name -> field path",
+     .type_doc = "map of dimension name to field path", .def_doc = "none",
+     .doc = "Adds dimensions to every record of the input.",
+     .example = "{team: metadata.team, app: metadata.app}"},
+};
+
+static const br_conf_section_t mapping_section = {
+    .what = "canonical field -> field path", ROWS(mapping_rows)};
+
+/* inputs: where cost data comes from. */
+
+/* Defaults that follow the dialect. Billing exports arrive 24-48 h after
+ * the usage and a file's rows are grouped by account, not time: 48 h of
+ * disorder within the input. An input is judged against its own progress,
+ * so billing running a day or two behind the token feeds is not late; only
+ * past idle_timeout of lag does it stop holding back the series it feeds.
+ * Producers' clocks drift by seconds; billing exports may write local
+ * time as UTC (up to 14h off). A billing export is rewritten while its
+ * period is open: a row seen again with another amount is that row
+ * restated, so billing inputs replace, and remember at least a billing
+ * period (a month of 31 days, restated until the invoice closes a few days
+ * later) plus the export delay. */
+#define BILLING_LATENESS "48h"
+#define TOKEN_LATENESS "5m"
+#define BILLING_IDLE "3d"
+#define TOKEN_IDLE "1h"
+#define BILLING_MAX_FUTURE "1d"
+#define TOKEN_MAX_FUTURE "15m"
+#define BILLING_RESTATEMENTS "replace"
+#define TOKEN_RESTATEMENTS "duplicate"
+#define BILLING_DEDUP_WINDOW "40d"
+#define FOCUS_COST_COLUMN "BilledCost"
+#define CUR_COST_COLUMN "line_item_unblended_cost"
+#define FOCUS_CATEGORIES "Usage, Credit, Adjustment"
+#define CUR_CATEGORIES                                                        \
+    "Usage, Credit, Refund, DiscountedUsage, SavingsPlanCoveredUsage"
+
+static int64_t preset_ms(const char *text) {
+    int64_t ms = 0;
+    parse_duration_text(text, &ms);
+    return ms;
 }
 
 static const char *const format_names[] = {
@@ -1645,302 +1556,445 @@ static const char *const format_names[] = {
     [BR_FORMAT_AVRO_CONFLUENT] = "avro-confluent",
 };
 
-/* restatements, dedup_window, dedup_max_ids. A billing export is rewritten
- * while its period is open: a row seen again with another amount is that
- * row restated, so billing inputs replace by default. The window and the
- * cap default to the dedup section's (resolved in input_dedup_defaults). */
-static br_err_t get_restatements(ctx_t *cx, const yaml_node_t *node,
-                                 const char *path, br_input_conf_t *in) {
-    char kpath[PATH_LEN];
-    const yaml_node_t *v = NULL;
+static const char *const restatement_names[] = {
+    [BR_RESTATE_DUPLICATE] = "duplicate", [BR_RESTATE_REPLACE] = "replace"};
+
+/* The keys a wrong key would have been: "is required" about them would
+ * only repeat that mistake. */
+static const char *const source_keys[] = {"topic", "topics", "files", NULL};
+
+static uint32_t source_bits(const frame_t *fr) {
+    return row_bit(fr, "topic") | row_bit(fr, "topics") | row_bit(fr, "files");
+}
+
+/* topic (one) and topics (a list) add up. */
+static br_err_t parse_topic(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    br_input_conf_t *in = fr->base;
     char *s = NULL;
     br_err_t err;
-    int64_t n = -1;
-    in->restatements = is_billing(in->dialect) ? BR_RESTATE_REPLACE
-                                               : BR_RESTATE_DUPLICATE;
-    if ((err = get_str(cx, node, path, "restatements", false, &s, &v)))
+    (void)row;
+    if (is_null(v))
+        return BR_ERR_OK;
+    if ((err = take_str(cx, v, kpath, &s)))
         return err;
-    if (s && strcmp(s, "replace") == 0) {
-        in->restatements = BR_RESTATE_REPLACE;
-    } else if (s && strcmp(s, "duplicate") == 0) {
-        in->restatements = BR_RESTATE_DUPLICATE;
-    } else if (s) {
-        static const char *const kinds[] = {"duplicate", "replace"};
-        join_path(kpath, sizeof kpath, path, "restatements");
-        err = fail_unknown(cx, v, kpath, "value", s, kinds, 2);
+    if (!(in->topics = malloc(sizeof(char *)))) {
+        free(s);
+        return nomem(cx);
     }
-    free(s);
-    in->dedup_window_ms = -1;
-    if (err ||
-        (err = get_duration(cx, node, path, "dedup_window", MS_PER_S,
-                            &in->dedup_window_ms, NULL)) ||
-        (err = get_int(cx, node, path, "dedup_max_ids", 0, 100000000, &n)))
-        return err;
-    in->dedup_max_ids = n < 0 ? SIZE_MAX : (size_t)n;
+    in->topics[in->topic_cnt++] = s;
     return BR_ERR_OK;
 }
 
-/* Inputs without their own dedup_window or dedup_max_ids take the dedup
- * section's; billing inputs remember at least a billing period (a month
- * of 31 days, restated until the invoice closes a few days later) plus the
- * export delay: 40 days. */
+/* An input reads topics or files, or both; csv is read from files only. */
+static br_err_t check_sources(ctx_t *cx, const frame_t *fr) {
+    const br_input_conf_t *in = fr->base;
+    char kpath[PATH_LEN];
+    br_err_t err, bad = BR_ERR_OK;
+    if (!(fr->failed & source_bits(fr)) && !in->topic_cnt && !in->file_cnt &&
+        !misspelt(cx, fr->node, source_keys) &&
+        (err = go_on(&bad, fail(cx, fr->node, fr->path,
+                                "needs at least one Kafka topic (topic or "
+                                "topics) or one file (files)"))))
+        return err;
+    join_path(kpath, sizeof kpath, fr->path, "format");
+    if (in->format == BR_FORMAT_CSV && in->topic_cnt > 0 &&
+        (err = go_on(&bad, fail(cx, map_get(cx, fr->node, "format", NULL),
+                                kpath, "format csv reads files only; Kafka "
+                                "topics carry one JSON object per message"))))
+        return err;
+    return bad;
+}
+
+/* Once the dialect is read: the rules about the sources (reported after
+ * the dialect's own mistakes, as they always were), then the dialect's
+ * defaults (a dialect with a mistake: otel's), before the keys that
+ * override them are read. */
+static br_err_t dialect_presets(ctx_t *cx, frame_t *fr,
+                                const br_conf_row_t *row, const yaml_node_t *v,
+                                const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    bool billing = is_billing(in->dialect);
+    (void)row, (void)v, (void)kpath;
+    in->lateness_ms = preset_ms(billing ? BILLING_LATENESS : TOKEN_LATENESS);
+    in->idle_ms = preset_ms(billing ? BILLING_IDLE : TOKEN_IDLE);
+    in->max_future_ms =
+        preset_ms(billing ? BILLING_MAX_FUTURE : TOKEN_MAX_FUTURE);
+    in->restatements = billing ? BR_RESTATE_REPLACE : BR_RESTATE_DUPLICATE;
+    return check_sources(cx, fr);
+}
+
+static bool mapping_has_tokens(const br_mapping_t *m) {
+    for (int t = 0; t < BR_TOK__CNT; t++)
+        if (m->tokens[t])
+            return true;
+    return false;
+}
+
+/* The custom dialect presets nothing: time, and a cost or tokens, must be
+ * mapped. Left alone when the dialect or the mapping has a mistake. */
+static br_err_t check_custom(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *m, const char *kpath) {
+    static const char *const time_key[] = {"time", NULL};
+    const br_input_conf_t *in = fr->base;
+    const yaml_node_t *at = is_null(m) ? fr->node : m;
+    char tpath[PATH_LEN];
+    const char *path = kpath;
+    br_err_t err, bad = BR_ERR_OK;
+    if (in->dialect != BR_DIALECT_CUSTOM || !read_ok(fr, "dialect") ||
+        (fr->failed & row_bit(fr, row->key)))
+        return BR_ERR_OK;
+    if (!in->mapping.time && !(m && misspelt(cx, m, time_key))) {
+        join_path(tpath, sizeof tpath, kpath, "time");
+        path = tpath;
+        if ((err = go_on(&bad, fail(cx, at, path, "is required for the custom "
+                                    "dialect (the field that holds the event "
+                                    "time)"))))
+            return err;
+    }
+    if (!in->mapping.cost && !mapping_has_tokens(&in->mapping) &&
+        (err = go_on(&bad, fail(cx, at, path, "the custom dialect needs "
+                                "mapping.cost or at least one token field "
+                                "(input_tokens, output_tokens, ...)"))))
+        return err;
+    return bad;
+}
+
+/* Billing settings: only FOCUS and CUR rows have a cost column and charge
+ * categories. *billing: they apply and v is to be read. */
+static br_err_t billing_only(ctx_t *cx, const frame_t *fr,
+                             const yaml_node_t *v, const char *kpath,
+                             const char *instead, bool *billing) {
+    const br_input_conf_t *in = fr->base;
+    *billing = is_billing(in->dialect);
+    if (*billing || is_null(v) || !read_ok(fr, "dialect"))
+        return BR_ERR_OK;
+    return fail(cx, v, kpath, "applies only to the focus and cur dialects%s",
+                instead);
+}
+
+static br_err_t parse_cost_column(ctx_t *cx, frame_t *fr,
+                                  const br_conf_row_t *row,
+                                  const yaml_node_t *v, const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    const char *def = in->dialect == BR_DIALECT_FOCUS ? FOCUS_COST_COLUMN
+                                                      : CUR_COST_COLUMN;
+    bool billing;
+    br_err_t err = billing_only(cx, fr, v, kpath, " (use mapping.cost)",
+                                &billing);
+    (void)row;
+    if (err || !billing)
+        return err;
+    if (!(in->cost_column = xstrndup(def, strlen(def))))
+        return nomem(cx);
+    return is_null(v) ? BR_ERR_OK : take_str(cx, v, kpath, &in->cost_column);
+}
+
+/* A list default, "a, b, c", into *out. */
+static br_err_t set_str_list(ctx_t *cx, char ***out, size_t *cnt,
+                             const char *text) {
+    *out = calloc(strlen(text) / 2 + 1, sizeof(char *));
+    while (*out && *text) {
+        size_t len = strcspn(text, ",");
+        if (!((*out)[*cnt] = xstrndup(text, len)))
+            return nomem(cx);
+        (*cnt)++;
+        text += len;
+        text += strspn(text, ", ");
+    }
+    return *out ? BR_ERR_OK : nomem(cx);
+}
+
+static br_err_t parse_charges(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                              const yaml_node_t *v, const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    bool billing;
+    br_err_t err = billing_only(cx, fr, v, kpath, "", &billing);
+    if (err || !billing)
+        return err;
+    if (is_null(v))
+        return set_str_list(cx, &in->charge_categories,
+                            &in->charge_category_cnt,
+                            in->dialect == BR_DIALECT_FOCUS ? FOCUS_CATEGORIES
+                                                            : CUR_CATEGORIES);
+    err = read_value(cx, fr, row, v, kpath);
+    if (err == BR_ERR_OK && in->charge_category_cnt == 0)
+        err = fail(cx, v, kpath, "must list at least one category (nothing "
+                                 "would count)");
+    return err;
+}
+
+static bool billing_shown(const void *base) {
+    return is_billing(((const br_input_conf_t *)base)->dialect);
+}
+
+static bool is_avro(const br_input_conf_t *in) {
+    return in->format == BR_FORMAT_AVRO ||
+           in->format == BR_FORMAT_AVRO_CONFLUENT;
+}
+
+static bool avro_shown(const void *base) {
+    return is_avro(base);
+}
+
+/* inputs[].avro: where the schemas of an Avro input come from. Files are
+ * object container files, which carry their writer schema, so an input
+ * that only replays files needs no schema source. Left alone when the
+ * format or the sources have a mistake. */
+static br_err_t parse_input_avro(ctx_t *cx, frame_t *fr,
+                                 const br_conf_row_t *row,
+                                 const yaml_node_t *an, const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    const br_avro_conf_t *a = &in->avro;
+    const yaml_node_t *fmt = map_get(cx, fr->node, "format", NULL);
+    bool kafka = in->topic_cnt > 0;
+    char sub[PATH_LEN];
+    br_err_t err;
+    if (fr->failed & (row_bit(fr, "format") | source_bits(fr)))
+        return BR_ERR_OK;
+    if (!is_avro(in))
+        return is_null(an) ? BR_ERR_OK
+                           : fail(cx, an, kpath, "is for inputs of format "
+                                                 "avro or avro-confluent");
+    join_path(sub, sizeof sub, kpath, "schema");
+    if (is_null(an) && !kafka)
+        return BR_ERR_OK;
+    if (is_null(an))
+        return fail(cx, fmt ? fmt : fr->node, sub,
+                    in->format == BR_FORMAT_AVRO
+                        ? "is required for format avro (the writer schema, "
+                          "an .avsc file)"
+                        : "format avro-confluent needs avro.schema_dir or "
+                          "avro.registry (where schemas by id come from)");
+    if ((err = read_section(cx, an, kpath, row->sub, field(fr->base, row),
+                            (unsigned)row->arg, fr)))
+        return err;
+    if (kafka && in->format == BR_FORMAT_AVRO && !a->schema)
+        return fail(cx, an, sub,
+                    "is required for format avro (the writer schema)");
+    if (kafka && in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
+        !a->registry)
+        return fail(cx, an, kpath,
+                    "format avro-confluent needs schema_dir or registry "
+                    "(where schemas by id come from)");
+    return BR_ERR_OK;
+}
+
+/* stale_after: off (0) by default, since a silence that matters depends on
+ * the feed: token events flow every second, billing exports arrive hours
+ * or a day apart. Below a second it would be poll jitter. */
+static br_err_t check_stale_after(ctx_t *cx, frame_t *fr,
+                                  const br_conf_row_t *row,
+                                  const yaml_node_t *v, const char *kpath) {
+    const br_input_conf_t *in = fr->base;
+    (void)row;
+    if (in->stale_after_ms == 0 || in->stale_after_ms >= MS_PER_S)
+        return BR_ERR_OK;
+    return fail(cx, v, kpath, "must be 0 (off) or at least 1s");
+}
+
+/* Not given: the dedup section's, resolved once it is read
+ * (input_dedup_defaults). */
+static br_err_t input_init(ctx_t *cx, const br_conf_row_t *row, void *base) {
+    br_input_conf_t *in = base;
+    (void)cx, (void)row;
+    in->dedup_window_ms = -1;
+    in->dedup_max_ids = SIZE_MAX;
+    return BR_ERR_OK;
+}
+
 static void input_dedup_defaults(br_config_t *conf) {
+    int64_t billing_ms = preset_ms(BILLING_DEDUP_WINDOW);
     for (size_t i = 0; i < conf->input_cnt; i++) {
         br_input_conf_t *in = &conf->inputs[i];
         if (in->dedup_window_ms < 0) {
             in->dedup_window_ms = conf->dedup_window_ms;
-            if (is_billing(in->dialect) && in->dedup_window_ms < 40 * MS_PER_DAY)
-                in->dedup_window_ms = 40 * MS_PER_DAY;
+            if (is_billing(in->dialect) && in->dedup_window_ms < billing_ms)
+                in->dedup_window_ms = billing_ms;
         }
         if (in->dedup_max_ids == SIZE_MAX)
             in->dedup_max_ids = conf->dedup_max_ids;
     }
 }
 
-static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
-                            const char *path, br_input_conf_t *in) {
-    char kpath[PATH_LEN];
-    const yaml_node_t *v;
-    char *s = NULL;
-    br_err_t err, bad = BR_ERR_OK, e;
+#define BILLING_OR(billing, other)                                            \
+    "`" billing "` for focus and cur, `" other "` for the other dialects"
 
-    in->line = node_line(node);
-    in->avro.schema_id = -1;
-    if ((err = check_map(cx, node, path, input_keys,
-                         "input settings (name, topic, dialect, ...)")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &in->name,
-                                   NULL))))
-        return err;
+static const br_conf_row_t input_rows[] = {
+    {.key = "name", .type = BR_CONF_STR, .flags = BR_CONF_REQUIRED,
+     AT(br_input_conf_t, name),
+     .doc = "Unique name. Alerts, logs and dead letters use it.",
+     .example = "openai"},
+    {.key = "topic", .type = BR_CONF_CUSTOM,
+     .flags = BR_CONF_NO_DUMP | BR_CONF_RELOAD_RULE,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_topic},
+     .type_doc = "string", .doc = "One Kafka topic.", .example = "llm.usage"},
+    {.key = "topics", .type = BR_CONF_STRS, .flags = BR_CONF_RELOAD_RULE,
+     AT(br_input_conf_t, topics),
+     .cnt_off = offsetof(br_input_conf_t, topic_cnt),
+     .what = "Kafka topic names",
+     .doc = "Several Kafka topics (adds to `topic`).",
+     .example = "[llm.openai, llm.azure]"},
+    {.key = "files", .type = BR_CONF_PATHS, AT(br_input_conf_t, files),
+     .cnt_off = offsetof(br_input_conf_t, file_cnt), .what = "file paths",
+     .doc = "Files for `burnrate replay`: JSON lines, CSV with `format: csv`, "
+            "Avro object container files with `format: avro` or "
+            "`avro-confluent`.",
+     .example = "[exports/focus-2024-06.csv]"},
+    {.key = "format", .type = BR_CONF_ENUM, .flags = BR_CONF_RELOAD_RULE,
+     AT(br_input_conf_t, format), .def = "json", NAMES(format_names),
+     .what = "format", .dump_after = "dialect",
+     .doc = "`json`: one JSON object per message or per line. `csv`: a FOCUS "
+            "or CUR export with a header row (files only). `avro`: one Avro "
+            "binary datum per message. `avro-confluent`: the Confluent "
+            "framing (magic byte, schema id, datum). See [Avro](#avro).",
+     .example = "avro-confluent"},
+    {.key = "dialect", .type = BR_CONF_ENUM, .flags = BR_CONF_REQUIRED,
+     AT(br_input_conf_t, dialect), NAMES(dialect_names), .what = "dialect",
+     .dump_after = "name",
+     .hooks = &(const struct br_conf_hooks){.check = dialect_presets},
+     .doc = "Which preset turns a message into a cost record (see the "
+            "dialects below).",
+     .example = "focus"},
+    {.key = "mapping", .type = BR_CONF_MAP, AT(br_input_conf_t, mapping),
+     .sub = &mapping_section,
+     .hooks = &(const struct br_conf_hooks){.check = check_custom},
+     .type_doc = "[mapping](#mapping)", .def_doc = "the dialect's preset",
+     .doc = "Field overrides on top of the preset."},
+    {.key = "cost_column", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_input_conf_t, cost_column),
+     .hooks = &(const struct br_conf_hooks){.parse = parse_cost_column},
+     .def_doc = "focus: `" FOCUS_COST_COLUMN "`; cur: `" CUR_COST_COLUMN "`",
+     .doc = "Billing dialects only. The column that holds the cost, e.g. "
+            "`EffectiveCost` for amortized cost, or "
+            "`line_item_net_unblended_cost`.",
+     .example = "EffectiveCost"},
+    {.key = "charge_categories", .type = BR_CONF_STRS,
+     AT(br_input_conf_t, charge_categories),
+     .cnt_off = offsetof(br_input_conf_t, charge_category_cnt),
+     .what = "charge categories",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_charges,
+                                            .shown = billing_shown},
+     .def_doc = "focus: `[" FOCUS_CATEGORIES "]`; cur: `[" CUR_CATEGORIES "]`",
+     .doc = "Billing dialects only. Rows are counted only when their "
+            "category is listed; other rows are skipped. For focus the value "
+            "matched is `ChargeCategory` (FOCUS also has `Purchase` and "
+            "`Tax`). For cur it is `line_item_line_item_type` (CUR also has "
+            "`Fee`, `Tax`, `RIFee`, `SavingsPlanRecurringFee`, "
+            "`SavingsPlanNegation`, ...).",
+     .example = "[Usage]"},
+    {.key = "lateness", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, lateness_ms), .min = 0,
+     .def_doc = "`" BILLING_LATENESS "` for focus and cur (exports arrive a "
+                "day or two after the usage, their rows grouped by account "
+                "rather than time), `" TOKEN_LATENESS "` for the other "
+                "dialects",
+     .doc = "How far event time may lag behind the newest event of the same "
+            "input before a bucket is final (the input's watermark is its "
+            "newest event time minus this). Other inputs' progress does not "
+            "count: a record is late only against its own input.",
+     .example = "2h"},
+    {.key = "idle_timeout", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, idle_ms), .min = MS_PER_S,
+     .def_doc = BILLING_OR(BILLING_IDLE, TOKEN_IDLE),
+     .doc = "A partition whose event time lags the input's newest event by "
+            "more than this is idle and left out of the input's watermark, "
+            "so one quiet partition cannot stall the input; an input lagging "
+            "the newest input by more than this stops holding back the "
+            "series it feeds (unless messages are waiting in it).",
+     .example = "30m"},
+    {.key = "avro", .type = BR_CONF_MAP, AT(br_input_conf_t, avro),
+     .sub = &avro_section, .arg = BR_CONF_ONLY_INPUT,
+     .dump_after = "cost_column",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_input_avro,
+                                            .shown = avro_shown},
+     .type_doc = "[avro](#avro-settings) map",
+     .doc = "Avro formats only: where the schemas come from."},
+    {.key = "stale_after", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, stale_after_ms), .def = "0s", .min = 0,
+     .hooks = &(const struct br_conf_hooks){.check = check_stale_after},
+     .type_doc = "%s (`0` or at least `1s`)", .def_doc = "`0`: off",
+     .doc = "`burnrate run` only: wall-clock time without any message of "
+            "this input, while a partition of it is assigned, that raises a "
+            "`stale_input` alert; the next message resolves it. Off by "
+            "default because a normal gap depends on the feed (token events "
+            "flow every second, billing exports arrive hours or a day "
+            "apart): set it above the longest quiet time the feed has. See "
+            "[stale inputs](#what-it-detects).",
+     .example = "15m"},
+    {.key = "max_future", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, max_future_ms), .min = 0,
+     .type_doc = "%s (`0`: off)",
+     .def_doc = BILLING_OR(BILLING_MAX_FUTURE, TOKEN_MAX_FUTURE),
+     .doc = "A record whose event time is more than this ahead of the wall "
+            "clock (`run`: at consume; `replay`: at start) goes to the "
+            "dead-letter topic with reason `FUTURE` and moves nothing. "
+            "Producers' clocks drift by seconds; a bigger lead is a broken "
+            "clock or a hostile record, which would otherwise carry the "
+            "watermark ahead of every real record. `0` turns the check off "
+            "(a synthetic future replayed on purpose). See [event time "
+            "against the clock](#what-it-reads).",
+     .example = "1h"},
+    {.key = "restatements", .type = BR_CONF_ENUM,
+     AT(br_input_conf_t, restatements), NAMES(restatement_names),
+     .what = "value",
+     .def_doc = BILLING_OR(BILLING_RESTATEMENTS, TOKEN_RESTATEMENTS),
+     .doc = "What a record whose identity was seen, with another amount, "
+            "does: `duplicate` counts it once (the first amount stays); "
+            "`replace` counts the difference, as the row restated. See "
+            "[Duplicates and restatements](#duplicates-and-restatements).",
+     .example = "replace"},
+    {.key = "dedup_window", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, dedup_window_ms), .min = MS_PER_S,
+     .def_doc = "`" BILLING_DEDUP_WINDOW "` for focus and cur (at least "
+                "`dedup.window`), else `dedup.window`",
+     .doc = "Event time an identity is remembered behind the input's newest "
+            "event.",
+     .example = "62d"},
+    {.key = "dedup_max_ids", .type = BR_CONF_INT,
+     AT(br_input_conf_t, dedup_max_ids), .min = 0, .max = 100000000,
+     .def_doc = "`dedup.max_ids`",
+     .doc = "Identities the input remembers at most (56 bytes each at most); "
+            "beyond it the oldest are forgotten early. `0`: no deduplication "
+            "for this input.",
+     .example = "5000000"},
+};
 
-    /* A dialect or format that is wrong leaves out the checks that depend
-     * on it rather than report mistakes that are not there. */
-    int d = -1, f = BR_FORMAT_JSON;
-    join_path(kpath, sizeof kpath, path, "dialect");
-    const yaml_node_t *dn = map_get(cx, node, "dialect", NULL);
-    if (is_null(dn))
-        e = fail_required(cx, node, dn ? dn : node, kpath, "dialect",
-                          "is required");
-    else
-        e = get_enum(cx, node, path, "dialect", "dialect", dialect_names,
-                     BR_DIALECT__CNT, &d, NULL);
-    if ((err = go_on(&bad, e)))
-        return err;
-    bool dialect_ok = d >= 0;
-    in->dialect = dialect_ok ? (br_dialect_t)d : BR_DIALECT_OTEL;
+static const br_conf_section_t input_section = {
+    .what = "input settings (name, topic, dialect, ...)", ROWS(input_rows),
+    .size = sizeof(br_input_conf_t),
+    .line_off = offsetof(br_input_conf_t, line), .flags = BR_CONF_LINE,
+    .hooks = &(const struct br_conf_hooks){.init = input_init}};
 
-    const yaml_node_t *fmt_node = NULL;
-    e = get_enum(cx, node, path, "format", "format", format_names,
-                 sizeof format_names / sizeof format_names[0], &f, &fmt_node);
-    bool format_ok = e == BR_ERR_OK;
-    if ((err = go_on(&bad, e)))
-        return err;
-    in->format = (br_format_t)f;
-
-    /* topic (one) and topics (a list) add up; files are replay sources. */
-    bool sources_ok = true;
-    yaml_node_t *t = map_get(cx, node, "topic", NULL);
-    if (!is_null(t)) {
-        join_path(kpath, sizeof kpath, path, "topic");
-        if ((e = take_str(cx, t, kpath, &s)) == BR_ERR_OK) {
-            in->topics = malloc(sizeof(char *));
-            if (!in->topics) {
-                free(s);
-                return nomem(cx);
-            }
-            in->topics[in->topic_cnt++] = s;
-            s = NULL;
-        }
-        sources_ok &= e == BR_ERR_OK;
-        if ((err = go_on(&bad, e)))
-            return err;
-    }
-    t = map_get(cx, node, "topics", NULL);
-    if (!is_null(t)) {
-        join_path(kpath, sizeof kpath, path, "topics");
-        e = take_str_list(cx, t, kpath, "Kafka topic names", &in->topics,
-                          &in->topic_cnt);
-        sources_ok &= e == BR_ERR_OK;
-        if ((err = go_on(&bad, e)))
-            return err;
-    }
-    t = map_get(cx, node, "files", NULL);
-    if (!is_null(t)) {
-        join_path(kpath, sizeof kpath, path, "files");
-        e = take_str_list(cx, t, kpath, "file paths", &in->files,
-                          &in->file_cnt);
-        sources_ok &= e == BR_ERR_OK;
-        if ((err = go_on(&bad, e)))
-            return err;
-        for (size_t i = 0; i < in->file_cnt; i++)
-            if ((err = resolve_in_place(cx, &in->files[i])))
+/* A topic belongs to one input: a message must map to exactly one
+ * decoder. */
+static br_err_t topics_unique(ctx_t *cx, const yaml_node_t *item,
+                              const char *ipath, const void *it,
+                              const void *other) {
+    const br_input_conf_t *in = it, *o = other;
+    br_err_t err, bad = BR_ERR_OK;
+    for (size_t a = 0; a < in->topic_cnt; a++)
+        for (size_t b = 0; b < o->topic_cnt; b++)
+            if (strcmp(in->topics[a], o->topics[b]) == 0 &&
+                (err = go_on(&bad, fail(cx, item, ipath, "topic \"%s\" is "
+                                        "already read by input \"%s\"",
+                                        in->topics[a],
+                                        o->name ? o->name : "?"))))
                 return err;
-    }
-    static const char *const source_keys[] = {"topic", "topics", "files",
-                                              NULL};
-    if (sources_ok && in->topic_cnt == 0 && in->file_cnt == 0 &&
-        !misspelt(cx, node, source_keys) &&
-        (err = go_on(&bad, fail(cx, node, path,
-                                "needs at least one Kafka topic (topic or "
-                                "topics) or one file (files)"))))
-        return err;
-    join_path(kpath, sizeof kpath, path, "format");
-    if (in->format == BR_FORMAT_CSV && in->topic_cnt > 0 &&
-        (err = go_on(&bad, fail(cx, fmt_node, kpath,
-                                "format csv reads files only; Kafka topics "
-                                "carry one JSON object per message"))))
-        return err;
-
-    if (format_ok && sources_ok &&
-        (err = go_on(&bad, parse_avro(cx, node, path, in, fmt_node))))
-        return err;
-
-    yaml_node_t *m = map_get(cx, node, "mapping", NULL);
-    join_path(kpath, sizeof kpath, path, "mapping");
-    e = is_null(m) ? BR_ERR_OK : parse_mapping(cx, m, kpath, &in->mapping);
-    if ((err = go_on(&bad, e)))
-        return err;
-    if (in->dialect == BR_DIALECT_CUSTOM && dialect_ok && e == BR_ERR_OK) {
-        const yaml_node_t *at = is_null(m) ? node : m;
-        static const char *const time_key[] = {"time", NULL};
-        if (!in->mapping.time && !(m && misspelt(cx, m, time_key))) {
-            join_path(kpath, sizeof kpath, path, "mapping.time");
-            if ((err = go_on(&bad, fail(cx, at, kpath,
-                                        "is required for the custom dialect "
-                                        "(the field that holds the event "
-                                        "time)"))))
-                return err;
-        }
-        if (!in->mapping.cost && !mapping_has_tokens(&in->mapping) &&
-            (err = go_on(&bad, fail(cx, at, kpath,
-                                    "the custom dialect needs mapping.cost "
-                                    "or at least one token field "
-                                    "(input_tokens, output_tokens, ...)"))))
-            return err;
-    }
-
-    /* Billing settings: only FOCUS and CUR rows have charge categories. */
-    bool billing = is_billing(in->dialect);
-    v = map_get(cx, node, "cost_column", NULL);
-    if (!is_null(v) && !billing && dialect_ok) {
-        join_path(kpath, sizeof kpath, path, "cost_column");
-        if ((err = go_on(&bad, fail(cx, v, kpath,
-                                    "applies only to the focus and cur "
-                                    "dialects (use mapping.cost)"))))
-            return err;
-    }
-    v = map_get(cx, node, "charge_categories", NULL);
-    join_path(kpath, sizeof kpath, path, "charge_categories");
-    if (!is_null(v) && !billing && dialect_ok &&
-        (err = go_on(&bad, fail(cx, v, kpath, "applies only to the focus and "
-                                              "cur dialects"))))
-        return err;
-    if (billing) {
-        if (in->dialect == BR_DIALECT_FOCUS)
-            in->cost_column = xstrndup("BilledCost", 10);
-        else
-            in->cost_column = xstrndup("line_item_unblended_cost", 24);
-        if (!in->cost_column)
-            return nomem(cx);
-        if ((err = go_on(&bad, get_str(cx, node, path, "cost_column", false,
-                                       &in->cost_column, NULL))))
-            return err;
-        if (!is_null(v)) {
-            e = take_str_list(cx, v, kpath, "charge categories",
-                              &in->charge_categories,
-                              &in->charge_category_cnt);
-            if (e == BR_ERR_OK && in->charge_category_cnt == 0)
-                e = fail(cx, v, kpath, "must list at least one category "
-                                       "(nothing would count)");
-            if ((err = go_on(&bad, e)))
-                return err;
-        } else if (in->dialect == BR_DIALECT_FOCUS) {
-            if ((err = set_str_list(cx, &in->charge_categories,
-                                    &in->charge_category_cnt, focus_categories,
-                                    3)))
-                return err;
-        } else if ((err = set_str_list(cx, &in->charge_categories,
-                                       &in->charge_category_cnt,
-                                       cur_line_item_types, 5))) {
-            return err;
-        }
-    }
-
-    /* Billing exports arrive 24-48 h after the usage and a file's rows are
-     * grouped by account, not time: 48 h of disorder within the input. An
-     * input is judged against its own progress, so billing running a day
-     * or two behind the token feeds is not late; only past idle_timeout of
-     * lag does it stop holding back the series it feeds. */
-    in->lateness_ms = billing ? 48 * MS_PER_H : 5 * MS_PER_MIN;
-    in->idle_ms = billing ? 3 * MS_PER_DAY : MS_PER_H;
-    if ((err = go_on(&bad, get_duration(cx, node, path, "lateness", 0,
-                                        &in->lateness_ms, NULL))) ||
-        (err = go_on(&bad, get_duration(cx, node, path, "idle_timeout",
-                                        MS_PER_S, &in->idle_ms, NULL))) ||
-        (err = go_on(&bad, get_stale_after(cx, node, path, in))))
-        return err;
-    /* Producers' clocks drift by seconds; billing exports may write local
-     * time as UTC (up to 14h off). 0 turns the check off. */
-    in->max_future_ms = billing ? MS_PER_DAY : 15 * MS_PER_MIN;
-    if ((err = go_on(&bad, get_duration(cx, node, path, "max_future", 0,
-                                        &in->max_future_ms, NULL))))
-        return err;
-    if ((err = go_on(&bad, get_restatements(cx, node, path, in))))
-        return err;
     return bad;
 }
 
-static br_err_t parse_inputs(ctx_t *cx, const yaml_node_t *root,
-                             br_config_t *conf) {
-    char ipath[PATH_LEN];
-    yaml_node_t *v = map_get(cx, root, "inputs", NULL);
-    br_err_t err, bad = BR_ERR_OK;
+static br_err_t parse_inputs(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
     if (is_null(v))
-        return fail(cx, v ? v : root, "inputs",
+        return fail(cx, v ? v : fr->node, kpath,
                     "is required: list at least one input (a topic or files "
                     "and a dialect)");
     if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, "inputs", "must be a list of inputs");
-    size_t n = seq_cnt(v);
-    if (n == 0)
-        return fail(cx, v, "inputs", "must list at least one input");
-    conf->inputs = calloc(n, sizeof(br_input_conf_t));
-    if (!conf->inputs)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        br_input_conf_t *in = &conf->inputs[i];
-        index_path(ipath, sizeof ipath, "inputs", i);
-        conf->input_cnt++;
-        if ((err = go_on(&bad, parse_input(cx, item, ipath, in))))
-            return err;
-        /* Names and topics are unique across inputs: a message must map to
-         * exactly one decoder. */
-        for (size_t j = 0; j < i; j++) {
-            if (in->name && conf->inputs[j].name &&
-                strcmp(conf->inputs[j].name, in->name) == 0) {
-                char kpath[PATH_LEN];
-                join_path(kpath, sizeof kpath, ipath, "name");
-                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
-                                            kpath,
-                                            "duplicate input name \"%s\" "
-                                            "(first used on line %d)",
-                                            in->name, conf->inputs[j].line))))
-                    return err;
-            }
-            for (size_t a = 0; a < in->topic_cnt; a++)
-                for (size_t b = 0; b < conf->inputs[j].topic_cnt; b++)
-                    if (strcmp(in->topics[a], conf->inputs[j].topics[b]) == 0 &&
-                        (err = go_on(&bad, fail(cx, item, ipath,
-                                                "topic \"%s\" is already read "
-                                                "by input \"%s\"", in->topics[a],
-                                                conf->inputs[j].name
-                                                    ? conf->inputs[j].name
-                                                    : "?"))))
-                        return err;
-        }
-    }
-    return bad;
+        return fail(cx, v, kpath, "must be a list of inputs");
+    if (seq_cnt(v) == 0)
+        return fail(cx, v, kpath, "must list at least one input");
+    return read_items(cx, fr, row, v, kpath, "input", topics_unique);
 }
 
 /* scopes: which series are tracked. */
@@ -3119,19 +3173,6 @@ static const br_conf_row_t http_rows[] = {
 static const br_conf_section_t http_section = {
     .what = "HTTP settings", ROWS(http_rows)};
 
-/* Sections still read and printed by their own code, run in place. */
-static br_err_t old_inputs(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
-                           const yaml_node_t *v, const char *kpath) {
-    (void)row, (void)v, (void)kpath;
-    return parse_inputs(cx, fr->node, fr->base);
-}
-
-
-
-
-static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
-                            const void *base);
-
 /* Inputs without their own dedup_window or dedup_max_ids take the dedup
  * section's, read by now. */
 static br_err_t dedup_follow(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
@@ -3150,9 +3191,10 @@ static const br_conf_row_t root_rows[] = {
      .type_doc = "ISO 4217 code (3 uppercase letters)",
      .doc = "Currency of the stage. Costs, spike floors, budgets and alerts "
             "are in it."},
-    {.key = "inputs", .type = BR_CONF_CUSTOM, .flags = BR_CONF_RELOAD_RULE,
-     .hooks = &(const struct br_conf_hooks){.parse = old_inputs,
-                                            .dump = old_dump_inputs},
+    {.key = "inputs", .type = BR_CONF_LIST, .flags = BR_CONF_RELOAD_RULE,
+     AT(br_config_t, inputs), .cnt_off = offsetof(br_config_t, input_cnt),
+     .sub = &input_section,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_inputs},
      .type_doc = "list of [inputs](#inputs)",
      .def_doc = "required, at least one",
      .doc = "Where cost data comes from."},
@@ -4111,56 +4153,6 @@ static void dump_section(out_t *o, const br_conf_section_t *sec,
     o_map_end(o);
 }
 
-static void dump_input(out_t *o, const br_input_conf_t *in) {
-    const br_mapping_t *m = &in->mapping;
-    o_map(o, false);
-    o_kv_str(o, "name", in->name);
-    o_kv_str(o, "dialect", br_dialect_name(in->dialect));
-    static const char *const formats[] = {"json", "csv", "avro",
-                                          "avro-confluent"};
-    o_kv_str(o, "format", formats[in->format]);
-    o_str_list(o, "topics", in->topics, in->topic_cnt);
-    o_str_list(o, "files", in->files, in->file_cnt);
-    o_plain(o, "mapping");
-    size_t set = m->dim_cnt;
-    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++)
-        if (*(char *const *)(const void *)((const char *)m +
-                                           mapping_fields[i].off))
-            set++;
-    set += m->id_cnt > 0;
-    o_map(o, set == 0);
-    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++) {
-        const char *v = *(char *const *)(const void *)((const char *)m +
-                                                       mapping_fields[i].off);
-        if (v)
-            o_kv_str(o, mapping_fields[i].key, v);
-    }
-    if (m->id_cnt == 1)
-        o_kv_str(o, "id", m->id[0]);
-    else if (m->id_cnt)
-        o_str_list(o, "id", m->id, m->id_cnt);
-    if (m->dim_cnt)
-        o_kv_map(o, "dims", m->dims, m->dim_cnt, false);
-    o_map_end(o);
-    if (in->cost_column)
-        o_kv_str(o, "cost_column", in->cost_column);
-    if (in->format == BR_FORMAT_AVRO || in->format == BR_FORMAT_AVRO_CONFLUENT) {
-        o_plain(o, "avro");
-        dump_section(o, &avro_section, &in->avro);
-    }
-    if (is_billing(in->dialect))
-        o_str_list(o, "charge_categories", in->charge_categories,
-                   in->charge_category_cnt);
-    o_duration(o, "lateness", in->lateness_ms);
-    o_duration(o, "idle_timeout", in->idle_ms);
-    o_duration(o, "stale_after", in->stale_after_ms);
-    o_duration(o, "max_future", in->max_future_ms);
-    o_kv_str(o, "restatements", in->restatements == BR_RESTATE_REPLACE
-                                    ? "replace" : "duplicate");
-    o_duration(o, "dedup_window", in->dedup_window_ms);
-    o_int(o, "dedup_max_ids", (int64_t)in->dedup_max_ids);
-    o_map_end(o);
-}
 
 
 /** Write a price spec "input=0.15,output=0.60" back as a flow mapping. */
@@ -4185,13 +4177,16 @@ static void dump_price_spec(out_t *o, const char *spec) {
     free(copy);
 }
 
-static void old_dump_inputs(out_t *o, const br_conf_row_t *row,
-                            const void *base) {
-    const br_config_t *conf = base;
+static void dump_id(out_t *o, const br_conf_row_t *row, const void *base) {
+    const br_mapping_t *m = base;
     (void)row;
-    o_seq(o, false);
-    for (size_t i = 0; i < conf->input_cnt; i++)
-        dump_input(o, &conf->inputs[i]);
+    if (m->id_cnt == 1) {
+        o_str(o, m->id[0]);
+        return;
+    }
+    o_seq(o, true);
+    for (size_t i = 0; i < m->id_cnt; i++)
+        o_str(o, m->id[i]);
     o_seq_end(o);
 }
 
