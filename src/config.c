@@ -37,16 +37,6 @@
 #define DURATION_MAX_MS (INT64_C(3650) * MS_PER_DAY)  /* ten years */
 #define CONFIG_FILE_MAX (16u << 20)     /* a config larger than this is a mistake */
 
-/* Defaults, also quoted by scripts/CONFIG.md and the example config. */
-#define DEF_CURRENCY "USD"
-#define DEF_GROUP_ID "burnrate"
-#define DEF_ALERTS_TOPIC "burnrate.alerts"
-#define DEF_DLQ_TOPIC "burnrate.dlq"
-#define DEF_STATE_DIR "burnrate-state"
-#define DEF_MAX_MESSAGE_BYTES 524288
-#define DEF_MAX_SERIES 10000
-#define DEF_TIMEZONE "UTC"
-
 /* One mistake found: the whole "FILE:LINE: KEY: message" line. */
 typedef struct cerr {
     int line;
@@ -929,6 +919,9 @@ struct br_conf_hooks {
     void (*text)(const void *base, char *buf, size_t size);
     /* CUSTOM: prints the value after its key. */
     void (*dump)(out_t *o, const br_conf_row_t *row, const void *base);
+    /* Reload: how the value of a (old) and b (new) differ, NULL when they
+     * do not (instead of comparing by type). */
+    const char *(*diff)(const void *a, const void *b);
 };
 
 static void *field(void *base, const br_conf_row_t *row) {
@@ -1343,9 +1336,24 @@ static br_err_t avro_done(ctx_t *cx, frame_t *fr) {
     return bad;
 }
 
+static bool same_str(const char *a, const char *b) {
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* A schema read at start is built into the running producer: the file's
+ * text counts, not only its name. */
+static const char *schema_diff(const void *a, const void *b) {
+    const br_avro_conf_t *x = a, *y = b;
+    if (!same_str(x->schema, y->schema))
+        return "changed";
+    return same_str(x->schema_json, y->schema_json) ? NULL
+                                                    : "the schema file changed";
+}
+
 static const br_conf_row_t avro_rows[] = {
     {.key = "schema", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
      AT(br_avro_conf_t, schema),
+     .hooks = &(const struct br_conf_hooks){.diff = schema_diff},
      .type_doc = "path of an `.avsc` file",
      .def_doc = "none; required for `format: avro` on topics",
      .doc = "`avro`: the writer schema of every message. `avro-confluent` "
@@ -4229,4 +4237,146 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     if (o.ok)
         yaml_emitter_flush(&o.em);
     yaml_emitter_delete(&o.em);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reload: what a running stage cannot take without a restart              */
+
+typedef struct walk {
+    br_conf_change_fn fn;
+    void *opaque;
+} walk_t;
+
+/* A restart key's name-value map: each name added, removed or changed. */
+static void diff_kv(const walk_t *w, const char *path, const br_kv_t *a,
+                    size_t a_cnt, const br_kv_t *b, size_t b_cnt) {
+    char kpath[PATH_LEN];
+    for (size_t i = 0; i < a_cnt; i++) {
+        size_t j = 0;
+        while (j < b_cnt && strcmp(a[i].key, b[j].key) != 0)
+            j++;
+        join_path(kpath, sizeof kpath, path, a[i].key);
+        if (j == b_cnt)
+            w->fn(w->opaque, kpath, 0, "removed");
+        else if (!same_str(a[i].value, b[j].value))
+            w->fn(w->opaque, kpath, b[j].line, "changed");
+    }
+    for (size_t j = 0; j < b_cnt; j++) {
+        size_t i = 0;
+        while (i < a_cnt && strcmp(a[i].key, b[j].key) != 0)
+            i++;
+        join_path(kpath, sizeof kpath, path, b[j].key);
+        if (i == a_cnt)
+            w->fn(w->opaque, kpath, b[j].line, "added");
+    }
+}
+
+static bool same_strs(char *const *a, size_t a_cnt, char *const *b,
+                      size_t b_cnt) {
+    if (a_cnt != b_cnt)
+        return false;
+    for (size_t i = 0; i < a_cnt; i++)
+        if (!same_str(a[i], b[i]))
+            return false;
+    return true;
+}
+
+/* Whether the value of row is the same in a (old) and b (new). */
+static bool same_value(const br_conf_row_t *row, const void *a,
+                       const void *b) {
+    const void *p = cfield(a, row), *q = cfield(b, row);
+    char x[512], y[512];
+    if (row->hooks && row->hooks->text) {
+        row->hooks->text(a, x, sizeof x);
+        row->hooks->text(b, y, sizeof y);
+        return strcmp(x, y) == 0;
+    }
+    switch (row->type) {
+    case BR_CONF_STR:
+    case BR_CONF_PATH:
+        return same_str(*(char *const *)p, *(char *const *)q);
+    case BR_CONF_CURRENCY:
+        return strcmp(p, q) == 0;
+    case BR_CONF_DOUBLE:
+        return *(const double *)p == *(const double *)q;
+    case BR_CONF_STRS:
+    case BR_CONF_PATHS:
+        return same_strs(*(char **const *)p, ccount_of(a, row),
+                         *(char **const *)q, ccount_of(b, row));
+    case BR_CONF_PERCENTS:
+        return ccount_of(a, row) == ccount_of(b, row) &&
+               (!ccount_of(a, row) ||
+                !memcmp(*(int32_t *const *)p, *(int32_t *const *)q,
+                        ccount_of(a, row) * sizeof(int32_t)));
+    default:
+        return get_num(p, row->size) == get_num(q, row->size);
+    }
+}
+
+/* One key under a restart row: reported when it differs. */
+static void diff_row(const walk_t *w, const br_conf_row_t *row, const void *a,
+                     const void *b, const char *kpath) {
+    char what[128];
+    const char *why = NULL;
+    if (row->type == BR_CONF_KV) {
+        diff_kv(w, kpath, *(br_kv_t *const *)cfield(a, row), ccount_of(a, row),
+                *(br_kv_t *const *)cfield(b, row), ccount_of(b, row));
+        return;
+    }
+    if (row->hooks && row->hooks->diff)
+        why = row->hooks->diff(a, b);
+    else if (!same_value(row, a, b))
+        why = "changed";
+    if (!why)
+        return;
+    if (row->restart_why)
+        snprintf(what, sizeof what, "%s (%s)", why, row->restart_why);
+    else
+        snprintf(what, sizeof what, "%s", why);
+    w->fn(w->opaque, kpath, 0, what);
+}
+
+/* Every key of sec under a restart row (restart: the section's own row is
+ * one), in table order; lists are reload.c's. */
+static void diff_section(const walk_t *w, const br_conf_section_t *sec,
+                         const void *a, const void *b, const char *path,
+                         bool restart) {
+    char kpath[PATH_LEN];
+    for (size_t i = 0; i < sec->row_cnt; i++) {
+        const br_conf_row_t *row = &sec->rows[i];
+        bool r = restart || (row->flags & BR_CONF_RESTART);
+        join_path(kpath, sizeof kpath, path, row->key);
+        if (row->type == BR_CONF_MAP)
+            diff_section(w, row->sub, cfield(a, row), cfield(b, row), kpath,
+                         r);
+        else if (r && row->type != BR_CONF_LIST)
+            diff_row(w, row, a, b, kpath);
+    }
+}
+
+void br_conftab_restart_changes(const br_config_t *old,
+                                const br_config_t *conf,
+                                br_conf_change_fn fn, void *opaque) {
+    walk_t w = {fn, opaque};
+    diff_section(&w, &root_section, old, conf, "", false);
+}
+
+const br_conf_row_t *br_conftab_find(const char *path) {
+    const br_conf_section_t *sec = &root_section;
+    const br_conf_row_t *row = NULL;
+    char buf[PATH_LEN];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *save = NULL, *key = strtok_r(buf, ".", &save); key;
+         key = strtok_r(NULL, ".", &save)) {
+        size_t i = 0;
+        if (!sec)
+            return NULL;
+        while (i < sec->row_cnt && strcmp(sec->rows[i].key, key) != 0)
+            i++;
+        if (i == sec->row_cnt)
+            return NULL;
+        row = &sec->rows[i];
+        sec = row->sub;
+    }
+    return row;
 }
