@@ -884,7 +884,7 @@ static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
 /* ------------------------------------------------------------------------ */
 /* The engine: every key read and defaulted from its row (conftab.h)        */
 
-#define ROWS_MAX 32                     /* rows of one section (frame bits) */
+#define ROWS_MAX BR_CONF_ROWS_MAX         /* rows of one section (frame bits) */
 
 /* One section being read, for the rules that tie its keys together. */
 typedef struct frame {
@@ -1835,9 +1835,11 @@ static const br_conf_row_t input_rows[] = {
      .example = "openai"},
     {.key = "topic", .type = BR_CONF_CUSTOM,
      .flags = BR_CONF_NO_DUMP | BR_CONF_RELOAD_RULE,
+     .restart_why = "of an input that has topics",
      .hooks = &(const struct br_conf_hooks){.parse = parse_topic},
      .type_doc = "string", .doc = "One Kafka topic.", .example = "llm.usage"},
     {.key = "topics", .type = BR_CONF_STRS, .flags = BR_CONF_RELOAD_RULE,
+     .restart_why = "of an input that has topics",
      AT(br_input_conf_t, topics),
      .cnt_off = offsetof(br_input_conf_t, topic_cnt),
      .what = "Kafka topic names",
@@ -1850,6 +1852,7 @@ static const br_conf_row_t input_rows[] = {
             "`avro-confluent`.",
      .example = "[exports/focus-2024-06.csv]"},
     {.key = "format", .type = BR_CONF_ENUM, .flags = BR_CONF_RELOAD_RULE,
+     .restart_why = "of an input that has topics",
      AT(br_input_conf_t, format), .def = "json", NAMES(format_names),
      .what = "format", .dump_after = "dialect",
      .doc = "`json`: one JSON object per message or per line. `csv`: a FOCUS "
@@ -3201,6 +3204,8 @@ static const br_conf_row_t root_rows[] = {
             "are in it."},
     {.key = "inputs", .type = BR_CONF_LIST, .flags = BR_CONF_RELOAD_RULE,
      AT(br_config_t, inputs), .cnt_off = offsetof(br_config_t, input_cnt),
+     .restart_why = "the topics and format of inputs that have topics, and "
+                    "adding or removing such an input",
      .sub = &input_section,
      .hooks = &(const struct br_conf_hooks){.parse = parse_inputs},
      .type_doc = "list of [inputs](#inputs)",
@@ -4143,21 +4148,29 @@ static void dump_row(out_t *o, const br_conf_row_t *row, const void *base) {
 }
 
 /* Row i of sec, then the rows printed right after it (dump_after). */
-static void dump_from(out_t *o, const br_conf_section_t *sec,
-                      const void *base, size_t i) {
-    dump_row(o, &sec->rows[i], base);
+static void order_from(const br_conf_section_t *sec, size_t i, size_t *order,
+                       size_t *n) {
+    order[(*n)++] = i;
     for (size_t j = 0; j < sec->row_cnt; j++)
         if (sec->rows[j].dump_after &&
             strcmp(sec->rows[j].dump_after, sec->rows[i].key) == 0)
-            dump_from(o, sec, base, j);
+            order_from(sec, j, order, n);
+}
+
+size_t br_conftab_order(const br_conf_section_t *sec, size_t *order) {
+    size_t n = 0;
+    for (size_t i = 0; i < sec->row_cnt; i++)
+        if (!sec->rows[i].dump_after)
+            order_from(sec, i, order, &n);
+    return n;
 }
 
 static void dump_section(out_t *o, const br_conf_section_t *sec,
                          const void *base) {
+    size_t order[ROWS_MAX], n = br_conftab_order(sec, order);
     o_map(o, (sec->flags & BR_CONF_FLOW) != 0);
-    for (size_t i = 0; i < sec->row_cnt; i++)
-        if (!sec->rows[i].dump_after)
-            dump_from(o, sec, base, i);
+    for (size_t i = 0; i < n; i++)
+        dump_row(o, &sec->rows[order[i]], base);
     o_map_end(o);
 }
 

@@ -56,6 +56,8 @@ typedef enum {
                                      secret */
 #define BR_CONF_ANY_SCALAR 0x200u /* KV: numbers and booleans pass as text */
 
+#define BR_CONF_ROWS_MAX 32        /* rows of one section at most */
+
 /* Section flags. */
 #define BR_CONF_FLOW 0x1u          /* dump: one line, {a: 1, b: 2} */
 #define BR_CONF_REQUIRED_FIRST 0x2u /* a required key missing: nothing else
@@ -85,7 +87,9 @@ typedef struct br_conf_row {
                                     and KV: what the items are */
     const struct br_conf_section *sub; /* MAP, LIST */
     const char *dump_after;      /* dump: printed right after this key */
-    const char *restart_why;     /* reload refusal: "changed (WHY)" */
+    const char *restart_why;     /* BR_CONF_RESTART: why, in the refusal
+                                    "changed (WHY)"; BR_CONF_RELOAD_RULE:
+                                    what the rule refuses (reference) */
     int arg;                     /* a hook's parameter */
     const struct br_conf_hooks *hooks;
     /* The reference (README, man page): */
@@ -112,6 +116,12 @@ typedef struct br_conf_section {
 
 /** @returns the top-level section: every key is below it. */
 const br_conf_section_t *br_conftab_root(void);
+
+/** @brief The rows of sec in the order the dump and the reference show
+ *         them (table order, a row with dump_after right after that key).
+ * @param order at least sec->row_cnt indexes into sec->rows.
+ * @returns sec->row_cnt. */
+size_t br_conftab_order(const br_conf_section_t *sec, size_t *order);
 
 /** @returns the row of a key path such as "spike.bucket" or
  *           "inputs.avro.schema" (list items without an index), or NULL. */
