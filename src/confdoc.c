@@ -133,6 +133,20 @@ static void put_default(br_buf_t *b, const br_conf_row_t *row) {
         br_buf_puts(b, row->flags & BR_CONF_REQUIRED ? "required" : "none");
 }
 
+/* The doc, where "%s" in a map's stands for its keys. */
+static void put_doc(br_buf_t *b, const br_conf_row_t *row) {
+    const char *doc = row->doc ? row->doc : "";
+    const char *at = row->sub ? strstr(doc, "%s") : NULL;
+    if (!at) {
+        br_buf_puts(b, doc);
+        return;
+    }
+    br_buf_append(b, doc, (size_t)(at - doc));
+    for (size_t i = 0; i < row->sub->row_cnt; i++)
+        br_buf_printf(b, "%s`%s`", i ? ", " : "", row->sub->rows[i].key);
+    br_buf_puts(b, at + 2);
+}
+
 /* An example as code, unless it is written as markdown already. */
 static void put_example(br_buf_t *b, const char *ex) {
     if (ex && strchr(ex, '`'))
@@ -199,7 +213,7 @@ static void put_table(br_buf_t *b, const part_t *parts, size_t cnt) {
             put_default(&cell, row);
             put_cell(b, &cell);
             br_buf_reset(&cell);
-            br_buf_puts(&cell, row->doc ? row->doc : "");
+            put_doc(&cell, row);
             put_cell(b, &cell);
             if (examples) {
                 br_buf_reset(&cell);
@@ -397,7 +411,8 @@ static void troff_section(FILE *out, const br_conf_section_t *sec,
                           row->restart_why ? " (" : "",
                           row->restart_why ? row->restart_why : "",
                           row->restart_why ? ")" : "");
-        br_buf_printf(&b, ".\n%s", row->doc ? row->doc : "");
+        br_buf_puts(&b, ".\n");
+        put_doc(&b, row);
         fprintf(out, ".TP\n\\fB%s\\fR\n", row->key); /* keys: [a-z_] */
         put_troff(out, b.data ? b.data : "");
         fputs("\n", out);

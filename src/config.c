@@ -123,6 +123,10 @@ static void free_kv(br_kv_t *kv, size_t cnt) {
     free(kv);
 }
 
+static bool same_str(const char *a, const char *b) {
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 static bool is_billing(br_dialect_t dialect) {
     return dialect == BR_DIALECT_FOCUS || dialect == BR_DIALECT_CUR;
 }
@@ -1334,10 +1338,6 @@ static br_err_t avro_done(ctx_t *cx, frame_t *fr) {
                     a->schema, why);
     br_avro_schema_free(s);
     return bad;
-}
-
-static bool same_str(const char *a, const char *b) {
-    return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
 /* A schema read at start is built into the running producer: the file's
@@ -2878,47 +2878,43 @@ static bool value_allowed(const char *allowed, const char *value) {
     return false;
 }
 
-/* A refused property in one of the property maps is a mistake of its own. */
-static br_err_t check_refused(ctx_t *cx, const char *section, role_t roles,
-                              const br_kv_t *kv, size_t cnt) {
-    char kpath[PATH_LEN];
+/* The text " (accepted: a or b)" of a refused property's values. */
+static void accepted_text(const char *allowed, char *buf, size_t size) {
+    const char *comma = strchr(allowed, ',');
+    if (!*allowed)
+        buf[0] = '\0';
+    else if (comma)
+        snprintf(buf, size, " (accepted: %.*s or %s)",
+                 (int)(comma - allowed), allowed, comma + 1);
+    else
+        snprintf(buf, size, " (accepted: %s)", allowed);
+}
+
+/* A refused property in one of the property maps (row->arg: the clients
+ * it reaches) is a mistake of its own. */
+static br_err_t check_props(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    const br_kv_t *kv = *(br_kv_t **)field(fr->base, row);
+    size_t cnt = *count_of(fr->base, row);
+    char ppath[PATH_LEN], only[80];
     br_err_t err, bad = BR_ERR_OK;
+    (void)v;
     for (size_t i = 0; i < cnt; i++) {
         for (size_t r = 0; r < sizeof refused_props / sizeof refused_props[0];
              r++) {
-            if (!(refused_props[r].role & roles) ||
+            if (!(refused_props[r].role & (role_t)row->arg) ||
                 strcmp(refused_props[r].name, kv[i].key) != 0 ||
                 value_allowed(refused_props[r].allowed, kv[i].value))
                 continue;
-            char only[80] = "";
-            if (*refused_props[r].allowed) {
-                const char *comma = strchr(refused_props[r].allowed, ',');
-                if (comma)
-                    snprintf(only, sizeof only, " (accepted: %.*s or %s)",
-                             (int)(comma - refused_props[r].allowed),
-                             refused_props[r].allowed, comma + 1);
-                else
-                    snprintf(only, sizeof only, " (accepted: %s)",
-                             refused_props[r].allowed);
-            }
-            snprintf(kpath, sizeof kpath, "kafka.%s.%s", section, kv[i].key);
+            accepted_text(refused_props[r].allowed, only, sizeof only);
+            join_path(ppath, sizeof ppath, kpath, kv[i].key);
             yaml_node_t at = {.start_mark = {.line = (size_t)kv[i].line - 1}};
-            if ((err = go_on(&bad, fail(cx, &at, kpath, "refused: %s%s",
+            if ((err = go_on(&bad, fail(cx, &at, ppath, "refused: %s%s",
                                         refused_props[r].why, only))))
                 return err;
         }
     }
     return bad;
-}
-
-
-/* A refused property in one of the property maps is a mistake of its own. */
-static br_err_t check_props(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
-                            const yaml_node_t *v, const char *kpath) {
-    (void)v, (void)kpath;
-    return check_refused(cx, row->key, (role_t)row->arg,
-                         *(br_kv_t **)field(fr->base, row),
-                         *count_of(fr->base, row));
 }
 
 static const char *const alerts_format_names[] = {"json", "avro-confluent"};
@@ -3235,20 +3231,18 @@ static const br_conf_row_t root_rows[] = {
      .doc = "Brokers, topics and librdkafka properties."},
     {.key = "state", .type = BR_CONF_MAP, .sub = &state_section,
      .type_doc = "map", .def_doc = "see below",
-     .doc = "`dir`, `snapshot_interval`, `keep`, `unready_after`: durable "
-            "snapshots."},
+     .doc = "%s: durable snapshots."},
     {.key = "dedup", .type = BR_CONF_MAP, .sub = &dedup_section,
      .hooks = &(const struct br_conf_hooks){.check = dedup_follow},
      .type_doc = "map", .def_doc = "see below",
-     .doc = "`window`, `max_ids`: counting re-delivered events once."},
+     .doc = "%s: counting re-delivered events once."},
     {.key = "limits", .type = BR_CONF_MAP, .sub = &limits_section,
-     .type_doc = "map", .def_doc = "see below", .doc = "`max_message_bytes`."},
+     .type_doc = "map", .def_doc = "see below", .doc = "%s."},
     {.key = "log", .type = BR_CONF_MAP, .sub = &log_section,
-     .type_doc = "map", .def_doc = "see below", .doc = "`level`, `format`."},
+     .type_doc = "map", .def_doc = "see below", .doc = "%s."},
     {.key = "http", .type = BR_CONF_MAP, AT(br_config_t, http),
      .sub = &http_section, .type_doc = "map", .def_doc = "see below",
-     .doc = "`listen`: the [metrics and health](#metrics-and-health) "
-            "endpoint."},
+     .doc = "%s: the [metrics and health](#metrics-and-health) endpoint."},
 };
 
 static const br_conf_section_t root_section = {
@@ -3256,13 +3250,6 @@ static const br_conf_section_t root_section = {
 
 const br_conf_section_t *br_conftab_root(void) {
     return &root_section;
-}
-
-static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
-    br_err_t err = init_section(cx, &root_section, conf);
-    if (err)
-        return err;
-    return BR_ERR_OK;
 }
 
 static br_err_t parse_root(ctx_t *cx, const yaml_node_t *root,
@@ -3498,7 +3485,9 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
         err = nomem(&cx);
         goto done;
     }
-    if ((err = set_defaults(&cx, conf)))
+    /* Every default first: a key left out, or read with a mistake, keeps
+     * its row's. */
+    if ((err = init_section(&cx, &root_section, conf)))
         goto done;
     /* A value whose reference cannot be expanded is reported and read as
      * written; the load fails anyway. */

@@ -95,7 +95,8 @@ typedef struct br_conf_row {
     /* The reference (README, man page): */
     const char *type_doc;        /* NULL: from type and bounds */
     const char *def_doc;         /* NULL: from def */
-    const char *doc;             /* what it does */
+    const char *doc;             /* what it does (a map's: "%s" stands
+                                    for its keys) */
     const char *example;
 } br_conf_row_t;
 
