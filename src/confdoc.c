@@ -5,6 +5,7 @@
  * the man page. A row's type, bounds, accepted names and default say what
  * the reference says, so the two cannot disagree with the loader.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "burnrate/buf.h"
 #include "burnrate/conftab.h"
 
+#define README_MAX (4u << 20)
 #define MARK_BEGIN "<!-- conftab: "
 #define MARK_END "<!-- /conftab -->"
 #define MS_UNITS_CNT 5
@@ -316,6 +318,44 @@ int br_conftab_markdown(const char *text, FILE *out, char *why,
         line += len;
     }
     br_buf_free(&b);
+    return rc;
+}
+
+/* The whole of a README, NUL-terminated; NULL with why set. */
+static char *read_all(const char *path, char *why, size_t why_size) {
+    FILE *fp = fopen(path, "rb");
+    char *buf = fp ? malloc(README_MAX + 1) : NULL;
+    size_t len = buf ? fread(buf, 1, README_MAX + 1, fp) : 0;
+    if (!fp || !buf || len > README_MAX)
+        snprintf(why, why_size, "cannot read: %s",
+                 !fp ? strerror(errno) : buf ? "larger than 4 MiB"
+                                             : "out of memory");
+    if (fp)
+        fclose(fp);
+    if (!buf || len > README_MAX) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+int br_conftab_readme(const char *path, char **text, char **generated,
+                      char *why, size_t why_size) {
+    size_t len = 0;
+    FILE *fp;
+    *generated = NULL;
+    if (!(*text = read_all(path, why, why_size)))
+        return -1;
+    if (!(fp = open_memstream(generated, &len))) {
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    int rc = br_conftab_markdown(*text, fp, why, why_size);
+    if (fclose(fp) != 0 && rc == 0) {
+        snprintf(why, why_size, "out of memory");
+        rc = -1;
+    }
     return rc;
 }
 

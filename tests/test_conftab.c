@@ -6,6 +6,7 @@
  * reload compares an Avro schema by its file's text.
  */
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,30 +15,11 @@
 #include "burnrate/conftab.h"
 #include "burnrate/reload.h"
 
-#define TEXT_MAX (4u << 20)
-
-static char *read_all(const char *path) {
-    FILE *fp = fopen(path, "rb");
-    char *buf = fp ? malloc(TEXT_MAX + 1) : NULL;
-    size_t len = buf ? fread(buf, 1, TEXT_MAX + 1, fp) : 0;
-    if (fp)
-        fclose(fp);
-    if (!buf || len > TEXT_MAX) {
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    return buf;
-}
-
-static char *readme(void) {
-    char path[1024];
+static const char *readme_path(void) {
+    static char path[1024];
     const char *src = getenv("BR_SRC");
     snprintf(path, sizeof path, "%s/README.md", src ? src : "..");
-    char *text = read_all(path);
-    if (!text)
-        fprintf(stderr, "%s: cannot read\n", path);
-    return text;
+    return path;
 }
 
 /* The first line where a and b part, for the failure message. */
@@ -59,22 +41,14 @@ static void first_difference(const char *a, const char *b) {
 }
 
 static void test_readme_is_generated(void) {
-    char *text = readme(), *out = NULL, why[256] = "";
-    size_t len = 0;
-    CHECK(text != NULL);
-    if (!text)
-        return;
-    FILE *fp = open_memstream(&out, &len);
-    CHECK(fp != NULL);
-    if (fp) {
-        CHECK_INT(br_conftab_markdown(text, fp, why, sizeof why), 0);
-        fclose(fp);
-        if (why[0])
-            fprintf(stderr, "README.md: %s\n", why);
-        if (out && strcmp(out, text) != 0)
-            first_difference(text, out);
-        CHECK(out && strcmp(out, text) == 0);
-    }
+    char *text = NULL, *out = NULL, why[256] = "";
+    int rc = br_conftab_readme(readme_path(), &text, &out, why, sizeof why);
+    if (rc != 0)
+        fprintf(stderr, "%s: %s\n", readme_path(), why);
+    CHECK_INT(rc, 0);
+    if (rc == 0 && strcmp(out, text) != 0)
+        first_difference(text, out);
+    CHECK(rc == 0 && strcmp(out, text) == 0);
     free(out);
     free(text);
 }
@@ -148,11 +122,12 @@ static void check_section(const br_conf_section_t *sec, const char *path,
 
 static void test_table(void) {
     named_t named = {{0}, 0};
-    char *text = readme();
-    if (text)
+    char *text = NULL, *out = NULL, why[256];
+    if (br_conftab_readme(readme_path(), &text, &out, why, sizeof why) == 0)
         name_blocks(text, &named);
     check_section(br_conftab_root(), "", &named);
     free(text);
+    free(out);
     const br_conf_row_t *row = br_conftab_find("spike.bucket");
     CHECK(row && (row->flags & BR_CONF_RESTART));
     row = br_conftab_find("inputs.avro.schema_id");

@@ -148,6 +148,13 @@ void br_conftab_restart_changes(const br_config_t *old,
 int br_conftab_markdown(const char *text, FILE *out, char *why,
                         size_t why_size);
 
+/** @brief br_conftab_markdown() of the README at path.
+ * @param text set to the file as it is, generated to what it should be
+ *        (both malloc'd, for the caller to free; NULL when not made).
+ * @returns 0, or -1 with why set. */
+int br_conftab_readme(const char *path, char **text, char **generated,
+                      char *why, size_t why_size);
+
 /** @brief Write the CONFIGURATION section of the man page (troff). */
 void br_conftab_troff(FILE *out);
 

@@ -8,34 +8,29 @@
  *     cmake --build build --target readme
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "burnrate/conftab.h"
 
-#define README_MAX (4u << 20)
-
-static char *read_all(const char *path) {
-    FILE *fp = fopen(path, "rb");
-    char *buf = fp ? malloc(README_MAX + 1) : NULL;
-    size_t len = buf ? fread(buf, 1, README_MAX + 1, fp) : 0;
-    if (fp)
-        fclose(fp);
-    if (!buf || len > README_MAX) {
-        free(buf);
-        return NULL;
+static int write_all(const char *path, const char *text) {
+    FILE *fp = fopen(path, "wb");
+    size_t len = strlen(text);
+    if (!fp || fwrite(text, 1, len, fp) != len) {
+        if (fp)
+            fclose(fp);
+        return -1;
     }
-    buf[len] = '\0';
-    return buf;
+    return fclose(fp) == 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv) {
-    char why[256] = "", *text, *out = NULL;
-    size_t out_len = 0;
-    int check = argc == 3 && strcmp(argv[1], "--check") == 0;
+    char why[256] = "", *text = NULL, *out = NULL;
+    bool check = argc == 3 && strcmp(argv[1], "--check") == 0;
     const char *path = argv[argc - 1];
-    FILE *fp;
+    int rc = 0;
 
     if (argc != 2 && !check) {
         fprintf(stderr, "usage: burnrate-confdoc [--check] README.md\n\n"
@@ -45,39 +40,20 @@ int main(int argc, char **argv) {
                         "(exit 1 when not).\n");
         return 2;
     }
-    if (!(text = read_all(path))) {
-        fprintf(stderr, "burnrate-confdoc: %s: cannot read: %s\n", path,
+    if (br_conftab_readme(path, &text, &out, why, sizeof why) != 0) {
+        fprintf(stderr, "burnrate-confdoc: %s: %s\n", path, why);
+        rc = 1;
+    } else if (strcmp(out, text) != 0 && check) {
+        fprintf(stderr, "burnrate-confdoc: %s: the configuration reference "
+                        "differs from the table; run burnrate-confdoc %s\n",
+                path, path);
+        rc = 1;
+    } else if (strcmp(out, text) != 0 && write_all(path, out) != 0) {
+        fprintf(stderr, "burnrate-confdoc: %s: cannot write: %s\n", path,
                 strerror(errno));
-        return 1;
-    }
-    fp = open_memstream(&out, &out_len);
-    if (!fp || br_conftab_markdown(text, fp, why, sizeof why) != 0) {
-        fprintf(stderr, "burnrate-confdoc: %s: %s\n", path,
-                fp ? why : "out of memory");
-        if (fp)
-            fclose(fp);
-        free(out);
-        free(text);
-        return 1;
-    }
-    fclose(fp);
-    int same = strcmp(out, text) == 0;
-    if (check) {
-        if (!same)
-            fprintf(stderr, "burnrate-confdoc: %s: the configuration "
-                            "reference differs from the table; run "
-                            "burnrate-confdoc %s\n", path, path);
-    } else if (!same) {
-        if (!(fp = fopen(path, "wb")) || fwrite(out, 1, out_len, fp) != out_len ||
-            fclose(fp) != 0) {
-            fprintf(stderr, "burnrate-confdoc: %s: cannot write: %s\n", path,
-                    strerror(errno));
-            free(out);
-            free(text);
-            return 1;
-        }
+        rc = 1;
     }
     free(out);
     free(text);
-    return check && !same ? 1 : 0;
+    return rc;
 }
