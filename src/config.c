@@ -884,7 +884,6 @@ static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
     return bad;
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* The engine: every key read and defaulted from its row (conftab.h)        */
 
@@ -897,7 +896,6 @@ typedef struct frame {
     const char *path;            /* its key path */
     void *base;                  /* the struct its rows point into */
     uint32_t given, failed;      /* per row: present; read with a mistake */
-    const struct frame *up;      /* the section around it, or NULL */
 } frame_t;
 
 typedef struct out out_t;
@@ -993,7 +991,7 @@ static bool read_ok(const frame_t *fr, const char *key) {
 
 static br_err_t read_section(ctx_t *cx, const yaml_node_t *node,
                              const char *path, const br_conf_section_t *sec,
-                             void *base, unsigned only, const frame_t *up);
+                             void *base, unsigned only);
 
 /* A list of strings (paths: resolved against the config's directory). */
 static br_err_t read_strs(ctx_t *cx, void *base, const br_conf_row_t *row,
@@ -1056,8 +1054,7 @@ static br_err_t read_value(ctx_t *cx, const frame_t *fr,
                        (row->flags & BR_CONF_ANY_SCALAR) != 0, p,
                        count_of(fr->base, row));
     case BR_CONF_MAP:
-        return read_section(cx, v, kpath, row->sub, p, (unsigned)row->arg,
-                            fr);
+        return read_section(cx, v, kpath, row->sub, p, (unsigned)row->arg);
     case BR_CONF_LIST:
     case BR_CONF_CUSTOM:
         break;
@@ -1114,12 +1111,14 @@ static br_err_t check_required(ctx_t *cx, frame_t *fr) {
 }
 
 /* A section (a mapping): its keys checked against the rows accepted where
- * it is read (only), then every row read in table order. */
+ * it is read (only), then every row read in table order. A key that is
+ * not accepted here is reported as unknown and read all the same, as the
+ * avro keys always were. */
 static br_err_t read_section(ctx_t *cx, const yaml_node_t *node,
                              const char *path, const br_conf_section_t *sec,
-                             void *base, unsigned only, const frame_t *up) {
+                             void *base, unsigned only) {
     const char *keys[ROWS_MAX + 1];
-    frame_t fr = {sec, node, path, base, 0, 0, up};
+    frame_t fr = {sec, node, path, base, 0, 0};
     br_err_t err, bad = BR_ERR_OK;
     size_t n = 0;
     for (size_t i = 0; i < sec->row_cnt; i++)
@@ -1218,9 +1217,9 @@ static br_err_t init_section(ctx_t *cx, const br_conf_section_t *sec,
 }
 
 /* One item of a list row: its defaults, its line, its keys. */
-static br_err_t read_item(ctx_t *cx, const frame_t *fr,
-                          const br_conf_section_t *sub, const yaml_node_t *item,
-                          const char *ipath, void *it) {
+static br_err_t read_item(ctx_t *cx, const br_conf_section_t *sub,
+                          const yaml_node_t *item, const char *ipath,
+                          void *it) {
     br_err_t err;
     if (sub->flags & BR_CONF_LINE) {
         int line = node_line(item);
@@ -1228,7 +1227,7 @@ static br_err_t read_item(ctx_t *cx, const frame_t *fr,
     }
     if ((err = init_section(cx, sub, it)))
         return err;
-    return read_section(cx, item, ipath, sub, it, 0, fr);
+    return read_section(cx, item, ipath, sub, it, 0);
 }
 
 /* The name of a list item (its row "name"), or NULL. */
@@ -1269,7 +1268,7 @@ static br_err_t read_items(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
         char *it = *items + i * sub->size;
         index_path(ipath, sizeof ipath, kpath, i);
         (*cnt)++;
-        if ((err = go_on(&bad, read_item(cx, fr, sub, item, ipath, it))))
+        if ((err = go_on(&bad, read_item(cx, sub, item, ipath, it))))
             return err;
         for (size_t j = 0; j < i; j++) {
             const char *other = *items + j * sub->size;
@@ -1775,7 +1774,7 @@ static br_err_t parse_input_avro(ctx_t *cx, frame_t *fr,
                         : "format avro-confluent needs avro.schema_dir or "
                           "avro.registry (where schemas by id come from)");
     if ((err = read_section(cx, an, kpath, row->sub, field(fr->base, row),
-                            (unsigned)row->arg, fr)))
+                            (unsigned)row->arg)))
         return err;
     if (kafka && in->format == BR_FORMAT_AVRO && !a->schema)
         return fail(cx, an, sub,
@@ -2379,7 +2378,7 @@ static br_err_t parse_burn_rates(ctx_t *cx, frame_t *fr,
         yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
         br_burn_rate_conf_t *r = &b->burn_rates[b->burn_rate_cnt];
         index_path(ipath, sizeof ipath, kpath, i);
-        err = read_item(cx, fr, row->sub, item, ipath, r);
+        err = read_item(cx, row->sub, item, ipath, r);
         if (err) {
             memset(r, 0, sizeof *r);
             if ((err = go_on(&bad, err)))
@@ -2807,8 +2806,7 @@ static br_err_t parse_alerts_avro(ctx_t *cx, frame_t *fr,
                     "alerts_format avro-confluent needs alerts_avro.schema_id "
                     "or alerts_avro.registry (the id the alert schema has, or "
                     "where to register it)");
-    if ((err = read_section(cx, an, kpath, row->sub, a, (unsigned)row->arg,
-                            fr)))
+    if ((err = read_section(cx, an, kpath, row->sub, a, (unsigned)row->arg)))
         return err;
     if ((a->schema_id >= 0) == (a->registry != NULL) &&
         (err = go_on(&bad, fail(cx, an, kpath,
@@ -3257,7 +3255,7 @@ static br_err_t parse_root(ctx_t *cx, const yaml_node_t *root,
     if (is_null(root))
         return fail(cx, root, "",
                     "the configuration is empty; at least inputs is required");
-    return read_section(cx, root, "", &root_section, conf, 0, NULL);
+    return read_section(cx, root, "", &root_section, conf, 0);
 }
 
 static br_err_t syntax_error(ctx_t *cx, const yaml_parser_t *parser) {
