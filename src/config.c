@@ -3025,8 +3025,8 @@ static const br_conf_section_t state_section = {
 static const br_conf_row_t dedup_rows[] = {
     {.key = "window", .type = BR_CONF_DURATION,
      AT(br_config_t, dedup_window_ms), .def = "48h", .min = MS_PER_S,
-     .doc = "Default of `inputs[].dedup_window` (billing inputs: at least 40 "
-            "days): an event id is remembered this far behind the input's "
+     .doc = "Default of `inputs[].dedup_window` (billing inputs: at least "
+            "`" BILLING_DEDUP_WINDOW "`): an event id is remembered this far behind the input's "
             "newest event time; a second event with the same id and input "
             "within it is counted as a duplicate (or a restatement), not as "
             "spend.",
