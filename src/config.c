@@ -22,6 +22,7 @@
 
 #include "burnrate/avro.h"
 #include "burnrate/config.h"
+#include "burnrate/conftab.h"
 #include "burnrate/expand.h"
 #include "burnrate/money.h"
 #include "burnrate/redact.h"
@@ -35,16 +36,6 @@
 #define MS_PER_DAY INT64_C(86400000)
 #define DURATION_MAX_MS (INT64_C(3650) * MS_PER_DAY)  /* ten years */
 #define CONFIG_FILE_MAX (16u << 20)     /* a config larger than this is a mistake */
-
-/* Defaults, also quoted by scripts/CONFIG.md and the example config. */
-#define DEF_CURRENCY "USD"
-#define DEF_GROUP_ID "burnrate"
-#define DEF_ALERTS_TOPIC "burnrate.alerts"
-#define DEF_DLQ_TOPIC "burnrate.dlq"
-#define DEF_STATE_DIR "burnrate-state"
-#define DEF_MAX_MESSAGE_BYTES 524288
-#define DEF_MAX_SERIES 10000
-#define DEF_TIMEZONE "UTC"
 
 /* One mistake found: the whole "FILE:LINE: KEY: message" line. */
 typedef struct cerr {
@@ -105,71 +96,6 @@ static const char *const tok_names[BR_TOK__CNT] = {
     [BR_TOK_REASONING] = "reasoning",
 };
 
-static const char *const focus_categories[] = {"Usage", "Credit", "Adjustment"};
-static const char *const cur_line_item_types[] = {
-    "Usage", "Credit", "Refund", "DiscountedUsage", "SavingsPlanCoveredUsage"};
-
-/* The mapping's plain string fields, config-map style (after Fluent Bit). */
-static const struct {
-    const char *key;
-    size_t off;
-} mapping_fields[] = {
-    {"time", offsetof(br_mapping_t, time)},
-    {"time_end", offsetof(br_mapping_t, time_end)},
-    {"cost", offsetof(br_mapping_t, cost)},
-    {"currency", offsetof(br_mapping_t, currency)},
-    {"model", offsetof(br_mapping_t, model)},
-    {"provider", offsetof(br_mapping_t, provider)},
-    {"input_tokens", offsetof(br_mapping_t, tokens) + BR_TOK_INPUT * sizeof(char *)},
-    {"output_tokens", offsetof(br_mapping_t, tokens) + BR_TOK_OUTPUT * sizeof(char *)},
-    {"cache_read_tokens",
-     offsetof(br_mapping_t, tokens) + BR_TOK_CACHE_READ * sizeof(char *)},
-    {"cache_write_tokens",
-     offsetof(br_mapping_t, tokens) + BR_TOK_CACHE_WRITE * sizeof(char *)},
-    {"reasoning_tokens",
-     offsetof(br_mapping_t, tokens) + BR_TOK_REASONING * sizeof(char *)},
-};
-#define MAPPING_FIELD_CNT (sizeof(mapping_fields) / sizeof(mapping_fields[0]))
-
-static const char *const top_keys[] = {
-    "currency", "inputs", "scopes", "spike", "budgets", "prices", "kafka",
-    "state", "dedup", "limits", "log",
-    "http", NULL};
-static const char *const input_keys[] = {
-    "name", "topic", "topics", "files", "format", "dialect", "mapping",
-    "cost_column", "charge_categories", "lateness", "idle_timeout", "avro",
-    "stale_after", "max_future", "restatements", "dedup_window",
-    "dedup_max_ids", NULL};
-static const char *const avro_keys[] = {
-    "schema", "schema_dir", "registry", "registry_username",
-    "registry_password", "registry_ca_file", NULL};
-static const char *const mapping_keys[] = {
-    "time", "time_end", "cost", "currency", "id", "model", "provider",
-    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-    "reasoning_tokens", "dims", NULL};
-static const char *const scope_keys[] = {"name", "dims", "max_series",
-                                         "inputs", NULL};
-static const char *const spike_keys[] = {
-    "bucket", "sensitivity", "min_impact", "min_ratio", "warmup",
-    "new_spend_min", "resolve_after", "direction", "cooldown", NULL};
-static const char *const budget_keys[] = {
-    "name", "match", "amount", "currency", "period", "timezone", "thresholds",
-    "forecast_thresholds", "burn_rates", "window", "start", "every", NULL};
-static const char *const burn_rate_keys[] = {"long", "short", "factor", NULL};
-static const char *const prices_keys[] = {"file", "models", NULL};
-static const char *const alerts_avro_keys[] = {
-    "schema", "schema_id", "registry", "subject", "registry_username",
-    "registry_password", "registry_ca_file", NULL};
-static const char *const kafka_keys[] = {
-    "brokers", "group_id", "alerts_topic", "alerts_format", "alerts_avro",
-    "dead_letter_topic", "properties",
-    "consumer_properties", "producer_properties", NULL};
-static const char *const state_keys[] = {"dir", "snapshot_interval", "keep",
-                                         "unready_after", NULL};
-static const char *const dedup_keys[] = {"window", "max_ids", NULL};
-static const char *const limits_keys[] = {"max_message_bytes", NULL};
-static const char *const log_keys[] = {"level", "format", NULL};
-static const char *const http_keys[] = {"listen", NULL};
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
@@ -195,6 +121,10 @@ static void free_kv(br_kv_t *kv, size_t cnt) {
         free(kv[i].value);
     }
     free(kv);
+}
+
+static bool same_str(const char *a, const char *b) {
+    return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
 static bool is_billing(br_dialect_t dialect) {
@@ -479,27 +409,6 @@ static br_err_t take_str(ctx_t *cx, const yaml_node_t *v, const char *path,
     return BR_ERR_OK;
 }
 
-/**
- * Look up key in map and copy its string into *out. An absent or null key is
- * an error when required and otherwise leaves *out (the default) alone.
- */
-static br_err_t get_str(ctx_t *cx, const yaml_node_t *map, const char *path,
-                        const char *key, bool required, char **out,
-                        const yaml_node_t **found) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (found)
-        *found = v;
-    if (is_null(v)) {
-        if (required)
-            return fail_required(cx, map, v ? v : map, kpath, key,
-                                 "is required");
-        return BR_ERR_OK;
-    }
-    return take_str(cx, v, kpath, out);
-}
-
 static bool parse_int_text(const char *s, int64_t *out) {
     const char *p = s;
     if (*p == '+' || *p == '-')
@@ -608,72 +517,58 @@ static void format_duration(int64_t ms, char *buf, size_t size) {
     snprintf(buf, size, "%" PRId64 "ms", ms);
 }
 
-/** Integer in [min, max] at key; absent leaves *out alone. */
-static br_err_t get_int(ctx_t *cx, const yaml_node_t *map, const char *path,
-                        const char *key, int64_t min, int64_t max,
-                        int64_t *out) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (is_null(v))
-        return BR_ERR_OK;
+/** A whole number in [min, max] from the scalar v. */
+static br_err_t take_int(ctx_t *cx, const yaml_node_t *v, const char *path,
+                         int64_t min, int64_t max, int64_t *out) {
     int64_t n;
-    br_err_t err = want_scalar(cx, v, kpath, "a whole number");
+    br_err_t err = want_scalar(cx, v, path, "a whole number");
     if (err)
         return err;
     if (!parse_int_text(sval(v), &n) || n < min || n > max)
-        return fail(cx, v, kpath,
+        return fail(cx, v, path,
                     "must be a whole number between %" PRId64 " and %" PRId64,
                     min, max);
     *out = n;
     return BR_ERR_OK;
 }
 
-/** Number >= min (> min when min_open) at key; absent leaves *out alone. */
-static br_err_t get_double(ctx_t *cx, const yaml_node_t *map, const char *path,
-                           const char *key, double min, bool min_open,
-                           double max, double *out) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (is_null(v))
-        return BR_ERR_OK;
+/** A number >= min (> min when min_open) and <= max from the scalar v. */
+static br_err_t take_double(ctx_t *cx, const yaml_node_t *v, const char *path,
+                            double min, bool min_open, double max,
+                            double *out) {
     double d;
-    br_err_t err = want_scalar(cx, v, kpath, "a number");
+    br_err_t err = want_scalar(cx, v, path, "a number");
     if (err)
         return err;
     if (!parse_double_text(sval(v), &d) || d < min || (min_open && d == min))
-        return fail(cx, v, kpath, "must be a number %s %g",
+        return fail(cx, v, path, "must be a number %s %g",
                     min_open ? "greater than" : "of at least", min);
     if (d > max)
-        return fail(cx, v, kpath, "must be at most %g", max);
+        return fail(cx, v, path, "must be at most %g", max);
     *out = d;
     return BR_ERR_OK;
 }
 
-/** Duration of at least min_ms at key; absent leaves *out alone. */
-static br_err_t get_duration(ctx_t *cx, const yaml_node_t *map,
-                             const char *path, const char *key, int64_t min_ms,
-                             int64_t *out, const yaml_node_t **found) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (found)
-        *found = v;
-    if (is_null(v))
-        return BR_ERR_OK;
+/** A duration of at least min_ms (and at most max_ms unless 0) from v. */
+static br_err_t take_duration(ctx_t *cx, const yaml_node_t *v,
+                              const char *path, int64_t min_ms,
+                              int64_t max_ms, int64_t *out) {
+    char limit[32];
     int64_t ms;
-    br_err_t err = want_scalar(cx, v, kpath, "a duration");
+    br_err_t err = want_scalar(cx, v, path, "a duration");
     if (err)
         return err;
     if (!parse_duration_text(sval(v), &ms))
-        return fail(cx, v, kpath,
+        return fail(cx, v, path,
                     "must be a duration such as 500ms, 90s, 5m, 1h or 1d "
                     "(a bare number is seconds), got \"%s\"", sval(v));
     if (ms < min_ms) {
-        char min[32];
-        format_duration(min_ms, min, sizeof min);
-        return fail(cx, v, kpath, "must be at least %s", min);
+        format_duration(min_ms, limit, sizeof limit);
+        return fail(cx, v, path, "must be at least %s", limit);
+    }
+    if (max_ms && ms > max_ms) {
+        format_duration(max_ms, limit, sizeof limit);
+        return fail(cx, v, path, "must be at most %s", limit);
     }
     *out = ms;
     return BR_ERR_OK;
@@ -696,21 +591,6 @@ static br_err_t take_money(ctx_t *cx, const yaml_node_t *v, const char *path,
     return BR_ERR_OK;
 }
 
-static br_err_t get_money(ctx_t *cx, const yaml_node_t *map, const char *path,
-                          const char *key, bool positive, bool required,
-                          int64_t *out, bool *given) {
-    char kpath[PATH_LEN];
-    join_path(kpath, sizeof kpath, path, key);
-    yaml_node_t *v = map_get(cx, map, key, NULL);
-    if (given)
-        *given = !is_null(v);
-    if (is_null(v))
-        return required ? fail_required(cx, map, v ? v : map, kpath, key,
-                                        "is required")
-                        : BR_ERR_OK;
-    return take_money(cx, v, kpath, positive, out);
-}
-
 static br_err_t check_currency(ctx_t *cx, const yaml_node_t *v,
                                const char *path, const char *s) {
     if (strlen(s) != 3 || !isupper((unsigned char)s[0]) ||
@@ -721,19 +601,49 @@ static br_err_t check_currency(ctx_t *cx, const yaml_node_t *v,
     return BR_ERR_OK;
 }
 
-/** A currency code at key copied into out[BR_CURRENCY_MAX]; absent: no-op. */
-static br_err_t get_currency(ctx_t *cx, const yaml_node_t *map,
-                             const char *path, char *out) {
-    char kpath[PATH_LEN];
+/** A currency code from the scalar v copied into out[BR_CURRENCY_MAX]. */
+static br_err_t take_currency(ctx_t *cx, const yaml_node_t *v,
+                              const char *path, char *out) {
     char *s = NULL;
-    const yaml_node_t *v;
-    join_path(kpath, sizeof kpath, path, "currency");
-    br_err_t err = get_str(cx, map, path, "currency", false, &s, &v);
-    if (!err && s) {
-        err = check_currency(cx, v, kpath, s);
-        if (!err)
-            snprintf(out, BR_CURRENCY_MAX, "%s", s);
+    br_err_t err = take_str(cx, v, path, &s);
+    if (!err)
+        err = check_currency(cx, v, path, s);
+    if (!err)
+        snprintf(out, BR_CURRENCY_MAX, "%s", s);
+    free(s);
+    return err;
+}
+
+/* One value of a closed set: "unknown WHAT "x" (did you mean "y"?);
+ * accepted: a, b, c". */
+static br_err_t fail_unknown(ctx_t *cx, const yaml_node_t *v, const char *path,
+                             const char *what, const char *s,
+                             const char *const *names, size_t cnt) {
+    char list[512];
+    const char *near = br_suggest(s, names, cnt);
+    list_names(list, sizeof list, names, cnt);
+    if (near)
+        return fail(cx, v, path, "unknown %s \"%s\" (did you mean \"%s\"?); "
+                                 "accepted: %s", what, s, near, list);
+    return fail(cx, v, path, "unknown %s \"%s\"; accepted: %s", what, s, list);
+}
+
+/* One of names from the scalar v: its index into *out. */
+static br_err_t take_enum(ctx_t *cx, const yaml_node_t *v, const char *path,
+                          const char *what, const char *const *names,
+                          size_t cnt, int *out) {
+    char *s = NULL;
+    br_err_t err = take_str(cx, v, path, &s);
+    if (err)
+        return err;
+    for (size_t i = 0; i < cnt; i++) {
+        if (strcmp(names[i], s) == 0) {
+            *out = (int)i;
+            free(s);
+            return BR_ERR_OK;
+        }
     }
+    err = fail_unknown(cx, v, path, what, s, names, cnt);
     free(s);
     return err;
 }
@@ -920,742 +830,12 @@ static br_err_t check_path(ctx_t *cx, const yaml_node_t *map, const char *path,
                 why);
 }
 
-/* The keys an avro section may have: an input's, or kafka.alerts_avro's. */
-static br_err_t parse_avro_keys(ctx_t *cx, const yaml_node_t *an,
-                                const char *kpath, br_avro_conf_t *a,
-                                const char *const *keys) {
-    char sub[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    int64_t id = -1;
-    if ((err = check_map(cx, an, kpath, keys, "Avro settings")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, an, kpath, "schema", false, &a->schema,
-                                   NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "schema_dir", false,
-                                   &a->schema_dir, NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "registry", false,
-                                   &a->registry, NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "subject", false,
-                                   &a->subject, NULL))) ||
-        (err = go_on(&bad, get_int(cx, an, kpath, "schema_id", 0, INT32_MAX,
-                                   &id))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "registry_username", false,
-                                   &a->registry_username, NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "registry_password", false,
-                                   &a->registry_password, NULL))) ||
-        (err = go_on(&bad, get_str(cx, an, kpath, "registry_ca_file", false,
-                                   &a->registry_ca_file, NULL))) ||
-        (a->schema && (err = resolve_in_place(cx, &a->schema))) ||
-        (a->schema_dir && (err = resolve_in_place(cx, &a->schema_dir))) ||
-        (a->registry_ca_file &&
-         (err = resolve_in_place(cx, &a->registry_ca_file))))
-        return err;
-    a->schema_id = id;
-    if (a->registry && strncmp(a->registry, "http://", 7) != 0 &&
-        strncmp(a->registry, "https://", 8) != 0) {
-        join_path(sub, sizeof sub, kpath, "registry");
-        if ((err = go_on(&bad, fail(cx, map_get(cx, an, "registry", NULL), sub,
-                                    "must be an http:// or https:// URL"))))
-            return err;
-    }
-    if (a->schema_dir &&
-        (err = go_on(&bad, check_path(cx, an, kpath, "schema_dir",
-                                      a->schema_dir, true))))
-        return err;
-    if (a->registry_ca_file &&
-        (err = go_on(&bad, check_path(cx, an, kpath, "registry_ca_file",
-                                      a->registry_ca_file, false))))
-        return err;
-    if (a->schema) {
-        char why[256];
-        join_path(sub, sizeof sub, kpath, "schema");
-        if (!read_text(a->schema, &a->schema_json, why, sizeof why))
-            return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
-                        a->schema, why);
-        br_avro_schema_t *s = br_avro_schema_parse(
-            a->schema_json, strlen(a->schema_json), why, sizeof why);
-        if (!s)
-            return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
-                        a->schema, why);
-        br_avro_schema_free(s);
-    }
-    return bad;
-}
-
-/* inputs[].avro: where the schemas of an Avro input come from. Files are
- * object container files, which carry their writer schema, so an input
- * that only replays files needs no schema source. */
-static br_err_t parse_avro(ctx_t *cx, const yaml_node_t *node,
-                           const char *path, br_input_conf_t *in,
-                           const yaml_node_t *fmt_node) {
-    char kpath[PATH_LEN];
-    br_err_t err;
-    br_avro_conf_t *a = &in->avro;
-    bool avro = in->format == BR_FORMAT_AVRO ||
-                in->format == BR_FORMAT_AVRO_CONFLUENT;
-    bool kafka = in->topic_cnt > 0;
-    yaml_node_t *an = map_get(cx, node, "avro", NULL);
-    join_path(kpath, sizeof kpath, path, "avro");
-    a->schema_id = -1;
-    if (!avro) {
-        if (!is_null(an))
-            return fail(cx, an, kpath,
-                        "is for inputs of format avro or avro-confluent");
-        return BR_ERR_OK;
-    }
-    if (is_null(an)) {
-        if (!kafka)
-            return BR_ERR_OK;
-        join_path(kpath, sizeof kpath, path, "avro.schema");
-        return fail(cx, fmt_node ? fmt_node : node, kpath,
-                    in->format == BR_FORMAT_AVRO
-                        ? "is required for format avro (the writer schema, "
-                          "an .avsc file)"
-                        : "format avro-confluent needs avro.schema_dir or "
-                          "avro.registry (where schemas by id come from)");
-    }
-    if ((err = parse_avro_keys(cx, an, kpath, a, avro_keys)))
-        return err;
-    if (kafka && in->format == BR_FORMAT_AVRO && !a->schema) {
-        join_path(kpath, sizeof kpath, path, "avro.schema");
-        return fail(cx, an, kpath,
-                    "is required for format avro (the writer schema)");
-    }
-    if (kafka && in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
-        !a->registry) {
-        join_path(kpath, sizeof kpath, path, "avro");
-        return fail(cx, an, kpath,
-                    "format avro-confluent needs schema_dir or registry "
-                    "(where schemas by id come from)");
-    }
-    return BR_ERR_OK;
-}
-
-static br_err_t set_str_list(ctx_t *cx, char ***out, size_t *cnt,
-                             const char *const *items, size_t n) {
-    *out = calloc(n, sizeof(char *));
-    if (!*out)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        (*out)[i] = xstrndup(items[i], strlen(items[i]));
-        if (!(*out)[i])
-            return nomem(cx);
-        (*cnt)++;
-    }
-    return BR_ERR_OK;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Sections                                                                 */
-
-static br_err_t parse_mapping(ctx_t *cx, const yaml_node_t *node,
-                              const char *path, br_mapping_t *m) {
-    br_err_t err = check_map(cx, node, path, mapping_keys,
-                             "canonical field -> field path");
-    if (err)
-        return err;
-    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++) {
-        char **slot = (char **)(void *)((char *)m + mapping_fields[i].off);
-        if ((err = get_str(cx, node, path, mapping_fields[i].key, false, slot,
-                           NULL)))
-            return err;
-    }
-    if (m->time && m->time[0] == '$' && strcmp(m->time, BR_KAFKA_TIMESTAMP)) {
-        char kpath[PATH_LEN];
-        join_path(kpath, sizeof kpath, path, "time");
-        return fail(cx, map_get(cx, node, "time", NULL), kpath,
-                    "\"%s\" is no record metadata burnrate knows (\"%s\" "
-                    "is the Kafka record's timestamp)", m->time,
-                    BR_KAFKA_TIMESTAMP);
-    }
-    /* id: one field, or a list whose values together are the identity. */
-    yaml_node_t *id = map_get(cx, node, "id", NULL);
-    if (!is_null(id)) {
-        char kpath[PATH_LEN];
-        join_path(kpath, sizeof kpath, path, "id");
-        if (id->type != YAML_SEQUENCE_NODE) {
-            m->id = calloc(1, sizeof(char *));
-            if (!m->id)
-                return nomem(cx);
-            m->id_cnt = 1;
-            if ((err = take_str(cx, id, kpath, &m->id[0])))
-                return err;
-        } else if ((err = take_str_list(cx, id, kpath, "field paths", &m->id,
-                                        &m->id_cnt))) {
-            return err;
-        } else if (m->id_cnt == 0 || m->id_cnt > BR_ID_PARTS_MAX) {
-            return fail(cx, id, kpath, "must list 1 to %d field paths",
-                        BR_ID_PARTS_MAX);
-        }
-    }
-    yaml_node_t *dims = map_get(cx, node, "dims", NULL);
-    if (!is_null(dims)) {
-        char kpath[PATH_LEN];
-        join_path(kpath, sizeof kpath, path, "dims");
-        if ((err = take_kv(cx, dims, kpath, "dimension name -> field path",
-                           false, &m->dims, &m->dim_cnt)))
-            return err;
-    }
-    return BR_ERR_OK;
-}
-
-static bool mapping_has_tokens(const br_mapping_t *m) {
-    for (int t = 0; t < BR_TOK__CNT; t++)
-        if (m->tokens[t])
-            return true;
-    return false;
-}
-
-/* stale_after: off (0 or absent) by default, since a silence that matters
- * depends on the feed: token events flow every second, billing exports
- * arrive hours or a day apart. Below a second it would be poll jitter. */
-static br_err_t get_stale_after(ctx_t *cx, const yaml_node_t *node,
-                                const char *path, br_input_conf_t *in) {
-    const yaml_node_t *v = NULL;
-    br_err_t err;
-    in->stale_after_ms = 0;
-    if ((err = get_duration(cx, node, path, "stale_after", 0,
-                            &in->stale_after_ms, &v)))
-        return err;
-    if (in->stale_after_ms > 0 && in->stale_after_ms < MS_PER_S) {
-        char kpath[PATH_LEN];
-        join_path(kpath, sizeof kpath, path, "stale_after");
-        return fail(cx, v, kpath, "must be 0 (off) or at least 1s");
-    }
-    return BR_ERR_OK;
-}
-
-/* One value of a closed set: "unknown WHAT "x" (did you mean "y"?);
- * accepted: a, b, c". */
-static br_err_t fail_unknown(ctx_t *cx, const yaml_node_t *v, const char *path,
-                             const char *what, const char *s,
-                             const char *const *names, size_t cnt) {
-    char list[512];
-    const char *near = br_suggest(s, names, cnt);
-    list_names(list, sizeof list, names, cnt);
-    if (near)
-        return fail(cx, v, path, "unknown %s \"%s\" (did you mean \"%s\"?); "
-                                 "accepted: %s", what, s, near, list);
-    return fail(cx, v, path, "unknown %s \"%s\"; accepted: %s", what, s, list);
-}
-
-/* A key whose value is one of names: its index into *out, or the default
- * left alone. absent: *given stays false. */
-static br_err_t get_enum(ctx_t *cx, const yaml_node_t *map, const char *path,
-                         const char *key, const char *what,
-                         const char *const *names, size_t cnt, int *out,
-                         const yaml_node_t **found) {
-    char kpath[PATH_LEN];
-    char *s = NULL;
-    const yaml_node_t *v = NULL;
-    br_err_t err = get_str(cx, map, path, key, false, &s, &v);
-    if (found)
-        *found = v;
-    if (err || !s)
-        return err;
-    join_path(kpath, sizeof kpath, path, key);
-    for (size_t i = 0; i < cnt; i++) {
-        if (strcmp(names[i], s) == 0) {
-            *out = (int)i;
-            free(s);
-            return BR_ERR_OK;
-        }
-    }
-    err = fail_unknown(cx, v, kpath, what, s, names, cnt);
-    free(s);
-    return err;
-}
-
-static const char *const format_names[] = {
-    [BR_FORMAT_JSON] = "json",
-    [BR_FORMAT_CSV] = "csv",
-    [BR_FORMAT_AVRO] = "avro",
-    [BR_FORMAT_AVRO_CONFLUENT] = "avro-confluent",
-};
-
-/* restatements, dedup_window, dedup_max_ids. A billing export is rewritten
- * while its period is open: a row seen again with another amount is that
- * row restated, so billing inputs replace by default. The window and the
- * cap default to the dedup section's (resolved in input_dedup_defaults). */
-static br_err_t get_restatements(ctx_t *cx, const yaml_node_t *node,
-                                 const char *path, br_input_conf_t *in) {
-    char kpath[PATH_LEN];
-    const yaml_node_t *v = NULL;
-    char *s = NULL;
-    br_err_t err;
-    int64_t n = -1;
-    in->restatements = is_billing(in->dialect) ? BR_RESTATE_REPLACE
-                                               : BR_RESTATE_DUPLICATE;
-    if ((err = get_str(cx, node, path, "restatements", false, &s, &v)))
-        return err;
-    if (s && strcmp(s, "replace") == 0) {
-        in->restatements = BR_RESTATE_REPLACE;
-    } else if (s && strcmp(s, "duplicate") == 0) {
-        in->restatements = BR_RESTATE_DUPLICATE;
-    } else if (s) {
-        static const char *const kinds[] = {"duplicate", "replace"};
-        join_path(kpath, sizeof kpath, path, "restatements");
-        err = fail_unknown(cx, v, kpath, "value", s, kinds, 2);
-    }
-    free(s);
-    in->dedup_window_ms = -1;
-    if (err ||
-        (err = get_duration(cx, node, path, "dedup_window", MS_PER_S,
-                            &in->dedup_window_ms, NULL)) ||
-        (err = get_int(cx, node, path, "dedup_max_ids", 0, 100000000, &n)))
-        return err;
-    in->dedup_max_ids = n < 0 ? SIZE_MAX : (size_t)n;
-    return BR_ERR_OK;
-}
-
-/* Inputs without their own dedup_window or dedup_max_ids take the dedup
- * section's; billing inputs remember at least a billing period (a month
- * of 31 days, restated until the invoice closes a few days later) plus the
- * export delay: 40 days. */
-static void input_dedup_defaults(br_config_t *conf) {
-    for (size_t i = 0; i < conf->input_cnt; i++) {
-        br_input_conf_t *in = &conf->inputs[i];
-        if (in->dedup_window_ms < 0) {
-            in->dedup_window_ms = conf->dedup_window_ms;
-            if (is_billing(in->dialect) && in->dedup_window_ms < 40 * MS_PER_DAY)
-                in->dedup_window_ms = 40 * MS_PER_DAY;
-        }
-        if (in->dedup_max_ids == SIZE_MAX)
-            in->dedup_max_ids = conf->dedup_max_ids;
-    }
-}
-
-static br_err_t parse_input(ctx_t *cx, const yaml_node_t *node,
-                            const char *path, br_input_conf_t *in) {
-    char kpath[PATH_LEN];
-    const yaml_node_t *v;
-    char *s = NULL;
-    br_err_t err, bad = BR_ERR_OK, e;
-
-    in->line = node_line(node);
-    in->avro.schema_id = -1;
-    if ((err = check_map(cx, node, path, input_keys,
-                         "input settings (name, topic, dialect, ...)")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &in->name,
-                                   NULL))))
-        return err;
-
-    /* A dialect or format that is wrong leaves out the checks that depend
-     * on it rather than report mistakes that are not there. */
-    int d = -1, f = BR_FORMAT_JSON;
-    join_path(kpath, sizeof kpath, path, "dialect");
-    const yaml_node_t *dn = map_get(cx, node, "dialect", NULL);
-    if (is_null(dn))
-        e = fail_required(cx, node, dn ? dn : node, kpath, "dialect",
-                          "is required");
-    else
-        e = get_enum(cx, node, path, "dialect", "dialect", dialect_names,
-                     BR_DIALECT__CNT, &d, NULL);
-    if ((err = go_on(&bad, e)))
-        return err;
-    bool dialect_ok = d >= 0;
-    in->dialect = dialect_ok ? (br_dialect_t)d : BR_DIALECT_OTEL;
-
-    const yaml_node_t *fmt_node = NULL;
-    e = get_enum(cx, node, path, "format", "format", format_names,
-                 sizeof format_names / sizeof format_names[0], &f, &fmt_node);
-    bool format_ok = e == BR_ERR_OK;
-    if ((err = go_on(&bad, e)))
-        return err;
-    in->format = (br_format_t)f;
-
-    /* topic (one) and topics (a list) add up; files are replay sources. */
-    bool sources_ok = true;
-    yaml_node_t *t = map_get(cx, node, "topic", NULL);
-    if (!is_null(t)) {
-        join_path(kpath, sizeof kpath, path, "topic");
-        if ((e = take_str(cx, t, kpath, &s)) == BR_ERR_OK) {
-            in->topics = malloc(sizeof(char *));
-            if (!in->topics) {
-                free(s);
-                return nomem(cx);
-            }
-            in->topics[in->topic_cnt++] = s;
-            s = NULL;
-        }
-        sources_ok &= e == BR_ERR_OK;
-        if ((err = go_on(&bad, e)))
-            return err;
-    }
-    t = map_get(cx, node, "topics", NULL);
-    if (!is_null(t)) {
-        join_path(kpath, sizeof kpath, path, "topics");
-        e = take_str_list(cx, t, kpath, "Kafka topic names", &in->topics,
-                          &in->topic_cnt);
-        sources_ok &= e == BR_ERR_OK;
-        if ((err = go_on(&bad, e)))
-            return err;
-    }
-    t = map_get(cx, node, "files", NULL);
-    if (!is_null(t)) {
-        join_path(kpath, sizeof kpath, path, "files");
-        e = take_str_list(cx, t, kpath, "file paths", &in->files,
-                          &in->file_cnt);
-        sources_ok &= e == BR_ERR_OK;
-        if ((err = go_on(&bad, e)))
-            return err;
-        for (size_t i = 0; i < in->file_cnt; i++)
-            if ((err = resolve_in_place(cx, &in->files[i])))
-                return err;
-    }
-    static const char *const source_keys[] = {"topic", "topics", "files",
-                                              NULL};
-    if (sources_ok && in->topic_cnt == 0 && in->file_cnt == 0 &&
-        !misspelt(cx, node, source_keys) &&
-        (err = go_on(&bad, fail(cx, node, path,
-                                "needs at least one Kafka topic (topic or "
-                                "topics) or one file (files)"))))
-        return err;
-    join_path(kpath, sizeof kpath, path, "format");
-    if (in->format == BR_FORMAT_CSV && in->topic_cnt > 0 &&
-        (err = go_on(&bad, fail(cx, fmt_node, kpath,
-                                "format csv reads files only; Kafka topics "
-                                "carry one JSON object per message"))))
-        return err;
-
-    if (format_ok && sources_ok &&
-        (err = go_on(&bad, parse_avro(cx, node, path, in, fmt_node))))
-        return err;
-
-    yaml_node_t *m = map_get(cx, node, "mapping", NULL);
-    join_path(kpath, sizeof kpath, path, "mapping");
-    e = is_null(m) ? BR_ERR_OK : parse_mapping(cx, m, kpath, &in->mapping);
-    if ((err = go_on(&bad, e)))
-        return err;
-    if (in->dialect == BR_DIALECT_CUSTOM && dialect_ok && e == BR_ERR_OK) {
-        const yaml_node_t *at = is_null(m) ? node : m;
-        static const char *const time_key[] = {"time", NULL};
-        if (!in->mapping.time && !(m && misspelt(cx, m, time_key))) {
-            join_path(kpath, sizeof kpath, path, "mapping.time");
-            if ((err = go_on(&bad, fail(cx, at, kpath,
-                                        "is required for the custom dialect "
-                                        "(the field that holds the event "
-                                        "time)"))))
-                return err;
-        }
-        if (!in->mapping.cost && !mapping_has_tokens(&in->mapping) &&
-            (err = go_on(&bad, fail(cx, at, kpath,
-                                    "the custom dialect needs mapping.cost "
-                                    "or at least one token field "
-                                    "(input_tokens, output_tokens, ...)"))))
-            return err;
-    }
-
-    /* Billing settings: only FOCUS and CUR rows have charge categories. */
-    bool billing = is_billing(in->dialect);
-    v = map_get(cx, node, "cost_column", NULL);
-    if (!is_null(v) && !billing && dialect_ok) {
-        join_path(kpath, sizeof kpath, path, "cost_column");
-        if ((err = go_on(&bad, fail(cx, v, kpath,
-                                    "applies only to the focus and cur "
-                                    "dialects (use mapping.cost)"))))
-            return err;
-    }
-    v = map_get(cx, node, "charge_categories", NULL);
-    join_path(kpath, sizeof kpath, path, "charge_categories");
-    if (!is_null(v) && !billing && dialect_ok &&
-        (err = go_on(&bad, fail(cx, v, kpath, "applies only to the focus and "
-                                              "cur dialects"))))
-        return err;
-    if (billing) {
-        if (in->dialect == BR_DIALECT_FOCUS)
-            in->cost_column = xstrndup("BilledCost", 10);
-        else
-            in->cost_column = xstrndup("line_item_unblended_cost", 24);
-        if (!in->cost_column)
-            return nomem(cx);
-        if ((err = go_on(&bad, get_str(cx, node, path, "cost_column", false,
-                                       &in->cost_column, NULL))))
-            return err;
-        if (!is_null(v)) {
-            e = take_str_list(cx, v, kpath, "charge categories",
-                              &in->charge_categories,
-                              &in->charge_category_cnt);
-            if (e == BR_ERR_OK && in->charge_category_cnt == 0)
-                e = fail(cx, v, kpath, "must list at least one category "
-                                       "(nothing would count)");
-            if ((err = go_on(&bad, e)))
-                return err;
-        } else if (in->dialect == BR_DIALECT_FOCUS) {
-            if ((err = set_str_list(cx, &in->charge_categories,
-                                    &in->charge_category_cnt, focus_categories,
-                                    3)))
-                return err;
-        } else if ((err = set_str_list(cx, &in->charge_categories,
-                                       &in->charge_category_cnt,
-                                       cur_line_item_types, 5))) {
-            return err;
-        }
-    }
-
-    /* Billing exports arrive 24-48 h after the usage and a file's rows are
-     * grouped by account, not time: 48 h of disorder within the input. An
-     * input is judged against its own progress, so billing running a day
-     * or two behind the token feeds is not late; only past idle_timeout of
-     * lag does it stop holding back the series it feeds. */
-    in->lateness_ms = billing ? 48 * MS_PER_H : 5 * MS_PER_MIN;
-    in->idle_ms = billing ? 3 * MS_PER_DAY : MS_PER_H;
-    if ((err = go_on(&bad, get_duration(cx, node, path, "lateness", 0,
-                                        &in->lateness_ms, NULL))) ||
-        (err = go_on(&bad, get_duration(cx, node, path, "idle_timeout",
-                                        MS_PER_S, &in->idle_ms, NULL))) ||
-        (err = go_on(&bad, get_stale_after(cx, node, path, in))))
-        return err;
-    /* Producers' clocks drift by seconds; billing exports may write local
-     * time as UTC (up to 14h off). 0 turns the check off. */
-    in->max_future_ms = billing ? MS_PER_DAY : 15 * MS_PER_MIN;
-    if ((err = go_on(&bad, get_duration(cx, node, path, "max_future", 0,
-                                        &in->max_future_ms, NULL))))
-        return err;
-    if ((err = go_on(&bad, get_restatements(cx, node, path, in))))
-        return err;
-    return bad;
-}
-
-static br_err_t parse_inputs(ctx_t *cx, const yaml_node_t *root,
-                             br_config_t *conf) {
-    char ipath[PATH_LEN];
-    yaml_node_t *v = map_get(cx, root, "inputs", NULL);
-    br_err_t err, bad = BR_ERR_OK;
-    if (is_null(v))
-        return fail(cx, v ? v : root, "inputs",
-                    "is required: list at least one input (a topic or files "
-                    "and a dialect)");
-    if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, "inputs", "must be a list of inputs");
-    size_t n = seq_cnt(v);
-    if (n == 0)
-        return fail(cx, v, "inputs", "must list at least one input");
-    conf->inputs = calloc(n, sizeof(br_input_conf_t));
-    if (!conf->inputs)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        br_input_conf_t *in = &conf->inputs[i];
-        index_path(ipath, sizeof ipath, "inputs", i);
-        conf->input_cnt++;
-        if ((err = go_on(&bad, parse_input(cx, item, ipath, in))))
-            return err;
-        /* Names and topics are unique across inputs: a message must map to
-         * exactly one decoder. */
-        for (size_t j = 0; j < i; j++) {
-            if (in->name && conf->inputs[j].name &&
-                strcmp(conf->inputs[j].name, in->name) == 0) {
-                char kpath[PATH_LEN];
-                join_path(kpath, sizeof kpath, ipath, "name");
-                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
-                                            kpath,
-                                            "duplicate input name \"%s\" "
-                                            "(first used on line %d)",
-                                            in->name, conf->inputs[j].line))))
-                    return err;
-            }
-            for (size_t a = 0; a < in->topic_cnt; a++)
-                for (size_t b = 0; b < conf->inputs[j].topic_cnt; b++)
-                    if (strcmp(in->topics[a], conf->inputs[j].topics[b]) == 0 &&
-                        (err = go_on(&bad, fail(cx, item, ipath,
-                                                "topic \"%s\" is already read "
-                                                "by input \"%s\"", in->topics[a],
-                                                conf->inputs[j].name
-                                                    ? conf->inputs[j].name
-                                                    : "?"))))
-                        return err;
-        }
-    }
-    return bad;
-}
-
-static br_err_t parse_scope(ctx_t *cx, const yaml_node_t *node,
-                            const char *path, br_scope_conf_t *sc) {
-    char kpath[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    sc->line = node_line(node);
-    sc->max_series = DEF_MAX_SERIES;
-    if ((err = check_map(cx, node, path, scope_keys,
-                         "scope settings (name, dims, max_series, inputs)")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &sc->name,
-                                   NULL))))
-        return err;
-    yaml_node_t *dims = map_get(cx, node, "dims", NULL);
-    if (!is_null(dims)) {
-        join_path(kpath, sizeof kpath, path, "dims");
-        if ((err = go_on(&bad, take_str_list(cx, dims, kpath,
-                                             "dimension names", &sc->dims,
-                                             &sc->dim_cnt))))
-            return err;
-        if (sc->dim_cnt > BR_DIM_MAX &&
-            (err = go_on(&bad, fail(cx, dims, kpath, "at most %d dimensions",
-                                    BR_DIM_MAX))))
-            return err;
-    }
-    int64_t max_series = DEF_MAX_SERIES;
-    if ((err = go_on(&bad, get_int(cx, node, path, "max_series", 1, 100000000,
-                                   &max_series))))
-        return err;
-    sc->max_series = (size_t)max_series;
-    /* The inputs that feed the scope (default: all); inputs are parsed
-     * before scopes, so the names can be checked here. */
-    yaml_node_t *ins = map_get(cx, node, "inputs", NULL);
-    if (!is_null(ins)) {
-        join_path(kpath, sizeof kpath, path, "inputs");
-        if ((err = go_on(&bad, take_str_list(cx, ins, kpath, "input names",
-                                             &sc->inputs, &sc->input_cnt))))
-            return err;
-        if (ins->type == YAML_SEQUENCE_NODE && sc->input_cnt == 0 &&
-            (err = go_on(&bad, fail(cx, ins, kpath,
-                                    "must name at least one input (leave the "
-                                    "key out for all inputs)"))))
-            return err;
-        const br_config_t *conf = cx->conf;
-        for (size_t i = 0; i < sc->input_cnt; i++) {
-            const char **names = calloc(conf->input_cnt + 1, sizeof *names);
-            if (!names)
-                return nomem(cx);
-            bool known = false;
-            for (size_t k = 0; k < conf->input_cnt; k++) {
-                names[k] = conf->inputs[k].name;
-                known |= names[k] && strcmp(names[k], sc->inputs[i]) == 0;
-            }
-            const char *near = known ? NULL
-                                     : br_suggest(sc->inputs[i], names,
-                                                  conf->input_cnt);
-            free(names);
-            if (known)
-                continue;
-            char ipath[PATH_LEN];
-            index_path(ipath, sizeof ipath, kpath, i);
-            if ((err = go_on(&bad, fail(cx, ins, ipath,
-                                        "no input is named \"%s\"%s%s%s",
-                                        sc->inputs[i],
-                                        near ? " (did you mean \"" : "",
-                                        near ? near : "", near ? "\"?)" : ""))))
-                return err;
-        }
-    }
-    return bad;
-}
-
-static br_err_t set_default_scope(ctx_t *cx, br_config_t *conf) {
-    conf->scopes = calloc(1, sizeof(br_scope_conf_t));
-    if (!conf->scopes)
-        return nomem(cx);
-    conf->scope_cnt = 1;
-    conf->scopes[0].name = xstrndup("total", 5);
-    conf->scopes[0].max_series = DEF_MAX_SERIES;
-    return conf->scopes[0].name ? BR_ERR_OK : nomem(cx);
-}
-
-static br_err_t parse_scopes(ctx_t *cx, const yaml_node_t *root,
-                             br_config_t *conf) {
-    char ipath[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *v = map_get(cx, root, "scopes", NULL);
-    if (is_null(v))
-        return set_default_scope(cx, conf);
-    if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, "scopes", "must be a list of scopes");
-    size_t n = seq_cnt(v);
-    if (n == 0)
-        return fail(cx, v, "scopes",
-                    "must list at least one scope (leave the key out for the "
-                    "default scope \"total\")");
-    conf->scopes = calloc(n, sizeof(br_scope_conf_t));
-    if (!conf->scopes)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        index_path(ipath, sizeof ipath, "scopes", i);
-        conf->scope_cnt++;
-        if ((err = go_on(&bad, parse_scope(cx, item, ipath,
-                                           &conf->scopes[i]))))
-            return err;
-        for (size_t j = 0; j < i; j++) {
-            if (conf->scopes[i].name && conf->scopes[j].name &&
-                strcmp(conf->scopes[j].name, conf->scopes[i].name) == 0) {
-                char kpath[PATH_LEN];
-                join_path(kpath, sizeof kpath, ipath, "name");
-                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
-                                            kpath,
-                                            "duplicate scope name \"%s\" "
-                                            "(first used on line %d)",
-                                            conf->scopes[i].name,
-                                            conf->scopes[j].line))))
-                    return err;
-            }
-        }
-    }
-    return bad;
-}
-
-static const char *const direction_names[] = {"up", "down", "both"};
-
-static br_err_t parse_spike(ctx_t *cx, const yaml_node_t *root,
-                            br_spike_conf_t *sp) {
-    yaml_node_t *node = map_get(cx, root, "spike", NULL);
-    const yaml_node_t *bucket_node;
-    br_err_t err, bad = BR_ERR_OK;
-    if (is_null(node))
-        return BR_ERR_OK;
-    if ((err = check_map(cx, node, "spike", spike_keys, "spike rule settings")))
-        return err;
-    if ((err = go_on(&bad, get_duration(cx, node, "spike", "bucket",
-                                        MS_PER_MIN, &sp->bucket_ms,
-                                        &bucket_node))))
-        return err;
-    if (MS_PER_DAY % sp->bucket_ms != 0) {
-        if ((err = go_on(&bad, fail(cx, bucket_node, "spike.bucket",
-                                    "must divide one day evenly (e.g. 1m, "
-                                    "5m, 15m, 1h, 6h, 1d)"))))
-            return err;
-        sp->bucket_ms = MS_PER_H; /* so that the cooldown default is sane */
-    }
-    bool new_given = false;
-    int64_t warmup = sp->warmup_buckets, resolve = sp->resolve_buckets;
-    int dir = -1;
-    if ((err = go_on(&bad, get_double(cx, node, "spike", "sensitivity", 0,
-                                      true, 1e6, &sp->sensitivity))) ||
-        (err = go_on(&bad, get_money(cx, node, "spike", "min_impact", false,
-                                     false, &sp->min_impact_nanos, NULL))) ||
-        (err = go_on(&bad, get_double(cx, node, "spike", "min_ratio", 1,
-                                      false, 1e6, &sp->min_ratio))) ||
-        (err = go_on(&bad, get_int(cx, node, "spike", "warmup", 0, 100000,
-                                   &warmup))) ||
-        (err = go_on(&bad, get_money(cx, node, "spike", "new_spend_min",
-                                     false, false, &sp->new_spend_min_nanos,
-                                     &new_given))) ||
-        (err = go_on(&bad, get_int(cx, node, "spike", "resolve_after", 1,
-                                   100000, &resolve))) ||
-        (err = go_on(&bad, get_enum(cx, node, "spike", "direction",
-                                    "direction", direction_names, 3, &dir,
-                                    NULL))))
-        return err;
-    sp->warmup_buckets = (int)warmup;
-    sp->resolve_buckets = (int)resolve;
-    if (!new_given)
-        sp->new_spend_min_nanos = sp->min_impact_nanos;
-    if (dir >= 0)
-        sp->direction = (br_direction_t)(dir + 1);
-    sp->cooldown_ms = -1;
-    if ((err = go_on(&bad, get_duration(cx, node, "spike", "cooldown", 0,
-                                        &sp->cooldown_ms, NULL))))
-        return err;
-    if (sp->cooldown_ms < 0)
-        sp->cooldown_ms = 6 * sp->bucket_ms;
-    return bad;
-}
-
 static int cmp_i32(const void *a, const void *b) {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
 }
 
+/** A list of percents into basis points, ascending; replaces *out. */
 static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
                                  const char *path, bool allow_empty,
                                  int32_t **out, size_t *out_cnt) {
@@ -1704,77 +884,1344 @@ static br_err_t parse_thresholds(ctx_t *cx, const yaml_node_t *v,
     return bad;
 }
 
-/** A burn-rate rule {long: 1h, short: 5m, factor: 14.4}. */
-static br_err_t parse_burn_rate(ctx_t *cx, const yaml_node_t *v,
-                                const char *path, br_burn_rate_conf_t *r) {
-    char kpath[PATH_LEN];
-    const yaml_node_t *ln = NULL, *sn = NULL;
-    br_err_t err, bad = BR_ERR_OK;
-    r->line = node_line(v);
-    if ((err = check_map(cx, v, path, burn_rate_keys,
-                         "burn-rate settings (long, short, factor)")))
-        return err;
-    static const char *const req[] = {"long", "short", "factor"};
-    for (size_t i = 0; i < 3; i++)
-        if (is_null(map_get(cx, v, req[i], NULL))) {
-            join_path(kpath, sizeof kpath, path, req[i]);
-            if ((err = go_on(&bad, fail_required(cx, v, v, kpath, req[i],
-                                                 "is required"))))
-                return err;
-        }
-    if (bad)
-        return bad;
-    if ((err = go_on(&bad, get_duration(cx, v, path, "long", MS_PER_MIN,
-                                        &r->long_ms, &ln))) ||
-        (err = go_on(&bad, get_duration(cx, v, path, "short", MS_PER_MIN,
-                                        &r->short_ms, &sn))) ||
-        (err = go_on(&bad, get_double(cx, v, path, "factor", 0, true, 1e6,
-                                      &r->factor))))
-        return err;
-    if (bad)
-        return bad;
-    if (r->long_ms > 31 * MS_PER_DAY) {
-        join_path(kpath, sizeof kpath, path, "long");
-        return fail(cx, ln, kpath, "must be at most 31d");
-    }
-    if (r->short_ms >= r->long_ms) {
-        join_path(kpath, sizeof kpath, path, "short");
-        return fail(cx, sn, kpath, "must be shorter than long");
-    }
-    return BR_ERR_OK;
+/* ------------------------------------------------------------------------ */
+/* The engine: every key read and defaulted from its row (conftab.h)        */
+
+#define ROWS_MAX BR_CONF_ROWS_MAX         /* rows of one section (frame bits) */
+
+/* One section being read, for the rules that tie its keys together. */
+typedef struct frame {
+    const br_conf_section_t *sec;
+    const yaml_node_t *node;     /* its mapping */
+    const char *path;            /* its key path */
+    void *base;                  /* the struct its rows point into */
+    uint32_t given, failed;      /* per row: present; read with a mistake */
+} frame_t;
+
+typedef struct out out_t;
+
+/* The hand-written parts of a row or of a section. */
+struct br_conf_hooks {
+    /* Reads the row instead of the generic reader; v is the value node,
+     * NULL or a null scalar when the key is absent. */
+    br_err_t (*parse)(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                      const yaml_node_t *v, const char *kpath);
+    /* Runs after the row was read, given or not: rules that tie it to the
+     * keys read before it. */
+    br_err_t (*check)(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                      const yaml_node_t *v, const char *kpath);
+    /* Sets a default that is no plain value (of a section: row is NULL,
+     * after the rows' defaults). */
+    br_err_t (*init)(ctx_t *cx, const br_conf_row_t *row, void *base);
+    /* Of a section: runs after its rows, when it was given. */
+    br_err_t (*done)(ctx_t *cx, frame_t *fr);
+    /* Dump: whether the row is printed (NULL: it is). */
+    bool (*shown)(const void *base);
+    /* CUSTOM: the value as the dump prints it and a reload compares it. */
+    void (*text)(const void *base, char *buf, size_t size);
+    /* CUSTOM: prints the value after its key. */
+    void (*dump)(out_t *o, const br_conf_row_t *row, const void *base);
+    /* Reload: how the value of a (old) and b (new) differ, NULL when they
+     * do not (instead of comparing by type). */
+    const char *(*diff)(const void *a, const void *b);
+};
+
+static void *field(void *base, const br_conf_row_t *row) {
+    return (char *)base + row->off;
 }
 
-static br_err_t parse_burn_rates(ctx_t *cx, const yaml_node_t *v,
-                                 const char *path, br_budget_conf_t *b) {
-    char ipath[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, path, "must be a list such as [{long: 1h, short: "
-                                 "5m, factor: 14.4}]");
-    size_t n = seq_cnt(v);
-    if (n > BR_BURN_RATES_MAX)
-        return fail(cx, v, path, "must list at most %d rules",
-                    BR_BURN_RATES_MAX);
-    if (n == 0)
+static const void *cfield(const void *base, const br_conf_row_t *row) {
+    return (const char *)base + row->off;
+}
+
+static size_t *count_of(void *base, const br_conf_row_t *row) {
+    return (size_t *)(void *)((char *)base + row->cnt_off);
+}
+
+static size_t ccount_of(const void *base, const br_conf_row_t *row) {
+    return *(const size_t *)(const void *)((const char *)base + row->cnt_off);
+}
+
+/* Whole numbers, enums and flags live in fields of their own width. */
+static int64_t get_num(const void *p, size_t size) {
+    int8_t i8;
+    int32_t i32;
+    int64_t i64;
+    if (size == sizeof i8) {
+        memcpy(&i8, p, sizeof i8);
+        return i8;
+    }
+    if (size == sizeof i32) {
+        memcpy(&i32, p, sizeof i32);
+        return i32;
+    }
+    memcpy(&i64, p, sizeof i64);
+    return i64;
+}
+
+static void put_num(void *p, size_t size, int64_t v) {
+    int8_t i8 = (int8_t)v;
+    int32_t i32 = (int32_t)v;
+    if (size == sizeof i8)
+        memcpy(p, &i8, sizeof i8);
+    else if (size == sizeof i32)
+        memcpy(p, &i32, sizeof i32);
+    else
+        memcpy(p, &v, sizeof v);
+}
+
+/* The bit of the row named key in fr: a rule naming a key its section has
+ * not is a mistake of the table, which every load would make. */
+static uint32_t row_bit(const frame_t *fr, const char *key) {
+    for (size_t i = 0; i < fr->sec->row_cnt; i++)
+        if (strcmp(fr->sec->rows[i].key, key) == 0)
+            return UINT32_C(1) << i;
+    abort();
+}
+
+static bool given(const frame_t *fr, const char *key) {
+    return (fr->given & row_bit(fr, key)) != 0;
+}
+
+/* Given and read without a mistake. */
+static bool read_ok(const frame_t *fr, const char *key) {
+    uint32_t bit = row_bit(fr, key);
+    return (fr->given & bit) && !(fr->failed & bit);
+}
+
+static br_err_t read_section(ctx_t *cx, const yaml_node_t *node,
+                             const char *path, const br_conf_section_t *sec,
+                             void *base, unsigned only);
+
+/* A list of strings (paths: resolved against the config's directory). */
+static br_err_t read_strs(ctx_t *cx, void *base, const br_conf_row_t *row,
+                          const yaml_node_t *v, const char *kpath) {
+    char ***list = field(base, row);
+    size_t *cnt = count_of(base, row);
+    br_err_t err = take_str_list(cx, v, kpath, row->what, list, cnt);
+    if (err == BR_ERR_NOMEM || row->type != BR_CONF_PATHS)
+        return err;
+    for (size_t i = 0; i < *cnt; i++)
+        if (resolve_in_place(cx, &(*list)[i]))
+            return BR_ERR_NOMEM;
+    return err;
+}
+
+/* The generic reader: the value v (given) of row, by its type. */
+static br_err_t read_value(ctx_t *cx, const frame_t *fr,
+                           const br_conf_row_t *row, const yaml_node_t *v,
+                           const char *kpath) {
+    void *p = field(fr->base, row);
+    bool open = (row->flags & BR_CONF_OPEN_MIN) != 0;
+    int64_t n = 0;
+    int i = 0;
+    br_err_t err;
+    switch (row->type) {
+    case BR_CONF_STR:
+        return take_str(cx, v, kpath, p);
+    case BR_CONF_PATH:
+        if ((err = take_str(cx, v, kpath, p)))
+            return err;
+        return resolve_in_place(cx, p);
+    case BR_CONF_INT:
+        if ((err = take_int(cx, v, kpath, row->min, row->max, &n)))
+            return err;
+        put_num(p, row->size, n);
         return BR_ERR_OK;
-    b->burn_rates = calloc(n, sizeof(*b->burn_rates));
-    if (!b->burn_rates)
-        return nomem(cx);
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        br_burn_rate_conf_t *r = &b->burn_rates[b->burn_rate_cnt];
-        index_path(ipath, sizeof ipath, path, i);
-        err = parse_burn_rate(cx, item, ipath, r);
-        if (err) {
-            memset(r, 0, sizeof *r);
-            if ((err = go_on(&bad, err)))
-                return err;
+    case BR_CONF_DOUBLE:
+        return take_double(cx, v, kpath, row->dmin, open, row->dmax, p);
+    case BR_CONF_DURATION:
+        return take_duration(cx, v, kpath, row->min, row->max, p);
+    case BR_CONF_MONEY:
+        return take_money(cx, v, kpath, open, p);
+    case BR_CONF_ENUM:
+        if ((err = take_enum(cx, v, kpath, row->what, row->names,
+                             row->name_cnt, &i)))
+            return err;
+        put_num(p, row->size, row->values ? row->values[i] : i);
+        return BR_ERR_OK;
+    case BR_CONF_CURRENCY:
+        return take_currency(cx, v, kpath, p);
+    case BR_CONF_STRS:
+    case BR_CONF_PATHS:
+        return read_strs(cx, fr->base, row, v, kpath);
+    case BR_CONF_PERCENTS:
+        return parse_thresholds(cx, v, kpath,
+                                !(row->flags & BR_CONF_NONEMPTY), p,
+                                count_of(fr->base, row));
+    case BR_CONF_KV:
+        return take_kv(cx, v, kpath, row->what,
+                       (row->flags & BR_CONF_ANY_SCALAR) != 0, p,
+                       count_of(fr->base, row));
+    case BR_CONF_MAP:
+        return read_section(cx, v, kpath, row->sub, p, (unsigned)row->arg);
+    case BR_CONF_LIST:
+    case BR_CONF_CUSTOM:
+        break;
+    }
+    return fail(cx, v, kpath, "has no reader (a mistake of burnrate's)");
+}
+
+/* One key: its hook or the generic reader, then the rules after it. */
+static br_err_t read_row(ctx_t *cx, frame_t *fr, size_t i) {
+    const br_conf_row_t *row = &fr->sec->rows[i];
+    const struct br_conf_hooks *h = row->hooks;
+    char kpath[PATH_LEN];
+    br_err_t err, bad = BR_ERR_OK;
+    yaml_node_t *v = map_get(cx, fr->node, row->key, NULL);
+    join_path(kpath, sizeof kpath, fr->path, row->key);
+    if (!is_null(v))
+        fr->given |= UINT32_C(1) << i;
+    if (h && h->parse)
+        err = h->parse(cx, fr, row, v, kpath);
+    else if (!is_null(v))
+        err = read_value(cx, fr, row, v, kpath);
+    else if (row->flags & BR_CONF_REQUIRED)
+        err = fail_required(cx, fr->node, v ? v : fr->node, kpath, row->key,
+                            "is required");
+    else
+        err = BR_ERR_OK;
+    if (err == BR_ERR_CONFIG)
+        fr->failed |= UINT32_C(1) << i;
+    if ((err = go_on(&bad, err)))
+        return err;
+    if (h && h->check &&
+        (err = go_on(&bad, h->check(cx, fr, row, v, kpath))))
+        return err;
+    return bad;
+}
+
+/* Sections that are read only whole: every required key missing is
+ * reported (at the section) and none of the others read. */
+static br_err_t check_required(ctx_t *cx, frame_t *fr) {
+    char kpath[PATH_LEN];
+    br_err_t err, bad = BR_ERR_OK;
+    for (size_t i = 0; i < fr->sec->row_cnt; i++) {
+        const br_conf_row_t *row = &fr->sec->rows[i];
+        if (!(row->flags & BR_CONF_REQUIRED) ||
+            !is_null(map_get(cx, fr->node, row->key, NULL)))
             continue;
-        }
-        b->burn_rate_cnt++;
+        join_path(kpath, sizeof kpath, fr->path, row->key);
+        fr->failed |= UINT32_C(1) << i;
+        if ((err = go_on(&bad, fail_required(cx, fr->node, fr->node, kpath,
+                                             row->key, "is required"))))
+            return err;
     }
     return bad;
 }
+
+/* A section (a mapping): its keys checked against the rows accepted where
+ * it is read (only), then every row read in table order. A key that is
+ * not accepted here is reported as unknown and read all the same, as the
+ * avro keys always were. */
+static br_err_t read_section(ctx_t *cx, const yaml_node_t *node,
+                             const char *path, const br_conf_section_t *sec,
+                             void *base, unsigned only) {
+    const char *keys[ROWS_MAX + 1];
+    frame_t fr = {sec, node, path, base, 0, 0};
+    br_err_t err, bad = BR_ERR_OK;
+    size_t n = 0;
+    for (size_t i = 0; i < sec->row_cnt; i++)
+        if (!sec->rows[i].only || (sec->rows[i].only & only))
+            keys[n++] = sec->rows[i].key;
+    keys[n] = NULL;
+    if ((err = check_map(cx, node, path, keys, sec->what)))
+        return err;
+    if ((sec->flags & BR_CONF_REQUIRED_FIRST) && (err = check_required(cx, &fr)))
+        return err;
+    for (size_t i = 0; i < sec->row_cnt; i++)
+        if ((err = go_on(&bad, read_row(cx, &fr, i))))
+            return err;
+    if (sec->hooks && sec->hooks->done &&
+        (err = go_on(&bad, sec->hooks->done(cx, &fr))))
+        return err;
+    return bad;
+}
+
+/* A list default, "50, 80, 100": percents into basis points. */
+static bool default_percents(const br_conf_row_t *row, void *base) {
+    int32_t **out = field(base, row);
+    size_t *cnt = count_of(base, row);
+    const char *s = row->def;
+    *out = calloc(strlen(s) / 2 + 1, sizeof **out);
+    while (*out && *s) {
+        size_t len = strcspn(s, ",");
+        int64_t nanos;
+        if (br_money_parse(s, len, &nanos) != BR_ERR_OK)
+            return false;
+        (*out)[(*cnt)++] = (int32_t)(nanos / 10000000);
+        s += len;
+        s += strspn(s, ", ");
+    }
+    return *out != NULL;
+}
+
+/* A row's default, read from its text as a value of its type would be. */
+static bool default_value(ctx_t *cx, const br_conf_row_t *row, void *base) {
+    void *p = field(base, row);
+    const char *def = row->def;
+    int64_t n;
+    switch (row->type) {
+    case BR_CONF_STR:
+        return (*(char **)p = xstrndup(def, strlen(def))) != NULL;
+    case BR_CONF_PATH:
+        return (*(char **)p = resolve_path(cx->base_dir, def)) != NULL;
+    case BR_CONF_INT:
+        if (!parse_int_text(def, &n))
+            return false;
+        put_num(p, row->size, n);
+        return true;
+    case BR_CONF_DOUBLE:
+        return parse_double_text(def, p);
+    case BR_CONF_DURATION:
+        return parse_duration_text(def, p);
+    case BR_CONF_MONEY:
+        return br_money_parse(def, strlen(def), p) == BR_ERR_OK;
+    case BR_CONF_ENUM:
+        for (size_t i = 0; i < row->name_cnt; i++) {
+            if (strcmp(row->names[i], def) == 0) {
+                put_num(p, row->size, row->values ? row->values[i] : (int)i);
+                return true;
+            }
+        }
+        return false;
+    case BR_CONF_CURRENCY:
+        snprintf(p, BR_CURRENCY_MAX, "%s", def);
+        return true;
+    case BR_CONF_PERCENTS:
+        return default_percents(row, base);
+    default:
+        return false;
+    }
+}
+
+/* Every default of a section (and of the sections inside it). A default
+ * that does not read back is a mistake of the table. */
+static br_err_t init_section(ctx_t *cx, const br_conf_section_t *sec,
+                             void *base) {
+    br_err_t err = BR_ERR_OK;
+    for (size_t i = 0; i < sec->row_cnt && !err; i++) {
+        const br_conf_row_t *row = &sec->rows[i];
+        if (row->hooks && row->hooks->init)
+            err = row->hooks->init(cx, row, base);
+        else if (row->def && !default_value(cx, row, base))
+            err = cx->oom ? BR_ERR_NOMEM
+                          : fail(cx, NULL, row->key, "default \"%s\" does not "
+                                 "read (a mistake of burnrate's)", row->def);
+        else if (row->type == BR_CONF_MAP)
+            err = init_section(cx, row->sub, field(base, row));
+    }
+    if (!err && sec->hooks && sec->hooks->init)
+        err = sec->hooks->init(cx, NULL, base);
+    return err;
+}
+
+/* One item of a list row: its defaults, its line, its keys. */
+static br_err_t read_item(ctx_t *cx, const br_conf_section_t *sub,
+                          const yaml_node_t *item, const char *ipath,
+                          void *it) {
+    br_err_t err;
+    if (sub->flags & BR_CONF_LINE) {
+        int line = node_line(item);
+        memcpy((char *)it + sub->line_off, &line, sizeof line);
+    }
+    if ((err = init_section(cx, sub, it)))
+        return err;
+    return read_section(cx, item, ipath, sub, it, 0);
+}
+
+/* The name of a list item (its row "name"), or NULL. */
+static const char *item_name(const br_conf_section_t *sub, const void *it) {
+    for (size_t i = 0; i < sub->row_cnt; i++)
+        if (strcmp(sub->rows[i].key, "name") == 0)
+            return *(char *const *)cfield(it, &sub->rows[i]);
+    return NULL;
+}
+
+static int item_line(const br_conf_section_t *sub, const void *it) {
+    int line;
+    memcpy(&line, (const char *)it + sub->line_off, sizeof line);
+    return line;
+}
+
+/* A rule between two items of a list (it, read after other). */
+typedef br_err_t (*pair_rule_t)(ctx_t *cx, const yaml_node_t *item,
+                                const char *ipath, const void *it,
+                                const void *other);
+
+/* The items of a list row, each read as its section whatever the others
+ * hold, and counted before it is read (so that what it holds is freed).
+ * Names are unique across the list ("duplicate NOUN name"); pair, when
+ * given, is checked against every earlier item as well. */
+static br_err_t read_items(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                           const yaml_node_t *v, const char *kpath,
+                           const char *noun, pair_rule_t pair) {
+    char ipath[PATH_LEN], npath[PATH_LEN];
+    const br_conf_section_t *sub = row->sub;
+    size_t n = seq_cnt(v), *cnt = count_of(fr->base, row);
+    char **items = field(fr->base, row);
+    br_err_t err, bad = BR_ERR_OK;
+    if (!(*items = calloc(n, sub->size)))
+        return nomem(cx);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
+        char *it = *items + i * sub->size;
+        index_path(ipath, sizeof ipath, kpath, i);
+        (*cnt)++;
+        if ((err = go_on(&bad, read_item(cx, sub, item, ipath, it))))
+            return err;
+        for (size_t j = 0; j < i; j++) {
+            const char *other = *items + j * sub->size;
+            const char *a = item_name(sub, it), *b = item_name(sub, other);
+            join_path(npath, sizeof npath, ipath, "name");
+            if (a && b && strcmp(a, b) == 0 &&
+                (err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
+                                        npath, "duplicate %s name \"%s\" "
+                                        "(first used on line %d)", noun, a,
+                                        item_line(sub, other)))))
+                return err;
+            if (pair &&
+                (err = go_on(&bad, pair(cx, item, ipath, it, other))))
+                return err;
+        }
+    }
+    return bad;
+}
+
+#define ROWS(r) .rows = r, .row_cnt = sizeof r / sizeof r[0]
+#define AT(type, member)                                                      \
+    .off = offsetof(type, member), .size = sizeof(((type *)0)->member)
+#define NAMES(n) .names = n, .name_cnt = sizeof n / sizeof n[0]
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+
+/* ------------------------------------------------------------------------ */
+/* Sections                                                                 */
+
+/* avro: where Avro schemas come from, for an input (inputs[].avro) or for
+ * the alerts (kafka.alerts_avro); row.only says which accepts a key. */
+
+/* The files the section names are there and the schema parses: checked
+ * after every key was read, so one run names all of them. */
+static br_err_t avro_done(ctx_t *cx, frame_t *fr) {
+    char sub[PATH_LEN], why[256];
+    br_avro_conf_t *a = fr->base;
+    const yaml_node_t *an = fr->node;
+    br_err_t err, bad = BR_ERR_OK;
+    if (a->registry && strncmp(a->registry, "http://", 7) != 0 &&
+        strncmp(a->registry, "https://", 8) != 0) {
+        join_path(sub, sizeof sub, fr->path, "registry");
+        if ((err = go_on(&bad, fail(cx, map_get(cx, an, "registry", NULL), sub,
+                                    "must be an http:// or https:// URL"))))
+            return err;
+    }
+    if (a->schema_dir &&
+        (err = go_on(&bad, check_path(cx, an, fr->path, "schema_dir",
+                                      a->schema_dir, true))))
+        return err;
+    if (a->registry_ca_file &&
+        (err = go_on(&bad, check_path(cx, an, fr->path, "registry_ca_file",
+                                      a->registry_ca_file, false))))
+        return err;
+    if (!a->schema)
+        return bad;
+    join_path(sub, sizeof sub, fr->path, "schema");
+    if (!read_text(a->schema, &a->schema_json, why, sizeof why))
+        return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
+                    a->schema, why);
+    br_avro_schema_t *s = br_avro_schema_parse(
+        a->schema_json, strlen(a->schema_json), why, sizeof why);
+    if (!s)
+        return fail(cx, map_get(cx, an, "schema", NULL), sub, "%s: %s",
+                    a->schema, why);
+    br_avro_schema_free(s);
+    return bad;
+}
+
+/* A schema read at start is built into the running producer: the file's
+ * text counts, not only its name. */
+static const char *schema_diff(const void *a, const void *b) {
+    const br_avro_conf_t *x = a, *y = b;
+    if (!same_str(x->schema, y->schema))
+        return "changed";
+    return same_str(x->schema_json, y->schema_json) ? NULL
+                                                    : "the schema file changed";
+}
+
+static const br_conf_row_t avro_rows[] = {
+    {.key = "schema", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_avro_conf_t, schema),
+     .hooks = &(const struct br_conf_hooks){.diff = schema_diff},
+     .type_doc = "path of an `.avsc` file",
+     .def_doc = "none; required for `format: avro` on topics",
+     .doc = "`avro`: the writer schema of every message. `avro-confluent` "
+            "and object container files: the reader schema each writer "
+            "schema is resolved against (without it, each is read as "
+            "written). In `kafka.alerts_avro`: the alert schema (default: the "
+            "built-in `schemas/alert.avsc`).",
+     .example = "schemas/usage.avsc"},
+    {.key = "schema_id", .type = BR_CONF_INT, .flags = BR_CONF_HIDE_UNSET,
+     .only = BR_CONF_ONLY_ALERTS, AT(br_avro_conf_t, schema_id), .def = "-1",
+     .min = 0, .max = INT32_MAX, .def_doc = "none",
+     .doc = "`kafka.alerts_avro` only: the id the alert schema has in your "
+            "registry. Exactly one of `schema_id` and `registry`.",
+     .example = "42"},
+    {.key = "schema_dir", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
+     .only = BR_CONF_ONLY_INPUT, AT(br_avro_conf_t, schema_dir),
+     .doc = "Inputs only, `avro-confluent`: a directory of `<id>.avsc` "
+            "files, looked up first.",
+     .example = "/etc/burnrate/schemas"},
+    {.key = "registry", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET | BR_CONF_URLS, AT(br_avro_conf_t, registry),
+     .type_doc = "`http://` or `https://` URL",
+     .doc = "`avro-confluent`: a Confluent Schema Registry; `GET "
+            "/schemas/ids/{id}`, 2 s to connect, 5 s per lookup. "
+            "`avro-confluent` on topics needs `schema_dir` or `registry`. In "
+            "`kafka.alerts_avro`: the registry the alert schema is "
+            "registered with at start.",
+     .example = "https://registry:8081"},
+    {.key = "subject", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     .only = BR_CONF_ONLY_ALERTS, AT(br_avro_conf_t, subject),
+     .def_doc = "`<alerts_topic>-value`",
+     .doc = "`kafka.alerts_avro` only, with `registry`: the subject the "
+            "alert schema is registered under.",
+     .example = "finops.alerts-value"},
+    {.key = "registry_username", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET, AT(br_avro_conf_t, registry_username),
+     .doc = "HTTP basic auth for the registry: the user.",
+     .example = "burnrate"},
+    {.key = "registry_password", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET | BR_CONF_SECRET,
+     AT(br_avro_conf_t, registry_password),
+     .doc = "HTTP basic auth for the registry: the password (shown as "
+            "`[redacted]`).",
+     .example = "${file:${CREDENTIALS_DIRECTORY}/registry}"},
+    {.key = "registry_ca_file", .type = BR_CONF_PATH,
+     .flags = BR_CONF_HIDE_UNSET, AT(br_avro_conf_t, registry_ca_file),
+     .def_doc = "system CAs",
+     .doc = "CA bundle to verify the registry's TLS certificate.",
+     .example = "/etc/ssl/registry-ca.pem"},
+};
+
+static const br_conf_section_t avro_section = {
+    .what = "Avro settings", ROWS(avro_rows),
+    .hooks = &(const struct br_conf_hooks){.done = avro_done}};
+
+/* inputs[].mapping: field paths of the canonical fields, on top of the
+ * dialect's preset. */
+
+/* "$..." names record metadata; only the Kafka timestamp is known. */
+static br_err_t check_time_field(ctx_t *cx, frame_t *fr,
+                                 const br_conf_row_t *row,
+                                 const yaml_node_t *v, const char *kpath) {
+    const br_mapping_t *m = fr->base;
+    (void)row;
+    if (!m->time || m->time[0] != '$' || !strcmp(m->time, BR_KAFKA_TIMESTAMP))
+        return BR_ERR_OK;
+    return fail(cx, v, kpath, "\"%s\" is no record metadata burnrate knows "
+                              "(\"%s\" is the Kafka record's timestamp)",
+                m->time, BR_KAFKA_TIMESTAMP);
+}
+
+/* id: one field, or a list whose values together are the identity. */
+static br_err_t parse_id(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                         const yaml_node_t *id, const char *kpath) {
+    br_mapping_t *m = fr->base;
+    br_err_t err;
+    (void)row;
+    if (is_null(id))
+        return BR_ERR_OK;
+    if (id->type != YAML_SEQUENCE_NODE) {
+        if (!(m->id = calloc(1, sizeof(char *))))
+            return nomem(cx);
+        m->id_cnt = 1;
+        return take_str(cx, id, kpath, &m->id[0]);
+    }
+    if ((err = take_str_list(cx, id, kpath, "field paths", &m->id,
+                             &m->id_cnt)))
+        return err;
+    if (m->id_cnt == 0 || m->id_cnt > BR_ID_PARTS_MAX)
+        return fail(cx, id, kpath, "must list 1 to %d field paths",
+                    BR_ID_PARTS_MAX);
+    return BR_ERR_OK;
+}
+
+static void dump_id(out_t *o, const br_conf_row_t *row, const void *base);
+
+#define FIELD_PATH .what = "field path", .def_doc = "the dialect's preset"
+#define TOKENS(t) AT(br_mapping_t, tokens[t]), FIELD_PATH
+
+static const br_conf_row_t mapping_rows[] = {
+    {.key = "time", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, time), FIELD_PATH,
+     .hooks = &(const struct br_conf_hooks){.check = check_time_field},
+     .doc = "Event time: RFC 3339 with any offset, or epoch seconds or "
+            "milliseconds. `" BR_KAFKA_TIMESTAMP "`: the Kafka record's "
+            "timestamp instead of a field ([event time from the Kafka "
+            "record](#what-it-reads)).",
+     .example = "created_at"},
+    {.key = "time_end", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, time_end), FIELD_PATH,
+     .doc = "End of a charge period (billing), optional.",
+     .example = "period.end"},
+    {.key = "cost", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, cost), FIELD_PATH,
+     .doc = "Cost in currency units. Without a cost the event is priced from "
+            "its tokens.",
+     .example = "spend"},
+    {.key = "currency", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, currency), FIELD_PATH,
+     .doc = "Currency code of the cost.", .example = "billing.currency"},
+    {.key = "id", .type = BR_CONF_STRS, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, id), .cnt_off = offsetof(br_mapping_t, id_cnt),
+     .what = "field paths", .dump_after = "reasoning_tokens",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_id,
+                                            .dump = dump_id},
+     .type_doc = "field path, or a list of 1 to " STR(BR_ID_PARTS_MAX),
+     .def_doc = "the dialect's preset",
+     .doc = "The record's identity: one field, or a list of fields whose "
+            "values together identify it (a composite id). A record whose "
+            "identity the input has seen within its `dedup_window` is a "
+            "duplicate or, with `restatements: replace`, a restatement. "
+            "Replaces the preset's identity (FOCUS and CUR: see [Duplicates "
+            "and restatements](#duplicates-and-restatements)).",
+     .example = "`request_id`, `[account, day, sku]`"},
+    {.key = "model", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, model), FIELD_PATH,
+     .doc = "Model name. Sets dimension `model` and selects the price.",
+     .example = "request.model"},
+    {.key = "provider", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, provider), FIELD_PATH,
+     .doc = "Provider name. Sets dimension `provider`.", .example = "vendor"},
+    {.key = "input_tokens", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     TOKENS(BR_TOK_INPUT),
+     .doc = "Prompt tokens not served from the cache.", .example = "usage.in"},
+    {.key = "output_tokens", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     TOKENS(BR_TOK_OUTPUT),
+     .doc = "Completion tokens, reasoning excluded.", .example = "usage.out"},
+    {.key = "cache_read_tokens", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET, TOKENS(BR_TOK_CACHE_READ),
+     .doc = "Prompt tokens served from the cache.", .example = "usage.cached"},
+    {.key = "cache_write_tokens", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET, TOKENS(BR_TOK_CACHE_WRITE),
+     .doc = "Prompt tokens written to the cache.",
+     .example = "usage.cache_write"},
+    {.key = "reasoning_tokens", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET, TOKENS(BR_TOK_REASONING),
+     .doc = "Reasoning or thinking output tokens.",
+     .example = "usage.reasoning"},
+    {.key = "dims", .type = BR_CONF_KV, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_mapping_t, dims), .cnt_off = offsetof(br_mapping_t, dim_cnt),
+     .what = "dimension name -> field path",
+     .type_doc = "map of dimension name to field path", .def_doc = "none",
+     .doc = "Adds dimensions to every record of the input.",
+     .example = "{team: metadata.team, app: metadata.app}"},
+};
+
+static const br_conf_section_t mapping_section = {
+    .what = "canonical field -> field path", ROWS(mapping_rows)};
+
+/* inputs: where cost data comes from. */
+
+/* Defaults that follow the dialect. Billing exports arrive 24-48 h after
+ * the usage and a file's rows are grouped by account, not time: 48 h of
+ * disorder within the input. An input is judged against its own progress,
+ * so billing running a day or two behind the token feeds is not late; only
+ * past idle_timeout of lag does it stop holding back the series it feeds.
+ * Producers' clocks drift by seconds; billing exports may write local
+ * time as UTC (up to 14h off). A billing export is rewritten while its
+ * period is open: a row seen again with another amount is that row
+ * restated, so billing inputs replace, and remember at least a billing
+ * period (a month of 31 days, restated until the invoice closes a few days
+ * later) plus the export delay. */
+#define BILLING_LATENESS "48h"
+#define TOKEN_LATENESS "5m"
+#define BILLING_IDLE "3d"
+#define TOKEN_IDLE "1h"
+#define BILLING_MAX_FUTURE "1d"
+#define TOKEN_MAX_FUTURE "15m"
+#define BILLING_RESTATEMENTS "replace"
+#define TOKEN_RESTATEMENTS "duplicate"
+#define BILLING_DEDUP_WINDOW "40d"
+#define FOCUS_COST_COLUMN "BilledCost"
+#define CUR_COST_COLUMN "line_item_unblended_cost"
+#define FOCUS_CATEGORIES "Usage, Credit, Adjustment"
+#define CUR_CATEGORIES                                                        \
+    "Usage, Credit, Refund, DiscountedUsage, SavingsPlanCoveredUsage"
+
+static int64_t preset_ms(const char *text) {
+    int64_t ms = 0;
+    parse_duration_text(text, &ms);
+    return ms;
+}
+
+static const char *const format_names[] = {
+    [BR_FORMAT_JSON] = "json",
+    [BR_FORMAT_CSV] = "csv",
+    [BR_FORMAT_AVRO] = "avro",
+    [BR_FORMAT_AVRO_CONFLUENT] = "avro-confluent",
+};
+
+static const char *const restatement_names[] = {
+    [BR_RESTATE_DUPLICATE] = "duplicate", [BR_RESTATE_REPLACE] = "replace"};
+
+/* The keys a wrong key would have been: "is required" about them would
+ * only repeat that mistake. */
+static const char *const source_keys[] = {"topic", "topics", "files", NULL};
+
+static uint32_t source_bits(const frame_t *fr) {
+    return row_bit(fr, "topic") | row_bit(fr, "topics") | row_bit(fr, "files");
+}
+
+/* topic (one) and topics (a list) add up. */
+static br_err_t parse_topic(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    char *s = NULL;
+    br_err_t err;
+    (void)row;
+    if (is_null(v))
+        return BR_ERR_OK;
+    if ((err = take_str(cx, v, kpath, &s)))
+        return err;
+    if (!(in->topics = malloc(sizeof(char *)))) {
+        free(s);
+        return nomem(cx);
+    }
+    in->topics[in->topic_cnt++] = s;
+    return BR_ERR_OK;
+}
+
+/* An input reads topics or files, or both; csv is read from files only. */
+static br_err_t check_sources(ctx_t *cx, const frame_t *fr) {
+    const br_input_conf_t *in = fr->base;
+    char kpath[PATH_LEN];
+    br_err_t err, bad = BR_ERR_OK;
+    if (!(fr->failed & source_bits(fr)) && !in->topic_cnt && !in->file_cnt &&
+        !misspelt(cx, fr->node, source_keys) &&
+        (err = go_on(&bad, fail(cx, fr->node, fr->path,
+                                "needs at least one Kafka topic (topic or "
+                                "topics) or one file (files)"))))
+        return err;
+    join_path(kpath, sizeof kpath, fr->path, "format");
+    if (in->format == BR_FORMAT_CSV && in->topic_cnt > 0 &&
+        (err = go_on(&bad, fail(cx, map_get(cx, fr->node, "format", NULL),
+                                kpath, "format csv reads files only; Kafka "
+                                "topics carry one JSON object per message"))))
+        return err;
+    return bad;
+}
+
+/* Once the dialect is read: the rules about the sources (reported after
+ * the dialect's own mistakes, as they always were), then the dialect's
+ * defaults (a dialect with a mistake: otel's), before the keys that
+ * override them are read. */
+static br_err_t dialect_presets(ctx_t *cx, frame_t *fr,
+                                const br_conf_row_t *row, const yaml_node_t *v,
+                                const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    bool billing = is_billing(in->dialect);
+    (void)row, (void)v, (void)kpath;
+    in->lateness_ms = preset_ms(billing ? BILLING_LATENESS : TOKEN_LATENESS);
+    in->idle_ms = preset_ms(billing ? BILLING_IDLE : TOKEN_IDLE);
+    in->max_future_ms =
+        preset_ms(billing ? BILLING_MAX_FUTURE : TOKEN_MAX_FUTURE);
+    in->restatements = billing ? BR_RESTATE_REPLACE : BR_RESTATE_DUPLICATE;
+    return check_sources(cx, fr);
+}
+
+static bool mapping_has_tokens(const br_mapping_t *m) {
+    for (int t = 0; t < BR_TOK__CNT; t++)
+        if (m->tokens[t])
+            return true;
+    return false;
+}
+
+/* The custom dialect presets nothing: time, and a cost or tokens, must be
+ * mapped. Left alone when the dialect or the mapping has a mistake. */
+static br_err_t check_custom(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *m, const char *kpath) {
+    static const char *const time_key[] = {"time", NULL};
+    const br_input_conf_t *in = fr->base;
+    const yaml_node_t *at = is_null(m) ? fr->node : m;
+    char tpath[PATH_LEN];
+    const char *path = kpath;
+    br_err_t err, bad = BR_ERR_OK;
+    if (in->dialect != BR_DIALECT_CUSTOM || !read_ok(fr, "dialect") ||
+        (fr->failed & row_bit(fr, row->key)))
+        return BR_ERR_OK;
+    if (!in->mapping.time && !(m && misspelt(cx, m, time_key))) {
+        join_path(tpath, sizeof tpath, kpath, "time");
+        path = tpath;
+        if ((err = go_on(&bad, fail(cx, at, path, "is required for the custom "
+                                    "dialect (the field that holds the event "
+                                    "time)"))))
+            return err;
+    }
+    if (!in->mapping.cost && !mapping_has_tokens(&in->mapping) &&
+        (err = go_on(&bad, fail(cx, at, path, "the custom dialect needs "
+                                "mapping.cost or at least one token field "
+                                "(input_tokens, output_tokens, ...)"))))
+        return err;
+    return bad;
+}
+
+/* Billing settings: only FOCUS and CUR rows have a cost column and charge
+ * categories. *billing: they apply and v is to be read. */
+static br_err_t billing_only(ctx_t *cx, const frame_t *fr,
+                             const yaml_node_t *v, const char *kpath,
+                             const char *instead, bool *billing) {
+    const br_input_conf_t *in = fr->base;
+    *billing = is_billing(in->dialect);
+    if (*billing || is_null(v) || !read_ok(fr, "dialect"))
+        return BR_ERR_OK;
+    return fail(cx, v, kpath, "applies only to the focus and cur dialects%s",
+                instead);
+}
+
+static br_err_t parse_cost_column(ctx_t *cx, frame_t *fr,
+                                  const br_conf_row_t *row,
+                                  const yaml_node_t *v, const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    const char *def = in->dialect == BR_DIALECT_FOCUS ? FOCUS_COST_COLUMN
+                                                      : CUR_COST_COLUMN;
+    bool billing;
+    br_err_t err = billing_only(cx, fr, v, kpath, " (use mapping.cost)",
+                                &billing);
+    (void)row;
+    if (err || !billing)
+        return err;
+    if (!(in->cost_column = xstrndup(def, strlen(def))))
+        return nomem(cx);
+    return is_null(v) ? BR_ERR_OK : take_str(cx, v, kpath, &in->cost_column);
+}
+
+/* A list default, "a, b, c", into *out. */
+static br_err_t set_str_list(ctx_t *cx, char ***out, size_t *cnt,
+                             const char *text) {
+    *out = calloc(strlen(text) / 2 + 1, sizeof(char *));
+    while (*out && *text) {
+        size_t len = strcspn(text, ",");
+        if (!((*out)[*cnt] = xstrndup(text, len)))
+            return nomem(cx);
+        (*cnt)++;
+        text += len;
+        text += strspn(text, ", ");
+    }
+    return *out ? BR_ERR_OK : nomem(cx);
+}
+
+static br_err_t parse_charges(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                              const yaml_node_t *v, const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    bool billing;
+    br_err_t err = billing_only(cx, fr, v, kpath, "", &billing);
+    if (err || !billing)
+        return err;
+    if (is_null(v))
+        return set_str_list(cx, &in->charge_categories,
+                            &in->charge_category_cnt,
+                            in->dialect == BR_DIALECT_FOCUS ? FOCUS_CATEGORIES
+                                                            : CUR_CATEGORIES);
+    err = read_value(cx, fr, row, v, kpath);
+    if (err == BR_ERR_OK && in->charge_category_cnt == 0)
+        err = fail(cx, v, kpath, "must list at least one category (nothing "
+                                 "would count)");
+    return err;
+}
+
+static bool billing_shown(const void *base) {
+    return is_billing(((const br_input_conf_t *)base)->dialect);
+}
+
+static bool is_avro(const br_input_conf_t *in) {
+    return in->format == BR_FORMAT_AVRO ||
+           in->format == BR_FORMAT_AVRO_CONFLUENT;
+}
+
+static bool avro_shown(const void *base) {
+    return is_avro(base);
+}
+
+/* inputs[].avro: where the schemas of an Avro input come from. Files are
+ * object container files, which carry their writer schema, so an input
+ * that only replays files needs no schema source. Left alone when the
+ * format or the sources have a mistake. */
+static br_err_t parse_input_avro(ctx_t *cx, frame_t *fr,
+                                 const br_conf_row_t *row,
+                                 const yaml_node_t *an, const char *kpath) {
+    br_input_conf_t *in = fr->base;
+    const br_avro_conf_t *a = &in->avro;
+    const yaml_node_t *fmt = map_get(cx, fr->node, "format", NULL);
+    bool kafka = in->topic_cnt > 0;
+    char sub[PATH_LEN];
+    br_err_t err;
+    if (fr->failed & (row_bit(fr, "format") | source_bits(fr)))
+        return BR_ERR_OK;
+    if (!is_avro(in))
+        return is_null(an) ? BR_ERR_OK
+                           : fail(cx, an, kpath, "is for inputs of format "
+                                                 "avro or avro-confluent");
+    join_path(sub, sizeof sub, kpath, "schema");
+    if (is_null(an) && !kafka)
+        return BR_ERR_OK;
+    if (is_null(an))
+        return fail(cx, fmt ? fmt : fr->node, sub,
+                    in->format == BR_FORMAT_AVRO
+                        ? "is required for format avro (the writer schema, "
+                          "an .avsc file)"
+                        : "format avro-confluent needs avro.schema_dir or "
+                          "avro.registry (where schemas by id come from)");
+    if ((err = read_section(cx, an, kpath, row->sub, field(fr->base, row),
+                            (unsigned)row->arg)))
+        return err;
+    if (kafka && in->format == BR_FORMAT_AVRO && !a->schema)
+        return fail(cx, an, sub,
+                    "is required for format avro (the writer schema)");
+    if (kafka && in->format == BR_FORMAT_AVRO_CONFLUENT && !a->schema_dir &&
+        !a->registry)
+        return fail(cx, an, kpath,
+                    "format avro-confluent needs schema_dir or registry "
+                    "(where schemas by id come from)");
+    return BR_ERR_OK;
+}
+
+/* stale_after: off (0) by default, since a silence that matters depends on
+ * the feed: token events flow every second, billing exports arrive hours
+ * or a day apart. Below a second it would be poll jitter. */
+static br_err_t check_stale_after(ctx_t *cx, frame_t *fr,
+                                  const br_conf_row_t *row,
+                                  const yaml_node_t *v, const char *kpath) {
+    const br_input_conf_t *in = fr->base;
+    (void)row;
+    if (in->stale_after_ms == 0 || in->stale_after_ms >= MS_PER_S)
+        return BR_ERR_OK;
+    return fail(cx, v, kpath, "must be 0 (off) or at least 1s");
+}
+
+/* Not given: the dedup section's, resolved once it is read
+ * (input_dedup_defaults). */
+static br_err_t input_init(ctx_t *cx, const br_conf_row_t *row, void *base) {
+    br_input_conf_t *in = base;
+    (void)cx, (void)row;
+    in->dedup_window_ms = -1;
+    in->dedup_max_ids = SIZE_MAX;
+    return BR_ERR_OK;
+}
+
+static void input_dedup_defaults(br_config_t *conf) {
+    int64_t billing_ms = preset_ms(BILLING_DEDUP_WINDOW);
+    for (size_t i = 0; i < conf->input_cnt; i++) {
+        br_input_conf_t *in = &conf->inputs[i];
+        if (in->dedup_window_ms < 0) {
+            in->dedup_window_ms = conf->dedup_window_ms;
+            if (is_billing(in->dialect) && in->dedup_window_ms < billing_ms)
+                in->dedup_window_ms = billing_ms;
+        }
+        if (in->dedup_max_ids == SIZE_MAX)
+            in->dedup_max_ids = conf->dedup_max_ids;
+    }
+}
+
+#define BILLING_OR(billing, other)                                            \
+    "`" billing "` for focus and cur, `" other "` for the other dialects"
+
+static const br_conf_row_t input_rows[] = {
+    {.key = "name", .type = BR_CONF_STR, .flags = BR_CONF_REQUIRED,
+     AT(br_input_conf_t, name),
+     .doc = "Unique name. Alerts, logs and dead letters use it.",
+     .example = "openai"},
+    {.key = "topic", .type = BR_CONF_CUSTOM,
+     .flags = BR_CONF_NO_DUMP | BR_CONF_RELOAD_RULE,
+     .restart_why = "of an input that has topics",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_topic},
+     .type_doc = "string", .doc = "One Kafka topic.", .example = "llm.usage"},
+    {.key = "topics", .type = BR_CONF_STRS, .flags = BR_CONF_RELOAD_RULE,
+     .restart_why = "of an input that has topics",
+     AT(br_input_conf_t, topics),
+     .cnt_off = offsetof(br_input_conf_t, topic_cnt),
+     .what = "Kafka topic names",
+     .doc = "Several Kafka topics (adds to `topic`).",
+     .example = "[llm.openai, llm.azure]"},
+    {.key = "files", .type = BR_CONF_PATHS, AT(br_input_conf_t, files),
+     .cnt_off = offsetof(br_input_conf_t, file_cnt), .what = "file paths",
+     .doc = "Files for `burnrate replay`: JSON lines, CSV with `format: csv`, "
+            "Avro object container files with `format: avro` or "
+            "`avro-confluent`.",
+     .example = "[exports/focus-2024-06.csv]"},
+    {.key = "format", .type = BR_CONF_ENUM, .flags = BR_CONF_RELOAD_RULE,
+     .restart_why = "of an input that has topics",
+     AT(br_input_conf_t, format), .def = "json", NAMES(format_names),
+     .what = "format", .dump_after = "dialect",
+     .doc = "`json`: one JSON object per message or per line. `csv`: a FOCUS "
+            "or CUR export with a header row (files only). `avro`: one Avro "
+            "binary datum per message. `avro-confluent`: the Confluent "
+            "framing (magic byte, schema id, datum). See [Avro](#avro).",
+     .example = "avro-confluent"},
+    {.key = "dialect", .type = BR_CONF_ENUM, .flags = BR_CONF_REQUIRED,
+     AT(br_input_conf_t, dialect), NAMES(dialect_names), .what = "dialect",
+     .dump_after = "name",
+     .hooks = &(const struct br_conf_hooks){.check = dialect_presets},
+     .doc = "Which preset turns a message into a cost record (see the "
+            "dialects below).",
+     .example = "focus"},
+    {.key = "mapping", .type = BR_CONF_MAP, AT(br_input_conf_t, mapping),
+     .sub = &mapping_section,
+     .hooks = &(const struct br_conf_hooks){.check = check_custom},
+     .type_doc = "[mapping](#mapping)", .def_doc = "the dialect's preset",
+     .doc = "Field overrides on top of the preset."},
+    {.key = "cost_column", .type = BR_CONF_STR, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_input_conf_t, cost_column),
+     .hooks = &(const struct br_conf_hooks){.parse = parse_cost_column},
+     .def_doc = "focus: `" FOCUS_COST_COLUMN "`; cur: `" CUR_COST_COLUMN "`",
+     .doc = "Billing dialects only. The column that holds the cost, e.g. "
+            "`EffectiveCost` for amortized cost, or "
+            "`line_item_net_unblended_cost`.",
+     .example = "EffectiveCost"},
+    {.key = "charge_categories", .type = BR_CONF_STRS,
+     AT(br_input_conf_t, charge_categories),
+     .cnt_off = offsetof(br_input_conf_t, charge_category_cnt),
+     .what = "charge categories",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_charges,
+                                            .shown = billing_shown},
+     .def_doc = "focus: `[" FOCUS_CATEGORIES "]`; cur: `[" CUR_CATEGORIES "]`",
+     .doc = "Billing dialects only. Rows are counted only when their "
+            "category is listed; other rows are skipped. For focus the value "
+            "matched is `ChargeCategory` (FOCUS also has `Purchase` and "
+            "`Tax`). For cur it is `line_item_line_item_type` (CUR also has "
+            "`Fee`, `Tax`, `RIFee`, `SavingsPlanRecurringFee`, "
+            "`SavingsPlanNegation`, ...).",
+     .example = "[Usage]"},
+    {.key = "lateness", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, lateness_ms), .min = 0,
+     .def_doc = "`" BILLING_LATENESS "` for focus and cur (exports arrive a "
+                "day or two after the usage, their rows grouped by account "
+                "rather than time), `" TOKEN_LATENESS "` for the other "
+                "dialects",
+     .doc = "How far event time may lag behind the newest event of the same "
+            "input before a bucket is final (the input's watermark is its "
+            "newest event time minus this). Other inputs' progress does not "
+            "count: a record is late only against its own input.",
+     .example = "2h"},
+    {.key = "idle_timeout", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, idle_ms), .min = MS_PER_S,
+     .def_doc = BILLING_OR(BILLING_IDLE, TOKEN_IDLE),
+     .doc = "A partition whose event time lags the input's newest event by "
+            "more than this is idle and left out of the input's watermark, "
+            "so one quiet partition cannot stall the input; an input lagging "
+            "the newest input by more than this stops holding back the "
+            "series it feeds (unless messages are waiting in it).",
+     .example = "30m"},
+    {.key = "avro", .type = BR_CONF_MAP, AT(br_input_conf_t, avro),
+     .sub = &avro_section, .arg = BR_CONF_ONLY_INPUT,
+     .dump_after = "cost_column",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_input_avro,
+                                            .shown = avro_shown},
+     .type_doc = "[avro](#avro-settings) map",
+     .doc = "Avro formats only: where the schemas come from."},
+    {.key = "stale_after", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, stale_after_ms), .def = "0s", .min = 0,
+     .hooks = &(const struct br_conf_hooks){.check = check_stale_after},
+     .type_doc = "%s (`0` or at least `1s`)", .def_doc = "`0`: off",
+     .doc = "`burnrate run` only: wall-clock time without any message of "
+            "this input, while a partition of it is assigned, that raises a "
+            "`stale_input` alert; the next message resolves it. Off by "
+            "default because a normal gap depends on the feed (token events "
+            "flow every second, billing exports arrive hours or a day "
+            "apart): set it above the longest quiet time the feed has. See "
+            "[stale inputs](#what-it-detects).",
+     .example = "15m"},
+    {.key = "max_future", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, max_future_ms), .min = 0,
+     .type_doc = "%s (`0`: off)",
+     .def_doc = BILLING_OR(BILLING_MAX_FUTURE, TOKEN_MAX_FUTURE),
+     .doc = "A record whose event time is more than this ahead of the wall "
+            "clock (`run`: at consume; `replay`: at start) goes to the "
+            "dead-letter topic with reason `FUTURE` and moves nothing. "
+            "Producers' clocks drift by seconds; a bigger lead is a broken "
+            "clock or a hostile record, which would otherwise carry the "
+            "watermark ahead of every real record. `0` turns the check off "
+            "(a synthetic future replayed on purpose). See [event time "
+            "against the clock](#what-it-reads).",
+     .example = "1h"},
+    {.key = "restatements", .type = BR_CONF_ENUM,
+     AT(br_input_conf_t, restatements), NAMES(restatement_names),
+     .what = "value",
+     .def_doc = BILLING_OR(BILLING_RESTATEMENTS, TOKEN_RESTATEMENTS),
+     .doc = "What a record whose identity was seen, with another amount, "
+            "does: `duplicate` counts it once (the first amount stays); "
+            "`replace` counts the difference, as the row restated. See "
+            "[Duplicates and restatements](#duplicates-and-restatements).",
+     .example = "replace"},
+    {.key = "dedup_window", .type = BR_CONF_DURATION,
+     AT(br_input_conf_t, dedup_window_ms), .min = MS_PER_S,
+     .def_doc = "`" BILLING_DEDUP_WINDOW "` for focus and cur (at least "
+                "`dedup.window`), else `dedup.window`",
+     .doc = "Event time an identity is remembered behind the input's newest "
+            "event.",
+     .example = "62d"},
+    {.key = "dedup_max_ids", .type = BR_CONF_INT,
+     AT(br_input_conf_t, dedup_max_ids), .min = 0, .max = 100000000,
+     .def_doc = "`dedup.max_ids`",
+     .doc = "Identities the input remembers at most (56 bytes each at most); "
+            "beyond it the oldest are forgotten early. `0`: no deduplication "
+            "for this input.",
+     .example = "5000000"},
+};
+
+static const br_conf_section_t input_section = {
+    .what = "input settings (name, topic, dialect, ...)", ROWS(input_rows),
+    .size = sizeof(br_input_conf_t),
+    .line_off = offsetof(br_input_conf_t, line), .flags = BR_CONF_LINE,
+    .hooks = &(const struct br_conf_hooks){.init = input_init}};
+
+/* A topic belongs to one input: a message must map to exactly one
+ * decoder. */
+static br_err_t topics_unique(ctx_t *cx, const yaml_node_t *item,
+                              const char *ipath, const void *it,
+                              const void *other) {
+    const br_input_conf_t *in = it, *o = other;
+    br_err_t err, bad = BR_ERR_OK;
+    for (size_t a = 0; a < in->topic_cnt; a++)
+        for (size_t b = 0; b < o->topic_cnt; b++)
+            if (strcmp(in->topics[a], o->topics[b]) == 0 &&
+                (err = go_on(&bad, fail(cx, item, ipath, "topic \"%s\" is "
+                                        "already read by input \"%s\"",
+                                        in->topics[a],
+                                        o->name ? o->name : "?"))))
+                return err;
+    return bad;
+}
+
+static br_err_t parse_inputs(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    if (is_null(v))
+        return fail(cx, v ? v : fr->node, kpath,
+                    "is required: list at least one input (a topic or files "
+                    "and a dialect)");
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, kpath, "must be a list of inputs");
+    if (seq_cnt(v) == 0)
+        return fail(cx, v, kpath, "must list at least one input");
+    return read_items(cx, fr, row, v, kpath, "input", topics_unique);
+}
+
+/* scopes: which series are tracked. */
+
+static br_err_t check_dims(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                           const yaml_node_t *v, const char *kpath) {
+    const br_scope_conf_t *sc = fr->base;
+    (void)row;
+    if (sc->dim_cnt <= BR_DIM_MAX)
+        return BR_ERR_OK;
+    return fail(cx, v, kpath, "at most %d dimensions", BR_DIM_MAX);
+}
+
+/* The inputs that feed a scope are named, and exist: inputs are read
+ * before scopes. */
+static br_err_t check_scope_inputs(ctx_t *cx, frame_t *fr,
+                                   const br_conf_row_t *row,
+                                   const yaml_node_t *ins, const char *kpath) {
+    const br_scope_conf_t *sc = fr->base;
+    const br_config_t *conf = cx->conf;
+    br_err_t err, bad = BR_ERR_OK;
+    (void)row;
+    if (is_null(ins))
+        return BR_ERR_OK;
+    if (ins->type == YAML_SEQUENCE_NODE && sc->input_cnt == 0 &&
+        (err = go_on(&bad, fail(cx, ins, kpath,
+                                "must name at least one input (leave the "
+                                "key out for all inputs)"))))
+        return err;
+    for (size_t i = 0; i < sc->input_cnt; i++) {
+        const char **names = calloc(conf->input_cnt + 1, sizeof *names);
+        if (!names)
+            return nomem(cx);
+        bool known = false;
+        for (size_t k = 0; k < conf->input_cnt; k++) {
+            names[k] = conf->inputs[k].name;
+            known |= names[k] && strcmp(names[k], sc->inputs[i]) == 0;
+        }
+        const char *near = known ? NULL
+                                 : br_suggest(sc->inputs[i], names,
+                                              conf->input_cnt);
+        free(names);
+        if (known)
+            continue;
+        char ipath[PATH_LEN];
+        index_path(ipath, sizeof ipath, kpath, i);
+        if ((err = go_on(&bad, fail(cx, ins, ipath,
+                                    "no input is named \"%s\"%s%s%s",
+                                    sc->inputs[i],
+                                    near ? " (did you mean \"" : "",
+                                    near ? near : "", near ? "\"?)" : ""))))
+            return err;
+    }
+    return bad;
+}
+
+static const br_conf_row_t scope_rows[] = {
+    {.key = "name", .type = BR_CONF_STR, .flags = BR_CONF_REQUIRED,
+     AT(br_scope_conf_t, name),
+     .doc = "Unique scope name; alerts carry it.", .example = "team_model"},
+    {.key = "dims", .type = BR_CONF_STRS, AT(br_scope_conf_t, dims),
+     .cnt_off = offsetof(br_scope_conf_t, dim_cnt), .what = "dimension names",
+     .hooks = &(const struct br_conf_hooks){.check = check_dims},
+     .type_doc = "list of dimension names",
+     .def_doc = "`[]` (one series for everything)",
+     .doc = "Dimensions that key the series. No duplicates, at most "
+            STR(BR_DIM_MAX) ".",
+     .example = "[team, model]"},
+    {.key = "max_series", .type = BR_CONF_INT,
+     AT(br_scope_conf_t, max_series), .def = "10000", .min = 1,
+     .max = 100000000,
+     .doc = "Series cap for the scope. Once it is reached, new values are "
+            "folded into one `(other)` series.",
+     .example = "500"},
+    {.key = "inputs", .type = BR_CONF_STRS, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_scope_conf_t, inputs),
+     .cnt_off = offsetof(br_scope_conf_t, input_cnt), .what = "input names",
+     .dump_after = "dims",
+     .hooks = &(const struct br_conf_hooks){.check = check_scope_inputs},
+     .type_doc = "list of input names", .def_doc = "every input",
+     .doc = "The inputs whose records feed the scope. A series' buckets are "
+            "final when every input that can feed it has passed them, and a "
+            "new incident of a series with a parent scope waits for the "
+            "parent's bucket: a scope fed by token inputs only (`inputs: "
+            "[otel, openai]`) keeps its alerts as quick as those inputs when "
+            "a billing feed with 48 h of lateness feeds other scopes.",
+     .example = "[otel, openai]"},
+};
+
+static const br_conf_section_t scope_section = {
+    .what = "scope settings (name, dims, max_series, inputs)",
+    ROWS(scope_rows), .size = sizeof(br_scope_conf_t),
+    .line_off = offsetof(br_scope_conf_t, line), .flags = BR_CONF_LINE};
+
+/* Without scopes there is one, "total", with no dimensions. */
+static br_err_t parse_scopes(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    br_config_t *conf = fr->base;
+    br_err_t err;
+    if (!is_null(v) && v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, kpath, "must be a list of scopes");
+    if (!is_null(v) && seq_cnt(v) == 0)
+        return fail(cx, v, kpath,
+                    "must list at least one scope (leave the key out for the "
+                    "default scope \"total\")");
+    if (!is_null(v))
+        return read_items(cx, fr, row, v, kpath, "scope", NULL);
+    if (!(conf->scopes = calloc(1, sizeof(br_scope_conf_t))))
+        return nomem(cx);
+    conf->scope_cnt = 1;
+    if ((err = init_section(cx, &scope_section, conf->scopes)))
+        return err;
+    conf->scopes[0].name = xstrndup("total", 5);
+    return conf->scopes[0].name ? BR_ERR_OK : nomem(cx);
+}
+
+
+/* spike: the spike and new-spend rules. */
+
+static const char *const direction_names[] = {"up", "down", "both"};
+static const int direction_values[] = {BR_DIRECTION_UP, BR_DIRECTION_DOWN,
+                                       BR_DIRECTION_BOTH};
+
+/* The baseline compares a bucket with the same hour of other days, so a
+ * bucket must divide one day. */
+static br_err_t check_bucket(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    br_spike_conf_t *sp = fr->base;
+    (void)row;
+    if (MS_PER_DAY % sp->bucket_ms == 0)
+        return BR_ERR_OK;
+    sp->bucket_ms = MS_PER_H; /* so that the cooldown default is sane */
+    return fail(cx, v, kpath, "must divide one day evenly (e.g. 1m, 5m, 15m, "
+                              "1h, 6h, 1d)");
+}
+
+/* Defaults that follow other keys: a new series alerts from the spike
+ * floor on, an incident reopens within six buckets. */
+static void spike_follow(br_spike_conf_t *sp, bool new_spend, bool cooldown) {
+    if (new_spend)
+        sp->new_spend_min_nanos = sp->min_impact_nanos;
+    if (cooldown)
+        sp->cooldown_ms = 6 * sp->bucket_ms;
+}
+
+static br_err_t spike_init(ctx_t *cx, const br_conf_row_t *row, void *base) {
+    (void)cx, (void)row;
+    spike_follow(base, true, true);
+    return BR_ERR_OK;
+}
+
+static br_err_t spike_done(ctx_t *cx, frame_t *fr) {
+    (void)cx;
+    spike_follow(fr->base, !given(fr, "new_spend_min"),
+                 !read_ok(fr, "cooldown"));
+    return BR_ERR_OK;
+}
+
+static const br_conf_row_t spike_rows[] = {
+    {.key = "bucket", .type = BR_CONF_DURATION, .flags = BR_CONF_RESTART,
+     AT(br_spike_conf_t, bucket_ms), .def = "1h", .min = MS_PER_MIN,
+     .restart_why = "the state's buckets have the old width",
+     .hooks = &(const struct br_conf_hooks){.check = check_bucket},
+     .type_doc = "%s, dividing one day evenly",
+     .doc = "Bucket width.", .example = "15m"},
+    {.key = "sensitivity", .type = BR_CONF_DOUBLE, .flags = BR_CONF_OPEN_MIN,
+     AT(br_spike_conf_t, sensitivity), .def = "4", .dmin = 0, .dmax = 1e6,
+     .doc = "Robust z-score threshold, in standard deviations of the log "
+            "spend. Lower values fire more often.",
+     .example = "3"},
+    {.key = "min_impact", .type = BR_CONF_MONEY,
+     AT(br_spike_conf_t, min_impact_nanos), .def = "10",
+     .doc = "Smallest excess (observed minus expected) that alerts.",
+     .example = "25"},
+    {.key = "min_ratio", .type = BR_CONF_DOUBLE,
+     AT(br_spike_conf_t, min_ratio), .def = "1.5", .dmin = 1, .dmax = 1e6,
+     .doc = "Observed must be at least this many times the expected spend.",
+     .example = "2"},
+    {.key = "warmup", .type = BR_CONF_INT,
+     AT(br_spike_conf_t, warmup_buckets), .def = "24", .min = 0,
+     .max = 100000,
+     .doc = "Buckets of history a series needs before its spikes fire (it "
+            "also needs its noise measured: the same hour seen on another "
+            "day 8 times).",
+     .example = "48"},
+    {.key = "new_spend_min", .type = BR_CONF_MONEY,
+     AT(br_spike_conf_t, new_spend_min_nanos),
+     .def_doc = "same as `min_impact`",
+     .doc = "Once the stage has seen `warmup` buckets of data, a series "
+            "never seen before raises one \"new spend\" alert when its spend "
+            "within its first `warmup` buckets reaches this much.",
+     .example = "5"},
+    {.key = "resolve_after", .type = BR_CONF_INT,
+     AT(br_spike_conf_t, resolve_buckets), .def = "2", .min = 1,
+     .max = 100000,
+     .doc = "Quiet buckets before a firing spike resolves.", .example = "3"},
+    {.key = "direction", .type = BR_CONF_ENUM,
+     AT(br_spike_conf_t, direction), .def = "up", NAMES(direction_names),
+     .values = direction_values, .what = "direction",
+     .doc = "Which way a series must move to be unusual: spend above the "
+            "baseline (`cost_spike`), collapsed below it (`cost_drop`), or "
+            "either.",
+     .example = "both"},
+    {.key = "cooldown", .type = BR_CONF_DURATION,
+     AT(br_spike_conf_t, cooldown_ms), .min = 0, .def_doc = "6 buckets",
+     .doc = "Event time after an incident resolves during which the same "
+            "series' next unusual bucket of the same direction reopens it "
+            "(same id, `updated`) instead of firing a new alert. `0s`: never "
+            "reopen.",
+     .example = "12h"},
+};
+
+static const br_conf_section_t spike_section = {
+    .what = "spike rule settings", ROWS(spike_rows),
+    .hooks = &(const struct br_conf_hooks){.init = spike_init,
+                                           .done = spike_done},
+};
 
 /** "2026-01-15": a local date as days since 1970-01-01. */
 static bool parse_date_text(const char *s, int64_t *out_day) {
@@ -1817,85 +2264,6 @@ static bool parse_every_text(const char *s, int64_t *days, int64_t *months) {
     *months = 0;
     return true;
 }
-
-/** window (rolling), start and every (custom): each only with its period. */
-static br_err_t parse_period_shape(ctx_t *cx, const yaml_node_t *node,
-                                   const char *path, br_budget_conf_t *b) {
-    char kpath[PATH_LEN];
-    br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *pn = map_get(cx, node, "period", NULL);
-    static const struct {
-        const char *key;
-        br_period_t period;
-    } own[] = {{"window", BR_PERIOD_ROLLING},
-               {"start", BR_PERIOD_CUSTOM},
-               {"every", BR_PERIOD_CUSTOM}};
-    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
-        yaml_node_t *v = map_get(cx, node, own[i].key, NULL);
-        join_path(kpath, sizeof kpath, path, own[i].key);
-        if (!is_null(v) && b->period != own[i].period &&
-            (err = go_on(&bad, fail(cx, v, kpath, "only applies to period: %s",
-                                    br_period_name(own[i].period)))))
-            return err;
-        if (is_null(v) && b->period == own[i].period) {
-            char msg[64];
-            snprintf(msg, sizeof msg, "is required with period: %s",
-                     br_period_name(own[i].period));
-            if ((err = go_on(&bad, fail_required(cx, node, pn ? pn : node,
-                                                 kpath, own[i].key, msg))))
-                return err;
-        }
-    }
-    if (b->period == BR_PERIOD_ROLLING) {
-        const yaml_node_t *wn = NULL;
-        err = get_duration(cx, node, path, "window", MS_PER_H, &b->window_ms,
-                           &wn);
-        if (!err && b->window_ms > 366 * MS_PER_DAY) {
-            join_path(kpath, sizeof kpath, path, "window");
-            err = fail(cx, wn, kpath, "must be at most 366d");
-        }
-        if ((err = go_on(&bad, err)))
-            return err;
-        yaml_node_t *fc = map_get(cx, node, "forecast_thresholds", NULL);
-        if (!is_null(fc) &&
-            (fc->type != YAML_SEQUENCE_NODE || seq_cnt(fc) > 0)) {
-            join_path(kpath, sizeof kpath, path, "forecast_thresholds");
-            if ((err = go_on(&bad, fail(cx, fc, kpath,
-                                        "needs a period with an end (day, "
-                                        "week, month or custom), not "
-                                        "rolling"))))
-                return err;
-        }
-    } else if (b->period == BR_PERIOD_CUSTOM) {
-        yaml_node_t *v = map_get(cx, node, "start", NULL);
-        join_path(kpath, sizeof kpath, path, "start");
-        if (!is_null(v)) {
-            err = want_scalar(cx, v, kpath, "a date");
-            if (!err && !parse_date_text(sval(v), &b->start_day))
-                err = fail(cx, v, kpath, "must be a local date such as "
-                                         "2026-01-15, got \"%s\"", sval(v));
-            if ((err = go_on(&bad, err)))
-                return err;
-        }
-        v = map_get(cx, node, "every", NULL);
-        join_path(kpath, sizeof kpath, path, "every");
-        if (!is_null(v)) {
-            err = want_scalar(cx, v, kpath, "a length");
-            if (!err &&
-                !parse_every_text(sval(v), &b->every_days, &b->every_months))
-                err = fail(cx, v, kpath, "must be whole days such as 14d, or "
-                                         "months such as \"1 month\" or \"3 "
-                                         "months\" (at most 120), got \"%s\"",
-                           sval(v));
-            if ((err = go_on(&bad, err)))
-                return err;
-        }
-    }
-    return bad;
-}
-
-static const char *const period_names[] = {"day", "week", "month", "rolling",
-                                           "custom"};
 
 /* Zone names under TZDIR (or /usr/share/zoneinfo), read once per load and
  * only when a zone is unknown: what "did you mean" picks from. */
@@ -1946,136 +2314,322 @@ static const char *zone_suggest(ctx_t *cx, const char *name) {
     return br_suggest(name, (const char *const *)cx->zones, cx->zone_cnt);
 }
 
-static br_err_t parse_budget(ctx_t *cx, const yaml_node_t *node,
-                             const char *path, br_budget_conf_t *b,
-                             const br_config_t *conf) {
+/* budgets: spend limits per period, with forecasts and burn rates. */
+
+/* A burn-rate rule {long: 1h, short: 5m, factor: 14.4}: the short window
+ * confirms that the long one is still burning. */
+static br_err_t burn_rate_done(ctx_t *cx, frame_t *fr) {
+    const br_burn_rate_conf_t *r = fr->base;
     char kpath[PATH_LEN];
-    const yaml_node_t *v;
-    br_err_t err, bad = BR_ERR_OK, e;
-
-    b->line = node_line(node);
-    snprintf(b->currency, sizeof b->currency, "%s", conf->currency);
-    b->period = BR_PERIOD_MONTH;
-    if ((err = check_map(cx, node, path, budget_keys,
-                         "budget settings (name, amount, period, ...)")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, node, path, "name", true, &b->name,
-                                   NULL))))
-        return err;
-    yaml_node_t *match = map_get(cx, node, "match", NULL);
-    if (!is_null(match)) {
-        join_path(kpath, sizeof kpath, path, "match");
-        if ((err = go_on(&bad, take_kv(cx, match, kpath, "dimension -> value",
-                                       false, &b->match, &b->match_cnt))))
-            return err;
-    }
-    if ((err = go_on(&bad, get_money(cx, node, path, "amount", true, true,
-                                     &b->amount_nanos, NULL))) ||
-        (err = go_on(&bad, get_currency(cx, node, path, b->currency))))
-        return err;
-
-    /* A period that is wrong leaves out the checks of window, start and
-     * every, which depend on it. */
-    int period = BR_PERIOD_MONTH;
-    e = get_enum(cx, node, path, "period", "period", period_names,
-                 sizeof period_names / sizeof period_names[0], &period, NULL);
-    bool period_ok = e == BR_ERR_OK;
-    if ((err = go_on(&bad, e)))
-        return err;
-    if (period_ok && br_period_parse(period_names[period], &b->period))
-        b->period = BR_PERIOD_MONTH;
-
-    b->timezone = xstrndup(DEF_TIMEZONE, strlen(DEF_TIMEZONE));
-    if (!b->timezone)
-        return nomem(cx);
-    join_path(kpath, sizeof kpath, path, "timezone");
-    e = get_str(cx, node, path, "timezone", false, &b->timezone, &v);
-    if (!e) {
-        char tzerr[256] = "";
-        br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
-        const char *near;
-        if (tz)
-            br_tz_destroy(tz);
-        else if (strncmp(tzerr, "unknown time zone", 17) == 0 &&
-                 (near = zone_suggest(cx, b->timezone)))
-            e = fail(cx, v ? v : node, kpath, "%s (did you mean \"%s\"?)",
-                     tzerr, near);
-        else
-            e = fail(cx, v ? v : node, kpath, "%s", tzerr);
-    }
-    if ((err = go_on(&bad, e)))
-        return err;
-
-    b->thresholds_bp = calloc(3, sizeof(int32_t));
-    if (!b->thresholds_bp)
-        return nomem(cx);
-    b->thresholds_bp[0] = 5000;
-    b->thresholds_bp[1] = 8000;
-    b->thresholds_bp[2] = 10000;
-    b->threshold_cnt = 3;
-    yaml_node_t *th = map_get(cx, node, "thresholds", NULL);
-    join_path(kpath, sizeof kpath, path, "thresholds");
-    if (!is_null(th) &&
-        (err = go_on(&bad, parse_thresholds(cx, th, kpath, false,
-                                            &b->thresholds_bp,
-                                            &b->threshold_cnt))))
-        return err;
-    if (period_ok &&
-        (err = go_on(&bad, parse_period_shape(cx, node, path, b))))
-        return err;
-    yaml_node_t *fc = map_get(cx, node, "forecast_thresholds", NULL);
-    join_path(kpath, sizeof kpath, path, "forecast_thresholds");
-    if (!is_null(fc) && b->period != BR_PERIOD_ROLLING &&
-        (err = go_on(&bad, parse_thresholds(cx, fc, kpath, true,
-                                            &b->forecast_bp,
-                                            &b->forecast_cnt))))
-        return err;
-    yaml_node_t *br = map_get(cx, node, "burn_rates", NULL);
-    join_path(kpath, sizeof kpath, path, "burn_rates");
-    if (!is_null(br) &&
-        (err = go_on(&bad, parse_burn_rates(cx, br, kpath, b))))
-        return err;
-    return bad;
+    if (fr->failed || r->short_ms < r->long_ms)
+        return BR_ERR_OK;
+    join_path(kpath, sizeof kpath, fr->path, "short");
+    return fail(cx, map_get(cx, fr->node, "short", NULL), kpath,
+                "must be shorter than long");
 }
 
-static br_err_t parse_budgets(ctx_t *cx, const yaml_node_t *root,
-                              br_config_t *conf) {
+static const br_conf_row_t burn_rate_rows[] = {
+    {.key = "long", .type = BR_CONF_DURATION, .flags = BR_CONF_REQUIRED,
+     AT(br_burn_rate_conf_t, long_ms), .min = MS_PER_MIN,
+     .max = 31 * MS_PER_DAY, .doc = "The long window.", .example = "1h"},
+    {.key = "short", .type = BR_CONF_DURATION, .flags = BR_CONF_REQUIRED,
+     AT(br_burn_rate_conf_t, short_ms), .min = MS_PER_MIN,
+     .type_doc = "%s, shorter than `long`",
+     .doc = "The short window, which confirms that the long one is still "
+            "burning.",
+     .example = "5m"},
+    {.key = "factor", .type = BR_CONF_DOUBLE,
+     .flags = BR_CONF_REQUIRED | BR_CONF_OPEN_MIN,
+     AT(br_burn_rate_conf_t, factor), .dmin = 0, .dmax = 1e6,
+     .doc = "Both windows must spend this many times the budget's even "
+            "pace.",
+     .example = "14.4"},
+};
+
+static const br_conf_section_t burn_rate_section = {
+    .what = "burn-rate settings (long, short, factor)", ROWS(burn_rate_rows),
+    .size = sizeof(br_burn_rate_conf_t),
+    .line_off = offsetof(br_burn_rate_conf_t, line),
+    .flags = BR_CONF_FLOW | BR_CONF_REQUIRED_FIRST | BR_CONF_LINE,
+    .hooks = &(const struct br_conf_hooks){.done = burn_rate_done}};
+
+/* At most BR_BURN_RATES_MAX rules; a rule with a mistake is not counted. */
+static br_err_t parse_burn_rates(ctx_t *cx, frame_t *fr,
+                                 const br_conf_row_t *row,
+                                 const yaml_node_t *v, const char *kpath) {
     char ipath[PATH_LEN];
+    br_budget_conf_t *b = fr->base;
     br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *v = map_get(cx, root, "budgets", NULL);
     if (is_null(v))
         return BR_ERR_OK;
     if (v->type != YAML_SEQUENCE_NODE)
-        return fail(cx, v, "budgets", "must be a list of budgets");
+        return fail(cx, v, kpath, "must be a list such as [{long: 1h, short: "
+                                  "5m, factor: 14.4}]");
     size_t n = seq_cnt(v);
+    if (n > BR_BURN_RATES_MAX)
+        return fail(cx, v, kpath, "must list at most %d rules",
+                    BR_BURN_RATES_MAX);
     if (n == 0)
         return BR_ERR_OK;
-    conf->budgets = calloc(n, sizeof(br_budget_conf_t));
-    if (!conf->budgets)
+    b->burn_rates = calloc(n, sizeof(*b->burn_rates));
+    if (!b->burn_rates)
         return nomem(cx);
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = get_node(cx, v->data.sequence.items.start[i]);
-        br_budget_conf_t *b = &conf->budgets[i];
-        index_path(ipath, sizeof ipath, "budgets", i);
-        conf->budget_cnt++;
-        if ((err = go_on(&bad, parse_budget(cx, item, ipath, b, conf))))
-            return err;
-        for (size_t j = 0; j < i; j++) {
-            if (b->name && conf->budgets[j].name &&
-                strcmp(conf->budgets[j].name, b->name) == 0) {
-                char kpath[PATH_LEN];
-                join_path(kpath, sizeof kpath, ipath, "name");
-                if ((err = go_on(&bad, fail(cx, map_get(cx, item, "name", NULL),
-                                            kpath,
-                                            "duplicate budget name \"%s\" "
-                                            "(first used on line %d)",
-                                            b->name, conf->budgets[j].line))))
-                    return err;
-            }
+        br_burn_rate_conf_t *r = &b->burn_rates[b->burn_rate_cnt];
+        index_path(ipath, sizeof ipath, kpath, i);
+        err = read_item(cx, row->sub, item, ipath, r);
+        if (err) {
+            memset(r, 0, sizeof *r);
+            if ((err = go_on(&bad, err)))
+                return err;
+            continue;
         }
+        b->burn_rate_cnt++;
     }
     return bad;
 }
+
+/* A budget's currency is the stage's unless it says otherwise (the
+ * pipeline refuses one that differs: there is no conversion). */
+static br_err_t init_budget_currency(ctx_t *cx, const br_conf_row_t *row,
+                                     void *base) {
+    snprintf(field(base, row), BR_CURRENCY_MAX, "%s", cx->conf->currency);
+    return BR_ERR_OK;
+}
+
+/* The zone must load; a name close to a known one gets a suggestion. */
+static br_err_t check_timezone(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                               const yaml_node_t *v, const char *kpath) {
+    const br_budget_conf_t *b = fr->base;
+    char tzerr[256] = "";
+    const char *near;
+    if (fr->failed & row_bit(fr, row->key))
+        return BR_ERR_OK;
+    br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
+    if (tz) {
+        br_tz_destroy(tz);
+        return BR_ERR_OK;
+    }
+    if (strncmp(tzerr, "unknown time zone", 17) == 0 &&
+        (near = zone_suggest(cx, b->timezone)))
+        return fail(cx, v ? v : fr->node, kpath, "%s (did you mean \"%s\"?)",
+                    tzerr, near);
+    return fail(cx, v ? v : fr->node, kpath, "%s", tzerr);
+}
+
+/* Forecasts need a period that ends. */
+static br_err_t parse_forecast(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                               const yaml_node_t *fc, const char *kpath) {
+    const br_budget_conf_t *b = fr->base;
+    if (is_null(fc))
+        return BR_ERR_OK;
+    if (b->period != BR_PERIOD_ROLLING)
+        return read_value(cx, fr, row, fc, kpath);
+    if (fc->type != YAML_SEQUENCE_NODE || seq_cnt(fc) > 0)
+        return fail(cx, fc, kpath, "needs a period with an end (day, week, "
+                                   "month or custom), not rolling");
+    return BR_ERR_OK;
+}
+
+/* window (rolling), start and every (custom): each only with its period
+ * (row->arg) and required there; left alone when the period itself has a
+ * mistake. *read: the key is there to be read. */
+static br_err_t period_key(ctx_t *cx, const frame_t *fr,
+                           const br_conf_row_t *row, const yaml_node_t *v,
+                           const char *kpath, bool *read) {
+    const br_budget_conf_t *b = fr->base;
+    br_period_t own = (br_period_t)row->arg;
+    char msg[64];
+    *read = false;
+    if (fr->failed & row_bit(fr, "period"))
+        return BR_ERR_OK;
+    if (!is_null(v) && b->period != own)
+        return fail(cx, v, kpath, "only applies to period: %s",
+                    br_period_name(own));
+    if (is_null(v) && b->period == own) {
+        const yaml_node_t *pn = map_get(cx, fr->node, "period", NULL);
+        snprintf(msg, sizeof msg, "is required with period: %s",
+                 br_period_name(own));
+        return fail_required(cx, fr->node, pn ? pn : fr->node, kpath,
+                             row->key, msg);
+    }
+    *read = !is_null(v);
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_window(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    bool read;
+    br_err_t err = period_key(cx, fr, row, v, kpath, &read);
+    return err || !read ? err : read_value(cx, fr, row, v, kpath);
+}
+
+static br_err_t parse_start(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    br_budget_conf_t *b = fr->base;
+    bool read;
+    br_err_t err = period_key(cx, fr, row, v, kpath, &read);
+    if (err || !read || (err = want_scalar(cx, v, kpath, "a date")))
+        return err;
+    if (!parse_date_text(sval(v), &b->start_day))
+        return fail(cx, v, kpath, "must be a local date such as 2026-01-15, "
+                                  "got \"%s\"", sval(v));
+    return BR_ERR_OK;
+}
+
+static br_err_t parse_every(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    br_budget_conf_t *b = fr->base;
+    bool read;
+    br_err_t err = period_key(cx, fr, row, v, kpath, &read);
+    if (err || !read || (err = want_scalar(cx, v, kpath, "a length")))
+        return err;
+    if (!parse_every_text(sval(v), &b->every_days, &b->every_months))
+        return fail(cx, v, kpath, "must be whole days such as 14d, or months "
+                                  "such as \"1 month\" or \"3 months\" (at "
+                                  "most 120), got \"%s\"", sval(v));
+    return BR_ERR_OK;
+}
+
+static bool rolling_shown(const void *base) {
+    return ((const br_budget_conf_t *)base)->period == BR_PERIOD_ROLLING;
+}
+
+static bool custom_shown(const void *base) {
+    return ((const br_budget_conf_t *)base)->period == BR_PERIOD_CUSTOM;
+}
+
+static void start_text(const void *base, char *buf, size_t size) {
+    const br_budget_conf_t *b = base;
+    int64_t y;
+    unsigned m, d;
+    br_civil_from_days(b->start_day, &y, &m, &d);
+    snprintf(buf, size, "%04d-%02u-%02u", (int)y, m, d);
+}
+
+static void every_text(const void *base, char *buf, size_t size) {
+    const br_budget_conf_t *b = base;
+    if (b->every_months)
+        snprintf(buf, size, "%" PRId64 " month%s", b->every_months,
+                 b->every_months == 1 ? "" : "s");
+    else
+        snprintf(buf, size, "%" PRId64 "d", b->every_days);
+}
+
+static const char *const period_names[] = {
+    [BR_PERIOD_DAY] = "day", [BR_PERIOD_WEEK] = "week",
+    [BR_PERIOD_MONTH] = "month", [BR_PERIOD_ROLLING] = "rolling",
+    [BR_PERIOD_CUSTOM] = "custom"};
+
+static const br_conf_row_t budget_rows[] = {
+    {.key = "name", .type = BR_CONF_STR, .flags = BR_CONF_REQUIRED,
+     AT(br_budget_conf_t, name), .doc = "Unique budget name.",
+     .example = "search-team-llm"},
+    {.key = "match", .type = BR_CONF_KV, AT(br_budget_conf_t, match),
+     .cnt_off = offsetof(br_budget_conf_t, match_cnt),
+     .what = "dimension -> value", .type_doc = "map of dimension to value",
+     .def_doc = "`{}` (every record)",
+     .doc = "The record must have all these dimension values.",
+     .example = "{team: search, provider: openai}"},
+    {.key = "amount", .type = BR_CONF_MONEY,
+     .flags = BR_CONF_REQUIRED | BR_CONF_OPEN_MIN,
+     AT(br_budget_conf_t, amount_nanos), .doc = "Budget per period.",
+     .example = "1200.50"},
+    {.key = "currency", .type = BR_CONF_CURRENCY,
+     AT(br_budget_conf_t, currency),
+     .hooks = &(const struct br_conf_hooks){.init = init_budget_currency},
+     .type_doc = "ISO 4217 code", .def_doc = "top-level `currency`",
+     .doc = "Currency of `amount`. It must equal the top-level `currency`: "
+            "there is no conversion.",
+     .example = "USD"},
+    {.key = "period", .type = BR_CONF_ENUM, AT(br_budget_conf_t, period),
+     .def = "month", NAMES(period_names), .what = "period",
+     .doc = "Calendar period (weeks start on Monday at 00:00 local time), a "
+            "rolling window, or custom periods.",
+     .example = "week"},
+    {.key = "timezone", .type = BR_CONF_STR, AT(br_budget_conf_t, timezone),
+     .def = "UTC",
+     .hooks = &(const struct br_conf_hooks){.check = check_timezone},
+     .type_doc = "IANA name, `UTC` or a fixed offset",
+     .doc = "Periods start at local midnight in this zone. The name is "
+            "checked against the system tz database when the config loads.",
+     .example = "`Europe/Berlin`, `+05:30`"},
+    {.key = "thresholds", .type = BR_CONF_PERCENTS, .flags = BR_CONF_NONEMPTY,
+     AT(br_budget_conf_t, thresholds_bp),
+     .cnt_off = offsetof(br_budget_conf_t, threshold_cnt),
+     .def = "50, 80, 100",
+     .doc = "Percent of `amount` at which an alert fires. Up to two "
+            "decimals each, no duplicates; they are kept in ascending order.",
+     .example = "[50, 80, 100, 120]"},
+    {.key = "forecast_thresholds", .type = BR_CONF_PERCENTS,
+     AT(br_budget_conf_t, forecast_bp),
+     .cnt_off = offsetof(br_budget_conf_t, forecast_cnt),
+     .hooks = &(const struct br_conf_hooks){.parse = parse_forecast},
+     .def_doc = "`[]`",
+     .doc = "Percent of `amount` that the projected period-end spend must "
+            "reach to fire `budget_forecast`. Not with `rolling`.",
+     .example = "[100]"},
+    {.key = "burn_rates", .type = BR_CONF_LIST,
+     AT(br_budget_conf_t, burn_rates),
+     .cnt_off = offsetof(br_budget_conf_t, burn_rate_cnt),
+     .sub = &burn_rate_section,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_burn_rates},
+     .type_doc = "list of [burn-rate rules](#burn_rates), at most "
+                 STR(BR_BURN_RATES_MAX),
+     .def_doc = "`[]`",
+     .doc = "Multi-window burn-rate rules: both windows must spend factor × "
+            "the even pace.",
+     .example = "[{long: 1h, short: 5m, factor: 14.4}, {long: 6h, short: "
+                "30m, factor: 6}]"},
+    {.key = "window", .type = BR_CONF_DURATION,
+     AT(br_budget_conf_t, window_ms), .min = MS_PER_H, .max = 366 * MS_PER_DAY,
+     .arg = BR_PERIOD_ROLLING, .dump_after = "period",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_window,
+                                            .shown = rolling_shown},
+     .def_doc = "required with `rolling` (only there)",
+     .doc = "Length of the rolling window, ending at the budget's newest "
+            "event time or the watermark.",
+     .example = "30d"},
+    {.key = "start", .type = BR_CONF_CUSTOM, .arg = BR_PERIOD_CUSTOM,
+     .dump_after = "period",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_start,
+                                            .shown = custom_shown,
+                                            .text = start_text},
+     .type_doc = "local date `YYYY-MM-DD`",
+     .def_doc = "required with `custom` (only there)",
+     .doc = "A day on which a custom period starts (at local midnight); "
+            "periods run forward and backward from it.",
+     .example = "2026-01-15"},
+    {.key = "every", .type = BR_CONF_CUSTOM, .arg = BR_PERIOD_CUSTOM,
+     .dump_after = "period",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_every,
+                                            .shown = custom_shown,
+                                            .text = every_text},
+     .type_doc = "whole days (`14d`) or months (`1 month`, `3 months`, up to "
+                 "120)",
+     .def_doc = "required with `custom` (only there)",
+     .doc = "Length of a custom period. Months keep `start`'s day of month, "
+            "clamped to the month's end.",
+     .example = "1 month"},
+};
+
+static const br_conf_section_t budget_section = {
+    .what = "budget settings (name, amount, period, ...)", ROWS(budget_rows),
+    .size = sizeof(br_budget_conf_t),
+    .line_off = offsetof(br_budget_conf_t, line), .flags = BR_CONF_LINE};
+
+static br_err_t parse_budgets(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                              const yaml_node_t *v, const char *kpath) {
+    if (is_null(v))
+        return BR_ERR_OK;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return fail(cx, v, kpath, "must be a list of budgets");
+    if (seq_cnt(v) == 0)
+        return BR_ERR_OK;
+    return read_items(cx, fr, row, v, kpath, "budget", NULL);
+}
+
 
 /** One model's prices -> "input=0.15,output=0.60" with the text as given. */
 static br_err_t parse_model_prices(ctx_t *cx, const yaml_node_t *node,
@@ -2129,28 +2683,17 @@ static br_err_t parse_model_prices(ctx_t *cx, const yaml_node_t *node,
     return BR_ERR_OK;
 }
 
-static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
-                             br_config_t *conf) {
-    char kpath[PATH_LEN];
+/* prices.models: model name -> token type -> price per 1M tokens, kept as
+ * "input=0.15,output=0.60" (the text as given) for the price table. */
+static br_err_t parse_models(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *models, const char *kpath) {
+    char mpath[PATH_LEN];
+    br_config_t *conf = fr->base;
     br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *node = map_get(cx, root, "prices", NULL);
-    if (is_null(node))
-        return BR_ERR_OK;
-    if ((err = check_map(cx, node, "prices", prices_keys,
-                         "price settings (file, models)")))
-        return err;
-    if ((err = go_on(&bad, get_str(cx, node, "prices", "file", false,
-                                   &conf->prices_file, NULL))))
-        return err;
-    /* The table itself is read by the pipeline, which names this key and
-     * line in its errors (br_config_key_line()). */
-    if (conf->prices_file && (err = resolve_in_place(cx, &conf->prices_file)))
-        return err;
-    yaml_node_t *models = map_get(cx, node, "models", NULL);
+    (void)row;
     if (is_null(models))
-        return bad;
-    if ((err = check_map(cx, models, "prices.models", NULL,
-                         "model name -> prices")))
+        return BR_ERR_OK;
+    if ((err = check_map(cx, models, kpath, NULL, "model name -> prices")))
         return err;
     size_t n = map_cnt(models);
     if (n == 0)
@@ -2162,8 +2705,8 @@ static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
          p < models->data.mapping.pairs.top; p++) {
         yaml_node_t *k = get_node(cx, p->key);
         br_kv_t *kv = &conf->price_overrides[conf->price_override_cnt];
-        join_path(kpath, sizeof kpath, "prices.models", sval(k));
-        if ((err = parse_model_prices(cx, get_node(cx, p->value), kpath,
+        join_path(mpath, sizeof mpath, kpath, sval(k));
+        if ((err = parse_model_prices(cx, get_node(cx, p->value), mpath,
                                       &kv->value))) {
             if ((err = go_on(&bad, err)))
                 return err;
@@ -2178,49 +2721,110 @@ static br_err_t parse_prices(ctx_t *cx, const yaml_node_t *root,
     return bad;
 }
 
-static const char *const alerts_format_names[] = {"json", "avro-confluent"};
+static void dump_models(out_t *o, const br_conf_row_t *row, const void *base);
 
-/* kafka.alerts_format and kafka.alerts_avro: JSON alerts, or Avro in the
- * Confluent framing under a schema id given or registered at start. */
-static br_err_t parse_alerts_format(ctx_t *cx, const yaml_node_t *node,
-                                    br_kafka_conf_t *k) {
-    br_err_t err, bad = BR_ERR_OK;
-    int fmt = 0;
-    yaml_node_t *fn = map_get(cx, node, "alerts_format", NULL);
-    yaml_node_t *an = map_get(cx, node, "alerts_avro", NULL);
-    br_avro_conf_t *a = &k->alerts_avro;
-    a->schema_id = -1;
-    if ((err = get_enum(cx, node, "kafka", "alerts_format", "format",
-                        alerts_format_names, 2, &fmt, NULL)))
-        return err;
-    k->alerts_avro_on = fmt == 1;
-    if (!k->alerts_avro_on) {
-        if (!is_null(an))
-            return fail(cx, an, "kafka.alerts_avro",
-                        "is for kafka.alerts_format: avro-confluent");
+/* prices: token events without a cost are priced from these. The table
+ * itself is read by the pipeline, which names prices.file and its line in
+ * its errors (br_config_key_line()). */
+static const br_conf_row_t prices_rows[] = {
+    {.key = "file", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_config_t, prices_file),
+     .doc = "A price table in LiteLLM's format. Point it at your copy of "
+            "LiteLLM's `model_prices_and_context_window.json` from the "
+            "BerriAI/litellm repository.",
+     .example = "prices/model_prices_and_context_window.json"},
+    {.key = "models", .type = BR_CONF_KV, .flags = BR_CONF_HIDE_UNSET,
+     AT(br_config_t, price_overrides),
+     .cnt_off = offsetof(br_config_t, price_override_cnt),
+     .hooks = &(const struct br_conf_hooks){.parse = parse_models,
+                                            .dump = dump_models},
+     .type_doc = "map of model to prices",
+     .doc = "Overrides and additions. Each model maps token types (`input`, "
+            "`output`, `cache_read`, `cache_write`, `reasoning`) to a price "
+            "in currency units **per 1M tokens**. An entry replaces the "
+            "file's prices for that model.",
+     .example = "{gpt-4o-mini: {input: 0.15, output: 0.60, cache_read: "
+                "0.075}}"},
+};
+
+static const br_conf_section_t prices_section = {
+    .what = "price settings (file, models)", ROWS(prices_rows)};
+
+/* kafka: brokers, topics, the alert format and librdkafka properties. */
+
+/* brokers: "host:port,host:port" or a list of host:port. */
+static br_err_t parse_brokers(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                              const yaml_node_t *v, const char *kpath) {
+    br_kafka_conf_t *k = fr->base;
+    char **list = NULL;
+    size_t cnt = 0, len = 1;
+    br_err_t err;
+    (void)row;
+    if (is_null(v))
         return BR_ERR_OK;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return take_str(cx, v, kpath, &k->brokers);
+    err = take_str_list(cx, v, kpath, "host:port strings", &list, &cnt);
+    if (!err && cnt == 0)
+        err = fail(cx, v, kpath, "must not be empty");
+    if (!err) {
+        for (size_t i = 0; i < cnt; i++)
+            len += strlen(list[i]) + 1;
+        k->brokers = malloc(len);
+        if (k->brokers) {
+            size_t used = 0;
+            k->brokers[0] = '\0';
+            for (size_t i = 0; i < cnt; i++)
+                used += (size_t)snprintf(k->brokers + used, len - used,
+                                         "%s%s", i ? "," : "", list[i]);
+        } else {
+            err = nomem(cx);
+        }
     }
+    free_strv(list, cnt);
+    return err;
+}
+
+/* alerts_avro: Avro alerts in the Confluent framing go under a schema id
+ * given, or one registered at start; JSON alerts take no Avro settings.
+ * Left alone when alerts_format itself has a mistake. */
+static br_err_t parse_alerts_avro(ctx_t *cx, frame_t *fr,
+                                  const br_conf_row_t *row,
+                                  const yaml_node_t *an, const char *kpath) {
+    br_kafka_conf_t *k = fr->base;
+    br_avro_conf_t *a = &k->alerts_avro;
+    br_err_t err, bad = BR_ERR_OK;
+    char sub[PATH_LEN];
+    if (fr->failed & row_bit(fr, "alerts_format"))
+        return BR_ERR_OK;
+    if (!k->alerts_avro_on)
+        return is_null(an) ? BR_ERR_OK
+                           : fail(cx, an, kpath, "is for kafka.alerts_format: "
+                                                 "avro-confluent");
     if (is_null(an))
-        return fail(cx, fn, "kafka.alerts_avro",
+        return fail(cx, map_get(cx, fr->node, "alerts_format", NULL), kpath,
                     "alerts_format avro-confluent needs alerts_avro.schema_id "
                     "or alerts_avro.registry (the id the alert schema has, or "
                     "where to register it)");
-    if ((err = parse_avro_keys(cx, an, "kafka.alerts_avro", a,
-                               alerts_avro_keys)))
+    if ((err = read_section(cx, an, kpath, row->sub, a, (unsigned)row->arg)))
         return err;
     if ((a->schema_id >= 0) == (a->registry != NULL) &&
-        (err = go_on(&bad, fail(cx, an, "kafka.alerts_avro",
+        (err = go_on(&bad, fail(cx, an, kpath,
                                 "needs exactly one of schema_id (the id the "
                                 "alert schema is registered under) or "
                                 "registry (register it at start)"))))
         return err;
+    join_path(sub, sizeof sub, kpath, "subject");
     if (a->subject && !a->registry &&
-        (err = go_on(&bad, fail(cx, map_get(cx, an, "subject", NULL),
-                                "kafka.alerts_avro.subject",
+        (err = go_on(&bad, fail(cx, map_get(cx, an, "subject", NULL), sub,
                                 "is the registry subject; it needs "
                                 "registry"))))
         return err;
     return bad;
+}
+
+static bool alerts_avro_shown(const void *base) {
+    return ((const br_kafka_conf_t *)base)->alerts_avro_on;
 }
 
 /* librdkafka properties that would quietly break what burnrate rests on:
@@ -2272,32 +2876,38 @@ static bool value_allowed(const char *allowed, const char *value) {
     return false;
 }
 
-/* A refused property in one of the property maps is a mistake of its own. */
-static br_err_t check_refused(ctx_t *cx, const char *section, role_t roles,
-                              const br_kv_t *kv, size_t cnt) {
-    char kpath[PATH_LEN];
+/* The text " (accepted: a or b)" of a refused property's values. */
+static void accepted_text(const char *allowed, char *buf, size_t size) {
+    const char *comma = strchr(allowed, ',');
+    if (!*allowed)
+        buf[0] = '\0';
+    else if (comma)
+        snprintf(buf, size, " (accepted: %.*s or %s)",
+                 (int)(comma - allowed), allowed, comma + 1);
+    else
+        snprintf(buf, size, " (accepted: %s)", allowed);
+}
+
+/* A refused property in one of the property maps (row->arg: the clients
+ * it reaches) is a mistake of its own. */
+static br_err_t check_props(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                            const yaml_node_t *v, const char *kpath) {
+    const br_kv_t *kv = *(br_kv_t **)field(fr->base, row);
+    size_t cnt = *count_of(fr->base, row);
+    char ppath[PATH_LEN], only[80];
     br_err_t err, bad = BR_ERR_OK;
+    (void)v;
     for (size_t i = 0; i < cnt; i++) {
         for (size_t r = 0; r < sizeof refused_props / sizeof refused_props[0];
              r++) {
-            if (!(refused_props[r].role & roles) ||
+            if (!(refused_props[r].role & (role_t)row->arg) ||
                 strcmp(refused_props[r].name, kv[i].key) != 0 ||
                 value_allowed(refused_props[r].allowed, kv[i].value))
                 continue;
-            char only[80] = "";
-            if (*refused_props[r].allowed) {
-                const char *comma = strchr(refused_props[r].allowed, ',');
-                if (comma)
-                    snprintf(only, sizeof only, " (accepted: %.*s or %s)",
-                             (int)(comma - refused_props[r].allowed),
-                             refused_props[r].allowed, comma + 1);
-                else
-                    snprintf(only, sizeof only, " (accepted: %s)",
-                             refused_props[r].allowed);
-            }
-            snprintf(kpath, sizeof kpath, "kafka.%s.%s", section, kv[i].key);
+            accepted_text(refused_props[r].allowed, only, sizeof only);
+            join_path(ppath, sizeof ppath, kpath, kv[i].key);
             yaml_node_t at = {.start_mark = {.line = (size_t)kv[i].line - 1}};
-            if ((err = go_on(&bad, fail(cx, &at, kpath, "refused: %s%s",
+            if ((err = go_on(&bad, fail(cx, &at, ppath, "refused: %s%s",
                                         refused_props[r].why, only))))
                 return err;
         }
@@ -2305,169 +2915,204 @@ static br_err_t check_refused(ctx_t *cx, const char *section, role_t roles,
     return bad;
 }
 
-static br_err_t parse_kafka(ctx_t *cx, const yaml_node_t *root,
-                            br_kafka_conf_t *k) {
-    br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *node = map_get(cx, root, "kafka", NULL);
-    k->alerts_avro.schema_id = -1;
-    if (is_null(node))
-        return BR_ERR_OK;
-    if ((err = check_map(cx, node, "kafka", kafka_keys, "Kafka settings")))
-        return err;
+static const char *const alerts_format_names[] = {"json", "avro-confluent"};
 
-    /* brokers: "host:port,host:port" or a list of host:port. */
-    yaml_node_t *b = map_get(cx, node, "brokers", NULL);
-    if (!is_null(b) && b->type == YAML_SEQUENCE_NODE) {
-        char **list = NULL;
-        size_t cnt = 0, len = 1;
-        err = take_str_list(cx, b, "kafka.brokers", "host:port strings", &list,
-                            &cnt);
-        if (!err && cnt == 0)
-            err = fail(cx, b, "kafka.brokers", "must not be empty");
-        if (!err) {
-            for (size_t i = 0; i < cnt; i++)
-                len += strlen(list[i]) + 1;
-            k->brokers = malloc(len);
-            if (k->brokers) {
-                size_t used = 0;
-                k->brokers[0] = '\0';
-                for (size_t i = 0; i < cnt; i++)
-                    used += (size_t)snprintf(k->brokers + used, len - used,
-                                             "%s%s", i ? "," : "", list[i]);
-            } else {
-                err = nomem(cx);
-            }
-        }
-        free_strv(list, cnt);
-        if ((err = go_on(&bad, err)))
-            return err;
-    } else if ((err = go_on(&bad, get_str(cx, node, "kafka", "brokers", false,
-                                          &k->brokers, NULL)))) {
-        return err;
-    }
-    if ((err = go_on(&bad, get_str(cx, node, "kafka", "group_id", false,
-                                   &k->group_id, NULL))) ||
-        (err = go_on(&bad, get_str(cx, node, "kafka", "alerts_topic", false,
-                                   &k->alerts_topic, NULL))) ||
-        (err = go_on(&bad, get_str(cx, node, "kafka", "dead_letter_topic",
-                                   false, &k->dlq_topic, NULL))) ||
-        (err = go_on(&bad, parse_alerts_format(cx, node, k))))
-        return err;
+static const br_conf_row_t kafka_rows[] = {
+    {.key = "brokers", .type = BR_CONF_STR,
+     .flags = BR_CONF_HIDE_UNSET | BR_CONF_URLS,
+     AT(br_kafka_conf_t, brokers),
+     .hooks = &(const struct br_conf_hooks){.parse = parse_brokers},
+     .type_doc = "string or list of `host:port`",
+     .def_doc = "none (required by `burnrate run`)",
+     .doc = "`bootstrap.servers`.", .example = "kafka-1:9092,kafka-2:9092"},
+    {.key = "group_id", .type = BR_CONF_STR, AT(br_kafka_conf_t, group_id),
+     .def = "burnrate",
+     .doc = "Consumer group. More instances with the same group share the "
+            "partitions.",
+     .example = "burnrate-prod"},
+    {.key = "alerts_topic", .type = BR_CONF_STR,
+     AT(br_kafka_conf_t, alerts_topic), .def = "burnrate.alerts",
+     .doc = "Alerts are written here, keyed by alert id.",
+     .example = "finops.alerts"},
+    {.key = "alerts_format", .type = BR_CONF_ENUM,
+     AT(br_kafka_conf_t, alerts_avro_on), .def = "json",
+     NAMES(alerts_format_names), .what = "format",
+     .doc = "How alerts are written: JSON, or Avro datums of the alert "
+            "schema in the Confluent framing (see [Alerts](#alerts)).",
+     .example = "avro-confluent"},
+    {.key = "alerts_avro", .type = BR_CONF_MAP,
+     AT(br_kafka_conf_t, alerts_avro), .sub = &avro_section,
+     .arg = BR_CONF_ONLY_ALERTS,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_alerts_avro,
+                                            .shown = alerts_avro_shown},
+     .type_doc = "[avro](#avro-settings) map",
+     .def_doc = "none; required by `avro-confluent`",
+     .doc = "`schema_id` (the id the alert schema has in your registry) or "
+            "`registry` (register it at start; with `subject`, default "
+            "`<alerts_topic>-value`), plus `schema` (default: the built-in "
+            "`schemas/alert.avsc`), `registry_username`, "
+            "`registry_password`, `registry_ca_file` as for inputs. Exactly "
+            "one of `schema_id` and `registry`.",
+     .example = "{registry: \"https://registry:8081\"}"},
+    {.key = "dead_letter_topic", .type = BR_CONF_STR,
+     AT(br_kafka_conf_t, dlq_topic), .def = "burnrate.dlq",
+     .doc = "Messages that cannot be decoded are written here with the "
+            "reason and their origin.",
+     .example = "finops.dlq"},
+    {.key = "properties", .type = BR_CONF_KV,
+     .flags = BR_CONF_ANY_SCALAR | BR_CONF_SECRET, AT(br_kafka_conf_t, props),
+     .cnt_off = offsetof(br_kafka_conf_t, prop_cnt),
+     .what = "librdkafka property -> value",
+     .arg = ROLE_CONSUMER | ROLE_PRODUCER,
+     .hooks = &(const struct br_conf_hooks){.check = check_props},
+     .type_doc = "map of librdkafka property to value", .def_doc = "`{}`",
+     .doc = "Passed unchanged to every client (consumer and producer). Use "
+            "it for TLS and SASL.",
+     .example = "{security.protocol: SASL_SSL}"},
+    {.key = "consumer_properties", .type = BR_CONF_KV,
+     .flags = BR_CONF_ANY_SCALAR | BR_CONF_SECRET,
+     AT(br_kafka_conf_t, consumer_props),
+     .cnt_off = offsetof(br_kafka_conf_t, consumer_prop_cnt),
+     .what = "librdkafka property -> value", .arg = ROLE_CONSUMER,
+     .hooks = &(const struct br_conf_hooks){.check = check_props},
+     .type_doc = "map", .def_doc = "`{}`", .doc = "Consumer only.",
+     .example = "{fetch.max.bytes: 52428800}"},
+    {.key = "producer_properties", .type = BR_CONF_KV,
+     .flags = BR_CONF_ANY_SCALAR | BR_CONF_SECRET,
+     AT(br_kafka_conf_t, producer_props),
+     .cnt_off = offsetof(br_kafka_conf_t, producer_prop_cnt),
+     .what = "librdkafka property -> value", .arg = ROLE_PRODUCER,
+     .hooks = &(const struct br_conf_hooks){.check = check_props},
+     .type_doc = "map", .def_doc = "`{}`", .doc = "Producer only.",
+     .example = "{linger.ms: 20}"},
+};
 
-    static const char *const prop_keys[] = {
-        "properties", "consumer_properties", "producer_properties"};
-    static const role_t prop_roles[] = {ROLE_CONSUMER | ROLE_PRODUCER,
-                                        ROLE_CONSUMER, ROLE_PRODUCER};
-    br_kv_t **outs[] = {&k->props, &k->consumer_props, &k->producer_props};
-    size_t *cnts[] = {&k->prop_cnt, &k->consumer_prop_cnt,
-                      &k->producer_prop_cnt};
-    for (size_t i = 0; i < 3; i++) {
-        char kpath[PATH_LEN];
-        yaml_node_t *v = map_get(cx, node, prop_keys[i], NULL);
-        if (is_null(v))
-            continue;
-        join_path(kpath, sizeof kpath, "kafka", prop_keys[i]);
-        if ((err = go_on(&bad, take_kv(cx, v, kpath,
-                                       "librdkafka property -> value", true,
-                                       outs[i], cnts[i]))) ||
-            (err = go_on(&bad, check_refused(cx, prop_keys[i], prop_roles[i],
-                                             *outs[i], *cnts[i]))))
-            return err;
-    }
-    return bad;
-}
+static const br_conf_section_t kafka_section = {
+    .what = "Kafka settings", ROWS(kafka_rows)};
 
-static br_err_t parse_small_sections(ctx_t *cx, const yaml_node_t *root,
-                                     br_config_t *conf) {
-    br_err_t err, bad = BR_ERR_OK;
-    yaml_node_t *node = map_get(cx, root, "state", NULL);
-    if (!is_null(node)) {
-        int64_t n = conf->snapshot_keep, u = conf->snapshot_unready_after;
-        if ((err = check_map(cx, node, "state", state_keys, "state settings")))
-            return err;
-        if ((err = go_on(&bad, get_str(cx, node, "state", "dir", false,
-                                       &conf->state_dir, NULL))) ||
-            (err = go_on(&bad, get_duration(cx, node, "state",
-                                            "snapshot_interval", 100,
-                                            &conf->snapshot_interval_ms,
-                                            NULL))) ||
-            (err = go_on(&bad, get_int(cx, node, "state", "keep", 1, 100,
-                                       &n))) ||
-            (err = go_on(&bad, get_int(cx, node, "state", "unready_after", 0,
-                                       1000000, &u))))
-            return err;
-        conf->snapshot_keep = (int)n;
-        conf->snapshot_unready_after = (int)u;
-    }
-    if ((err = resolve_in_place(cx, &conf->state_dir)))
-        return err;
+/* state, dedup, limits, log: keys of the top level, grouped. */
 
-    node = map_get(cx, root, "dedup", NULL);
-    if (!is_null(node)) {
-        int64_t n = (int64_t)conf->dedup_max_ids;
-        if ((err = check_map(cx, node, "dedup", dedup_keys,
-                             "dedup settings")))
-            return err;
-        if ((err = go_on(&bad, get_duration(cx, node, "dedup", "window",
-                                            MS_PER_S, &conf->dedup_window_ms,
-                                            NULL))) ||
-            (err = go_on(&bad, get_int(cx, node, "dedup", "max_ids", 0,
-                                       100000000, &n))))
-            return err;
-        conf->dedup_max_ids = (size_t)n;
-    }
-    input_dedup_defaults(conf);
+static const br_conf_row_t state_rows[] = {
+    {.key = "dir", .type = BR_CONF_PATH, .flags = BR_CONF_RESTART,
+     AT(br_config_t, state_dir), .def = "burnrate-state",
+     .def_doc = "`burnrate-state` next to the config file",
+     .doc = "Directory for durable snapshots; created if missing, must be "
+            "writable.",
+     .example = "/var/lib/burnrate"},
+    {.key = "snapshot_interval", .type = BR_CONF_DURATION,
+     AT(br_config_t, snapshot_interval_ms), .def = "30s", .min = 100,
+     .doc = "Wall-clock time between snapshots (taken only when something "
+            "changed). Offsets are committed at this cadence, so it bounds "
+            "what a crash re-reads.",
+     .example = "10s"},
+    {.key = "keep", .type = BR_CONF_INT, AT(br_config_t, snapshot_keep),
+     .def = "3", .min = 1, .max = 100,
+     .doc = "Snapshot generations kept.", .example = "5"},
+    {.key = "unready_after", .type = BR_CONF_INT,
+     AT(br_config_t, snapshot_unready_after), .def = "3", .min = 0,
+     .max = 1000000,
+     .doc = "Snapshots failed in a row after which `/readyz` answers 503 "
+            "(and `burnrate_snapshot_failing` is 1) until one succeeds; `0`: "
+            "never. Failed snapshots are retried after 1 s, 2 s, 4 s, then "
+            "every 5 s (see [Crashes, restarts](#crashes-restarts-and-the-"
+            "broker-going-away)).",
+     .example = "10"},
+};
 
-    node = map_get(cx, root, "limits", NULL);
-    if (!is_null(node)) {
-        int64_t n = (int64_t)conf->max_message_bytes;
-        if ((err = check_map(cx, node, "limits", limits_keys,
-                             "limit settings")))
-            return err;
-        if ((err = go_on(&bad, get_int(cx, node, "limits",
-                                       "max_message_bytes", 1024, 1000000000,
-                                       &n))))
-            return err;
-        conf->max_message_bytes = (size_t)n;
-    }
+static const br_conf_section_t state_section = {
+    .what = "state settings", ROWS(state_rows)};
 
-    node = map_get(cx, root, "log", NULL);
-    if (!is_null(node)) {
-        static const char *const log_format_names[] = {
-            [BR_LOG_FORMAT_LOGFMT] = "logfmt", [BR_LOG_FORMAT_JSON] = "json"};
-        int level = (int)conf->log_level, format = (int)conf->log_format;
-        if ((err = check_map(cx, node, "log", log_keys, "log settings")))
-            return err;
-        if ((err = go_on(&bad, get_enum(cx, node, "log", "level", "level",
-                                        log_level_names,
-                                        sizeof log_level_names /
-                                            sizeof log_level_names[0],
-                                        &level, NULL))) ||
-            (err = go_on(&bad, get_enum(cx, node, "log", "format", "format",
-                                        log_format_names, 2, &format, NULL))))
-            return err;
-        conf->log_level = (br_log_level_t)level;
-        conf->log_format = (br_log_format_t)format;
-    }
-    return bad;
-}
+static const br_conf_row_t dedup_rows[] = {
+    {.key = "window", .type = BR_CONF_DURATION,
+     AT(br_config_t, dedup_window_ms), .def = "48h", .min = MS_PER_S,
+     .doc = "Default of `inputs[].dedup_window` (billing inputs: at least "
+            "`" BILLING_DEDUP_WINDOW "`): an event id is remembered this far behind the input's "
+            "newest event time; a second event with the same id and input "
+            "within it is counted as a duplicate (or a restatement), not as "
+            "spend.",
+     .example = "7d"},
+    {.key = "max_ids", .type = BR_CONF_INT, AT(br_config_t, dedup_max_ids),
+     .def = "1000000", .min = 0, .max = 100000000,
+     .doc = "Default of `inputs[].dedup_max_ids`, the memory cap of each "
+            "input: beyond it the oldest ids are forgotten early (counted as "
+            "`dedup_evicted` in the stats line). 40 bytes an id plus 8 to 16 "
+            "in the index; 0 turns deduplication off.",
+     .example = "5000000"},
+};
+
+static const br_conf_section_t dedup_section = {
+    .what = "dedup settings", ROWS(dedup_rows)};
+
+static const br_conf_row_t limits_rows[] = {
+    {.key = "max_message_bytes", .type = BR_CONF_INT,
+     AT(br_config_t, max_message_bytes), .def = "524288", .min = 1024,
+     .max = 1000000000,
+     .doc = "Larger messages are sent to the dead-letter topic instead of "
+            "being decoded.",
+     .example = "1048576"},
+};
+
+static const br_conf_section_t limits_section = {
+    .what = "limit settings", ROWS(limits_rows)};
+
+static const char *const log_format_names[] = {
+    [BR_LOG_FORMAT_LOGFMT] = "logfmt", [BR_LOG_FORMAT_JSON] = "json"};
+
+static const br_conf_row_t log_rows[] = {
+    {.key = "level", .type = BR_CONF_ENUM, AT(br_config_t, log_level),
+     .def = "info", NAMES(log_level_names), .what = "level",
+     .doc = "Log verbosity; `--log-level` overrides it.", .example = "debug"},
+    {.key = "format", .type = BR_CONF_ENUM, AT(br_config_t, log_format),
+     .def = "logfmt", NAMES(log_format_names), .what = "format",
+     .doc = "Log lines as key=value pairs or one JSON object each (see "
+            "[Logs](#logs)); `--log-format` overrides it.",
+     .example = "json"},
+};
+
+static const br_conf_section_t log_section = {
+    .what = "log settings", ROWS(log_rows)};
 
 /* http.listen: "off", or HOST:PORT with an IPv6 host in brackets; port 0
  * asks the kernel for one. The address is resolved when the daemon binds. */
-static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
-                           br_http_conf_t *http) {
-    const yaml_node_t *v = NULL;
-    char *s = NULL, *host, *colon, *end;
-    br_err_t err;
-    yaml_node_t *node = map_get(cx, root, "http", NULL);
+static bool split_listen(char *s, char **host, long *port) {
+    char *colon, *end;
+    *host = s;
+    if (**host == '[') {
+        char *close = strchr(*host, ']');
+        colon = close && close[1] == ':' ? close + 1 : NULL;
+        if (colon) {
+            *close = '\0';
+            (*host)++;
+        }
+    } else {
+        colon = strrchr(*host, ':');
+        if (colon && strchr(*host, ':') != colon)
+            colon = NULL; /* a bare IPv6 address: its port is ambiguous */
+    }
+    *port = -1;
+    if (colon && colon[1]) {
+        errno = 0;
+        *port = strtol(colon + 1, &end, 10);
+        if (errno || *end || colon[1] == '-' || colon[1] == '+')
+            *port = -1;
+    }
+    if (!colon || colon == *host || *port < 0 || *port > 65535)
+        return false;
+    *colon = '\0';
+    return true;
+}
 
-    if (is_null(node))
+static br_err_t parse_listen(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    br_http_conf_t *http = fr->base;
+    char *s = NULL, *host;
+    long port;
+    br_err_t err;
+    (void)row;
+    if (is_null(v))
         return BR_ERR_OK;
-    if ((err = check_map(cx, node, "http", http_keys, "HTTP settings")) ||
-        (err = get_str(cx, node, "http", "listen", false, &s, &v)))
+    if ((err = take_str(cx, v, kpath, &s)))
         return err;
-    if (!s)
-        return BR_ERR_OK;
     http->given = true;
     http->line = node_line(v);
     if (strcmp(s, "off") == 0) {
@@ -2475,28 +3120,10 @@ static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
         free(s);
         return BR_ERR_OK;
     }
-    host = s;
-    if (*host == '[') {
-        char *close = strchr(host, ']');
-        colon = close && close[1] == ':' ? close + 1 : NULL;
-        if (colon) {
-            *close = '\0';
-            host++;
-        }
-    } else {
-        colon = strrchr(host, ':');
-        if (colon && strchr(host, ':') != colon)
-            colon = NULL; /* a bare IPv6 address: its port is ambiguous */
-    }
-    long port = -1;
-    if (colon && colon[1]) {
-        errno = 0;
-        port = strtol(colon + 1, &end, 10);
-        if (errno || *end || colon[1] == '-' || colon[1] == '+')
-            port = -1;
-    }
-    if (!colon || colon == host || port < 0 || port > 65535) {
-        err = fail(cx, v, "http.listen",
+    /* The message quotes s as split_listen() left it ("[::1" of
+     * "[::1]:99999"), as it always has. */
+    if (!split_listen(s, &host, &port)) {
+        err = fail(cx, v, kpath,
                    "\"%s\" is not HOST:PORT (e.g. 127.0.0.1:%d, [::1]:%d, "
                    "0.0.0.0:%d, port 0 for any free port) or off", s,
                    BR_HTTP_DEFAULT_PORT, BR_HTTP_DEFAULT_PORT,
@@ -2504,7 +3131,6 @@ static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
         free(s);
         return err;
     }
-    *colon = '\0';
     free(http->host);
     http->host = xstrndup(host, strlen(host));
     http->port = (int)port;
@@ -2513,62 +3139,123 @@ static br_err_t parse_http(ctx_t *cx, const yaml_node_t *root,
     return http->host ? BR_ERR_OK : nomem(cx);
 }
 
-static br_err_t set_defaults(ctx_t *cx, br_config_t *conf) {
-    snprintf(conf->currency, sizeof conf->currency, "%s", DEF_CURRENCY);
-    conf->spike.bucket_ms = MS_PER_H;
-    conf->spike.sensitivity = 4.0;
-    conf->spike.min_impact_nanos = 10 * BR_NANOS_PER_UNIT;
-    conf->spike.min_ratio = 1.5;
-    conf->spike.warmup_buckets = 24;
-    conf->spike.direction = BR_DIRECTION_UP;
-    conf->spike.new_spend_min_nanos = conf->spike.min_impact_nanos;
-    conf->spike.resolve_buckets = 2;
-    conf->spike.cooldown_ms = 6 * MS_PER_H;
-    conf->max_message_bytes = DEF_MAX_MESSAGE_BYTES;
-    conf->snapshot_interval_ms = 30 * MS_PER_S;
-    conf->snapshot_keep = 3;
-    conf->snapshot_unready_after = 3;
-    conf->dedup_window_ms = 48 * MS_PER_H;
-    conf->dedup_max_ids = 1000000;
-    conf->log_level = BR_LOG_INFO;
-    conf->kafka.group_id = xstrndup(DEF_GROUP_ID, strlen(DEF_GROUP_ID));
-    conf->kafka.alerts_topic =
-        xstrndup(DEF_ALERTS_TOPIC, strlen(DEF_ALERTS_TOPIC));
-    conf->kafka.dlq_topic = xstrndup(DEF_DLQ_TOPIC, strlen(DEF_DLQ_TOPIC));
-    conf->state_dir = xstrndup(DEF_STATE_DIR, strlen(DEF_STATE_DIR));
-    conf->http.on = true;
-    conf->http.port = BR_HTTP_DEFAULT_PORT;
-    conf->http.host = xstrndup(BR_HTTP_DEFAULT_HOST, strlen(BR_HTTP_DEFAULT_HOST));
-    if (!conf->http.host)
-        return nomem(cx);
-    if (!conf->kafka.group_id || !conf->kafka.alerts_topic ||
-        !conf->kafka.dlq_topic || !conf->state_dir)
-        return nomem(cx);
+static br_err_t init_listen(ctx_t *cx, const br_conf_row_t *row, void *base) {
+    br_http_conf_t *http = base;
+    (void)row;
+    http->on = true;
+    http->port = BR_HTTP_DEFAULT_PORT;
+    http->host = xstrndup(BR_HTTP_DEFAULT_HOST, strlen(BR_HTTP_DEFAULT_HOST));
+    return http->host ? BR_ERR_OK : nomem(cx);
+}
+
+static void listen_text(const void *base, char *buf, size_t size) {
+    const br_http_conf_t *http = base;
+    bool v6 = http->host && strchr(http->host, ':');
+    if (http->on)
+        snprintf(buf, size, "%s%s%s:%d", v6 ? "[" : "",
+                 http->host ? http->host : "", v6 ? "]" : "", http->port);
+    else
+        snprintf(buf, size, "off");
+}
+
+static const br_conf_row_t http_rows[] = {
+    {.key = "listen", .type = BR_CONF_CUSTOM, .flags = BR_CONF_RESTART,
+     .restart_why = "the listener is bound at start",
+     .hooks = &(const struct br_conf_hooks){.parse = parse_listen,
+                                            .init = init_listen,
+                                            .text = listen_text},
+     .type_doc = "`HOST:PORT`, `[IPv6]:PORT` or `off`",
+     .def_doc = "`" BR_HTTP_DEFAULT_HOST ":" STR(BR_HTTP_DEFAULT_PORT) "`",
+     .doc = "Where `burnrate run` serves `/metrics`, `/healthz` and "
+            "`/readyz`. Port `0` takes any free port; the bound address is "
+            "logged (`msg=\"http listening\" address=...`). `0.0.0.0:9477` "
+            "exposes it beyond this host. A listen address set here that "
+            "cannot be bound stops the start; the default one, when taken (a "
+            "second instance on the host), only warns.",
+     .example = "0.0.0.0:9477"},
+};
+
+static const br_conf_section_t http_section = {
+    .what = "HTTP settings", ROWS(http_rows)};
+
+/* Inputs without their own dedup_window or dedup_max_ids take the dedup
+ * section's, read by now. */
+static br_err_t dedup_follow(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
+                             const yaml_node_t *v, const char *kpath) {
+    (void)cx, (void)row, (void)v, (void)kpath;
+    input_dedup_defaults(fr->base);
     return BR_ERR_OK;
+}
+
+/* The top level. Each section is read whatever the others hold: one run
+ * reports the mistakes of all of them. */
+static const br_conf_row_t root_rows[] = {
+    {.key = "currency", .type = BR_CONF_CURRENCY, .flags = BR_CONF_RESTART,
+     AT(br_config_t, currency), .def = "USD",
+     .restart_why = "the state's sums are in it",
+     .type_doc = "ISO 4217 code (3 uppercase letters)",
+     .doc = "Currency of the stage. Costs, spike floors, budgets and alerts "
+            "are in it."},
+    {.key = "inputs", .type = BR_CONF_LIST, .flags = BR_CONF_RELOAD_RULE,
+     AT(br_config_t, inputs), .cnt_off = offsetof(br_config_t, input_cnt),
+     .restart_why = "the topics and format of inputs that have topics, and "
+                    "adding or removing such an input",
+     .sub = &input_section,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_inputs},
+     .type_doc = "list of [inputs](#inputs)",
+     .def_doc = "required, at least one",
+     .doc = "Where cost data comes from."},
+    {.key = "scopes", .type = BR_CONF_LIST, AT(br_config_t, scopes),
+     .cnt_off = offsetof(br_config_t, scope_cnt), .sub = &scope_section,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_scopes},
+     .type_doc = "list of [scopes](#scopes)",
+     .def_doc = "one scope `total` with no dimensions",
+     .doc = "Which series are tracked."},
+    {.key = "spike", .type = BR_CONF_MAP, AT(br_config_t, spike),
+     .sub = &spike_section, .type_doc = "[spike](#spike) map",
+     .def_doc = "see below", .doc = "Spike and new-spend rule parameters."},
+    {.key = "budgets", .type = BR_CONF_LIST, AT(br_config_t, budgets),
+     .cnt_off = offsetof(br_config_t, budget_cnt), .sub = &budget_section,
+     .hooks = &(const struct br_conf_hooks){.parse = parse_budgets},
+     .type_doc = "list of [budgets](#budgets)", .def_doc = "none",
+     .doc = "Spend limits per calendar, custom or rolling period, with "
+            "forecasts and burn rates."},
+    {.key = "prices", .type = BR_CONF_MAP, .sub = &prices_section,
+     .type_doc = "[prices](#prices) map", .def_doc = "none",
+     .doc = "Price table for token events that carry no cost."},
+    {.key = "kafka", .type = BR_CONF_MAP, .flags = BR_CONF_RESTART,
+     AT(br_config_t, kafka), .sub = &kafka_section,
+     .type_doc = "[kafka](#kafka) map", .def_doc = "see below",
+     .doc = "Brokers, topics and librdkafka properties."},
+    {.key = "state", .type = BR_CONF_MAP, .sub = &state_section,
+     .type_doc = "map", .def_doc = "see below",
+     .doc = "%s: durable snapshots."},
+    {.key = "dedup", .type = BR_CONF_MAP, .sub = &dedup_section,
+     .hooks = &(const struct br_conf_hooks){.check = dedup_follow},
+     .type_doc = "map", .def_doc = "see below",
+     .doc = "%s: counting re-delivered events once."},
+    {.key = "limits", .type = BR_CONF_MAP, .sub = &limits_section,
+     .type_doc = "map", .def_doc = "see below", .doc = "%s."},
+    {.key = "log", .type = BR_CONF_MAP, .sub = &log_section,
+     .type_doc = "map", .def_doc = "see below", .doc = "%s."},
+    {.key = "http", .type = BR_CONF_MAP, AT(br_config_t, http),
+     .sub = &http_section, .type_doc = "map", .def_doc = "see below",
+     .doc = "%s: the [metrics and health](#metrics-and-health) endpoint."},
+};
+
+static const br_conf_section_t root_section = {
+    .what = "settings (inputs, scopes, budgets, ...)", ROWS(root_rows)};
+
+const br_conf_section_t *br_conftab_root(void) {
+    return &root_section;
 }
 
 static br_err_t parse_root(ctx_t *cx, const yaml_node_t *root,
                            br_config_t *conf) {
-    br_err_t err, bad = BR_ERR_OK;
     if (is_null(root))
         return fail(cx, root, "",
                     "the configuration is empty; at least inputs is required");
-    if ((err = check_map(cx, root, "", top_keys, "settings (inputs, scopes, "
-                                                 "budgets, ...)")))
-        return err;
-    /* Each section is read whatever the others hold: one run reports the
-     * mistakes of all of them. */
-    if ((err = go_on(&bad, get_currency(cx, root, "", conf->currency))) ||
-        (err = go_on(&bad, parse_inputs(cx, root, conf))) ||
-        (err = go_on(&bad, parse_scopes(cx, root, conf))) ||
-        (err = go_on(&bad, parse_spike(cx, root, &conf->spike))) ||
-        (err = go_on(&bad, parse_budgets(cx, root, conf))) ||
-        (err = go_on(&bad, parse_prices(cx, root, conf))) ||
-        (err = go_on(&bad, parse_kafka(cx, root, &conf->kafka))) ||
-        (err = go_on(&bad, parse_small_sections(cx, root, conf))) ||
-        (err = go_on(&bad, parse_http(cx, root, &conf->http))))
-        return err;
-    return bad;
+    return read_section(cx, root, "", &root_section, conf, 0);
 }
 
 static br_err_t syntax_error(ctx_t *cx, const yaml_parser_t *parser) {
@@ -2796,7 +3483,9 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
         err = nomem(&cx);
         goto done;
     }
-    if ((err = set_defaults(&cx, conf)))
+    /* Every default first: a key left out, or read with a mistake, keeps
+     * its row's. */
+    if ((err = init_section(&cx, &root_section, conf)))
         goto done;
     /* A value whose reference cannot be expanded is reported and read as
      * written; the load fails anyway. */
@@ -3086,11 +3775,11 @@ br_err_t br_dialect_parse(const char *name, br_dialect_t *out) {
 /* ------------------------------------------------------------------------ */
 /* Dump: the effective configuration as YAML that loads back to itself.     */
 
-typedef struct out {
+struct out {
     yaml_emitter_t em;
     bool ok;
     const br_config_t *conf;     /* its ${...} values print as written */
-} out_t;
+};
 
 static void emit(out_t *o, yaml_event_t *ev) {
     if (!o->ok) {
@@ -3314,86 +4003,6 @@ static void o_kv_map(out_t *o, const char *key, const br_kv_t *kv, size_t cnt,
     o_map_end(o);
 }
 
-static void o_avro(out_t *o, const char *key, const br_avro_conf_t *a) {
-    o_plain(o, key);
-    o_map(o, false);
-    if (a->schema)
-        o_kv_str(o, "schema", a->schema);
-    if (a->schema_id >= 0) {
-        char id[24];
-        snprintf(id, sizeof id, "%" PRId64, a->schema_id);
-        o_plain(o, "schema_id");
-        o_plain(o, id);
-    }
-    if (a->schema_dir)
-        o_kv_str(o, "schema_dir", a->schema_dir);
-    if (a->registry) {
-        char buf[4096];
-        o_kv_str(o, "registry", br_redact_urls(buf, sizeof buf, a->registry));
-    }
-    if (a->subject)
-        o_kv_str(o, "subject", a->subject);
-    if (a->registry_username)
-        o_kv_str(o, "registry_username", a->registry_username);
-    if (a->registry_password)
-        o_kv_str(o, "registry_password", ref_of(o->conf, a->registry_password)
-                                             ? a->registry_password
-                                             : BR_REDACTED);
-    if (a->registry_ca_file)
-        o_kv_str(o, "registry_ca_file", a->registry_ca_file);
-    o_map_end(o);
-}
-
-static void dump_input(out_t *o, const br_input_conf_t *in) {
-    const br_mapping_t *m = &in->mapping;
-    o_map(o, false);
-    o_kv_str(o, "name", in->name);
-    o_kv_str(o, "dialect", br_dialect_name(in->dialect));
-    static const char *const formats[] = {"json", "csv", "avro",
-                                          "avro-confluent"};
-    o_kv_str(o, "format", formats[in->format]);
-    o_str_list(o, "topics", in->topics, in->topic_cnt);
-    o_str_list(o, "files", in->files, in->file_cnt);
-    o_plain(o, "mapping");
-    size_t set = m->dim_cnt;
-    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++)
-        if (*(char *const *)(const void *)((const char *)m +
-                                           mapping_fields[i].off))
-            set++;
-    set += m->id_cnt > 0;
-    o_map(o, set == 0);
-    for (size_t i = 0; i < MAPPING_FIELD_CNT; i++) {
-        const char *v = *(char *const *)(const void *)((const char *)m +
-                                                       mapping_fields[i].off);
-        if (v)
-            o_kv_str(o, mapping_fields[i].key, v);
-    }
-    if (m->id_cnt == 1)
-        o_kv_str(o, "id", m->id[0]);
-    else if (m->id_cnt)
-        o_str_list(o, "id", m->id, m->id_cnt);
-    if (m->dim_cnt)
-        o_kv_map(o, "dims", m->dims, m->dim_cnt, false);
-    o_map_end(o);
-    if (in->cost_column)
-        o_kv_str(o, "cost_column", in->cost_column);
-    if (in->format == BR_FORMAT_AVRO || in->format == BR_FORMAT_AVRO_CONFLUENT) {
-        o_avro(o, "avro", &in->avro);
-    }
-    if (is_billing(in->dialect))
-        o_str_list(o, "charge_categories", in->charge_categories,
-                   in->charge_category_cnt);
-    o_duration(o, "lateness", in->lateness_ms);
-    o_duration(o, "idle_timeout", in->idle_ms);
-    o_duration(o, "stale_after", in->stale_after_ms);
-    o_duration(o, "max_future", in->max_future_ms);
-    o_kv_str(o, "restatements", in->restatements == BR_RESTATE_REPLACE
-                                    ? "replace" : "duplicate");
-    o_duration(o, "dedup_window", in->dedup_window_ms);
-    o_int(o, "dedup_max_ids", (int64_t)in->dedup_max_ids);
-    o_map_end(o);
-}
-
 static void o_bp_list(out_t *o, const char *key, const int32_t *bps,
                       size_t cnt) {
     char buf[40];
@@ -3414,44 +4023,145 @@ static void o_bp_list(out_t *o, const char *key, const int32_t *bps,
     o_seq_end(o);
 }
 
-static void dump_budget(out_t *o, const br_budget_conf_t *b) {
-    char buf[40];
-    o_map(o, false);
-    o_kv_str(o, "name", b->name);
-    o_kv_map(o, "match", b->match, b->match_cnt, false);
-    o_money(o, "amount", b->amount_nanos);
-    o_kv_str(o, "currency", b->currency);
-    o_kv_str(o, "period", br_period_name(b->period));
-    if (b->period == BR_PERIOD_ROLLING)
-        o_duration(o, "window", b->window_ms);
-    if (b->period == BR_PERIOD_CUSTOM) {
-        int64_t y;
-        unsigned m, d;
-        br_civil_from_days(b->start_day, &y, &m, &d);
-        snprintf(buf, sizeof buf, "%04d-%02u-%02u", (int)y, m, d);
-        o_kv_str(o, "start", buf);
-        if (b->every_months)
-            snprintf(buf, sizeof buf, "%" PRId64 " month%s", b->every_months,
-                     b->every_months == 1 ? "" : "s");
-        else
-            snprintf(buf, sizeof buf, "%" PRId64 "d", b->every_days);
-        o_kv_str(o, "every", buf);
-    }
-    o_kv_str(o, "timezone", b->timezone);
-    o_bp_list(o, "thresholds", b->thresholds_bp, b->threshold_cnt);
-    o_bp_list(o, "forecast_thresholds", b->forecast_bp, b->forecast_cnt);
-    o_plain(o, "burn_rates");
-    o_seq(o, b->burn_rate_cnt == 0);
-    for (size_t i = 0; i < b->burn_rate_cnt; i++) {
-        o_map(o, true);
-        o_duration(o, "long", b->burn_rates[i].long_ms);
-        o_duration(o, "short", b->burn_rates[i].short_ms);
-        o_double(o, "factor", b->burn_rates[i].factor);
-        o_map_end(o);
-    }
+/* Whether the value of row is printed: never for a key folded into
+ * another, not when a rule says so, not while unset for a key that is
+ * left out then. */
+static bool dumped(const br_conf_row_t *row, const void *base) {
+    const void *p = cfield(base, row);
+    if ((row->flags & BR_CONF_NO_DUMP) ||
+        (row->hooks && row->hooks->shown && !row->hooks->shown(base)))
+        return false;
+    if (!(row->flags & BR_CONF_HIDE_UNSET))
+        return true;
+    if (row->type == BR_CONF_INT)
+        return get_num(p, row->size) >= 0;
+    return *(void *const *)p != NULL;
+}
+
+/* The name of an enum's value; an unknown one prints as the default. */
+static const char *enum_name(const br_conf_row_t *row, int64_t v) {
+    for (size_t i = 0; i < row->name_cnt; i++)
+        if ((row->values ? row->values[i] : (int)i) == v)
+            return row->names[i];
+    return row->def ? row->def : row->names[0];
+}
+
+/* A string as the dump shows it: a secret hidden unless it was written as
+ * ${...}, the user:password of URLs hidden. */
+static const char *shown_str(const out_t *o, const br_conf_row_t *row,
+                             const char *s, char *buf, size_t size) {
+    if ((row->flags & BR_CONF_SECRET) && !ref_of(o->conf, s))
+        return BR_REDACTED;
+    if (row->flags & BR_CONF_URLS)
+        return br_redact_urls(buf, size, s);
+    return s;
+}
+
+static void dump_section(out_t *o, const br_conf_section_t *sec,
+                         const void *base);
+
+static void dump_items(out_t *o, const br_conf_row_t *row, const void *base) {
+    const char *items = *(char *const *)cfield(base, row);
+    size_t cnt = ccount_of(base, row);
+    o_seq(o, false);
+    for (size_t i = 0; i < cnt; i++)
+        dump_section(o, row->sub, items + i * row->sub->size);
     o_seq_end(o);
+}
+
+/* One key and its value, by type, or as its hooks print it. */
+static void dump_row(out_t *o, const br_conf_row_t *row, const void *base) {
+    const struct br_conf_hooks *h = row->hooks;
+    const void *p = cfield(base, row);
+    const char *k = row->key;
+    char buf[4096];
+    if (!dumped(row, base))
+        return;
+    if (h && h->dump) {
+        o_plain(o, k);
+        h->dump(o, row, base);
+        return;
+    }
+    if (h && h->text) {
+        h->text(base, buf, sizeof buf);
+        o_kv_str(o, k, buf);
+        return;
+    }
+    switch (row->type) {
+    case BR_CONF_STR:
+    case BR_CONF_PATH:
+        o_kv_str(o, k, shown_str(o, row, *(char *const *)p, buf, sizeof buf));
+        break;
+    case BR_CONF_INT:
+        o_int(o, k, get_num(p, row->size));
+        break;
+    case BR_CONF_DOUBLE:
+        o_double(o, k, *(const double *)p);
+        break;
+    case BR_CONF_DURATION:
+        o_duration(o, k, *(const int64_t *)p);
+        break;
+    case BR_CONF_MONEY:
+        o_money(o, k, *(const int64_t *)p);
+        break;
+    case BR_CONF_ENUM:
+        o_kv_str(o, k, enum_name(row, get_num(p, row->size)));
+        break;
+    case BR_CONF_CURRENCY:
+        o_kv_str(o, k, p);
+        break;
+    case BR_CONF_STRS:
+    case BR_CONF_PATHS:
+        o_str_list(o, k, *(char **const *)p, ccount_of(base, row));
+        break;
+    case BR_CONF_PERCENTS:
+        o_bp_list(o, k, *(int32_t *const *)p, ccount_of(base, row));
+        break;
+    case BR_CONF_KV:
+        o_kv_map(o, k, *(br_kv_t *const *)p, ccount_of(base, row),
+                 (row->flags & BR_CONF_SECRET) != 0);
+        break;
+    case BR_CONF_MAP:
+        o_plain(o, k);
+        dump_section(o, row->sub, p);
+        break;
+    case BR_CONF_LIST:
+        o_plain(o, k);
+        dump_items(o, row, base);
+        break;
+    case BR_CONF_CUSTOM:
+        break;
+    }
+}
+
+/* Row i of sec, then the rows printed right after it (dump_after). */
+static void order_from(const br_conf_section_t *sec, size_t i, size_t *order,
+                       size_t *n) {
+    order[(*n)++] = i;
+    for (size_t j = 0; j < sec->row_cnt; j++)
+        if (sec->rows[j].dump_after &&
+            strcmp(sec->rows[j].dump_after, sec->rows[i].key) == 0)
+            order_from(sec, j, order, n);
+}
+
+size_t br_conftab_order(const br_conf_section_t *sec, size_t *order) {
+    size_t n = 0;
+    for (size_t i = 0; i < sec->row_cnt; i++)
+        if (!sec->rows[i].dump_after)
+            order_from(sec, i, order, &n);
+    return n;
+}
+
+static void dump_section(out_t *o, const br_conf_section_t *sec,
+                         const void *base) {
+    size_t order[ROWS_MAX], n = br_conftab_order(sec, order);
+    o_map(o, (sec->flags & BR_CONF_FLOW) != 0);
+    for (size_t i = 0; i < n; i++)
+        dump_row(o, &sec->rows[order[i]], base);
     o_map_end(o);
 }
+
+
 
 /** Write a price spec "input=0.15,output=0.60" back as a flow mapping. */
 static void dump_price_spec(out_t *o, const char *spec) {
@@ -3475,18 +4185,30 @@ static void dump_price_spec(out_t *o, const char *spec) {
     free(copy);
 }
 
-static void dump_http(out_t *o, const br_http_conf_t *http) {
-    char listen[300];
-    bool v6 = http->host && strchr(http->host, ':');
+static void dump_id(out_t *o, const br_conf_row_t *row, const void *base) {
+    const br_mapping_t *m = base;
+    (void)row;
+    if (m->id_cnt == 1) {
+        o_str(o, m->id[0]);
+        return;
+    }
+    o_seq(o, true);
+    for (size_t i = 0; i < m->id_cnt; i++)
+        o_str(o, m->id[i]);
+    o_seq_end(o);
+}
 
-    if (http->on)
-        snprintf(listen, sizeof listen, "%s%s%s:%d", v6 ? "[" : "",
-                 http->host ? http->host : "", v6 ? "]" : "", http->port);
-    else
-        snprintf(listen, sizeof listen, "off");
-    o_plain(o, "http");
+
+
+static void dump_models(out_t *o, const br_conf_row_t *row,
+                        const void *base) {
+    const br_config_t *conf = base;
+    (void)row;
     o_map(o, false);
-    o_kv_str(o, "listen", listen);
+    for (size_t i = 0; i < conf->price_override_cnt; i++) {
+        o_str(o, conf->price_overrides[i].key);
+        dump_price_spec(o, conf->price_overrides[i].value);
+    }
     o_map_end(o);
 }
 
@@ -3507,118 +4229,7 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
         emit(&o, &ev);
     if (yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1))
         emit(&o, &ev);
-    o_map(&o, false);
-
-    o_kv_str(&o, "currency", conf->currency);
-
-    o_plain(&o, "inputs");
-    o_seq(&o, false);
-    for (size_t i = 0; i < conf->input_cnt; i++)
-        dump_input(&o, &conf->inputs[i]);
-    o_seq_end(&o);
-
-    o_plain(&o, "scopes");
-    o_seq(&o, false);
-    for (size_t i = 0; i < conf->scope_cnt; i++) {
-        const br_scope_conf_t *sc = &conf->scopes[i];
-        o_map(&o, false);
-        o_kv_str(&o, "name", sc->name);
-        o_str_list(&o, "dims", sc->dims, sc->dim_cnt);
-        if (sc->inputs)
-            o_str_list(&o, "inputs", sc->inputs, sc->input_cnt);
-        o_int(&o, "max_series", (int64_t)sc->max_series);
-        o_map_end(&o);
-    }
-    o_seq_end(&o);
-
-    const br_spike_conf_t *sp = &conf->spike;
-    o_plain(&o, "spike");
-    o_map(&o, false);
-    o_duration(&o, "bucket", sp->bucket_ms);
-    o_double(&o, "sensitivity", sp->sensitivity);
-    o_money(&o, "min_impact", sp->min_impact_nanos);
-    o_double(&o, "min_ratio", sp->min_ratio);
-    o_int(&o, "warmup", sp->warmup_buckets);
-    o_money(&o, "new_spend_min", sp->new_spend_min_nanos);
-    o_int(&o, "resolve_after", sp->resolve_buckets);
-    o_kv_str(&o, "direction", sp->direction == BR_DIRECTION_BOTH ? "both"
-                              : sp->direction == BR_DIRECTION_DOWN ? "down"
-                                                                   : "up");
-    o_duration(&o, "cooldown", sp->cooldown_ms);
-    o_map_end(&o);
-
-    o_plain(&o, "budgets");
-    o_seq(&o, conf->budget_cnt == 0);
-    for (size_t i = 0; i < conf->budget_cnt; i++)
-        dump_budget(&o, &conf->budgets[i]);
-    o_seq_end(&o);
-
-    o_plain(&o, "prices");
-    o_map(&o, !conf->prices_file && conf->price_override_cnt == 0);
-    if (conf->prices_file)
-        o_kv_str(&o, "file", conf->prices_file);
-    if (conf->price_override_cnt) {
-        o_plain(&o, "models");
-        o_map(&o, false);
-        for (size_t i = 0; i < conf->price_override_cnt; i++) {
-            o_str(&o, conf->price_overrides[i].key);
-            dump_price_spec(&o, conf->price_overrides[i].value);
-        }
-        o_map_end(&o);
-    }
-    o_map_end(&o);
-
-    const br_kafka_conf_t *k = &conf->kafka;
-    o_plain(&o, "kafka");
-    o_map(&o, false);
-    if (k->brokers) {
-        char buf[4096];
-        o_kv_str(&o, "brokers", br_redact_urls(buf, sizeof buf, k->brokers));
-    }
-    o_kv_str(&o, "group_id", k->group_id);
-    o_kv_str(&o, "alerts_topic", k->alerts_topic);
-    o_kv_str(&o, "alerts_format", k->alerts_avro_on ? "avro-confluent" : "json");
-    if (k->alerts_avro_on)
-        o_avro(&o, "alerts_avro", &k->alerts_avro);
-    o_kv_str(&o, "dead_letter_topic", k->dlq_topic);
-    o_kv_map(&o, "properties", k->props, k->prop_cnt, true);
-    o_kv_map(&o, "consumer_properties", k->consumer_props,
-             k->consumer_prop_cnt, true);
-    o_kv_map(&o, "producer_properties", k->producer_props,
-             k->producer_prop_cnt, true);
-    o_map_end(&o);
-
-    o_plain(&o, "state");
-    o_map(&o, false);
-    o_kv_str(&o, "dir", conf->state_dir);
-    o_duration(&o, "snapshot_interval", conf->snapshot_interval_ms);
-    o_int(&o, "keep", conf->snapshot_keep);
-    o_int(&o, "unready_after", conf->snapshot_unready_after);
-    o_map_end(&o);
-
-    o_plain(&o, "dedup");
-    o_map(&o, false);
-    o_duration(&o, "window", conf->dedup_window_ms);
-    o_int(&o, "max_ids", (int64_t)conf->dedup_max_ids);
-    o_map_end(&o);
-
-    o_plain(&o, "limits");
-    o_map(&o, false);
-    o_int(&o, "max_message_bytes", (int64_t)conf->max_message_bytes);
-    o_map_end(&o);
-
-    o_plain(&o, "log");
-    o_map(&o, false);
-    o_kv_str(&o, "level", (unsigned)conf->log_level < 4
-                              ? log_level_names[conf->log_level]
-                              : "info");
-    o_kv_str(&o, "format",
-             conf->log_format == BR_LOG_FORMAT_JSON ? "json" : "logfmt");
-    o_map_end(&o);
-
-    dump_http(&o, &conf->http);
-
-    o_map_end(&o);
+    dump_section(&o, &root_section, conf);
     if (o.ok && yaml_document_end_event_initialize(&ev, 1))
         emit(&o, &ev);
     if (o.ok && yaml_stream_end_event_initialize(&ev))
@@ -3626,4 +4237,146 @@ void br_config_dump(const br_config_t *conf, FILE *fp) {
     if (o.ok)
         yaml_emitter_flush(&o.em);
     yaml_emitter_delete(&o.em);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reload: what a running stage cannot take without a restart              */
+
+typedef struct walk {
+    br_conf_change_fn fn;
+    void *opaque;
+} walk_t;
+
+/* A restart key's name-value map: each name added, removed or changed. */
+static void diff_kv(const walk_t *w, const char *path, const br_kv_t *a,
+                    size_t a_cnt, const br_kv_t *b, size_t b_cnt) {
+    char kpath[PATH_LEN];
+    for (size_t i = 0; i < a_cnt; i++) {
+        size_t j = 0;
+        while (j < b_cnt && strcmp(a[i].key, b[j].key) != 0)
+            j++;
+        join_path(kpath, sizeof kpath, path, a[i].key);
+        if (j == b_cnt)
+            w->fn(w->opaque, kpath, 0, "removed");
+        else if (!same_str(a[i].value, b[j].value))
+            w->fn(w->opaque, kpath, b[j].line, "changed");
+    }
+    for (size_t j = 0; j < b_cnt; j++) {
+        size_t i = 0;
+        while (i < a_cnt && strcmp(a[i].key, b[j].key) != 0)
+            i++;
+        join_path(kpath, sizeof kpath, path, b[j].key);
+        if (i == a_cnt)
+            w->fn(w->opaque, kpath, b[j].line, "added");
+    }
+}
+
+static bool same_strs(char *const *a, size_t a_cnt, char *const *b,
+                      size_t b_cnt) {
+    if (a_cnt != b_cnt)
+        return false;
+    for (size_t i = 0; i < a_cnt; i++)
+        if (!same_str(a[i], b[i]))
+            return false;
+    return true;
+}
+
+/* Whether the value of row is the same in a (old) and b (new). */
+static bool same_value(const br_conf_row_t *row, const void *a,
+                       const void *b) {
+    const void *p = cfield(a, row), *q = cfield(b, row);
+    char x[512], y[512];
+    if (row->hooks && row->hooks->text) {
+        row->hooks->text(a, x, sizeof x);
+        row->hooks->text(b, y, sizeof y);
+        return strcmp(x, y) == 0;
+    }
+    switch (row->type) {
+    case BR_CONF_STR:
+    case BR_CONF_PATH:
+        return same_str(*(char *const *)p, *(char *const *)q);
+    case BR_CONF_CURRENCY:
+        return strcmp(p, q) == 0;
+    case BR_CONF_DOUBLE:
+        return *(const double *)p == *(const double *)q;
+    case BR_CONF_STRS:
+    case BR_CONF_PATHS:
+        return same_strs(*(char **const *)p, ccount_of(a, row),
+                         *(char **const *)q, ccount_of(b, row));
+    case BR_CONF_PERCENTS:
+        return ccount_of(a, row) == ccount_of(b, row) &&
+               (!ccount_of(a, row) ||
+                !memcmp(*(int32_t *const *)p, *(int32_t *const *)q,
+                        ccount_of(a, row) * sizeof(int32_t)));
+    default:
+        return get_num(p, row->size) == get_num(q, row->size);
+    }
+}
+
+/* One key under a restart row: reported when it differs. */
+static void diff_row(const walk_t *w, const br_conf_row_t *row, const void *a,
+                     const void *b, const char *kpath) {
+    char what[128];
+    const char *why = NULL;
+    if (row->type == BR_CONF_KV) {
+        diff_kv(w, kpath, *(br_kv_t *const *)cfield(a, row), ccount_of(a, row),
+                *(br_kv_t *const *)cfield(b, row), ccount_of(b, row));
+        return;
+    }
+    if (row->hooks && row->hooks->diff)
+        why = row->hooks->diff(a, b);
+    else if (!same_value(row, a, b))
+        why = "changed";
+    if (!why)
+        return;
+    if (row->restart_why)
+        snprintf(what, sizeof what, "%s (%s)", why, row->restart_why);
+    else
+        snprintf(what, sizeof what, "%s", why);
+    w->fn(w->opaque, kpath, 0, what);
+}
+
+/* Every key of sec under a restart row (restart: the section's own row is
+ * one), in table order; lists are reload.c's. */
+static void diff_section(const walk_t *w, const br_conf_section_t *sec,
+                         const void *a, const void *b, const char *path,
+                         bool restart) {
+    char kpath[PATH_LEN];
+    for (size_t i = 0; i < sec->row_cnt; i++) {
+        const br_conf_row_t *row = &sec->rows[i];
+        bool r = restart || (row->flags & BR_CONF_RESTART);
+        join_path(kpath, sizeof kpath, path, row->key);
+        if (row->type == BR_CONF_MAP)
+            diff_section(w, row->sub, cfield(a, row), cfield(b, row), kpath,
+                         r);
+        else if (r && row->type != BR_CONF_LIST)
+            diff_row(w, row, a, b, kpath);
+    }
+}
+
+void br_conftab_restart_changes(const br_config_t *old,
+                                const br_config_t *conf,
+                                br_conf_change_fn fn, void *opaque) {
+    walk_t w = {fn, opaque};
+    diff_section(&w, &root_section, old, conf, "", false);
+}
+
+const br_conf_row_t *br_conftab_find(const char *path) {
+    const br_conf_section_t *sec = &root_section;
+    const br_conf_row_t *row = NULL;
+    char buf[PATH_LEN];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *save = NULL, *key = strtok_r(buf, ".", &save); key;
+         key = strtok_r(NULL, ".", &save)) {
+        size_t i = 0;
+        if (!sec)
+            return NULL;
+        while (i < sec->row_cnt && strcmp(sec->rows[i].key, key) != 0)
+            i++;
+        if (i == sec->row_cnt)
+            return NULL;
+        row = &sec->rows[i];
+        sec = row->sub;
+    }
+    return row;
 }

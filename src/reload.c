@@ -1,7 +1,9 @@
 /*
- * SIGHUP reload, the pure half: which changed keys need a restart, and the
- * state carried from the running pipeline into one built from the new
- * config through the snapshot layout (save, then restore by name).
+ * SIGHUP reload, the pure half: which changed keys need a restart (the
+ * keys the property table marks BR_CONF_RESTART, and the rule about inputs
+ * with topics below), and the state carried from the running pipeline into
+ * one built from the new config through the snapshot layout (save, then
+ * restore by name).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "burnrate/conftab.h"
 #include "burnrate/reload.h"
 
 /* The refusal being written: "FILE:LINE: KEY: why" items joined by "; ". */
@@ -58,12 +61,6 @@ static void refuse(refusal_t *r, const char *path, int fallback_line,
     r->cnt++;
 }
 
-static void check_str(refusal_t *r, const char *path, const char *a,
-                      const char *b) {
-    if (!same_str(a, b))
-        refuse(r, path, 0, "changed");
-}
-
 static const br_kv_t *kv_find(const br_kv_t *kv, size_t cnt, const char *key) {
     for (size_t i = 0; i < cnt; i++)
         if (strcmp(kv[i].key, key) == 0)
@@ -71,56 +68,10 @@ static const br_kv_t *kv_find(const br_kv_t *kv, size_t cnt, const char *key) {
     return NULL;
 }
 
-/* librdkafka properties: each key added, removed or with another value. */
-static void check_props(refusal_t *r, const char *section, const br_kv_t *a,
-                        size_t a_cnt, const br_kv_t *b, size_t b_cnt) {
-    char path[512];
-    for (size_t i = 0; i < a_cnt; i++) {
-        const br_kv_t *nb = kv_find(b, b_cnt, a[i].key);
-        snprintf(path, sizeof path, "%s.%s", section, a[i].key);
-        if (!nb)
-            refuse(r, path, 0, "removed");
-        else if (!same_str(a[i].value, nb->value))
-            refuse(r, path, nb->line, "changed");
-    }
-    for (size_t i = 0; i < b_cnt; i++) {
-        if (kv_find(a, a_cnt, b[i].key))
-            continue;
-        snprintf(path, sizeof path, "%s.%s", section, b[i].key);
-        refuse(r, path, b[i].line, "added");
-    }
-}
-
-static void check_kafka(refusal_t *r, const br_kafka_conf_t *a,
-                        const br_kafka_conf_t *b) {
-    const br_avro_conf_t *x = &a->alerts_avro, *y = &b->alerts_avro;
-
-    check_str(r, "kafka.brokers", a->brokers, b->brokers);
-    check_str(r, "kafka.group_id", a->group_id, b->group_id);
-    check_str(r, "kafka.alerts_topic", a->alerts_topic, b->alerts_topic);
-    check_str(r, "kafka.dead_letter_topic", a->dlq_topic, b->dlq_topic);
-    if (a->alerts_avro_on != b->alerts_avro_on)
-        refuse(r, "kafka.alerts_format", 0, "changed");
-    check_str(r, "kafka.alerts_avro.schema", x->schema, y->schema);
-    if (same_str(x->schema, y->schema) &&
-        !same_str(x->schema_json, y->schema_json))
-        refuse(r, "kafka.alerts_avro.schema", 0, "the schema file changed");
-    if (x->schema_id != y->schema_id)
-        refuse(r, "kafka.alerts_avro.schema_id", 0, "changed");
-    check_str(r, "kafka.alerts_avro.registry", x->registry, y->registry);
-    check_str(r, "kafka.alerts_avro.subject", x->subject, y->subject);
-    check_str(r, "kafka.alerts_avro.registry_username", x->registry_username,
-              y->registry_username);
-    check_str(r, "kafka.alerts_avro.registry_password", x->registry_password,
-              y->registry_password);
-    check_str(r, "kafka.alerts_avro.registry_ca_file", x->registry_ca_file,
-              y->registry_ca_file);
-    check_props(r, "kafka.properties", a->props, a->prop_cnt, b->props,
-                b->prop_cnt);
-    check_props(r, "kafka.consumer_properties", a->consumer_props,
-                a->consumer_prop_cnt, b->consumer_props, b->consumer_prop_cnt);
-    check_props(r, "kafka.producer_properties", a->producer_props,
-                a->producer_prop_cnt, b->producer_props, b->producer_prop_cnt);
+/* A key the table marks BR_CONF_RESTART changed. */
+static void on_restart_change(void *opaque, const char *path, int line,
+                              const char *what) {
+    refuse(opaque, path, line, "%s", what);
 }
 
 static bool has_topic(const br_input_conf_t *in, const char *topic) {
@@ -182,18 +133,8 @@ br_err_t br_reload_check(const br_config_t *old, const br_config_t *conf,
 
     if (errstr && errstr_size)
         errstr[0] = '\0';
-    if (strcmp(old->currency, conf->currency) != 0)
-        refuse(&r, "currency", 0, "changed (the state's sums are in it)");
-    check_kafka(&r, &old->kafka, &conf->kafka);
+    br_conftab_restart_changes(old, conf, on_restart_change, &r);
     check_inputs(&r, old, conf);
-    check_str(&r, "state.dir", old->state_dir, conf->state_dir);
-    if (old->http.on != conf->http.on || old->http.port != conf->http.port ||
-        !same_str(old->http.host, conf->http.host))
-        refuse(&r, "http.listen", conf->http.line,
-               "changed (the listener is bound at start)");
-    if (old->spike.bucket_ms != conf->spike.bucket_ms)
-        refuse(&r, "spike.bucket", 0, "changed (the state's buckets have the "
-               "old width)");
     if (!r.cnt)
         return BR_ERR_OK;
     /* Said once at the end, whatever the count. */

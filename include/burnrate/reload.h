@@ -17,15 +17,11 @@
 /**
  * @brief Can the running stage move from old to conf without a restart?
  *        What needs one is what the running Kafka clients, the state
- *        directory or the state's meaning depend on: currency; every
- *        kafka key (brokers, group_id, alerts_topic, dead_letter_topic,
- *        alerts_format, alerts_avro.*, properties, consumer_properties,
- *        producer_properties); the inputs that have topics (added,
- *        removed, or with other topics or format); state.dir; spike.bucket;
- *        http.listen.
- *        Everything else (scopes, budgets, spike rules, prices, mappings,
- *        lateness, stale_after, dedup, limits, state.snapshot_interval and
- *        keep, log) applies live.
+ *        directory or the state's meaning depend on: the keys the property
+ *        table marks BR_CONF_RESTART (burnrate/conftab.h; the README's
+ *        "Reloading the configuration" lists them), and the inputs that
+ *        have topics (added, removed, or with other topics or format).
+ *        Everything else applies live.
  * @param old, conf borrowed for the call.
  * @returns BR_ERR_OK; BR_ERR_CONFIG with errstr naming each key that needs
  *          a restart, "FILE:LINE: KEY: changed; ..." (lines of conf; never

@@ -1,7 +1,9 @@
 /*
  * Build-time generator of burnrate(1): runs `burnrate --help` and turns its
  * usage lines, Commands, Options and Exit status into troff inside a
- * hand-written template, so the man page and --help never disagree.
+ * hand-written template, so the man page and --help never disagree; the
+ * CONFIGURATION section comes from the property table (burnrate/conftab.h)
+ * the loader reads every key by.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -11,12 +13,14 @@
 #include <string.h>
 
 #include "burnrate/buf.h"
+#include "burnrate/conftab.h"
 
 #define MAX_LINES 4096
 
 /* Marker lines of the template, replaced by generated troff. */
 #define MARK_SYNOPSIS ".\\\" %SYNOPSIS%"
 #define MARK_SECTIONS ".\\\" %SECTIONS%"
+#define MARK_CONFIGURATION ".\\\" %CONFIGURATION%"
 
 typedef struct help {
     char *lines[MAX_LINES]; /* owned, without the newline */
@@ -296,9 +300,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: burnrate-mangen PROGRAM TEMPLATE OUTPUT\n\n"
                         "Writes OUTPUT, the troff man page: TEMPLATE with its\n"
                         "'%s' line replaced by PROGRAM --help's usage\n"
-                        "lines and its '%s' line by the rest of --help\n"
-                        "(Commands, Options, Exit status).\n",
-                MARK_SYNOPSIS, MARK_SECTIONS);
+                        "lines, its '%s' line by the rest of --help\n"
+                        "(Commands, Options, Exit status) and its '%s'\n"
+                        "line by the configuration keys of the property table.\n",
+                MARK_SYNOPSIS, MARK_SECTIONS, MARK_CONFIGURATION);
         return 2;
     }
     if (read_help(argv[1], &h))
@@ -327,6 +332,8 @@ int main(int argc, char **argv) {
                         argv[1]);
                 goto out;
             }
+        } else if (strcmp(line, MARK_CONFIGURATION) == 0) {
+            br_conftab_troff(out);
         } else {
             fprintf(out, "%s\n", line);
         }
