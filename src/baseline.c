@@ -7,6 +7,7 @@
 
 #include "burnrate/baseline.h"
 #include "burnrate/ts.h"
+#include "burnrate/wire.h"
 
 #define ALPHA 0.05    /* level deviation, per bucket of a seen slot */
 #define OMEGA 0.25    /* profile slot, per visit (once a week) */
@@ -367,4 +368,94 @@ bool br_baseline_is_quiet(const br_baseline_t *bl) {
      * before the rest stalled on learning nothing bucket by bucket). Or
      * ~135 empty buckets in a row: more of them barely move anything. */
     return bl->nzn == 0 || (bl->n > 0 && bl->nz_rate < 1e-3);
+}
+
+/* ---- snapshot codec --------------------------------------------------- */
+
+void br_baseline_save(const br_baseline_t *bl, br_buf_t *b) {
+    br_wr_f64(b, bl->dev);
+    br_wr_f64(b, bl->disp);
+    br_wr_f64(b, bl->tail);
+    br_wr_f64(b, bl->nz_rate);
+    br_wr_f64(b, bl->nz_mean);
+    br_wr_f64(b, bl->nz_disp);
+    br_wr_f64(b, bl->nz_lin);
+    br_wr_f64(b, bl->run_sum);
+    br_wr_f64(b, bl->run_dev);
+    br_wr_ivar(b, bl->run);
+    br_wr_u8(b, bl->run_first ? 1 : 0);
+    br_wr_uvar(b, bl->n);
+    br_wr_uvar(b, bl->dn);
+    br_wr_uvar(b, bl->nzn);
+    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
+        br_wr_uvar(b, bl->visits[i]);
+        if (bl->visits[i])
+            br_wr_f32(b, bl->prof[i]);
+    }
+    br_wr_f64(b, bl->prev_dev); /* layout 3 */
+    br_wr_uvar(b, bl->prev_left);
+}
+
+/* A layout-1 baseline (additive level, hour and weekday offsets in money,
+ * mean absolute residual in money) becomes a log-space profile with every
+ * slot seen: the forecast it made for each hour of the week is kept. */
+static void load_baseline_v1(br_rd_t *r, br_baseline_t *bl) {
+    double level = br_rd_f64(r);
+    double disp = br_rd_f64(r);
+    float hod[24], dow[7];
+    for (int i = 0; i < 24; i++)
+        hod[i] = br_rd_f32(r);
+    for (int i = 0; i < 7; i++)
+        dow[i] = br_rd_f32(r);
+    double nz_rate = br_rd_f64(r);
+    double nz_mean = br_rd_f64(r);
+    double nz_disp = br_rd_f64(r);
+    uint32_t n = (uint32_t)br_rd_count(r, UINT32_MAX);
+    br_baseline_init(bl);
+    bl->nz_rate = nz_rate;
+    bl->nz_lin = nz_mean > 0 ? nz_mean : (level > 0 ? level : 0);
+    double c = 0.1 * bl->nz_lin > 1e6 ? 0.1 * bl->nz_lin : 1e6;
+    bl->nz_mean = log((nz_mean > 0 ? nz_mean : 0) + c);
+    bl->nz_disp = nz_mean > 0 ? nz_disp / (nz_mean + c) : 0;
+    double sum = 0;
+    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
+        double e = level + hod[i % 24] + dow[i / 24];
+        bl->prof[i] = (float)log((e > 0 ? e : 0) + c);
+        sum += (e > 0 ? e : 0) + c;
+    }
+    bl->disp = disp / (sum / BR_BASELINE_SLOTS);
+    memset(bl->visits, 3, sizeof(bl->visits));
+    bl->n = n;
+    bl->dn = n;
+    bl->nzn = n;
+}
+
+void br_baseline_load(br_rd_t *r, uint64_t layout, br_baseline_t *bl) {
+    if (layout < 2) {
+        load_baseline_v1(r, bl);
+        return;
+    }
+    bl->dev = br_rd_f64(r);
+    bl->disp = br_rd_f64(r);
+    bl->tail = br_rd_f64(r);
+    bl->nz_rate = br_rd_f64(r);
+    bl->nz_mean = br_rd_f64(r);
+    bl->nz_disp = br_rd_f64(r);
+    bl->nz_lin = br_rd_f64(r);
+    bl->run_sum = br_rd_f64(r);
+    bl->run_dev = br_rd_f64(r);
+    int64_t run = br_rd_ivar(r);
+    bl->run = run < -1000000 || run > 1000000 ? 0 : (int32_t)run;
+    bl->run_first = br_rd_bool(r);
+    bl->n = (uint32_t)br_rd_count(r, UINT32_MAX);
+    bl->dn = (uint32_t)br_rd_count(r, UINT32_MAX);
+    bl->nzn = (uint32_t)br_rd_count(r, UINT32_MAX);
+    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
+        bl->visits[i] = (uint8_t)br_rd_count(r, 255);
+        bl->prof[i] = bl->visits[i] ? br_rd_f32(r) : 0.0f;
+    }
+    if (layout >= 3) {
+        bl->prev_dev = br_rd_f64(r);
+        bl->prev_left = (uint32_t)br_rd_count(r, UINT32_MAX);
+    }
 }

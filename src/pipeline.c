@@ -2238,7 +2238,7 @@ void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
  * adds to each series its incidents (a count, one per kind, where layout 1
  * had an open-incident flag), each with its kind, the bucket that resolved
  * it and the parent alert it is grouped under, and stores the baseline
- * as save_baseline() writes it.
+ * as br_baseline_save() writes it.
  * Layout 4 writes every money field (counted total, buckets, series totals,
  * new spend, incident figures, budget spend) as a 128-bit varint (rd_money)
  * and the budget blob in its version 2; the fields are where they were. */
@@ -2311,94 +2311,6 @@ static void load_stats(br_rd_t *r, uint64_t version, br_pipeline_stats_t *st) {
     st->total_nanos = rd_money(r, version);
     /* Late money since layout 5 (before: not counted apart). */
     st->late_nanos = version >= 5 ? br_rd_money(r) : 0;
-}
-
-static void save_baseline(br_buf_t *b, const br_baseline_t *bl) {
-    br_wr_f64(b, bl->dev);
-    br_wr_f64(b, bl->disp);
-    br_wr_f64(b, bl->tail);
-    br_wr_f64(b, bl->nz_rate);
-    br_wr_f64(b, bl->nz_mean);
-    br_wr_f64(b, bl->nz_disp);
-    br_wr_f64(b, bl->nz_lin);
-    br_wr_f64(b, bl->run_sum);
-    br_wr_f64(b, bl->run_dev);
-    br_wr_ivar(b, bl->run);
-    br_wr_u8(b, bl->run_first ? 1 : 0);
-    br_wr_uvar(b, bl->n);
-    br_wr_uvar(b, bl->dn);
-    br_wr_uvar(b, bl->nzn);
-    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
-        br_wr_uvar(b, bl->visits[i]);
-        if (bl->visits[i])
-            br_wr_f32(b, bl->prof[i]);
-    }
-    br_wr_f64(b, bl->prev_dev); /* layout 3 */
-    br_wr_uvar(b, bl->prev_left);
-}
-
-/* A layout-1 baseline (additive level, hour and weekday offsets in money,
- * mean absolute residual in money) becomes a log-space profile with every
- * slot seen: the forecast it made for each hour of the week is kept. */
-static void load_baseline_v1(br_rd_t *r, br_baseline_t *bl) {
-    double level = br_rd_f64(r);
-    double disp = br_rd_f64(r);
-    float hod[24], dow[7];
-    for (int i = 0; i < 24; i++)
-        hod[i] = br_rd_f32(r);
-    for (int i = 0; i < 7; i++)
-        dow[i] = br_rd_f32(r);
-    double nz_rate = br_rd_f64(r);
-    double nz_mean = br_rd_f64(r);
-    double nz_disp = br_rd_f64(r);
-    uint32_t n = (uint32_t)br_rd_count(r, UINT32_MAX);
-    br_baseline_init(bl);
-    bl->nz_rate = nz_rate;
-    bl->nz_lin = nz_mean > 0 ? nz_mean : (level > 0 ? level : 0);
-    double c = 0.1 * bl->nz_lin > 1e6 ? 0.1 * bl->nz_lin : 1e6;
-    bl->nz_mean = log((nz_mean > 0 ? nz_mean : 0) + c);
-    bl->nz_disp = nz_mean > 0 ? nz_disp / (nz_mean + c) : 0;
-    double sum = 0;
-    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
-        double e = level + hod[i % 24] + dow[i / 24];
-        bl->prof[i] = (float)log((e > 0 ? e : 0) + c);
-        sum += (e > 0 ? e : 0) + c;
-    }
-    bl->disp = disp / (sum / BR_BASELINE_SLOTS);
-    memset(bl->visits, 3, sizeof(bl->visits));
-    bl->n = n;
-    bl->dn = n;
-    bl->nzn = n;
-}
-
-static void load_baseline(br_rd_t *r, uint64_t layout, br_baseline_t *bl) {
-    if (layout < 2) {
-        load_baseline_v1(r, bl);
-        return;
-    }
-    bl->dev = br_rd_f64(r);
-    bl->disp = br_rd_f64(r);
-    bl->tail = br_rd_f64(r);
-    bl->nz_rate = br_rd_f64(r);
-    bl->nz_mean = br_rd_f64(r);
-    bl->nz_disp = br_rd_f64(r);
-    bl->nz_lin = br_rd_f64(r);
-    bl->run_sum = br_rd_f64(r);
-    bl->run_dev = br_rd_f64(r);
-    int64_t run = br_rd_ivar(r);
-    bl->run = run < -1000000 || run > 1000000 ? 0 : (int32_t)run;
-    bl->run_first = br_rd_bool(r);
-    bl->n = (uint32_t)br_rd_count(r, UINT32_MAX);
-    bl->dn = (uint32_t)br_rd_count(r, UINT32_MAX);
-    bl->nzn = (uint32_t)br_rd_count(r, UINT32_MAX);
-    for (int i = 0; i < BR_BASELINE_SLOTS; i++) {
-        bl->visits[i] = (uint8_t)br_rd_count(r, 255);
-        bl->prof[i] = bl->visits[i] ? br_rd_f32(r) : 0.0f;
-    }
-    if (layout >= 3) {
-        bl->prev_dev = br_rd_f64(r);
-        bl->prev_left = (uint32_t)br_rd_count(r, UINT32_MAX);
-    }
 }
 
 /* Layout 1 fields, then (layout 2) kind, resolved bucket, parent id. */
@@ -2574,7 +2486,7 @@ br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
         br_wr_u8(b, s->fresh);
         br_wr_money(b, s->last_val);
         br_wr_money(b, s->last_exp);
-        save_baseline(b, &s->bl);
+        br_baseline_save(&s->bl, b);
         br_wr_ivar(b, s->new_until);
         br_wr_ivar(b, s->new_first_ms);
         br_wr_money(b, s->new_nanos);
@@ -2796,7 +2708,7 @@ static br_err_t core_parse(const void *data, size_t len,
         }
         s.last_val = rd_money(r, h.version);
         s.last_exp = rd_money(r, h.version);
-        load_baseline(r, h.version, &s.bl);
+        br_baseline_load(r, h.version, &s.bl);
         s.new_until = rd_bucket(r, false);
         s.new_first_ms = rd_time(r);
         s.new_nanos = rd_money(r, h.version);

@@ -28,7 +28,9 @@
 #include <stdint.h>
 
 #include "burnrate/config.h"
+#include "burnrate/buf.h"
 #include "burnrate/money.h"
+#include "burnrate/wire.h"
 
 #define BR_BASELINE_SLOTS 168  /* hours of the week, Monday 00h UTC first */
 #define BR_BASELINE_SHIFT_RUN 6 /* buckets that make a level shift */
@@ -89,5 +91,13 @@ void br_baseline_update(br_baseline_t *bl, int64_t bucket_ms,
  *           buckets, when more of them would teach little (lets a long gap
  *           be skipped instead of replayed bucket by bucket). */
 bool br_baseline_is_quiet(const br_baseline_t *bl);
+
+/** @brief Append bl to a core snapshot (its layout 3 fields on). */
+void br_baseline_save(const br_baseline_t *bl, br_buf_t *b);
+
+/** @brief Read a baseline br_baseline_save() wrote in core layout `layout`
+ *         (a layout-1 baseline, additive in money, becomes a log-space
+ *         profile with the forecast it made for every hour of the week). */
+void br_baseline_load(br_rd_t *r, uint64_t layout, br_baseline_t *bl);
 
 #endif
