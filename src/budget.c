@@ -1,11 +1,13 @@
 /* Budget periods and once-per-period thresholds, forecasts from the
  * budget's own hour-of-week pattern, multi-window burn rates and rolling
  * windows; see budget.h. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "burnrate/budget.h"
+#include "burnrate/state.h"
 #include "burnrate/ts.h"
 #include "burnrate/tz.h"
 #include "burnrate/wire.h"
@@ -645,10 +647,6 @@ size_t br_budget_forecast_closed(const br_budget_t *b,
     return n;
 }
 
-br_budget_period_t *br_budget_periods(br_budget_t *b) {
-    return b->periods;
-}
-
 size_t br_budget_close(br_budget_t *b, int64_t watermark_ms,
                        br_budget_period_t *out, size_t out_cap) {
     size_t n = 0;
@@ -845,4 +843,124 @@ bool br_budget_load(br_budget_t *b, const void *data, size_t len) {
         return false;
     }
     return true;
+}
+
+/* ---- its part of the core snapshot ------------------------------------ */
+
+void br_budget_snap_save(const br_budget_t *b, br_buf_t *out) {
+    const br_budget_conf_t *bc = b->conf;
+    const br_budget_period_t *ps = b->periods;
+    br_wr_str(out, bc->name);
+    br_wr_uvar(out, (uint64_t)bc->period);
+    br_wr_str(out, bc->timezone ? bc->timezone : "UTC");
+    size_t open = 0;
+    for (size_t k = 0; k < BR_BUDGET_PERIODS; k++)
+        open += ps[k].open;
+    br_wr_uvar(out, open);
+    for (size_t k = 0; k < BR_BUDGET_PERIODS; k++) {
+        const br_budget_period_t *p = &ps[k];
+        if (!p->open)
+            continue;
+        br_wr_ivar(out, p->start_ms);
+        br_wr_ivar(out, p->end_ms);
+        br_wr_money(out, p->spent_nanos);
+        br_wr_u8(out, p->closed);
+        size_t fired = 0;
+        for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
+            fired += (p->fired >> t) & 1;
+        br_wr_uvar(out, fired);
+        for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
+            if ((p->fired >> t) & 1)
+                br_wr_ivar(out, bc->thresholds_bp[t]);
+    }
+    /* Layout 2: forecast profile, burn-rate and rolling rings, flags. */
+    br_buf_t st;
+    br_buf_init(&st);
+    br_budget_save(b, &st);
+    if (st.oom)
+        out->oom = true;
+    br_wr_bytes(out, st.data, st.len);
+    br_buf_free(&st);
+}
+
+void br_budget_snap_read(br_rd_t *r, uint64_t layout, br_budget_snap_t *sn) {
+    memset(sn, 0, sizeof *sn);
+    sn->name = br_rd_strdup(r);
+    sn->period = (int)br_rd_uvar(r);
+    sn->tz = br_rd_strdup(r);
+    sn->period_cnt = (size_t)br_rd_count(r, BR_BUDGET_PERIODS);
+    for (size_t k = 0; k < sn->period_cnt && !r->err; k++) {
+        sn->periods[k].p.open = true;
+        sn->periods[k].p.start_ms = br_state_rd_time(r);
+        sn->periods[k].p.end_ms = br_state_rd_time(r);
+        sn->periods[k].p.spent_nanos = br_state_rd_money(r, layout);
+        sn->periods[k].p.closed = br_rd_bool(r);
+        sn->periods[k].bp_cnt = (size_t)br_rd_count(r, 64);
+        for (size_t t = 0; t < sn->periods[k].bp_cnt; t++)
+            sn->periods[k].bp[t] = (int32_t)br_rd_ivar(r);
+    }
+    if (layout >= 2)
+        sn->state = br_rd_bytes(r, &sn->state_len);
+}
+
+void br_budget_snap_free(br_budget_snap_t *sn) {
+    free(sn->name);
+    free(sn->tz);
+    sn->name = sn->tz = NULL;
+}
+
+bool br_budget_snap_restore(br_budget_t *b, const br_budget_snap_t *sn) {
+    const br_budget_conf_t *bc = b->conf;
+    if ((int)bc->period != sn->period ||
+        strcmp(bc->timezone ? bc->timezone : "UTC", sn->tz) != 0)
+        return false;
+    for (size_t k = 0; k < sn->period_cnt && k < BR_BUDGET_PERIODS; k++) {
+        br_budget_period_t *p = &b->periods[k];
+        *p = sn->periods[k].p;
+        p->fired = 0;
+        for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
+            for (size_t f = 0; f < sn->periods[k].bp_cnt; f++)
+                if (bc->thresholds_bp[t] == sn->periods[k].bp[f])
+                    p->fired |= UINT64_C(1) << t;
+    }
+    /* A malformed blob leaves the budget's look-ahead state fresh. */
+    if (sn->state)
+        (void)br_budget_load(b, sn->state, sn->state_len);
+    return true;
+}
+
+void br_budget_snap_describe(const br_budget_snap_t *sn, br_buf_t *b) {
+    size_t cnt = sn->period_cnt;
+    br_buf_puts(b, "{\"name\": ");
+    br_buf_json_str(b, sn->name);
+    br_buf_puts(b, ", \"timezone\": ");
+    br_buf_json_str(b, sn->tz);
+    br_buf_puts(b, ", \"periods\": [");
+    /* Oldest first. */
+    bool done[BR_BUDGET_PERIODS] = {false};
+    for (size_t n = 0; n < cnt; n++) {
+        size_t best = cnt;
+        for (size_t k = 0; k < cnt; k++)
+            if (!done[k] && (best == cnt || sn->periods[k].p.start_ms <
+                                                sn->periods[best].p.start_ms))
+                best = k;
+        done[best] = true;
+        const br_budget_period_t *p = &sn->periods[best].p;
+        br_buf_printf(b, "%s{\"start\": ", n ? ", " : "");
+        br_state_put_ms(b, p->start_ms);
+        br_buf_puts(b, ", \"end\": ");
+        br_state_put_ms(b, p->end_ms);
+        br_buf_puts(b, ", \"spent\": ");
+        br_state_put_money(b, p->spent_nanos);
+        br_buf_printf(b, ", \"closed\": %s, \"fired_bp\": [",
+                      p->closed ? "true" : "false");
+        for (size_t t = 0; t < sn->periods[best].bp_cnt; t++)
+            br_buf_printf(b, "%s%" PRId32, t ? ", " : "",
+                          sn->periods[best].bp[t]);
+        br_buf_puts(b, "]}");
+    }
+    br_buf_puts(b, "]");
+    if (sn->state) /* layout 2: the look-ahead state's size */
+        br_buf_printf(b, ", \"state_bytes\": %zu", sn->state_len);
+    br_buf_puts(b, "}");
 }

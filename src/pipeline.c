@@ -23,6 +23,7 @@
 #include "burnrate/pipeline.h"
 #include "burnrate/price.h"
 #include "burnrate/series.h"
+#include "burnrate/state.h"
 #include "burnrate/ts.h"
 #include "burnrate/wire.h"
 
@@ -32,9 +33,6 @@
 #define MAX_SCOPES BR_SERIES_SCOPES_MAX
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
 #define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
-#define CORE_VERSION 6         /* layout of br_pipeline_save() */
-#define CORE_DEDUP_AMOUNTS 6   /* first layout whose dedup window is saved per
-                                  input with amounts */
 #define UNSET BR_SERIES_UNSET
 
 /* An incident: unusual buckets of one series in one direction (a spike, or
@@ -2224,60 +2222,7 @@ void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
     }
 }
 
-/* ---- state: save, restore, describe ---------------------------------- */
-
-/* One layout, read by one parser (core_parse) that hands each piece to a
- * visitor: restore puts the pieces into a pipeline, describe prints them.
- * Layout version 1, in order (see schemas/snapshot.md):
- *   version, bucket_ms, counters, watermark/final/first/max event time,
- *   inputs (name, max event time), partitions, scopes (name, dims,
- *   cap_alerted), series, budgets (name, period, zone, kept periods with
- *   the basis points that fired; layout 2: then br_budget_save()'s blob),
- *   unpriced model names, dedup window.
- * Layout 2 appends: per input, its silence watch (save_stale); it also
- * adds to each series its incidents (a count, one per kind, where layout 1
- * had an open-incident flag), each with its kind, the bucket that resolved
- * it and the parent alert it is grouped under, and stores the baseline
- * as br_baseline_save() writes it.
- * Layout 4 writes every money field (counted total, buckets, series totals,
- * new spend, incident figures, budget spend) as a 128-bit varint (rd_money)
- * and the budget blob in its version 2; the fields are where they were. */
-
-typedef struct core_head {
-    uint64_t version;
-    int64_t bucket_ms;
-    br_pipeline_stats_t st;
-    int64_t watermark_ms, final_bucket, first_bucket, max_event_ms;
-} core_head_t;
-
-typedef struct saved_period {
-    br_budget_period_t p;      /* fired unused: see bp */
-    int32_t bp[64];            /* thresholds that fired, basis points */
-    size_t bp_cnt;
-} saved_period_t;
-
-typedef struct core_visit {
-    void *ctx;
-    br_err_t (*head)(void *ctx, const core_head_t *h);
-    void (*input)(void *ctx, size_t i, const char *name, int64_t max_ms);
-    void (*part)(void *ctx, size_t input, int32_t partition, int64_t max_ms);
-    void (*scope)(void *ctx, size_t i, const char *name,
-                  char *const *dims, size_t dim_cnt, bool cap_alerted);
-    /* s is the parser's; take what you keep and NULL the pointers. */
-    br_err_t (*series)(void *ctx, size_t i, size_t n, br_series_t *s);
-    /* state: br_budget_save()'s blob (layout >= 2), else NULL */
-    void (*budget)(void *ctx, const char *name, int period, const char *tz,
-                   const saved_period_t *periods, size_t cnt,
-                   const void *state, size_t state_len);
-    void (*unpriced)(void *ctx, const char *model);
-    /* input: index into the saved inputs; SIZE_MAX: not said (a layout
-     * before CORE_DEDUP_AMOUNTS, whose amounts are AMOUNT_UNKNOWN). */
-    void (*dedup)(void *ctx, size_t input, const dedup_ent_t *e,
-                  size_t cnt);
-    /* layout >= 2: an input's silence watch (wall-clock ms). */
-    void (*stale)(void *ctx, const char *name, int64_t since_ms,
-                  bool firing);
-} core_visit_t;
+/* ---- its parts of the core snapshot (state.c sequences them) --------- */
 
 static void save_stats(br_buf_t *b, const br_pipeline_stats_t *st) {
     const uint64_t v[] = {st->messages, st->ok, st->skipped, st->dead_letters,
@@ -2291,12 +2236,6 @@ static void save_stats(br_buf_t *b, const br_pipeline_stats_t *st) {
     br_wr_money(b, st->late_nanos);
 }
 
-/* Money: an int64 varint up to layout 3, 128 bits since layout 4 (the same
- * bytes for a value within int64). */
-static br_money_t rd_money(br_rd_t *r, uint64_t version) {
-    return version < 4 ? br_rd_ivar(r) : br_rd_money(r);
-}
-
 static void load_stats(br_rd_t *r, uint64_t version, br_pipeline_stats_t *st) {
     uint64_t *v[] = {&st->messages, &st->ok, &st->skipped, &st->dead_letters,
                      &st->priced, &st->unpriced, &st->late, &st->alerts,
@@ -2308,9 +2247,301 @@ static void load_stats(br_rd_t *r, uint64_t version, br_pipeline_stats_t *st) {
         if (i < sizeof v / sizeof v[0])
             *v[i] = x; /* counters of a later layout are skipped */
     }
-    st->total_nanos = rd_money(r, version);
+    st->total_nanos = br_state_rd_money(r, version);
     /* Late money since layout 5 (before: not counted apart). */
     st->late_nanos = version >= 5 ? br_rd_money(r) : 0;
+}
+
+void br_pipeline_save_head(const br_pipeline_t *pl, br_buf_t *b) {
+    br_wr_ivar(b, pl->conf->spike.bucket_ms);
+    save_stats(b, &pl->st);
+    br_wr_ivar(b, pl->watermark_ms);
+    br_wr_ivar(b, pl->final_bucket);
+    br_wr_ivar(b, pl->first_bucket);
+    br_wr_ivar(b, pl->max_event_ms);
+}
+
+void br_pipeline_read_head(br_rd_t *r, uint64_t layout,
+                           br_pipeline_head_t *h) {
+    memset(h, 0, sizeof *h);
+    h->bucket_ms = br_rd_ivar(r);
+    load_stats(r, layout, &h->st);
+    h->watermark_ms = br_state_rd_time(r);
+    h->final_bucket = br_state_rd_bucket(r, true);
+    h->first_bucket = br_state_rd_bucket(r, true);
+    h->max_event_ms = br_state_rd_time(r);
+    /* spike.bucket is 1 minute to 1 day (config.c); rd_bucket() counts on
+     * the day. */
+    if (!r->err && (h->bucket_ms <= 0 || h->bucket_ms > 86400000))
+        br_rd_fail(r, "bad bucket width");
+}
+
+br_err_t br_pipeline_restore_head(br_pipeline_t *pl,
+                                  const br_pipeline_head_t *h, char *errstr,
+                                  size_t errstr_size) {
+    if (h->bucket_ms != pl->conf->spike.bucket_ms) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%" PRId64 "s", h->bucket_ms / 1000);
+        snprintf(b, sizeof b, "%" PRId64 "s", pl->conf->spike.bucket_ms / 1000);
+        return br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
+                         "the snapshot was taken with spike.bucket %s, the "
+                         "config says %s: its buckets cannot be reused (move "
+                         "the state directory aside to start empty)", a, b);
+    }
+    pl->st = h->st;
+    pl->st.dedup_ids = 0;
+    pl->st.watermark_ms = h->watermark_ms;
+    pl->st.max_event_ms = h->max_event_ms;
+    pl->watermark_ms = h->watermark_ms;
+    pl->final_bucket = h->final_bucket;
+    pl->first_bucket = h->first_bucket;
+    pl->max_event_ms = h->max_event_ms;
+    return BR_ERR_OK;
+}
+
+void br_pipeline_describe_head(const br_pipeline_head_t *h, br_buf_t *b) {
+    const br_pipeline_stats_t *st = &h->st;
+    br_buf_printf(b,
+                  "\"stats\": {\"messages\": %" PRIu64 ", \"ok\": %" PRIu64
+                  ", \"skipped\": %" PRIu64 ", \"dead_letters\": %" PRIu64
+                  ", \"duplicates\": %" PRIu64 ", \"late\": %" PRIu64
+                  ", \"priced\": %" PRIu64 ", \"unpriced\": %" PRIu64
+                  ", \"folded\": %" PRIu64 ", \"alerts\": %" PRIu64
+                  ", \"dedup_evicted\": %" PRIu64 ", \"late_behind\": %" PRIu64
+                  ", \"restated\": %" PRIu64 ", \"total\": ",
+                  st->messages, st->ok, st->skipped, st->dead_letters,
+                  st->duplicates, st->late, st->priced, st->unpriced,
+                  st->folded, st->alerts, st->dedup_evicted, st->late_behind,
+                  st->restated);
+    br_state_put_money(b, st->total_nanos);
+    /* Late records count in totals and budgets, not in buckets: their
+     * money apart, so that the series' totals and stats.total reconcile. */
+    br_buf_puts(b, ", \"late_money\": ");
+    br_state_put_money(b, st->late_nanos);
+    br_buf_printf(b, "},\n\"bucket_seconds\": %" PRId64 ",\n\"watermark\": ",
+                  h->bucket_ms / 1000);
+    br_state_put_ms(b, h->watermark_ms);
+    br_buf_puts(b, ",\n\"max_event_time\": ");
+    br_state_put_ms(b, h->max_event_ms);
+    br_buf_puts(b, ",\n");
+}
+
+void br_pipeline_save_inputs(const br_pipeline_t *pl, br_buf_t *b) {
+    br_wr_uvar(b, pl->conf->input_cnt);
+    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
+        br_wr_str(b, pl->conf->inputs[i].name);
+        br_wr_ivar(b, pl->input_max[i]);
+    }
+}
+
+void br_pipeline_load_inputs(br_rd_t *r, br_pipeline_t *pl,
+                             br_pipeline_inputs_t *in,
+                             br_restore_info_t *info) {
+    memset(in, 0, sizeof *in);
+    in->cnt = (size_t)br_rd_count(r, 100000);
+    for (size_t i = 0; i < in->cnt && !r->err; i++) {
+        char *name = br_rd_strdup(r);
+        int64_t mx = br_state_rd_time(r);
+        int *m = !r->err && pl ? realloc(in->map, (i + 1) * sizeof *m)
+                               : NULL;
+        if (m) {
+            in->map = m;
+            in->map_cnt = i + 1;
+            m[i] = br_config_input_index(pl->conf, name);
+            if (m[i] < 0)
+                info->dropped_inputs++;
+            else
+                pl->input_max[m[i]] = mx;
+        }
+        free(name);
+    }
+}
+
+void br_pipeline_save_partitions(const br_pipeline_t *pl, br_buf_t *b) {
+    br_wr_uvar(b, pl->part_cnt);
+    for (size_t i = 0; i < pl->part_cnt; i++) {
+        br_wr_uvar(b, (uint64_t)pl->parts[i].input);
+        br_wr_ivar(b, pl->parts[i].partition);
+        br_wr_ivar(b, pl->parts[i].max_ms);
+    }
+}
+
+void br_pipeline_load_partitions(br_rd_t *r, br_pipeline_t *pl,
+                                 const br_pipeline_inputs_t *in) {
+    size_t part_cnt = (size_t)br_rd_count(r, 10000000);
+    for (size_t i = 0; i < part_cnt && !r->err; i++) {
+        uint64_t input = br_rd_uvar(r);
+        int64_t p = br_rd_ivar(r), mx = br_state_rd_time(r);
+        if (!r->err && (input >= in->cnt || p < 0 || p > INT32_MAX))
+            br_rd_fail(r, "partition of an unknown input");
+        if (r->err || !pl || input >= in->map_cnt || in->map[input] < 0)
+            continue;
+        part_t *pt = part_get(pl, in->map[input], (int32_t)p);
+        if (pt)
+            pt->max_ms = mx;
+    }
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+br_err_t br_pipeline_save_unpriced(const br_pipeline_t *pl, br_buf_t *b) {
+    /* Unpriced names in a stable order: the set's slots depend only on the
+     * names and the order they came in, which a restore replays. */
+    char **names = NULL;
+    size_t nn = 0;
+    if (pl->unpriced.cnt) {
+        names = malloc(pl->unpriced.cnt * sizeof *names);
+        if (!names)
+            return BR_ERR_NOMEM;
+        for (size_t i = 0; i < pl->unpriced.cap; i++)
+            if (pl->unpriced.keys[i])
+                names[nn++] = pl->unpriced.keys[i];
+    }
+    if (nn)
+        qsort(names, nn, sizeof *names, cmp_str);
+    br_wr_uvar(b, nn);
+    for (size_t i = 0; i < nn; i++)
+        br_wr_str(b, names[i]);
+    free(names);
+    return BR_ERR_OK;
+}
+
+void br_pipeline_load_unpriced(br_rd_t *r, br_pipeline_t *pl) {
+    size_t un = (size_t)br_rd_count(r, 10000000);
+    for (size_t i = 0; i < un && !r->err; i++) {
+        char *m = br_rd_strdup(r);
+        if (!r->err && pl)
+            br_strset_add(&pl->unpriced, m);
+        free(m);
+    }
+}
+
+void br_pipeline_save_dedup(const br_pipeline_t *pl, br_buf_t *b) {
+    const br_config_t *conf = pl->conf;
+    /* Layout 4: per input (input_cnt: not known), its ids oldest first. */
+    br_wr_uvar(b, conf->input_cnt + 1);
+    for (size_t k = 0; k <= conf->input_cnt; k++) {
+        const dedup_t *dd = &pl->dedup[k];
+        br_wr_uvar(b, k);
+        br_wr_uvar(b, dd->cnt);
+        for (size_t i = 0; i < dd->cnt; i++) {
+            const dedup_ent_t *e = &dd->ring[(dd->head + i) % dd->alloc];
+            br_wr_u64le(b, e->h1);
+            br_wr_u64le(b, e->h2);
+            br_wr_ivar(b, e->t);
+            br_wr_ivar(b, e->amount);
+            br_wr_ivar(b, e->peak);
+        }
+    }
+}
+
+/* A saved id of input (an index into the saved inputs; SIZE_MAX: not
+ * said, a layout before BR_STATE_DEDUP_AMOUNTS, whose amounts are
+ * AMOUNT_UNKNOWN) into pl's window. */
+static void dedup_restore(br_pipeline_t *pl, const br_pipeline_inputs_t *in,
+                          size_t input, const dedup_ent_t *e) {
+    size_t k = pl->conf->input_cnt, pos;
+    /* Ids of an input the config no longer has are dropped (their hash
+     * holds the input's name); those of an older layout, whose input is not
+     * known, keep their own ring, dedup.window and dedup.max_ids. */
+    if (input < in->map_cnt) {
+        if (in->map[input] < 0)
+            return;
+        k = (size_t)in->map[input];
+    }
+    size_t max = dedup_max(pl, k);
+    /* Oldest first, as saved: inserting in order rebuilds the same ring
+     * (a smaller max_ids keeps the newest; an id listed twice, the first). */
+    if (max && !dedup_find(&pl->dedup[k], e->h1, e->h2)) {
+        dedup_put(&pl->dedup[k], max, e->h1, e->h2, e->t, &pos);
+        if (pos != SIZE_MAX)
+            pl->dedup[k].ring[pos] = *e;
+    }
+}
+
+void br_pipeline_load_dedup(br_rd_t *r, uint64_t layout, br_pipeline_t *pl,
+                            const br_pipeline_inputs_t *in, size_t *ids,
+                            size_t *with_amount) {
+    if (layout >= BR_STATE_DEDUP_AMOUNTS) {
+        size_t rings = (size_t)br_rd_count(r, in->cnt + 1);
+        for (size_t k = 0; k < rings && !r->err; k++) {
+            uint64_t input = br_rd_uvar(r);
+            size_t dn = (size_t)br_rd_count(r, br_rd_left(r) / 19);
+            if (!r->err && input > in->cnt)
+                br_rd_fail(r, "dedup ids of an unknown input");
+            for (size_t i = 0; i < dn && !r->err; i++) {
+                dedup_ent_t e;
+                e.h1 = br_rd_u64le(r);
+                e.h2 = br_rd_u64le(r);
+                e.t = br_state_rd_time(r);
+                e.amount = br_rd_ivar(r);
+                e.peak = br_rd_ivar(r);
+                if (r->err)
+                    break;
+                (*ids)++;
+                *with_amount += e.amount != AMOUNT_UNKNOWN;
+                if (pl)
+                    dedup_restore(pl, in, (size_t)input, &e);
+            }
+        }
+    } else {
+        size_t dn = (size_t)br_rd_count(r, br_rd_left(r) / 17);
+        for (size_t i = 0; i < dn && !r->err; i++) {
+            dedup_ent_t e = {0, 0, 0, AMOUNT_UNKNOWN, 0};
+            e.h1 = br_rd_u64le(r);
+            e.h2 = br_rd_u64le(r);
+            e.t = br_state_rd_time(r);
+            if (r->err)
+                break;
+            (*ids)++;
+            if (pl)
+                dedup_restore(pl, in, SIZE_MAX, &e);
+        }
+    }
+}
+
+void br_pipeline_describe_dedup(size_t ids, size_t with_amount,
+                                br_buf_t *json) {
+    br_buf_printf(json, "\"dedup\": {\"ids\": %zu, \"with_amount\": %zu, "
+                        "\"bytes\": %zu}",
+                  ids, with_amount, ids * sizeof(dedup_ent_t));
+}
+
+/* Layout 2: per input, name, last message (wall ms), alert open. Being
+ * live is not saved: after a restart silence counts from the assignment. */
+void br_pipeline_save_stale(const br_pipeline_t *pl, br_buf_t *b) {
+    br_wr_uvar(b, pl->conf->input_cnt);
+    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
+        const stale_in_t *si = &pl->stale[i];
+        br_wr_str(b, pl->conf->inputs[i].name);
+        br_wr_ivar(b, si->since_ms);
+        br_wr_u8(b, si->firing);
+    }
+}
+
+void br_pipeline_load_stale(br_rd_t *r, br_pipeline_t *pl, br_buf_t *d) {
+    size_t n = (size_t)br_rd_count(r, 100000);
+    for (size_t i = 0; i < n && !r->err; i++) {
+        char *name = br_rd_strdup(r);
+        int64_t since_ms = br_state_rd_time(r);
+        bool firing = br_rd_bool(r);
+        int k = !r->err && pl ? br_config_input_index(pl->conf, name) : -1;
+        if (k >= 0) {
+            pl->stale[k].since_ms = since_ms;
+            pl->stale[k].firing = firing;
+        }
+        if (!r->err && d) {
+            br_buf_puts(d, d->len ? ",\n  {\"input\": " : "\n  {\"input\": ");
+            br_buf_json_str(d, name);
+            br_buf_puts(d, ", \"since\": ");
+            br_state_put_ms(d, since_ms);
+            br_buf_printf(d, ", \"alert_open\": %s}",
+                          firing ? "true" : "false");
+        }
+        free(name);
+    }
 }
 
 /* Layout 1 fields, then (layout 2) kind, resolved bucket, parent id. */
@@ -2334,39 +2565,8 @@ static void save_incident(br_buf_t *b, const incident_t *inc) {
 
 /* One incident as save_incident() wrote it in layout version; NULL (with
  * r failed) when inconsistent. A layout-1 incident is an open spike. */
-/* A bucket index from a snapshot: within +/-2^36 (times a bucket of at most
- * a day, still far inside int64 ms: arithmetic on it cannot overflow), or
- * INT64_MIN where "none" is allowed. A hostile or damaged file is refused
- * here instead of overflowing later (found by fuzzing describe). */
-#define BUCKET_ABS_MAX (INT64_C(1) << 36)
-/* An event time or a period bound: "none" (INT64_MIN or INT64_MAX, as
- * the state keeps them) or within about 140,000 years of 1970, so that
- * nothing computed from it (minus a lateness or an idle_timeout, plus a
- * bucket) can overflow. Records cannot carry more than years 0000-9999
- * (fuzz: a restored newest time near INT64_MIN, minus idle_timeout). */
-#define TIME_ABS_MAX (INT64_C(1) << 52)
-static int64_t rd_time(br_rd_t *r) {
-    int64_t t = br_rd_ivar(r);
-    if (r->err || t == INT64_MIN || t == INT64_MAX)
-        return t;
-    if (t < -TIME_ABS_MAX || t > TIME_ABS_MAX) {
-        br_rd_fail(r, "a time out of range");
-        return 0;
-    }
-    return t;
-}
-
-static int64_t rd_bucket(br_rd_t *r, bool none_ok) {
-    int64_t b = br_rd_ivar(r);
-    if (r->err || (none_ok && b == INT64_MIN))
-        return b;
-    if (b < -BUCKET_ABS_MAX || b > BUCKET_ABS_MAX) {
-        br_rd_fail(r, "bucket index out of range");
-        return 0;
-    }
-    return b;
-}
-
+/* One incident as save_incident() wrote it in layout version; NULL (with
+ * r failed) when inconsistent. A layout-1 incident is an open spike. */
 static incident_t *load_incident(br_rd_t *r, uint64_t version) {
     incident_t *inc = calloc(1, sizeof *inc);
     size_t il;
@@ -2379,19 +2579,19 @@ static incident_t *load_incident(br_rd_t *r, uint64_t version) {
     if (id)
         memcpy(inc->id, id, 16);
     inc->revision = (uint32_t)br_rd_count(r, UINT32_MAX);
-    inc->start_bucket = rd_bucket(r, false);
-    inc->last_bucket = rd_bucket(r, false);
+    inc->start_bucket = br_state_rd_bucket(r, false);
+    inc->last_bucket = br_state_rd_bucket(r, false);
     inc->quiet = (int)br_rd_count(r, INT_MAX);
     uint8_t sev = br_rd_u8(r);
     if (sev > BR_SEV_CRITICAL)
         br_rd_fail(r, "bad severity");
     inc->severity = (br_severity_t)sev;
     inc->score = br_rd_f64(r);
-    inc->sum_obs = rd_money(r, version);
-    inc->sum_exp = rd_money(r, version);
-    inc->pend_obs = rd_money(r, version);
-    inc->pend_exp = rd_money(r, version);
-    inc->emitted_obs = rd_money(r, version);
+    inc->sum_obs = br_state_rd_money(r, version);
+    inc->sum_exp = br_state_rd_money(r, version);
+    inc->pend_obs = br_state_rd_money(r, version);
+    inc->pend_exp = br_state_rd_money(r, version);
+    inc->emitted_obs = br_state_rd_money(r, version);
     inc->kind = INC_SPIKE;
     inc->resolved_bucket = INT64_MIN;
     if (version >= 2) {
@@ -2399,7 +2599,7 @@ static incident_t *load_incident(br_rd_t *r, uint64_t version) {
         if (!r->err && kind >= INC__CNT)
             br_rd_fail(r, "bad incident kind");
         inc->kind = (inc_kind_t)(kind < INC__CNT ? kind : 0);
-        inc->resolved_bucket = rd_bucket(r, true);
+        inc->resolved_bucket = br_state_rd_bucket(r, true);
         char *pid = br_rd_strdup(r);
         if (pid && strlen(pid) != 0 && strlen(pid) != 16)
             br_rd_fail(r, "bad parent alert id");
@@ -2414,785 +2614,65 @@ static incident_t *load_incident(br_rd_t *r, uint64_t version) {
     return inc;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+void br_incidents_save(const br_series_t *s, br_buf_t *b) {
+    uint64_t ic = 0;
+    for (int k = 0; k < INC__CNT; k++)
+        ic += s->inc[k] != NULL;
+    br_wr_uvar(b, ic);
+    for (int k = 0; k < INC__CNT; k++)
+        if (s->inc[k])
+            save_incident(b, s->inc[k]);
 }
 
-/* Layout 2: per input, name, last message (wall ms), alert open. Being
- * live is not saved: after a restart silence counts from the assignment. */
-static void save_stale(const br_pipeline_t *pl, br_buf_t *b) {
-    br_wr_uvar(b, pl->conf->input_cnt);
-    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
-        const stale_in_t *si = &pl->stale[i];
-        br_wr_str(b, pl->conf->inputs[i].name);
-        br_wr_ivar(b, si->since_ms);
-        br_wr_u8(b, si->firing);
-    }
-}
-
-static void parse_stale(br_rd_t *r, const core_visit_t *v) {
-    size_t n = (size_t)br_rd_count(r, 100000);
-    for (size_t i = 0; i < n && !r->err; i++) {
-        char *name = br_rd_strdup(r);
-        int64_t since_ms = rd_time(r);
-        bool firing = br_rd_bool(r);
-        if (!r->err && v->stale)
-            v->stale(v->ctx, name, since_ms, firing);
-        free(name);
-    }
-}
-
-br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *b) {
-    const br_config_t *conf = pl->conf;
-    br_wr_uvar(b, CORE_VERSION);
-    br_wr_ivar(b, conf->spike.bucket_ms);
-    save_stats(b, &pl->st);
-    br_wr_ivar(b, pl->watermark_ms);
-    br_wr_ivar(b, pl->final_bucket);
-    br_wr_ivar(b, pl->first_bucket);
-    br_wr_ivar(b, pl->max_event_ms);
-
-    br_wr_uvar(b, conf->input_cnt);
-    for (size_t i = 0; i < conf->input_cnt; i++) {
-        br_wr_str(b, conf->inputs[i].name);
-        br_wr_ivar(b, pl->input_max[i]);
-    }
-    br_wr_uvar(b, pl->part_cnt);
-    for (size_t i = 0; i < pl->part_cnt; i++) {
-        br_wr_uvar(b, (uint64_t)pl->parts[i].input);
-        br_wr_ivar(b, pl->parts[i].partition);
-        br_wr_ivar(b, pl->parts[i].max_ms);
-    }
-    br_wr_uvar(b, conf->scope_cnt);
-    for (size_t i = 0; i < conf->scope_cnt; i++) {
-        const br_scope_conf_t *sc = &conf->scopes[i];
-        br_wr_str(b, sc->name);
-        br_wr_uvar(b, sc->dim_cnt);
-        for (size_t d = 0; d < sc->dim_cnt; d++)
-            br_wr_str(b, sc->dims[d]);
-        br_wr_u8(b, br_series_scope(pl->store, i)->cap_alerted);
-    }
-
-    uint32_t series_cnt = br_series_count(pl->store);
-    br_wr_uvar(b, series_cnt);
-    for (uint32_t i = 0; i < series_cnt; i++) {
-        const br_series_t *s = series_at(pl, i);
-        br_wr_uvar(b, s->scope);
-        br_wr_bytes(b, s->blob, s->blob_len);
-        br_wr_ivar(b, s->last_final);
-        br_wr_uvar(b, s->ring_cap);
-        for (int64_t k = s->last_final + 1; k <= s->last_final + s->ring_cap; k++)
-            br_wr_money(b, *br_series_slot(s, k));
-        br_wr_u8(b, s->fresh);
-        br_wr_money(b, s->last_val);
-        br_wr_money(b, s->last_exp);
-        br_baseline_save(&s->bl, b);
-        br_wr_ivar(b, s->new_until);
-        br_wr_ivar(b, s->new_first_ms);
-        br_wr_money(b, s->new_nanos);
-        br_wr_u8(b, s->new_fired);
-        br_wr_u8(b, s->other);
-        br_wr_money(b, s->total);
-        br_wr_uvar(b, s->child_cnt);
-        for (uint32_t c = 0; c < s->child_cnt; c++)
-            br_wr_uvar(b, s->children[c]);
-        uint64_t ic = 0;
-        for (int k = 0; k < INC__CNT; k++)
-            ic += s->inc[k] != NULL;
-        br_wr_uvar(b, ic);
-        for (int k = 0; k < INC__CNT; k++)
-            if (s->inc[k])
-                save_incident(b, s->inc[k]);
-    }
-
-    br_wr_uvar(b, conf->budget_cnt);
-    for (size_t i = 0; i < conf->budget_cnt; i++) {
-        const br_budget_conf_t *bc = &conf->budgets[i];
-        br_budget_period_t *ps = br_budget_periods(pl->budgets[i]);
-        br_wr_str(b, bc->name);
-        br_wr_uvar(b, (uint64_t)bc->period);
-        br_wr_str(b, bc->timezone ? bc->timezone : "UTC");
-        size_t open = 0;
-        for (size_t k = 0; k < BR_BUDGET_PERIODS; k++)
-            open += ps[k].open;
-        br_wr_uvar(b, open);
-        for (size_t k = 0; k < BR_BUDGET_PERIODS; k++) {
-            const br_budget_period_t *p = &ps[k];
-            if (!p->open)
-                continue;
-            br_wr_ivar(b, p->start_ms);
-            br_wr_ivar(b, p->end_ms);
-            br_wr_money(b, p->spent_nanos);
-            br_wr_u8(b, p->closed);
-            size_t fired = 0;
-            for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
-                fired += (p->fired >> t) & 1;
-            br_wr_uvar(b, fired);
-            for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
-                if ((p->fired >> t) & 1)
-                    br_wr_ivar(b, bc->thresholds_bp[t]);
-        }
-        /* Layout 2: forecast profile, burn-rate and rolling rings, flags. */
-        br_buf_t st;
-        br_buf_init(&st);
-        br_budget_save(pl->budgets[i], &st);
-        if (st.oom)
-            b->oom = true;
-        br_wr_bytes(b, st.data, st.len);
-        br_buf_free(&st);
-    }
-
-    /* Unpriced names in a stable order: the set's slots depend only on the
-     * names and the order they came in, which a restore replays. */
-    char **names = NULL;
-    size_t nn = 0;
-    if (pl->unpriced.cnt) {
-        names = malloc(pl->unpriced.cnt * sizeof *names);
-        if (!names)
-            return BR_ERR_NOMEM;
-        for (size_t i = 0; i < pl->unpriced.cap; i++)
-            if (pl->unpriced.keys[i])
-                names[nn++] = pl->unpriced.keys[i];
-    }
-    if (nn)
-        qsort(names, nn, sizeof *names, cmp_str);
-    br_wr_uvar(b, nn);
-    for (size_t i = 0; i < nn; i++)
-        br_wr_str(b, names[i]);
-    free(names);
-
-    /* Layout 4: per input (input_cnt: not known), its ids oldest first. */
-    br_wr_uvar(b, conf->input_cnt + 1);
-    for (size_t k = 0; k <= conf->input_cnt; k++) {
-        const dedup_t *dd = &pl->dedup[k];
-        br_wr_uvar(b, k);
-        br_wr_uvar(b, dd->cnt);
-        for (size_t i = 0; i < dd->cnt; i++) {
-            const dedup_ent_t *e = &dd->ring[(dd->head + i) % dd->alloc];
-            br_wr_u64le(b, e->h1);
-            br_wr_u64le(b, e->h2);
-            br_wr_ivar(b, e->t);
-            br_wr_ivar(b, e->amount);
-            br_wr_ivar(b, e->peak);
+void br_incidents_load(br_rd_t *r, uint64_t layout, br_series_t *s) {
+    /* Layout 1: an open-incident flag; 2: a count, one per kind. */
+    uint64_t ic = layout >= 2 ? br_rd_count(r, INC__CNT)
+                              : (uint64_t)br_rd_bool(r);
+    for (uint64_t q = 0; q < ic && !r->err; q++) {
+        incident_t *inc = load_incident(r, layout);
+        /* An incident spans buckets the series has judged: made final,
+         * or open within its ring. One that ends beyond them, or
+         * resolves before it ends or after the series' last final
+         * bucket, never resolves, and its series would then be stepped
+         * through every bucket up to its target (fuzz: a restore of a
+         * few hundred thousand buckets, unbounded in principle). */
+        if (inc && (inc->start_bucket > inc->last_bucket ||
+                    inc->last_bucket > s->last_final + (int64_t)s->ring_cap ||
+                    (inc->resolved_bucket != INT64_MIN &&
+                     (inc->resolved_bucket < inc->last_bucket ||
+                      inc->resolved_bucket > s->last_final)))) {
+            br_rd_fail(r, "an incident outside its series' buckets");
+            free(inc);
+        } else if (inc && s->inc[inc->kind]) {
+            br_rd_fail(r, "two incidents of one kind");
+            free(inc);
+        } else if (inc) {
+            s->inc[inc->kind] = inc;
         }
     }
-    save_stale(pl, b);
-    return b->oom ? BR_ERR_NOMEM : BR_ERR_OK;
 }
 
-static br_err_t core_parse(const void *data, size_t len,
-                           const core_visit_t *v, char *errstr,
-                           size_t errstr_size) {
-    br_rd_t rr, *r = &rr;
-    core_head_t h;
-    br_err_t err = BR_ERR_OK;
-    size_t scope_cnt = 0, input_cnt = 0;
-    size_t *scope_dims = NULL;
-    br_series_t s;
-
-    memset(&h, 0, sizeof h);
-    memset(&s, 0, sizeof s);
-    br_rd_init(r, data, len);
-    h.version = br_rd_uvar(r);
-    if (!r->err && (h.version == 0 || h.version > CORE_VERSION))
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                         "state layout %" PRIu64 " is newer than this "
-                         "version reads (%d)", h.version, CORE_VERSION);
-    h.bucket_ms = br_rd_ivar(r);
-    load_stats(r, h.version, &h.st);
-    h.watermark_ms = rd_time(r);
-    h.final_bucket = rd_bucket(r, true);
-    h.first_bucket = rd_bucket(r, true);
-    h.max_event_ms = rd_time(r);
-    /* spike.bucket is 1 minute to 1 day (config.c); rd_bucket() counts on
-     * the day. */
-    if (!r->err && (h.bucket_ms <= 0 || h.bucket_ms > 86400000))
-        br_rd_fail(r, "bad bucket width");
-    if (r->err)
-        goto done;
-    if ((err = v->head(v->ctx, &h)))
-        goto done;
-
-    input_cnt = (size_t)br_rd_count(r, 100000);
-    for (size_t i = 0; i < input_cnt && !r->err; i++) {
-        char *name = br_rd_strdup(r);
-        int64_t mx = rd_time(r);
-        if (!r->err && v->input)
-            v->input(v->ctx, i, name, mx);
-        free(name);
-    }
-    size_t part_cnt = (size_t)br_rd_count(r, 10000000);
-    for (size_t i = 0; i < part_cnt && !r->err; i++) {
-        uint64_t in = br_rd_uvar(r);
-        int64_t p = br_rd_ivar(r), mx = rd_time(r);
-        if (!r->err && (in >= input_cnt || p < 0 || p > INT32_MAX))
-            br_rd_fail(r, "partition of an unknown input");
-        if (!r->err && v->part)
-            v->part(v->ctx, (size_t)in, (int32_t)p, mx);
-    }
-    scope_cnt = (size_t)br_rd_count(r, MAX_SCOPES);
-    scope_dims = calloc(scope_cnt + 1, sizeof *scope_dims);
-    if (!scope_dims) {
-        err = br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < scope_cnt && !r->err; i++) {
-        char *name = br_rd_strdup(r);
-        size_t dc = (size_t)br_rd_count(r, BR_DIM_MAX);
-        char *dims[BR_DIM_MAX] = {0};
-        for (size_t d = 0; d < dc; d++)
-            dims[d] = br_rd_strdup(r);
-        bool cap = br_rd_bool(r);
-        scope_dims[i] = dc;
-        if (!r->err && v->scope)
-            v->scope(v->ctx, i, name, dims, dc, cap);
-        free(name);
-        for (size_t d = 0; d < dc; d++)
-            free(dims[d]);
-    }
-
-    /* Each series takes bytes of its own: a count beyond what is left is a
-     * lie, refused before anything is sized by it (fuzz: describe asked
-     * for 100 GB). */
-    uint64_t left = br_rd_left(r);
-    uint64_t series_cnt = br_rd_count(r, left < UINT32_MAX - 1 ? left
-                                                               : UINT32_MAX - 1);
-    for (uint64_t i = 0; i < series_cnt && !r->err && !err; i++) {
-        memset(&s, 0, sizeof s);
-        uint64_t scope = br_rd_uvar(r);
-        size_t bl;
-        const char *blob = br_rd_bytes(r, &bl);
-        if (!r->err && scope >= scope_cnt)
-            br_rd_fail(r, "series of an unknown scope");
-        if (r->err)
-            break;
-        /* The labels: exactly one NUL-terminated value per dim. */
-        size_t nuls = 0;
-        for (size_t k = 0; k < bl; k++)
-            nuls += blob[k] == '\0';
-        if (nuls != scope_dims[scope] || (bl && blob[bl - 1] != '\0')) {
-            br_rd_fail(r, "series labels do not match their scope");
-            break;
-        }
-        s.scope = (uint32_t)scope;
-        s.blob_len = (uint32_t)bl;
-        s.blob = malloc(bl ? bl : 1);
-        if (!s.blob) {
-            br_rd_fail(r, "out of memory");
-            break;
-        }
-        memcpy(s.blob, blob, bl);
-        s.hash = br_hash_series(s.scope, s.blob, bl);
-        s.last_final = rd_bucket(r, false);
-        /* Layouts before 5: 8 open buckets by b % 8, fed by every input. */
-        uint64_t cap = h.version >= 5 ? br_rd_uvar(r) : 8;
-        if (!r->err && (cap < RING_MIN || cap > RING_MAX || (cap & (cap - 1)))) {
-            br_rd_fail(r, "series ring size out of range");
-            br_series_release(&s);
-            break;
-        }
-        s.ring = calloc(cap, sizeof *s.ring);
-        if (!s.ring) {
-            br_rd_fail(r, "out of memory");
-            br_series_release(&s);
-            break;
-        }
-        s.ring_cap = (uint32_t)cap;
-        if (h.version >= 5) {
-            for (int64_t k = s.last_final + 1; k <= s.last_final + (int64_t)cap; k++)
-                *br_series_slot(&s, k) = br_rd_money(r);
-            s.fresh = br_rd_bool(r);
-        } else {
-            for (uint64_t k = 0; k < cap; k++)
-                s.ring[k] = rd_money(r, h.version);
-        }
-        s.last_val = rd_money(r, h.version);
-        s.last_exp = rd_money(r, h.version);
-        br_baseline_load(r, h.version, &s.bl);
-        s.new_until = rd_bucket(r, false);
-        s.new_first_ms = rd_time(r);
-        s.new_nanos = rd_money(r, h.version);
-        s.new_fired = br_rd_bool(r);
-        s.other = br_rd_bool(r);
-        s.total = rd_money(r, h.version);
-        uint64_t cc = br_rd_count(r, series_cnt);
-        if (cc) {
-            s.children = malloc(cc * sizeof *s.children);
-            if (!s.children)
-                br_rd_fail(r, "out of memory");
-            s.child_cap = (uint32_t)cc;
-        }
-        for (uint64_t c = 0; c < cc && !r->err; c++) {
-            uint64_t idx = br_rd_uvar(r);
-            if (idx >= series_cnt)
-                br_rd_fail(r, "child link out of range");
-            s.children[c] = (uint32_t)idx;
-            s.child_cnt = (uint32_t)c + 1;
-        }
-        /* Layout 1: an open-incident flag; 2: a count, one per kind. */
-        uint64_t ic = h.version >= 2 ? br_rd_count(r, INC__CNT)
-                                     : (uint64_t)br_rd_bool(r);
-        for (uint64_t q = 0; q < ic && !r->err; q++) {
-            incident_t *inc = load_incident(r, h.version);
-            /* An incident spans buckets the series has judged: made final,
-             * or open within its ring. One that ends beyond them, or
-             * resolves before it ends or after the series' last final
-             * bucket, never resolves, and its series would then be stepped
-             * through every bucket up to its target (fuzz: a restore of a
-             * few hundred thousand buckets, unbounded in principle). */
-            if (inc && (inc->start_bucket > inc->last_bucket ||
-                        inc->last_bucket > s.last_final + (int64_t)cap ||
-                        (inc->resolved_bucket != INT64_MIN &&
-                         (inc->resolved_bucket < inc->last_bucket ||
-                          inc->resolved_bucket > s.last_final)))) {
-                br_rd_fail(r, "an incident outside its series' buckets");
-                free(inc);
-            } else if (inc && s.inc[inc->kind]) {
-                br_rd_fail(r, "two incidents of one kind");
-                free(inc);
-            } else if (inc) {
-                s.inc[inc->kind] = inc;
-            }
-        }
-        if (r->err)
-            break;
-        if (!r->err)
-            err = v->series(v->ctx, (size_t)i, (size_t)series_cnt, &s);
-        br_series_release(&s);
-    }
-    if (err || r->err)
-        goto done;
-
-    size_t budget_cnt = (size_t)br_rd_count(r, 1000000);
-    for (size_t i = 0; i < budget_cnt && !r->err; i++) {
-        char *name = br_rd_strdup(r);
-        uint64_t period = br_rd_uvar(r);
-        char *tz = br_rd_strdup(r);
-        size_t pc = (size_t)br_rd_count(r, BR_BUDGET_PERIODS);
-        saved_period_t ps[BR_BUDGET_PERIODS];
-        memset(ps, 0, sizeof ps);
-        for (size_t k = 0; k < pc && !r->err; k++) {
-            ps[k].p.open = true;
-            ps[k].p.start_ms = rd_time(r);
-            ps[k].p.end_ms = rd_time(r);
-            ps[k].p.spent_nanos = rd_money(r, h.version);
-            ps[k].p.closed = br_rd_bool(r);
-            ps[k].bp_cnt = (size_t)br_rd_count(r, 64);
-            for (size_t t = 0; t < ps[k].bp_cnt; t++)
-                ps[k].bp[t] = (int32_t)br_rd_ivar(r);
-        }
-        const void *state = NULL;
-        size_t state_len = 0;
-        if (h.version >= 2)
-            state = br_rd_bytes(r, &state_len);
-        if (!r->err && v->budget)
-            v->budget(v->ctx, name, (int)period, tz, ps, pc, state,
-                      state_len);
-        free(name);
-        free(tz);
-    }
-    size_t un = (size_t)br_rd_count(r, 10000000);
-    for (size_t i = 0; i < un && !r->err; i++) {
-        char *m = br_rd_strdup(r);
-        if (!r->err && v->unpriced)
-            v->unpriced(v->ctx, m);
-        free(m);
-    }
-    if (h.version >= CORE_DEDUP_AMOUNTS) {
-        size_t rings = (size_t)br_rd_count(r, input_cnt + 1);
-        for (size_t k = 0; k < rings && !r->err; k++) {
-            uint64_t in = br_rd_uvar(r);
-            size_t dn = (size_t)br_rd_count(r, br_rd_left(r) / 19);
-            if (!r->err && in > input_cnt)
-                br_rd_fail(r, "dedup ids of an unknown input");
-            for (size_t i = 0; i < dn && !r->err; i++) {
-                dedup_ent_t e;
-                e.h1 = br_rd_u64le(r);
-                e.h2 = br_rd_u64le(r);
-                e.t = rd_time(r);
-                e.amount = br_rd_ivar(r);
-                e.peak = br_rd_ivar(r);
-                if (!r->err && v->dedup)
-                    v->dedup(v->ctx, (size_t)in, &e, dn);
-            }
-        }
-    } else {
-        size_t dn = (size_t)br_rd_count(r, br_rd_left(r) / 17);
-        for (size_t i = 0; i < dn && !r->err; i++) {
-            dedup_ent_t e = {0, 0, 0, AMOUNT_UNKNOWN, 0};
-            e.h1 = br_rd_u64le(r);
-            e.h2 = br_rd_u64le(r);
-            e.t = rd_time(r);
-            if (!r->err && v->dedup)
-                v->dedup(v->ctx, SIZE_MAX, &e, dn);
-        }
-    }
-    if (h.version >= 2)
-        parse_stale(r, v);
-    if (!r->err && br_rd_left(r))
-        br_rd_fail(r, "trailing bytes after the state");
-done:
-    br_series_release(&s);
-    free(scope_dims);
-    if (err)
-        return err;
-    if (r->err)
-        return br_seterr(errstr, errstr_size, BR_ERR_PARSE,
-                         "inconsistent state: %s", r->err);
-    return BR_ERR_OK;
-}
-
-/* ---- restore ---- */
-
-typedef struct restore_ctx {
-    br_pipeline_t *pl;
-    br_restore_info_t *info;
-    int *input_map;            /* saved input -> config input or -1 */
-    size_t input_cnt;
-    int scope_map[MAX_SCOPES]; /* saved scope -> config scope or -1 */
-    uint32_t *series_map;      /* saved series -> restored index or NONE */
-    size_t series_seen;
-    char *errstr;
-    size_t errstr_size;
-} restore_ctx_t;
-
-static br_err_t r_head(void *ctx, const core_head_t *h) {
-    restore_ctx_t *rc = ctx;
-    br_pipeline_t *pl = rc->pl;
-    if (h->bucket_ms != pl->conf->spike.bucket_ms) {
-        char a[32], b[32];
-        snprintf(a, sizeof a, "%" PRId64 "s", h->bucket_ms / 1000);
-        snprintf(b, sizeof b, "%" PRId64 "s", pl->conf->spike.bucket_ms / 1000);
-        return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_CONFIG,
-                         "the snapshot was taken with spike.bucket %s, the "
-                         "config says %s: its buckets cannot be reused (move "
-                         "the state directory aside to start empty)", a, b);
-    }
-    pl->st = h->st;
-    pl->st.dedup_ids = 0;
-    pl->st.watermark_ms = h->watermark_ms;
-    pl->st.max_event_ms = h->max_event_ms;
-    pl->watermark_ms = h->watermark_ms;
-    pl->final_bucket = h->final_bucket;
-    pl->first_bucket = h->first_bucket;
-    pl->max_event_ms = h->max_event_ms;
-    return BR_ERR_OK;
-}
-
-static void r_input(void *ctx, size_t i, const char *name, int64_t max_ms) {
-    restore_ctx_t *rc = ctx;
-    int *m = realloc(rc->input_map, (i + 1) * sizeof *m);
-    if (!m)
-        return;
-    rc->input_map = m;
-    rc->input_cnt = i + 1;
-    m[i] = br_config_input_index(rc->pl->conf, name);
-    if (m[i] < 0)
-        rc->info->dropped_inputs++;
-    else
-        rc->pl->input_max[m[i]] = max_ms;
-}
-
-static void r_part(void *ctx, size_t input, int32_t partition, int64_t max_ms) {
-    restore_ctx_t *rc = ctx;
-    br_pipeline_t *pl = rc->pl;
-    if (input >= rc->input_cnt || rc->input_map[input] < 0)
-        return;
-    part_t *pt = part_get(pl, rc->input_map[input], partition);
-    if (pt)
-        pt->max_ms = max_ms;
-}
-
-static void r_scope(void *ctx, size_t i, const char *name, char *const *dims,
-                    size_t dim_cnt, bool cap_alerted) {
-    restore_ctx_t *rc = ctx;
-    const br_config_t *conf = rc->pl->conf;
-    rc->scope_map[i] = -1;
-    for (size_t k = 0; k < conf->scope_cnt; k++) {
-        const br_scope_conf_t *sc = &conf->scopes[k];
-        if (strcmp(sc->name, name) != 0 || sc->dim_cnt != dim_cnt)
-            continue;
-        bool same = true;
-        for (size_t d = 0; d < dim_cnt && same; d++)
-            same = strcmp(sc->dims[d], dims[d]) == 0;
-        if (same) {
-            rc->scope_map[i] = (int)k;
-            br_series_set_cap_alerted(rc->pl->store, (uint32_t)k,
-                                      cap_alerted);
-        }
-        break;
-    }
-    if (rc->scope_map[i] < 0)
-        rc->info->dropped_scopes++;
-}
-
-static br_err_t r_series(void *ctx, size_t i, size_t n, br_series_t *in) {
-    restore_ctx_t *rc = ctx;
-    br_pipeline_t *pl = rc->pl;
-    if (!rc->series_map) {
-        rc->series_map = malloc(sizeof(uint32_t) * (n + 1));
-        if (!rc->series_map)
-            return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_NOMEM,
-                             "out of memory");
-    }
-    rc->series_seen = i + 1;
-    int scope = rc->scope_map[in->scope];
-    if (scope < 0) {
-        rc->series_map[i] = NONE;
-        rc->info->dropped_series++;
-        return BR_ERR_OK;
-    }
-    uint32_t idx;
-    br_err_t err = br_series_adopt(pl->store, (uint32_t)scope, in, &idx);
-    if (err == BR_ERR_PARSE)
-        return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_PARSE,
-                         "inconsistent state: a series is listed twice");
-    if (err)
-        return br_seterr(rc->errstr, rc->errstr_size, BR_ERR_NOMEM,
-                         "out of memory");
-    rc->series_map[i] = idx;
-    rc->info->series++;
-    return BR_ERR_OK;
-}
-
-static void r_budget(void *ctx, const char *name, int period, const char *tz,
-                     const saved_period_t *ps, size_t cnt, const void *state,
-                     size_t state_len) {
-    restore_ctx_t *rc = ctx;
-    const br_config_t *conf = rc->pl->conf;
-    for (size_t i = 0; i < conf->budget_cnt; i++) {
-        const br_budget_conf_t *bc = &conf->budgets[i];
-        if (strcmp(bc->name, name) != 0)
-            continue;
-        if ((int)bc->period != period ||
-            strcmp(bc->timezone ? bc->timezone : "UTC", tz) != 0)
-            break;
-        br_budget_period_t *slots = br_budget_periods(rc->pl->budgets[i]);
-        for (size_t k = 0; k < cnt && k < BR_BUDGET_PERIODS; k++) {
-            slots[k] = ps[k].p;
-            slots[k].fired = 0;
-            for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
-                for (size_t f = 0; f < ps[k].bp_cnt; f++)
-                    if (bc->thresholds_bp[t] == ps[k].bp[f])
-                        slots[k].fired |= UINT64_C(1) << t;
-        }
-        /* A malformed blob leaves the budget's look-ahead state fresh. */
-        if (state)
-            (void)br_budget_load(rc->pl->budgets[i], state, state_len);
-        return;
-    }
-    rc->info->dropped_budgets++;
-}
-
-static void r_unpriced(void *ctx, const char *model) {
-    restore_ctx_t *rc = ctx;
-    br_strset_add(&rc->pl->unpriced, model);
-}
-
-static void r_dedup(void *ctx, size_t input, const dedup_ent_t *e,
-                    size_t cnt) {
-    restore_ctx_t *rc = ctx;
-    br_pipeline_t *pl = rc->pl;
-    size_t k = pl->conf->input_cnt, pos;
-    (void)cnt;
-    /* Ids of an input the config no longer has are dropped (their hash
-     * holds the input's name); those of an older layout, whose input is not
-     * known, keep their own ring, dedup.window and dedup.max_ids. */
-    if (input < rc->input_cnt) {
-        if (rc->input_map[input] < 0)
-            return;
-        k = (size_t)rc->input_map[input];
-    }
-    size_t max = dedup_max(pl, k);
-    /* Oldest first, as saved: inserting in order rebuilds the same ring
-     * (a smaller max_ids keeps the newest; an id listed twice, the first). */
-    if (max && !dedup_find(&pl->dedup[k], e->h1, e->h2)) {
-        dedup_put(&pl->dedup[k], max, e->h1, e->h2, e->t, &pos);
-        if (pos != SIZE_MAX)
-            pl->dedup[k].ring[pos] = *e;
-    }
-}
-
-static void r_stale(void *ctx, const char *name, int64_t since_ms,
-                    bool firing) {
-    restore_ctx_t *rc = ctx;
-    int i = br_config_input_index(rc->pl->conf, name);
-    if (i < 0)
-        return;
-    stale_in_t *si = &rc->pl->stale[i];
-    si->since_ms = since_ms;
-    si->firing = firing;
-}
-
-br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
-                             br_restore_info_t *info, char *errstr,
-                             size_t errstr_size) {
-    br_restore_info_t dummy;
-    restore_ctx_t rc = {.pl = pl, .info = info ? info : &dummy,
-                        .errstr = errstr, .errstr_size = errstr_size};
-    core_visit_t v = {&rc,     r_head,   r_input,    r_part, r_scope,
-                      r_series, r_budget, r_unpriced, r_dedup, r_stale};
-    memset(rc.info, 0, sizeof *rc.info);
-    if (br_series_count(pl->store) || pl->st.messages)
-        return br_seterr(errstr, errstr_size, BR_ERR_INVAL,
-                         "restore needs a pipeline that has not been fed");
-    br_err_t err = core_parse(data, len, &v, errstr, errstr_size);
-    /* Child links point at saved indices: map them to restored ones. */
-    for (uint32_t i = 0; err == BR_ERR_OK && i < br_series_count(pl->store);
-         i++) {
-        br_series_t *s = series_at(pl, i);
-        uint32_t n = 0;
-        for (uint32_t c = 0; c < s->child_cnt; c++) {
-            uint32_t old = s->children[c];
-            uint32_t now = old < rc.series_seen ? rc.series_map[old] : NONE;
-            if (now != NONE)
-                s->children[n++] = now;
-        }
-        s->child_cnt = n;
-    }
-    free(rc.input_map);
-    free(rc.series_map);
-    /* The inputs' finals follow from the restored watermark parts; nothing
-     * is made final here (that waits for the next record or backlog note,
-     * as it would have in the run that saved the state). */
-    if (err == BR_ERR_OK)
-        compute_finals(pl);
-    pl->st.dedup_ids = dedup_cnt(pl);
-    return err;
-}
-
-/* ---- describe ---- */
-
-typedef struct desc_series {
-    uint32_t scope;
-    char *labels;              /* JSON object text */
-    br_money_t total;
-} desc_series_t;
-
-typedef struct desc_ctx {
-    br_buf_t *out;
-    char *scope_names[MAX_SCOPES];
-    char **scope_dims[MAX_SCOPES];
-    size_t scope_dim_cnt[MAX_SCOPES];
-    desc_series_t *series;
-    size_t series_cnt;
-    br_buf_t incidents;        /* JSON array members */
-    br_buf_t budgets;
-    size_t dedup_cnt;
-    size_t dedup_amounts;      /* of dedup_cnt: ids whose amount is known */
-    br_buf_t stale;            /* layout >= 2: JSON array members */
-    int64_t bucket_ms;
-    bool oom;
-} desc_ctx_t;
-
-static void put_ms(br_buf_t *b, int64_t ms) {
-    char t[40];
-    if (ms == INT64_MIN) {
-        br_buf_puts(b, "null");
-        return;
-    }
-    br_ts_format(ms, t, sizeof t);
-    br_buf_json_str(b, t);
-}
-
-static void put_money_str(br_buf_t *b, br_money_t nanos) {
-    char t[BR_MONEY_STR_MAX];
-    br_money_format(nanos, t, sizeof t);
-    br_buf_json_str(b, t);
-}
-
-static br_err_t d_head(void *ctx, const core_head_t *h) {
-    desc_ctx_t *dc = ctx;
-    br_buf_t *b = dc->out;
-    const br_pipeline_stats_t *st = &h->st;
-    dc->bucket_ms = h->bucket_ms;
-    br_buf_printf(b,
-                  "\"stats\": {\"messages\": %" PRIu64 ", \"ok\": %" PRIu64
-                  ", \"skipped\": %" PRIu64 ", \"dead_letters\": %" PRIu64
-                  ", \"duplicates\": %" PRIu64 ", \"late\": %" PRIu64
-                  ", \"priced\": %" PRIu64 ", \"unpriced\": %" PRIu64
-                  ", \"folded\": %" PRIu64 ", \"alerts\": %" PRIu64
-                  ", \"dedup_evicted\": %" PRIu64 ", \"late_behind\": %" PRIu64
-                  ", \"restated\": %" PRIu64 ", \"total\": ",
-                  st->messages, st->ok, st->skipped, st->dead_letters,
-                  st->duplicates, st->late, st->priced, st->unpriced,
-                  st->folded, st->alerts, st->dedup_evicted, st->late_behind,
-                  st->restated);
-    put_money_str(b, st->total_nanos);
-    /* Late records count in totals and budgets, not in buckets: their
-     * money apart, so that the series' totals and stats.total reconcile. */
-    br_buf_puts(b, ", \"late_money\": ");
-    put_money_str(b, st->late_nanos);
-    br_buf_printf(b, "},\n\"bucket_seconds\": %" PRId64 ",\n\"watermark\": ",
-                  h->bucket_ms / 1000);
-    put_ms(b, h->watermark_ms);
-    br_buf_puts(b, ",\n\"max_event_time\": ");
-    put_ms(b, h->max_event_ms);
-    br_buf_puts(b, ",\n");
-    return BR_ERR_OK;
-}
-
-static void d_scope(void *ctx, size_t i, const char *name, char *const *dims,
-                    size_t dim_cnt, bool cap_alerted) {
-    desc_ctx_t *dc = ctx;
-    (void)cap_alerted;
-    dc->scope_names[i] = strdup(name);
-    dc->scope_dims[i] = calloc(dim_cnt + 1, sizeof(char *));
-    if (!dc->scope_names[i] || !dc->scope_dims[i]) {
-        dc->oom = true;
-        return;
-    }
-    for (size_t d = 0; d < dim_cnt; d++)
-        dc->scope_dims[i][d] = strdup(dims[d]);
-    dc->scope_dim_cnt[i] = dim_cnt;
-}
-
-static br_err_t d_series(void *ctx, size_t i, size_t n, br_series_t *s) {
-    desc_ctx_t *dc = ctx;
-    if (!dc->series) {
-        dc->series = calloc(n + 1, sizeof *dc->series);
-        if (!dc->series)
-            return BR_ERR_NOMEM;
-    }
-    br_buf_t l;
-    br_buf_init(&l);
-    br_buf_puts(&l, "{");
-    const char *p = s->blob;
-    for (size_t d = 0; d < dc->scope_dim_cnt[s->scope]; d++) {
-        const char *k = dc->scope_dims[s->scope][d];
-        br_buf_printf(&l, "%s", d ? ", " : "");
-        br_buf_json_str(&l, k ? k : "");
-        br_buf_puts(&l, ": ");
-        br_buf_json_str(&l, p);
-        p += strlen(p) + 1;
-    }
-    br_buf_puts(&l, "}");
-    if (l.oom) {
-        br_buf_free(&l);
-        return BR_ERR_NOMEM;
-    }
-    dc->series[i] = (desc_series_t){s->scope, l.data, s->total};
-    dc->series_cnt = i + 1;
+void br_incidents_describe(const br_series_t *s, const char *scope,
+                           const char *labels, int64_t bucket_ms,
+                           br_buf_t *b) {
     for (int k = 0; k < INC__CNT; k++) {
         const incident_t *inc = s->inc[k];
         if (!inc)
             continue;
-        br_buf_t *b = &dc->incidents;
         char id[17];
         memcpy(id, inc->id, 16);
         id[16] = '\0';
         br_buf_printf(b, "%s{\"id\": \"%s\", \"revision\": %" PRIu32
                          ", \"scope\": ",
                       b->len ? ", " : "", id, inc->revision);
-        br_buf_json_str(b, dc->scope_names[s->scope]
-                               ? dc->scope_names[s->scope] : "");
-        br_buf_printf(b, ", \"labels\": %s", l.data);
+        br_buf_json_str(b, scope);
+        br_buf_printf(b, ", \"labels\": %s", labels);
         /* Beyond what layout 1 could say, only when it says something. */
         if (inc->kind == INC_DROP)
             br_buf_puts(b, ", \"type\": \"cost_drop\"");
         if (inc->resolved_bucket != INT64_MIN) {
             br_buf_puts(b, ", \"resolved_at\": ");
-            put_ms(b, (inc->resolved_bucket + 1) * dc->bucket_ms);
+            br_state_put_ms(b, (inc->resolved_bucket + 1) * bucket_ms);
         }
         if (inc->parent_id[0]) {
             br_buf_puts(b, ", \"parent_id\": ");
@@ -3200,125 +2680,27 @@ static br_err_t d_series(void *ctx, size_t i, size_t n, br_series_t *s) {
         }
         br_buf_puts(b, "}");
     }
-    return BR_ERR_OK;
 }
 
-static void d_budget(void *ctx, const char *name, int period, const char *tz,
-                     const saved_period_t *ps, size_t cnt, const void *state,
-                     size_t state_len) {
-    desc_ctx_t *dc = ctx;
-    br_buf_t *b = &dc->budgets;
-    (void)period;
-    br_buf_printf(b, "%s{\"name\": ", b->len ? ",\n  " : "");
-    br_buf_json_str(b, name);
-    br_buf_puts(b, ", \"timezone\": ");
-    br_buf_json_str(b, tz);
-    br_buf_puts(b, ", \"periods\": [");
-    /* Oldest first. */
-    bool done[BR_BUDGET_PERIODS] = {false};
-    for (size_t n = 0; n < cnt; n++) {
-        size_t best = cnt;
-        for (size_t k = 0; k < cnt; k++)
-            if (!done[k] &&
-                (best == cnt || ps[k].p.start_ms < ps[best].p.start_ms))
-                best = k;
-        done[best] = true;
-        const saved_period_t *sp = &ps[best];
-        br_buf_printf(b, "%s{\"start\": ", n ? ", " : "");
-        put_ms(b, sp->p.start_ms);
-        br_buf_puts(b, ", \"end\": ");
-        put_ms(b, sp->p.end_ms);
-        br_buf_puts(b, ", \"spent\": ");
-        put_money_str(b, sp->p.spent_nanos);
-        br_buf_printf(b, ", \"closed\": %s, \"fired_bp\": [",
-                      sp->p.closed ? "true" : "false");
-        for (size_t t = 0; t < sp->bp_cnt; t++)
-            br_buf_printf(b, "%s%" PRId32, t ? ", " : "", sp->bp[t]);
-        br_buf_puts(b, "]}");
-    }
-    br_buf_puts(b, "]");
-    if (state) /* layout 2: the look-ahead state's size */
-        br_buf_printf(b, ", \"state_bytes\": %zu", state_len);
-    br_buf_puts(b, "}");
+br_series_store_t *br_pipeline_store(const br_pipeline_t *pl) {
+    return pl->store;
 }
 
-static void d_dedup(void *ctx, size_t input, const dedup_ent_t *e,
-                    size_t cnt) {
-    desc_ctx_t *dc = ctx;
-    (void)input;
-    (void)cnt;
-    dc->dedup_cnt++;
-    dc->dedup_amounts += e->amount != AMOUNT_UNKNOWN;
+br_budget_t *br_pipeline_budget(const br_pipeline_t *pl, size_t i) {
+    return pl->budgets[i];
 }
 
-static void d_stale(void *ctx, const char *name, int64_t since_ms,
-                    bool firing) {
-    desc_ctx_t *dc = ctx;
-    br_buf_puts(&dc->stale, dc->stale.len ? ",\n  {\"input\": " : "\n  {\"input\": ");
-    br_buf_json_str(&dc->stale, name);
-    br_buf_puts(&dc->stale, ", \"since\": ");
-    put_ms(&dc->stale, since_ms);
-    br_buf_printf(&dc->stale, ", \"alert_open\": %s}", firing ? "true" : "false");
+size_t br_pipeline_budget_count(const br_pipeline_t *pl) {
+    return pl->conf->budget_cnt;
 }
 
-static int cmp_desc_series(const void *a, const void *b) {
-    const desc_series_t *x = a, *y = b;
-    if (x->scope != y->scope)
-        return x->scope < y->scope ? -1 : 1;
-    return strcmp(x->labels, y->labels);
-}
-
-br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
-                              char *errstr, size_t errstr_size) {
-    desc_ctx_t dc;
-    memset(&dc, 0, sizeof dc);
-    dc.out = json;
-    br_buf_init(&dc.incidents);
-    br_buf_init(&dc.budgets);
-    br_buf_init(&dc.stale);
-    core_visit_t v = {&dc,     d_head,   NULL, NULL, d_scope,
-                      d_series, d_budget, NULL, d_dedup, d_stale};
-    br_err_t err = core_parse(data, len, &v, errstr, errstr_size);
-    if (err == BR_ERR_OK) {
-        if (dc.series_cnt)
-            qsort(dc.series, dc.series_cnt, sizeof *dc.series,
-                  cmp_desc_series);
-        br_buf_puts(json, "\"series\": [");
-        for (size_t i = 0; i < dc.series_cnt; i++) {
-            const desc_series_t *s = &dc.series[i];
-            br_buf_printf(json, "%s\n  {\"scope\": ", i ? "," : "");
-            br_buf_json_str(json, dc.scope_names[s->scope]
-                                      ? dc.scope_names[s->scope] : "");
-            br_buf_printf(json, ", \"labels\": %s, \"total\": ", s->labels);
-            put_money_str(json, s->total);
-            br_buf_puts(json, "}");
-        }
-        br_buf_printf(json, "],\n\"budgets\": [%s],\n\"incidents\": [%s],\n"
-                            "\"dedup\": {\"ids\": %zu, \"with_amount\": %zu, "
-                            "\"bytes\": %zu}",
-                      dc.budgets.len ? dc.budgets.data : "",
-                      dc.incidents.len ? dc.incidents.data : "",
-                      dc.dedup_cnt, dc.dedup_amounts,
-                      dc.dedup_cnt * sizeof(dedup_ent_t));
-        if (dc.stale.len)
-            br_buf_printf(json, ",\n\"stale_inputs\": [%s]", dc.stale.data);
-        if (json->oom || dc.oom || dc.stale.oom)
-            err = br_seterr(errstr, errstr_size, BR_ERR_NOMEM,
-                            "out of memory");
-    }
-    for (size_t i = 0; i < dc.series_cnt; i++)
-        free(dc.series[i].labels);
-    free(dc.series);
-    for (size_t i = 0; i < MAX_SCOPES; i++) {
-        free(dc.scope_names[i]);
-        for (size_t d = 0; dc.scope_dims[i] && d < dc.scope_dim_cnt[i]; d++)
-            free(dc.scope_dims[i][d]);
-        free(dc.scope_dims[i]);
-    }
-    br_buf_free(&dc.incidents);
-    br_buf_free(&dc.budgets);
-    br_buf_free(&dc.stale);
-    return err;
+void br_pipeline_restored(br_pipeline_t *pl, bool ok) {
+    /* The inputs' finals follow from the restored watermark parts; nothing
+     * is made final here (that waits for the next record or backlog note,
+     * as it would have in the run that saved the state). */
+    if (ok)
+        compute_finals(pl);
+    pl->st.dedup_ids = dedup_cnt(pl);
 }
 
 void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {

@@ -8,6 +8,7 @@
 
 #include "burnrate/hash.h"
 #include "burnrate/series.h"
+#include "burnrate/state.h"
 
 #define NONE BR_SERIES_NONE
 #define RING_MIN BR_SERIES_RING_MIN
@@ -475,4 +476,210 @@ bool br_series_open_from(br_series_t *s, int64_t b) {
     }
     s->last_final = lf;
     return true;
+}
+
+/* ---- its parts of the core snapshot ----------------------------------- */
+
+void br_series_save_scopes(const br_series_store_t *st, br_buf_t *b) {
+    const br_config_t *conf = st->conf;
+    br_wr_uvar(b, conf->scope_cnt);
+    for (size_t i = 0; i < conf->scope_cnt; i++) {
+        const br_scope_conf_t *sc = &conf->scopes[i];
+        br_wr_str(b, sc->name);
+        br_wr_uvar(b, sc->dim_cnt);
+        for (size_t d = 0; d < sc->dim_cnt; d++)
+            br_wr_str(b, sc->dims[d]);
+        br_wr_u8(b, st->scopes[i].cap_alerted);
+    }
+}
+
+/* The config's scope of that name and dims, or -1. */
+static int scope_match(const br_config_t *conf, const char *name,
+                       char *const *dims, size_t dim_cnt) {
+    for (size_t k = 0; k < conf->scope_cnt; k++) {
+        const br_scope_conf_t *sc = &conf->scopes[k];
+        if (strcmp(sc->name, name) != 0 || sc->dim_cnt != dim_cnt)
+            continue;
+        bool same = true;
+        for (size_t d = 0; d < dim_cnt && same; d++)
+            same = strcmp(sc->dims[d], dims[d]) == 0;
+        return same ? (int)k : -1;
+    }
+    return -1;
+}
+
+void br_series_load_scopes(br_rd_t *r, br_series_store_t *st,
+                           br_series_scopes_t *sc, uint64_t *dropped) {
+    memset(sc, 0, sizeof *sc);
+    sc->cnt = (size_t)br_rd_count(r, BR_SERIES_SCOPES_MAX);
+    for (size_t i = 0; i < sc->cnt && !r->err; i++) {
+        char *name = br_rd_strdup(r);
+        size_t dc = (size_t)br_rd_count(r, BR_DIM_MAX);
+        char **dims = calloc(dc + 1, sizeof *dims);
+        if (!dims)
+            sc->oom = true;
+        for (size_t d = 0; d < dc; d++) {
+            char *v = br_rd_strdup(r);
+            if (dims)
+                dims[d] = v;
+            else
+                free(v);
+        }
+        bool cap = br_rd_bool(r);
+        sc->name[i] = name;
+        sc->dims[i] = dims;
+        sc->dim_cnt[i] = dc;
+        sc->map[i] = -1;
+        if (r->err || !st)
+            continue;
+        if (!name || !dims) {
+            sc->oom = true;
+            continue;
+        }
+        sc->map[i] = scope_match(st->conf, name, dims, dc);
+        if (sc->map[i] >= 0)
+            br_series_set_cap_alerted(st, (uint32_t)sc->map[i], cap);
+        else
+            (*dropped)++;
+    }
+}
+
+void br_series_scopes_free(br_series_scopes_t *sc) {
+    for (size_t i = 0; i < BR_SERIES_SCOPES_MAX; i++) {
+        free(sc->name[i]);
+        for (size_t d = 0; sc->dims[i] && d < sc->dim_cnt[i]; d++)
+            free(sc->dims[i][d]);
+        free(sc->dims[i]);
+        sc->name[i] = NULL;
+        sc->dims[i] = NULL;
+    }
+}
+
+void br_series_save(const br_series_t *s, br_buf_t *b) {
+    br_wr_uvar(b, s->scope);
+    br_wr_bytes(b, s->blob, s->blob_len);
+    br_wr_ivar(b, s->last_final);
+    br_wr_uvar(b, s->ring_cap);
+    for (int64_t k = s->last_final + 1; k <= s->last_final + s->ring_cap; k++)
+        br_wr_money(b, *br_series_slot(s, k));
+    br_wr_u8(b, s->fresh);
+    br_wr_money(b, s->last_val);
+    br_wr_money(b, s->last_exp);
+    br_baseline_save(&s->bl, b);
+    br_wr_ivar(b, s->new_until);
+    br_wr_ivar(b, s->new_first_ms);
+    br_wr_money(b, s->new_nanos);
+    br_wr_u8(b, s->new_fired);
+    br_wr_u8(b, s->other);
+    br_wr_money(b, s->total);
+    br_wr_uvar(b, s->child_cnt);
+    for (uint32_t c = 0; c < s->child_cnt; c++)
+        br_wr_uvar(b, s->children[c]);
+}
+
+void br_series_load(br_rd_t *r, uint64_t layout, const br_series_scopes_t *sc,
+                    uint64_t series_cnt, br_series_t *s) {
+    memset(s, 0, sizeof *s);
+    uint64_t scope = br_rd_uvar(r);
+    size_t bl;
+    const char *blob = br_rd_bytes(r, &bl);
+    if (!r->err && scope >= sc->cnt)
+        br_rd_fail(r, "series of an unknown scope");
+    if (r->err)
+        return;
+    /* The labels: exactly one NUL-terminated value per dim. */
+    size_t nuls = 0;
+    for (size_t k = 0; k < bl; k++)
+        nuls += blob[k] == '\0';
+    if (nuls != sc->dim_cnt[scope] || (bl && blob[bl - 1] != '\0')) {
+        br_rd_fail(r, "series labels do not match their scope");
+        return;
+    }
+    s->scope = (uint32_t)scope;
+    s->blob_len = (uint32_t)bl;
+    s->blob = malloc(bl ? bl : 1);
+    if (!s->blob) {
+        br_rd_fail(r, "out of memory");
+        return;
+    }
+    memcpy(s->blob, blob, bl);
+    s->hash = br_hash_series(s->scope, s->blob, bl);
+    s->last_final = br_state_rd_bucket(r, false);
+    /* Layouts before 5: 8 open buckets by b % 8, fed by every input. */
+    uint64_t cap = layout >= BR_STATE_RINGS ? br_rd_uvar(r) : 8;
+    if (!r->err && (cap < BR_SERIES_RING_MIN || cap > BR_SERIES_RING_MAX ||
+                    (cap & (cap - 1)))) {
+        br_rd_fail(r, "series ring size out of range");
+        br_series_release(s);
+        return;
+    }
+    s->ring = calloc(cap, sizeof *s->ring);
+    if (!s->ring) {
+        br_rd_fail(r, "out of memory");
+        br_series_release(s);
+        return;
+    }
+    s->ring_cap = (uint32_t)cap;
+    if (layout >= BR_STATE_RINGS) {
+        for (int64_t k = s->last_final + 1;
+             k <= s->last_final + (int64_t)cap; k++)
+            *br_series_slot(s, k) = br_rd_money(r);
+        s->fresh = br_rd_bool(r);
+    } else {
+        for (uint64_t k = 0; k < cap; k++)
+            s->ring[k] = br_state_rd_money(r, layout);
+    }
+    s->last_val = br_state_rd_money(r, layout);
+    s->last_exp = br_state_rd_money(r, layout);
+    br_baseline_load(r, layout, &s->bl);
+    s->new_until = br_state_rd_bucket(r, false);
+    s->new_first_ms = br_state_rd_time(r);
+    s->new_nanos = br_state_rd_money(r, layout);
+    s->new_fired = br_rd_bool(r);
+    s->other = br_rd_bool(r);
+    s->total = br_state_rd_money(r, layout);
+    uint64_t cc = br_rd_count(r, series_cnt);
+    if (cc) {
+        s->children = malloc(cc * sizeof *s->children);
+        if (!s->children)
+            br_rd_fail(r, "out of memory");
+        s->child_cap = (uint32_t)cc;
+    }
+    for (uint64_t c = 0; c < cc && !r->err; c++) {
+        uint64_t idx = br_rd_uvar(r);
+        if (idx >= series_cnt)
+            br_rd_fail(r, "child link out of range");
+        s->children[c] = (uint32_t)idx;
+        s->child_cnt = (uint32_t)c + 1;
+    }
+}
+
+void br_series_remap_children(br_series_store_t *st, const uint32_t *map,
+                              size_t map_cnt) {
+    for (uint32_t i = 0; i < st->series_cnt; i++) {
+        br_series_t *s = &st->series[i];
+        uint32_t n = 0;
+        for (uint32_t c = 0; c < s->child_cnt; c++) {
+            uint32_t old = s->children[c];
+            uint32_t now = old < map_cnt ? map[old] : BR_SERIES_NONE;
+            if (now != BR_SERIES_NONE)
+                s->children[n++] = now;
+        }
+        s->child_cnt = n;
+    }
+}
+
+void br_series_describe_labels(const br_series_t *s,
+                               const br_series_scopes_t *sc, br_buf_t *l) {
+    br_buf_puts(l, "{");
+    const char *p = s->blob;
+    for (size_t d = 0; d < sc->dim_cnt[s->scope]; d++) {
+        const char *k = sc->dims[s->scope] ? sc->dims[s->scope][d] : NULL;
+        br_buf_printf(l, "%s", d ? ", " : "");
+        br_buf_json_str(l, k ? k : "");
+        br_buf_puts(l, ": ");
+        br_buf_json_str(l, p);
+        p += strlen(p) + 1;
+    }
+    br_buf_puts(l, "}");
 }

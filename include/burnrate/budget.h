@@ -46,6 +46,7 @@
 #include "burnrate/config.h"
 #include "burnrate/money.h"
 #include "burnrate/record.h"
+#include "burnrate/wire.h"
 
 #define BR_BUDGET_PERIODS 4  /* current period plus three before it */
 
@@ -169,9 +170,45 @@ void br_budget_save(const br_budget_t *b, br_buf_t *out);
  */
 bool br_budget_load(br_budget_t *b, const void *data, size_t len);
 
-/** @returns the BR_BUDGET_PERIODS kept slots (unused ones have open false),
- *           for snapshots to save and restore. */
-br_budget_period_t *br_budget_periods(br_budget_t *b);
+/* ---- its part of the core snapshot (sequenced by state.c) ---- */
+
+/** A budget as a core snapshot holds it (br_budget_snap_read()). */
+typedef struct br_budget_snap {
+    char *name;                /* owned */
+    int period;                /* br_period_t */
+    char *tz;                  /* owned; "UTC" when none was configured */
+    struct {
+        br_budget_period_t p;  /* fired unused: see bp */
+        int32_t bp[64];        /* thresholds that fired, basis points */
+        size_t bp_cnt;
+    } periods[BR_BUDGET_PERIODS];
+    size_t period_cnt;
+    const void *state;         /* br_budget_save()'s blob (layout >= 2),
+                                  borrowed from the snapshot; else NULL */
+    size_t state_len;
+} br_budget_snap_t;
+
+/** @brief Append the budget's part of a core snapshot: name, period, zone,
+ *         the kept periods with the thresholds that fired (in basis
+ *         points), then br_budget_save()'s blob. */
+void br_budget_snap_save(const br_budget_t *b, br_buf_t *out);
+
+/** @brief Read what br_budget_snap_save() wrote in core layout `layout`
+ *         (money and the blob as that layout has them); r fails on a bad
+ *         count or time. Free sn with br_budget_snap_free(). */
+void br_budget_snap_read(br_rd_t *r, uint64_t layout, br_budget_snap_t *sn);
+void br_budget_snap_free(br_budget_snap_t *sn);
+
+/** @brief Put sn's periods (fired thresholds matched by basis points) and
+ *         its blob into b, a new budget of the same name.
+ *  @returns false, b untouched, when b's period or time zone differ (the
+ *           saved periods mean nothing then). A malformed blob leaves b's
+ *           look-ahead state fresh. */
+bool br_budget_snap_restore(br_budget_t *b, const br_budget_snap_t *sn);
+
+/** @brief Append sn as a JSON object (name, zone, periods oldest first,
+ *         the blob's size). */
+void br_budget_snap_describe(const br_budget_snap_t *sn, br_buf_t *json);
 
 /**
  * @brief Close the periods that ended at or before watermark_ms: each is

@@ -21,6 +21,7 @@
 #include "burnrate/err.h"
 #include "burnrate/money.h"
 #include "burnrate/record.h"
+#include "burnrate/wire.h"
 
 /** Where results go. Called synchronously from inside feed/finish. */
 typedef struct br_sink {
@@ -168,6 +169,8 @@ void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem);
  *        schemas/snapshot.md. Deterministic: the same state gives the same
  *        bytes.
  * @returns BR_ERR_OK or BR_ERR_NOMEM.
+ * The snapshot's parts are sequenced in src/state.c (see state.h); the
+ * pipeline saves and loads its own below.
  */
 br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *out);
 
@@ -327,5 +330,90 @@ void br_pipeline_carry_input_stats(br_pipeline_t *pl,
 /** @returns live series of scope (index into conf->scopes), its "(other)"
  *           series included; 0 for an index out of range. */
 uint64_t br_pipeline_scope_series(const br_pipeline_t *pl, size_t scope);
+
+
+/* ---- its parts of the core snapshot (sequenced by state.c, state.h) ----
+ * Each load reads its part in any core layout, refusing what is out of
+ * bounds (r fails), and puts it into pl; pl NULL: read only (describe). */
+
+struct br_series;
+struct br_series_store;
+struct br_budget;
+
+/** The header of a core snapshot, after the layout version. */
+typedef struct br_pipeline_head {
+    int64_t bucket_ms;          /* spike.bucket it was taken with */
+    br_pipeline_stats_t st;
+    int64_t watermark_ms, final_bucket, first_bucket, max_event_ms;
+} br_pipeline_head_t;
+
+/** @brief Header: bucket width, counters, watermark, finals, newest time. */
+void br_pipeline_save_head(const br_pipeline_t *pl, br_buf_t *b);
+void br_pipeline_read_head(br_rd_t *r, uint64_t layout,
+                           br_pipeline_head_t *h);
+/** @returns BR_ERR_CONFIG (errstr set) when the buckets differ from the
+ *           config's, else BR_ERR_OK with h taken. */
+br_err_t br_pipeline_restore_head(br_pipeline_t *pl,
+                                  const br_pipeline_head_t *h, char *errstr,
+                                  size_t errstr_size);
+void br_pipeline_describe_head(const br_pipeline_head_t *h, br_buf_t *json);
+
+/** The inputs a snapshot names, mapped to the config's by name. */
+typedef struct br_pipeline_inputs {
+    size_t cnt;                 /* inputs saved */
+    int *map;                   /* restoring: per saved input (map_cnt of
+                                   them), the config's index or -1 */
+    size_t map_cnt;
+} br_pipeline_inputs_t;
+
+/** @brief Inputs (name, newest event time); then partitions (input,
+ *         partition, newest event time) of the inputs saved. */
+void br_pipeline_save_inputs(const br_pipeline_t *pl, br_buf_t *b);
+void br_pipeline_load_inputs(br_rd_t *r, br_pipeline_t *pl,
+                             br_pipeline_inputs_t *in,
+                             br_restore_info_t *info);
+void br_pipeline_save_partitions(const br_pipeline_t *pl, br_buf_t *b);
+void br_pipeline_load_partitions(br_rd_t *r, br_pipeline_t *pl,
+                                 const br_pipeline_inputs_t *in);
+
+/** @brief Model names without a price, sorted. @returns BR_ERR_NOMEM. */
+br_err_t br_pipeline_save_unpriced(const br_pipeline_t *pl, br_buf_t *b);
+void br_pipeline_load_unpriced(br_rd_t *r, br_pipeline_t *pl);
+
+/** @brief The dedup window: per input its ids, oldest first (before layout
+ *         6: one list, inputs and amounts not said). *ids and *with_amount
+ *         (ids whose amount is known) count what was read. */
+void br_pipeline_save_dedup(const br_pipeline_t *pl, br_buf_t *b);
+void br_pipeline_load_dedup(br_rd_t *r, uint64_t layout, br_pipeline_t *pl,
+                            const br_pipeline_inputs_t *in, size_t *ids,
+                            size_t *with_amount);
+void br_pipeline_describe_dedup(size_t ids, size_t with_amount,
+                                br_buf_t *json);
+
+/** @brief Layout 2 on: per input its silence watch. describe: NULL, or
+ *         where each input's JSON object is appended (array members). */
+void br_pipeline_save_stale(const br_pipeline_t *pl, br_buf_t *b);
+void br_pipeline_load_stale(br_rd_t *r, br_pipeline_t *pl,
+                            br_buf_t *describe);
+
+/** @brief The spike detector's incidents of series s, saved after it: a
+ *         count, one per kind. load refuses one outside the series'
+ *         buckets or a second of one kind, and hangs them on s. */
+void br_incidents_save(const struct br_series *s, br_buf_t *b);
+void br_incidents_load(br_rd_t *r, uint64_t layout, struct br_series *s);
+/** @brief Append each incident of s as a JSON object (array members). */
+void br_incidents_describe(const struct br_series *s, const char *scope,
+                           const char *labels, int64_t bucket_ms,
+                           br_buf_t *json);
+
+/** @returns the series store, budget i (of the config's), for the
+ *           sequencer to save and restore them. */
+struct br_series_store *br_pipeline_store(const br_pipeline_t *pl);
+struct br_budget *br_pipeline_budget(const br_pipeline_t *pl, size_t i);
+size_t br_pipeline_budget_count(const br_pipeline_t *pl);
+
+/** @brief After a restore (ok: everything read): the inputs' finals follow
+ *         from the restored watermark parts; the dedup count is taken. */
+void br_pipeline_restored(br_pipeline_t *pl, bool ok);
 
 #endif

@@ -35,11 +35,13 @@
 #include <stdint.h>
 
 #include "burnrate/baseline.h"
+#include "burnrate/buf.h"
 #include "burnrate/config.h"
 #include "burnrate/decode.h"
 #include "burnrate/err.h"
 #include "burnrate/money.h"
 #include "burnrate/record.h"
+#include "burnrate/wire.h"
 
 #define BR_SERIES_NONE UINT32_MAX   /* no series */
 #define BR_SERIES_SCOPES_MAX 32     /* scopes a store holds at most */
@@ -217,5 +219,58 @@ uint64_t br_series_scope_size(const br_series_store_t *st, uint32_t scope);
  *         the lookup table. Incidents are not counted here. */
 void br_series_memory(const br_series_store_t *st, size_t *series,
                       size_t *index);
+
+
+/* ---- its parts of the core snapshot (sequenced by state.c) ---- */
+
+/** The scopes of a core snapshot as read back (br_series_load_scopes()). */
+typedef struct br_series_scopes {
+    size_t cnt;
+    char *name[BR_SERIES_SCOPES_MAX];      /* owned */
+    char **dims[BR_SERIES_SCOPES_MAX];     /* owned, dim_cnt[] each */
+    size_t dim_cnt[BR_SERIES_SCOPES_MAX];
+    int map[BR_SERIES_SCOPES_MAX];         /* restoring: the config scope it
+                                              is, -1: dropped */
+    bool oom;                              /* a name or dim not kept */
+} br_series_scopes_t;
+
+/** @brief Append the config's scopes (name, dims, whether each reached its
+ *         cap) to a core snapshot. */
+void br_series_save_scopes(const br_series_store_t *st, br_buf_t *b);
+
+/**
+ * @brief Read the scopes br_series_save_scopes() wrote.
+ * @param st the store being restored: each saved scope is mapped to the
+ *        config's scope of the same name and dims, whose cap flag it
+ *        takes; *dropped counts the others. NULL: read only (describe).
+ */
+void br_series_load_scopes(br_rd_t *r, br_series_store_t *st,
+                           br_series_scopes_t *sc, uint64_t *dropped);
+void br_series_scopes_free(br_series_scopes_t *sc);
+
+/** @brief Append series s, all but its incidents (the spike detector
+ *         saves those after it): scope, labels, final bucket, open
+ *         buckets, baseline, new spend, totals, child links. */
+void br_series_save(const br_series_t *s, br_buf_t *b);
+
+/**
+ * @brief Read one series br_series_save() wrote in core layout `layout`
+ *        into s (zeroed first; free it with br_series_release()). r fails
+ *        on a scope not in sc, labels that do not match their scope's dims,
+ *        a ring size out of range, a bucket or time out of range, or a
+ *        child link beyond series_cnt.
+ */
+void br_series_load(br_rd_t *r, uint64_t layout, const br_series_scopes_t *sc,
+                    uint64_t series_cnt, br_series_t *s);
+
+/** @brief Restored child links point at saved series: map them through
+ *         map (saved index -> restored index or BR_SERIES_NONE; indices
+ *         from map_cnt on are gone) and drop the gone ones. */
+void br_series_remap_children(br_series_store_t *st, const uint32_t *map,
+                              size_t map_cnt);
+
+/** @brief Append s's labels as a JSON object, keys from sc (describe). */
+void br_series_describe_labels(const br_series_t *s,
+                               const br_series_scopes_t *sc, br_buf_t *json);
 
 #endif
