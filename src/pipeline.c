@@ -2270,8 +2270,8 @@ void br_pipeline_read_head(br_rd_t *r, uint64_t layout,
     h->final_bucket = br_state_rd_bucket(r, true);
     h->first_bucket = br_state_rd_bucket(r, true);
     h->max_event_ms = br_state_rd_time(r);
-    /* spike.bucket is 1 minute to 1 day (config.c); rd_bucket() counts on
-     * the day. */
+    /* spike.bucket is 1 minute to 1 day (config.c); br_state_rd_bucket()
+     * counts on the day. */
     if (!r->err && (h->bucket_ms <= 0 || h->bucket_ms > 86400000))
         br_rd_fail(r, "bad bucket width");
 }
