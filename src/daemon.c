@@ -12,7 +12,6 @@
  * moment re-reads exactly what came after the snapshot.
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "burnrate/redact.h"
 #include "burnrate/reload.h"
 #include "burnrate/schemasrc.h"
+#include "burnrate/signals.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
 
@@ -57,59 +57,6 @@
 #define MERGE_BURST 4096      /* records fed per loop turn, at most: the
                                  loop's other duties (rebalance, snapshots,
                                  /metrics) come in between */
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;  /* SIGHUP: re-read the config */
-
-static void on_signal(int sig) {
-    /* One parseable line in the log's format (no timestamp: nothing but
-     * write() here). */
-    static const char logfmt[] =
-        "level=error msg=\"second signal during shutdown, exiting now\"\n";
-    static const char json[] =
-        "{\"level\":\"error\",\"msg\":\"second signal during shutdown, "
-        "exiting now\"}\n";
-    (void)sig;
-    if (stop_requested) {
-        bool j = br_log_get_format() == BR_LOG_FORMAT_JSON;
-        ssize_t rc = write(STDERR_FILENO, j ? json : logfmt,
-                           j ? sizeof json - 1 : sizeof logfmt - 1);
-        (void)rc;
-        _exit(130);
-    }
-    stop_requested = 1;
-}
-
-void br_daemon_install_signals(void) {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
-
-static void on_hup(int sig) {
-    (void)sig;
-    reload_requested = 1;
-}
-
-/* Only `run` reloads: elsewhere SIGHUP keeps its default (terminate). */
-static void install_reload_signal(void) {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
-}
-
-bool br_daemon_stop_requested(void) {
-    return stop_requested != 0;
-}
 
 /* A partition paused at a message whose Avro schema could not be fetched. */
 typedef struct held {
@@ -1650,7 +1597,7 @@ static br_err_t setup_avro_alerts(daemon_t *d, char *errstr,
         int64_t give_up = br_log_wall_ms() + 60000, wait_ms = 500;
         while ((err = br_schemasrc_register(a, subject, schema, &id, why,
                                             sizeof why)) == BR_ERR_IO &&
-               br_log_wall_ms() < give_up && !br_daemon_stop_requested()) {
+               br_log_wall_ms() < give_up && !br_signals_stop_requested()) {
             br_log(BR_LOG_WARN, "registering the alert schema failed, retrying",
                    "subject=%s retry_in_ms=%" PRId64 " error=%s", subject,
                    wait_ms, br_log_quote(qbuf, sizeof qbuf, why));
@@ -1887,7 +1834,7 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
     d->wake[0] = d->wake[1] = -1;
     br_ratelimit_init(&d->rl, LOG_BURST, LOG_PERIOD_MS);
     br_buf_init(&d->line);
-    install_reload_signal();
+    br_signals_install_reload();
     log_config(conf, opts);
     d->start_wall_ms = br_log_wall_ms();
     if (http_start(d, errstr, sizeof errstr) || start(d, errstr, sizeof errstr)) {
@@ -1901,7 +1848,7 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
     next_stats_ms = last_ms + BR_DAEMON_STATS_MS;
     d->next_snap_ms = last_ms + conf->snapshot_interval_ms;
     conf = NULL; /* d->conf from here on: a reload replaces it */
-    while (!stop_requested && !d->fatal) {
+    while (!br_signals_stop_requested() && !d->fatal) {
         /* Rebalances, errors and statistics; messages only of a partition
          * whose queue could not be split off (out of memory). */
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(d->rk, 0);
@@ -1918,10 +1865,8 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
         if (br_kafka_out_fatal(d->out, errstr, sizeof errstr))
             break;
         now = br_log_mono_ms();
-        if (reload_requested) {
-            reload_requested = 0;
+        if (br_signals_take_reload())
             reload(d);
-        }
         if (d->held_cnt)
             resume_held(d, now);
         if (now >= next_stale_ms) {

@@ -17,7 +17,6 @@
 
 #include "burnrate/avro.h"
 #include "burnrate/csv.h"
-#include "burnrate/daemon.h"
 #include "burnrate/kafka.h"
 #include "burnrate/log.h"
 #include "burnrate/merge.h"
@@ -26,6 +25,7 @@
 #include "burnrate/redact.h"
 #include "burnrate/replay.h"
 #include "burnrate/schemasrc.h"
+#include "burnrate/signals.h"
 #include "burnrate/sortrun.h"
 #include "burnrate/ts.h"
 
@@ -296,7 +296,7 @@ static br_err_t cursor_read(replay_t *r, cursor_t *c, char *errstr,
                             size_t errstr_size) {
     char why[512];
     c->has = false;
-    while (!br_daemon_stop_requested()) {
+    while (!br_signals_stop_requested()) {
         if (!c->fp) {
             if (c->path_idx == c->path_cnt)
                 return BR_ERR_OK;
@@ -715,7 +715,7 @@ static br_err_t replay_files(replay_t *r, char *errstr, size_t errstr_size) {
                 next = &cursors[i];
         if (!next)
             break;
-        if (br_daemon_stop_requested()) {
+        if (br_signals_stop_requested()) {
             r->interrupted = true;
             break;
         }
@@ -894,7 +894,7 @@ static bool part_fill(replay_t *r, br_merge_t *m, part_t *pt, int64_t now) {
         r->cur_key_len = rkm->key_len;
         while ((err = br_pipeline_decode(r->pl, &origin, payload, rkm->len, NULL,
                                          pt->rec)) == BR_ERR_IO &&
-               !br_daemon_stop_requested()) {
+               !br_signals_stop_requested()) {
             char qwhy[700];
             snprintf(swhy, sizeof swhy, "%s", br_pipeline_last_error(r->pl));
             if (br_log_limited(&replay_rl, "schema_wait"))
@@ -1029,7 +1029,7 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
         bool read = false;
         int s;
 
-        if (br_daemon_stop_requested()) {
+        if (br_signals_stop_requested()) {
             r->interrupted = true;
             break;
         }
@@ -1055,7 +1055,7 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
                     break;
                 }
             last_progress = now;
-            if (br_daemon_stop_requested())
+            if (br_signals_stop_requested())
                 r->interrupted = true;
         }
         if (r->interrupted)
