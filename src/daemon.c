@@ -104,7 +104,7 @@ typedef struct daemon {
     rd_kafka_topic_t *last_rkt;           /* topic -> input cache */
     int last_input;
     br_ratelimit_t rl;
-    br_buf_t line;                        /* readable alert line, reused */
+    br_outputs_t outs;                    /* where alerts and dead letters go */
     uint64_t dead_by_reason[BR_ERR__CNT]; /* dead letters per reason */
     uint64_t produce_errors;              /* alerts/dead letters refused */
     uint64_t foreign;                     /* messages of unknown topics */
@@ -154,39 +154,32 @@ typedef struct daemon {
 
 static void on_alert(void *opaque, const br_alert_t *alert) {
     daemon_t *d = opaque;
-    char why[512], qbuf[600];
 
     if ((unsigned)alert->type < BR_ALERT__CNT && (unsigned)alert->status < 3)
         d->alerts_by[alert->type][alert->status]++;
-    if (br_kafka_out_alert(d->out, alert, d->input_names, br_log_wall_ms(), why,
-                           sizeof why)) {
-        d->produce_errors++;
-        LIMITED(d, BR_LOG_ERROR, "produce", "alert not sent", "id=%s error=%s",
-                alert->id, br_log_quote(qbuf, sizeof qbuf, why));
-    }
-    if (d->opts->print_alerts) {
-        br_buf_reset(&d->line);
-        br_alert_format_line(alert, &d->line);
-        fwrite(d->line.data, 1, d->line.len, stdout);
-        fflush(stdout);
-    }
+    br_outputs_alert(&d->outs, alert, d->input_names, br_log_wall_ms());
 }
 
 static void on_dead_letter(void *opaque, const br_origin_t *origin,
                            const void *payload, size_t len, br_err_t reason,
                            const char *detail) {
     daemon_t *d = opaque;
-    const void *key = NULL;
-    size_t key_len = 0;
-    const char *input = origin->input >= 0 && (size_t)origin->input < d->conf->input_cnt
-                            ? d->conf->inputs[origin->input].name
-                            : "";
-    char why[512], qbuf[600], qtopic[300];
+    br_dead_letter_t dl = {
+        .origin = origin,
+        .input = origin->input >= 0 && (size_t)origin->input < d->conf->input_cnt
+                     ? d->conf->inputs[origin->input].name
+                     : "",
+        .payload = payload,
+        .len = len,
+        .reason = reason,
+        .detail = detail,
+    };
+    char qbuf[600], qtopic[300];
 
     if (d->cur && d->cur->partition == origin->partition &&
         d->cur->offset == origin->offset) {
-        key = d->cur->key;
-        key_len = d->cur->key_len;
+        dl.key = d->cur->key;
+        dl.key_len = d->cur->key_len;
     }
     if ((unsigned)reason < BR_ERR__CNT)
         d->dead_by_reason[reason]++;
@@ -195,12 +188,23 @@ static void on_dead_letter(void *opaque, const br_origin_t *origin,
             br_log_quote(qtopic, sizeof qtopic, origin->topic), origin->partition,
             origin->offset, br_err_name(reason),
             br_log_quote(qbuf, sizeof qbuf, detail));
-    if (br_kafka_out_dead_letter(d->out, origin, input, key, key_len, payload, len,
-                                 reason, detail, why, sizeof why)) {
-        d->produce_errors++;
+    br_outputs_dead_letter(&d->outs, &dl);
+}
+
+/* An alert (alert set) or a dead letter an output refused. */
+static void on_output_error(void *opaque, const br_output_t *out,
+                            const br_alert_t *alert, const char *why) {
+    daemon_t *d = opaque;
+    char qbuf[600];
+
+    (void)out;
+    d->produce_errors++;
+    if (alert)
+        LIMITED(d, BR_LOG_ERROR, "produce", "alert not sent", "id=%s error=%s",
+                alert->id, br_log_quote(qbuf, sizeof qbuf, why));
+    else
         LIMITED(d, BR_LOG_ERROR, "produce", "dead letter not sent", "error=%s",
                 br_log_quote(qbuf, sizeof qbuf, why));
-    }
 }
 
 static void on_consumer_error(rd_kafka_t *rk, int err, const char *reason,
@@ -1376,6 +1380,7 @@ static br_err_t setup_avro_alerts(daemon_t *d, char *errstr,
 static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *kconf = NULL;
     br_sink_t sink = {on_alert, on_dead_letter, d};
+    br_output_t out;
     char why[512];
     br_err_t err;
 
@@ -1407,6 +1412,14 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     d->out = br_kafka_out_new(d->conf, d->opts->brokers, &d->rl, errstr, errstr_size);
     if (!d->out)
         return BR_ERR_KAFKA;
+    /* Where alerts and dead letters go: the producer's topics, and with
+     * --print-alerts readable lines on stdout. */
+    out = br_kafka_output(d->out);
+    br_outputs_add(&d->outs, &out); /* two of BR_OUTPUTS_MAX: no error */
+    if (d->opts->print_alerts) {
+        out = br_output_lines(stdout);
+        br_outputs_add(&d->outs, &out);
+    }
     if (d->conf->kafka.alerts_avro_on &&
         (err = setup_avro_alerts(d, errstr, errstr_size)))
         return err;
@@ -1588,7 +1601,7 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
     d->last_input = -1;
     d->wake[0] = d->wake[1] = -1;
     br_ratelimit_init(&d->rl, LOG_BURST, LOG_PERIOD_MS);
-    br_buf_init(&d->line);
+    br_outputs_init(&d->outs, on_output_error, d);
     br_signals_install_reload();
     log_config(conf, opts);
     d->start_wall_ms = br_log_wall_ms();
@@ -1715,7 +1728,7 @@ done:
     br_kafka_out_destroy(d->out);
     br_pipeline_destroy(d->pl);
     br_schemasrc_async_free(d->fetcher);
-    br_buf_free(&d->line);
+    br_outputs_free(&d->outs);
     br_config_destroy(d->conf);
     free(d);
     return ret;
