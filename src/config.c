@@ -2401,14 +2401,15 @@ static br_err_t init_budget_currency(ctx_t *cx, const br_conf_row_t *row,
 /* The zone must load; a name close to a known one gets a suggestion. */
 static br_err_t check_timezone(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
                                const yaml_node_t *v, const char *kpath) {
-    const br_budget_conf_t *b = fr->base;
+    br_budget_conf_t *b = fr->base;
     char tzerr[256] = "";
     const char *near;
     if (fr->failed & row_bit(fr, row->key))
         return BR_ERR_OK;
     br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
     if (tz) {
-        br_tz_destroy(tz);
+        br_tz_destroy(b->tz); /* kept for the budget: its file is read here */
+        b->tz = tz;
         return BR_ERR_OK;
     }
     if (strncmp(tzerr, "unknown time zone", 17) == 0 &&
@@ -3642,6 +3643,7 @@ void br_config_destroy(br_config_t *conf) {
         free(b->name);
         free_kv(b->match, b->match_cnt);
         free(b->timezone);
+        br_tz_destroy(b->tz);
         free(b->thresholds_bp);
         free(b->forecast_bp);
         free(b->burn_rates);

@@ -174,6 +174,9 @@ typedef struct br_budget_conf {
     char currency[BR_CURRENCY_MAX];
     br_period_t period;
     char *timezone;              /* default "UTC" */
+    br_tz_t *tz;                 /* the zone, read when the config loads
+                                    (owned); NULL: build it from timezone
+                                    (UTC or a fixed offset, br_tz_fixed()) */
     int32_t *thresholds_bp;      /* ascending, in basis points (80% = 8000) */
     size_t threshold_cnt;
     int64_t window_ms;           /* period rolling: window length, else 0 */
