@@ -2724,9 +2724,46 @@ static br_err_t parse_models(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
 
 static void dump_models(out_t *o, const br_conf_row_t *row, const void *base);
 
+/* prices.file is read with the config, the edge: its bytes go to the
+ * pipeline, which parses them and names prices.file and its line in its
+ * errors (br_pipeline_load_prices()). A file that cannot be opened leaves
+ * the reason in the words jansson's json_load_file() used (its 160-byte
+ * error text); one that cannot be read is the bytes read until then. Out
+ * of memory leaves neither. */
+static void read_prices(br_config_t *conf) {
+    size_t cap = 1 << 16, len = 0;
+    char *buf = NULL;
+    FILE *fp = fopen(conf->prices_file, "rb");
+    if (!fp) {
+        char why[160];
+        snprintf(why, sizeof why, "unable to open %s: %s", conf->prices_file,
+                 strerror(errno));
+        conf->prices_error = xstrndup(why, strlen(why));
+        return;
+    }
+    while ((buf = buf ? buf : malloc(cap))) {
+        size_t n = fread(buf + len, 1, cap - len, fp);
+        len += n;
+        if (len < cap)
+            break;
+        char *more = realloc(buf, cap * 2);
+        if (!more) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = more;
+        cap *= 2;
+    }
+    fclose(fp);
+    conf->prices_json = buf;
+    conf->prices_json_len = buf ? len : 0;
+}
+
 /* prices: token events without a cost are priced from these. The table
- * itself is read by the pipeline, which names prices.file and its line in
- * its errors (br_config_key_line()). */
+ * itself is read with the config (read_prices()) and parsed by the
+ * pipeline, which names prices.file and its line in its errors
+ * (br_config_key_line()). */
 static const br_conf_row_t prices_rows[] = {
     {.key = "file", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
      AT(br_config_t, prices_file),
@@ -3494,6 +3531,8 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
         err = parse_root(&cx, yaml_document_get_root_node(&doc), conf);
 
 done:
+    if (conf->prices_file)
+        read_prices(conf);
     if (have_extra)
         yaml_document_delete(&extra);
     if (have_doc)
@@ -3655,6 +3694,8 @@ void br_config_destroy(br_config_t *conf) {
     free_kv(conf->refs, conf->ref_cnt);
     free_strv(conf->secrets, conf->secret_cnt);
     free(conf->prices_file);
+    free(conf->prices_json);
+    free(conf->prices_error);
     free_kv(conf->price_overrides, conf->price_override_cnt);
     free(conf->kafka.brokers);
     free(conf->kafka.group_id);

@@ -243,6 +243,10 @@ typedef struct br_config {
     br_budget_conf_t *budgets;
     size_t budget_cnt;
     char *prices_file;           /* LiteLLM-format price table, or NULL */
+    char *prices_json;           /* its bytes, read when the config loads
+                                    (the pipeline opens no file), or NULL */
+    size_t prices_json_len;
+    char *prices_error;          /* why it could not be opened, or NULL */
     br_kv_t *price_overrides;    /* "model" -> "input=0.15,output=0.60"
                                     (currency units per 1M tokens) */
     size_t price_override_cnt;
