@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "burnrate/avro.h"
+#include "burnrate/buf.h"
 #include "burnrate/config.h"
 #include "burnrate/conftab.h"
 #include "burnrate/expand.h"
@@ -2731,8 +2732,9 @@ static void dump_models(out_t *o, const br_conf_row_t *row, const void *base);
  * error text); one that cannot be read is the bytes read until then. Out
  * of memory leaves neither. */
 static void read_prices(br_config_t *conf) {
-    size_t cap = 1 << 16, len = 0;
-    char *buf = NULL;
+    char chunk[65536];
+    size_t n;
+    br_buf_t b;
     FILE *fp = fopen(conf->prices_file, "rb");
     if (!fp) {
         char why[160];
@@ -2741,23 +2743,16 @@ static void read_prices(br_config_t *conf) {
         conf->prices_error = xstrndup(why, strlen(why));
         return;
     }
-    while ((buf = buf ? buf : malloc(cap))) {
-        size_t n = fread(buf + len, 1, cap - len, fp);
-        len += n;
-        if (len < cap)
-            break;
-        char *more = realloc(buf, cap * 2);
-        if (!more) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = more;
-        cap *= 2;
-    }
+    br_buf_init(&b);
+    while (!b.oom && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        br_buf_append(&b, chunk, n);
     fclose(fp);
-    conf->prices_json = buf;
-    conf->prices_json_len = buf ? len : 0;
+    if (b.oom) {
+        br_buf_free(&b);
+        return;
+    }
+    conf->prices_json = b.data ? b.data : xstrndup("", 0);
+    conf->prices_json_len = b.len;
 }
 
 /* prices: token events without a cost are priced from these. The table

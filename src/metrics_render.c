@@ -48,23 +48,23 @@ static void metrics_events(const br_metrics_run_t *m, br_buf_t *b) {
            "input was idle or had not delivered). They add up to the late "
            "outcome of burnrate_events_total.");
     for (size_t i = 0; i < conf->input_cnt; i++) {
-        br_pipeline_input_stats_t st = m->inputs[i];
-        const char *in = conf->inputs[i].name;
-        br_metrics_sample_u64(b, "burnrate_late_total", st.late - st.late_behind,
-                              L("input", in, "reason", "beyond_lateness"));
-        br_metrics_sample_u64(b, "burnrate_late_total", st.late_behind,
-                              L("input", in, "reason", "behind_input"));
+        const br_pipeline_input_stats_t *st = &m->inputs[i];
+        br_metrics_sample_u64(b, "burnrate_late_total", st->late - st->late_behind,
+                              L("input", conf->inputs[i].name, "reason",
+                                "beyond_lateness"));
+        br_metrics_sample_u64(b, "burnrate_late_total", st->late_behind,
+                              L("input", conf->inputs[i].name, "reason",
+                                "behind_input"));
     }
     FAMILY("burnrate_dims_ignored_total", COUNTER,
            "Dimensions (tags) of each input's messages that were not stored: "
            "a record holds " TEXT(BR_DIM_MAX) " dimensions and "
            TEXT(BR_RECORD_ARENA) " bytes of text. The dimensions the "
            "config uses (scopes, budgets, model, provider) are stored first.");
-    for (size_t i = 0; i < conf->input_cnt; i++) {
-        br_pipeline_input_stats_t st = m->inputs[i];
-        br_metrics_sample_u64(b, "burnrate_dims_ignored_total", st.dims_ignored,
+    for (size_t i = 0; i < conf->input_cnt; i++)
+        br_metrics_sample_u64(b, "burnrate_dims_ignored_total",
+                              m->inputs[i].dims_ignored,
                               L("input", conf->inputs[i].name));
-    }
     FAMILY("burnrate_foreign_messages_total", COUNTER,
            "Messages of topics no input reads (skipped).");
     br_metrics_sample_u64(b, "burnrate_foreign_messages_total", m->foreign, NULL);
@@ -133,32 +133,37 @@ static void metrics_dedup(const br_metrics_run_t *m, br_buf_t *b) {
 /* The event-time merge: what it holds, what librdkafka holds below it,
  * and how often a lagging partition was given up on. */
 static void metrics_merge(const br_metrics_run_t *m, br_buf_t *b) {
-    const br_merge_stats_t *ms = &m->merge;
+    static const struct {
+        const char *name;
+        br_metric_type_t type;
+        const char *help;
+    } fams[] = {
+        {"burnrate_merge_buffered_records", BR_METRIC_GAUGE,
+         "Decoded records waiting for their turn in the event-time merge "
+         "(at most one per assigned partition)."},
+        {"burnrate_merge_buffered_bytes", BR_METRIC_GAUGE,
+         "Bytes the merge holds: one decoded record per assigned partition "
+         "and the payload of each waiting one."},
+        {"burnrate_merge_prefetched_messages", BR_METRIC_GAUGE,
+         "Messages librdkafka has fetched into the assigned partitions' "
+         "queues and not yet handed over (bounded per partition by "
+         "queued.max.messages.kbytes)."},
+        {"burnrate_merge_waiting_partitions", BR_METRIC_GAUGE,
+         "Assigned partitions that lag (or have not delivered yet) with "
+         "nothing buffered: the merge waits for them."},
+        {"burnrate_merge_wait_expired_total", BR_METRIC_COUNTER,
+         "Waits for a lagging partition that ran out (2 s): the others went "
+         "on without it until it delivered."},
+    };
+    const uint64_t v[] = {m->merge.heads, m->merge_bytes, m->merge_prefetched,
+                          m->merge.waiting, m->merge.waits_expired};
 
     if (!m->merge_on)
         return;
-    FAMILY("burnrate_merge_buffered_records", GAUGE,
-           "Decoded records waiting for their turn in the event-time merge "
-           "(at most one per assigned partition).");
-    br_metrics_sample_u64(b, "burnrate_merge_buffered_records", ms->heads, NULL);
-    FAMILY("burnrate_merge_buffered_bytes", GAUGE,
-           "Bytes the merge holds: one decoded record per assigned partition "
-           "and the payload of each waiting one.");
-    br_metrics_sample_u64(b, "burnrate_merge_buffered_bytes", m->merge_bytes, NULL);
-    FAMILY("burnrate_merge_prefetched_messages", GAUGE,
-           "Messages librdkafka has fetched into the assigned partitions' "
-           "queues and not yet handed over (bounded per partition by "
-           "queued.max.messages.kbytes).");
-    br_metrics_sample_u64(b, "burnrate_merge_prefetched_messages", m->merge_prefetched, NULL);
-    FAMILY("burnrate_merge_waiting_partitions", GAUGE,
-           "Assigned partitions that lag (or have not delivered yet) with "
-           "nothing buffered: the merge waits for them.");
-    br_metrics_sample_u64(b, "burnrate_merge_waiting_partitions", ms->waiting, NULL);
-    FAMILY("burnrate_merge_wait_expired_total", COUNTER,
-           "Waits for a lagging partition that ran out (2 s): the others went "
-           "on without it until it delivered.");
-    br_metrics_sample_u64(b, "burnrate_merge_wait_expired_total", ms->waits_expired,
-                          NULL);
+    for (size_t k = 0; k < sizeof fams / sizeof fams[0]; k++) {
+        br_metrics_family(b, fams[k].name, fams[k].type, fams[k].help);
+        br_metrics_sample_u64(b, fams[k].name, v[k], NULL);
+    }
 }
 
 static void metrics_state(const br_metrics_run_t *m, br_buf_t *b) {

@@ -29,33 +29,34 @@ br_err_t br_outputs_add(br_outputs_t *l, const br_output_t *out) {
     return BR_ERR_OK;
 }
 
-void br_outputs_alert(br_outputs_t *l, const br_alert_t *alert,
-                      const char **input_names, int64_t emitted_ms) {
+/* Hand an alert (alert set) or a dead letter to every output that takes
+ * that kind; a refusal goes to on_error. */
+static void fan_out(br_outputs_t *l, const br_alert_t *alert,
+                    const char **input_names, int64_t emitted_ms,
+                    const br_dead_letter_t *dl) {
     for (size_t i = 0; i < l->cnt; i++) {
         const br_output_t *o = &l->v[i];
         char why[512];
-        if (!o->alert)
+        br_err_t err;
+        if (alert ? !o->alert : !o->dead_letter)
             continue;
         br_buf_reset(&l->scratch);
-        if (o->alert(o->opaque, alert, input_names, emitted_ms, &l->scratch,
-                     why, sizeof why) != BR_ERR_OK &&
-            l->on_error)
+        err = alert ? o->alert(o->opaque, alert, input_names, emitted_ms,
+                               &l->scratch, why, sizeof why)
+                    : o->dead_letter(o->opaque, dl, &l->scratch, why,
+                                     sizeof why);
+        if (err != BR_ERR_OK && l->on_error)
             l->on_error(l->err_opaque, o, alert, why);
     }
 }
 
+void br_outputs_alert(br_outputs_t *l, const br_alert_t *alert,
+                      const char **input_names, int64_t emitted_ms) {
+    fan_out(l, alert, input_names, emitted_ms, NULL);
+}
+
 void br_outputs_dead_letter(br_outputs_t *l, const br_dead_letter_t *dl) {
-    for (size_t i = 0; i < l->cnt; i++) {
-        const br_output_t *o = &l->v[i];
-        char why[512];
-        if (!o->dead_letter)
-            continue;
-        br_buf_reset(&l->scratch);
-        if (o->dead_letter(o->opaque, dl, &l->scratch, why, sizeof why) !=
-                BR_ERR_OK &&
-            l->on_error)
-            l->on_error(l->err_opaque, o, NULL, why);
-    }
+    fan_out(l, NULL, NULL, 0, dl);
 }
 
 static br_err_t lines_alert(void *opaque, const br_alert_t *alert,

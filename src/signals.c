@@ -32,16 +32,19 @@ static void on_signal(int sig) {
     stop_requested = 1;
 }
 
-void br_signals_install(void) {
+static void handle(int sig, void (*handler)(int)) {
     struct sigaction sa;
 
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = handler;
+    sigaction(sig, &sa, NULL);
+}
+
+void br_signals_install(void) {
+    handle(SIGINT, on_signal);
+    handle(SIGTERM, on_signal);
+    handle(SIGPIPE, SIG_IGN);
 }
 
 static void on_hup(int sig) {
@@ -50,12 +53,7 @@ static void on_hup(int sig) {
 }
 
 void br_signals_install_reload(void) {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
+    handle(SIGHUP, on_hup);
 }
 
 bool br_signals_stop_requested(void) {
