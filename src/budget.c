@@ -36,7 +36,8 @@ typedef struct ring {
 
 struct br_budget {
     const br_budget_conf_t *conf;
-    br_tz_t *tz;
+    const br_tz_t *tz;         /* conf->tz, or own_tz */
+    br_tz_t *own_tz;           /* UTC or a fixed offset, built here */
     br_budget_period_t periods[BR_BUDGET_PERIODS];
     int64_t newest_ms;          /* newest matched event time */
     int64_t now_ms;             /* max(newest, watermark seen) */
@@ -159,9 +160,15 @@ br_budget_t *br_budget_new(const br_budget_conf_t *bc, char *errstr,
         return NULL;
     }
     b->conf = bc;
-    b->tz = br_tz_load(bc->timezone ? bc->timezone : "UTC", errstr,
-                       errstr_size);
-    if (!b->tz) {
+    /* Named zones come loaded with the config (no file is read here). */
+    if (bc->tz) {
+        b->tz = bc->tz;
+    } else if ((b->own_tz = br_tz_fixed(bc->timezone ? bc->timezone : "UTC"))) {
+        b->tz = b->own_tz;
+    } else {
+        br_seterr(errstr, errstr_size, BR_ERR_NOTFOUND,
+                  "time zone \"%s\" is not loaded (br_budget_conf_t.tz)",
+                  bc->timezone);
         free(b);
         return NULL;
     }
@@ -186,7 +193,7 @@ br_budget_t *br_budget_new(const br_budget_conf_t *bc, char *errstr,
 void br_budget_destroy(br_budget_t *b) {
     if (!b)
         return;
-    br_tz_destroy(b->tz);
+    br_tz_destroy(b->own_tz);
     free(b->burn.sums);
     free(b->roll.sums);
     free(b);

@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "burnrate/avro.h"
+#include "burnrate/buf.h"
 #include "burnrate/config.h"
 #include "burnrate/conftab.h"
 #include "burnrate/expand.h"
@@ -2401,14 +2402,15 @@ static br_err_t init_budget_currency(ctx_t *cx, const br_conf_row_t *row,
 /* The zone must load; a name close to a known one gets a suggestion. */
 static br_err_t check_timezone(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
                                const yaml_node_t *v, const char *kpath) {
-    const br_budget_conf_t *b = fr->base;
+    br_budget_conf_t *b = fr->base;
     char tzerr[256] = "";
     const char *near;
     if (fr->failed & row_bit(fr, row->key))
         return BR_ERR_OK;
     br_tz_t *tz = br_tz_load(b->timezone, tzerr, sizeof tzerr);
     if (tz) {
-        br_tz_destroy(tz);
+        br_tz_destroy(b->tz); /* kept for the budget: its file is read here */
+        b->tz = tz;
         return BR_ERR_OK;
     }
     if (strncmp(tzerr, "unknown time zone", 17) == 0 &&
@@ -2723,9 +2725,40 @@ static br_err_t parse_models(ctx_t *cx, frame_t *fr, const br_conf_row_t *row,
 
 static void dump_models(out_t *o, const br_conf_row_t *row, const void *base);
 
+/* prices.file is read with the config, the edge: its bytes go to the
+ * pipeline, which parses them and names prices.file and its line in its
+ * errors (br_pipeline_load_prices()). A file that cannot be opened leaves
+ * the reason in the words jansson's json_load_file() used (its 160-byte
+ * error text); one that cannot be read is the bytes read until then. Out
+ * of memory leaves neither. */
+static void read_prices(br_config_t *conf) {
+    char chunk[65536];
+    size_t n;
+    br_buf_t b;
+    FILE *fp = fopen(conf->prices_file, "rb");
+    if (!fp) {
+        char why[160];
+        snprintf(why, sizeof why, "unable to open %s: %s", conf->prices_file,
+                 strerror(errno));
+        conf->prices_error = xstrndup(why, strlen(why));
+        return;
+    }
+    br_buf_init(&b);
+    while (!b.oom && (n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+        br_buf_append(&b, chunk, n);
+    fclose(fp);
+    if (b.oom) {
+        br_buf_free(&b);
+        return;
+    }
+    conf->prices_json = b.data ? b.data : xstrndup("", 0);
+    conf->prices_json_len = b.len;
+}
+
 /* prices: token events without a cost are priced from these. The table
- * itself is read by the pipeline, which names prices.file and its line in
- * its errors (br_config_key_line()). */
+ * itself is read with the config (read_prices()) and parsed by the
+ * pipeline, which names prices.file and its line in its errors
+ * (br_config_key_line()). */
 static const br_conf_row_t prices_rows[] = {
     {.key = "file", .type = BR_CONF_PATH, .flags = BR_CONF_HIDE_UNSET,
      AT(br_config_t, prices_file),
@@ -3493,6 +3526,8 @@ static br_config_t *load(const char *yaml, size_t len, const char *name,
         err = parse_root(&cx, yaml_document_get_root_node(&doc), conf);
 
 done:
+    if (conf->prices_file)
+        read_prices(conf);
     if (have_extra)
         yaml_document_delete(&extra);
     if (have_doc)
@@ -3642,6 +3677,7 @@ void br_config_destroy(br_config_t *conf) {
         free(b->name);
         free_kv(b->match, b->match_cnt);
         free(b->timezone);
+        br_tz_destroy(b->tz);
         free(b->thresholds_bp);
         free(b->forecast_bp);
         free(b->burn_rates);
@@ -3653,6 +3689,8 @@ void br_config_destroy(br_config_t *conf) {
     free_kv(conf->refs, conf->ref_cnt);
     free_strv(conf->secrets, conf->secret_cnt);
     free(conf->prices_file);
+    free(conf->prices_json);
+    free(conf->prices_error);
     free_kv(conf->price_overrides, conf->price_override_cnt);
     free(conf->kafka.brokers);
     free(conf->kafka.group_id);

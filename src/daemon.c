@@ -12,7 +12,6 @@
  * moment re-reads exactly what came after the snapshot.
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +25,13 @@
 #include "burnrate/kafka.h"
 #include "burnrate/log.h"
 #include "burnrate/merge.h"
-#include "burnrate/metrics.h"
+#include "burnrate/metrics_render.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/redact.h"
 #include "burnrate/reload.h"
 #include "burnrate/schemasrc.h"
+#include "burnrate/signals.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
 
@@ -57,59 +57,6 @@
 #define MERGE_BURST 4096      /* records fed per loop turn, at most: the
                                  loop's other duties (rebalance, snapshots,
                                  /metrics) come in between */
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;  /* SIGHUP: re-read the config */
-
-static void on_signal(int sig) {
-    /* One parseable line in the log's format (no timestamp: nothing but
-     * write() here). */
-    static const char logfmt[] =
-        "level=error msg=\"second signal during shutdown, exiting now\"\n";
-    static const char json[] =
-        "{\"level\":\"error\",\"msg\":\"second signal during shutdown, "
-        "exiting now\"}\n";
-    (void)sig;
-    if (stop_requested) {
-        bool j = br_log_get_format() == BR_LOG_FORMAT_JSON;
-        ssize_t rc = write(STDERR_FILENO, j ? json : logfmt,
-                           j ? sizeof json - 1 : sizeof logfmt - 1);
-        (void)rc;
-        _exit(130);
-    }
-    stop_requested = 1;
-}
-
-void br_daemon_install_signals(void) {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
-
-static void on_hup(int sig) {
-    (void)sig;
-    reload_requested = 1;
-}
-
-/* Only `run` reloads: elsewhere SIGHUP keeps its default (terminate). */
-static void install_reload_signal(void) {
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
-}
-
-bool br_daemon_stop_requested(void) {
-    return stop_requested != 0;
-}
 
 /* A partition paused at a message whose Avro schema could not be fetched. */
 typedef struct held {
@@ -157,7 +104,7 @@ typedef struct daemon {
     rd_kafka_topic_t *last_rkt;           /* topic -> input cache */
     int last_input;
     br_ratelimit_t rl;
-    br_buf_t line;                        /* readable alert line, reused */
+    br_outputs_t outs;                    /* where alerts and dead letters go */
     uint64_t dead_by_reason[BR_ERR__CNT]; /* dead letters per reason */
     uint64_t produce_errors;              /* alerts/dead letters refused */
     uint64_t foreign;                     /* messages of unknown topics */
@@ -207,39 +154,32 @@ typedef struct daemon {
 
 static void on_alert(void *opaque, const br_alert_t *alert) {
     daemon_t *d = opaque;
-    char why[512], qbuf[600];
 
     if ((unsigned)alert->type < BR_ALERT__CNT && (unsigned)alert->status < 3)
         d->alerts_by[alert->type][alert->status]++;
-    if (br_kafka_out_alert(d->out, alert, d->input_names, br_log_wall_ms(), why,
-                           sizeof why)) {
-        d->produce_errors++;
-        LIMITED(d, BR_LOG_ERROR, "produce", "alert not sent", "id=%s error=%s",
-                alert->id, br_log_quote(qbuf, sizeof qbuf, why));
-    }
-    if (d->opts->print_alerts) {
-        br_buf_reset(&d->line);
-        br_alert_format_line(alert, &d->line);
-        fwrite(d->line.data, 1, d->line.len, stdout);
-        fflush(stdout);
-    }
+    br_outputs_alert(&d->outs, alert, d->input_names, br_log_wall_ms());
 }
 
 static void on_dead_letter(void *opaque, const br_origin_t *origin,
                            const void *payload, size_t len, br_err_t reason,
                            const char *detail) {
     daemon_t *d = opaque;
-    const void *key = NULL;
-    size_t key_len = 0;
-    const char *input = origin->input >= 0 && (size_t)origin->input < d->conf->input_cnt
-                            ? d->conf->inputs[origin->input].name
-                            : "";
-    char why[512], qbuf[600], qtopic[300];
+    br_dead_letter_t dl = {
+        .origin = origin,
+        .input = origin->input >= 0 && (size_t)origin->input < d->conf->input_cnt
+                     ? d->conf->inputs[origin->input].name
+                     : "",
+        .payload = payload,
+        .len = len,
+        .reason = reason,
+        .detail = detail,
+    };
+    char qbuf[600], qtopic[300];
 
     if (d->cur && d->cur->partition == origin->partition &&
         d->cur->offset == origin->offset) {
-        key = d->cur->key;
-        key_len = d->cur->key_len;
+        dl.key = d->cur->key;
+        dl.key_len = d->cur->key_len;
     }
     if ((unsigned)reason < BR_ERR__CNT)
         d->dead_by_reason[reason]++;
@@ -248,12 +188,23 @@ static void on_dead_letter(void *opaque, const br_origin_t *origin,
             br_log_quote(qtopic, sizeof qtopic, origin->topic), origin->partition,
             origin->offset, br_err_name(reason),
             br_log_quote(qbuf, sizeof qbuf, detail));
-    if (br_kafka_out_dead_letter(d->out, origin, input, key, key_len, payload, len,
-                                 reason, detail, why, sizeof why)) {
-        d->produce_errors++;
+    br_outputs_dead_letter(&d->outs, &dl);
+}
+
+/* An alert (alert set) or a dead letter an output refused. */
+static void on_output_error(void *opaque, const br_output_t *out,
+                            const br_alert_t *alert, const char *why) {
+    daemon_t *d = opaque;
+    char qbuf[600];
+
+    (void)out;
+    d->produce_errors++;
+    if (alert)
+        LIMITED(d, BR_LOG_ERROR, "produce", "alert not sent", "id=%s error=%s",
+                alert->id, br_log_quote(qbuf, sizeof qbuf, why));
+    else
         LIMITED(d, BR_LOG_ERROR, "produce", "dead letter not sent", "error=%s",
                 br_log_quote(qbuf, sizeof qbuf, why));
-    }
 }
 
 static void on_consumer_error(rd_kafka_t *rk, int err, const char *reason,
@@ -1194,338 +1145,89 @@ static br_err_t metrics_kafka_conf(daemon_t *d, rd_kafka_conf_t *kconf,
                              errstr, errstr_size);
 }
 
-/* Shorthands for one family and its samples. */
-#define FAMILY(name, type, help) br_metrics_family(b, name, BR_METRIC_##type, help)
-#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define TEXT_(x) #x
-#define TEXT(x) TEXT_(x) /* a macro's value as a string literal */
-
-static void metrics_events(daemon_t *d, br_buf_t *b) {
-    static const char *const outcomes[] = {"ok", "late", "unpriced",
-                                           "duplicate", "skipped"};
+/* The figures of one /metrics scrape: the daemon's own counters, the
+ * pipeline's, the merge's, the producer's and the consumer's (the lag from
+ * the high watermark librdkafka last saw in fetch responses, no request,
+ * minus the next offset to read). metrics_render.c writes the families.
+ * Returns false when out of memory. */
+static bool metrics_gather(daemon_t *d, br_buf_t *b) {
     const br_config_t *conf = d->conf;
-
-    FAMILY("burnrate_events_total", COUNTER,
-           "Messages taken from each input by outcome: ok (counted), late "
-           "(counted, for a bucket already final), unpriced, duplicate, "
-           "skipped (filtered by config), dead_letter (with reason). They add "
-           "up to the messages taken.");
-    for (size_t i = 0; i < conf->input_cnt; i++) {
-        br_pipeline_input_stats_t st;
-        const char *in = conf->inputs[i].name;
-        br_pipeline_input_stats(d->pl, (int)i, &st);
-        uint64_t v[] = {st.ok - st.late, st.late, st.unpriced, st.duplicates,
-                        st.skipped};
-        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
-            br_metrics_sample_u64(b, "burnrate_events_total", v[k],
-                                  L("input", in, "outcome", outcomes[k]));
-        for (int r = 0; r < BR_ERR__CNT; r++)
-            if (st.dead_by_reason[r] || r == BR_ERR_PARSE)
-                br_metrics_sample_u64(b, "burnrate_events_total",
-                                      st.dead_by_reason[r],
-                                      L("input", in, "outcome", "dead_letter",
-                                        "reason", br_err_name((br_err_t)r)));
-    }
-    FAMILY("burnrate_late_total", COUNTER,
-           "Late records of each input by reason: beyond_lateness (older than "
-           "the input's own watermark allows) or behind_input (its series' "
-           "bucket was made final by the other inputs that feed it while this "
-           "input was idle or had not delivered). They add up to the late "
-           "outcome of burnrate_events_total.");
-    for (size_t i = 0; i < conf->input_cnt; i++) {
-        br_pipeline_input_stats_t st;
-        const char *in = conf->inputs[i].name;
-        br_pipeline_input_stats(d->pl, (int)i, &st);
-        br_metrics_sample_u64(b, "burnrate_late_total", st.late - st.late_behind,
-                              L("input", in, "reason", "beyond_lateness"));
-        br_metrics_sample_u64(b, "burnrate_late_total", st.late_behind,
-                              L("input", in, "reason", "behind_input"));
-    }
-    FAMILY("burnrate_dims_ignored_total", COUNTER,
-           "Dimensions (tags) of each input's messages that were not stored: "
-           "a record holds " TEXT(BR_DIM_MAX) " dimensions and "
-           TEXT(BR_RECORD_ARENA) " bytes of text. The dimensions the "
-           "config uses (scopes, budgets, model, provider) are stored first.");
-    for (size_t i = 0; i < conf->input_cnt; i++) {
-        br_pipeline_input_stats_t st;
-        br_pipeline_input_stats(d->pl, (int)i, &st);
-        br_metrics_sample_u64(b, "burnrate_dims_ignored_total", st.dims_ignored,
-                              L("input", conf->inputs[i].name));
-    }
-    FAMILY("burnrate_foreign_messages_total", COUNTER,
-           "Messages of topics no input reads (skipped).");
-    br_metrics_sample_u64(b, "burnrate_foreign_messages_total", d->foreign, NULL);
-}
-
-static void metrics_alerts(daemon_t *d, br_buf_t *b) {
-    FAMILY("burnrate_alerts_total", COUNTER,
-           "Alert messages emitted, by type and status.");
-    for (int t = 0; t < BR_ALERT__CNT; t++)
-        for (int s = 0; s < 3; s++)
-            if (d->alerts_by[t][s] || s == BR_STATUS_FIRING)
-                br_metrics_sample_u64(b, "burnrate_alerts_total", d->alerts_by[t][s],
-                                      L("type", br_alert_type_name((br_alert_type_t)t),
-                                        "status", br_alert_status_name((br_alert_status_t)s)));
-}
-
-/* Lag of each assigned partition: the high watermark librdkafka last saw
- * (from fetch responses, no request) minus the next offset to read. */
-static void metrics_lag(daemon_t *d, br_buf_t *b) {
     rd_kafka_topic_partition_list_t *own = NULL;
-
-    FAMILY("burnrate_consumer_lag_messages", GAUGE,
-           "Messages behind the partition's high watermark, per assigned "
-           "partition (known once the partition has been fetched).");
-    if (!d->rk || rd_kafka_assignment(d->rk, &own) || !own)
-        return;
-    rd_kafka_position(d->rk, own);
-    for (int i = 0; i < own->cnt; i++) {
-        rd_kafka_topic_partition_t *tp = &own->elems[i];
-        int64_t lo = -1, hi = -1, next = tp->offset;
-        char part[16];
-        if (next < 0) {
-            progress_t *p = progress_find(d, tp->topic, tp->partition, false);
-            next = p ? p->next : -1;
-        }
-        if (rd_kafka_get_watermark_offsets(d->rk, tp->topic, tp->partition, &lo,
-                                           &hi) ||
-            hi < 0 || next < 0)
-            continue;
-        snprintf(part, sizeof part, "%" PRId32, tp->partition);
-        br_metrics_sample_i64(b, "burnrate_consumer_lag_messages",
-                              hi > next ? hi - next : 0,
-                              L("topic", tp->topic, "partition", part));
-    }
-    rd_kafka_topic_partition_list_destroy(own);
-}
-
-/* The dedup window per input; "(unknown)": ids restored from a snapshot
- * layout that did not say their input. */
-static void metrics_dedup(daemon_t *d, br_buf_t *b) {
-    const br_config_t *conf = d->conf;
-    static const char *const fams[][2] = {
-        {"burnrate_dedup_ids", "Event ids remembered in the dedup window, "
-                               "per input."},
-        {"burnrate_dedup_bytes", "Bytes the dedup window holds, per input "
-                                 "(40 an id, plus 8 to 16 in its index)."},
-        {"burnrate_dedup_evicted_total", "Ids forgotten before their window "
-                                         "ended: the input's dedup_max_ids "
-                                         "was reached."},
-        {"burnrate_restated_total", "Rows that replaced an earlier amount of "
-                                    "their id (restatements: replace); the "
-                                    "difference was counted."},
+    br_metrics_run_t m = {
+        .version = BR_VERSION,
+        .librdkafka = rd_kafka_version_str(),
+        .now_ms = br_log_wall_ms(),
+        .start_wall_ms = d->start_wall_ms,
+        .ready = d->restored && d->assigned && !snap_failing(d),
+        .conf = conf,
+        .foreign = d->foreign,
+        .alerts_by = (const uint64_t (*)[3])d->alerts_by,
+        .snapshots = d->snapshots,
+        .snap_failures = d->snap_failures,
+        .snap_failures_total = d->snap_failures_total,
+        .snap_failing = snap_failing(d),
+        .last_snap_wall_ms = d->last_snap_wall_ms,
+        .last_snap_dur_ms = d->last_snap_dur_ms,
+        .last_snap_bytes = d->last_snap_bytes,
+        .producer_queue = rd_kafka_outq_len(br_kafka_out_handle(d->out)),
+        .produce_errors = d->produce_errors,
+        .kstats = &d->kstats,
     };
-    for (size_t f = 0; f < 4; f++) {
-        if (f < 2)
-            FAMILY(fams[f][0], GAUGE, fams[f][1]);
-        else
-            FAMILY(fams[f][0], COUNTER, fams[f][1]);
-        for (size_t i = 0; i <= conf->input_cnt; i++) {
-            br_pipeline_input_stats_t st;
-            br_pipeline_input_stats(d->pl, (int)i, &st);
-            uint64_t v[] = {st.dedup_ids, st.dedup_bytes, st.dedup_evicted,
-                            st.restated};
-            if (i == conf->input_cnt && (f > 1 || !v[0]))
-                continue;
-            br_metrics_sample_u64(b, fams[f][0], v[f],
-                                  L("input", i < conf->input_cnt
-                                                 ? conf->inputs[i].name
-                                                 : "(unknown)"));
+    br_pipeline_input_stats_t *inputs = calloc(conf->input_cnt + 1, sizeof *inputs);
+    uint64_t *series = calloc(conf->scope_cnt + 1, sizeof *series);
+    br_metrics_lag_t *lag = NULL;
+    bool ok = false;
+
+    if (!inputs || !series)
+        goto out;
+    for (size_t i = 0; i <= conf->input_cnt; i++)
+        br_pipeline_input_stats(d->pl, (int)i, &inputs[i]);
+    m.inputs = inputs;
+    for (size_t i = 0; i < conf->scope_cnt; i++)
+        series[i] = br_pipeline_scope_series(d->pl, i);
+    m.scope_series = series;
+    br_pipeline_stats(d->pl, &m.pl);
+    br_pipeline_memory(d->pl, &m.mem);
+    if (d->merge) {
+        m.merge_on = true;
+        br_merge_stats(d->merge, &m.merge);
+        for (size_t i = 0; i < d->src_cnt; i++) {
+            const src_t *sp = &d->srcs[i];
+            m.merge_bytes += sizeof *sp->rec + (sp->rkm ? sp->rkm->len : 0);
+            m.merge_prefetched += rd_kafka_queue_length(sp->q);
         }
     }
-}
-
-/* The event-time merge: what it holds, what librdkafka holds below it,
- * and how often a lagging partition was given up on. */
-static void metrics_merge(daemon_t *d, br_buf_t *b) {
-    br_merge_stats_t ms;
-    size_t bytes = 0, prefetched = 0;
-
-    if (!d->merge)
-        return;
-    br_merge_stats(d->merge, &ms);
-    for (size_t i = 0; i < d->src_cnt; i++) {
-        const src_t *sp = &d->srcs[i];
-        bytes += sizeof *sp->rec + (sp->rkm ? sp->rkm->len : 0);
-        prefetched += rd_kafka_queue_length(sp->q);
+    br_kafka_out_stats(d->out, &m.out);
+    if (d->rk && !rd_kafka_assignment(d->rk, &own) && own) {
+        rd_kafka_position(d->rk, own);
+        if (own->cnt && !(lag = calloc((size_t)own->cnt, sizeof *lag)))
+            goto out;
+        for (int i = 0; i < own->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &own->elems[i];
+            int64_t lo = -1, hi = -1, next = tp->offset;
+            if (next < 0) {
+                progress_t *p = progress_find(d, tp->topic, tp->partition, false);
+                next = p ? p->next : -1;
+            }
+            if (rd_kafka_get_watermark_offsets(d->rk, tp->topic, tp->partition,
+                                               &lo, &hi) ||
+                hi < 0 || next < 0)
+                continue;
+            lag[m.lag_cnt++] = (br_metrics_lag_t){tp->topic, tp->partition,
+                                                  hi > next ? hi - next : 0};
+        }
+        m.lag = lag;
     }
-    FAMILY("burnrate_merge_buffered_records", GAUGE,
-           "Decoded records waiting for their turn in the event-time merge "
-           "(at most one per assigned partition).");
-    br_metrics_sample_u64(b, "burnrate_merge_buffered_records", ms.heads, NULL);
-    FAMILY("burnrate_merge_buffered_bytes", GAUGE,
-           "Bytes the merge holds: one decoded record per assigned partition "
-           "and the payload of each waiting one.");
-    br_metrics_sample_u64(b, "burnrate_merge_buffered_bytes", bytes, NULL);
-    FAMILY("burnrate_merge_prefetched_messages", GAUGE,
-           "Messages librdkafka has fetched into the assigned partitions' "
-           "queues and not yet handed over (bounded per partition by "
-           "queued.max.messages.kbytes).");
-    br_metrics_sample_u64(b, "burnrate_merge_prefetched_messages", prefetched, NULL);
-    FAMILY("burnrate_merge_waiting_partitions", GAUGE,
-           "Assigned partitions that lag (or have not delivered yet) with "
-           "nothing buffered: the merge waits for them.");
-    br_metrics_sample_u64(b, "burnrate_merge_waiting_partitions", ms.waiting, NULL);
-    FAMILY("burnrate_merge_wait_expired_total", COUNTER,
-           "Waits for a lagging partition that ran out (2 s): the others went "
-           "on without it until it delivered.");
-    br_metrics_sample_u64(b, "burnrate_merge_wait_expired_total", ms.waits_expired,
-                          NULL);
+    br_metrics_render_run(&m, b);
+    ok = true;
+out:
+    if (own)
+        rd_kafka_topic_partition_list_destroy(own);
+    free(lag);
+    free(series);
+    free(inputs);
+    return ok;
 }
-
-static void metrics_state(daemon_t *d, br_buf_t *b, int64_t now_ms) {
-    br_pipeline_stats_t st;
-    br_pipeline_memory_t mem;
-    const br_config_t *conf = d->conf;
-
-    br_pipeline_stats(d->pl, &st);
-    br_pipeline_memory(d->pl, &mem);
-    if (st.watermark_ms != INT64_MIN) {
-        FAMILY("burnrate_watermark_timestamp_seconds", GAUGE,
-               "Event-time watermark (max event time minus lateness, idle "
-               "partitions left out): buckets before it are final.");
-        br_metrics_sample(b, "burnrate_watermark_timestamp_seconds",
-                          (double)st.watermark_ms / 1000.0, NULL);
-        FAMILY("burnrate_watermark_delay_seconds", GAUGE,
-               "Wall clock minus the watermark.");
-        br_metrics_sample(b, "burnrate_watermark_delay_seconds",
-                          (double)(now_ms - st.watermark_ms) / 1000.0, NULL);
-    }
-    FAMILY("burnrate_series", GAUGE, "Live series per scope, \"(other)\" included.");
-    for (size_t i = 0; i < conf->scope_cnt; i++)
-        br_metrics_sample_u64(b, "burnrate_series", br_pipeline_scope_series(d->pl, i),
-                              L("scope", conf->scopes[i].name));
-    metrics_dedup(d, b);
-    FAMILY("burnrate_memory_bytes", GAUGE,
-           "Bytes held by the state's growing structures.");
-    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.series, L("structure", "series"));
-    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.index, L("structure", "index"));
-    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.incidents,
-                          L("structure", "incidents"));
-    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.dedup, L("structure", "dedup"));
-    br_metrics_sample_u64(b, "burnrate_memory_bytes", mem.other, L("structure", "other"));
-}
-
-static void metrics_snapshots(daemon_t *d, br_buf_t *b, int64_t now_ms) {
-    FAMILY("burnrate_snapshots_total", COUNTER, "Snapshots written by this process.");
-    br_metrics_sample_u64(b, "burnrate_snapshots_total", d->snapshots, NULL);
-    FAMILY("burnrate_snapshot_failures_total", COUNTER,
-           "Snapshot attempts that failed (retried).");
-    br_metrics_sample_u64(b, "burnrate_snapshot_failures_total",
-                          d->snap_failures_total, NULL);
-    FAMILY("burnrate_snapshot_consecutive_failures", GAUGE,
-           "Snapshot attempts that failed since the last good one (0 when the "
-           "last attempt succeeded).");
-    br_metrics_sample_u64(b, "burnrate_snapshot_consecutive_failures",
-                          d->snap_failures, NULL);
-    FAMILY("burnrate_snapshot_failing", GAUGE,
-           "1 once state.unready_after snapshots in a row have failed (/readyz "
-           "then answers 503), 0 again after a good one.");
-    br_metrics_sample(b, "burnrate_snapshot_failing", snap_failing(d), NULL);
-    if (!d->last_snap_wall_ms)
-        return;
-    FAMILY("burnrate_snapshot_age_seconds", GAUGE,
-           "Time since the last snapshot written by this process.");
-    br_metrics_sample(b, "burnrate_snapshot_age_seconds",
-                      (double)(now_ms - d->last_snap_wall_ms) / 1000.0, NULL);
-    FAMILY("burnrate_snapshot_duration_seconds", GAUGE,
-           "How long the last snapshot took (producer flush, encode, write, fsync).");
-    br_metrics_sample(b, "burnrate_snapshot_duration_seconds",
-                      (double)d->last_snap_dur_ms / 1000.0, NULL);
-    FAMILY("burnrate_snapshot_size_bytes", GAUGE, "Size of the last snapshot.");
-    br_metrics_sample_u64(b, "burnrate_snapshot_size_bytes", d->last_snap_bytes, NULL);
-}
-
-static void metrics_kafka(daemon_t *d, br_buf_t *b) {
-    br_kafka_out_stats_t os;
-    const br_kstats_t *ks = &d->kstats;
-
-    br_kafka_out_stats(d->out, &os);
-    FAMILY("burnrate_producer_queue_messages", GAUGE,
-           "Alerts and dead letters waiting in the producer (rd_kafka_outq_len).");
-    br_metrics_sample_i64(b, "burnrate_producer_queue_messages",
-                          rd_kafka_outq_len(br_kafka_out_handle(d->out)), NULL);
-    FAMILY("burnrate_producer_messages_total", COUNTER,
-           "Messages handed to the producer, by kind.");
-    br_metrics_sample_u64(b, "burnrate_producer_messages_total", os.alerts_sent,
-                          L("kind", "alert"));
-    br_metrics_sample_u64(b, "burnrate_producer_messages_total", os.dead_letters_sent,
-                          L("kind", "dead_letter"));
-    FAMILY("burnrate_producer_delivered_total", COUNTER,
-           "Messages the broker acknowledged.");
-    br_metrics_sample_u64(b, "burnrate_producer_delivered_total", os.delivered, NULL);
-    FAMILY("burnrate_producer_delivery_errors_total", COUNTER,
-           "Delivery reports with an error.");
-    br_metrics_sample_u64(b, "burnrate_producer_delivery_errors_total", os.failed, NULL);
-    FAMILY("burnrate_producer_refused_total", COUNTER,
-           "Alerts and dead letters the producer refused to queue.");
-    br_metrics_sample_u64(b, "burnrate_producer_refused_total", d->produce_errors, NULL);
-    if (!ks->valid)
-        return;
-    FAMILY("burnrate_kafka_rebalances_total", COUNTER,
-           "Consumer group rebalances (librdkafka cgrp.rebalance_cnt).");
-    br_metrics_sample_u64(b, "burnrate_kafka_rebalances_total", ks->rebalances, NULL);
-    FAMILY("burnrate_kafka_broker_up", GAUGE,
-           "1 while the consumer's connection to the broker is up.");
-    for (size_t i = 0; i < ks->broker_cnt; i++)
-        br_metrics_sample(b, "burnrate_kafka_broker_up", ks->brokers[i].up,
-                          L("broker", ks->brokers[i].name));
-    FAMILY("burnrate_kafka_broker_rtt_seconds", GAUGE,
-           "Request round-trip time to the broker over the last statistics "
-           "interval (librdkafka rtt avg and p99).");
-    for (size_t i = 0; i < ks->broker_cnt; i++) {
-        const br_kstats_broker_t *kb = &ks->brokers[i];
-        if (kb->rtt_avg_us < 0)
-            continue;
-        br_metrics_sample(b, "burnrate_kafka_broker_rtt_seconds",
-                          (double)kb->rtt_avg_us / 1e6,
-                          L("broker", kb->name, "stat", "avg"));
-        br_metrics_sample(b, "burnrate_kafka_broker_rtt_seconds",
-                          (double)kb->rtt_p99_us / 1e6,
-                          L("broker", kb->name, "stat", "p99"));
-    }
-    FAMILY("burnrate_kafka_broker_errors_total", COUNTER,
-           "Consumer errors per broker: tx (send), rx (receive), timeout "
-           "(request timed out), disconnect.");
-    for (size_t i = 0; i < ks->broker_cnt; i++) {
-        const br_kstats_broker_t *kb = &ks->brokers[i];
-        br_metrics_sample_u64(b, "burnrate_kafka_broker_errors_total", kb->tx_errors,
-                              L("broker", kb->name, "kind", "tx"));
-        br_metrics_sample_u64(b, "burnrate_kafka_broker_errors_total", kb->rx_errors,
-                              L("broker", kb->name, "kind", "rx"));
-        br_metrics_sample_u64(b, "burnrate_kafka_broker_errors_total", kb->req_timeouts,
-                              L("broker", kb->name, "kind", "timeout"));
-        br_metrics_sample_u64(b, "burnrate_kafka_broker_errors_total", kb->disconnects,
-                              L("broker", kb->name, "kind", "disconnect"));
-    }
-}
-
-static void metrics_render(daemon_t *d, br_buf_t *b) {
-    int64_t now_ms = br_log_wall_ms();
-
-    FAMILY("burnrate_build_info", GAUGE, "Version of burnrate and librdkafka; always 1.");
-    br_metrics_sample(b, "burnrate_build_info", 1,
-                      L("version", BR_VERSION, "librdkafka", rd_kafka_version_str()));
-    FAMILY("process_start_time_seconds", GAUGE,
-           "Start time of the process since the Unix epoch.");
-    br_metrics_sample(b, "process_start_time_seconds",
-                      (double)(d->start_wall_ms / 1000), NULL);
-    FAMILY("burnrate_ready", GAUGE, "1 when /readyz answers 200.");
-    br_metrics_sample(b, "burnrate_ready",
-                      d->restored && d->assigned && !snap_failing(d), NULL);
-    metrics_events(d, b);
-    metrics_alerts(d, b);
-    metrics_lag(d, b);
-    metrics_merge(d, b);
-    metrics_state(d, b, now_ms);
-    metrics_snapshots(d, b, now_ms);
-    metrics_kafka(d, b);
-}
-
-#undef FAMILY
-#undef L
-#undef TEXT
-#undef TEXT_
 
 /* GET /metrics, /healthz, /readyz. The loop serves these, so an answer
  * proves the loop turns; the state is read as it is now. */
@@ -1538,7 +1240,11 @@ static int on_http(void *opaque, const char *path, br_buf_t *body,
             br_buf_puts(body, "starting\n");
             return 503;
         }
-        metrics_render(d, body);
+        if (!metrics_gather(d, body)) {
+            br_buf_reset(body);
+            br_buf_puts(body, "out of memory\n");
+            return 503;
+        }
         *content_type = "text/plain; version=0.0.4; charset=utf-8";
         return 200;
     }
@@ -1650,7 +1356,7 @@ static br_err_t setup_avro_alerts(daemon_t *d, char *errstr,
         int64_t give_up = br_log_wall_ms() + 60000, wait_ms = 500;
         while ((err = br_schemasrc_register(a, subject, schema, &id, why,
                                             sizeof why)) == BR_ERR_IO &&
-               br_log_wall_ms() < give_up && !br_daemon_stop_requested()) {
+               br_log_wall_ms() < give_up && !br_signals_stop_requested()) {
             br_log(BR_LOG_WARN, "registering the alert schema failed, retrying",
                    "subject=%s retry_in_ms=%" PRId64 " error=%s", subject,
                    wait_ms, br_log_quote(qbuf, sizeof qbuf, why));
@@ -1674,6 +1380,7 @@ static br_err_t setup_avro_alerts(daemon_t *d, char *errstr,
 static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     rd_kafka_conf_t *kconf = NULL;
     br_sink_t sink = {on_alert, on_dead_letter, d};
+    br_output_t out;
     char why[512];
     br_err_t err;
 
@@ -1705,6 +1412,14 @@ static br_err_t start(daemon_t *d, char *errstr, size_t errstr_size) {
     d->out = br_kafka_out_new(d->conf, d->opts->brokers, &d->rl, errstr, errstr_size);
     if (!d->out)
         return BR_ERR_KAFKA;
+    /* Where alerts and dead letters go: the producer's topics, and with
+     * --print-alerts readable lines on stdout. */
+    out = br_kafka_output(d->out);
+    br_outputs_add(&d->outs, &out); /* two of BR_OUTPUTS_MAX: no error */
+    if (d->opts->print_alerts) {
+        out = br_output_lines(stdout);
+        br_outputs_add(&d->outs, &out);
+    }
     if (d->conf->kafka.alerts_avro_on &&
         (err = setup_avro_alerts(d, errstr, errstr_size)))
         return err;
@@ -1886,8 +1601,8 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
     d->last_input = -1;
     d->wake[0] = d->wake[1] = -1;
     br_ratelimit_init(&d->rl, LOG_BURST, LOG_PERIOD_MS);
-    br_buf_init(&d->line);
-    install_reload_signal();
+    br_outputs_init(&d->outs, on_output_error, d);
+    br_signals_install_reload();
     log_config(conf, opts);
     d->start_wall_ms = br_log_wall_ms();
     if (http_start(d, errstr, sizeof errstr) || start(d, errstr, sizeof errstr)) {
@@ -1901,7 +1616,7 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
     next_stats_ms = last_ms + BR_DAEMON_STATS_MS;
     d->next_snap_ms = last_ms + conf->snapshot_interval_ms;
     conf = NULL; /* d->conf from here on: a reload replaces it */
-    while (!stop_requested && !d->fatal) {
+    while (!br_signals_stop_requested() && !d->fatal) {
         /* Rebalances, errors and statistics; messages only of a partition
          * whose queue could not be split off (out of memory). */
         rd_kafka_message_t *rkm = rd_kafka_consumer_poll(d->rk, 0);
@@ -1918,10 +1633,8 @@ int br_daemon_run(br_config_t *conf, const br_daemon_opts_t *opts) {
         if (br_kafka_out_fatal(d->out, errstr, sizeof errstr))
             break;
         now = br_log_mono_ms();
-        if (reload_requested) {
-            reload_requested = 0;
+        if (br_signals_take_reload())
             reload(d);
-        }
         if (d->held_cnt)
             resume_held(d, now);
         if (now >= next_stale_ms) {
@@ -2015,7 +1728,7 @@ done:
     br_kafka_out_destroy(d->out);
     br_pipeline_destroy(d->pl);
     br_schemasrc_async_free(d->fetcher);
-    br_buf_free(&d->line);
+    br_outputs_free(&d->outs);
     br_config_destroy(d->conf);
     free(d);
     return ret;

@@ -568,6 +568,29 @@ br_err_t br_kafka_out_dead_letter(br_kafka_out_t *out,
     return err;
 }
 
+static br_err_t output_alert(void *opaque, const br_alert_t *alert,
+                             const char **input_names, int64_t emitted_ms,
+                             br_buf_t *scratch, char *errstr,
+                             size_t errstr_size) {
+    (void)scratch;
+    return br_kafka_out_alert(opaque, alert, input_names, emitted_ms, errstr,
+                              errstr_size);
+}
+
+static br_err_t output_dead_letter(void *opaque, const br_dead_letter_t *dl,
+                                   br_buf_t *scratch, char *errstr,
+                                   size_t errstr_size) {
+    (void)scratch;
+    return br_kafka_out_dead_letter(opaque, dl->origin, dl->input, dl->key,
+                                    dl->key_len, dl->payload, dl->len,
+                                    dl->reason, dl->detail, errstr,
+                                    errstr_size);
+}
+
+br_output_t br_kafka_output(br_kafka_out_t *out) {
+    return (br_output_t){"kafka", output_alert, output_dead_letter, out};
+}
+
 void br_kafka_out_poll(br_kafka_out_t *out, int timeout_ms) {
     rd_kafka_poll(out->rk, timeout_ms);
 }

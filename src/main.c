@@ -18,6 +18,7 @@
 #include "burnrate/pipeline.h"
 #include "burnrate/redact.h"
 #include "burnrate/replay.h"
+#include "burnrate/signals.h"
 #include "burnrate/sortrun.h"
 #include "burnrate/snapshot.h"
 #include "burnrate/ts.h"
@@ -487,7 +488,7 @@ static int cmd_run(args_t *a) {
         br_config_destroy(conf);
         return rc;
     }
-    br_daemon_install_signals();
+    br_signals_install();
     return br_daemon_run(conf, &opts); /* takes conf */
 }
 
@@ -655,7 +656,7 @@ static int cmd_replay(args_t *a) {
     }
     apply_log_format(conf, format);
     if ((rc = apply_log_level(conf, level)) == 0) {
-        br_daemon_install_signals();
+        br_signals_install();
         rc = br_replay_run(conf, &opts);
     }
 done:

@@ -2726,10 +2726,18 @@ void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
 br_err_t br_pipeline_load_prices(const br_config_t *conf, br_prices_t *prices,
                                  char *errstr, size_t errstr_size) {
     char why[1024];
-    if (!conf->prices_file ||
-        br_prices_load_litellm(prices, conf->prices_file, why, sizeof why) ==
-            BR_ERR_OK)
+    if (!conf->prices_file)
         return BR_ERR_OK;
+    if (conf->prices_json) {
+        if (br_prices_load_litellm_json(prices, conf->prices_file,
+                                        conf->prices_json,
+                                        conf->prices_json_len, why,
+                                        sizeof why) == BR_ERR_OK)
+            return BR_ERR_OK;
+    } else {
+        snprintf(why, sizeof why, "%s: %s", conf->prices_file,
+                 conf->prices_error ? conf->prices_error : "out of memory");
+    }
     /* "CONF:LINE: prices.file: /resolved/path: reason", like every other
      * mistake in the config file. */
     return br_seterr(errstr, errstr_size, BR_ERR_CONFIG, "%s:%d: prices.file: %s",

@@ -418,11 +418,31 @@ static br_err_t entry_price(const char *path, const char *key, json_t *obj,
     return BR_ERR_OK;
 }
 
+static br_err_t load_root(br_prices_t *prices, const char *path, json_t *root,
+                          json_error_t *jerr, char *errstr,
+                          size_t errstr_size);
+
 br_err_t br_prices_load_litellm(br_prices_t *prices, const char *path,
                                 char *errstr, size_t errstr_size) {
-    br_err_t err = BR_ERR_OK;
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
+    return load_root(prices, path, root, &jerr, errstr, errstr_size);
+}
+
+br_err_t br_prices_load_litellm_json(br_prices_t *prices, const char *path,
+                                     const char *json, size_t len,
+                                     char *errstr, size_t errstr_size) {
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, 0, &jerr);
+    return load_root(prices, path, root, &jerr, errstr, errstr_size);
+}
+
+/* The table in root (taken; NULL: jerr says why it did not parse). */
+static br_err_t load_root(br_prices_t *prices, const char *path, json_t *root,
+                          json_error_t *jerr_, char *errstr,
+                          size_t errstr_size) {
+    br_err_t err = BR_ERR_OK;
+    json_error_t jerr = *jerr_;
     const char *key;
     json_t *val;
     if (!root) {

@@ -17,15 +17,16 @@
 
 #include "burnrate/avro.h"
 #include "burnrate/csv.h"
-#include "burnrate/daemon.h"
 #include "burnrate/kafka.h"
 #include "burnrate/log.h"
 #include "burnrate/merge.h"
 #include "burnrate/money.h"
+#include "burnrate/outputs.h"
 #include "burnrate/pipeline.h"
 #include "burnrate/redact.h"
 #include "burnrate/replay.h"
 #include "burnrate/schemasrc.h"
+#include "burnrate/signals.h"
 #include "burnrate/sortrun.h"
 #include "burnrate/ts.h"
 
@@ -61,9 +62,9 @@ typedef struct replay {
     FILE *out;                        /* alerts; owned unless stdout */
     FILE *dead;                       /* dead letters or NULL; owned unless
                                          stdout */
+    br_outputs_t outs;                /* alerts and dead letters leave here */
     const void *cur_key;              /* Kafka key of the message being fed */
     size_t cur_key_len;
-    br_buf_t buf;                     /* reused for every line written */
     size_t line_cap;                  /* longest line read, bytes */
     uint64_t dead_by_reason[BR_ERR__CNT];
     uint64_t rejected;                /* dead-lettered by replay itself */
@@ -83,92 +84,25 @@ typedef struct replay {
     bool interrupted;
 } replay_t;
 
-/* Append len bytes as a JSON string: control bytes escaped, invalid UTF-8
- * bytes replaced by U+FFFD, embedded NULs kept as \u0000. */
-static void json_bytes(br_buf_t *b, const unsigned char *p, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    size_t i = 0;
-
-    br_buf_append(b, "\"", 1);
-    while (i < len) {
-        unsigned char c = p[i];
-        size_t need = 0;
-        if (c < 0x80) {
-            if (c == '"' || c == '\\') {
-                char e[2] = {'\\', (char)c};
-                br_buf_append(b, e, 2);
-            } else if (c == '\n') {
-                br_buf_append(b, "\\n", 2);
-            } else if (c == '\r') {
-                br_buf_append(b, "\\r", 2);
-            } else if (c == '\t') {
-                br_buf_append(b, "\\t", 2);
-            } else if (c < 0x20 || c == 0x7f) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                br_buf_append(b, e, 6);
-            } else {
-                br_buf_append(b, &p[i], 1);
-            }
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            need = 1;
-        else if (c >= 0xe0 && c <= 0xef)
-            need = 2;
-        else if (c >= 0xf0 && c <= 0xf4)
-            need = 3;
-        if (need) {
-            bool ok = true;
-            for (size_t k = 1; ok && k <= need; k++)
-                ok = i + k < len && (p[i + k] & 0xc0) == 0x80;
-            /* No overlong forms, surrogates or code points past U+10FFFF. */
-            if (ok && c == 0xe0 && p[i + 1] < 0xa0) ok = false;
-            if (ok && c == 0xed && p[i + 1] > 0x9f) ok = false;
-            if (ok && c == 0xf0 && p[i + 1] < 0x90) ok = false;
-            if (ok && c == 0xf4 && p[i + 1] > 0x8f) ok = false;
-            if (ok) {
-                br_buf_append(b, &p[i], need + 1);
-                i += need + 1;
-                continue;
-            }
-        }
-        br_buf_append(b, "\xef\xbf\xbd", 3);
-        i++;
-    }
-    br_buf_append(b, "\"", 1);
-}
-
 /* Every dead letter of a replay comes through here. */
 static void dead_letter(replay_t *r, const br_origin_t *origin,
                         const void *payload, size_t len, br_err_t reason,
                         const char *detail) {
+    br_dead_letter_t dl = {
+        .origin = origin,
+        .input = origin->input >= 0 && (size_t)origin->input < r->conf->input_cnt
+                     ? r->conf->inputs[origin->input].name
+                     : "",
+        .key = r->cur_key,
+        .key_len = r->cur_key_len,
+        .payload = payload,
+        .len = len,
+        .reason = reason,
+        .detail = detail,
+    };
     if ((unsigned)reason < BR_ERR__CNT)
         r->dead_by_reason[reason]++;
-    if (!r->dead)
-        return;
-    br_buf_reset(&r->buf);
-    br_buf_puts(&r->buf, "{\"reason\":");
-    br_buf_json_str(&r->buf, br_err_name(reason));
-    br_buf_puts(&r->buf, ",\"detail\":");
-    br_buf_json_str(&r->buf, detail ? detail : "");
-    br_buf_puts(&r->buf, ",\"input\":");
-    br_buf_json_str(&r->buf, origin->input >= 0 &&
-                                     (size_t)origin->input < r->conf->input_cnt
-                                 ? r->conf->inputs[origin->input].name
-                                 : "");
-    br_buf_puts(&r->buf, ",\"topic\":");
-    br_buf_json_str(&r->buf, origin->topic ? origin->topic : "");
-    br_buf_printf(&r->buf, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64,
-                  origin->partition, origin->offset);
-    if (r->cur_key) {
-        br_buf_puts(&r->buf, ",\"key\":");
-        json_bytes(&r->buf, r->cur_key, r->cur_key_len);
-    }
-    br_buf_puts(&r->buf, ",\"payload\":");
-    json_bytes(&r->buf, payload, len);
-    br_buf_puts(&r->buf, "}\n");
-    fwrite(r->buf.data, 1, r->buf.len, r->dead);
+    br_outputs_dead_letter(&r->outs, &dl);
 }
 
 static void on_dead_letter(void *opaque, const br_origin_t *origin,
@@ -182,15 +116,22 @@ static void on_alert(void *opaque, const br_alert_t *alert) {
 
     if ((unsigned)alert->type < BR_ALERT__CNT && (unsigned)alert->status < 3)
         r->alerts[alert->type][alert->status]++;
-    br_buf_reset(&r->buf);
-    br_alert_to_json(alert, r->input_names, br_log_wall_ms(), &r->buf);
-    br_buf_append(&r->buf, "\n", 1);
-    fwrite(r->buf.data, 1, r->buf.len, r->out);
+    br_outputs_alert(&r->outs, alert, r->input_names, br_log_wall_ms());
+}
+
+/* The outputs of a replay, in this order: alerts as JSON lines (--output,
+ * default stdout), readable lines on stdout (--print-alerts), dead letters
+ * as JSON lines (--dead-letters). */
+static void outputs_build(replay_t *r) {
+    br_output_t o = br_output_alert_file(r->out);
+    br_outputs_add(&r->outs, &o); /* three of BR_OUTPUTS_MAX: no error */
     if (r->opts->print_alerts) {
-        br_buf_reset(&r->buf);
-        br_alert_format_line(alert, &r->buf);
-        fwrite(r->buf.data, 1, r->buf.len, stdout);
-        fflush(stdout);
+        o = br_output_lines(stdout);
+        br_outputs_add(&r->outs, &o);
+    }
+    if (r->dead) {
+        o = br_output_dead_letter_file(r->dead);
+        br_outputs_add(&r->outs, &o);
     }
 }
 
@@ -296,7 +237,7 @@ static br_err_t cursor_read(replay_t *r, cursor_t *c, char *errstr,
                             size_t errstr_size) {
     char why[512];
     c->has = false;
-    while (!br_daemon_stop_requested()) {
+    while (!br_signals_stop_requested()) {
         if (!c->fp) {
             if (c->path_idx == c->path_cnt)
                 return BR_ERR_OK;
@@ -715,7 +656,7 @@ static br_err_t replay_files(replay_t *r, char *errstr, size_t errstr_size) {
                 next = &cursors[i];
         if (!next)
             break;
-        if (br_daemon_stop_requested()) {
+        if (br_signals_stop_requested()) {
             r->interrupted = true;
             break;
         }
@@ -894,7 +835,7 @@ static bool part_fill(replay_t *r, br_merge_t *m, part_t *pt, int64_t now) {
         r->cur_key_len = rkm->key_len;
         while ((err = br_pipeline_decode(r->pl, &origin, payload, rkm->len, NULL,
                                          pt->rec)) == BR_ERR_IO &&
-               !br_daemon_stop_requested()) {
+               !br_signals_stop_requested()) {
             char qwhy[700];
             snprintf(swhy, sizeof swhy, "%s", br_pipeline_last_error(r->pl));
             if (br_log_limited(&replay_rl, "schema_wait"))
@@ -1029,7 +970,7 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
         bool read = false;
         int s;
 
-        if (br_daemon_stop_requested()) {
+        if (br_signals_stop_requested()) {
             r->interrupted = true;
             break;
         }
@@ -1055,7 +996,7 @@ static br_err_t replay_kafka(replay_t *r, char *errstr, size_t errstr_size) {
                     break;
                 }
             last_progress = now;
-            if (br_daemon_stop_requested())
+            if (br_signals_stop_requested())
                 r->interrupted = true;
         }
         if (r->interrupted)
@@ -1283,7 +1224,7 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
     r->conf = conf;
     r->opts = opts;
     r->out = stdout;
-    br_buf_init(&r->buf);
+    br_outputs_init(&r->outs, NULL, NULL);
     sink.opaque = r;
     r->line_cap = conf->max_message_bytes ? conf->max_message_bytes
                                           : DEFAULT_MAX_MESSAGE_BYTES;
@@ -1316,6 +1257,7 @@ int br_replay_run(const br_config_t *conf, const br_replay_opts_t *opts) {
             goto done;
         }
     }
+    outputs_build(r);
     err = opts->kafka ? replay_kafka(r, errstr, sizeof errstr)
                       : replay_files(r, errstr, sizeof errstr);
     if (err)
@@ -1345,7 +1287,7 @@ done:
     if (r->dead && r->dead != stdout)
         fclose(r->dead);
     br_pipeline_destroy(r->pl);
-    br_buf_free(&r->buf);
+    br_outputs_free(&r->outs);
     free(r);
     return ret;
 }

@@ -509,6 +509,20 @@ fail:
     return NULL;
 }
 
+br_tz_t *br_tz_fixed(const char *name) {
+    br_tz_t *tz;
+    int32_t off;
+    if (!name || !parse_fixed(name, &off) || !(tz = calloc(1, sizeof(*tz))))
+        return NULL;
+    if (!(tz->name = strdup(name))) {
+        free(tz);
+        return NULL;
+    }
+    tz->has_rule = true;
+    tz->rule.std_off_s = off;
+    return tz;
+}
+
 void br_tz_destroy(br_tz_t *tz) {
     if (!tz)
         return;

@@ -1,5 +1,6 @@
 /* Budgets across period boundaries and time zones: which period a row
  * counts in, thresholds once per period, late rows, credits, closing. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,25 @@ static int64_t ts(const char *s) {
     return ms;
 }
 
+/* A named zone as config loading reads it (budgets read no file), loaded
+ * once per name; NULL when it does not load. */
+static br_tz_t *zone(const char *name) {
+    static struct { char name[64]; br_tz_t *tz; } cache[8];
+    char err[256];
+    size_t i;
+    if (!name)
+        return NULL;
+    for (i = 0; i < 8 && cache[i].name[0]; i++)
+        if (strcmp(cache[i].name, name) == 0)
+            return cache[i].tz;
+    br_tz_t *tz = br_tz_load(name, err, sizeof err);
+    if (i < 8) {
+        snprintf(cache[i].name, sizeof cache[i].name, "%s", name);
+        cache[i].tz = tz;
+    }
+    return tz;
+}
+
 static br_budget_conf_t conf(br_period_t period, char *tz, int32_t *bp,
                              size_t cnt) {
     br_budget_conf_t bc;
@@ -26,6 +46,7 @@ static br_budget_conf_t conf(br_period_t period, char *tz, int32_t *bp,
     memcpy(bc.currency, "USD", 4);
     bc.period = period;
     bc.timezone = tz;
+    bc.tz = zone(tz);
     bc.thresholds_bp = bp;
     bc.threshold_cnt = cnt;
     return bc;

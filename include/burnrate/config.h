@@ -174,6 +174,9 @@ typedef struct br_budget_conf {
     char currency[BR_CURRENCY_MAX];
     br_period_t period;
     char *timezone;              /* default "UTC" */
+    br_tz_t *tz;                 /* the zone, read when the config loads
+                                    (owned); NULL: build it from timezone
+                                    (UTC or a fixed offset, br_tz_fixed()) */
     int32_t *thresholds_bp;      /* ascending, in basis points (80% = 8000) */
     size_t threshold_cnt;
     int64_t window_ms;           /* period rolling: window length, else 0 */
@@ -240,6 +243,10 @@ typedef struct br_config {
     br_budget_conf_t *budgets;
     size_t budget_cnt;
     char *prices_file;           /* LiteLLM-format price table, or NULL */
+    char *prices_json;           /* its bytes, read when the config loads
+                                    (the pipeline opens no file), or NULL */
+    size_t prices_json_len;
+    char *prices_error;          /* why it could not be opened, or NULL */
     br_kv_t *price_overrides;    /* "model" -> "input=0.15,output=0.60"
                                     (currency units per 1M tokens) */
     size_t price_override_cnt;

@@ -1,7 +1,7 @@
 /*
  * `burnrate run`: the long-running stage. A consumer group feeds the pure
- * pipeline; alerts and dead letters go out through one producer; signals,
- * clocks and periodic stats live here and nowhere below.
+ * pipeline; alerts and dead letters go out through one producer; clocks
+ * and periodic stats live here and nowhere below (signal flags: signals.h).
  *
  * @locality everything runs on the calling thread; librdkafka's own threads
  *           do the network I/O.
@@ -24,15 +24,6 @@ typedef struct br_daemon_opts {
     bool keep_log_level;   /* --log-level given: a reload leaves the level */
     bool keep_log_format;  /* --log-format given: a reload leaves it */
 } br_daemon_opts_t;
-
-/**
- * @brief Handle SIGINT/SIGTERM by setting a flag (a second one while the
- *        flag is set calls _exit(130) at once) and ignore SIGPIPE.
- */
-void br_daemon_install_signals(void);
-
-/** @returns true once SIGINT or SIGTERM has arrived. */
-bool br_daemon_stop_requested(void);
 
 /**
  * @brief Run until a signal or a fatal Kafka error. SIGHUP reloads the

@@ -18,6 +18,7 @@
 #include "burnrate/config.h"
 #include "burnrate/err.h"
 #include "burnrate/log.h"
+#include "burnrate/outputs.h"
 
 /** Dead-letter payloads larger than this are cut (Kafka's default
  *  message.max.bytes is 1 MB) and carry burnrate.truncated. */
@@ -173,6 +174,13 @@ br_err_t br_kafka_out_dead_letter(br_kafka_out_t *out,
                                   size_t len, br_err_t reason,
                                   const char *detail, char *errstr,
                                   size_t errstr_size);
+
+/**
+ * @returns the producer as one of the outputs (outputs.h): alerts by
+ *          br_kafka_out_alert(), dead letters by br_kafka_out_dead_letter();
+ *          out is borrowed and must outlive the list.
+ */
+br_output_t br_kafka_output(br_kafka_out_t *out);
 
 /** @brief Serve delivery reports and errors without blocking. */
 void br_kafka_out_poll(br_kafka_out_t *out, int timeout_ms);

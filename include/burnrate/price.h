@@ -38,6 +38,15 @@ br_err_t br_prices_load_litellm(br_prices_t *prices, const char *path,
                                 char *errstr, size_t errstr_size);
 
 /**
+ * @brief br_prices_load_litellm() of a file already read: json (len bytes,
+ *        borrowed) is its content, path only names it in errors. No I/O.
+ * @returns BR_ERR_OK, or BR_ERR_PARSE with errstr "PATH:LINE:COL: why".
+ */
+br_err_t br_prices_load_litellm_json(br_prices_t *prices, const char *path,
+                                     const char *json, size_t len,
+                                     char *errstr, size_t errstr_size);
+
+/**
  * @brief Add or replace one model's prices from an override spec such as
  *        "input=0.15,output=0.60,cache_read=0.075" in currency units per
  *        million tokens.

@@ -27,6 +27,12 @@ typedef enum {
  * @returns a new zone the caller destroys, or NULL with errstr set.
  */
 br_tz_t *br_tz_load(const char *name, char *errstr, size_t errstr_size);
+/**
+ * @brief A zone that needs no file: "UTC", "Z" or a fixed offset. Pure.
+ * @returns a new zone the caller destroys, or NULL when name is none of
+ *          these (or out of memory).
+ */
+br_tz_t *br_tz_fixed(const char *name);
 void br_tz_destroy(br_tz_t *tz);
 /** @returns the name it was loaded with; borrowed, valid while tz lives. */
 const char *br_tz_name(const br_tz_t *tz);
