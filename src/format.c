@@ -17,8 +17,8 @@
  * writer schema id (avro-confluent); failures are remembered too. */
 typedef struct avro_ent {
     uint32_t id;
-    br_avro_schema_t *schema;  /* writer schema, owned */
-    br_avro_reader_t *reader;  /* NULL: unusable, see why */
+    br_avro_schema_t *schema; /* writer schema, owned */
+    br_avro_reader_t *reader; /* NULL: unusable, see why */
     br_err_t err;
     char *why;
 } avro_ent_t;
@@ -26,7 +26,7 @@ typedef struct avro_ent {
 struct br_format_state {
     const br_input_conf_t *in;
     br_decoder_t *dec;
-    br_avro_schema_t *schema;  /* avro.schema: writer (avro) or reader */
+    br_avro_schema_t *schema; /* avro.schema: writer (avro) or reader */
     avro_ent_t *ents;
     size_t cnt, cap;
     br_schema_fetch_fn fetch;
@@ -54,8 +54,9 @@ static avro_ent_t *avro_ent_add(br_format_state_t *f, uint32_t id) {
     return e;
 }
 
-br_format_state_t *br_format_new(const br_input_conf_t *in, const char *const *want,
-                           size_t want_cnt, char *errstr, size_t errstr_size) {
+br_format_state_t *br_format_new(const br_input_conf_t *in,
+                                 const char *const *want, size_t want_cnt,
+                                 char *errstr, size_t errstr_size) {
     char err[512];
     br_format_state_t *f = calloc(1, sizeof *f);
     if (!f) {
@@ -67,15 +68,14 @@ br_format_state_t *br_format_new(const br_input_conf_t *in, const char *const *w
     br_buf_init(&f->fetched);
     f->dec = br_decoder_new_wanting(in, want, want_cnt, err, sizeof err);
     if (!f->dec) {
-        br_seterr(errstr, errstr_size, BR_ERR_CONFIG, "inputs.%s: %s",
-                  in->name, err);
+        br_seterr(errstr, errstr_size, BR_ERR_CONFIG, "inputs.%s: %s", in->name,
+                  err);
         goto fail;
     }
     if (!in->avro.schema_json)
         return f;
-    f->schema = br_avro_schema_parse(in->avro.schema_json,
-                                     strlen(in->avro.schema_json), err,
-                                     sizeof err);
+    f->schema = br_avro_schema_parse(
+        in->avro.schema_json, strlen(in->avro.schema_json), err, sizeof err);
     if (!f->schema)
         goto schema_fail;
     if (in->format == BR_FORMAT_AVRO) {
@@ -133,16 +133,15 @@ static br_err_t avro_reader_for(br_format_state_t *f, uint32_t id,
         if (f->ents[i].id == id) {
             *out = f->ents[i].reader;
             if (!*out)
-                br_seterr(errstr, errstr_size, BR_ERR_OK, "%s",
-                          f->ents[i].why);
+                br_seterr(errstr, errstr_size, BR_ERR_OK, "%s", f->ents[i].why);
             return *out ? BR_ERR_OK : f->ents[i].err;
         }
     if (!f->fetch)
         return br_seterr(errstr, errstr_size, BR_ERR_NOTFOUND,
                          "schema id %u: no schema source to look it up", id);
     br_buf_reset(&f->fetched);
-    br_err_t err = f->fetch(f->fetch_opaque, f->in, id, &f->fetched, why,
-                            sizeof why);
+    br_err_t err =
+        f->fetch(f->fetch_opaque, f->in, id, &f->fetched, why, sizeof why);
     if (err == BR_ERR_IO)
         return br_seterr(errstr, errstr_size, err, "%s", why);
     avro_ent_t *e = avro_ent_add(f, id);
@@ -150,25 +149,27 @@ static br_err_t avro_reader_for(br_format_state_t *f, uint32_t id,
         return br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
     if (err != BR_ERR_OK) {
         e->err = err;
-    } else if (!(e->schema = br_avro_schema_parse(f->fetched.data,
-                                                  f->fetched.len, why,
-                                                  sizeof why))) {
+    } else if (!(e->schema = br_avro_schema_parse(
+                     f->fetched.data, f->fetched.len, why, sizeof why))) {
         e->err = BR_ERR_PARSE;
     } else if (!(e->reader = br_avro_reader_new(e->schema, f->schema, why,
                                                 sizeof why))) {
         e->err = BR_ERR_TYPE;
     }
     if (!e->reader) {
-        br_seterr(errstr, errstr_size, e->err, "schema id %u: %s", id, why);
-        e->why = strdup(errstr);
+        char msg[sizeof why + 64];
+        snprintf(msg, sizeof msg, "schema id %u: %s", id, why);
+        br_seterr(errstr, errstr_size, e->err, "%s", msg);
+        e->why = strdup(msg);
     }
     *out = e->reader;
     return e->reader ? BR_ERR_OK : e->err;
 }
 
 /* An Avro message into the JSON shape the dialects read. */
-static br_err_t avro_decode(br_format_state_t *f, const void *payload, size_t len,
-                            json_t **obj, char *errstr, size_t errstr_size) {
+static br_err_t avro_decode(br_format_state_t *f, const void *payload,
+                            size_t len, json_t **obj, char *errstr,
+                            size_t errstr_size) {
     br_avro_reader_t *r = NULL;
     const void *body = payload;
     size_t body_len = len;
@@ -212,14 +213,14 @@ br_err_t br_format_decode_object(br_format_state_t *f, json_t *obj,
 /* ---- files -------------------------------------------------------------- */
 
 struct br_format_file {
-    const char *path;           /* borrowed */
-    FILE *fp;                   /* JSON lines and CSV; NULL for Avro */
+    const char *path; /* borrowed */
+    FILE *fp;         /* JSON lines and CSV; NULL for Avro */
     br_csv_t *csv;
-    br_avro_file_t *ocf;        /* Avro inputs: an object container file */
-    int64_t offset;             /* messages read: line, row, record */
-    char *raw;                  /* the message read, for dead letters */
+    br_avro_file_t *ocf; /* Avro inputs: an object container file */
+    int64_t offset;      /* messages read: line, row, record */
+    char *raw;           /* the message read, for dead letters */
     size_t cap;
-    json_t *obj;                /* the last message's, owned */
+    json_t *obj; /* the last message's, owned */
     char why[512];
 };
 
@@ -275,8 +276,8 @@ void br_format_file_close(br_format_file_t *ff) {
 }
 
 /* Keep len bytes of p (cut to the cap) as the message read. */
-static void keep_raw(br_format_file_t *ff, br_format_msg_t *msg,
-                     const void *p, size_t len) {
+static void keep_raw(br_format_file_t *ff, br_format_msg_t *msg, const void *p,
+                     size_t len) {
     if (len > ff->cap)
         len = ff->cap;
     if (len)
@@ -289,8 +290,8 @@ static void keep_raw(br_format_file_t *ff, br_format_msg_t *msg,
  * bytes the file holds. */
 static br_err_t next_avro(br_format_file_t *ff, br_format_msg_t *msg,
                           char *errstr, size_t errstr_size) {
-    br_err_t err = br_avro_file_next(ff->ocf, &ff->obj, ff->why,
-                                     sizeof ff->why);
+    br_err_t err =
+        br_avro_file_next(ff->ocf, &ff->obj, ff->why, sizeof ff->why);
     if (err == BR_ERR_NOTFOUND)
         return err;
     if (err == BR_ERR_IO || err == BR_ERR_NOMEM)
@@ -312,8 +313,8 @@ static br_err_t next_avro(br_format_file_t *ff, br_format_msg_t *msg,
 static br_err_t next_csv(br_format_file_t *ff, br_format_msg_t *msg,
                          char *errstr, size_t errstr_size) {
     int64_t row = 0;
-    br_err_t err = br_csv_next(ff->csv, &ff->obj, &row, ff->why,
-                               sizeof ff->why);
+    br_err_t err =
+        br_csv_next(ff->csv, &ff->obj, &row, ff->why, sizeof ff->why);
     if (err == BR_ERR_NOTFOUND)
         return err;
     msg->offset = ff->offset = row;
@@ -383,7 +384,8 @@ static br_err_t next_line(br_format_file_t *ff, br_format_msg_t *msg,
         if (total > n) {
             snprintf(ff->why, sizeof ff->why,
                      "line of %zu bytes is longer than max_message_bytes "
-                     "(%zu)", total, ff->cap);
+                     "(%zu)",
+                     total, ff->cap);
             msg->reject = BR_ERR_LIMIT;
         }
         return BR_ERR_OK;

@@ -115,7 +115,7 @@ struct br_pipeline {
     const br_config_t *conf;
     br_sink_t sink;
     br_prices_t *prices;
-    br_format_state_t **formats;     /* per input: payloads into records */
+    br_format_state_t **formats; /* per input: payloads into records */
     br_decoder_t **decoders;   /* per input, borrowed from formats */
     const char **input_names;
     br_series_store_t *store;  /* series and scopes */
@@ -1849,7 +1849,8 @@ void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
         br_format_set_schema_fetch(pl->formats[i], fn, opaque);
 }
 
-const br_format_state_t *br_pipeline_format(const br_pipeline_t *pl, int input) {
+const br_format_state_t *br_pipeline_format(const br_pipeline_t *pl,
+                                            int input) {
     if (input < 0 || (size_t)input >= pl->conf->input_cnt)
         return NULL;
     return pl->formats[input];

@@ -46,10 +46,9 @@
  *          message is dead-lettered); BR_ERR_IO when the source cannot
  *          answer now (the message is not consumed: the caller retries it).
  */
-typedef br_err_t (*br_schema_fetch_fn)(void *opaque,
-                                       const br_input_conf_t *in,
-                                       uint32_t id, br_buf_t *out,
-                                       char *errstr, size_t errstr_size);
+typedef br_err_t (*br_schema_fetch_fn)(void *opaque, const br_input_conf_t *in,
+                                       uint32_t id, br_buf_t *out, char *errstr,
+                                       size_t errstr_size);
 
 typedef struct br_format_state br_format_state_t;
 
@@ -60,8 +59,9 @@ typedef struct br_format_state br_format_state_t;
  * @returns a new format the caller destroys, or NULL with errstr
  *          "inputs.NAME: reason" or "inputs.NAME.avro.schema: reason".
  */
-br_format_state_t *br_format_new(const br_input_conf_t *in, const char *const *want,
-                           size_t want_cnt, char *errstr, size_t errstr_size);
+br_format_state_t *br_format_new(const br_input_conf_t *in,
+                                 const char *const *want, size_t want_cnt,
+                                 char *errstr, size_t errstr_size);
 void br_format_destroy(br_format_state_t *f);
 
 /** @brief Where an avro-confluent input gets writer schemas; without one,
@@ -109,17 +109,17 @@ br_err_t br_format_file_open(const br_format_state_t *f, const char *path,
 
 /** One message of a file, valid until the next call on its file. */
 typedef struct br_format_msg {
-    int64_t offset;     /* 1-based line, row or record number */
-    const void *raw;    /* the message as the file holds it (an Avro
-                           record: its JSON, or the bytes that could not be
-                           read), at most max_bytes: a dead letter's
-                           payload */
+    int64_t offset;  /* 1-based line, row or record number */
+    const void *raw; /* the message as the file holds it (an Avro
+                        record: its JSON, or the bytes that could not be
+                        read), at most max_bytes: a dead letter's
+                        payload */
     size_t raw_len;
-    json_t *obj;        /* already parsed (CSV row, Avro record): decode it
-                           with br_format_decode_object(); NULL: decode raw
-                           with br_format_decode(); owned by the file */
-    br_err_t reject;    /* BR_ERR_OK, or why the reader could not take it:
-                           a dead letter of reason reject, detail why */
+    json_t *obj;     /* already parsed (CSV row, Avro record): decode it
+                        with br_format_decode_object(); NULL: decode raw
+                        with br_format_decode(); owned by the file */
+    br_err_t reject; /* BR_ERR_OK, or why the reader could not take it:
+                        a dead letter of reason reject, detail why */
     const char *why;
 } br_format_msg_t;
 

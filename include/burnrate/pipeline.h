@@ -213,7 +213,8 @@ void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
 /** @returns the format state of input (index into conf->inputs), or NULL
  *           for another index; owned by the pipeline. Replay opens the
  *           input's files with it (br_format_file_open()). */
-const br_format_state_t *br_pipeline_format(const br_pipeline_t *pl, int input);
+const br_format_state_t *br_pipeline_format(const br_pipeline_t *pl,
+                                            int input);
 
 /*
  * Stale inputs (inputs[].stale_after): wall-clock silence, the one
