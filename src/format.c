@@ -34,6 +34,21 @@ struct br_format_state {
     br_buf_t fetched;
 };
 
+void br_format_destroy(br_format_state_t *f) {
+    if (!f)
+        return;
+    br_decoder_destroy(f->dec);
+    for (size_t k = 0; k < f->cnt; k++) {
+        br_avro_reader_free(f->ents[k].reader);
+        br_avro_schema_free(f->ents[k].schema);
+        free(f->ents[k].why);
+    }
+    free(f->ents);
+    br_avro_schema_free(f->schema);
+    br_buf_free(&f->fetched);
+    free(f);
+}
+
 static bool is_avro(const br_input_conf_t *in) {
     return in->format == BR_FORMAT_AVRO ||
            in->format == BR_FORMAT_AVRO_CONFLUENT;
@@ -95,21 +110,6 @@ schema_fail:
 fail:
     br_format_destroy(f);
     return NULL;
-}
-
-void br_format_destroy(br_format_state_t *f) {
-    if (!f)
-        return;
-    br_decoder_destroy(f->dec);
-    for (size_t k = 0; k < f->cnt; k++) {
-        br_avro_reader_free(f->ents[k].reader);
-        br_avro_schema_free(f->ents[k].schema);
-        free(f->ents[k].why);
-    }
-    free(f->ents);
-    br_avro_schema_free(f->schema);
-    br_buf_free(&f->fetched);
-    free(f);
 }
 
 void br_format_set_schema_fetch(br_format_state_t *f, br_schema_fetch_fn fn,
@@ -224,6 +224,19 @@ struct br_format_file {
     char why[512];
 };
 
+void br_format_file_close(br_format_file_t *ff) {
+    if (!ff)
+        return;
+    json_decref(ff->obj);
+    if (ff->ocf)
+        br_avro_file_close(ff->ocf); /* and its stream */
+    br_csv_destroy(ff->csv);
+    if (ff->fp)
+        fclose(ff->fp);
+    free(ff->raw);
+    free(ff);
+}
+
 br_err_t br_format_file_open(const br_format_state_t *f, const char *path,
                              size_t max_bytes, br_format_file_t **out,
                              char *errstr, size_t errstr_size) {
@@ -261,18 +274,6 @@ br_err_t br_format_file_open(const br_format_state_t *f, const char *path,
     }
     *out = ff;
     return BR_ERR_OK;
-}
-
-void br_format_file_close(br_format_file_t *ff) {
-    if (!ff)
-        return;
-    json_decref(ff->obj);
-    br_csv_destroy(ff->csv);
-    br_avro_file_close(ff->ocf);
-    if (ff->fp)
-        fclose(ff->fp);
-    free(ff->raw);
-    free(ff);
 }
 
 /* Keep len bytes of p (cut to the cap) as the message read. */
