@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "burnrate/avro.h"
 #include "burnrate/baseline.h"
 #include "burnrate/budget.h"
 #include "burnrate/decode.h"
+#include "burnrate/format.h"
 #include "burnrate/hash.h"
 #include "burnrate/money.h"
 #include "burnrate/pipeline.h"
@@ -98,22 +98,6 @@ typedef struct dedup {
     size_t table_cap;
 } dedup_t;
 
-/* Avro readers of one input: the configured schema's (format avro), or
- * one per writer schema id (avro-confluent), failures remembered too. */
-typedef struct avro_ent {
-    uint32_t id;
-    br_avro_schema_t *schema;  /* writer schema, owned */
-    br_avro_reader_t *reader;  /* NULL: unusable, see why */
-    br_err_t err;
-    char *why;
-} avro_ent_t;
-
-typedef struct avro_in {
-    br_avro_schema_t *schema;  /* avro.schema: writer (avro) or reader */
-    avro_ent_t *ents;
-    size_t cnt, cap;
-} avro_in_t;
-
 /* Silence watch of one input, in wall-clock ms from the daemon (never read
  * here). Replay never marks an input live, so nothing here fires there. */
 typedef struct stale_in {
@@ -129,11 +113,8 @@ struct br_pipeline {
     const br_config_t *conf;
     br_sink_t sink;
     br_prices_t *prices;
-    br_decoder_t **decoders;
-    avro_in_t *avro;           /* per input */
-    br_schema_fetch_fn fetch;
-    void *fetch_opaque;
-    br_buf_t fetched;
+    br_format_state_t **formats; /* per input: payloads into records */
+    br_decoder_t **decoders;   /* per input, borrowed from formats */
     const char **input_names;
     br_series_store_t *store;  /* series and scopes */
     br_budget_t **budgets;
@@ -1860,108 +1841,17 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     return BR_ERR_OK;
 }
 
-static avro_ent_t *avro_ent_add(avro_in_t *ai, uint32_t id) {
-    if (ai->cnt == ai->cap) {
-        size_t cap = ai->cap ? ai->cap * 2 : 4;
-        avro_ent_t *e = realloc(ai->ents, cap * sizeof *e);
-        if (!e)
-            return NULL;
-        ai->ents = e;
-        ai->cap = cap;
-    }
-    avro_ent_t *e = &ai->ents[ai->cnt++];
-    memset(e, 0, sizeof *e);
-    e->id = id;
-    return e;
-}
-
-/* The reader for writer schema `id` of an avro-confluent input, fetched
- * and resolved on first use; BR_ERR_IO when the source cannot answer. */
-static br_err_t avro_reader_for(br_pipeline_t *pl, int input, uint32_t id,
-                                br_avro_reader_t **out) {
-    avro_in_t *ai = &pl->avro[input];
-    char why[512];
-    for (size_t i = 0; i < ai->cnt; i++)
-        if (ai->ents[i].id == id) {
-            *out = ai->ents[i].reader;
-            if (!*out)
-                text(pl->errbuf, sizeof(pl->errbuf), "%s", ai->ents[i].why);
-            return *out ? BR_ERR_OK : ai->ents[i].err;
-        }
-    if (!pl->fetch) {
-        text(pl->errbuf, sizeof(pl->errbuf),
-             "schema id %u: no schema source to look it up", id);
-        return BR_ERR_NOTFOUND;
-    }
-    br_buf_reset(&pl->fetched);
-    br_err_t err = pl->fetch(pl->fetch_opaque, &pl->conf->inputs[input], id,
-                             &pl->fetched, why, sizeof why);
-    if (err == BR_ERR_IO) {
-        text(pl->errbuf, sizeof(pl->errbuf), "%s", why);
-        return err;
-    }
-    avro_ent_t *e = avro_ent_add(ai, id);
-    if (!e) {
-        text(pl->errbuf, sizeof(pl->errbuf), "out of memory");
-        return BR_ERR_NOMEM;
-    }
-    if (err != BR_ERR_OK) {
-        e->err = err;
-        text(pl->errbuf, sizeof(pl->errbuf), "schema id %u: %s", id, why);
-    } else if (!(e->schema = br_avro_schema_parse(pl->fetched.data,
-                                                  pl->fetched.len, why,
-                                                  sizeof why))) {
-        e->err = BR_ERR_PARSE;
-        text(pl->errbuf, sizeof(pl->errbuf), "schema id %u: %s", id, why);
-    } else if (!(e->reader = br_avro_reader_new(e->schema, ai->schema, why,
-                                                sizeof why))) {
-        e->err = BR_ERR_TYPE;
-        text(pl->errbuf, sizeof(pl->errbuf), "schema id %u: %s", id, why);
-    }
-    if (!e->reader)
-        e->why = strdup(pl->errbuf);
-    *out = e->reader;
-    return e->reader ? BR_ERR_OK : e->err;
-}
-
-static br_err_t avro_decode(br_pipeline_t *pl, int input, const void *payload,
-                            size_t len, json_t **obj) {
-    avro_in_t *ai = &pl->avro[input];
-    br_avro_reader_t *r = NULL;
-    const void *body = payload;
-    size_t body_len = len;
-    br_err_t err;
-    if (pl->conf->inputs[input].format == BR_FORMAT_AVRO_CONFLUENT) {
-        uint32_t id;
-        if ((err = br_avro_confluent_split(payload, len, &id, &body, &body_len,
-                                           pl->errbuf, sizeof(pl->errbuf))))
-            return err;
-        if ((err = avro_reader_for(pl, input, id, &r)))
-            return err;
-    } else {
-        r = ai->cnt ? ai->ents[0].reader : NULL;
-        if (!r) {
-            text(pl->errbuf, sizeof(pl->errbuf), "%s",
-                 ai->cnt && ai->ents[0].why ? ai->ents[0].why
-                                            : "no Avro schema");
-            return BR_ERR_TYPE;
-        }
-    }
-    return br_avro_reader_decode(r, body, body_len, obj, pl->errbuf,
-                                 sizeof(pl->errbuf));
-}
-
-const br_avro_schema_t *br_pipeline_avro_schema(const br_pipeline_t *pl,
-                                                int input) {
-    if (input < 0 || (size_t)input >= pl->conf->input_cnt || !pl->avro)
-        return NULL;
-    return pl->avro[input].schema;
-}
-
 void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
                                   void *opaque) {
-    pl->fetch = fn;
-    pl->fetch_opaque = opaque;
+    for (size_t i = 0; i < pl->conf->input_cnt; i++)
+        br_format_set_schema_fetch(pl->formats[i], fn, opaque);
+}
+
+const br_format_state_t *br_pipeline_format(const br_pipeline_t *pl,
+                                            int input) {
+    if (input < 0 || (size_t)input >= pl->conf->input_cnt)
+        return NULL;
+    return pl->formats[input];
 }
 
 /* A record stamped more than its input's max_future ahead of the wall
@@ -2003,27 +1893,18 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
              len, pl->conf->max_message_bytes);
         return dead_letter(pl, origin, payload, len, BR_ERR_LIMIT, pl->errbuf);
     }
-    br_decoder_t *dec = pl->decoders[origin->input];
+    br_format_state_t *fmt = pl->formats[origin->input];
     rec->origin = *origin; /* decode may take the Kafka record's timestamp */
-    br_format_t fmt = pl->conf->inputs[origin->input].format;
-    json_t *avro_obj = NULL;
-    if (!obj && (fmt == BR_FORMAT_AVRO || fmt == BR_FORMAT_AVRO_CONFLUENT)) {
-        br_err_t aerr = avro_decode(pl, origin->input, payload, len, &avro_obj);
-        if (aerr == BR_ERR_IO) {
-            pl->st.messages--; /* not taken: it comes again */
-            input_stats(pl, origin->input)->messages--;
-            return aerr;
-        }
-        if (aerr != BR_ERR_OK)
-            return dead_letter(pl, origin, payload, len, aerr, pl->errbuf);
-        obj = avro_obj;
-    }
     br_err_t err =
-        obj ? br_decoder_decode_object(dec, obj, rec, pl->errbuf,
-                                       sizeof(pl->errbuf))
-            : br_decoder_decode(dec, payload, len, rec, pl->errbuf,
-                                sizeof(pl->errbuf));
-    json_decref(avro_obj);
+        obj ? br_format_decode_object(fmt, obj, rec, pl->errbuf,
+                                      sizeof(pl->errbuf))
+            : br_format_decode(fmt, payload, len, rec, pl->errbuf,
+                               sizeof(pl->errbuf));
+    if (err == BR_ERR_IO) {
+        pl->st.messages--; /* not taken: it comes again */
+        input_stats(pl, origin->input)->messages--;
+        return err;
+    }
     if (err == BR_ERR_SKIP) {
         pl->st.skipped++;
         input_stats(pl, origin->input)->skipped++;
@@ -2820,6 +2701,7 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
             goto fail;
         }
     }
+    pl->formats = calloc(conf->input_cnt, sizeof(*pl->formats));
     pl->decoders = calloc(conf->input_cnt, sizeof(*pl->decoders));
     pl->input_names = calloc(conf->input_cnt + 1, sizeof(*pl->input_names));
     pl->in_st = calloc(conf->input_cnt + 1, sizeof(*pl->in_st));
@@ -2830,7 +2712,7 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     pl->input_final = malloc(sizeof(*pl->input_final) * (conf->input_cnt + 1));
     pl->input_prev = malloc(sizeof(*pl->input_prev) * (conf->input_cnt + 1));
     pl->input_own = malloc(sizeof(*pl->input_own) * (conf->input_cnt + 1));
-    if (!pl->decoders || !pl->input_names || !pl->input_max ||
+    if (!pl->formats || !pl->decoders || !pl->input_names || !pl->input_max ||
         !pl->input_final || !pl->input_prev || !pl->input_own)
         goto oom;
     if (!stale_init(pl))
@@ -2844,49 +2726,18 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
         pl->input_prev[i] = INT64_MIN;
         pl->input_own[i] = INT64_MIN;
         pl->input_names[i] = conf->inputs[i].name;
-        char err[256];
-        pl->decoders[i] = br_decoder_new_wanting(&conf->inputs[i], want,
-                                                 want_cnt, err, sizeof(err));
-        if (!pl->decoders[i]) {
-            br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
-                      "%s:%d: inputs.%s: %s", conf->path, conf->inputs[i].line,
-                      conf->inputs[i].name, err);
+        char err[600];
+        pl->formats[i] = br_format_new(&conf->inputs[i], want, want_cnt, err,
+                                       sizeof(err));
+        if (!pl->formats[i]) {
+            br_seterr(errstr, errstr_size, BR_ERR_CONFIG, "%s:%d: %s",
+                      conf->path, conf->inputs[i].line, err);
             goto fail;
         }
+        pl->decoders[i] = br_format_decoder(pl->formats[i]);
     }
     free(want); /* the decoders copied it */
     want = NULL;
-    pl->avro = calloc(conf->input_cnt + 1, sizeof(*pl->avro));
-    if (!pl->avro)
-        goto oom;
-    for (size_t i = 0; i < conf->input_cnt; i++) {
-        const br_input_conf_t *in = &conf->inputs[i];
-        char err[512];
-        if (!in->avro.schema_json)
-            continue;
-        avro_in_t *ai = &pl->avro[i];
-        ai->schema = br_avro_schema_parse(in->avro.schema_json,
-                                          strlen(in->avro.schema_json), err,
-                                          sizeof(err));
-        if (!ai->schema) {
-            br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
-                      "%s:%d: inputs.%s.avro.schema: %s", conf->path,
-                      in->line, in->name, err);
-            goto fail;
-        }
-        if (in->format == BR_FORMAT_AVRO) {
-            avro_ent_t *e = avro_ent_add(ai, 0);
-            if (!e)
-                goto oom;
-            e->reader = br_avro_reader_new(ai->schema, NULL, err, sizeof(err));
-            if (!e->reader) {
-                br_seterr(errstr, errstr_size, BR_ERR_CONFIG,
-                          "%s:%d: inputs.%s.avro.schema: %s", conf->path,
-                          in->line, in->name, err);
-                goto fail;
-            }
-        }
-    }
     if (!(pl->store = br_series_store_new(conf, pl->decoders)))
         goto oom;
     pl->budgets = calloc(conf->budget_cnt + 1, sizeof(*pl->budgets));
@@ -2930,22 +2781,11 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     free(pl->input_prev);
     free(pl->input_own);
     free(pl->parts);
-    if (pl->decoders)
+    if (pl->formats)
         for (size_t i = 0; i < pl->conf->input_cnt; i++)
-            br_decoder_destroy(pl->decoders[i]);
+            br_format_destroy(pl->formats[i]);
+    free(pl->formats);
     free(pl->decoders);
-    for (size_t i = 0; pl->avro && i < pl->conf->input_cnt; i++) {
-        avro_in_t *ai = &pl->avro[i];
-        for (size_t k = 0; k < ai->cnt; k++) {
-            br_avro_reader_free(ai->ents[k].reader);
-            br_avro_schema_free(ai->ents[k].schema);
-            free(ai->ents[k].why);
-        }
-        free(ai->ents);
-        br_avro_schema_free(ai->schema);
-    }
-    free(pl->avro);
-    br_buf_free(&pl->fetched);
     free(pl->input_names);
     free(pl->input_max);
     free(pl->stale);

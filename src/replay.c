@@ -15,8 +15,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "burnrate/avro.h"
-#include "burnrate/csv.h"
+#include "burnrate/format.h"
 #include "burnrate/kafka.h"
 #include "burnrate/log.h"
 #include "burnrate/merge.h"
@@ -135,14 +134,6 @@ static void outputs_build(replay_t *r) {
     }
 }
 
-static bool blank(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-            return false;
-    }
-    return true;
-}
-
 /*
  * One input's files, read one after another and decoded into a sorter
  * (cursor_load()); then its records come out in event-time order, the next
@@ -156,13 +147,12 @@ typedef struct cursor {
     const char **paths;         /* borrowed from config/options */
     size_t path_cnt, path_idx;
     const char *path;           /* file being read, or NULL */
-    FILE *fp;
-    br_csv_t *csv;
-    br_avro_file_t *ocf;        /* Avro inputs: an object container file */
+    br_format_file_t *file;     /* read in the input's format */
     br_origin_t origin;
     br_record_t *rec;           /* the pending record, when has */
-    char *raw;                  /* the message read, for dead letters */
-    size_t raw_len, raw_cap;
+    const void *raw;            /* the message read, for dead letters;
+                                   borrowed from file */
+    size_t raw_len;
     bool has;
     br_sortrun_t *sort;         /* the input's records, by event time */
     uint64_t seq;               /* records added to sort */
@@ -175,161 +165,51 @@ typedef struct cursor {
 static br_err_t cursor_open(replay_t *r, cursor_t *c, char *errstr,
                             size_t errstr_size) {
     c->path = c->paths[c->path_idx++];
-    c->fp = fopen(c->path, "rb");
-    if (!c->fp)
-        return br_seterr(errstr, errstr_size, BR_ERR_IO, "%s: %s", c->path,
-                         strerror(errno));
     c->origin = (br_origin_t){c->input, c->path, 0, 0, 0};
-    br_format_t fmt = r->conf->inputs[c->input].format;
-    char why[512];
-    if (fmt == BR_FORMAT_CSV) {
-        c->csv = br_csv_open(c->fp, why, sizeof why);
-        if (!c->csv)
-            return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s: %s",
-                             c->path, why);
-    } else if (fmt == BR_FORMAT_AVRO || fmt == BR_FORMAT_AVRO_CONFLUENT) {
-        c->ocf = br_avro_file_open(c->path,
-                                   br_pipeline_avro_schema(r->pl, c->input),
-                                   why, sizeof why);
-        if (!c->ocf)
-            return br_seterr(errstr, errstr_size, BR_ERR_PARSE, "%s: %s",
-                             c->path, why);
-    }
-    return BR_ERR_OK;
+    return br_format_file_open(br_pipeline_format(r->pl, c->input), c->path,
+                               r->line_cap, &c->file, errstr, errstr_size);
 }
 
 static void cursor_close(replay_t *r, cursor_t *c) {
-    br_csv_destroy(c->csv);
-    c->csv = NULL;
-    br_avro_file_close(c->ocf);
-    c->ocf = NULL;
-    if (c->fp) {
-        fclose(c->fp);
+    if (c->file) {
+        br_format_file_close(c->file);
         r->files_read++;
     }
-    c->fp = NULL;
+    c->file = NULL;
     c->path = NULL;
-}
-
-/* Read one JSON line into c->raw; false at end of file. */
-static bool read_line(replay_t *r, cursor_t *c, size_t *total) {
-    size_t n = 0;
-    int ch;
-    *total = 0;
-    while ((ch = getc_unlocked(c->fp)) != EOF && ch != '\n') {
-        if (n < r->line_cap)
-            c->raw[n++] = (char)ch;
-        (*total)++;
-    }
-    if (ch == EOF && *total == 0)
-        return false;
-    if (n && c->raw[n - 1] == '\r' && n == *total) {
-        n--;
-        (*total)--;
-    }
-    c->raw_len = n;
-    return true;
 }
 
 /* Read and decode the input's next good record, in file order; c->has says
  * if there is one. */
 static br_err_t cursor_read(replay_t *r, cursor_t *c, char *errstr,
                             size_t errstr_size) {
-    char why[512];
     c->has = false;
     while (!br_signals_stop_requested()) {
-        if (!c->fp) {
+        if (!c->file) {
             if (c->path_idx == c->path_cnt)
                 return BR_ERR_OK;
             br_err_t err = cursor_open(r, c, errstr, errstr_size);
             if (err)
                 return err;
         }
-        br_err_t err;
-        if (c->ocf) {
-            /* A record of an object container file: its JSON is the raw
-             * message a dead letter carries. */
-            json_t *obj = NULL;
-            err = br_avro_file_next(c->ocf, &obj, why, sizeof why);
-            if (err == BR_ERR_NOTFOUND) {
-                cursor_close(r, c);
-                continue;
-            }
-            if (err == BR_ERR_IO || err == BR_ERR_NOMEM)
-                return br_seterr(errstr, errstr_size, err,
-                                 "%s: after record %" PRId64 ": %s", c->path,
-                                 c->origin.offset, why);
-            c->origin.offset++; /* 1-based record number */
-            /* A record read is its JSON; one the reader could not take
-             * goes out as the bytes the file holds. */
-            char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-            size_t bin_len = 0;
-            const void *bin = text ? text : br_avro_file_raw(c->ocf, &bin_len);
-            c->raw_len = text ? strlen(text) : bin_len;
-            if (c->raw_len > c->raw_cap)
-                c->raw_len = c->raw_cap;
-            if (c->raw_len)
-                memcpy(c->raw, bin, c->raw_len);
-            free(text);
-            if (err != BR_ERR_OK) {
-                r->rejected++;
-                dead_letter(r, &c->origin, c->raw, c->raw_len, err, why);
-                continue;
-            }
-            err = br_pipeline_decode(r->pl, &c->origin, c->raw, c->raw_len,
-                                     obj, c->rec);
-            json_decref(obj);
-        } else if (c->csv) {
-            json_t *obj = NULL;
-            int64_t row = 0;
-            err = br_csv_next(c->csv, &obj, &row, why, sizeof why);
-            if (err == BR_ERR_NOTFOUND) {
-                cursor_close(r, c);
-                continue;
-            }
-            c->origin.offset = row;
-            const char *raw = br_csv_raw(c->csv, &c->raw_len);
-            if (c->raw_len > c->raw_cap)
-                c->raw_len = c->raw_cap;
-            memcpy(c->raw, raw ? raw : "", raw ? c->raw_len : 0);
-            if (err == BR_ERR_PARSE) {
-                r->rejected++;
-                dead_letter(r, &c->origin, c->raw, c->raw_len, err, why);
-                continue;
-            }
-            if (err != BR_ERR_OK) {
-                json_decref(obj);
-                return br_seterr(errstr, errstr_size, err,
-                                 "%s: row %" PRId64 ": %s", c->path, row, why);
-            }
-            err = br_pipeline_decode(r->pl, &c->origin, c->raw, c->raw_len,
-                                     obj, c->rec);
-            json_decref(obj);
-        } else {
-            size_t total;
-            if (!read_line(r, c, &total)) {
-                if (ferror(c->fp))
-                    return br_seterr(errstr, errstr_size, BR_ERR_IO,
-                                     "%s: read error: %s", c->path,
-                                     strerror(errno));
-                cursor_close(r, c);
-                continue;
-            }
-            c->origin.offset++; /* 1-based line number */
-            if (total == c->raw_len && blank(c->raw, c->raw_len))
-                continue;
-            if (total > c->raw_len) {
-                snprintf(why, sizeof why,
-                         "line of %zu bytes is longer than max_message_bytes "
-                         "(%zu)", total, r->line_cap);
-                r->rejected++;
-                dead_letter(r, &c->origin, c->raw, c->raw_len, BR_ERR_LIMIT,
-                            why);
-                continue;
-            }
-            err = br_pipeline_decode(r->pl, &c->origin, c->raw, c->raw_len,
-                                     NULL, c->rec);
+        br_format_msg_t m;
+        br_err_t err = br_format_file_next(c->file, &m, errstr, errstr_size);
+        if (err == BR_ERR_NOTFOUND) {
+            cursor_close(r, c);
+            continue;
         }
+        if (err)
+            return err;
+        c->origin.offset = m.offset;
+        c->raw = m.raw;
+        c->raw_len = m.raw_len;
+        if (m.reject != BR_ERR_OK) {
+            r->rejected++;
+            dead_letter(r, &c->origin, c->raw, c->raw_len, m.reject, m.why);
+            continue;
+        }
+        err = br_pipeline_decode(r->pl, &c->origin, c->raw, c->raw_len, m.obj,
+                                 c->rec);
         if (err == BR_ERR_OK) {
             c->has = true;
             return BR_ERR_OK;
@@ -628,9 +508,7 @@ static br_err_t replay_files(replay_t *r, char *errstr, size_t errstr_size) {
         r->inputs_read++;
         c->paths = calloc(c->path_cnt, sizeof *c->paths);
         c->rec = malloc(sizeof *c->rec);
-        c->raw_cap = r->line_cap;
-        c->raw = malloc(c->raw_cap ? c->raw_cap : 1);
-        if (!c->paths || !c->rec || !c->raw) {
+        if (!c->paths || !c->rec) {
             ret = br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
             goto done;
         }
@@ -673,7 +551,6 @@ done:
             br_buf_free(&cursors[i].packed);
             free(cursors[i].paths);
             free(cursors[i].rec);
-            free(cursors[i].raw);
         }
         free(cursors);
     }

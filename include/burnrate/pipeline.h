@@ -1,6 +1,6 @@
 /*
- * The pure core behind one interface: decode -> price -> attribute -> state
- * -> detect -> alert. The daemon (Kafka) and replay (files, topic ranges)
+ * The pure core behind one interface: decode (format.h) -> price ->
+ * attribute -> state -> detect -> alert. The daemon (Kafka) and replay (files, topic ranges)
  * feed it messages with their origin and receive alerts and dead letters
  * through callbacks. No clocks, no I/O, no logging in here.
  *
@@ -17,6 +17,7 @@
 #include "burnrate/alert.h"
 #include "burnrate/buf.h"
 #include "burnrate/config.h"
+#include "burnrate/format.h"
 #include "burnrate/price.h"
 #include "burnrate/err.h"
 #include "burnrate/money.h"
@@ -206,30 +207,17 @@ br_err_t br_pipeline_restore(br_pipeline_t *pl, const void *data, size_t len,
 br_err_t br_pipeline_describe(const void *data, size_t len, br_buf_t *json,
                               char *errstr, size_t errstr_size);
 
-/**
- * Fetches the writer schema with Confluent id `id` for an avro-confluent
- * input (a directory of <id>.avsc files or a Schema Registry): the JSON
- * text into out.
- * @returns BR_ERR_OK; BR_ERR_NOTFOUND for an id that does not exist (the
- *          message is dead-lettered); BR_ERR_IO when the source cannot
- *          answer now (the message is not consumed: the caller retries it).
- */
-typedef br_err_t (*br_schema_fetch_fn)(void *opaque,
-                                       const br_input_conf_t *in,
-                                       uint32_t id, br_buf_t *out,
-                                       char *errstr, size_t errstr_size);
-
-/** @brief Where avro-confluent inputs get writer schemas; without one,
- *         their messages are dead-lettered (NOTFOUND). */
+/** @brief Where avro-confluent inputs get writer schemas (the fetch
+ *         policy is format.h's); without one, their messages are
+ *         dead-lettered (NOTFOUND). */
 void br_pipeline_set_schema_fetch(br_pipeline_t *pl, br_schema_fetch_fn fn,
                                   void *opaque);
 
-struct br_avro_schema;
-
-/** @returns the schema of input's avro.schema (the reader schema of its
- *           object container files), or NULL; owned by the pipeline. */
-const struct br_avro_schema *br_pipeline_avro_schema(const br_pipeline_t *pl,
-                                                      int input);
+/** @returns the format state of input (index into conf->inputs), or NULL
+ *           for another index; owned by the pipeline. Replay opens the
+ *           input's files with it (br_format_file_open()). */
+const br_format_state_t *br_pipeline_format(const br_pipeline_t *pl,
+                                            int input);
 
 /*
  * Stale inputs (inputs[].stale_after): wall-clock silence, the one
