@@ -1127,7 +1127,7 @@ static br_err_t file_header(br_avro_file_t *f, char **schema, size_t *len,
                                     "knows (null, deflate, snappy, bzip2, "
                                     "xz, zstandard, lzma)",
                                     vl > 64 ? 64 : (int)vl,
-                                    (const char *)val.data);
+                                    vl ? (const char *)val.data : "");
                     goto done;
                 }
                 f->codec = (br_codec_t)c;
