@@ -4,7 +4,7 @@
  * series per scope, event-time buckets become final as the watermark passes
  * them, and detectors run on final buckets (and early, on filling ones).
  * Whoever raises an alert is handed what it is reported against
- * (emit_ctx_t); ids come from hash.h.
+ * (br_emit_ctx_t); ids come from hash.h.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -17,6 +17,8 @@
 #include "burnrate/baseline.h"
 #include "burnrate/budget.h"
 #include "burnrate/decode.h"
+#include "burnrate/detector.h"
+#include "burnrate/emit.h"
 #include "burnrate/format.h"
 #include "burnrate/hash.h"
 #include "burnrate/money.h"
@@ -32,7 +34,6 @@
 #define NONE BR_SERIES_NONE
 #define MAX_SCOPES BR_SERIES_SCOPES_MAX
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
-#define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
 #define UNSET BR_SERIES_UNSET
 
 /* An incident: unusual buckets of one series in one direction (a spike, or
@@ -137,7 +138,6 @@ struct br_pipeline {
     int64_t from_ms, to_ms;
     int64_t now_ms;            /* wall clock from the edge (max_future);
                                   INT64_MIN: not told, no check */
-    br_strset_t unpriced;
     dedup_t *dedup;            /* per input; [input_cnt]: ids restored from
                                   a layout that did not say their input */
     stale_in_t *stale;         /* per input */
@@ -147,8 +147,35 @@ struct br_pipeline {
     uint32_t *fin_order;       /* advance_final's series, parents first */
     int64_t *fin_target;       /* and the bucket each may be final to */
     uint32_t fin_cap;
+    br_detect_env_t env;       /* what the detectors read of the stage */
+    void **det;                /* per registered detector: its state */
     char errbuf[512];
 };
+
+/* ---- the detectors ----------------------------------------------------- */
+
+/* The registration table: every detector (detector.h), in the order their
+ * hooks are called. */
+static const br_detector_t *const detectors[] = {
+    &br_detector_unpriced,
+};
+#define DET_CNT (sizeof(detectors) / sizeof(detectors[0]))
+
+/* Call hook of every detector that has one, in table order. */
+#define DETECT(pl, hook, ...)                                                \
+    do {                                                                     \
+        for (size_t d_ = 0; d_ < DET_CNT; d_++)                              \
+            if (detectors[d_]->hook)                                         \
+                detectors[d_]->hook((pl)->det[d_], __VA_ARGS__);             \
+    } while (0)
+
+/* The state of detector def. */
+static void *det_self(const br_pipeline_t *pl, const br_detector_t *def) {
+    for (size_t d = 0; d < DET_CNT; d++)
+        if (detectors[d] == def)
+            return pl->det[d];
+    return NULL;
+}
 
 /* ---- dedup window ------------------------------------------------------ */
 
@@ -349,81 +376,15 @@ static const br_scope_conf_t *scope_conf(const br_pipeline_t *pl,
 
 /* ---- alerts ----------------------------------------------------------- */
 
-/* snprintf for human text, where cutting a long line short is intended. */
-__attribute__((format(printf, 3, 4)))
-static int text(char *buf, size_t size, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-/* Money for a human line: rounded to cents ("43.57"); the JSON fields keep
- * every digit. */
-static void money_text(br_money_t nanos, char *buf, size_t size) {
-    br_money_format(br_money_round_to(nanos, 10000000), buf, size);
-}
-
-static void labels_text(const br_dim_t *labels, size_t cnt, char *buf,
-                        size_t size) {
-    size_t off = 0;
-    buf[0] = '\0';
-    if (cnt == 0) {
-        snprintf(buf, size, "total");
-        return;
-    }
-    for (size_t i = 0; i < cnt && off < size; i++)
-        off += (size_t)text(buf + off, size - off, "%s%s=%s", i ? " " : "",
-                                labels[i].key, labels[i].value);
-}
-
-/* What an alert is reported against and where it goes. The entry point
- * that sets work off makes one and hands it down to whoever raises an
- * alert: a record's work (process()) reports that record's origin and event
- * time; work no record set off (a backlog note, the end of input) reports
- * no origin and the newest event time taken (emit_ctx_none()). Everything
- * it points to is borrowed for the call that made it. */
-typedef struct emit_ctx {
-    const br_sink_t *sink;
-    uint64_t *alerts;          /* counter, one up per alert sent */
-    const char *currency;      /* the stage's, BR_CURRENCY_MAX bytes */
-    const int64_t *watermark_ms; /* the stage's, read as each alert is
-                                  built: it moves during one record's work */
-    const br_origin_t *origin; /* the record that set the work off; NULL:
-                                  none (source.input -1) */
-    int64_t event_ms;          /* its event time */
-} emit_ctx_t;
-
-static emit_ctx_t emit_ctx(br_pipeline_t *pl, const br_origin_t *origin,
+static br_emit_ctx_t emit_ctx(br_pipeline_t *pl, const br_origin_t *origin,
                            int64_t event_ms) {
-    return (emit_ctx_t){&pl->sink, &pl->st.alerts, pl->conf->currency,
+    return (br_emit_ctx_t){&pl->sink, &pl->st.alerts, pl->conf->currency,
                         &pl->watermark_ms, origin, event_ms};
 }
 
 /* The context of work no record set off. */
-static emit_ctx_t emit_ctx_none(br_pipeline_t *pl) {
+static br_emit_ctx_t emit_ctx_none(br_pipeline_t *pl) {
     return emit_ctx(pl, NULL, pl->max_event_ms);
-}
-
-static void alert_init(const emit_ctx_t *ec, br_alert_t *a,
-                       br_alert_type_t type) {
-    memset(a, 0, sizeof(*a));
-    a->type = type;
-    a->forecast_nanos = -1;
-    a->event_ms = ec->event_ms;
-    a->watermark_ms = *ec->watermark_ms;
-    memcpy(a->currency, ec->currency, sizeof(a->currency));
-    if (ec->origin)
-        a->source = *ec->origin;
-    else
-        a->source.input = -1;
-}
-
-static void emit(const emit_ctx_t *ec, br_alert_t *a) {
-    (*ec->alerts)++;
-    if (ec->sink->alert)
-        ec->sink->alert(ec->sink->opaque, a);
 }
 
 /* Contributors rank by how far they moved the way the incident went (sign
@@ -549,14 +510,14 @@ static const br_dim_t *own_label(const br_pipeline_t *pl, const br_series_t *s,
 
 /* One message about incident inc of series s: firing when nothing was sent
  * yet, else updated, or resolved; again: reopened within the cooldown. */
-static void emit_incident(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void emit_incident(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                           br_series_t *s, incident_t *inc, bool resolved,
                           bool again) {
     const br_scope_conf_t *sc = scope_conf(pl, s->scope);
     int64_t bms = pl->conf->spike.bucket_ms;
     bool drop = inc->kind == INC_DROP;
     br_alert_t a;
-    alert_init(ec, &a, drop ? BR_ALERT_DROP : BR_ALERT_SPIKE);
+    br_emit_init(ec, &a, drop ? BR_ALERT_DROP : BR_ALERT_SPIKE);
     memcpy(a.id, inc->id, sizeof(a.id));
     a.status = resolved             ? BR_STATUS_RESOLVED
                : inc->revision == 0 ? BR_STATUS_FIRING
@@ -585,27 +546,27 @@ static void emit_incident(br_pipeline_t *pl, const emit_ctx_t *ec,
     const char *what = drop ? "drop" : "spike";
     char lbl[200], obs[BR_MONEY_STR_MAX], exp[BR_MONEY_STR_MAX],
         imp[BR_MONEY_STR_MAX], when[40];
-    labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
-    money_text(a.observed_nanos, obs, sizeof(obs));
-    money_text(a.expected_nanos, exp, sizeof(exp));
-    money_text(a.impact_nanos, imp, sizeof(imp));
+    br_emit_labels(a.labels, a.label_cnt, lbl, sizeof(lbl));
+    br_emit_money(a.observed_nanos, obs, sizeof(obs));
+    br_emit_money(a.expected_nanos, exp, sizeof(exp));
+    br_emit_money(a.impact_nanos, imp, sizeof(imp));
     br_ts_format(a.window_start_ms, when, sizeof(when));
     int off;
     if (resolved)
-        off = text(a.summary, sizeof(a.summary),
+        off = br_emit_text(a.summary, sizeof(a.summary),
                    "Resolved: cost %s on %s since %s is over after %d usual "
                    "bucket(s); it spent %s %s vs %s expected%s%s", what, lbl,
                    when, inc->quiet, obs, a.currency, exp,
                    a.parent_id ? "; grouped under alert " : "",
                    a.parent_id ? a.parent_id : "");
     else if (a.parent_id)
-        off = text(a.summary, sizeof(a.summary),
+        off = br_emit_text(a.summary, sizeof(a.summary),
                    "Cost %s on %s is grouped under alert %s, whose series "
                    "is unusual too and lists it among its contributors: %s "
                    "%s since %s vs %s expected", what, lbl, a.parent_id, obs,
                    a.currency, when, exp);
     else
-        off = text(a.summary, sizeof(a.summary),
+        off = br_emit_text(a.summary, sizeof(a.summary),
                    "Cost %s on %s%s: %s%s %s since %s vs %s expected (%s%s, "
                    "score %.1f)", what, lbl, again ? " again" : "",
                    drop ? "usage collapsed: outage or broken feed? " : "",
@@ -613,12 +574,12 @@ static void emit_incident(br_pipeline_t *pl, const emit_ctx_t *ec,
     if (a.contrib_cnt && off > 0 && (size_t)off < sizeof(a.summary)) {
         char cl[120], ci[BR_MONEY_STR_MAX];
         const br_contrib_t *c = &a.contribs[0];
-        labels_text(own_label(pl, s, c), 1, cl, sizeof(cl));
-        money_text(c->impact_nanos, ci, sizeof(ci));
-        text(a.summary + off, sizeof(a.summary) - (size_t)off,
+        br_emit_labels(own_label(pl, s, c), 1, cl, sizeof(cl));
+        br_emit_money(c->impact_nanos, ci, sizeof(ci));
+        br_emit_text(a.summary + off, sizeof(a.summary) - (size_t)off,
              "; top contributor %s (%s%s)", cl, drop ? "" : "+", ci);
     }
-    emit(ec, &a);
+    br_emit(ec, &a);
 }
 
 /* What marking a bucket unusual did to the incident. */
@@ -745,7 +706,7 @@ static void regroup(br_pipeline_t *pl, const br_series_t *s, inc_kind_t k,
     }
 }
 
-static void incident_release(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void incident_release(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                              br_series_t *s, incident_t *inc) {
     const incident_t *pi = parent_incident(pl, s, inc->kind, inc->start_bucket);
     if (pi) {
@@ -769,7 +730,7 @@ static void incident_release(br_pipeline_t *pl, const emit_ctx_t *ec,
  * incident at once; one with parents holds it until its start bucket is
  * final for it and them (incident_release()). A grouped incident sends
  * nothing: its parent's alert speaks for it. */
-static void incident_report(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void incident_report(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                             br_series_t *s, growth_t g, bool final) {
     incident_t *inc = g.inc;
     if (!inc)
@@ -794,7 +755,7 @@ static void incident_report(br_pipeline_t *pl, const emit_ctx_t *ec,
 /* A final bucket that is not unusual for incident kind k of s: count it
  * quiet, resolve after spike.resolve_after of them, and forget a resolved
  * incident once its cooldown has passed. */
-static void incident_quiet(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void incident_quiet(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                            br_series_t *s, inc_kind_t k, int64_t b) {
     incident_t *inc = s->inc[k];
     int64_t cool = cooldown_buckets(pl);
@@ -819,7 +780,7 @@ static void incident_quiet(br_pipeline_t *pl, const emit_ctx_t *ec,
  * for all its parents. Called when s or one of its parents makes a bucket
  * final, so a parent fed by a slower input (its finality bounded by that
  * input's lateness and idle_timeout) is waited for. */
-static void release_held(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void release_held(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                          br_series_t *s) {
     for (int k = 0; k < INC__CNT; k++) {
         incident_t *inc = s->inc[k];
@@ -829,7 +790,7 @@ static void release_held(br_pipeline_t *pl, const emit_ctx_t *ec,
     }
 }
 
-static void finalize_one(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void finalize_one(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                          br_series_t *s, int64_t b) {
     br_money_t *slot = br_series_slot(s, b);
     br_money_t x = *slot;
@@ -871,7 +832,7 @@ static void finalize_one(br_pipeline_t *pl, const emit_ctx_t *ec,
 /* Make every bucket of s up to `upto` final; horizon (>= upto) is how far
  * the caller will take it, which decides whether a long silence is
  * skipped. */
-static void finalize_series(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void finalize_series(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                             uint32_t idx, int64_t upto, int64_t horizon) {
     br_series_t *s = series_at(pl, idx);
     while (s->last_final < upto) {
@@ -894,9 +855,8 @@ static void finalize_series(br_pipeline_t *pl, const emit_ctx_t *ec,
     }
 }
 
-static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec);
-static void duration_text(int64_t ms, char *buf, size_t size);
-static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
+static void close_budgets(br_pipeline_t *pl, const br_emit_ctx_t *ec);
+static void judge_open(br_pipeline_t *pl, const br_emit_ctx_t *ec, uint32_t idx,
                        int64_t b);
 
 /* The bucket series s may be final to: the least of the finals of the
@@ -976,7 +936,7 @@ static int64_t fin_next(br_pipeline_t *pl, uint32_t i) {
  * per bucket each, never a pass over all of them for every bucket any of
  * them needs (fuzz: a snapshot of 30 series thousands of buckets apart
  * took 14M calls to restore). */
-static void advance_final(br_pipeline_t *pl, const emit_ctx_t *ec) {
+static void advance_final(br_pipeline_t *pl, const br_emit_ctx_t *ec) {
     uint32_t series_cnt = br_series_count(pl->store);
     if (pl->first_bucket == INT64_MIN || series_cnt == 0)
         return;
@@ -1174,7 +1134,7 @@ static bool compute_finals(br_pipeline_t *pl) {
  * back. The stage's watermark is the least of them: budgets close and the
  * alerts' watermark field follow it. Series are made final as far as
  * their own inputs allow. */
-static void update_watermark(br_pipeline_t *pl, const emit_ctx_t *ec) {
+static void update_watermark(br_pipeline_t *pl, const br_emit_ctx_t *ec) {
     if (!compute_finals(pl))
         return;
     advance_final(pl, ec);
@@ -1217,7 +1177,7 @@ void br_pipeline_note_backlog(br_pipeline_t *pl, const br_origin_t *origin,
      * that message move the watermark, so that it is not late itself. No
      * record sets this work off: its alerts name none. */
     if (!behind && pt->max_ms != INT64_MIN) {
-        emit_ctx_t ec = emit_ctx_none(pl);
+        br_emit_ctx_t ec = emit_ctx_none(pl);
         update_watermark(pl, &ec);
     }
 }
@@ -1229,14 +1189,14 @@ void br_pipeline_clear_backlog(br_pipeline_t *pl) {
         pl->parts[i].behind = false;
     }
     if (any) {
-        emit_ctx_t ec = emit_ctx_none(pl);
+        br_emit_ctx_t ec = emit_ctx_none(pl);
         update_watermark(pl, &ec);
     }
 }
 
 /* The record of ec has been taken: its event time moves its input's and
  * partition's newest, and with them the watermark. */
-static void note_event_time(br_pipeline_t *pl, const emit_ctx_t *ec) {
+static void note_event_time(br_pipeline_t *pl, const br_emit_ctx_t *ec) {
     const br_origin_t *o = ec->origin;
     int64_t t = ec->event_ms;
     if (t > pl->max_event_ms) {
@@ -1262,12 +1222,12 @@ static void note_event_time(br_pipeline_t *pl, const emit_ctx_t *ec) {
 
 /* ---- budgets ---------------------------------------------------------- */
 
-static void budget_alert(const emit_ctx_t *ec, const br_budget_t *bg,
+static void budget_alert(const br_emit_ctx_t *ec, const br_budget_t *bg,
                          const br_budget_period_t *p, size_t th,
                          br_alert_status_t status) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     br_alert_t a;
-    alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
+    br_emit_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
     int32_t bp = bc->thresholds_bp[th];
     br_id_budget(a.id, BR_ALERT_BUDGET_THRESHOLD, bc->name, p->start_ms, bp);
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
@@ -1292,24 +1252,24 @@ static void budget_alert(const emit_ctx_t *ec, const br_budget_t *bg,
     a.threshold_bp = bp;
     memcpy(a.currency, bc->currency, sizeof(a.currency));
     char spent[BR_MONEY_STR_MAX], amount[BR_MONEY_STR_MAX], when[40];
-    money_text(p->spent_nanos, spent, sizeof(spent));
-    money_text(bc->amount_nanos, amount, sizeof(amount));
+    br_emit_money(p->spent_nanos, spent, sizeof(spent));
+    br_emit_money(bc->amount_nanos, amount, sizeof(amount));
     br_ts_format(p->start_ms, when, sizeof(when));
     if (status == BR_STATUS_RESOLVED)
-        text(a.summary, sizeof(a.summary),
+        br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s: the %s starting %s (%s) is over; final spend "
                  "%s of %s %s (threshold %d.%02d%% was crossed)",
                  bc->name, br_period_name(bc->period), when,
                  bc->timezone ? bc->timezone : "UTC", spent, amount,
                  bc->currency, bp / 100, bp % 100);
     else
-        text(a.summary, sizeof(a.summary),
+        br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s crossed %d.%02d%%: %s of %s %s spent in the %s "
                  "starting %s (%s)",
                  bc->name, bp / 100, bp % 100, spent, amount, bc->currency,
                  br_period_name(bc->period), when,
                  bc->timezone ? bc->timezone : "UTC");
-    emit(ec, &a);
+    br_emit(ec, &a);
 }
 
 /* Labels, window and money fields every budget alert shares. */
@@ -1331,20 +1291,20 @@ static void bp_text(int32_t bp, char *buf, size_t size) {
 }
 
 /* Forecast, burn-rate and rolling-threshold alerts (see budget.h). */
-static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
+static void budget_event_alert(const br_emit_ctx_t *ec, const br_budget_t *bg,
                                const br_budget_event_t *ev) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     const char *zone = bc->timezone ? bc->timezone : "UTC";
     br_alert_t a;
     char spent[BR_MONEY_STR_MAX], amount[BR_MONEY_STR_MAX],
         level[BR_MONEY_STR_MAX], fc[BR_MONEY_STR_MAX], when[40], pct[16];
-    money_text(bc->amount_nanos, amount, sizeof(amount));
-    money_text(ev->spent_nanos, spent, sizeof(spent));
-    money_text(ev->level_nanos, level, sizeof(level));
+    br_emit_money(bc->amount_nanos, amount, sizeof(amount));
+    br_emit_money(ev->spent_nanos, spent, sizeof(spent));
+    br_emit_money(ev->level_nanos, level, sizeof(level));
     br_ts_format(ev->window_start_ms, when, sizeof(when));
     if (ev->kind == BR_BUDGET_EV_FORECAST) {
         int32_t bp = bc->forecast_bp[ev->index];
-        alert_init(ec, &a, BR_ALERT_BUDGET_FORECAST);
+        br_emit_init(ec, &a, BR_ALERT_BUDGET_FORECAST);
         br_id_budget(a.id, BR_ALERT_BUDGET_FORECAST, bc->name, ev->key_ms, bp);
         a.threshold_bp = bp;
         a.severity = bp >= 10000 ? BR_SEV_WARNING : BR_SEV_INFO;
@@ -1354,9 +1314,9 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
         a.spent_nanos = ev->spent_nanos;
         a.forecast_nanos = a.observed_nanos;
         bp_text(bp, pct, sizeof(pct));
-        money_text(a.forecast_nanos, fc, sizeof(fc));
+        br_emit_money(a.forecast_nanos, fc, sizeof(fc));
         if (ev->period_over)
-            text(a.summary, sizeof(a.summary),
+            br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s: the %s starting %s (%s) is over; final spend "
                  "%s of %s %s ended %s the forecast threshold %s (%s; "
                  "projected %s)",
@@ -1365,21 +1325,21 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
                  ev->spent_nanos >= ev->level_nanos ? "above" : "below", pct,
                  level, fc);
         else if (ev->resolved)
-            text(a.summary, sizeof(a.summary),
+            br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s: projected spend fell back to %s of %s %s, "
                  "under 90%% of the forecast threshold %s, for the %s "
                  "starting %s (%s); %s spent so far",
                  bc->name, fc, amount, bc->currency, pct,
                  br_period_name(bc->period), when, zone, spent);
         else
-            text(a.summary, sizeof(a.summary),
+            br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s is on course to reach %s: projected %s of %s %s "
                  "by the end of the %s starting %s (%s); %s spent so far",
                  bc->name, pct, fc, amount, bc->currency,
                  br_period_name(bc->period), when, zone, spent);
     } else if (ev->kind == BR_BUDGET_EV_BURN_RATE) {
         const br_burn_rate_conf_t *r = &bc->burn_rates[ev->index];
-        alert_init(ec, &a, BR_ALERT_BUDGET_BURN_RATE);
+        br_emit_init(ec, &a, BR_ALERT_BUDGET_BURN_RATE);
         br_id_burn_rate(a.id, bc->name, r->long_ms, r->short_ms, r->factor,
                         ev->key_ms);
         double top = 0;
@@ -1394,16 +1354,16 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
         a.impact_nanos = ev->spent_nanos - ev->level_nanos;
         a.spent_nanos = ev->spent_nanos;
         char sh[BR_MONEY_STR_MAX], lw[24], sw[24];
-        money_text(ev->short_nanos, sh, sizeof(sh));
+        br_emit_money(ev->short_nanos, sh, sizeof(sh));
         snprintf(lw, sizeof(lw), "%" PRId64 "m", r->long_ms / 60000);
         snprintf(sw, sizeof(sw), "%" PRId64 "m", r->short_ms / 60000);
         if (ev->resolved)
-            text(a.summary, sizeof(a.summary),
+            br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s burn rate back under %gx: %s %s in the last %s "
                  "(%s in the last %s)",
                  bc->name, r->factor, sh, bc->currency, sw, spent, lw);
         else
-            text(a.summary, sizeof(a.summary),
+            br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s burning at over %gx its even pace: %s %s in the "
                  "last %s (limit %s, %s of %s) and %s in the last %s",
                  bc->name, r->factor, spent, bc->currency, lw, level,
@@ -1411,7 +1371,7 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
                  sw);
     } else {
         int32_t bp = bc->thresholds_bp[ev->index];
-        alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
+        br_emit_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
         br_id_budget(a.id, BR_ALERT_BUDGET_THRESHOLD, bc->name, ev->key_ms,
                      bp);
         a.threshold_bp = bp;
@@ -1425,11 +1385,11 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
         char win[24];
         snprintf(win, sizeof(win), "%" PRId64 "h", bc->window_ms / 3600000);
         if (ev->resolved)
-            text(a.summary, sizeof(a.summary),
+            br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s back under %s: %s of %s %s spent in the last %s",
                  bc->name, pct, spent, amount, bc->currency, win);
         else
-            text(a.summary, sizeof(a.summary),
+            br_emit_text(a.summary, sizeof(a.summary),
                  "Budget %s crossed %s: %s of %s %s spent in the last %s",
                  bc->name, pct, spent, amount, bc->currency, win);
     }
@@ -1438,11 +1398,11 @@ static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
     budget_fields(&a, bc);
     a.window_start_ms = ev->window_start_ms;
     a.window_end_ms = ev->window_end_ms;
-    emit(ec, &a);
+    br_emit(ec, &a);
 }
 
 /* Evaluate forecasts, burn rates and rolling windows at the budget's now. */
-static void check_budget(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void check_budget(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                          br_budget_t *bg) {
     br_budget_event_t ev[16];
     size_t n;
@@ -1453,7 +1413,7 @@ static void check_budget(br_pipeline_t *pl, const emit_ctx_t *ec,
     } while (n == 16);
 }
 
-static void resolve_period(const emit_ctx_t *ec, const br_budget_t *bg,
+static void resolve_period(const br_emit_ctx_t *ec, const br_budget_t *bg,
                            const br_budget_period_t *p) {
     const br_budget_conf_t *bc = br_budget_conf(bg);
     for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
@@ -1465,7 +1425,7 @@ static void resolve_period(const emit_ctx_t *ec, const br_budget_t *bg,
         budget_event_alert(ec, bg, &ev[k]);
 }
 
-static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec) {
+static void close_budgets(br_pipeline_t *pl, const br_emit_ctx_t *ec) {
     for (size_t i = 0; i < pl->conf->budget_cnt; i++) {
         br_budget_period_t closed[BR_BUDGET_PERIODS];
         size_t n = br_budget_close(pl->budgets[i], pl->watermark_ms, closed,
@@ -1476,7 +1436,7 @@ static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec) {
     }
 }
 
-static void add_budgets(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void add_budgets(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                         const br_record_t *rec) {
     for (size_t i = 0; i < pl->conf->budget_cnt; i++) {
         br_budget_t *bg = pl->budgets[i];
@@ -1496,11 +1456,11 @@ static void add_budgets(br_pipeline_t *pl, const emit_ctx_t *ec,
 
 /* ---- attribution ------------------------------------------------------ */
 
-static void one_off_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void one_off_alert(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                           br_alert_type_t type, const char *scope,
                           const char *detail, const char *summary) {
     br_alert_t a;
-    alert_init(ec, &a, type);
+    br_emit_init(ec, &a, type);
     br_id_one_off(a.id, type, scope, detail);
     a.revision = 1;
     a.status = BR_STATUS_FIRING;
@@ -1510,14 +1470,14 @@ static void one_off_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
     int64_t bms = pl->conf->spike.bucket_ms;
     a.window_start_ms = br_floordiv(ec->event_ms, bms) * bms;
     a.window_end_ms = a.window_start_ms + bms;
-    text(a.summary, sizeof(a.summary), "%s", summary);
-    emit(ec, &a);
+    br_emit_text(a.summary, sizeof(a.summary), "%s", summary);
+    br_emit(ec, &a);
 }
 
-static void new_spend_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void new_spend_alert(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                             br_series_t *s, int64_t b) {
     br_alert_t a;
-    alert_init(ec, &a, BR_ALERT_NEW_SPEND);
+    br_emit_init(ec, &a, BR_ALERT_NEW_SPEND);
     const br_scope_conf_t *sc = scope_conf(pl, s->scope);
     br_id_new_spend(a.id, sc->name, s->blob, s->blob_len);
     a.revision = 1;
@@ -1532,31 +1492,31 @@ static void new_spend_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
     a.observed_nanos = s->new_nanos;
     a.impact_nanos = s->new_nanos;
     char lbl[200], obs[BR_MONEY_STR_MAX], when[40];
-    labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
-    money_text(s->new_nanos, obs, sizeof(obs));
+    br_emit_labels(a.labels, a.label_cnt, lbl, sizeof(lbl));
+    br_emit_money(s->new_nanos, obs, sizeof(obs));
     br_ts_format(s->new_first_ms, when, sizeof(when));
-    text(a.summary, sizeof(a.summary),
+    br_emit_text(a.summary, sizeof(a.summary),
              "New spend on %s: %s %s since %s, a series never seen before",
              lbl, obs, a.currency, when);
-    emit(ec, &a);
+    br_emit(ec, &a);
 }
 
 /* Scope si reached its cap with rec: the series_cap alert, naming the
  * dimension that runs away. */
-static void series_cap_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void series_cap_alert(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                              uint32_t si, const br_record_t *rec) {
     const br_scope_conf_t *sc = scope_conf(pl, si);
     size_t distinct = 0;
     const char *dim = br_series_runaway_dim(pl->store, si, rec, &distinct);
     char msg[400];
     if (dim)
-        text(msg, sizeof(msg),
+        br_emit_text(msg, sizeof(msg),
              "Scope %s reached its cap of %zu series: dimension %s "
              "has %zu distinct values (an id used as a tag?); new "
              "values now fold into \"(other)\"",
              sc->name, sc->max_series, dim, distinct);
     else
-        text(msg, sizeof(msg),
+        br_emit_text(msg, sizeof(msg),
              "Scope %s reached its cap of %zu series: new values now "
              "fold into \"(other)\"",
              sc->name, sc->max_series);
@@ -1566,7 +1526,7 @@ static void series_cap_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
 /* The series of scope si for the record, created (or folded) as needed;
  * rec_series holds the record's series of the scopes done before (parents
  * first), NONE elsewhere. */
-static uint32_t attribute(br_pipeline_t *pl, const emit_ctx_t *ec,
+static uint32_t attribute(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                           uint32_t si, const br_record_t *rec, int64_t b,
                           const uint32_t *rec_series) {
     /* Buckets its input has passed are final for a new series too (a
@@ -1607,7 +1567,7 @@ typedef enum {
  * spike bucket. A bucket already final takes nothing (the record is late:
  * counted in totals and budgets only), except in a fresh series, which
  * opens earlier buckets for records its own input still takes. */
-static add_t add_to_series(br_pipeline_t *pl, const emit_ctx_t *ec,
+static add_t add_to_series(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                            uint32_t idx, int64_t b, const br_record_t *rec,
                            int64_t gross) {
     br_series_t *s = series_at(pl, idx);
@@ -1657,7 +1617,7 @@ static add_t add_to_series(br_pipeline_t *pl, const emit_ctx_t *ec,
  * depend on the order records arrive in; a bucket whose records come
  * before the one before it is final is judged as soon as that one is
  * (see advance_final()). */
-static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
+static void judge_open(br_pipeline_t *pl, const br_emit_ctx_t *ec, uint32_t idx,
                        int64_t b) {
     br_series_t *s = series_at(pl, idx);
     if (s->other || b != s->last_final + 1)
@@ -1726,9 +1686,9 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         return duplicate(pl, o);
     /* Whatever this record sets off (a watermark move included) is reported
      * with its origin and time. */
-    const emit_ctx_t ec = emit_ctx(pl, o, rec->event_ms);
+    const br_emit_ctx_t ec = emit_ctx(pl, o, rec->event_ms);
     if (rec->currency[0] && strcmp(rec->currency, pl->conf->currency) != 0) {
-        text(errbuf, sizeof(pl->errbuf),
+        br_emit_text(errbuf, sizeof(pl->errbuf),
                  "currency %s differs from the stage currency %s (no "
                  "conversion)", rec->currency, pl->conf->currency);
         return dead_letter(pl, o, payload, len, BR_ERR_INVAL, errbuf);
@@ -1741,23 +1701,13 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         if (!price) {
             pl->st.unpriced++;
             input_stats(pl, o->input)->unpriced++;
-            const char *m = model ? model : UNSET;
-            if (pl->unpriced.cnt < MAX_UNPRICED &&
-                br_strset_add(&pl->unpriced, m)) {
-                char msg[320];
-                text(msg, sizeof(msg),
-                         "No price for model %s%s%s: its token usage is not "
-                         "counted as spend until prices.models or the price "
-                         "file covers it", m, provider ? " of provider " : "",
-                         provider ? provider : "");
-                one_off_alert(pl, &ec, BR_ALERT_UNPRICED_MODEL, NULL, m, msg);
-            }
+            DETECT(pl, on_unpriced, &ec, rec, model, provider);
             note_event_time(pl, &ec);
             return BR_ERR_OK;
         }
         br_err_t err = br_price_cost(price, rec->tokens, &rec->cost_nanos);
         if (err != BR_ERR_OK || !br_money_record_ok(rec->cost_nanos)) {
-            text(errbuf, sizeof(pl->errbuf),
+            br_emit_text(errbuf, sizeof(pl->errbuf),
                      "token counts overflow the cost of model %s: beyond "
                      "the per-record bound of +/-%s %s", model,
                      BR_MONEY_RECORD_MAX_TEXT, pl->conf->currency);
@@ -1781,7 +1731,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         if (rec->cost_nanos == de->amount)
             return duplicate(pl, o);
         if (sub_overflows(rec->cost_nanos, de->amount, &diff)) {
-            text(errbuf, sizeof(pl->errbuf), "the restated amount differs "
+            br_emit_text(errbuf, sizeof(pl->errbuf), "the restated amount differs "
                  "from the earlier one by more than the money range");
             return dead_letter(pl, o, payload, len, BR_ERR_RANGE, errbuf);
         }
@@ -1868,11 +1818,11 @@ static br_err_t future_check(br_pipeline_t *pl, br_record_t *rec,
     br_ts_format(pl->now_ms, now, sizeof now);
     int64_t d = rec->event_ms - pl->now_ms;
     if (d >= 86400000)
-        text(ahead, sizeof ahead, "%" PRId64 "d", d / 86400000);
+        br_emit_text(ahead, sizeof ahead, "%" PRId64 "d", d / 86400000);
     else
-        duration_text(d, ahead, sizeof ahead);
-    duration_text(in->max_future_ms, max, sizeof max);
-    text(pl->errbuf, sizeof(pl->errbuf),
+        br_emit_duration(d, ahead, sizeof ahead);
+    br_emit_duration(in->max_future_ms, max, sizeof max);
+    br_emit_text(pl->errbuf, sizeof(pl->errbuf),
          "event time %s is %s ahead of the clock (%s), more than input "
          "\"%s\" allows (max_future %s)", ts, ahead, now, in->name, max);
     return dead_letter(pl, &rec->origin, payload, len, BR_ERR_FUTURE,
@@ -1888,7 +1838,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
         return dead_letter(pl, origin, payload, len, BR_ERR_INVAL,
                            "message from an unknown input");
     if (!obj && len > pl->conf->max_message_bytes) {
-        text(pl->errbuf, sizeof(pl->errbuf),
+        br_emit_text(pl->errbuf, sizeof(pl->errbuf),
              "message of %zu bytes exceeds limits.max_message_bytes (%zu)",
              len, pl->conf->max_message_bytes);
         return dead_letter(pl, origin, payload, len, BR_ERR_LIMIT, pl->errbuf);
@@ -1963,7 +1913,7 @@ void br_pipeline_finish(br_pipeline_t *pl) {
     if (pl->max_event_ms == INT64_MIN)
         return;
     /* The end of input sets this off, no record. */
-    const emit_ctx_t ec = emit_ctx_none(pl);
+    const br_emit_ctx_t ec = emit_ctx_none(pl);
     int64_t bms = pl->conf->spike.bucket_ms;
     int64_t last = br_floordiv(pl->max_event_ms, bms);
     int64_t end = (last + 1) * bms;
@@ -2010,16 +1960,6 @@ static int64_t stale_start(const stale_in_t *si) {
     return si->since_ms > si->live_ms ? si->since_ms : si->live_ms;
 }
 
-static void duration_text(int64_t ms, char *buf, size_t size) {
-    int64_t s = ms / 1000;
-    if (s >= 3600)
-        text(buf, size, "%" PRId64 "h%02" PRId64 "m", s / 3600, s / 60 % 60);
-    else if (s >= 60)
-        text(buf, size, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
-    else
-        text(buf, size, "%" PRId64 "s", s);
-}
-
 /* origin: the message that ended the silence, or NULL: the input's first
  * topic stands in. */
 static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
@@ -2031,12 +1971,12 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
                         -1, 0};
     /* The newest event time the input ever delivered; an input silent from
      * the start has none, and reports its silence start instead. */
-    const emit_ctx_t ec = emit_ctx(pl, origin ? origin : &none,
+    const br_emit_ctx_t ec = emit_ctx(pl, origin ? origin : &none,
                                    pl->input_max[input] != INT64_MIN
                                        ? pl->input_max[input]
                                        : si->since_ms);
     br_alert_t a;
-    alert_init(&ec, &a, BR_ALERT_STALE_INPUT);
+    br_emit_init(&ec, &a, BR_ALERT_STALE_INPUT);
     br_id_stale(a.id, in->name, si->since_ms);
     a.status = status;
     a.revision = status == BR_STATUS_FIRING ? 1 : 2;
@@ -2049,21 +1989,21 @@ static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
     a.window_end_ms = now_ms;
     char since[40], quiet[32], newest[40];
     br_ts_format(si->since_ms, since, sizeof(since));
-    duration_text(now_ms - si->since_ms, quiet, sizeof(quiet));
+    br_emit_duration(now_ms - si->since_ms, quiet, sizeof(quiet));
     if (pl->input_max[input] != INT64_MIN)
         br_ts_format(pl->input_max[input], newest, sizeof(newest));
     else
-        text(newest, sizeof(newest), "none");
+        br_emit_text(newest, sizeof(newest), "none");
     if (status == BR_STATUS_FIRING)
-        text(a.summary, sizeof(a.summary),
+        br_emit_text(a.summary, sizeof(a.summary),
              "Input %s has delivered nothing for %s (silent since %s; newest "
              "event time %s): its spend is not being watched", in->name,
              quiet, since, newest);
     else
-        text(a.summary, sizeof(a.summary),
+        br_emit_text(a.summary, sizeof(a.summary),
              "Input %s delivers again after %s of silence (since %s)",
              in->name, quiet, since);
-    emit(&ec, &a);
+    br_emit(&ec, &a);
 }
 
 void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
@@ -2263,40 +2203,13 @@ void br_pipeline_load_partitions(br_rd_t *r, br_pipeline_t *pl,
     }
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 br_err_t br_pipeline_save_unpriced(const br_pipeline_t *pl, br_buf_t *b) {
-    /* Unpriced names in a stable order: the set's slots depend only on the
-     * names and the order they came in, which a restore replays. */
-    char **names = NULL;
-    size_t nn = 0;
-    if (pl->unpriced.cnt) {
-        names = malloc(pl->unpriced.cnt * sizeof *names);
-        if (!names)
-            return BR_ERR_NOMEM;
-        for (size_t i = 0; i < pl->unpriced.cap; i++)
-            if (pl->unpriced.keys[i])
-                names[nn++] = pl->unpriced.keys[i];
-    }
-    if (nn)
-        qsort(names, nn, sizeof *names, cmp_str);
-    br_wr_uvar(b, nn);
-    for (size_t i = 0; i < nn; i++)
-        br_wr_str(b, names[i]);
-    free(names);
-    return BR_ERR_OK;
+    return br_detector_unpriced.save(det_self(pl, &br_detector_unpriced), b);
 }
 
 void br_pipeline_load_unpriced(br_rd_t *r, br_pipeline_t *pl) {
-    size_t un = (size_t)br_rd_count(r, 10000000);
-    for (size_t i = 0; i < un && !r->err; i++) {
-        char *m = br_rd_strdup(r);
-        if (!r->err && pl)
-            br_strset_add(&pl->unpriced, m);
-        free(m);
-    }
+    br_detector_unpriced.load(pl ? det_self(pl, &br_detector_unpriced) : NULL,
+                              r, NULL);
 }
 
 void br_pipeline_save_dedup(const br_pipeline_t *pl, br_buf_t *b) {
@@ -2595,11 +2508,10 @@ void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
     }
     for (size_t i = 0; i <= pl->conf->input_cnt; i++)
         mem->dedup += dedup_bytes(&pl->dedup[i]);
-    mem->other = pl->part_cap * sizeof(part_t) +
-                 pl->unpriced.cap * sizeof(char *);
-    for (size_t i = 0; i < pl->unpriced.cap; i++)
-        if (pl->unpriced.keys[i])
-            mem->other += strlen(pl->unpriced.keys[i]) + 1;
+    mem->other = pl->part_cap * sizeof(part_t);
+    for (size_t d = 0; d < DET_CNT; d++)
+        if (detectors[d]->memory)
+            mem->other += detectors[d]->memory(pl->det[d]);
 }
 
 /* ---- construction ----------------------------------------------------- */
@@ -2762,6 +2674,15 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
             goto fail;
         }
     }
+    pl->env = (br_detect_env_t){conf, pl->store, pl->budgets, pl->input_max,
+                                &pl->final_bucket, &pl->first_bucket,
+                                emit_ctx(pl, NULL, INT64_MIN)};
+    if (!(pl->det = calloc(DET_CNT, sizeof(*pl->det))))
+        goto oom;
+    for (size_t d = 0; d < DET_CNT; d++)
+        if (detectors[d]->create &&
+            !(pl->det[d] = detectors[d]->create(&pl->env)))
+            goto oom;
     return pl;
 oom:
     br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
@@ -2795,7 +2716,10 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
             br_budget_destroy(pl->budgets[i]);
     free(pl->budgets);
     br_prices_destroy(pl->prices);
-    br_strset_free(&pl->unpriced);
+    for (size_t d = 0; pl->det && d < DET_CNT; d++)
+        if (detectors[d]->destroy)
+            detectors[d]->destroy(pl->det[d]);
+    free(pl->det);
     for (size_t i = 0; pl->dedup && i <= pl->conf->input_cnt; i++)
         dedup_free(&pl->dedup[i]);
     free(pl->dedup);
