@@ -99,17 +99,6 @@ typedef struct dedup {
     size_t table_cap;
 } dedup_t;
 
-/* Silence watch of one input, in wall-clock ms from the daemon (never read
- * here). Replay never marks an input live, so nothing here fires there. */
-typedef struct stale_in {
-    bool live;                 /* some partition of the input is assigned */
-    int64_t live_ms;           /* when it last became live */
-    int64_t since_ms;          /* last message taken, or before any, when
-                                  the input first became live; INT64_MIN:
-                                  neither yet. Names the silence (its id). */
-    bool firing;               /* a stale_input alert is open */
-} stale_in_t;
-
 struct br_pipeline {
     const br_config_t *conf;
     br_sink_t sink;
@@ -140,7 +129,6 @@ struct br_pipeline {
                                   INT64_MIN: not told, no check */
     dedup_t *dedup;            /* per input; [input_cnt]: ids restored from
                                   a layout that did not say their input */
-    stale_in_t *stale;         /* per input */
     br_record_t rec;           /* reused for every message */
     br_pipeline_stats_t st;
     br_pipeline_input_stats_t *in_st; /* per input, [input_cnt] for unknown */
@@ -158,6 +146,7 @@ struct br_pipeline {
  * hooks are called. */
 static const br_detector_t *const detectors[] = {
     &br_detector_unpriced,
+    &br_detector_stale,
 };
 #define DET_CNT (sizeof(detectors) / sizeof(detectors[0]))
 
@@ -1937,110 +1926,20 @@ const char **br_pipeline_input_names(const br_pipeline_t *pl) {
     return pl->input_names;
 }
 
-/* ---- stale inputs ----------------------------------------------------- */
-
-/* Wall-clock silence per input. The daemon says when an input's partitions
- * are assigned (live), when a message was taken and what time it is now;
- * the pipeline decides and emits. One alert per silence episode: its id
- * hashes the input and the silence start, revision 1 fires, revision 2
- * resolves on the next message. */
-
-static bool stale_init(br_pipeline_t *pl) {
-    pl->stale = calloc(pl->conf->input_cnt + 1, sizeof(*pl->stale));
-    if (!pl->stale)
-        return false;
-    for (size_t i = 0; i < pl->conf->input_cnt; i++)
-        pl->stale[i].since_ms = INT64_MIN;
-    return true;
-}
-
-/* The silence is timed from the last message, or from when the input
- * became live if that came later (a fresh start or a new assignment). */
-static int64_t stale_start(const stale_in_t *si) {
-    return si->since_ms > si->live_ms ? si->since_ms : si->live_ms;
-}
-
-/* origin: the message that ended the silence, or NULL: the input's first
- * topic stands in. */
-static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
-                        br_alert_status_t status,
-                        const br_origin_t *origin) {
-    const br_input_conf_t *in = &pl->conf->inputs[input];
-    stale_in_t *si = &pl->stale[input];
-    br_origin_t none = {(int)input, in->topic_cnt ? in->topics[0] : "", -1,
-                        -1, 0};
-    /* The newest event time the input ever delivered; an input silent from
-     * the start has none, and reports its silence start instead. */
-    const br_emit_ctx_t ec = emit_ctx(pl, origin ? origin : &none,
-                                   pl->input_max[input] != INT64_MIN
-                                       ? pl->input_max[input]
-                                       : si->since_ms);
-    br_alert_t a;
-    br_emit_init(&ec, &a, BR_ALERT_STALE_INPUT);
-    br_id_stale(a.id, in->name, si->since_ms);
-    a.status = status;
-    a.revision = status == BR_STATUS_FIRING ? 1 : 2;
-    a.severity = BR_SEV_WARNING;
-    a.label_cnt = 1;
-    a.labels[0].key = "input";
-    a.labels[0].value = in->name;
-    a.detail = in->name;
-    a.window_start_ms = si->since_ms;
-    a.window_end_ms = now_ms;
-    char since[40], quiet[32], newest[40];
-    br_ts_format(si->since_ms, since, sizeof(since));
-    br_emit_duration(now_ms - si->since_ms, quiet, sizeof(quiet));
-    if (pl->input_max[input] != INT64_MIN)
-        br_ts_format(pl->input_max[input], newest, sizeof(newest));
-    else
-        br_emit_text(newest, sizeof(newest), "none");
-    if (status == BR_STATUS_FIRING)
-        br_emit_text(a.summary, sizeof(a.summary),
-             "Input %s has delivered nothing for %s (silent since %s; newest "
-             "event time %s): its spend is not being watched", in->name,
-             quiet, since, newest);
-    else
-        br_emit_text(a.summary, sizeof(a.summary),
-             "Input %s delivers again after %s of silence (since %s)",
-             in->name, quiet, since);
-    br_emit(&ec, &a);
-}
+/* ---- the daemon's wall clock (stale inputs) ------------------------- */
 
 void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
                           int64_t now_ms) {
-    if (input < 0 || (size_t)input >= pl->conf->input_cnt)
-        return;
-    stale_in_t *si = &pl->stale[input];
-    if (live && !si->live)
-        si->live_ms = now_ms;
-    if (live && si->since_ms == INT64_MIN)
-        si->since_ms = now_ms;
-    si->live = live;
+    DETECT(pl, on_live, input, live, now_ms);
 }
 
 void br_pipeline_note_arrival(br_pipeline_t *pl, const br_origin_t *origin,
                               int64_t now_ms) {
-    if (origin->input < 0 || (size_t)origin->input >= pl->conf->input_cnt)
-        return;
-    stale_in_t *si = &pl->stale[origin->input];
-    if (si->firing) {
-        stale_alert(pl, (size_t)origin->input, now_ms, BR_STATUS_RESOLVED,
-                    origin);
-        si->firing = false;
-    }
-    si->since_ms = now_ms;
+    DETECT(pl, on_arrival, origin, now_ms);
 }
 
 void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
-    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
-        stale_in_t *si = &pl->stale[i];
-        int64_t after = pl->conf->inputs[i].stale_after_ms;
-        if (after <= 0 || !si->live || si->firing ||
-            now_ms - stale_start(si) < after)
-            continue;
-        si->firing = true;
-        stale_alert(pl, i, now_ms, BR_STATUS_FIRING, NULL);
-    }
+    DETECT(pl, on_tick, now_ms);
 }
 
 /* ---- its parts of the core snapshot (state.c sequences them) --------- */
@@ -2303,39 +2202,12 @@ void br_pipeline_describe_dedup(size_t ids, size_t with_amount,
                   ids, with_amount, ids * sizeof(dedup_ent_t));
 }
 
-/* Layout 2: per input, name, last message (wall ms), alert open. Being
- * live is not saved: after a restart silence counts from the assignment. */
 void br_pipeline_save_stale(const br_pipeline_t *pl, br_buf_t *b) {
-    br_wr_uvar(b, pl->conf->input_cnt);
-    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
-        const stale_in_t *si = &pl->stale[i];
-        br_wr_str(b, pl->conf->inputs[i].name);
-        br_wr_ivar(b, si->since_ms);
-        br_wr_u8(b, si->firing);
-    }
+    br_detector_stale.save(det_self(pl, &br_detector_stale), b);
 }
 
 void br_pipeline_load_stale(br_rd_t *r, br_pipeline_t *pl, br_buf_t *d) {
-    size_t n = (size_t)br_rd_count(r, 100000);
-    for (size_t i = 0; i < n && !r->err; i++) {
-        char *name = br_rd_strdup(r);
-        int64_t since_ms = br_state_rd_time(r);
-        bool firing = br_rd_bool(r);
-        int k = !r->err && pl ? br_config_input_index(pl->conf, name) : -1;
-        if (k >= 0) {
-            pl->stale[k].since_ms = since_ms;
-            pl->stale[k].firing = firing;
-        }
-        if (!r->err && d) {
-            br_buf_puts(d, d->len ? ",\n  {\"input\": " : "\n  {\"input\": ");
-            br_buf_json_str(d, name);
-            br_buf_puts(d, ", \"since\": ");
-            br_state_put_ms(d, since_ms);
-            br_buf_printf(d, ", \"alert_open\": %s}",
-                          firing ? "true" : "false");
-        }
-        free(name);
-    }
+    br_detector_stale.load(pl ? det_self(pl, &br_detector_stale) : NULL, r, d);
 }
 
 /* Layout 1 fields, then (layout 2) kind, resolved bucket, parent id. */
@@ -2627,8 +2499,6 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     if (!pl->formats || !pl->decoders || !pl->input_names || !pl->input_max ||
         !pl->input_final || !pl->input_prev || !pl->input_own)
         goto oom;
-    if (!stale_init(pl))
-        goto oom;
     size_t want_cnt = 0;
     if (!(want = wanted_dims(conf, &want_cnt)))
         goto oom;
@@ -2709,7 +2579,6 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     free(pl->decoders);
     free(pl->input_names);
     free(pl->input_max);
-    free(pl->stale);
     free(pl->in_st);
     if (pl->budgets)
         for (size_t i = 0; i < pl->conf->budget_cnt; i++)
