@@ -146,6 +146,8 @@ struct br_pipeline {
  * hooks are called. */
 static const br_detector_t *const detectors[] = {
     &br_detector_budget,
+    &br_detector_series_cap,
+    &br_detector_new_spend,
     &br_detector_unpriced,
     &br_detector_stale,
 };
@@ -1211,73 +1213,6 @@ static void note_event_time(br_pipeline_t *pl, const br_emit_ctx_t *ec) {
 
 /* ---- attribution ------------------------------------------------------ */
 
-static void one_off_alert(br_pipeline_t *pl, const br_emit_ctx_t *ec,
-                          br_alert_type_t type, const char *scope,
-                          const char *detail, const char *summary) {
-    br_alert_t a;
-    br_emit_init(ec, &a, type);
-    br_id_one_off(a.id, type, scope, detail);
-    a.revision = 1;
-    a.status = BR_STATUS_FIRING;
-    a.severity = BR_SEV_WARNING;
-    a.scope = scope;
-    a.detail = detail;
-    int64_t bms = pl->conf->spike.bucket_ms;
-    a.window_start_ms = br_floordiv(ec->event_ms, bms) * bms;
-    a.window_end_ms = a.window_start_ms + bms;
-    br_emit_text(a.summary, sizeof(a.summary), "%s", summary);
-    br_emit(ec, &a);
-}
-
-static void new_spend_alert(br_pipeline_t *pl, const br_emit_ctx_t *ec,
-                            br_series_t *s, int64_t b) {
-    br_alert_t a;
-    br_emit_init(ec, &a, BR_ALERT_NEW_SPEND);
-    const br_scope_conf_t *sc = scope_conf(pl, s->scope);
-    br_id_new_spend(a.id, sc->name, s->blob, s->blob_len);
-    a.revision = 1;
-    a.status = BR_STATUS_FIRING;
-    a.severity = BR_SEV_WARNING;
-    a.scope = sc->name;
-    a.label_cnt = br_series_labels(pl->store, s, a.labels,
-                                   BR_ALERT_LABELS_MAX);
-    int64_t bms = pl->conf->spike.bucket_ms;
-    a.window_start_ms = br_floordiv(s->new_first_ms, bms) * bms;
-    a.window_end_ms = (b + 1) * bms;
-    a.observed_nanos = s->new_nanos;
-    a.impact_nanos = s->new_nanos;
-    char lbl[200], obs[BR_MONEY_STR_MAX], when[40];
-    br_emit_labels(a.labels, a.label_cnt, lbl, sizeof(lbl));
-    br_emit_money(s->new_nanos, obs, sizeof(obs));
-    br_ts_format(s->new_first_ms, when, sizeof(when));
-    br_emit_text(a.summary, sizeof(a.summary),
-             "New spend on %s: %s %s since %s, a series never seen before",
-             lbl, obs, a.currency, when);
-    br_emit(ec, &a);
-}
-
-/* Scope si reached its cap with rec: the series_cap alert, naming the
- * dimension that runs away. */
-static void series_cap_alert(br_pipeline_t *pl, const br_emit_ctx_t *ec,
-                             uint32_t si, const br_record_t *rec) {
-    const br_scope_conf_t *sc = scope_conf(pl, si);
-    size_t distinct = 0;
-    const char *dim = br_series_runaway_dim(pl->store, si, rec, &distinct);
-    char msg[400];
-    if (dim)
-        br_emit_text(msg, sizeof(msg),
-             "Scope %s reached its cap of %zu series: dimension %s "
-             "has %zu distinct values (an id used as a tag?); new "
-             "values now fold into \"(other)\"",
-             sc->name, sc->max_series, dim, distinct);
-    else
-        br_emit_text(msg, sizeof(msg),
-             "Scope %s reached its cap of %zu series: new values now "
-             "fold into \"(other)\"",
-             sc->name, sc->max_series);
-    one_off_alert(pl, ec, BR_ALERT_SERIES_CAP, sc->name, dim, msg);
-}
-
 /* The series of scope si for the record, created (or folded) as needed;
  * rec_series holds the record's series of the scopes done before (parents
  * first), NONE elsewhere. */
@@ -1295,16 +1230,14 @@ static uint32_t attribute(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                                              rec_series);
     if (r.folded)
         pl->st.folded++;
-    if (r.cap_reached)
-        series_cap_alert(pl, ec, si, rec);
+    if (r.cap_reached) {
+        br_series_event_t ev = {BR_SERIES_EV_CAP, si, NULL, b, rec};
+        DETECT(pl, on_series, ec, &ev);
+    }
     if (r.created && !r.folded) {
-        br_series_t *s = series_at(pl, r.idx);
-        int64_t warm = pl->conf->spike.warmup_buckets;
-        if (pl->final_bucket != INT64_MIN &&
-            pl->final_bucket - pl->first_bucket >= warm) {
-            s->new_until = b + (warm > 0 ? warm : 1);
-            s->new_first_ms = rec->event_ms;
-        }
+        br_series_event_t ev = {BR_SERIES_EV_CREATED, si,
+                                series_at(pl, r.idx), b, rec};
+        DETECT(pl, on_series, ec, &ev);
     }
     return r.idx;
 }
@@ -1336,11 +1269,9 @@ static add_t add_to_series(br_pipeline_t *pl, const br_emit_ctx_t *ec,
             return ADD_LATE;
         if (!s->fresh || !br_series_open_from(s, b))
             return ADD_BEHIND;
-        /* The series' first buckets moved earlier: so does its new-spend
-         * window. */
-        int64_t warm = pl->conf->spike.warmup_buckets;
-        if (s->new_until && b + (warm > 0 ? warm : 1) < s->new_until)
-            s->new_until = b + (warm > 0 ? warm : 1);
+        /* The series' first buckets moved earlier. */
+        br_series_event_t ev = {BR_SERIES_EV_EARLIER, s->scope, s, b, rec};
+        DETECT(pl, on_series, ec, &ev);
     }
     if (!br_series_fit(s, b)) {
         finalize_series(pl, ec, idx, b - RING_MAX, b - RING_MAX);
@@ -1348,17 +1279,10 @@ static add_t add_to_series(br_pipeline_t *pl, const br_emit_ctx_t *ec,
         if (!br_series_fit(s, b))
             return ADD_BEHIND; /* out of memory */
     }
-    if (s->new_until && rec->event_ms < s->new_first_ms)
-        s->new_first_ms = rec->event_ms;
     *br_series_slot(s, b) += gross;
     s->total += cost;
-    if (s->new_until && !s->new_fired && b < s->new_until) {
-        s->new_nanos += cost;
-        if (s->new_nanos >= pl->conf->spike.new_spend_min_nanos) {
-            s->new_fired = true;
-            new_spend_alert(pl, ec, s, b);
-        }
-    }
+    br_series_event_t ev = {BR_SERIES_EV_ADDED, s->scope, s, b, rec};
+    DETECT(pl, on_series, ec, &ev);
     return ADD_OK;
 }
 
