@@ -90,6 +90,15 @@ typedef struct br_detector {
     /** Read what save() wrote into self, or (self NULL) skip it; with
      *  describe, JSON of it appended there. */
     void (*load)(void *self, br_rd_t *r, br_buf_t *describe);
+    /** Bucket b of series s was made final: observed x, the baseline's
+     *  verdict v (the baseline learns b after the hook). Series in bucket
+     *  order, parents before children within a bucket. */
+    void (*on_bucket_final)(void *self, const br_emit_ctx_t *ec,
+                            br_series_t *s, int64_t b, br_money_t x,
+                            const br_verdict_t *v);
+    /** The first open bucket b of s, judged while it fills (verdict v). */
+    void (*on_bucket_open)(void *self, const br_emit_ctx_t *ec,
+                           br_series_t *s, int64_t b, const br_verdict_t *v);
     /** Bytes it holds beyond its fixed size. */
     size_t (*memory)(const void *self);
 } br_detector_t;
@@ -100,5 +109,9 @@ extern const br_detector_t br_detector_series_cap;
 extern const br_detector_t br_detector_new_spend;
 extern const br_detector_t br_detector_unpriced;
 extern const br_detector_t br_detector_stale;
+extern const br_detector_t br_detector_incidents;
+
+/** @brief Bytes the incidents of the store's series hold. */
+size_t br_incidents_memory(br_series_store_t *store);
 
 #endif
