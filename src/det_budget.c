@@ -8,24 +8,11 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "burnrate/detector.h"
 #include "burnrate/hash.h"
 #include "burnrate/ts.h"
-
-/* Its state is where the budgets live: on the stage. */
-typedef struct budget_det {
-    const br_detect_env_t *env;
-} budget_det_t;
-
-static void *budget_create(const br_detect_env_t *env) {
-    budget_det_t *d = calloc(1, sizeof *d);
-    if (d)
-        d->env = env;
-    return d;
-}
 
 static void budget_alert(const br_emit_ctx_t *ec, const br_budget_t *bg,
                          const br_budget_period_t *p, size_t th,
@@ -231,7 +218,7 @@ static void resolve_period(const br_emit_ctx_t *ec, const br_budget_t *bg,
 
 /* The watermark moved: close the periods it passed, then check. */
 static void budget_on_watermark(void *self, const br_emit_ctx_t *ec) {
-    const br_detect_env_t *env = ((const budget_det_t *)self)->env;
+    const br_detect_env_t *env = self; /* stateless */
     for (size_t i = 0; i < env->conf->budget_cnt; i++) {
         br_budget_period_t closed[BR_BUDGET_PERIODS];
         size_t n = br_budget_close(env->budgets[i], *ec->watermark_ms, closed,
@@ -245,7 +232,7 @@ static void budget_on_watermark(void *self, const br_emit_ctx_t *ec) {
 /* A counted record: add it to every budget it matches. */
 static void budget_on_record(void *self, const br_emit_ctx_t *ec,
                              const br_record_t *rec) {
-    const br_detect_env_t *env = ((const budget_det_t *)self)->env;
+    const br_detect_env_t *env = self; /* stateless */
     for (size_t i = 0; i < env->conf->budget_cnt; i++) {
         br_budget_t *bg = env->budgets[i];
         if (!br_budget_matches(bg, rec))
@@ -264,8 +251,6 @@ static void budget_on_record(void *self, const br_emit_ctx_t *ec,
 
 const br_detector_t br_detector_budget = {
     .name = "budget",
-    .create = budget_create,
-    .destroy = free,
     .on_record = budget_on_record,
     .on_watermark = budget_on_watermark,
 };

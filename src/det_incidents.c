@@ -469,24 +469,13 @@ static void release_held(const br_detect_env_t *env, const br_emit_ctx_t *ec,
 
 /* ---- the hooks ----------------------------------------------------- */
 
-typedef struct incidents {
-    const br_detect_env_t *env;
-} incidents_t;
-
-static void *incidents_create(const br_detect_env_t *env) {
-    incidents_t *d = calloc(1, sizeof *d);
-    if (d)
-        d->env = env;
-    return d;
-}
-
 /* Bucket b of s is final (observed x, verdict v; the baseline learns it
  * after this): mark or count it, report, release the held incidents of s
  * and its children, and count it quiet for the other kinds. */
 static void incidents_on_bucket_final(void *self, const br_emit_ctx_t *ec,
                                       br_series_t *s, int64_t b,
                                       br_money_t x, const br_verdict_t *v) {
-    const br_detect_env_t *env = ((const incidents_t *)self)->env;
+    const br_detect_env_t *env = self; /* stateless */
     int unusual = v->spike && !s->other ? (v->drop ? INC_DROP : INC_SPIKE)
                                         : -1;
     growth_t g = {0};
@@ -518,15 +507,13 @@ static void incidents_on_bucket_final(void *self, const br_emit_ctx_t *ec,
 static void incidents_on_bucket_open(void *self, const br_emit_ctx_t *ec,
                                      br_series_t *s, int64_t b,
                                      const br_verdict_t *v) {
-    const br_detect_env_t *env = ((const incidents_t *)self)->env;
+    const br_detect_env_t *env = self; /* stateless */
     if (v->spike && !v->drop)
         incident_report(env, ec, s, incident_mark(env, s, b, v), false);
 }
 
 const br_detector_t br_detector_incidents = {
     .name = "incidents",
-    .create = incidents_create,
-    .destroy = free,
     .on_bucket_final = incidents_on_bucket_final,
     .on_bucket_open = incidents_on_bucket_open,
 };

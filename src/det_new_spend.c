@@ -5,22 +5,9 @@
  * one new_spend alert. What it watches lives on the series (new_until,
  * new_first_ms, new_nanos, new_fired: saved with it).
  */
-#include <stdlib.h>
-
 #include "burnrate/detector.h"
 #include "burnrate/hash.h"
 #include "burnrate/ts.h"
-
-typedef struct new_spend {
-    const br_detect_env_t *env;
-} new_spend_t;
-
-static void *new_spend_create(const br_detect_env_t *env) {
-    new_spend_t *d = calloc(1, sizeof *d);
-    if (d)
-        d->env = env;
-    return d;
-}
 
 static void new_spend_alert(const br_detect_env_t *env,
                             const br_emit_ctx_t *ec, const br_series_t *s,
@@ -52,7 +39,7 @@ static void new_spend_alert(const br_detect_env_t *env,
 
 static void new_spend_on_series(void *self, const br_emit_ctx_t *ec,
                                 const br_series_event_t *ev) {
-    const br_detect_env_t *env = ((const new_spend_t *)self)->env;
+    const br_detect_env_t *env = self; /* stateless */
     br_series_t *s = ev->series;
     int64_t b = ev->bucket;
     int64_t warm = env->conf->spike.warmup_buckets;
@@ -89,7 +76,5 @@ static void new_spend_on_series(void *self, const br_emit_ctx_t *ec,
 
 const br_detector_t br_detector_new_spend = {
     .name = "new_spend",
-    .create = new_spend_create,
-    .destroy = free,
     .on_series = new_spend_on_series,
 };

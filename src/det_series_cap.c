@@ -3,26 +3,13 @@
  * series_cap alert, naming the dimension that runs away (the store counts
  * its distinct values). New values then fold into "(other)" (series.h).
  */
-#include <stdlib.h>
-
 #include "burnrate/detector.h"
-
-typedef struct series_cap {
-    const br_detect_env_t *env;
-} series_cap_t;
-
-static void *series_cap_create(const br_detect_env_t *env) {
-    series_cap_t *d = calloc(1, sizeof *d);
-    if (d)
-        d->env = env;
-    return d;
-}
 
 static void series_cap_on_series(void *self, const br_emit_ctx_t *ec,
                                  const br_series_event_t *ev) {
     if (ev->kind != BR_SERIES_EV_CAP)
         return;
-    const br_detect_env_t *env = ((const series_cap_t *)self)->env;
+    const br_detect_env_t *env = self; /* stateless */
     const br_scope_conf_t *sc = br_series_scope(env->store, ev->scope)->conf;
     size_t distinct = 0;
     const char *dim = br_series_runaway_dim(env->store, ev->scope, ev->rec,
@@ -45,7 +32,5 @@ static void series_cap_on_series(void *self, const br_emit_ctx_t *ec,
 
 const br_detector_t br_detector_series_cap = {
     .name = "series_cap",
-    .create = series_cap_create,
-    .destroy = free,
     .on_series = series_cap_on_series,
 };

@@ -1640,10 +1640,12 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
                                 emit_ctx(pl, NULL, INT64_MIN)};
     if (!(pl->det = calloc(DET_CNT, sizeof(*pl->det))))
         goto oom;
-    for (size_t d = 0; d < DET_CNT; d++)
-        if (detectors[d]->create &&
-            !(pl->det[d] = detectors[d]->create(&pl->env)))
+    for (size_t d = 0; d < DET_CNT; d++) {
+        if (!detectors[d]->create)
+            pl->det[d] = &pl->env; /* stateless: its self is the env */
+        else if (!(pl->det[d] = detectors[d]->create(&pl->env)))
             goto oom;
+    }
     return pl;
 oom:
     br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");

@@ -62,7 +62,9 @@ typedef struct br_series_event {
 
 typedef struct br_detector {
     const char *name;
-    /** Own state for env (borrowed, outlives it). @returns NULL: no memory */
+    /** Own state for env (borrowed, outlives it). @returns NULL: no
+     *  memory. A detector without create keeps nothing of its own: its
+     *  hooks get the env itself as self. */
     void *(*create)(const br_detect_env_t *env);
     void (*destroy)(void *self);
     /** A record counted (priced, not a duplicate), before its series take
