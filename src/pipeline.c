@@ -2,14 +2,14 @@
  * The pure core: decode -> price -> attribute -> state -> detect -> alert.
  * Series live in the series store (series.h); every record feeds one
  * series per scope, event-time buckets become final as the watermark passes
- * them, and detectors run on final buckets (and early, on filling ones).
- * Whoever raises an alert is handed what it is reported against
- * (emit_ctx_t); ids come from hash.h.
+ * them, and the detectors (detector.h, one module each, listed in
+ * `detectors[]` below) hear each stage through their hooks: a counted
+ * record, attribution, final buckets (and early, filling ones), the
+ * watermark, the daemon's wall clock. Whoever raises an alert is handed
+ * what it is reported against (br_emit_ctx_t, emit.h); ids come from
+ * hash.h.
  */
 #include <inttypes.h>
-#include <limits.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,8 @@
 #include "burnrate/baseline.h"
 #include "burnrate/budget.h"
 #include "burnrate/decode.h"
+#include "burnrate/detector.h"
+#include "burnrate/emit.h"
 #include "burnrate/format.h"
 #include "burnrate/hash.h"
 #include "burnrate/money.h"
@@ -32,39 +34,7 @@
 #define NONE BR_SERIES_NONE
 #define MAX_SCOPES BR_SERIES_SCOPES_MAX
 #define GAP_REPLAY_MAX 400     /* empty buckets learned before a skip */
-#define MAX_UNPRICED 1000      /* model names remembered for unpriced alerts */
 #define UNSET BR_SERIES_UNSET
-
-/* An incident: unusual buckets of one series in one direction (a spike, or
- * a drop: spend collapsed), and the usual ones between them. Figures of
- * final buckets are summed here; those of buckets still open are read from
- * the series when a message is built. A resolved incident is kept through
- * the cooldown, so that the series' next unusual bucket reopens it. One
- * block from calloc hung on its series (br_series_t.inc, by kind), which
- * the store frees with the series: it owns nothing. */
-typedef enum { INC_SPIKE, INC_DROP, INC__CNT } inc_kind_t;
-
-typedef struct br_incident {
-    char id[17];
-    uint32_t revision;         /* messages sent; 0 while grouped from birth */
-    inc_kind_t kind;
-    int64_t start_bucket;      /* first unusual bucket */
-    int64_t last_bucket;       /* latest unusual bucket */
-    int quiet;                 /* final usual buckets after last_bucket */
-    br_severity_t severity;    /* highest so far */
-    double score;              /* of the latest unusual verdict */
-    br_money_t sum_obs;        /* final buckets in [start, last], nanos */
-    br_money_t sum_exp;
-    br_money_t pend_obs;       /* final quiet buckets after last_bucket */
-    br_money_t pend_exp;
-    br_money_t emitted_obs;    /* observed in the last message sent */
-    int64_t resolved_bucket;   /* final bucket that resolved it; INT64_MIN
-                                  while open */
-    char parent_id[17];        /* alert id of the parent series' incident it
-                                  is grouped under; "" when on its own */
-} incident_t;
-
-_Static_assert(INC__CNT == BR_SERIES_INCIDENTS, "incident slots");
 
 typedef struct part {
     int input;
@@ -98,17 +68,6 @@ typedef struct dedup {
     size_t table_cap;
 } dedup_t;
 
-/* Silence watch of one input, in wall-clock ms from the daemon (never read
- * here). Replay never marks an input live, so nothing here fires there. */
-typedef struct stale_in {
-    bool live;                 /* some partition of the input is assigned */
-    int64_t live_ms;           /* when it last became live */
-    int64_t since_ms;          /* last message taken, or before any, when
-                                  the input first became live; INT64_MIN:
-                                  neither yet. Names the silence (its id). */
-    bool firing;               /* a stale_input alert is open */
-} stale_in_t;
-
 struct br_pipeline {
     const br_config_t *conf;
     br_sink_t sink;
@@ -137,18 +96,48 @@ struct br_pipeline {
     int64_t from_ms, to_ms;
     int64_t now_ms;            /* wall clock from the edge (max_future);
                                   INT64_MIN: not told, no check */
-    br_strset_t unpriced;
     dedup_t *dedup;            /* per input; [input_cnt]: ids restored from
                                   a layout that did not say their input */
-    stale_in_t *stale;         /* per input */
     br_record_t rec;           /* reused for every message */
     br_pipeline_stats_t st;
     br_pipeline_input_stats_t *in_st; /* per input, [input_cnt] for unknown */
     uint32_t *fin_order;       /* advance_final's series, parents first */
     int64_t *fin_target;       /* and the bucket each may be final to */
     uint32_t fin_cap;
+    br_detect_env_t env;       /* what the detectors read of the stage */
+    void **det;                /* per registered detector: its state */
     char errbuf[512];
 };
+
+/* ---- the detectors ----------------------------------------------------- */
+
+/* The registration table: every detector (detector.h), in the order their
+ * hooks are called. */
+static const br_detector_t *const detectors[] = {
+    &br_detector_budget,
+    &br_detector_series_cap,
+    &br_detector_new_spend,
+    &br_detector_incidents,
+    &br_detector_unpriced,
+    &br_detector_stale,
+};
+#define DET_CNT (sizeof(detectors) / sizeof(detectors[0]))
+
+/* Call hook of every detector that has one, in table order. */
+#define DETECT(pl, hook, ...)                                                \
+    do {                                                                     \
+        for (size_t d_ = 0; d_ < DET_CNT; d_++)                              \
+            if (detectors[d_]->hook)                                         \
+                detectors[d_]->hook((pl)->det[d_], __VA_ARGS__);             \
+    } while (0)
+
+/* The state of detector def. */
+static void *det_self(const br_pipeline_t *pl, const br_detector_t *def) {
+    for (size_t d = 0; d < DET_CNT; d++)
+        if (detectors[d] == def)
+            return pl->det[d];
+    return NULL;
+}
 
 /* ---- dedup window ------------------------------------------------------ */
 
@@ -342,494 +331,22 @@ static br_series_t *series_at(const br_pipeline_t *pl, uint32_t idx) {
     return br_series_at(pl->store, idx);
 }
 
-static const br_scope_conf_t *scope_conf(const br_pipeline_t *pl,
-                                         uint32_t scope) {
-    return br_series_scope(pl->store, scope)->conf;
-}
-
 /* ---- alerts ----------------------------------------------------------- */
 
-/* snprintf for human text, where cutting a long line short is intended. */
-__attribute__((format(printf, 3, 4)))
-static int text(char *buf, size_t size, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, size, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
-/* Money for a human line: rounded to cents ("43.57"); the JSON fields keep
- * every digit. */
-static void money_text(br_money_t nanos, char *buf, size_t size) {
-    br_money_format(br_money_round_to(nanos, 10000000), buf, size);
-}
-
-static void labels_text(const br_dim_t *labels, size_t cnt, char *buf,
-                        size_t size) {
-    size_t off = 0;
-    buf[0] = '\0';
-    if (cnt == 0) {
-        snprintf(buf, size, "total");
-        return;
-    }
-    for (size_t i = 0; i < cnt && off < size; i++)
-        off += (size_t)text(buf + off, size - off, "%s%s=%s", i ? " " : "",
-                                labels[i].key, labels[i].value);
-}
-
-/* What an alert is reported against and where it goes. The entry point
- * that sets work off makes one and hands it down to whoever raises an
- * alert: a record's work (process()) reports that record's origin and event
- * time; work no record set off (a backlog note, the end of input) reports
- * no origin and the newest event time taken (emit_ctx_none()). Everything
- * it points to is borrowed for the call that made it. */
-typedef struct emit_ctx {
-    const br_sink_t *sink;
-    uint64_t *alerts;          /* counter, one up per alert sent */
-    const char *currency;      /* the stage's, BR_CURRENCY_MAX bytes */
-    const int64_t *watermark_ms; /* the stage's, read as each alert is
-                                  built: it moves during one record's work */
-    const br_origin_t *origin; /* the record that set the work off; NULL:
-                                  none (source.input -1) */
-    int64_t event_ms;          /* its event time */
-} emit_ctx_t;
-
-static emit_ctx_t emit_ctx(br_pipeline_t *pl, const br_origin_t *origin,
+static br_emit_ctx_t emit_ctx(br_pipeline_t *pl, const br_origin_t *origin,
                            int64_t event_ms) {
-    return (emit_ctx_t){&pl->sink, &pl->st.alerts, pl->conf->currency,
+    return (br_emit_ctx_t){&pl->sink, &pl->st.alerts, pl->conf->currency,
                         &pl->watermark_ms, origin, event_ms};
 }
 
 /* The context of work no record set off. */
-static emit_ctx_t emit_ctx_none(br_pipeline_t *pl) {
+static br_emit_ctx_t emit_ctx_none(br_pipeline_t *pl) {
     return emit_ctx(pl, NULL, pl->max_event_ms);
-}
-
-static void alert_init(const emit_ctx_t *ec, br_alert_t *a,
-                       br_alert_type_t type) {
-    memset(a, 0, sizeof(*a));
-    a->type = type;
-    a->forecast_nanos = -1;
-    a->event_ms = ec->event_ms;
-    a->watermark_ms = *ec->watermark_ms;
-    memcpy(a->currency, ec->currency, sizeof(a->currency));
-    if (ec->origin)
-        a->source = *ec->origin;
-    else
-        a->source.input = -1;
-}
-
-static void emit(const emit_ctx_t *ec, br_alert_t *a) {
-    (*ec->alerts)++;
-    if (ec->sink->alert)
-        ec->sink->alert(ec->sink->opaque, a);
-}
-
-/* Contributors rank by how far they moved the way the incident went (sign
- * +1: up, -1: down), then by scope and labels, so that ties are stable. */
-static int cmp_contrib(const br_contrib_t *a, const br_contrib_t *b,
-                       int sign) {
-    if (a->impact_nanos != b->impact_nanos)
-        return (a->impact_nanos > b->impact_nanos) == (sign > 0) ? -1 : 1;
-    int c = strcmp(a->scope, b->scope);
-    for (size_t i = 0; !c && i < a->label_cnt && i < b->label_cnt; i++)
-        c = strcmp(a->labels[i].value, b->labels[i].value);
-    if (c)
-        return c;
-    return (a->label_cnt > b->label_cnt) - (a->label_cnt < b->label_cnt);
-}
-
-/* Observed and expected of series s in bucket b, wherever it lives now. */
-static void bucket_figures(const br_pipeline_t *pl, const br_series_t *s,
-                           int64_t b, br_money_t *obs, br_money_t *exp) {
-    if (s->last_final == b) {
-        *obs = s->last_val;
-        *exp = s->last_exp;
-        return;
-    }
-    *obs = (b > s->last_final && b <= s->last_final + s->ring_cap)
-               ? *br_series_slot(s, b)
-               : 0;
-    double e = br_baseline_expect(&s->bl, b * pl->conf->spike.bucket_ms);
-    *exp = e > 0 ? br_money_from_double_est(trunc(e)) : 0;
-}
-
-/* The children one level down that drove bucket b of s the way sign says
- * (+1: the largest rises, -1: the largest falls), with their share of the
- * parent's impact in that bucket. */
-static void contributors(br_pipeline_t *pl, const br_series_t *s, int64_t b,
-                         br_money_t impact, int sign, br_alert_t *a) {
-    br_contrib_t top[BR_ALERT_CONTRIB_MAX + 1];
-    size_t n = 0;
-    for (uint32_t i = 0; i < s->child_cnt; i++) {
-        const br_series_t *c = series_at(pl, s->children[i]);
-        br_contrib_t cb = {0};
-        bucket_figures(pl, c, b, &cb.observed_nanos, &cb.expected_nanos);
-        cb.impact_nanos = cb.observed_nanos - cb.expected_nanos;
-        if (sign > 0 ? cb.impact_nanos <= 0 : cb.impact_nanos >= 0)
-            continue;
-        cb.scope = scope_conf(pl, c->scope)->name;
-        cb.label_cnt = br_series_labels(pl->store, c, cb.labels,
-                                        BR_ALERT_LABELS_MAX);
-        if (cb.label_cnt == 0)
-            continue;
-        if (sign > 0 && impact > 0)
-            cb.share_bp = (int32_t)br_money_ratio(cb.impact_nanos, impact,
-                                                  10000);
-        else if (sign < 0 && impact < 0)
-            cb.share_bp = (int32_t)br_money_ratio(-cb.impact_nanos, -impact,
-                                                  10000);
-        /* Insertion into a small sorted array keeps the top ones. */
-        size_t pos = n;
-        while (pos > 0 && cmp_contrib(&cb, &top[pos - 1], sign) < 0) {
-            if (pos < BR_ALERT_CONTRIB_MAX)
-                top[pos] = top[pos - 1];
-            pos--;
-        }
-        if (pos < BR_ALERT_CONTRIB_MAX) {
-            top[pos] = cb;
-            if (n < BR_ALERT_CONTRIB_MAX)
-                n++;
-        }
-    }
-    memcpy(a->contribs, top, n * sizeof(top[0]));
-    a->contrib_cnt = n;
-}
-
-/* Severity by the incident's |impact| against spike.min_impact: info
- * below 3x, warning from 3x, critical from 10x (README, "Alert
- * lifecycle"). */
-static br_severity_t spike_severity(const br_pipeline_t *pl,
-                                    br_money_t impact) {
-    int64_t floor = pl->conf->spike.min_impact_nanos;
-    br_money_t mag = impact < 0 ? -impact : impact;
-    br_money_t times = mag / (floor > 0 ? floor : 1);
-    return times >= 10 ? BR_SEV_CRITICAL
-           : times >= 3 ? BR_SEV_WARNING
-                        : BR_SEV_INFO;
-}
-
-/* spike.cooldown in buckets, rounded up. */
-static int64_t cooldown_buckets(const br_pipeline_t *pl) {
-    const br_spike_conf_t *sp = &pl->conf->spike;
-    return (sp->cooldown_ms + sp->bucket_ms - 1) / sp->bucket_ms;
-}
-
-/* Observed and expected over the incident's window so far. */
-static void window_figures(const br_pipeline_t *pl, const br_series_t *s,
-                           const incident_t *inc, br_money_t *obs,
-                           br_money_t *exp) {
-    *obs = inc->sum_obs;
-    *exp = inc->sum_exp;
-    int64_t from = s->last_final + 1 > inc->start_bucket ? s->last_final + 1
-                                                          : inc->start_bucket;
-    for (int64_t b = from; b <= inc->last_bucket; b++) {
-        br_money_t o, e;
-        bucket_figures(pl, s, b, &o, &e);
-        *obs += o;
-        *exp += e;
-    }
-}
-
-/* The label that tells a contributor apart from its parent: the one whose
- * dimension the parent's scope lacks. */
-static const br_dim_t *own_label(const br_pipeline_t *pl, const br_series_t *s,
-                                 const br_contrib_t *c) {
-    const br_scope_conf_t *ps = scope_conf(pl, s->scope);
-    for (size_t i = 0; i < c->label_cnt; i++) {
-        bool shared = false;
-        for (size_t d = 0; d < ps->dim_cnt && !shared; d++)
-            shared = strcmp(ps->dims[d], c->labels[i].key) == 0;
-        if (!shared)
-            return &c->labels[i];
-    }
-    return &c->labels[c->label_cnt - 1];
-}
-
-/* One message about incident inc of series s: firing when nothing was sent
- * yet, else updated, or resolved; again: reopened within the cooldown. */
-static void emit_incident(br_pipeline_t *pl, const emit_ctx_t *ec,
-                          br_series_t *s, incident_t *inc, bool resolved,
-                          bool again) {
-    const br_scope_conf_t *sc = scope_conf(pl, s->scope);
-    int64_t bms = pl->conf->spike.bucket_ms;
-    bool drop = inc->kind == INC_DROP;
-    br_alert_t a;
-    alert_init(ec, &a, drop ? BR_ALERT_DROP : BR_ALERT_SPIKE);
-    memcpy(a.id, inc->id, sizeof(a.id));
-    a.status = resolved             ? BR_STATUS_RESOLVED
-               : inc->revision == 0 ? BR_STATUS_FIRING
-                                    : BR_STATUS_UPDATED;
-    a.revision = ++inc->revision;
-    a.scope = sc->name;
-    a.label_cnt = br_series_labels(pl->store, s, a.labels,
-                                   BR_ALERT_LABELS_MAX);
-    a.window_start_ms = inc->start_bucket * bms;
-    a.window_end_ms = (inc->last_bucket + 1) * bms;
-    window_figures(pl, s, inc, &a.observed_nanos, &a.expected_nanos);
-    a.impact_nanos = a.observed_nanos - a.expected_nanos;
-    inc->emitted_obs = a.observed_nanos;
-    a.score = inc->score;
-    a.severity = inc->severity;
-    a.parent_id = inc->parent_id[0] ? inc->parent_id : NULL;
-    /* Root causes while the incident's last bucket is still readable in
-     * the children; a resolution comes buckets later and names none. */
-    if (!resolved) {
-        br_money_t lb_obs, lb_exp;
-        bucket_figures(pl, s, inc->last_bucket, &lb_obs, &lb_exp);
-        contributors(pl, s, inc->last_bucket, lb_obs - lb_exp,
-                     drop ? -1 : 1, &a);
-    }
-
-    const char *what = drop ? "drop" : "spike";
-    char lbl[200], obs[BR_MONEY_STR_MAX], exp[BR_MONEY_STR_MAX],
-        imp[BR_MONEY_STR_MAX], when[40];
-    labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
-    money_text(a.observed_nanos, obs, sizeof(obs));
-    money_text(a.expected_nanos, exp, sizeof(exp));
-    money_text(a.impact_nanos, imp, sizeof(imp));
-    br_ts_format(a.window_start_ms, when, sizeof(when));
-    int off;
-    if (resolved)
-        off = text(a.summary, sizeof(a.summary),
-                   "Resolved: cost %s on %s since %s is over after %d usual "
-                   "bucket(s); it spent %s %s vs %s expected%s%s", what, lbl,
-                   when, inc->quiet, obs, a.currency, exp,
-                   a.parent_id ? "; grouped under alert " : "",
-                   a.parent_id ? a.parent_id : "");
-    else if (a.parent_id)
-        off = text(a.summary, sizeof(a.summary),
-                   "Cost %s on %s is grouped under alert %s, whose series "
-                   "is unusual too and lists it among its contributors: %s "
-                   "%s since %s vs %s expected", what, lbl, a.parent_id, obs,
-                   a.currency, when, exp);
-    else
-        off = text(a.summary, sizeof(a.summary),
-                   "Cost %s on %s%s: %s%s %s since %s vs %s expected (%s%s, "
-                   "score %.1f)", what, lbl, again ? " again" : "",
-                   drop ? "usage collapsed: outage or broken feed? " : "",
-                   obs, a.currency, when, exp, drop ? "" : "+", imp, a.score);
-    if (a.contrib_cnt && off > 0 && (size_t)off < sizeof(a.summary)) {
-        char cl[120], ci[BR_MONEY_STR_MAX];
-        const br_contrib_t *c = &a.contribs[0];
-        labels_text(own_label(pl, s, c), 1, cl, sizeof(cl));
-        money_text(c->impact_nanos, ci, sizeof(ci));
-        text(a.summary + off, sizeof(a.summary) - (size_t)off,
-             "; top contributor %s (%s%s)", cl, drop ? "" : "+", ci);
-    }
-    emit(ec, &a);
-}
-
-/* What marking a bucket unusual did to the incident. */
-typedef struct growth {
-    incident_t *inc;           /* the incident marked; NULL: out of memory */
-    bool is_new, extends, reopened;
-} growth_t;
-
-/* An unusual verdict v on bucket b of s (final, or still filling) opens,
- * widens or (within the cooldown) reopens the incident of its direction;
- * nothing is sent yet. */
-static growth_t incident_mark(br_pipeline_t *pl, br_series_t *s, int64_t b,
-                              const br_verdict_t *v) {
-    growth_t g = {0};
-    inc_kind_t k = v->drop ? INC_DROP : INC_SPIKE;
-    incident_t *inc = s->inc[k];
-    if (inc && inc->resolved_bucket != INT64_MIN) {
-        if (b - inc->resolved_bucket <= cooldown_buckets(pl)) {
-            inc->resolved_bucket = INT64_MIN;
-            g.reopened = true;
-        } else {
-            free(inc);
-            inc = s->inc[k] = NULL;
-        }
-    }
-    if (!inc) {
-        inc = calloc(1, sizeof(*inc));
-        if (!inc)
-            return g;
-        s->inc[k] = inc;
-        inc->kind = k;
-        inc->resolved_bucket = INT64_MIN;
-        inc->start_bucket = inc->last_bucket = b;
-        br_id_incident(inc->id, k == INC_DROP ? BR_ALERT_DROP : BR_ALERT_SPIKE,
-                       scope_conf(pl, s->scope)->name, s->blob, s->blob_len,
-                       b * pl->conf->spike.bucket_ms);
-        g.is_new = true;
-    }
-    if (b > inc->last_bucket) {
-        /* The quiet buckets in between now belong to the window. */
-        inc->sum_obs += inc->pend_obs;
-        inc->sum_exp += inc->pend_exp;
-        inc->pend_obs = inc->pend_exp = 0;
-        inc->last_bucket = b;
-        g.extends = true;
-    }
-    if (b < inc->start_bucket)
-        inc->start_bucket = b; /* an older bucket turned final unusual */
-    inc->quiet = 0;
-    inc->score = v->score;
-    g.inc = inc;
-    return g;
-}
-
-/* Whether s has a parent series it can be grouped under. */
-static bool has_parents(const br_pipeline_t *pl, const br_series_t *s) {
-    const br_scope_t *sc = br_series_scope(pl->store, s->scope);
-    for (size_t p = 0; p < sc->parent_cnt; p++)
-        if (br_series_parent(pl->store, s, p) != NONE)
-            return true;
-    return false;
-}
-
-/* Whether bucket b is final for every parent series of s. */
-static bool parents_final(const br_pipeline_t *pl, const br_series_t *s,
-                          int64_t b) {
-    const br_scope_t *sc = br_series_scope(pl->store, s->scope);
-    for (size_t p = 0; p < sc->parent_cnt; p++) {
-        uint32_t idx = br_series_parent(pl->store, s, p);
-        if (idx != NONE && series_at(pl, idx)->last_final < b)
-            return false;
-    }
-    return true;
-}
-
-/* The incident of kind k of a parent series of s (a scope with one
- * dimension fewer) whose window holds bucket b: it started at or before b
- * and was not resolved before b. Parent scopes in config order; NULL when
- * none. Called once b is final for s and its parents, so the answer is a
- * fact of final buckets, the same in every arrival order. */
-static const incident_t *parent_incident(const br_pipeline_t *pl,
-                                         const br_series_t *s, inc_kind_t k,
-                                         int64_t b) {
-    const br_scope_t *sc = br_series_scope(pl->store, s->scope);
-    for (size_t p = 0; p < sc->parent_cnt; p++) {
-        uint32_t idx = br_series_parent(pl->store, s, p);
-        if (idx == NONE)
-            continue;
-        const incident_t *pi = series_at(pl, idx)->inc[k];
-        if (pi && pi->start_bucket <= b &&
-            (pi->resolved_bucket == INT64_MIN || pi->resolved_bucket >= b))
-            return pi;
-    }
-    return NULL;
-}
-
-/* The alert a group is known by: its topmost series' incident. */
-static const char *group_root(const incident_t *inc) {
-    return inc->parent_id[0] ? inc->parent_id : inc->id;
-}
-
-/* An incident not announced yet and not grouped: held until its start
- * bucket is final (see incident_release()). */
-static bool incident_held(const incident_t *inc) {
-    return inc->revision == 0 && !inc->parent_id[0];
-}
-
-/* The start bucket of held incident inc of s is final, for s and for its
- * parents (buckets are made final parents first; a parent fed by an input
- * that lags is waited for: see release_held()): group it under the parent
- * incident whose window holds that bucket, or announce it. Deciding here,
- * on final buckets, instead of when a filling bucket first looks unusual,
- * makes the set of alerts sent the same in every arrival order: whether a
- * child crossed first or its parent did no longer matters. */
-static void regroup(br_pipeline_t *pl, const br_series_t *s, inc_kind_t k,
-                    const char *was, const char *root) {
-    for (uint32_t i = 0; i < s->child_cnt; i++) {
-        br_series_t *c = series_at(pl, s->children[i]);
-        incident_t *ci = c->inc[k];
-        if (ci && ci->revision == 0 && strcmp(ci->parent_id, was) == 0) {
-            memcpy(ci->parent_id, root, sizeof(ci->parent_id));
-            regroup(pl, c, k, was, root);
-        }
-    }
-}
-
-static void incident_release(br_pipeline_t *pl, const emit_ctx_t *ec,
-                             br_series_t *s, incident_t *inc) {
-    const incident_t *pi = parent_incident(pl, s, inc->kind, inc->start_bucket);
-    if (pi) {
-        memcpy(inc->parent_id, group_root(pi), sizeof(inc->parent_id));
-        /* Children already grouped under this incident (it was still held
-         * when they were released) now belong to its group's root. */
-        regroup(pl, s, inc->kind, inc->id, inc->parent_id);
-        return;
-    }
-    emit_incident(pl, ec, s, inc, false, false);
-    /* Its quiet buckets ended it while its parents were waited for. */
-    if (inc->resolved_bucket != INT64_MIN)
-        emit_incident(pl, ec, s, inc, true, false);
-}
-
-/* After incident_mark() on bucket b: send a revision when the incident
- * grew (a new bucket, a higher severity, final figures that differ from
- * those last sent, or, while a bucket fills, double the spend last sent, so
- * updates stay logarithmic). A series without a parent it can be grouped
- * under (a top scope, or parents fed by a slower input) announces a new
- * incident at once; one with parents holds it until its start bucket is
- * final for it and them (incident_release()). A grouped incident sends
- * nothing: its parent's alert speaks for it. */
-static void incident_report(br_pipeline_t *pl, const emit_ctx_t *ec,
-                            br_series_t *s, growth_t g, bool final) {
-    incident_t *inc = g.inc;
-    if (!inc)
-        return;
-    br_money_t total, expected;
-    window_figures(pl, s, inc, &total, &expected);
-    br_severity_t sev = spike_severity(pl, total - expected);
-    bool sev_up = !g.is_new && sev > inc->severity;
-    if (sev > inc->severity)
-        inc->severity = sev;
-    if (incident_held(inc)) {
-        if (!has_parents(pl, s))
-            emit_incident(pl, ec, s, inc, false, false);
-        return;
-    }
-    bool grew = final ? total != inc->emitted_obs
-                      : inc->kind == INC_SPIKE && total >= 2 * inc->emitted_obs;
-    if (!inc->parent_id[0] && (g.extends || sev_up || grew || g.reopened))
-        emit_incident(pl, ec, s, inc, false, g.reopened);
-}
-
-/* A final bucket that is not unusual for incident kind k of s: count it
- * quiet, resolve after spike.resolve_after of them, and forget a resolved
- * incident once its cooldown has passed. */
-static void incident_quiet(br_pipeline_t *pl, const emit_ctx_t *ec,
-                           br_series_t *s, inc_kind_t k, int64_t b) {
-    incident_t *inc = s->inc[k];
-    int64_t cool = cooldown_buckets(pl);
-    if (inc->resolved_bucket == INT64_MIN) {
-        if (b <= inc->last_bucket ||
-            ++inc->quiet < pl->conf->spike.resolve_buckets)
-            return;
-        if (inc->revision > 0)
-            emit_incident(pl, ec, s, inc, true, false);
-        inc->resolved_bucket = b;
-    }
-    /* A held incident is kept until it is released, even resolved. */
-    if (b - inc->resolved_bucket >= cool && !incident_held(inc)) {
-        free(inc);
-        s->inc[k] = NULL;
-    }
 }
 
 /* ---- buckets and the watermark --------------------------------------- */
 
-/* Release the held incidents of s whose start bucket is final for s and
- * for all its parents. Called when s or one of its parents makes a bucket
- * final, so a parent fed by a slower input (its finality bounded by that
- * input's lateness and idle_timeout) is waited for. */
-static void release_held(br_pipeline_t *pl, const emit_ctx_t *ec,
-                         br_series_t *s) {
-    for (int k = 0; k < INC__CNT; k++) {
-        incident_t *inc = s->inc[k];
-        if (inc && incident_held(inc) && inc->start_bucket <= s->last_final &&
-            parents_final(pl, s, inc->start_bucket))
-            incident_release(pl, ec, s, inc);
-    }
-}
-
-static void finalize_one(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void finalize_one(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                          br_series_t *s, int64_t b) {
     br_money_t *slot = br_series_slot(s, b);
     br_money_t x = *slot;
@@ -843,41 +360,22 @@ static void finalize_one(br_pipeline_t *pl, const emit_ctx_t *ec,
     s->fresh = false;
     s->last_val = x;
     s->last_exp = v.expected_nanos;
-    int unusual = v.spike && !s->other ? (v.drop ? INC_DROP : INC_SPIKE) : -1;
-    growth_t g = {0};
-    if (unusual >= 0)
-        g = incident_mark(pl, s, b, &v);
-    for (int k = 0; k < INC__CNT; k++) {
-        incident_t *inc = s->inc[k];
-        if (inc && b >= inc->start_bucket && b <= inc->last_bucket) {
-            inc->sum_obs += x;
-            inc->sum_exp += v.expected_nanos;
-        } else if (inc && b > inc->last_bucket) {
-            inc->pend_obs += x;
-            inc->pend_exp += v.expected_nanos;
-        }
-    }
-    if (unusual >= 0)
-        incident_report(pl, ec, s, g, true);
-    release_held(pl, ec, s);
-    for (uint32_t c = 0; c < s->child_cnt; c++)
-        release_held(pl, ec, series_at(pl, s->children[c]));
-    for (int k = 0; k < INC__CNT; k++)
-        if (k != unusual && s->inc[k])
-            incident_quiet(pl, ec, s, (inc_kind_t)k, b);
+    DETECT(pl, on_bucket_final, ec, s, b, x, &v);
     br_baseline_update(&s->bl, bucket_ms, xd);
 }
 
 /* Make every bucket of s up to `upto` final; horizon (>= upto) is how far
  * the caller will take it, which decides whether a long silence is
  * skipped. */
-static void finalize_series(br_pipeline_t *pl, const emit_ctx_t *ec,
+static void finalize_series(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                             uint32_t idx, int64_t upto, int64_t horizon) {
     br_series_t *s = series_at(pl, idx);
     while (s->last_final < upto) {
         int64_t b = s->last_final + 1;
-        if (horizon - b > GAP_REPLAY_MAX && !s->inc[INC_SPIKE] &&
-            !s->inc[INC_DROP]) {
+        bool open_incident = false;
+        for (int k = 0; k < BR_SERIES_INCIDENTS; k++)
+            open_incident |= s->inc[k] != NULL;
+        if (horizon - b > GAP_REPLAY_MAX && !open_incident) {
             bool empty = true;
             for (uint32_t i = 0; i < s->ring_cap; i++)
                 empty = empty && s->ring[i] == 0;
@@ -894,9 +392,7 @@ static void finalize_series(br_pipeline_t *pl, const emit_ctx_t *ec,
     }
 }
 
-static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec);
-static void duration_text(int64_t ms, char *buf, size_t size);
-static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
+static void judge_open(br_pipeline_t *pl, const br_emit_ctx_t *ec, uint32_t idx,
                        int64_t b);
 
 /* The bucket series s may be final to: the least of the finals of the
@@ -965,7 +461,7 @@ static int64_t fin_next(br_pipeline_t *pl, uint32_t i) {
 
 /* Every series final up to its target, bucket by bucket across series and
  * within a bucket parents (fewer dimensions) first: a parent's verdict on
- * a bucket is usually known before its children's (see incident_release()
+ * a bucket is usually known before its children's (see det_incidents.c
  * for a parent fed by an input that lags).
  *
  * The series that make bucket b final form a list in that order; one that
@@ -976,7 +472,7 @@ static int64_t fin_next(br_pipeline_t *pl, uint32_t i) {
  * per bucket each, never a pass over all of them for every bucket any of
  * them needs (fuzz: a snapshot of 30 series thousands of buckets apart
  * took 14M calls to restore). */
-static void advance_final(br_pipeline_t *pl, const emit_ctx_t *ec) {
+static void advance_final(br_pipeline_t *pl, const br_emit_ctx_t *ec) {
     uint32_t series_cnt = br_series_count(pl->store);
     if (pl->first_bucket == INT64_MIN || series_cnt == 0)
         return;
@@ -1174,11 +670,11 @@ static bool compute_finals(br_pipeline_t *pl) {
  * back. The stage's watermark is the least of them: budgets close and the
  * alerts' watermark field follow it. Series are made final as far as
  * their own inputs allow. */
-static void update_watermark(br_pipeline_t *pl, const emit_ctx_t *ec) {
+static void update_watermark(br_pipeline_t *pl, const br_emit_ctx_t *ec) {
     if (!compute_finals(pl))
         return;
     advance_final(pl, ec);
-    close_budgets(pl, ec);
+    DETECT(pl, on_watermark, ec);
 }
 
 /* The partition's entry, added when new. @returns NULL out of memory. */
@@ -1217,7 +713,7 @@ void br_pipeline_note_backlog(br_pipeline_t *pl, const br_origin_t *origin,
      * that message move the watermark, so that it is not late itself. No
      * record sets this work off: its alerts name none. */
     if (!behind && pt->max_ms != INT64_MIN) {
-        emit_ctx_t ec = emit_ctx_none(pl);
+        br_emit_ctx_t ec = emit_ctx_none(pl);
         update_watermark(pl, &ec);
     }
 }
@@ -1229,14 +725,14 @@ void br_pipeline_clear_backlog(br_pipeline_t *pl) {
         pl->parts[i].behind = false;
     }
     if (any) {
-        emit_ctx_t ec = emit_ctx_none(pl);
+        br_emit_ctx_t ec = emit_ctx_none(pl);
         update_watermark(pl, &ec);
     }
 }
 
 /* The record of ec has been taken: its event time moves its input's and
  * partition's newest, and with them the watermark. */
-static void note_event_time(br_pipeline_t *pl, const emit_ctx_t *ec) {
+static void note_event_time(br_pipeline_t *pl, const br_emit_ctx_t *ec) {
     const br_origin_t *o = ec->origin;
     int64_t t = ec->event_ms;
     if (t > pl->max_event_ms) {
@@ -1260,313 +756,12 @@ static void note_event_time(br_pipeline_t *pl, const emit_ctx_t *ec) {
         update_watermark(pl, ec);
 }
 
-/* ---- budgets ---------------------------------------------------------- */
-
-static void budget_alert(const emit_ctx_t *ec, const br_budget_t *bg,
-                         const br_budget_period_t *p, size_t th,
-                         br_alert_status_t status) {
-    const br_budget_conf_t *bc = br_budget_conf(bg);
-    br_alert_t a;
-    alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
-    int32_t bp = bc->thresholds_bp[th];
-    br_id_budget(a.id, BR_ALERT_BUDGET_THRESHOLD, bc->name, p->start_ms, bp);
-    a.revision = status == BR_STATUS_FIRING ? 1 : 2;
-    a.status = status;
-    a.severity = bp >= 10000 ? BR_SEV_CRITICAL
-                 : bp >= 8000 ? BR_SEV_WARNING : BR_SEV_INFO;
-    a.scope = bc->name;
-    a.label_cnt = bc->match_cnt < BR_ALERT_LABELS_MAX ? bc->match_cnt
-                                                      : BR_ALERT_LABELS_MAX;
-    for (size_t i = 0; i < a.label_cnt; i++) {
-        a.labels[i].key = bc->match[i].key;
-        a.labels[i].value = bc->match[i].value;
-    }
-    a.window_start_ms = p->start_ms;
-    a.window_end_ms = p->end_ms;
-    a.observed_nanos = p->spent_nanos;
-    a.expected_nanos = bc->amount_nanos;
-    a.impact_nanos = p->spent_nanos - bc->amount_nanos;
-    a.budget = bc->name;
-    a.budget_nanos = bc->amount_nanos;
-    a.spent_nanos = p->spent_nanos;
-    a.threshold_bp = bp;
-    memcpy(a.currency, bc->currency, sizeof(a.currency));
-    char spent[BR_MONEY_STR_MAX], amount[BR_MONEY_STR_MAX], when[40];
-    money_text(p->spent_nanos, spent, sizeof(spent));
-    money_text(bc->amount_nanos, amount, sizeof(amount));
-    br_ts_format(p->start_ms, when, sizeof(when));
-    if (status == BR_STATUS_RESOLVED)
-        text(a.summary, sizeof(a.summary),
-                 "Budget %s: the %s starting %s (%s) is over; final spend "
-                 "%s of %s %s (threshold %d.%02d%% was crossed)",
-                 bc->name, br_period_name(bc->period), when,
-                 bc->timezone ? bc->timezone : "UTC", spent, amount,
-                 bc->currency, bp / 100, bp % 100);
-    else
-        text(a.summary, sizeof(a.summary),
-                 "Budget %s crossed %d.%02d%%: %s of %s %s spent in the %s "
-                 "starting %s (%s)",
-                 bc->name, bp / 100, bp % 100, spent, amount, bc->currency,
-                 br_period_name(bc->period), when,
-                 bc->timezone ? bc->timezone : "UTC");
-    emit(ec, &a);
-}
-
-/* Labels, window and money fields every budget alert shares. */
-static void budget_fields(br_alert_t *a, const br_budget_conf_t *bc) {
-    a->scope = bc->name;
-    a->label_cnt = bc->match_cnt < BR_ALERT_LABELS_MAX ? bc->match_cnt
-                                                       : BR_ALERT_LABELS_MAX;
-    for (size_t i = 0; i < a->label_cnt; i++) {
-        a->labels[i].key = bc->match[i].key;
-        a->labels[i].value = bc->match[i].value;
-    }
-    a->budget = bc->name;
-    a->budget_nanos = bc->amount_nanos;
-    memcpy(a->currency, bc->currency, sizeof(a->currency));
-}
-
-static void bp_text(int32_t bp, char *buf, size_t size) {
-    snprintf(buf, size, "%d.%02d%%", (int)(bp / 100), (int)(bp % 100));
-}
-
-/* Forecast, burn-rate and rolling-threshold alerts (see budget.h). */
-static void budget_event_alert(const emit_ctx_t *ec, const br_budget_t *bg,
-                               const br_budget_event_t *ev) {
-    const br_budget_conf_t *bc = br_budget_conf(bg);
-    const char *zone = bc->timezone ? bc->timezone : "UTC";
-    br_alert_t a;
-    char spent[BR_MONEY_STR_MAX], amount[BR_MONEY_STR_MAX],
-        level[BR_MONEY_STR_MAX], fc[BR_MONEY_STR_MAX], when[40], pct[16];
-    money_text(bc->amount_nanos, amount, sizeof(amount));
-    money_text(ev->spent_nanos, spent, sizeof(spent));
-    money_text(ev->level_nanos, level, sizeof(level));
-    br_ts_format(ev->window_start_ms, when, sizeof(when));
-    if (ev->kind == BR_BUDGET_EV_FORECAST) {
-        int32_t bp = bc->forecast_bp[ev->index];
-        alert_init(ec, &a, BR_ALERT_BUDGET_FORECAST);
-        br_id_budget(a.id, BR_ALERT_BUDGET_FORECAST, bc->name, ev->key_ms, bp);
-        a.threshold_bp = bp;
-        a.severity = bp >= 10000 ? BR_SEV_WARNING : BR_SEV_INFO;
-        a.observed_nanos = ev->forecast_nanos > 0 ? ev->forecast_nanos : 0;
-        a.expected_nanos = bc->amount_nanos;
-        a.impact_nanos = a.observed_nanos - bc->amount_nanos;
-        a.spent_nanos = ev->spent_nanos;
-        a.forecast_nanos = a.observed_nanos;
-        bp_text(bp, pct, sizeof(pct));
-        money_text(a.forecast_nanos, fc, sizeof(fc));
-        if (ev->period_over)
-            text(a.summary, sizeof(a.summary),
-                 "Budget %s: the %s starting %s (%s) is over; final spend "
-                 "%s of %s %s ended %s the forecast threshold %s (%s; "
-                 "projected %s)",
-                 bc->name, br_period_name(bc->period), when, zone, spent,
-                 amount, bc->currency,
-                 ev->spent_nanos >= ev->level_nanos ? "above" : "below", pct,
-                 level, fc);
-        else if (ev->resolved)
-            text(a.summary, sizeof(a.summary),
-                 "Budget %s: projected spend fell back to %s of %s %s, "
-                 "under 90%% of the forecast threshold %s, for the %s "
-                 "starting %s (%s); %s spent so far",
-                 bc->name, fc, amount, bc->currency, pct,
-                 br_period_name(bc->period), when, zone, spent);
-        else
-            text(a.summary, sizeof(a.summary),
-                 "Budget %s is on course to reach %s: projected %s of %s %s "
-                 "by the end of the %s starting %s (%s); %s spent so far",
-                 bc->name, pct, fc, amount, bc->currency,
-                 br_period_name(bc->period), when, zone, spent);
-    } else if (ev->kind == BR_BUDGET_EV_BURN_RATE) {
-        const br_burn_rate_conf_t *r = &bc->burn_rates[ev->index];
-        alert_init(ec, &a, BR_ALERT_BUDGET_BURN_RATE);
-        br_id_burn_rate(a.id, bc->name, r->long_ms, r->short_ms, r->factor,
-                        ev->key_ms);
-        double top = 0;
-        for (size_t i = 0; i < bc->burn_rate_cnt; i++)
-            if (bc->burn_rates[i].factor > top)
-                top = bc->burn_rates[i].factor;
-        a.severity = r->factor >= top ? BR_SEV_CRITICAL : BR_SEV_WARNING;
-        int64_t tbp = br_money_ratio(ev->level_nanos, bc->amount_nanos, 10000);
-        a.threshold_bp = tbp > INT32_MAX ? INT32_MAX : (int32_t)tbp;
-        a.observed_nanos = ev->spent_nanos;
-        a.expected_nanos = ev->level_nanos;
-        a.impact_nanos = ev->spent_nanos - ev->level_nanos;
-        a.spent_nanos = ev->spent_nanos;
-        char sh[BR_MONEY_STR_MAX], lw[24], sw[24];
-        money_text(ev->short_nanos, sh, sizeof(sh));
-        snprintf(lw, sizeof(lw), "%" PRId64 "m", r->long_ms / 60000);
-        snprintf(sw, sizeof(sw), "%" PRId64 "m", r->short_ms / 60000);
-        if (ev->resolved)
-            text(a.summary, sizeof(a.summary),
-                 "Budget %s burn rate back under %gx: %s %s in the last %s "
-                 "(%s in the last %s)",
-                 bc->name, r->factor, sh, bc->currency, sw, spent, lw);
-        else
-            text(a.summary, sizeof(a.summary),
-                 "Budget %s burning at over %gx its even pace: %s %s in the "
-                 "last %s (limit %s, %s of %s) and %s in the last %s",
-                 bc->name, r->factor, spent, bc->currency, lw, level,
-                 (bp_text(a.threshold_bp, pct, sizeof(pct)), pct), amount, sh,
-                 sw);
-    } else {
-        int32_t bp = bc->thresholds_bp[ev->index];
-        alert_init(ec, &a, BR_ALERT_BUDGET_THRESHOLD);
-        br_id_budget(a.id, BR_ALERT_BUDGET_THRESHOLD, bc->name, ev->key_ms,
-                     bp);
-        a.threshold_bp = bp;
-        a.severity = bp >= 10000 ? BR_SEV_CRITICAL
-                     : bp >= 8000 ? BR_SEV_WARNING : BR_SEV_INFO;
-        a.observed_nanos = ev->spent_nanos;
-        a.expected_nanos = bc->amount_nanos;
-        a.impact_nanos = ev->spent_nanos - bc->amount_nanos;
-        a.spent_nanos = ev->spent_nanos;
-        bp_text(bp, pct, sizeof(pct));
-        char win[24];
-        snprintf(win, sizeof(win), "%" PRId64 "h", bc->window_ms / 3600000);
-        if (ev->resolved)
-            text(a.summary, sizeof(a.summary),
-                 "Budget %s back under %s: %s of %s %s spent in the last %s",
-                 bc->name, pct, spent, amount, bc->currency, win);
-        else
-            text(a.summary, sizeof(a.summary),
-                 "Budget %s crossed %s: %s of %s %s spent in the last %s",
-                 bc->name, pct, spent, amount, bc->currency, win);
-    }
-    a.revision = ev->resolved ? 2 : 1;
-    a.status = ev->resolved ? BR_STATUS_RESOLVED : BR_STATUS_FIRING;
-    budget_fields(&a, bc);
-    a.window_start_ms = ev->window_start_ms;
-    a.window_end_ms = ev->window_end_ms;
-    emit(ec, &a);
-}
-
-/* Evaluate forecasts, burn rates and rolling windows at the budget's now. */
-static void check_budget(br_pipeline_t *pl, const emit_ctx_t *ec,
-                         br_budget_t *bg) {
-    br_budget_event_t ev[16];
-    size_t n;
-    do {
-        n = br_budget_check(bg, pl->watermark_ms, ev, 16);
-        for (size_t k = 0; k < n; k++)
-            budget_event_alert(ec, bg, &ev[k]);
-    } while (n == 16);
-}
-
-static void resolve_period(const emit_ctx_t *ec, const br_budget_t *bg,
-                           const br_budget_period_t *p) {
-    const br_budget_conf_t *bc = br_budget_conf(bg);
-    for (size_t t = 0; t < bc->threshold_cnt && t < 64; t++)
-        if (p->fired & (UINT64_C(1) << t))
-            budget_alert(ec, bg, p, t, BR_STATUS_RESOLVED);
-    br_budget_event_t ev[64];
-    size_t n = br_budget_forecast_closed(bg, p, ev, 64);
-    for (size_t k = 0; k < n; k++)
-        budget_event_alert(ec, bg, &ev[k]);
-}
-
-static void close_budgets(br_pipeline_t *pl, const emit_ctx_t *ec) {
-    for (size_t i = 0; i < pl->conf->budget_cnt; i++) {
-        br_budget_period_t closed[BR_BUDGET_PERIODS];
-        size_t n = br_budget_close(pl->budgets[i], pl->watermark_ms, closed,
-                                   BR_BUDGET_PERIODS);
-        for (size_t k = 0; k < n; k++)
-            resolve_period(ec, pl->budgets[i], &closed[k]);
-        check_budget(pl, ec, pl->budgets[i]);
-    }
-}
-
-static void add_budgets(br_pipeline_t *pl, const emit_ctx_t *ec,
-                        const br_record_t *rec) {
-    for (size_t i = 0; i < pl->conf->budget_cnt; i++) {
-        br_budget_t *bg = pl->budgets[i];
-        if (!br_budget_matches(bg, rec))
-            continue;
-        br_budget_crossing_t x[64];
-        int n = br_budget_add(bg, rec->event_ms, rec->cost_nanos, x, 64);
-        for (int k = 0; k < n; k++) {
-            budget_alert(ec, bg, x[k].period, x[k].threshold, BR_STATUS_FIRING);
-            if (x[k].period->closed) /* late data for a closed period */
-                budget_alert(ec, bg, x[k].period, x[k].threshold,
-                             BR_STATUS_RESOLVED);
-        }
-        check_budget(pl, ec, bg);
-    }
-}
-
 /* ---- attribution ------------------------------------------------------ */
-
-static void one_off_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
-                          br_alert_type_t type, const char *scope,
-                          const char *detail, const char *summary) {
-    br_alert_t a;
-    alert_init(ec, &a, type);
-    br_id_one_off(a.id, type, scope, detail);
-    a.revision = 1;
-    a.status = BR_STATUS_FIRING;
-    a.severity = BR_SEV_WARNING;
-    a.scope = scope;
-    a.detail = detail;
-    int64_t bms = pl->conf->spike.bucket_ms;
-    a.window_start_ms = br_floordiv(ec->event_ms, bms) * bms;
-    a.window_end_ms = a.window_start_ms + bms;
-    text(a.summary, sizeof(a.summary), "%s", summary);
-    emit(ec, &a);
-}
-
-static void new_spend_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
-                            br_series_t *s, int64_t b) {
-    br_alert_t a;
-    alert_init(ec, &a, BR_ALERT_NEW_SPEND);
-    const br_scope_conf_t *sc = scope_conf(pl, s->scope);
-    br_id_new_spend(a.id, sc->name, s->blob, s->blob_len);
-    a.revision = 1;
-    a.status = BR_STATUS_FIRING;
-    a.severity = BR_SEV_WARNING;
-    a.scope = sc->name;
-    a.label_cnt = br_series_labels(pl->store, s, a.labels,
-                                   BR_ALERT_LABELS_MAX);
-    int64_t bms = pl->conf->spike.bucket_ms;
-    a.window_start_ms = br_floordiv(s->new_first_ms, bms) * bms;
-    a.window_end_ms = (b + 1) * bms;
-    a.observed_nanos = s->new_nanos;
-    a.impact_nanos = s->new_nanos;
-    char lbl[200], obs[BR_MONEY_STR_MAX], when[40];
-    labels_text(a.labels, a.label_cnt, lbl, sizeof(lbl));
-    money_text(s->new_nanos, obs, sizeof(obs));
-    br_ts_format(s->new_first_ms, when, sizeof(when));
-    text(a.summary, sizeof(a.summary),
-             "New spend on %s: %s %s since %s, a series never seen before",
-             lbl, obs, a.currency, when);
-    emit(ec, &a);
-}
-
-/* Scope si reached its cap with rec: the series_cap alert, naming the
- * dimension that runs away. */
-static void series_cap_alert(br_pipeline_t *pl, const emit_ctx_t *ec,
-                             uint32_t si, const br_record_t *rec) {
-    const br_scope_conf_t *sc = scope_conf(pl, si);
-    size_t distinct = 0;
-    const char *dim = br_series_runaway_dim(pl->store, si, rec, &distinct);
-    char msg[400];
-    if (dim)
-        text(msg, sizeof(msg),
-             "Scope %s reached its cap of %zu series: dimension %s "
-             "has %zu distinct values (an id used as a tag?); new "
-             "values now fold into \"(other)\"",
-             sc->name, sc->max_series, dim, distinct);
-    else
-        text(msg, sizeof(msg),
-             "Scope %s reached its cap of %zu series: new values now "
-             "fold into \"(other)\"",
-             sc->name, sc->max_series);
-    one_off_alert(pl, ec, BR_ALERT_SERIES_CAP, sc->name, dim, msg);
-}
 
 /* The series of scope si for the record, created (or folded) as needed;
  * rec_series holds the record's series of the scopes done before (parents
  * first), NONE elsewhere. */
-static uint32_t attribute(br_pipeline_t *pl, const emit_ctx_t *ec,
+static uint32_t attribute(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                           uint32_t si, const br_record_t *rec, int64_t b,
                           const uint32_t *rec_series) {
     /* Buckets its input has passed are final for a new series too (a
@@ -1580,16 +775,14 @@ static uint32_t attribute(br_pipeline_t *pl, const emit_ctx_t *ec,
                                              rec_series);
     if (r.folded)
         pl->st.folded++;
-    if (r.cap_reached)
-        series_cap_alert(pl, ec, si, rec);
+    if (r.cap_reached) {
+        br_series_event_t ev = {BR_SERIES_EV_CAP, si, NULL, b, rec};
+        DETECT(pl, on_series, ec, &ev);
+    }
     if (r.created && !r.folded) {
-        br_series_t *s = series_at(pl, r.idx);
-        int64_t warm = pl->conf->spike.warmup_buckets;
-        if (pl->final_bucket != INT64_MIN &&
-            pl->final_bucket - pl->first_bucket >= warm) {
-            s->new_until = b + (warm > 0 ? warm : 1);
-            s->new_first_ms = rec->event_ms;
-        }
+        br_series_event_t ev = {BR_SERIES_EV_CREATED, si,
+                                series_at(pl, r.idx), b, rec};
+        DETECT(pl, on_series, ec, &ev);
     }
     return r.idx;
 }
@@ -1607,7 +800,7 @@ typedef enum {
  * spike bucket. A bucket already final takes nothing (the record is late:
  * counted in totals and budgets only), except in a fresh series, which
  * opens earlier buckets for records its own input still takes. */
-static add_t add_to_series(br_pipeline_t *pl, const emit_ctx_t *ec,
+static add_t add_to_series(br_pipeline_t *pl, const br_emit_ctx_t *ec,
                            uint32_t idx, int64_t b, const br_record_t *rec,
                            int64_t gross) {
     br_series_t *s = series_at(pl, idx);
@@ -1621,11 +814,9 @@ static add_t add_to_series(br_pipeline_t *pl, const emit_ctx_t *ec,
             return ADD_LATE;
         if (!s->fresh || !br_series_open_from(s, b))
             return ADD_BEHIND;
-        /* The series' first buckets moved earlier: so does its new-spend
-         * window. */
-        int64_t warm = pl->conf->spike.warmup_buckets;
-        if (s->new_until && b + (warm > 0 ? warm : 1) < s->new_until)
-            s->new_until = b + (warm > 0 ? warm : 1);
+        /* The series' first buckets moved earlier. */
+        br_series_event_t ev = {BR_SERIES_EV_EARLIER, s->scope, s, b, rec};
+        DETECT(pl, on_series, ec, &ev);
     }
     if (!br_series_fit(s, b)) {
         finalize_series(pl, ec, idx, b - RING_MAX, b - RING_MAX);
@@ -1633,17 +824,10 @@ static add_t add_to_series(br_pipeline_t *pl, const emit_ctx_t *ec,
         if (!br_series_fit(s, b))
             return ADD_BEHIND; /* out of memory */
     }
-    if (s->new_until && rec->event_ms < s->new_first_ms)
-        s->new_first_ms = rec->event_ms;
     *br_series_slot(s, b) += gross;
     s->total += cost;
-    if (s->new_until && !s->new_fired && b < s->new_until) {
-        s->new_nanos += cost;
-        if (s->new_nanos >= pl->conf->spike.new_spend_min_nanos) {
-            s->new_fired = true;
-            new_spend_alert(pl, ec, s, b);
-        }
-    }
+    br_series_event_t ev = {BR_SERIES_EV_ADDED, s->scope, s, b, rec};
+    DETECT(pl, on_series, ec, &ev);
     return ADD_OK;
 }
 
@@ -1657,7 +841,7 @@ static add_t add_to_series(br_pipeline_t *pl, const emit_ctx_t *ec,
  * depend on the order records arrive in; a bucket whose records come
  * before the one before it is final is judged as soon as that one is
  * (see advance_final()). */
-static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
+static void judge_open(br_pipeline_t *pl, const br_emit_ctx_t *ec, uint32_t idx,
                        int64_t b) {
     br_series_t *s = series_at(pl, idx);
     if (s->other || b != s->last_final + 1)
@@ -1668,8 +852,7 @@ static void judge_open(br_pipeline_t *pl, const emit_ctx_t *ec, uint32_t idx,
                                        br_money_to_double(obs));
     /* Only rises: a bucket still filling is below its forecast until it
      * ends, so a drop is judged on final buckets alone. */
-    if (v.spike && !v.drop)
-        incident_report(pl, ec, s, incident_mark(pl, s, b, &v), false);
+    DETECT(pl, on_bucket_open, ec, s, b, &v);
 }
 
 /* ---- feeding ---------------------------------------------------------- */
@@ -1726,9 +909,9 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         return duplicate(pl, o);
     /* Whatever this record sets off (a watermark move included) is reported
      * with its origin and time. */
-    const emit_ctx_t ec = emit_ctx(pl, o, rec->event_ms);
+    const br_emit_ctx_t ec = emit_ctx(pl, o, rec->event_ms);
     if (rec->currency[0] && strcmp(rec->currency, pl->conf->currency) != 0) {
-        text(errbuf, sizeof(pl->errbuf),
+        br_emit_text(errbuf, sizeof(pl->errbuf),
                  "currency %s differs from the stage currency %s (no "
                  "conversion)", rec->currency, pl->conf->currency);
         return dead_letter(pl, o, payload, len, BR_ERR_INVAL, errbuf);
@@ -1741,23 +924,13 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         if (!price) {
             pl->st.unpriced++;
             input_stats(pl, o->input)->unpriced++;
-            const char *m = model ? model : UNSET;
-            if (pl->unpriced.cnt < MAX_UNPRICED &&
-                br_strset_add(&pl->unpriced, m)) {
-                char msg[320];
-                text(msg, sizeof(msg),
-                         "No price for model %s%s%s: its token usage is not "
-                         "counted as spend until prices.models or the price "
-                         "file covers it", m, provider ? " of provider " : "",
-                         provider ? provider : "");
-                one_off_alert(pl, &ec, BR_ALERT_UNPRICED_MODEL, NULL, m, msg);
-            }
+            DETECT(pl, on_unpriced, &ec, rec, model, provider);
             note_event_time(pl, &ec);
             return BR_ERR_OK;
         }
         br_err_t err = br_price_cost(price, rec->tokens, &rec->cost_nanos);
         if (err != BR_ERR_OK || !br_money_record_ok(rec->cost_nanos)) {
-            text(errbuf, sizeof(pl->errbuf),
+            br_emit_text(errbuf, sizeof(pl->errbuf),
                      "token counts overflow the cost of model %s: beyond "
                      "the per-record bound of +/-%s %s", model,
                      BR_MONEY_RECORD_MAX_TEXT, pl->conf->currency);
@@ -1781,7 +954,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
         if (rec->cost_nanos == de->amount)
             return duplicate(pl, o);
         if (sub_overflows(rec->cost_nanos, de->amount, &diff)) {
-            text(errbuf, sizeof(pl->errbuf), "the restated amount differs "
+            br_emit_text(errbuf, sizeof(pl->errbuf), "the restated amount differs "
                  "from the earlier one by more than the money range");
             return dead_letter(pl, o, payload, len, BR_ERR_RANGE, errbuf);
         }
@@ -1802,7 +975,7 @@ static br_err_t process(br_pipeline_t *pl, br_record_t *rec,
     int64_t b = br_floordiv(rec->event_ms, pl->conf->spike.bucket_ms);
     if (pl->first_bucket == INT64_MIN || b < pl->first_bucket)
         pl->first_bucket = b;
-    add_budgets(pl, &ec, rec);
+    DETECT(pl, on_record, &ec, rec);
     add_t late = ADD_OK;
     uint32_t rec_series[MAX_SCOPES]; /* the record's series, by scope */
     for (size_t k = 0; k < pl->conf->scope_cnt; k++)
@@ -1868,11 +1041,11 @@ static br_err_t future_check(br_pipeline_t *pl, br_record_t *rec,
     br_ts_format(pl->now_ms, now, sizeof now);
     int64_t d = rec->event_ms - pl->now_ms;
     if (d >= 86400000)
-        text(ahead, sizeof ahead, "%" PRId64 "d", d / 86400000);
+        br_emit_text(ahead, sizeof ahead, "%" PRId64 "d", d / 86400000);
     else
-        duration_text(d, ahead, sizeof ahead);
-    duration_text(in->max_future_ms, max, sizeof max);
-    text(pl->errbuf, sizeof(pl->errbuf),
+        br_emit_duration(d, ahead, sizeof ahead);
+    br_emit_duration(in->max_future_ms, max, sizeof max);
+    br_emit_text(pl->errbuf, sizeof(pl->errbuf),
          "event time %s is %s ahead of the clock (%s), more than input "
          "\"%s\" allows (max_future %s)", ts, ahead, now, in->name, max);
     return dead_letter(pl, &rec->origin, payload, len, BR_ERR_FUTURE,
@@ -1888,7 +1061,7 @@ br_err_t br_pipeline_decode(br_pipeline_t *pl, const br_origin_t *origin,
         return dead_letter(pl, origin, payload, len, BR_ERR_INVAL,
                            "message from an unknown input");
     if (!obj && len > pl->conf->max_message_bytes) {
-        text(pl->errbuf, sizeof(pl->errbuf),
+        br_emit_text(pl->errbuf, sizeof(pl->errbuf),
              "message of %zu bytes exceeds limits.max_message_bytes (%zu)",
              len, pl->conf->max_message_bytes);
         return dead_letter(pl, origin, payload, len, BR_ERR_LIMIT, pl->errbuf);
@@ -1963,7 +1136,7 @@ void br_pipeline_finish(br_pipeline_t *pl) {
     if (pl->max_event_ms == INT64_MIN)
         return;
     /* The end of input sets this off, no record. */
-    const emit_ctx_t ec = emit_ctx_none(pl);
+    const br_emit_ctx_t ec = emit_ctx_none(pl);
     int64_t bms = pl->conf->spike.bucket_ms;
     int64_t last = br_floordiv(pl->max_event_ms, bms);
     int64_t end = (last + 1) * bms;
@@ -1975,7 +1148,7 @@ void br_pipeline_finish(br_pipeline_t *pl) {
         pl->input_final[i] = last;
     pl->final_bucket = last;
     advance_final(pl, &ec);
-    close_budgets(pl, &ec);
+    DETECT(pl, on_watermark, &ec);
 }
 
 void br_pipeline_stats(const br_pipeline_t *pl, br_pipeline_stats_t *stats) {
@@ -1987,120 +1160,20 @@ const char **br_pipeline_input_names(const br_pipeline_t *pl) {
     return pl->input_names;
 }
 
-/* ---- stale inputs ----------------------------------------------------- */
-
-/* Wall-clock silence per input. The daemon says when an input's partitions
- * are assigned (live), when a message was taken and what time it is now;
- * the pipeline decides and emits. One alert per silence episode: its id
- * hashes the input and the silence start, revision 1 fires, revision 2
- * resolves on the next message. */
-
-static bool stale_init(br_pipeline_t *pl) {
-    pl->stale = calloc(pl->conf->input_cnt + 1, sizeof(*pl->stale));
-    if (!pl->stale)
-        return false;
-    for (size_t i = 0; i < pl->conf->input_cnt; i++)
-        pl->stale[i].since_ms = INT64_MIN;
-    return true;
-}
-
-/* The silence is timed from the last message, or from when the input
- * became live if that came later (a fresh start or a new assignment). */
-static int64_t stale_start(const stale_in_t *si) {
-    return si->since_ms > si->live_ms ? si->since_ms : si->live_ms;
-}
-
-static void duration_text(int64_t ms, char *buf, size_t size) {
-    int64_t s = ms / 1000;
-    if (s >= 3600)
-        text(buf, size, "%" PRId64 "h%02" PRId64 "m", s / 3600, s / 60 % 60);
-    else if (s >= 60)
-        text(buf, size, "%" PRId64 "m%02" PRId64 "s", s / 60, s % 60);
-    else
-        text(buf, size, "%" PRId64 "s", s);
-}
-
-/* origin: the message that ended the silence, or NULL: the input's first
- * topic stands in. */
-static void stale_alert(br_pipeline_t *pl, size_t input, int64_t now_ms,
-                        br_alert_status_t status,
-                        const br_origin_t *origin) {
-    const br_input_conf_t *in = &pl->conf->inputs[input];
-    stale_in_t *si = &pl->stale[input];
-    br_origin_t none = {(int)input, in->topic_cnt ? in->topics[0] : "", -1,
-                        -1, 0};
-    /* The newest event time the input ever delivered; an input silent from
-     * the start has none, and reports its silence start instead. */
-    const emit_ctx_t ec = emit_ctx(pl, origin ? origin : &none,
-                                   pl->input_max[input] != INT64_MIN
-                                       ? pl->input_max[input]
-                                       : si->since_ms);
-    br_alert_t a;
-    alert_init(&ec, &a, BR_ALERT_STALE_INPUT);
-    br_id_stale(a.id, in->name, si->since_ms);
-    a.status = status;
-    a.revision = status == BR_STATUS_FIRING ? 1 : 2;
-    a.severity = BR_SEV_WARNING;
-    a.label_cnt = 1;
-    a.labels[0].key = "input";
-    a.labels[0].value = in->name;
-    a.detail = in->name;
-    a.window_start_ms = si->since_ms;
-    a.window_end_ms = now_ms;
-    char since[40], quiet[32], newest[40];
-    br_ts_format(si->since_ms, since, sizeof(since));
-    duration_text(now_ms - si->since_ms, quiet, sizeof(quiet));
-    if (pl->input_max[input] != INT64_MIN)
-        br_ts_format(pl->input_max[input], newest, sizeof(newest));
-    else
-        text(newest, sizeof(newest), "none");
-    if (status == BR_STATUS_FIRING)
-        text(a.summary, sizeof(a.summary),
-             "Input %s has delivered nothing for %s (silent since %s; newest "
-             "event time %s): its spend is not being watched", in->name,
-             quiet, since, newest);
-    else
-        text(a.summary, sizeof(a.summary),
-             "Input %s delivers again after %s of silence (since %s)",
-             in->name, quiet, since);
-    emit(&ec, &a);
-}
+/* ---- the daemon's wall clock (stale inputs) ------------------------- */
 
 void br_pipeline_set_live(br_pipeline_t *pl, int input, bool live,
                           int64_t now_ms) {
-    if (input < 0 || (size_t)input >= pl->conf->input_cnt)
-        return;
-    stale_in_t *si = &pl->stale[input];
-    if (live && !si->live)
-        si->live_ms = now_ms;
-    if (live && si->since_ms == INT64_MIN)
-        si->since_ms = now_ms;
-    si->live = live;
+    DETECT(pl, on_live, input, live, now_ms);
 }
 
 void br_pipeline_note_arrival(br_pipeline_t *pl, const br_origin_t *origin,
                               int64_t now_ms) {
-    if (origin->input < 0 || (size_t)origin->input >= pl->conf->input_cnt)
-        return;
-    stale_in_t *si = &pl->stale[origin->input];
-    if (si->firing) {
-        stale_alert(pl, (size_t)origin->input, now_ms, BR_STATUS_RESOLVED,
-                    origin);
-        si->firing = false;
-    }
-    si->since_ms = now_ms;
+    DETECT(pl, on_arrival, origin, now_ms);
 }
 
 void br_pipeline_check_stale(br_pipeline_t *pl, int64_t now_ms) {
-    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
-        stale_in_t *si = &pl->stale[i];
-        int64_t after = pl->conf->inputs[i].stale_after_ms;
-        if (after <= 0 || !si->live || si->firing ||
-            now_ms - stale_start(si) < after)
-            continue;
-        si->firing = true;
-        stale_alert(pl, i, now_ms, BR_STATUS_FIRING, NULL);
-    }
+    DETECT(pl, on_tick, now_ms);
 }
 
 /* ---- its parts of the core snapshot (state.c sequences them) --------- */
@@ -2263,40 +1336,13 @@ void br_pipeline_load_partitions(br_rd_t *r, br_pipeline_t *pl,
     }
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 br_err_t br_pipeline_save_unpriced(const br_pipeline_t *pl, br_buf_t *b) {
-    /* Unpriced names in a stable order: the set's slots depend only on the
-     * names and the order they came in, which a restore replays. */
-    char **names = NULL;
-    size_t nn = 0;
-    if (pl->unpriced.cnt) {
-        names = malloc(pl->unpriced.cnt * sizeof *names);
-        if (!names)
-            return BR_ERR_NOMEM;
-        for (size_t i = 0; i < pl->unpriced.cap; i++)
-            if (pl->unpriced.keys[i])
-                names[nn++] = pl->unpriced.keys[i];
-    }
-    if (nn)
-        qsort(names, nn, sizeof *names, cmp_str);
-    br_wr_uvar(b, nn);
-    for (size_t i = 0; i < nn; i++)
-        br_wr_str(b, names[i]);
-    free(names);
-    return BR_ERR_OK;
+    return br_detector_unpriced.save(det_self(pl, &br_detector_unpriced), b);
 }
 
 void br_pipeline_load_unpriced(br_rd_t *r, br_pipeline_t *pl) {
-    size_t un = (size_t)br_rd_count(r, 10000000);
-    for (size_t i = 0; i < un && !r->err; i++) {
-        char *m = br_rd_strdup(r);
-        if (!r->err && pl)
-            br_strset_add(&pl->unpriced, m);
-        free(m);
-    }
+    br_detector_unpriced.load(pl ? det_self(pl, &br_detector_unpriced) : NULL,
+                              r, NULL);
 }
 
 void br_pipeline_save_dedup(const br_pipeline_t *pl, br_buf_t *b) {
@@ -2390,177 +1436,12 @@ void br_pipeline_describe_dedup(size_t ids, size_t with_amount,
                   ids, with_amount, ids * sizeof(dedup_ent_t));
 }
 
-/* Layout 2: per input, name, last message (wall ms), alert open. Being
- * live is not saved: after a restart silence counts from the assignment. */
 void br_pipeline_save_stale(const br_pipeline_t *pl, br_buf_t *b) {
-    br_wr_uvar(b, pl->conf->input_cnt);
-    for (size_t i = 0; i < pl->conf->input_cnt; i++) {
-        const stale_in_t *si = &pl->stale[i];
-        br_wr_str(b, pl->conf->inputs[i].name);
-        br_wr_ivar(b, si->since_ms);
-        br_wr_u8(b, si->firing);
-    }
+    br_detector_stale.save(det_self(pl, &br_detector_stale), b);
 }
 
 void br_pipeline_load_stale(br_rd_t *r, br_pipeline_t *pl, br_buf_t *d) {
-    size_t n = (size_t)br_rd_count(r, 100000);
-    for (size_t i = 0; i < n && !r->err; i++) {
-        char *name = br_rd_strdup(r);
-        int64_t since_ms = br_state_rd_time(r);
-        bool firing = br_rd_bool(r);
-        int k = !r->err && pl ? br_config_input_index(pl->conf, name) : -1;
-        if (k >= 0) {
-            pl->stale[k].since_ms = since_ms;
-            pl->stale[k].firing = firing;
-        }
-        if (!r->err && d) {
-            br_buf_puts(d, d->len ? ",\n  {\"input\": " : "\n  {\"input\": ");
-            br_buf_json_str(d, name);
-            br_buf_puts(d, ", \"since\": ");
-            br_state_put_ms(d, since_ms);
-            br_buf_printf(d, ", \"alert_open\": %s}",
-                          firing ? "true" : "false");
-        }
-        free(name);
-    }
-}
-
-/* Layout 1 fields, then (layout 2) kind, resolved bucket, parent id. */
-static void save_incident(br_buf_t *b, const incident_t *inc) {
-    br_wr_bytes(b, inc->id, 16);
-    br_wr_uvar(b, inc->revision);
-    br_wr_ivar(b, inc->start_bucket);
-    br_wr_ivar(b, inc->last_bucket);
-    br_wr_uvar(b, (uint64_t)inc->quiet);
-    br_wr_u8(b, (uint8_t)inc->severity);
-    br_wr_f64(b, inc->score);
-    br_wr_money(b, inc->sum_obs);
-    br_wr_money(b, inc->sum_exp);
-    br_wr_money(b, inc->pend_obs);
-    br_wr_money(b, inc->pend_exp);
-    br_wr_money(b, inc->emitted_obs);
-    br_wr_u8(b, (uint8_t)inc->kind);
-    br_wr_ivar(b, inc->resolved_bucket);
-    br_wr_str(b, inc->parent_id);
-}
-
-/* One incident as save_incident() wrote it in layout version; NULL (with
- * r failed) when inconsistent. A layout-1 incident is an open spike. */
-/* One incident as save_incident() wrote it in layout version; NULL (with
- * r failed) when inconsistent. A layout-1 incident is an open spike. */
-static incident_t *load_incident(br_rd_t *r, uint64_t version) {
-    incident_t *inc = calloc(1, sizeof *inc);
-    size_t il;
-    const char *id = br_rd_bytes(r, &il);
-    if (!inc || (!r->err && il != 16)) {
-        br_rd_fail(r, inc ? "bad incident id" : "out of memory");
-        free(inc);
-        return NULL;
-    }
-    if (id)
-        memcpy(inc->id, id, 16);
-    inc->revision = (uint32_t)br_rd_count(r, UINT32_MAX);
-    inc->start_bucket = br_state_rd_bucket(r, false);
-    inc->last_bucket = br_state_rd_bucket(r, false);
-    inc->quiet = (int)br_rd_count(r, INT_MAX);
-    uint8_t sev = br_rd_u8(r);
-    if (sev > BR_SEV_CRITICAL)
-        br_rd_fail(r, "bad severity");
-    inc->severity = (br_severity_t)sev;
-    inc->score = br_rd_f64(r);
-    inc->sum_obs = br_state_rd_money(r, version);
-    inc->sum_exp = br_state_rd_money(r, version);
-    inc->pend_obs = br_state_rd_money(r, version);
-    inc->pend_exp = br_state_rd_money(r, version);
-    inc->emitted_obs = br_state_rd_money(r, version);
-    inc->kind = INC_SPIKE;
-    inc->resolved_bucket = INT64_MIN;
-    if (version >= 2) {
-        uint8_t kind = br_rd_u8(r);
-        if (!r->err && kind >= INC__CNT)
-            br_rd_fail(r, "bad incident kind");
-        inc->kind = (inc_kind_t)(kind < INC__CNT ? kind : 0);
-        inc->resolved_bucket = br_state_rd_bucket(r, true);
-        char *pid = br_rd_strdup(r);
-        if (pid && strlen(pid) != 0 && strlen(pid) != 16)
-            br_rd_fail(r, "bad parent alert id");
-        else if (pid)
-            memcpy(inc->parent_id, pid, strlen(pid) + 1);
-        free(pid);
-    }
-    if (r->err) {
-        free(inc);
-        return NULL;
-    }
-    return inc;
-}
-
-void br_incidents_save(const br_series_t *s, br_buf_t *b) {
-    uint64_t ic = 0;
-    for (int k = 0; k < INC__CNT; k++)
-        ic += s->inc[k] != NULL;
-    br_wr_uvar(b, ic);
-    for (int k = 0; k < INC__CNT; k++)
-        if (s->inc[k])
-            save_incident(b, s->inc[k]);
-}
-
-void br_incidents_load(br_rd_t *r, uint64_t layout, br_series_t *s) {
-    /* Layout 1: an open-incident flag; 2: a count, one per kind. */
-    uint64_t ic = layout >= 2 ? br_rd_count(r, INC__CNT)
-                              : (uint64_t)br_rd_bool(r);
-    for (uint64_t q = 0; q < ic && !r->err; q++) {
-        incident_t *inc = load_incident(r, layout);
-        /* An incident spans buckets the series has judged: made final,
-         * or open within its ring. One that ends beyond them, or
-         * resolves before it ends or after the series' last final
-         * bucket, never resolves, and its series would then be stepped
-         * through every bucket up to its target (fuzz: a restore of a
-         * few hundred thousand buckets, unbounded in principle). */
-        if (inc && (inc->start_bucket > inc->last_bucket ||
-                    inc->last_bucket > s->last_final + (int64_t)s->ring_cap ||
-                    (inc->resolved_bucket != INT64_MIN &&
-                     (inc->resolved_bucket < inc->last_bucket ||
-                      inc->resolved_bucket > s->last_final)))) {
-            br_rd_fail(r, "an incident outside its series' buckets");
-            free(inc);
-        } else if (inc && s->inc[inc->kind]) {
-            br_rd_fail(r, "two incidents of one kind");
-            free(inc);
-        } else if (inc) {
-            s->inc[inc->kind] = inc;
-        }
-    }
-}
-
-void br_incidents_describe(const br_series_t *s, const char *scope,
-                           const char *labels, int64_t bucket_ms,
-                           br_buf_t *b) {
-    for (int k = 0; k < INC__CNT; k++) {
-        const incident_t *inc = s->inc[k];
-        if (!inc)
-            continue;
-        char id[17];
-        memcpy(id, inc->id, 16);
-        id[16] = '\0';
-        br_buf_printf(b, "%s{\"id\": \"%s\", \"revision\": %" PRIu32
-                         ", \"scope\": ",
-                      b->len ? ", " : "", id, inc->revision);
-        br_buf_json_str(b, scope);
-        br_buf_printf(b, ", \"labels\": %s", labels);
-        /* Beyond what layout 1 could say, only when it says something. */
-        if (inc->kind == INC_DROP)
-            br_buf_puts(b, ", \"type\": \"cost_drop\"");
-        if (inc->resolved_bucket != INT64_MIN) {
-            br_buf_puts(b, ", \"resolved_at\": ");
-            br_state_put_ms(b, (inc->resolved_bucket + 1) * bucket_ms);
-        }
-        if (inc->parent_id[0]) {
-            br_buf_puts(b, ", \"parent_id\": ");
-            br_buf_json_str(b, inc->parent_id);
-        }
-        br_buf_puts(b, "}");
-    }
+    br_detector_stale.load(pl ? det_self(pl, &br_detector_stale) : NULL, r, d);
 }
 
 br_series_store_t *br_pipeline_store(const br_pipeline_t *pl) {
@@ -2587,19 +1468,13 @@ void br_pipeline_restored(br_pipeline_t *pl, bool ok) {
 void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem) {
     memset(mem, 0, sizeof *mem);
     br_series_memory(pl->store, &mem->series, &mem->index);
-    for (uint32_t i = 0; i < br_series_count(pl->store); i++) {
-        const br_series_t *s = series_at(pl, i);
-        for (int k = 0; k < INC__CNT; k++)
-            if (s->inc[k])
-                mem->incidents += sizeof(incident_t);
-    }
+    mem->incidents = br_incidents_memory(pl->store);
     for (size_t i = 0; i <= pl->conf->input_cnt; i++)
         mem->dedup += dedup_bytes(&pl->dedup[i]);
-    mem->other = pl->part_cap * sizeof(part_t) +
-                 pl->unpriced.cap * sizeof(char *);
-    for (size_t i = 0; i < pl->unpriced.cap; i++)
-        if (pl->unpriced.keys[i])
-            mem->other += strlen(pl->unpriced.keys[i]) + 1;
+    mem->other = pl->part_cap * sizeof(part_t);
+    for (size_t d = 0; d < DET_CNT; d++)
+        if (detectors[d]->memory)
+            mem->other += detectors[d]->memory(pl->det[d]);
 }
 
 /* ---- construction ----------------------------------------------------- */
@@ -2715,8 +1590,6 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
     if (!pl->formats || !pl->decoders || !pl->input_names || !pl->input_max ||
         !pl->input_final || !pl->input_prev || !pl->input_own)
         goto oom;
-    if (!stale_init(pl))
-        goto oom;
     size_t want_cnt = 0;
     if (!(want = wanted_dims(conf, &want_cnt)))
         goto oom;
@@ -2762,6 +1635,17 @@ br_pipeline_t *br_pipeline_new(const br_config_t *conf, const br_sink_t *sink,
             goto fail;
         }
     }
+    pl->env = (br_detect_env_t){conf, pl->store, pl->budgets, pl->input_max,
+                                &pl->final_bucket, &pl->first_bucket,
+                                emit_ctx(pl, NULL, INT64_MIN)};
+    if (!(pl->det = calloc(DET_CNT, sizeof(*pl->det))))
+        goto oom;
+    for (size_t d = 0; d < DET_CNT; d++) {
+        if (!detectors[d]->create)
+            pl->det[d] = &pl->env; /* stateless: its self is the env */
+        else if (!(pl->det[d] = detectors[d]->create(&pl->env)))
+            goto oom;
+    }
     return pl;
 oom:
     br_seterr(errstr, errstr_size, BR_ERR_NOMEM, "out of memory");
@@ -2788,14 +1672,16 @@ void br_pipeline_destroy(br_pipeline_t *pl) {
     free(pl->decoders);
     free(pl->input_names);
     free(pl->input_max);
-    free(pl->stale);
     free(pl->in_st);
     if (pl->budgets)
         for (size_t i = 0; i < pl->conf->budget_cnt; i++)
             br_budget_destroy(pl->budgets[i]);
     free(pl->budgets);
     br_prices_destroy(pl->prices);
-    br_strset_free(&pl->unpriced);
+    for (size_t d = 0; pl->det && d < DET_CNT; d++)
+        if (detectors[d]->destroy)
+            detectors[d]->destroy(pl->det[d]);
+    free(pl->det);
     for (size_t i = 0; pl->dedup && i <= pl->conf->input_cnt; i++)
         dedup_free(&pl->dedup[i]);
     free(pl->dedup);

@@ -384,7 +384,8 @@ void br_pipeline_save_stale(const br_pipeline_t *pl, br_buf_t *b);
 void br_pipeline_load_stale(br_rd_t *r, br_pipeline_t *pl,
                             br_buf_t *describe);
 
-/** @brief The spike detector's incidents of series s, saved after it: a
+/** @brief The spike detector's incidents of series s (src/det_incidents.c),
+ *         saved after it: a
  *         count, one per kind. load refuses one outside the series'
  *         buckets or a second of one kind, and hangs them on s. */
 void br_incidents_save(const struct br_series *s, br_buf_t *b);

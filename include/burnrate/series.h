@@ -53,7 +53,7 @@
 #define BR_SERIES_UNSET "(none)"    /* the value of a dimension a record
                                        lacks */
 
-struct br_incident; /* the spike detector's, in pipeline.c */
+struct br_incident; /* the spike detector's, in det_incidents.c */
 
 typedef struct br_series {
     uint64_t hash;             /* br_hash_series() of scope and blob */
