@@ -1,6 +1,6 @@
 /*
- * ${VAR}, ${env:VAR}, ${file:PATH} and $$ (src/expand.c), and the edit
- * distance behind "did you mean" (src/suggest.c): known answers.
+ * ${VAR}, ${env:VAR}, ${file:PATH} and $$ (src/cmd/expand.c), and the edit
+ * distance behind "did you mean" (src/cmd/suggest.c): known answers.
  */
 #include <stdio.h>
 #include <stdlib.h>

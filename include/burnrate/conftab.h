@@ -3,9 +3,9 @@
  * librdkafka's rdkafka_conf.c and Fluent Bit's config maps. A row says
  * where the value lives (offsetof into the config structs), its type,
  * default, bounds and accepted names, whether a reload may change it, and
- * its documentation. The loader (src/config.c) reads, defaults and dumps
- * every key from its row, reload (src/reload.c) takes its restart rules
- * from the rows, and src/confdoc.c writes the configuration reference of
+ * its documentation. The loader (src/cmd/config.c) reads, defaults and dumps
+ * every key from its row, reload (src/cmd/reload.c) takes its restart rules
+ * from the rows, and src/cmd/confdoc.c writes the configuration reference of
  * the README and the man page from them. What ties one key to another is
  * hand-written next to the rows (struct br_conf_hooks, private to
  * config.c).

@@ -1,8 +1,9 @@
 /*
- * The one shape of a detector. Each detector is a module (src/det_*.c) that
- * exports one br_detector_t; the pipeline lists them in its registration
- * table (src/pipeline.c, `detectors[]`) and calls every detector's hook at
- * the point of the stage the hook names, in table order. A hook a detector
+ * The one shape of a detector. Each detector is a module
+ * (src/detect/det_*.c) that exports one br_detector_t; the pipeline lists
+ * them in its registration table (src/core/pipeline.c, `detectors[]`) and
+ * calls every detector's hook at the point of the stage the hook names, in
+ * table order. A hook a detector
  * does not need is NULL. Adding a detector is its file and one row.
  *
  * A detector reads the stage through the br_detect_env_t it is created
@@ -105,7 +106,7 @@ typedef struct br_detector {
     size_t (*memory)(const void *self);
 } br_detector_t;
 
-/* The registered detectors (src/det_*.c). */
+/* The registered detectors (src/detect/det_*.c). */
 extern const br_detector_t br_detector_budget;
 extern const br_detector_t br_detector_series_cap;
 extern const br_detector_t br_detector_new_spend;

@@ -170,7 +170,7 @@ void br_pipeline_memory(const br_pipeline_t *pl, br_pipeline_memory_t *mem);
  *        schemas/snapshot.md. Deterministic: the same state gives the same
  *        bytes.
  * @returns BR_ERR_OK or BR_ERR_NOMEM.
- * The snapshot's parts are sequenced in src/state.c (see state.h); the
+ * The snapshot's parts are sequenced in src/core/state.c (see state.h); the
  * pipeline saves and loads its own below.
  */
 br_err_t br_pipeline_save(const br_pipeline_t *pl, br_buf_t *out);
@@ -384,10 +384,10 @@ void br_pipeline_save_stale(const br_pipeline_t *pl, br_buf_t *b);
 void br_pipeline_load_stale(br_rd_t *r, br_pipeline_t *pl,
                             br_buf_t *describe);
 
-/** @brief The spike detector's incidents of series s (src/det_incidents.c),
- *         saved after it: a
- *         count, one per kind. load refuses one outside the series'
- *         buckets or a second of one kind, and hangs them on s. */
+/** @brief The spike detector's incidents of series s
+ *         (src/detect/det_incidents.c), saved after it: a count, one
+ *         per kind. load refuses one outside the series' buckets or a
+ *         second of one kind, and hangs them on s. */
 void br_incidents_save(const struct br_series *s, br_buf_t *b);
 void br_incidents_load(br_rd_t *r, uint64_t layout, struct br_series *s);
 /** @brief Append each incident of s as a JSON object (array members). */

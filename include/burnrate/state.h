@@ -1,9 +1,9 @@
 /*
  * The core snapshot (the CORE section of a snapshot file, see
- * schemas/snapshot.md) and what its parts share. src/state.c sequences it:
- * br_pipeline_save(), br_pipeline_restore() and br_pipeline_describe()
- * (declared in pipeline.h) write, read and print the parts in the layout's
- * order, each part by the module that owns it:
+ * schemas/snapshot.md) and what its parts share. src/core/state.c
+ * sequences it: br_pipeline_save(), br_pipeline_restore() and
+ * br_pipeline_describe() (declared in pipeline.h) write, read and print the
+ * parts in the layout's order, each part by the module that owns it:
  *
  *   layout version              state.c
  *   header (bucket, counters,   pipeline.c  br_pipeline_save_head() ...

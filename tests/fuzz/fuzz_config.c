@@ -1,6 +1,6 @@
 /*
  * The config file (br_config_load_string): YAML, every key's validation,
- * ${VAR} / ${env:VAR} / ${file:PATH} expansion (src/expand.c, reached
+ * ${VAR} / ${env:VAR} / ${file:PATH} expansion (src/cmd/expand.c, reached
  * through any value), relative paths resolved against tests/config/valid
  * (where the fixtures' schema and price files are). A config that loads
  * is dumped (br_config_dump), must load again from its dump, and builds
