@@ -127,9 +127,11 @@ for fmt in logfmt json; do
     br_wait_for "$fmt: partitions assigned" 20 log_has "run-$fmt" 'partitions assigned' ||
         { tail -20 "$BR_TMP/run-$fmt.err" >&2; br_die "$fmt: run never joined"; }
     printf '{"ts":"2025-03-03T02:00:00Z","cost":2}\nnot json\n' |
-        kcat -b "$BR_BOOTSTRAP" -P -t llm.usage -p 0
+        timeout 60 kcat -b "$BR_BOOTSTRAP" -P -t llm.usage -p 0 ||
+        br_die "$fmt: kcat could not produce to llm.usage"
     # Confluent framing, schema id 7: the lookup goes to the dead registry.
-    printf '\x00\x00\x00\x00\x07\x02' | kcat -b "$BR_BOOTSTRAP" -P -t llm.avro -p 0
+    printf '\x00\x00\x00\x00\x07\x02' | timeout 60 kcat -b "$BR_BOOTSTRAP" -P -t llm.avro -p 0 ||
+        br_die "$fmt: kcat could not produce to llm.avro"
     br_wait_for "$fmt: a dead letter" 20 log_has "run-$fmt" 'dead letter' ||
         br_die "$fmt: no dead letter logged"
     br_wait_for "$fmt: a schema lookup failure" 20 log_has "run-$fmt" 'Avro schema unavailable' ||
@@ -151,7 +153,7 @@ for fmt in logfmt json; do
     br_wait_for "$fmt: reloaded" 10 log_has "run-$fmt" 'configuration reloaded' ||
         br_die "$fmt: good config not applied"
     kill -TERM "$pid"
-    wait "$pid" || br_die "$fmt: run failed"
+    br_exit_within "$pid" 60 "$BR_TMP/run-$fmt.err" || br_die "$fmt: run failed or did not stop"
     rm -rf "$BR_TMP/state"
 done
 # Each JSON log line is one JSON object with ts, level and msg.
@@ -221,7 +223,7 @@ br_track "$pid"
 br_wait_for "expand: partitions assigned" 20 log_has expand-run 'partitions assigned' ||
     { tail -20 "$BR_TMP/expand-run.err" >&2; br_die "expand: run never joined"; }
 kill -TERM "$pid"
-wait "$pid" || br_die "expand: run failed"
+br_exit_within "$pid" 60 "$BR_TMP/expand-run.err" || br_die "expand: run failed or did not stop"
 grep -q 'client.rack' "$BR_TMP/expand-run.err" ||
     br_die "expand: the debug log does not list the properties"
 # A value librdkafka refuses names the key, never the value; so does an

@@ -51,6 +51,26 @@ br_stop() {
     wait "$pid" 2>/dev/null || true
 }
 
+# br_exit_within PID SECONDS LOG: wait for PID to exit and return its
+# status; if it is still running after SECONDS, show the end of LOG (what
+# it was doing), kill it and return 124, so that a hang fails with a reason
+# instead of running into ctest's timeout.
+br_exit_within() {
+    local pid=$1 secs=$2 log=$3 deadline
+    deadline=$((SECONDS + secs))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        br_log "pid $pid still running after ${secs}s; the end of $log:"
+        tail -30 "$log" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        return 124
+    fi
+    wait "$pid"
+}
+
 br_cleanup() {
     local rc=$? i
     set +e
