@@ -56,19 +56,20 @@ br_stop() {
 # it was doing), kill it and return 124, so that a hang fails with a reason
 # instead of running into ctest's timeout.
 br_exit_within() {
-    local pid=$1 secs=$2 log=$3 deadline
-    deadline=$((SECONDS + secs))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        br_log "pid $pid still running after ${secs}s; the end of $log:"
+    local pid=$1 secs=$2 log=$3
+    if ! br_wait_for "pid $pid to exit" "$secs" br_gone "$pid"; then
+        br_log "the end of $log:"
         tail -30 "$log" >&2
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
         return 124
     fi
     wait "$pid"
+}
+
+# br_gone PID: the process has exited.
+br_gone() {
+    ! kill -0 "$1" 2>/dev/null
 }
 
 br_cleanup() {
