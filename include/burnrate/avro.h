@@ -102,20 +102,15 @@ br_err_t br_avro_encode(br_avro_encoder_t *e, json_t *value, br_buf_t *out,
 typedef struct br_avro_file br_avro_file_t;
 
 /**
- * @brief Open an Avro object container file, read by burnrate itself (any
- *        codec of burnrate/codec.h), its records seen through `reader`
- *        (borrowed; NULL: the file's own schema).
- * @returns the file, or NULL with errstr (cannot open, not an object
- *          container file, a header cut off or beyond 4 MiB, an unknown
- *          codec, BR_ERR_TYPE when its schema does not resolve against the
- *          reader's).
+ * @brief Read an Avro object container file from an open stream, which the
+ *        file then owns and closes (on failure it stays the caller's):
+ *        read by burnrate itself (any codec of burnrate/codec.h), its
+ *        records seen through `reader` (borrowed; NULL: the file's own
+ *        schema).
+ * @returns the file, or NULL with errstr (not an object container file, a
+ *          header cut off or beyond 4 MiB, an unknown codec, BR_ERR_TYPE
+ *          when its schema does not resolve against the reader's).
  */
-br_avro_file_t *br_avro_file_open(const char *path,
-                                  const br_avro_schema_t *reader,
-                                  char *errstr, size_t errstr_size);
-
-/** @brief br_avro_file_open() of an open stream, which the file then owns
- *         and closes (on failure it stays the caller's). */
 br_avro_file_t *br_avro_file_fopen(FILE *fp, const br_avro_schema_t *reader,
                                    char *errstr, size_t errstr_size);
 

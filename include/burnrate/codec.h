@@ -49,8 +49,7 @@ typedef struct br_codec_buf {
  * @param max  the most bytes the block may decompress to.
  * @returns BR_ERR_OK; BR_ERR_PARSE with errstr for data the codec rejects,
  *          a block cut short or followed by more bytes (but deflate), a
- *          checksum that
- *          does not match, or output beyond max; BR_ERR_NOMEM.
+ *          checksum that does not match, or output beyond max; BR_ERR_NOMEM.
  */
 br_err_t br_codec_decode(br_codec_t codec, const void *in, size_t in_len,
                          br_codec_buf_t *out, size_t max, char *errstr,

@@ -1199,20 +1199,6 @@ fail:
     return NULL;
 }
 
-br_avro_file_t *br_avro_file_open(const char *path,
-                                  const br_avro_schema_t *reader,
-                                  char *errstr, size_t errstr_size) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        br_seterr(errstr, errstr_size, BR_ERR_IO, "%s", strerror(errno));
-        return NULL;
-    }
-    br_avro_file_t *f = br_avro_file_fopen(fp, reader, errstr, errstr_size);
-    if (!f)
-        fclose(fp);
-    return f;
-}
-
 /* The next block into f->blk..f->end: BR_ERR_OK, BR_ERR_NOTFOUND at the
  * end of the file, BR_ERR_IO for a block that cannot be read (the file is
  * cut or corrupt: nothing after it can be trusted). */
